@@ -1,0 +1,36 @@
+using System;
+
+namespace AotInfer.Cli.Check;
+
+/// <summary>Compares an output with its reference: floats within atol + rtol·|expected| (NaN equals NaN), integers within a tolerance.</summary>
+public sealed record OutputComparer(double RelativeTolerance, double AbsoluteTolerance, long IntegerTolerance)
+{
+    /// <summary>Null when equal enough, else a description of the worst element.</summary>
+    public string? Compare(Array actual, Array expected, string name)
+    {
+        if (actual.Length != expected.Length) return $"output '{name}' has {actual.Length} elements, expected {expected.Length}";
+        bool isFloat = RuntimeArrays.IsFloat(expected);
+        double maxAbs = 0, maxRel = 0;
+        int worst = -1, failures = 0;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double a = RuntimeArrays.At(actual, i), e = RuntimeArrays.At(expected, i);
+            if (double.IsNaN(e) && double.IsNaN(a)) continue;
+            if (a == e) continue; // equal infinities too
+            double diff = Math.Abs(a - e);
+            bool ok = isFloat ? diff <= AbsoluteTolerance + RelativeTolerance * Math.Abs(e) : diff <= IntegerTolerance;
+            if (double.IsNaN(diff)) { ok = false; diff = double.PositiveInfinity; }
+            if (!ok)
+            {
+                failures++;
+                if (worst < 0 || diff > maxAbs) worst = i;
+            }
+            if (diff > maxAbs) maxAbs = diff;
+            double rel = diff / Math.Max(Math.Abs(e), 1e-30);
+            if (rel > maxRel && !double.IsInfinity(rel)) maxRel = rel;
+        }
+        if (failures == 0) return null;
+        return FormattableString.Invariant(
+            $"output '{name}': {failures} of {expected.Length} elements differ; max abs error {maxAbs:G4}, max rel error {maxRel:G4}; worst at {worst}: got {RuntimeArrays.At(actual, worst):G9}, expected {RuntimeArrays.At(expected, worst):G9}");
+    }
+}

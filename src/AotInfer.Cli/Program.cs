@@ -1,0 +1,39 @@
+using System;
+using System.Linq;
+using AotInfer.Cli;
+
+// aotinfer VERB ...: see Usage below and the README.
+const string Usage = """
+usage: aotinfer VERB [options]
+  check PATH... [--json FILE] [--expect FILE] [--filter REGEX] [--rtol R] [--atol A] [--int-tolerance N] [--write-passing FILE] [--quiet]
+  compile MODEL -o FILE.cs [--class NAME] [--namespace NS] [--dims name=value,...]
+  inspect MODEL [--json FILE] [--dims name=value,...]
+""";
+
+if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+{
+    Console.WriteLine(Usage);
+    return args.Length == 0 ? 2 : 0;
+}
+try
+{
+    var rest = Arguments.Parse(args.Skip(1), "--quiet", "--fail-on-error");
+    return args[0] switch
+    {
+        "check" => CheckCommand.Run(rest),
+        "compile" => CompileCommand.Run(rest),
+        "inspect" => InspectCommand.Run(rest),
+        _ => throw new UsageException($"unknown verb '{args[0]}'"),
+    };
+}
+catch (UsageException e)
+{
+    Console.Error.WriteLine("aotinfer: " + e.Message);
+    Console.Error.WriteLine(Usage);
+    return 2;
+}
+catch (Exception e) when (e is System.IO.IOException or UnauthorizedAccessException)
+{
+    Console.Error.WriteLine("aotinfer: " + e.Message);
+    return 1;
+}

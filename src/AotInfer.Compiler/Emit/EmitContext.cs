@@ -1,0 +1,79 @@
+using System.Collections.Generic;
+using System.Linq;
+using AotInfer.Compiler.IR;
+using AotInfer.Onnx;
+
+namespace AotInfer.Compiler.Emit;
+
+/// <summary>
+/// What an op lowering needs to write its code: the identifiers of its input and output spans, static fields for
+/// shapes and parameter tables, and scratch memory. Statements go to <see cref="Writer"/>.
+/// </summary>
+public sealed class EmitContext
+{
+    /// <summary>Prefix of the kernel library's namespace in generated code.</summary>
+    public const string Kernels = "global::AotInfer.Kernels";
+
+    readonly ModelEmitter _model;
+    readonly Node _node;
+    int _scratchBytes;
+
+    internal EmitContext(ModelEmitter model, Node node, CodeWriter writer)
+    {
+        _model = model;
+        _node = node;
+        Writer = writer;
+    }
+
+    /// <summary>Where the node's statements go.</summary>
+    public CodeWriter Writer { get; }
+
+    /// <summary>Bytes of scratch this node asked for.</summary>
+    public int ScratchBytes => _scratchBytes;
+
+    /// <summary>Identifier of input <paramref name="index"/> as a <c>ReadOnlySpan&lt;T&gt;</c>.</summary>
+    public string In(int index) =>
+        _model.SpanName(_node.Input(index) ?? throw new UnsupportedModelException($"input {index} is required"));
+
+    /// <summary>Identifier of output <paramref name="index"/> as a <c>Span&lt;T&gt;</c>.</summary>
+    public string Out(int index) => _model.SpanName(_node.Outputs[index]);
+
+    /// <summary>C# element type of input <paramref name="index"/>.</summary>
+    public string InType(int index) => DataTypes.CSharpName(_node.Input(index)!.Type);
+
+    /// <summary>C# element type of output <paramref name="index"/>.</summary>
+    public string OutType(int index) => DataTypes.CSharpName(_node.Outputs[index].Type);
+
+    /// <summary>A static readonly <c>int[]</c> field holding <paramref name="values"/> (shared between equal arrays).</summary>
+    public string IntArray(IEnumerable<int> values) => _model.StaticArray("int", values.Select(v => Literals.Int(v)).ToArray());
+
+    /// <summary>A static readonly <c>long[]</c> field.</summary>
+    public string LongArray(IEnumerable<long> values) => _model.StaticArray("long", values.Select(Literals.Long).ToArray());
+
+    /// <summary>A static readonly <c>float[]</c> field.</summary>
+    public string FloatArray(IEnumerable<float> values) => _model.StaticArray("float", values.Select(Literals.Float).ToArray());
+
+    /// <summary>
+    /// A scratch span of <paramref name="count"/> elements of <paramref name="type"/>, valid while this node runs.
+    /// Several requests by one node get disjoint memory.
+    /// </summary>
+    public string Scratch(DataType type, int count)
+    {
+        int size = DataTypes.SizeOf(type);
+        int offset = (_scratchBytes + 63) / 64 * 64;
+        _scratchBytes = offset + count * size;
+        return $"{Kernels}.Arena.Slice<{DataTypes.CSharpName(type)}>(scratch, {offset}, {count})";
+    }
+
+    /// <summary>A C# literal of <paramref name="value"/> in the given element type.</summary>
+    public static string Literal(DataType type, double value) => type switch
+    {
+        DataType.Float => Literals.Float((float)value),
+        DataType.Double => Literals.Double(value),
+        DataType.Float16 => $"(global::System.Half){Literals.Float((float)value)}",
+        DataType.BFloat16 => $"({Kernels}.BFloat16){Literals.Float((float)value)}",
+        DataType.Bool => value != 0 ? "true" : "false",
+        DataType.Int64 => Literals.Long((long)value),
+        _ => $"({DataTypes.CSharpName(type)}){Literals.Long((long)value)}",
+    };
+}

@@ -1,0 +1,116 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using AotInfer.Compiler.Emit;
+using AotInfer.Compiler.Import;
+using AotInfer.Compiler.IR;
+using AotInfer.Compiler.Ops;
+using AotInfer.Compiler.Passes;
+using AotInfer.Compiler.Planning;
+using AotInfer.Onnx;
+using AotInfer.Onnx.Proto;
+
+namespace AotInfer.Compiler;
+
+/// <summary>The compiler: ONNX bytes in, C# source (or diagnostics) out. Used by the generator, the CLI and the tests.</summary>
+public static class ModelCompiler
+{
+    /// <summary>Version written into the provenance header.</summary>
+    public const string Version = "0.1.0";
+
+    /// <summary>Compiles model bytes. Never throws: every problem becomes a diagnostic.</summary>
+    public static CompileResult Compile(byte[] modelBytes, CompileOptions options)
+    {
+        var diagnostics = new DiagnosticBag();
+        try
+        {
+            var model = OnnxModelLoader.Parse(modelBytes, options.ModelFileName);
+            return Compile(model, Sha256(modelBytes), options, diagnostics);
+        }
+        catch (InvalidModelException e)
+        {
+            diagnostics.Error(DiagnosticIds.InvalidModel, $"{options.ModelFileName}: {e.Message}");
+        }
+        catch (UnsupportedModelException e)
+        {
+            diagnostics.Error(e.Id, $"{options.ModelFileName}: {e.Message}");
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            diagnostics.Error(DiagnosticIds.InternalError, $"{options.ModelFileName}: internal compiler error (a bug in AotInfer): {e.GetType().Name}: {e.Message}");
+        }
+        return new CompileResult(null, diagnostics.Items, null);
+    }
+
+    static CompileResult Compile(ModelProto model, string sha256, CompileOptions options, DiagnosticBag diagnostics)
+    {
+        var registry = OpRegistry.Default;
+        var graph = GraphImporter.Import(model, options, diagnostics);
+        if (graph is null) return new CompileResult(null, diagnostics.Items, null);
+
+        // Every unsupported op at once, before inference stops at the first unknown shape.
+        foreach (var node in graph.Nodes.Where(n => registry.Find(n) is null))
+            diagnostics.Error(DiagnosticIds.UnsupportedOperator,
+                $"node {node}: operator {(node.Domain.Length > 0 ? node.Domain + "." : "")}{node.OpType} (opset {node.Opset}) is not supported", node);
+        if (diagnostics.HasErrors) return new CompileResult(null, diagnostics.Items, graph);
+
+        if (!ShapeInference.Run(graph, registry, diagnostics)) return new CompileResult(null, diagnostics.Items, graph);
+        GraphCleanup.RemovePassThrough(graph);
+        GraphCleanup.RemoveDeadNodes(graph);
+        CheckRunTimeTypes(graph, diagnostics);
+        if (diagnostics.HasErrors) return new CompileResult(null, diagnostics.Items, graph);
+
+        var plan = LivenessArenaPlanner.Plan(graph.Nodes);
+        var facts = new ModelFacts(sha256,
+            (model.ProducerName + " " + model.ProducerVersion).Trim(),
+            model.IrVersion,
+            string.Join(", ", model.OpsetImport.Select(o => $"{(o.Domain.Length == 0 ? "ai.onnx" : o.Domain)} {o.Version}")));
+        try
+        {
+            var emitter = new ModelEmitter(graph, plan, options, facts, registry);
+            string source = emitter.Emit();
+            return new CompileResult(source, diagnostics.Items, graph) { Arena = plan, ScratchBytes = emitter.ScratchBytes };
+        }
+        catch (UnsupportedModelException e)
+        {
+            diagnostics.Error(e.Id, e.Message);
+            return new CompileResult(null, diagnostics.Items, graph);
+        }
+    }
+
+    static void CheckRunTimeTypes(Graph graph, DiagnosticBag diagnostics)
+    {
+        foreach (var node in graph.Nodes)
+            foreach (var v in node.Inputs.Concat(node.Outputs))
+                if (v is not null && !DataTypes.IsSupportedAtRunTime(v.Type))
+                {
+                    diagnostics.Error(DiagnosticIds.UnsupportedType, $"node {node}: tensor '{v.Name}' has element type {v.Type}, which generated code cannot hold at run time", node);
+                    break;
+                }
+        foreach (var v in graph.Inputs.Concat(graph.Outputs))
+            if (!DataTypes.IsSupportedAtRunTime(v.Type))
+                diagnostics.Error(DiagnosticIds.UnsupportedType, $"graph input/output '{v.Name}' has element type {v.Type}, which generated code cannot hold");
+    }
+
+    static string Sha256(byte[] bytes)
+    {
+        using var sha = System.Security.Cryptography.SHA256.Create();
+        return string.Concat(sha.ComputeHash(bytes).Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
+    }
+}
+
+/// <summary>The outcome of one compilation.</summary>
+/// <param name="Source">The generated C# file, or null when errors prevented it.</param>
+/// <param name="Diagnostics">Everything reported.</param>
+/// <param name="Graph">The optimised graph (for <c>inspect</c>), when import succeeded.</param>
+public sealed record CompileResult(string? Source, IReadOnlyList<CompileDiagnostic> Diagnostics, Graph? Graph)
+{
+    /// <summary>The arena plan, when code was generated.</summary>
+    public ArenaPlan? Arena { get; init; }
+
+    /// <summary>Scratch bytes, when code was generated.</summary>
+    public int ScratchBytes { get; init; }
+
+    /// <summary>True when code was generated.</summary>
+    public bool Success => Source is not null;
+}

@@ -1,0 +1,95 @@
+using System;
+using AotInfer.Compiler.Emit;
+using AotInfer.Onnx;
+
+namespace AotInfer.Compiler.Ops.Elementwise;
+
+/// <summary>What a binary element-wise op accepts and returns.</summary>
+public enum BinaryKind
+{
+    /// <summary>Numbers in, same type out (Add, Sub, Mul, Div...).</summary>
+    Arithmetic,
+    /// <summary>Numbers in, bool out (Equal, Less...).</summary>
+    Comparison,
+    /// <summary>Bools in, bool out (And, Or, Xor).</summary>
+    Logical,
+}
+
+/// <summary>
+/// A broadcasting binary op: Add, Sub, Mul, Div, Pow, Mod, PRelu, comparisons and logical ops. Each maps to an
+/// operator struct of <c>AotInfer.Kernels.Elementwise</c>, driven by the shared broadcasting loop.
+/// </summary>
+public sealed class BinaryLowering : OpLowering
+{
+    readonly string _opType;
+    readonly string _operator;
+    readonly BinaryKind _kind;
+    readonly Func<double, double, double>? _floatEval;
+    readonly Func<long, long, long>? _intEval;
+
+    /// <summary>Creates the lowering of one op.</summary>
+    public BinaryLowering(string opType, string operatorStruct, BinaryKind kind, Func<double, double, double>? floatEval = null, Func<long, long, long>? intEval = null)
+    {
+        _opType = opType;
+        _operator = operatorStruct;
+        _kind = kind;
+        _floatEval = floatEval;
+        _intEval = intEval;
+    }
+
+    /// <inheritdoc/>
+    public override string[] OpTypes => new[] { _opType };
+
+    /// <inheritdoc/>
+    public override void Infer(OpContext op)
+    {
+        var a = op.Input(0);
+        var b = op.Input(1);
+        if (a.Type != b.Type && _opType != "Pow")
+            throw op.Fail($"inputs have different element types {a.Type} and {b.Type}");
+        if (_kind == BinaryKind.Logical && a.Type != DataType.Bool) throw op.Fail($"expects bool inputs, got {a.Type}");
+        if (_kind != BinaryKind.Logical && a.Type == DataType.Bool && _opType != "Equal") throw op.Fail($"does not take bool inputs");
+        if (_opType == "PRelu" && op.Opset < 7) throw op.Fail("opset < 7 PRelu is not supported");
+        if (op.Attributes.Has("broadcast") && op.Attributes.Int("broadcast", 0) != 0 && op.Attributes.Has("axis"))
+            throw op.Fail("legacy broadcast with an axis attribute (opset < 7) is not supported");
+        int[] shape = _opType == "PRelu" ? PReluShape(op, a.Shape!, b.Shape!) : ShapeRules.Broadcast(a.Shape!, b.Shape!);
+        op.SetOutput(0, _kind == BinaryKind.Arithmetic ? a.Type : DataType.Bool, shape);
+    }
+
+    static int[] PReluShape(OpContext op, int[] x, int[] slope)
+    {
+        var shape = ShapeRules.Broadcast(x, slope);
+        if (shape.Length != x.Length || !System.Linq.Enumerable.SequenceEqual(shape, x))
+            throw op.Fail($"slope shape [{string.Join(",", slope)}] does not broadcast to input shape [{string.Join(",", x)}]");
+        return shape;
+    }
+
+    /// <inheritdoc/>
+    public override Tensor[]? Evaluate(OpContext op)
+    {
+        var a = op.Input(0).Constant!;
+        var b = op.Input(1).Constant!;
+        if (_floatEval is null || _intEval is null || !ConstantEvaluation.CanEvaluate(a.Type) || a.Type != b.Type) return null;
+        var output = op.Output(0)!;
+        return new[] { ConstantEvaluation.Binary(a, b, output.Shape!, output.Type, _floatEval, _intEval) };
+    }
+
+    /// <inheritdoc/>
+    public override void Emit(OpContext op, EmitContext code)
+    {
+        string tIn = code.InType(0);
+        string tOut = code.OutType(0);
+        string opStruct = _kind == BinaryKind.Logical ? _operator : $"{_operator}<{tIn}>";
+        string exponent = code.In(1);
+        if (_opType == "Pow" && op.Type(1) != op.Type(0))
+        {
+            // Pow's exponent may have another type: convert it to the base type first.
+            string converted = code.Scratch(op.Type(0), op.Input(1).ElementCount);
+            code.Writer.Line($"var exponent = {converted};");
+            code.Writer.Line($"{EmitContext.Kernels}.Elementwise.Conversion.Convert<{code.InType(1)}, {tIn}>({code.In(1)}, exponent);");
+            exponent = "exponent";
+        }
+        code.Writer.Line($"{EmitContext.Kernels}.Elementwise.Broadcast.Binary<{tIn}, {tOut}, {EmitContext.Kernels}.Elementwise.{opStruct}>(" +
+                         $"{code.In(0)}, {code.IntArray(op.Shape(0))}, {exponent}, {code.IntArray(op.Shape(1))}, {code.Out(0)}, {code.IntArray(op.Output(0)!.Shape!)});");
+    }
+}

@@ -1,0 +1,81 @@
+using System;
+using System.Buffers;
+using System.Buffers.Text;
+using System.Runtime.InteropServices;
+
+namespace AotInfer.Kernels;
+
+/// <summary>Implemented by every generated model class: an array-based entry point for tools (no reflection needed).</summary>
+public interface IGeneratedModel
+{
+    /// <summary>Inputs, outputs and provenance.</summary>
+    ModelInfo Info { get; }
+
+    /// <summary>Runs the model on typed arrays (one per input and output, of the declared element type and length).</summary>
+    void Run(Array[] inputs, Array[] outputs);
+}
+
+/// <summary>Name, ONNX element type and shape of one model input or output.</summary>
+/// <param name="Name">The ONNX name.</param>
+/// <param name="ElementType">The ONNX element type name (e.g. <c>Float</c>).</param>
+/// <param name="Shape">The static shape.</param>
+public sealed record TensorInfo(string Name, string ElementType, int[] Shape)
+{
+    /// <summary>Number of elements.</summary>
+    public int Length
+    {
+        get
+        {
+            int n = 1;
+            foreach (int d in Shape) n *= d;
+            return n;
+        }
+    }
+}
+
+/// <summary>Metadata of a generated model.</summary>
+/// <param name="ModelFile">File name of the source model.</param>
+/// <param name="Sha256">SHA-256 of the model file.</param>
+/// <param name="Producer">The tool that wrote the model.</param>
+/// <param name="Opsets">Imported opsets.</param>
+/// <param name="Inputs">The inputs, in <c>Run</c> order.</param>
+/// <param name="Outputs">The outputs, in <c>Run</c> order.</param>
+public sealed record ModelInfo(string ModelFile, string Sha256, string Producer, string Opsets, TensorInfo[] Inputs, TensorInfo[] Outputs)
+{
+    /// <summary>Throws when the number of arrays does not match the model.</summary>
+    public static void CheckCounts(ModelInfo info, Array[] inputs, Array[] outputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(outputs);
+        if (inputs.Length != info.Inputs.Length) throw new ArgumentException($"the model takes {info.Inputs.Length} inputs but {inputs.Length} were given", nameof(inputs));
+        if (outputs.Length != info.Outputs.Length) throw new ArgumentException($"the model has {info.Outputs.Length} outputs but {outputs.Length} arrays were given", nameof(outputs));
+    }
+}
+
+/// <summary>Typed views of the byte arena where generated code keeps intermediate tensors.</summary>
+public static class Arena
+{
+    /// <summary>A span of <paramref name="count"/> elements at <paramref name="byteOffset"/>.</summary>
+    public static Span<T> Slice<T>(Span<byte> arena, int byteOffset, int count) where T : unmanaged =>
+        MemoryMarshal.Cast<byte, T>(arena.Slice(byteOffset, count * System.Runtime.CompilerServices.Unsafe.SizeOf<T>()));
+}
+
+/// <summary>Decodes the constant tensors that generated code stores as base64 UTF-8 literals.</summary>
+public static class WeightData
+{
+    /// <summary>Decodes <paramref name="count"/> little-endian elements.</summary>
+    public static T[] Decode<T>(ReadOnlySpan<byte> base64Utf8, int count) where T : unmanaged
+    {
+        var result = new T[count];
+        Span<byte> bytes = MemoryMarshal.AsBytes(result.AsSpan());
+        var status = Base64.DecodeFromUtf8(base64Utf8, bytes, out _, out int written);
+        if (status != OperationStatus.Done || written != bytes.Length)
+            throw new InvalidOperationException($"corrupt weight data: {status}, {written} of {bytes.Length} bytes");
+        if (typeof(T) == typeof(bool))
+        {
+            // Normalise to 0/1 so that bool comparisons behave.
+            foreach (ref byte b in bytes) b = b != 0 ? (byte)1 : (byte)0;
+        }
+        return result;
+    }
+}
