@@ -5,6 +5,7 @@ internal static partial class OpFamilies
 {
     internal static void RegisterAll(OpRegistry registry)
     {
+        // One line per family; each family lives in its own folder under Ops/.
         foreach (var lowering in Elementwise.ElementwiseFamily.All()) registry.Add(lowering);
     }
 }

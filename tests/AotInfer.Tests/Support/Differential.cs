@@ -1,0 +1,106 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using AotInfer.Cli.Check;
+using AotInfer.Compiler;
+using AotInfer.Kernels;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Xunit;
+
+namespace AotInfer.Tests.Support;
+
+/// <summary>
+/// Runs one model through AotInfer (compiled in memory, warnings as errors) and through ONNX Runtime on the same
+/// inputs, and asserts that the outputs agree.
+/// </summary>
+public static class Differential
+{
+    /// <summary>Compiles <paramref name="modelBytes"/> and returns an instance of the generated class.</summary>
+    public static IGeneratedModel CompileModel(byte[] modelBytes, string className = "Model")
+    {
+        var result = ModelCompiler.Compile(modelBytes, new CompileOptions { ClassName = className, Namespace = "AotInferTest" + Guid.NewGuid().ToString("N") });
+        Assert.True(result.Success, "compile failed: " + string.Join(" | ", result.Diagnostics));
+        var failures = new Dictionary<string, string>();
+        var ns = result.Source!.Split('\n').First(l => l.StartsWith("namespace ", StringComparison.Ordinal)).Substring(10).Trim();
+        var assembly = InMemoryCompiler.CompileBatch(new Dictionary<string, string> { [ns] = result.Source }, failures, warningsAsErrors: true);
+        Assert.True(assembly is not null, "generated code does not compile: " + string.Join(" | ", failures.Values));
+        return (IGeneratedModel)Activator.CreateInstance(assembly!.GetType(ns + "." + className)!)!;
+    }
+
+    /// <summary>Runs AotInfer's compiled model.</summary>
+    public static Array[] RunAotInfer(byte[] modelBytes, params Array[] inputs)
+    {
+        var model = CompileModel(modelBytes);
+        var outputs = model.Info.Outputs.Select(o => RuntimeArrays.Allocate(o.ElementType, o.Length)).ToArray();
+        model.Run(inputs, outputs);
+        return outputs;
+    }
+
+    /// <summary>Runs ONNX Runtime (all graph optimisations on, one thread).</summary>
+    public static Array[] RunOnnxRuntime(byte[] modelBytes, params (int[] Shape, Array Data)[] inputs)
+    {
+        using var options = new SessionOptions { IntraOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        using var session = new InferenceSession(modelBytes, options);
+        var names = session.InputNames;
+        var values = inputs.Select(i => CreateValue(i.Data, i.Shape.Select(d => (long)d).ToArray())).ToList();
+        try
+        {
+            using var results = session.Run(new RunOptions(), names.ToList(), values, session.OutputNames.ToList());
+            return results.Select(ReadValue).ToArray();
+        }
+        finally
+        {
+            foreach (var v in values) v.Dispose();
+        }
+    }
+
+    /// <summary>Asserts AotInfer agrees with ONNX Runtime within tolerances (integers exactly).</summary>
+    public static void AssertAgrees(byte[] modelBytes, double rtol = 1e-4, double atol = 1e-5, params (int[] Shape, Array Data)[] inputs)
+    {
+        var expected = RunOnnxRuntime(modelBytes, inputs);
+        var actual = RunAotInfer(modelBytes, inputs.Select(i => i.Data).ToArray());
+        Assert.Equal(expected.Length, actual.Length);
+        var comparer = new OutputComparer(rtol, atol, 0);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            string? problem = comparer.Compare(actual[i], expected[i], $"output {i}");
+            Assert.True(problem is null, problem);
+        }
+    }
+
+    /// <summary>Random floats in [lo, hi) from a fixed seed.</summary>
+    public static float[] RandomFloats(int seed, int count, float lo = -1, float hi = 1)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, count).Select(_ => lo + (float)random.NextDouble() * (hi - lo)).ToArray();
+    }
+
+    static OrtValue CreateValue(Array data, long[] shape) => data switch
+    {
+        float[] f => OrtValue.CreateTensorValueFromMemory(f, shape),
+        double[] d => OrtValue.CreateTensorValueFromMemory(d, shape),
+        long[] l => OrtValue.CreateTensorValueFromMemory(l, shape),
+        int[] i => OrtValue.CreateTensorValueFromMemory(i, shape),
+        sbyte[] s => OrtValue.CreateTensorValueFromMemory(s, shape),
+        byte[] b => OrtValue.CreateTensorValueFromMemory(b, shape),
+        bool[] b => OrtValue.CreateTensorValueFromMemory(b, shape),
+        _ => throw new ArgumentException($"unsupported input array {data.GetType().Name}"),
+    };
+
+    static Array ReadValue(OrtValue value)
+    {
+        var info = value.GetTensorTypeAndShape();
+        return info.ElementDataType switch
+        {
+            TensorElementType.Float => value.GetTensorDataAsSpan<float>().ToArray(),
+            TensorElementType.Double => value.GetTensorDataAsSpan<double>().ToArray(),
+            TensorElementType.Int64 => value.GetTensorDataAsSpan<long>().ToArray(),
+            TensorElementType.Int32 => value.GetTensorDataAsSpan<int>().ToArray(),
+            TensorElementType.Int8 => value.GetTensorDataAsSpan<sbyte>().ToArray(),
+            TensorElementType.UInt8 => value.GetTensorDataAsSpan<byte>().ToArray(),
+            TensorElementType.Bool => value.GetTensorDataAsSpan<bool>().ToArray(),
+            _ => throw new ArgumentException($"unsupported output type {info.ElementDataType}"),
+        };
+    }
+}
