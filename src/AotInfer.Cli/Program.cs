@@ -8,6 +8,7 @@ usage: aotinfer VERB [options]
   check PATH... [--json FILE] [--expect FILE] [--filter REGEX] [--rtol R] [--atol A] [--int-tolerance N] [--write-passing FILE] [--quiet]
   compile MODEL -o FILE.cs [--class NAME] [--namespace NS] [--dims name=value,...]
   inspect MODEL [--json FILE] [--dims name=value,...]
+  ops                       list the supported operators (Markdown)
 """;
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
@@ -23,6 +24,7 @@ try
         "check" => CheckCommand.Run(rest),
         "compile" => CompileCommand.Run(rest),
         "inspect" => InspectCommand.Run(rest),
+        "ops" => OpsCommand.Run(rest),
         _ => throw new UsageException($"unknown verb '{args[0]}'"),
     };
 }

@@ -50,20 +50,26 @@ public static class CheckRunner
         var variants = new List<(string, List<TestSet>, string[])>();
         try
         {
-            var sets = folder.LoadTestSets();
-            if (sets.Count == 0) return new Prepared(folder, variants, new CheckResult(folder.Name, CheckStatus.Error, "no test_data_set_* folder"), sources);
             byte[] bytes = File.ReadAllBytes(folder.ModelPath);
             string[] inputNames;
             try
             {
                 var model = OnnxModelLoader.Parse(bytes, folder.ModelPath);
                 var initializers = new HashSet<string>(model.Graph.Initializer.Select(t => t.Name));
-                inputNames = model.Graph.Input.Select(i => i.Name).Where(n => !initializers.Contains(n)).ToArray();
+                var inputs = model.Graph.Input.Where(i => !initializers.Contains(i.Name)).ToList();
+                inputNames = inputs.Select(i => i.Name).ToArray();
+                // Sequence, optional and map values have test data in other protobuf messages than TensorProto.
+                var nonTensor = inputs.Concat(model.Graph.Output).FirstOrDefault(v => v.Type?.TensorType is null);
+                if (nonTensor is not null)
+                    return new Prepared(folder, variants, new CheckResult(folder.Name, CheckStatus.Unsupported,
+                        $"{DiagnosticIds.UnsupportedType}: graph input/output '{nonTensor.Name}' is not a tensor ({nonTensor.Type?.ValueCase.ToString() ?? "no type"}); only tensors are supported"), sources);
             }
             catch (InvalidModelException e)
             {
                 return new Prepared(folder, variants, new CheckResult(folder.Name, CheckStatus.Unsupported, $"{DiagnosticIds.InvalidModel}: {e.Message}"), sources);
             }
+            var sets = folder.LoadTestSets();
+            if (sets.Count == 0) return new Prepared(folder, variants, new CheckResult(folder.Name, CheckStatus.Error, "no test_data_set_* folder"), sources);
             // Test sets with different input shapes need classes of their own: shapes are compile-time constants.
             foreach (var group in sets.GroupBy(s => string.Join(";", s.Inputs.Select(i => string.Join(",", i.Tensor.Shape)))))
             {

@@ -49,7 +49,7 @@ public static class ElementwiseFamily
         yield return new UnaryLowering("Erf", "ErfOperator", UnaryTypes.Float);
         yield return new UnaryLowering("IsNaN", "IsNaNOperator", UnaryTypes.Float, boolOutput: true);
         yield return new UnaryLowering("IsInf", "IsInfOperator", UnaryTypes.Float,
-            op => new double[] { op.Attributes.Int("detect_negative", 1), op.Attributes.Int("detect_positive", 1) }, boolOutput: true);
+            op => new double[] { op.Attributes.Int("detect_negative", 1), op.Attributes.Int("detect_positive", 1) }, boolOutput: true, boolArguments: true);
         yield return new UnaryLowering("Relu", "ReluOperator", UnaryTypes.Signed, evaluate: x => Math.Max(x, 0));
         yield return new UnaryLowering("Sigmoid", "SigmoidOperator", UnaryTypes.Float);
         yield return new UnaryLowering("Softplus", "SoftplusOperator", UnaryTypes.Float);

@@ -30,11 +30,13 @@ public sealed class UnaryLowering : OpLowering
     readonly Func<OpContext, double[]> _arguments;
     readonly bool _boolOutput;
     readonly Func<double, double>? _evaluate;
+    readonly bool _boolArguments;
 
     /// <summary>Creates the lowering of one op.</summary>
     public UnaryLowering(string opType, string operatorStruct, UnaryTypes types, Func<OpContext, double[]>? arguments = null,
-        bool boolOutput = false, Func<double, double>? evaluate = null)
+        bool boolOutput = false, Func<double, double>? evaluate = null, bool boolArguments = false)
     {
+        _boolArguments = boolArguments;
         _opType = opType;
         _operator = operatorStruct;
         _types = types;
@@ -75,7 +77,7 @@ public sealed class UnaryLowering : OpLowering
     {
         string t = code.InType(0);
         var type = op.Type(0);
-        string args = string.Join(", ", _arguments(op).Select(a => EmitContext.Literal(type, a)));
+        string args = string.Join(", ", _arguments(op).Select(a => EmitContext.Literal(_boolArguments ? DataType.Bool : type, a)));
         string opStruct = _types == UnaryTypes.Bool ? _operator : $"{_operator}<{t}>";
         string instance = args.Length > 0 ? $", new {EmitContext.Kernels}.Elementwise.{opStruct}({args})" : "";
         code.Writer.Line($"{EmitContext.Kernels}.Elementwise.Broadcast.Unary<{t}, {code.OutType(0)}, {EmitContext.Kernels}.Elementwise.{opStruct}>({code.In(0)}, {code.Out(0)}{instance});");
