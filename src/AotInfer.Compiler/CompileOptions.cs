@@ -20,6 +20,12 @@ public sealed class CompileOptions
     /// <summary>Exact shapes for graph inputs by name; overrides what the model declares (used to run test data).</summary>
     public Dictionary<string, int[]> InputShapes { get; set; } = new();
 
+    /// <summary>
+    /// Values fixed at compile time for graph inputs by name (for inputs that decide shapes, such as a Reshape's
+    /// shape fed as an input). The generated Run still takes the input and throws when it differs.
+    /// </summary>
+    public Dictionary<string, Onnx.Tensor> InputValues { get; set; } = new();
+
     /// <summary>Folder that external data must stay inside; null forbids external data.</summary>
     public string? ModelDirectory { get; set; }
 

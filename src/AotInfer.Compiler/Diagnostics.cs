@@ -19,6 +19,8 @@ public static class DiagnosticIds
     public const string InternalError = "AOTI0006";
     /// <summary>Generator options (class name, namespace, pinned dims) are invalid.</summary>
     public const string InvalidOptions = "AOTI0007";
+    /// <summary>An input that decides shapes (a shape, axes, pads…) is computed at run time; it must be known when compiling.</summary>
+    public const string ValueNotConstant = "AOTI0008";
 }
 
 /// <summary>Severity of a <see cref="CompileDiagnostic"/>.</summary>

@@ -118,6 +118,8 @@ public sealed class ModelEmitter
             CheckLength(w, _graph.Inputs[i], _parameterNames[i], "input");
         for (int i = 0; i < _graph.Outputs.Count; i++)
             CheckLength(w, _graph.Outputs[i], _parameterNames[_graph.Inputs.Count + i], "output");
+        for (int i = 0; i < _graph.Inputs.Count; i++)
+            if (_graph.Inputs[i].Constant is { } fixedValue) CheckFixedValue(w, _graph.Inputs[i], _parameterNames[i], fixedValue);
         w.Line($"global::System.Span<byte> arena = _arena;");
         w.Line($"global::System.Span<byte> scratch = _scratch;");
         foreach (var node in _graph.Nodes)
@@ -171,6 +173,15 @@ public sealed class ModelEmitter
     {
         w.Line($"if ({parameter}.Length != {v.ElementCount}) throw new global::System.ArgumentException(" +
                $"{Literals.String($"{role} '{v.Name}' must have {v.ElementCount} elements (shape {Literals.Shape(v.Shape!)}, {v.Type}) but has ")} + {parameter}.Length, nameof({parameter}));");
+    }
+
+    /// <summary>An input whose value was fixed at compile time must carry that value at run time.</summary>
+    void CheckFixedValue(CodeWriter w, Value input, string parameter, Tensor value)
+    {
+        string field = $"c{_constants.Count}";
+        _constants.Add(input);
+        w.Line($"if (!global::System.MemoryExtensions.SequenceEqual({parameter}, Constants.{field})) throw new global::System.ArgumentException(" +
+               $"{Literals.String($"input '{input.Name}' was fixed when the model was compiled and must equal that value")}, nameof({parameter}));");
     }
 
     static string Describe(Node node) =>

@@ -47,6 +47,15 @@ public static class GraphImporter
             if (v.Constant is not null) continue; // IR < 4: initializers are listed as inputs too; they stay constants
             v.IsGraphInput = true;
             if (!ReadType(input, v, options, diagnostics, "input")) continue;
+            if (options.InputValues.TryGetValue(input.Name, out var pinned))
+            {
+                if (pinned.Type != v.Type || !pinned.Shape.SequenceEqual(v.Shape!))
+                {
+                    diagnostics.Error(DiagnosticIds.InvalidOptions, $"the value fixed for input '{input.Name}' is {pinned} but the input is {v.Type}[{string.Join(",", v.Shape!)}]");
+                    continue;
+                }
+                v.Constant = pinned;
+            }
             graph.Inputs.Add(v);
         }
 

@@ -54,8 +54,15 @@ public sealed class OpContext
     }
 
     /// <summary>The compile-time value of an input that must be constant (shape, axes, pads...).</summary>
-    public Tensor ConstantInput(int index, string role) =>
-        Input(index).Constant ?? throw Fail($"input {index} ({role}) must be known at compile time; AotInfer compiles static shapes only");
+    public Tensor ConstantInput(int index, string role)
+    {
+        var input = Input(index);
+        if (input.Constant is { } value) return value;
+        string origin = input.IsGraphInput ? $"graph input '{input.Name}'" : $"'{input.Name}'";
+        throw new UnsupportedModelException(
+            $"input {index} ({role}) comes from {origin}, computed at run time; it decides shapes, so it must be known at compile time (AotInfer compiles static shapes)",
+            DiagnosticIds.ValueNotConstant);
+    }
 
     /// <summary>The compile-time value of an optional input, or null when it is absent.</summary>
     public Tensor? OptionalConstantInput(int index, string role) =>

@@ -17,9 +17,11 @@ namespace AotInfer.Tests.Support;
 public static class Differential
 {
     /// <summary>Compiles <paramref name="modelBytes"/> and returns an instance of the generated class.</summary>
-    public static IGeneratedModel CompileModel(byte[] modelBytes, string className = "Model")
+    public static IGeneratedModel CompileModel(byte[] modelBytes, string className = "Model", Action<CompileOptions>? configure = null)
     {
-        var result = ModelCompiler.Compile(modelBytes, new CompileOptions { ClassName = className, Namespace = "AotInferTest" + Guid.NewGuid().ToString("N") });
+        var options = new CompileOptions { ClassName = className, Namespace = "AotInferTest" + Guid.NewGuid().ToString("N") };
+        configure?.Invoke(options);
+        var result = ModelCompiler.Compile(modelBytes, options);
         Assert.True(result.Success, "compile failed: " + string.Join(" | ", result.Diagnostics));
         var failures = new Dictionary<string, string>();
         var ns = result.Source!.Split('\n').First(l => l.StartsWith("namespace ", StringComparison.Ordinal)).Substring(10).Trim();

@@ -14,8 +14,13 @@ public sealed class GridSampleLowering : OpLowering
     /// <inheritdoc/>
     public override string[] OpTypes => new[] { "GridSample" };
 
-    /// <summary>The sampling lowerings.</summary>
-    public static IEnumerable<OpLowering> All() { yield return new GridSampleLowering(); }
+    /// <summary>The spatial sampling lowerings: GridSample, AffineGrid, CenterCropPad.</summary>
+    public static IEnumerable<OpLowering> All()
+    {
+        yield return new GridSampleLowering();
+        yield return new AffineGridLowering();
+        yield return new CenterCropPadLowering();
+    }
 
     /// <inheritdoc/>
     public override void Infer(OpContext op)

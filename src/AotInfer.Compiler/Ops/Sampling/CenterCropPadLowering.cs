@@ -1,0 +1,48 @@
+using System.Linq;
+using AotInfer.Compiler.Emit;
+using AotInfer.Onnx;
+
+namespace AotInfer.Compiler.Ops.Sampling;
+
+/// <summary>CenterCropPad (opset 18): crops or zero-pads the given axes to a constant target shape, centred (odd differences put the extra element at the end).</summary>
+public sealed class CenterCropPadLowering : OpLowering
+{
+    /// <inheritdoc/>
+    public override string[] OpTypes => new[] { "CenterCropPad" };
+
+    sealed record Plan(int[] OutputShape, int[] SourceStart, int[] DestinationStart, int[] Extent);
+
+    static Plan MakePlan(OpContext op)
+    {
+        int[] input = op.Shape(0);
+        int rank = input.Length;
+        long[] target = op.ConstantInput(1, "shape").ToInt64();
+        long[] axesAttribute = op.Attributes.Ints("axes") ?? Enumerable.Range(0, rank).Select(i => (long)i).ToArray();
+        if (axesAttribute.Length != target.Length) throw op.Fail($"shape has {target.Length} values but there are {axesAttribute.Length} axes");
+        var output = (int[])input.Clone();
+        var sourceStart = new int[rank];
+        var destinationStart = new int[rank];
+        var extent = (int[])input.Clone();
+        for (int i = 0; i < target.Length; i++)
+        {
+            int axis = op.Axis(axesAttribute[i], rank, "axes");
+            if (target[i] < 0 || target[i] > int.MaxValue) throw op.Fail($"target size {target[i]} for axis {axis} is invalid");
+            int dim = input[axis], size = (int)target[i];
+            output[axis] = size;
+            if (size < dim) { sourceStart[axis] = (dim - size) / 2; extent[axis] = size; }
+            else if (size > dim) { destinationStart[axis] = (size - dim) / 2; extent[axis] = dim; }
+        }
+        return new Plan(output, sourceStart, destinationStart, extent);
+    }
+
+    /// <inheritdoc/>
+    public override void Infer(OpContext op) => op.SetOutput(0, op.Type(0), MakePlan(op).OutputShape);
+
+    /// <inheritdoc/>
+    public override void Emit(OpContext op, EmitContext code)
+    {
+        var plan = MakePlan(op);
+        code.Writer.Line($"{EmitContext.Kernels}.Sampling.RegionCopy.Copy<{code.InType(0)}>({code.In(0)}, {code.IntArray(op.Shape(0))}, {code.IntArray(plan.SourceStart)}, " +
+                         $"{code.Out(0)}, {code.IntArray(plan.OutputShape)}, {code.IntArray(plan.DestinationStart)}, {code.IntArray(plan.Extent)});");
+    }
+}
