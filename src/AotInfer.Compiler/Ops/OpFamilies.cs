@@ -9,5 +9,6 @@ internal static partial class OpFamilies
         foreach (var lowering in Elementwise.ElementwiseFamily.All()) registry.Add(lowering);
         foreach (var lowering in Loss.ClassificationLossLowering.All()) registry.Add(lowering);
         foreach (var lowering in Sampling.GridSampleLowering.All()) registry.Add(lowering);
+        foreach (var lowering in Signal.WindowFunctionLowering.All()) registry.Add(lowering);
     }
 }
