@@ -20,12 +20,13 @@ public sealed class WindowFunctionLowering : OpLowering
         _window = window;
     }
 
-    /// <summary>The three window functions.</summary>
+    /// <summary>The signal-processing lowerings: the three window functions and DFT.</summary>
     public static IEnumerable<OpLowering> All()
     {
         yield return new WindowFunctionLowering("HannWindow", phase => 0.5 - 0.5 * Math.Cos(phase));
         yield return new WindowFunctionLowering("HammingWindow", phase => 25.0 / 46 - (1 - 25.0 / 46) * Math.Cos(phase));
         yield return new WindowFunctionLowering("BlackmanWindow", phase => 0.42 - 0.5 * Math.Cos(phase) + 0.08 * Math.Cos(2 * phase));
+        yield return new DftLowering();
     }
 
     /// <inheritdoc/>
