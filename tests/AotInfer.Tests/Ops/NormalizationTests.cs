@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using AotInfer.Onnx;
 using AotInfer.Tests.Support;
 using Xunit;
@@ -137,7 +138,7 @@ public class NormalizationTests
 
     [Theory]
     [InlineData(3L)]
-    [InlineData(4L)]
+    [InlineData(5L)]
     public void LrnMatchesOnnxRuntime(long size)
     {
         var model = new OnnxModelBuilder(13).Input("x", DataType.Float, 2, 6, 3, 3)
@@ -153,5 +154,36 @@ public class NormalizationTests
             .Node("MeanVarianceNormalization", new[] { "x" }, new[] { "y" })
             .Output("y", DataType.Float).ToBytes();
         AssertUnary(model, new[] { 2, 3, 4, 5 }, 50);
+    }
+
+    [Fact]
+    public void Float16LayerNormalizationComputesInFloat()
+    {
+        var model = new OnnxModelBuilder(17).Input("x", DataType.Float16, 3, 50)
+            .Initializer("scale", new Tensor(DataType.Float16, new[] { 50 }, new ushort[50].Select(_ => BitConverter.HalfToUInt16Bits((Half)1)).ToArray()))
+            .Node("LayerNormalization", new[] { "x", "scale" }, new[] { "y" })
+            .Output("y", DataType.Float16).ToBytes();
+        var x = Differential.RandomFloats(51, 150, 100, 101);
+        var y = (Half[])Differential.RunAotInfer(model, x.Select(v => (Half)v).ToArray())[0];
+        // Inputs near 100 with a spread of 1 cancel badly if the mean is accumulated in Half.
+        for (int r = 0; r < 3; r++)
+        {
+            var row = x.Skip(r * 50).Take(50).Select(v => (double)(float)(Half)v).ToArray();
+            double mean = row.Average(), std = Math.Sqrt(row.Select(v => (v - mean) * (v - mean)).Average() + 1e-5);
+            for (int i = 0; i < 50; i++) Assert.True(Math.Abs((float)y[r * 50 + i] - (row[i] - mean) / std) < 1e-2, $"element {r},{i}");
+        }
+    }
+
+    [Fact]
+    public void SoftmaxKernelMatchesScalarForEveryRowLength()
+    {
+        for (int n = 1; n <= 70; n++)
+        {
+            var x = Differential.RandomFloats(n, n, -20, 20);
+            var y = new float[n];
+            AotInfer.Kernels.Normalization.Softmax.Run<float>(x, y, 1, n, 1, logarithm: false, default);
+            double max = x.Max(), sum = x.Sum(v => Math.Exp(v - max));
+            for (int i = 0; i < n; i++) Assert.True(Math.Abs(y[i] - Math.Exp(x[i] - max) / sum) < 1e-6, $"length {n}, element {i}");
+        }
     }
 }
