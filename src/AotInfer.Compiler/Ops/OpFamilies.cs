@@ -10,5 +10,7 @@ internal static partial class OpFamilies
         foreach (var lowering in Loss.ClassificationLossLowering.All()) registry.Add(lowering);
         foreach (var lowering in Sampling.GridSampleLowering.All()) registry.Add(lowering);
         foreach (var lowering in Signal.WindowFunctionLowering.All()) registry.Add(lowering);
+        foreach (var lowering in Reduction.ReductionFamily.All()) registry.Add(lowering);
+        foreach (var lowering in Normalization.NormalizationFamily.All()) registry.Add(lowering);
     }
 }

@@ -75,3 +75,10 @@ public readonly struct PReluOperator<T> : IBinaryOperator<T, T> where T : INumbe
     /// <inheritdoc/>
     public T Invoke(T x, T slope) => x < T.Zero ? x * slope : x;
 }
+
+/// <summary>a / b, or 0 where b is 0 (normalising by a zero norm leaves zeros, as ONNX LpNormalization expects).</summary>
+public readonly struct DivideOrZeroOperator<T> : IBinaryOperator<T, T> where T : INumberBase<T>
+{
+    /// <inheritdoc/>
+    public T Invoke(T a, T b) => T.IsZero(b) ? T.Zero : a / b;
+}
