@@ -27,6 +27,8 @@ public sealed class AttentionLowering : OpLowering
         public bool HeadsPacked;
         public int[] MaskShape = new int[0];
         public int TotalSequence => PastSequence + NewSequence;
+        // Must equal AttentionGeometry.ScratchLength in the kernels (which this netstandard2.0 project cannot call);
+        // the kernel checks the length it receives.
         public int ScratchLength =>
             QuerySequence * HeadSize + HeadSize * TotalSequence + TotalSequence * ValueHeadSize + QuerySequence * TotalSequence + QuerySequence * ValueHeadSize;
     }
