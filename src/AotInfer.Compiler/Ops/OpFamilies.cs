@@ -12,5 +12,6 @@ internal static partial class OpFamilies
         foreach (var lowering in Signal.WindowFunctionLowering.All()) registry.Add(lowering);
         foreach (var lowering in Reduction.ReductionFamily.All()) registry.Add(lowering);
         foreach (var lowering in Normalization.NormalizationFamily.All()) registry.Add(lowering);
+        foreach (var lowering in Transformer.TransformerFamily.All()) registry.Add(lowering);
     }
 }
