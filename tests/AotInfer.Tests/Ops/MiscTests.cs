@@ -64,16 +64,27 @@ public class MiscTests
     }
 
     [Fact]
-    public void OneHotTruncatesFloatIndices()
+    public void OneHotWithFloatIndicesMatchesOnnxRuntime()
     {
-        var model = new OnnxModelBuilder(11)
-            .Input("indices", DataType.Float, 4)
-            .Initializer("depth", new[] { 3f })
-            .Initializer("values", new[] { 0f, 1f }, 2)
-            .Node("OneHot", new[] { "indices", "depth", "values" }, new[] { "y" })
-            .Output("y", DataType.Float).ToBytes();
-        Differential.AssertAgrees(model, inputs: In(new[] { 4 }, new[] { 0.7f, 2.2f, -1.5f, 1f }));
+        var model = FloatOneHot();
+        Differential.AssertAgrees(model, inputs: In(new[] { 4 }, new[] { 0f, 2f, -1f, 3f }));
     }
+
+    [Fact]
+    public void OneHotTruncatesFractionalFloatIndices()
+    {
+        // The spec casts non-integer indices to int64; ONNX Runtime compares them for equality instead, so this
+        // case is checked against the spec rather than against ONNX Runtime.
+        var y = (float[])Differential.RunAotInfer(FloatOneHot(), new[] { 0.7f, 2.2f, -1.5f, 1f })[0];
+        Assert.Equal(new[] { 1f, 0, 0, 0, 0, 1, 0, 0, 1, 0, 1, 0 }, y);
+    }
+
+    static byte[] FloatOneHot() => new OnnxModelBuilder(11)
+        .Input("indices", DataType.Float, 4)
+        .Initializer("depth", new[] { 3f })
+        .Initializer("values", new[] { 0f, 1f }, 2)
+        .Node("OneHot", new[] { "indices", "depth", "values" }, new[] { "y" })
+        .Output("y", DataType.Float).ToBytes();
 
     [Fact]
     public void ClipBeforeOpset11UsesAttributes()
