@@ -13,5 +13,7 @@ internal static partial class OpFamilies
         foreach (var lowering in Reduction.ReductionFamily.All()) registry.Add(lowering);
         foreach (var lowering in Normalization.NormalizationFamily.All()) registry.Add(lowering);
         foreach (var lowering in Transformer.TransformerFamily.All()) registry.Add(lowering);
+        foreach (var lowering in Indexing.IndexingFamily.All()) registry.Add(lowering);
+        foreach (var lowering in Misc.MiscFamily.All()) registry.Add(lowering);
     }
 }

@@ -69,6 +69,32 @@ public readonly struct PowOperator<T> : IBinaryOperator<T, T> where T : IPowerFu
     public T Invoke(T a, T b) => T.Pow(a, b);
 }
 
+/// <summary>
+/// x^y for integer bases and integer exponents, exact by repeated squaring (wrapping on overflow). A negative
+/// exponent gives the truncated 1/x^|y|: 1 for x = 1, ±1 for x = -1, 0 otherwise.
+/// </summary>
+public readonly struct IntegerPowOperator<T> : IBinaryOperator<T, T> where T : IBinaryInteger<T>
+{
+    /// <inheritdoc/>
+    public T Invoke(T a, T b)
+    {
+        if (b < T.Zero)
+        {
+            if (a == T.One) return T.One;
+            if (a == T.Zero - T.One) return T.IsEvenInteger(b) ? T.One : a;
+            return T.Zero;
+        }
+        T result = T.One;
+        while (b != T.Zero)
+        {
+            if (T.IsOddInteger(b)) result *= a;
+            b >>= 1;
+            if (b != T.Zero) a *= a;
+        }
+        return result;
+    }
+}
+
 /// <summary>PRelu: x when x ≥ 0, slope·x otherwise.</summary>
 public readonly struct PReluOperator<T> : IBinaryOperator<T, T> where T : INumber<T>
 {

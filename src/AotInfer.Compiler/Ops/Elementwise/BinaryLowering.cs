@@ -49,6 +49,8 @@ public sealed class BinaryLowering : OpLowering
             throw op.Fail($"inputs have different element types {a.Type} and {b.Type}");
         if (_kind == BinaryKind.Logical && a.Type != DataType.Bool) throw op.Fail($"expects bool inputs, got {a.Type}");
         if (_kind != BinaryKind.Logical && a.Type == DataType.Bool && _opType != "Equal") throw op.Fail($"does not take bool inputs");
+        if (_opType == "Pow" && (b.Type == DataType.Bool || !DataTypes.IsFloat(b.Type) && !DataTypes.IsInteger(b.Type)))
+            throw op.Fail($"exponent element type {b.Type} is not supported");
         if (_opType == "PRelu" && op.Opset < 7) throw op.Fail("opset < 7 PRelu is not supported");
         if (op.Attributes.Has("broadcast") && op.Attributes.Int("broadcast", 0) != 0 && op.Attributes.Has("axis"))
             throw op.Fail("legacy broadcast with an axis attribute (opset < 7) is not supported");
@@ -80,16 +82,45 @@ public sealed class BinaryLowering : OpLowering
         string tIn = code.InType(0);
         string tOut = code.OutType(0);
         string opStruct = _kind == BinaryKind.Logical ? _operator : $"{_operator}<{tIn}>";
-        string exponent = code.In(1);
-        if (_opType == "Pow" && op.Type(1) != op.Type(0))
+        if (_opType == "Pow")
         {
-            // Pow's exponent may have another type: convert it to the base type first.
-            string converted = code.Scratch(op.Type(0), op.Input(1).ElementCount);
-            code.Writer.Line($"var exponent = {converted};");
-            code.Writer.Line($"{EmitContext.Kernels}.Elementwise.Conversion.Convert<{code.InType(1)}, {tIn}>({code.In(1)}, exponent);");
-            exponent = "exponent";
+            EmitPow(op, code);
+            return;
         }
         code.Writer.Line($"{EmitContext.Kernels}.Elementwise.Broadcast.Binary<{tIn}, {tOut}, {EmitContext.Kernels}.Elementwise.{opStruct}>(" +
-                         $"{code.In(0)}, {code.IntArray(op.Shape(0))}, {exponent}, {code.IntArray(op.Shape(1))}, {code.Out(0)}, {code.IntArray(op.Output(0)!.Shape!)});");
+                         $"{code.In(0)}, {code.IntArray(op.Shape(0))}, {code.In(1)}, {code.IntArray(op.Shape(1))}, {code.Out(0)}, {code.IntArray(op.Output(0)!.Shape!)});");
+    }
+
+    /// <summary>
+    /// Pow's output has the base's type; from opset 12 the exponent may have another. Float bases convert the
+    /// exponent to the base type. Integer bases with integer exponents multiply exactly (wrapping); with float
+    /// exponents they compute in double and truncate back, as ONNX Runtime's std::pow and cast do.
+    /// </summary>
+    static void EmitPow(OpContext op, EmitContext code)
+    {
+        string k = EmitContext.Kernels + ".Elementwise";
+        DataType baseType = op.Type(0), exponentType = op.Type(1);
+        string tBase = code.InType(0), tExponent = code.InType(1);
+        string aShape = code.IntArray(op.Shape(0)), bShape = code.IntArray(op.Shape(1)), yShape = code.IntArray(op.Output(0)!.Shape!);
+        if (DataTypes.IsInteger(baseType) && DataTypes.IsFloat(exponentType))
+        {
+            code.Writer.Line($"var bases = {code.Scratch(DataType.Double, op.Input(0).ElementCount)};");
+            code.Writer.Line($"var exponents = {code.Scratch(DataType.Double, op.Input(1).ElementCount)};");
+            code.Writer.Line($"var powers = {code.Scratch(DataType.Double, op.Output(0)!.ElementCount)};");
+            code.Writer.Line($"{k}.Conversion.Convert<{tBase}, double>({code.In(0)}, bases);");
+            code.Writer.Line($"{k}.Conversion.Convert<{tExponent}, double>({code.In(1)}, exponents);");
+            code.Writer.Line($"{k}.Broadcast.Binary<double, double, {k}.PowOperator<double>>(bases, {aShape}, exponents, {bShape}, powers, {yShape});");
+            code.Writer.Line($"{k}.Conversion.Convert<double, {tBase}>(powers, {code.Out(0)});");
+            return;
+        }
+        string exponent = code.In(1);
+        if (exponentType != baseType)
+        {
+            code.Writer.Line($"var exponent = {code.Scratch(baseType, op.Input(1).ElementCount)};");
+            code.Writer.Line($"{k}.Conversion.Convert<{tExponent}, {tBase}>({code.In(1)}, exponent);");
+            exponent = "exponent";
+        }
+        string opStruct = DataTypes.IsInteger(baseType) ? "IntegerPowOperator" : "PowOperator";
+        code.Writer.Line($"{k}.Broadcast.Binary<{tBase}, {tBase}, {k}.{opStruct}<{tBase}>>({code.In(0)}, {aShape}, {exponent}, {bShape}, {code.Out(0)}, {yShape});");
     }
 }

@@ -13,6 +13,7 @@ public static class ElementwiseFamily
         yield return new BinaryLowering("Sub", "SubtractOperator", BinaryKind.Arithmetic, (a, b) => a - b, (a, b) => a - b);
         yield return new BinaryLowering("Mul", "MultiplyOperator", BinaryKind.Arithmetic, (a, b) => a * b, (a, b) => a * b);
         yield return new BinaryLowering("Div", "DivideOperator", BinaryKind.Arithmetic, (a, b) => a / b, (a, b) => b == 0 ? 0 : a / b);
+        yield return new BinaryLowering("Pow", "PowOperator", BinaryKind.Arithmetic);
         yield return new BinaryLowering("PRelu", "PReluOperator", BinaryKind.Arithmetic);
         yield return new BinaryLowering("Equal", "EqualOperator", BinaryKind.Comparison, (a, b) => a == b ? 1 : 0, (a, b) => a == b ? 1 : 0);
         yield return new BinaryLowering("Less", "LessOperator", BinaryKind.Comparison, (a, b) => a < b ? 1 : 0, (a, b) => a < b ? 1 : 0);
