@@ -92,6 +92,18 @@ public sealed class ModelEmitter
         return name;
     }
 
+    /// <summary>
+    /// Registers a constant that a lowering derived from the model's weights at build time (e.g. a re-laid-out
+    /// weight matrix) and returns the expression naming it in generated code.
+    /// </summary>
+    internal string DerivedConstant(string name, Tensor value)
+    {
+        var v = new Value(name) { Type = value.Type, Shape = value.Shape, Constant = value };
+        string field = $"c{_constants.Count}";
+        _constants.Add(v);
+        return $"Constants.{field}";
+    }
+
     void NameParameters()
     {
         var used = new HashSet<string> { "arena", "scratch", "inputs", "outputs" };

@@ -1,3 +1,5 @@
+using System.Linq;
+
 namespace AotInfer.Compiler.Ops;
 
 /// <summary>The list of op families; each family file registers its own lowerings.</summary>
@@ -7,5 +9,6 @@ internal static partial class OpFamilies
     {
         // One line per family; each family lives in its own folder under Ops/.
         foreach (var lowering in Elementwise.ElementwiseFamily.All()) registry.Add(lowering);
+        foreach (var lowering in Convolution.ConvolutionFamily.All().Concat(Pooling.PoolingFamily.All())) registry.Add(lowering);
     }
 }
