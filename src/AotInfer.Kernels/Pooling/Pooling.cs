@@ -5,7 +5,7 @@ using AotInfer.Kernels.Convolution;
 namespace AotInfer.Kernels.Pooling;
 
 /// <summary>
-/// Windowed pooling over NC(spatial) tensors, <paramref name="planes"/> = N·C planes each of
+/// Windowed pooling over NC(spatial) tensors, <c>planes</c> = N·C planes each of
 /// <see cref="Window.InputSize"/> elements. Taps that fall in padding are skipped. 2-D pools without an index
 /// output walk whole output rows per tap, vectorised when the stride is 1; everything else takes the N-D path.
 /// </summary>
