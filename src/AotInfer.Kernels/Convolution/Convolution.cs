@@ -139,11 +139,7 @@ public static class Convolution
     static void AddBias(Span<float> rows, ReadOnlySpan<float> bias, int first, int count, int length)
     {
         if (bias.IsEmpty) return;
-        for (int m = 0; m < count; m++)
-        {
-            float b = bias[first + m];
-            Span<float> row = rows.Slice(m * length, length);
-            for (int i = 0; i < row.Length; i++) row[i] += b;
-        }
+        // A separate pass because MatrixMultiply.Multiply overwrites its output; the rows are still in cache.
+        for (int m = 0; m < count; m++) VectorMath.AddScalar(rows.Slice(m * length, length), bias[first + m]);
     }
 }

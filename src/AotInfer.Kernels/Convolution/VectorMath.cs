@@ -36,6 +36,26 @@ public static class VectorMath
         for (; i < n; i++) Unsafe.Add(ref t, i) += Unsafe.Add(ref s, i) * scale;
     }
 
+    /// <summary>target[i] += value.</summary>
+    public static void AddScalar(Span<float> target, float value)
+    {
+        ref float t = ref MemoryMarshal.GetReference(target);
+        int n = target.Length, i = 0;
+        if (Vector512.IsHardwareAccelerated && n >= Vector512<float>.Count)
+        {
+            var v = Vector512.Create(value);
+            for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
+                Vector512.StoreUnsafe(Vector512.LoadUnsafe(ref t, (nuint)i) + v, ref t, (nuint)i);
+        }
+        if (Vector256.IsHardwareAccelerated && n - i >= Vector256<float>.Count)
+        {
+            var v = Vector256.Create(value);
+            for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
+                Vector256.StoreUnsafe(Vector256.LoadUnsafe(ref t, (nuint)i) + v, ref t, (nuint)i);
+        }
+        for (; i < n; i++) Unsafe.Add(ref t, i) += value;
+    }
+
     /// <summary>target[i] = max(target[i], source[i]).</summary>
     public static void Max<T>(Span<T> target, ReadOnlySpan<T> source) where T : System.Numerics.INumber<T>
     {

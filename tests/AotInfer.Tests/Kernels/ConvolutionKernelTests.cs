@@ -45,7 +45,7 @@ public class ConvolutionKernelTests
     }
 
     [Fact]
-    public void MultiplyAddAndMaxMatchScalarLoopsForEveryLengthUpTo70()
+    public void MultiplyAddAddScalarAndMaxMatchScalarLoopsForEveryLengthUpTo70()
     {
         var random = new Random(5);
         for (int n = 0; n <= 70; n++)
@@ -54,11 +54,13 @@ public class ConvolutionKernelTests
             for (int i = 0; i < n; i++) { target[i] = (float)random.NextDouble() - 0.5f; source[i] = (float)random.NextDouble() - 0.5f; }
             float[] expected = new float[n], expectedMax = new float[n];
             for (int i = 0; i < n; i++) { expected[i] = target[i] + source[i] * 1.5f; expectedMax[i] = Math.Max(target[i], source[i]); }
-            float[] actual = (float[])target.Clone(), actualMax = (float[])target.Clone();
+            float[] actual = (float[])target.Clone(), actualMax = (float[])target.Clone(), actualShift = (float[])target.Clone();
             VectorMath.MultiplyAdd(actual, source, 1.5f);
             VectorMath.Max<float>(actualMax, source);
+            VectorMath.AddScalar(actualShift, 0.25f);
             Assert.Equal(expected, actual);
             Assert.Equal(expectedMax, actualMax);
+            Assert.Equal(Array.ConvertAll(target, v => v + 0.25f), actualShift);
         }
     }
 

@@ -88,6 +88,19 @@ public class ConvolutionTests
         AssertConvAgrees("ConvTranspose", new[] { 1, 3, 7 }, new[] { 3, 2, 4 }, bias: true, weightAsInput: false, ("auto_pad", "SAME_UPPER"), ("strides", new[] { 2 }));
 
     [Fact]
+    public void TransposedConstantWeightsAreStoredOnlyInTheirBuildTimeLayout()
+    {
+        var model = new OnnxModelBuilder()
+            .Input("x", DataType.Float, 1, 2, 3, 3).Initializer("w", Differential.RandomFloats(1, 2 * 3 * 2 * 2), 2, 3, 2, 2)
+            .Node("ConvTranspose", new[] { "x", "w" }, new[] { "y" })
+            .Output("y", DataType.Float).ToBytes();
+        var result = AotInfer.Compiler.ModelCompiler.Compile(model, new AotInfer.Compiler.CompileOptions());
+        Assert.True(result.Success, string.Join(" | ", result.Diagnostics));
+        Assert.Contains("// w (transposed per group for the GEMM): Float[12,2]", result.Source);
+        Assert.DoesNotContain("// w: Float", result.Source);
+    }
+
+    [Fact]
     public void ConvOverIntegersIsUnsupported()
     {
         var model = new OnnxModelBuilder()

@@ -24,6 +24,9 @@ public sealed class ConvTransposeLowering : OpLowering
     }
 
     /// <inheritdoc/>
+    public override bool ReadsInputAtRunTime(OpContext op, int inputIndex) => inputIndex != 1 || op.Input(1).Constant is null;
+
+    /// <inheritdoc/>
     public override void Emit(OpContext op, EmitContext code)
     {
         var layer = Describe(op);
