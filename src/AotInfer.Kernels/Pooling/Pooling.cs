@@ -97,33 +97,46 @@ public static class Pooling
         }
     }
 
-    /// <summary>Divides every average by its tap count.</summary>
+    /// <summary>Divides every average by its tap count, the product of per-dimension counts.</summary>
     static void Divide(Span<float> y, int planes, Window window, bool countIncludePad)
     {
-        int rank = window.Rank, outputSize = window.OutputSize;
-        Span<int> position = stackalloc int[rank];
-        for (int o = 0; o < outputSize; o++)
+        int rank = window.Rank, outputSize = window.OutputSize, totalPositions = 0;
+        for (int d = 0; d < rank; d++) totalPositions += window.Output(d);
+        // counts[first[d] + p] = taps of window position p along dimension d that count towards the divisor.
+        // Sums of output extents are small; only absurd shapes take the (allocating) heap branch.
+        Span<int> counts = totalPositions <= 4096 ? stackalloc int[totalPositions] : new int[totalPositions];
+        Span<int> first = stackalloc int[rank];
+        for (int d = 0, at = 0; d < rank; at += window.Output(d), d++)
         {
-            int count = 1;
-            for (int d = 0; d < rank; d++)
+            first[d] = at;
+            int low = countIncludePad ? -window.PadBegin(d) : 0;
+            int high = window.Input(d) + (countIncludePad ? window.PadEnd(d) : 0);
+            for (int p = 0; p < window.Output(d); p++)
             {
-                int start = position[d] * window.Stride(d) - window.PadBegin(d);
-                int low = countIncludePad ? -window.PadBegin(d) : 0;
-                int high = window.Input(d) + (countIncludePad ? window.PadEnd(d) : 0);
-                int taps = 0;
+                int start = p * window.Stride(d) - window.PadBegin(d), taps = 0;
                 for (int k = 0; k < window.Kernel(d); k++)
                 {
                     int coordinate = start + k * window.Dilation(d);
                     if (coordinate >= low && coordinate < high) taps++;
                 }
-                count *= taps;
+                counts[at + p] = taps;
             }
-            float scale = count == 0 ? float.NaN : 1f / count;
-            for (int plane = 0; plane < planes; plane++) y[plane * outputSize + o] *= scale;
-            for (int d = rank - 1; d >= 0; d--)
+        }
+        Span<int> position = stackalloc int[rank];
+        for (int plane = 0; plane < planes; plane++)
+        {
+            Span<float> output = y.Slice(plane * outputSize, outputSize);
+            position.Clear();
+            for (int o = 0; o < outputSize; o++)
             {
-                if (++position[d] < window.Output(d)) break;
-                position[d] = 0;
+                int count = 1;
+                for (int d = 0; d < rank; d++) count *= counts[first[d] + position[d]];
+                output[o] = count == 0 ? float.NaN : output[o] / count;
+                for (int d = rank - 1; d >= 0; d--)
+                {
+                    if (++position[d] < window.Output(d)) break;
+                    position[d] = 0;
+                }
             }
         }
     }
