@@ -54,6 +54,12 @@ public sealed class EmitContext
     public string FloatArray(IEnumerable<float> values) => _model.StaticArray("float", values.Select(Literals.Float).ToArray());
 
     /// <summary>
+    /// A constant the lowering computed at build time from constant inputs (re-laid-out weights, folded
+    /// parameters), stored with the model's weights; returns an expression usable as a <c>ReadOnlySpan&lt;T&gt;</c>.
+    /// </summary>
+    public string Constant(Tensor value, string name) => _model.DerivedConstant(name, value);
+
+    /// <summary>
     /// A scratch span of <paramref name="count"/> elements of <paramref name="type"/>, valid while this node runs.
     /// Several requests by one node get disjoint memory.
     /// </summary>

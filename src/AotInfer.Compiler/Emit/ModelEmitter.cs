@@ -92,6 +92,18 @@ public sealed class ModelEmitter
         return name;
     }
 
+    /// <summary>
+    /// Registers a constant that a lowering derived from the model's weights at build time (e.g. a re-laid-out
+    /// weight matrix) and returns the expression naming it in generated code.
+    /// </summary>
+    internal string DerivedConstant(string name, Tensor value)
+    {
+        var v = new Value(name) { Type = value.Type, Shape = value.Shape, Constant = value };
+        string field = $"c{_constants.Count}";
+        _constants.Add(v);
+        return $"Constants.{field}";
+    }
+
     void NameParameters()
     {
         var used = new HashSet<string> { "arena", "scratch", "inputs", "outputs" };
@@ -127,10 +139,13 @@ public sealed class ModelEmitter
             w.Line();
             w.Line($"// {Literals.Comment(node.OpType)} '{Literals.Comment(node.Name)}': {Literals.Comment(Describe(node))}");
             foreach (var note in node.Annotations) w.Line($"//   {Literals.Comment(note.Key)}: {Literals.Comment(Convert.ToString(note.Value, System.Globalization.CultureInfo.InvariantCulture) ?? "")}");
-            foreach (var input in node.Inputs) if (input is not null) Declare(w, input);
+            var lowering = _registry.Find(node)!;
+            var op = new OpContext(node);
+            for (int i = 0; i < node.Inputs.Count; i++)
+                if (node.Inputs[i] is { } input && lowering.ReadsInputAtRunTime(op, i)) Declare(w, input);
             foreach (var output in node.Outputs) Declare(w, output);
             var context = new EmitContext(this, node, new CodeWriter());
-            _registry.Find(node)!.Emit(new OpContext(node), context);
+            lowering.Emit(op, context);
             w.Open("");
             w.Append(context.Writer);
             w.Close();

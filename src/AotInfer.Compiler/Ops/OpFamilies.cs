@@ -1,3 +1,5 @@
+using System.Linq;
+
 namespace AotInfer.Compiler.Ops;
 
 /// <summary>The list of op families; each family file registers its own lowerings.</summary>
@@ -15,5 +17,6 @@ internal static partial class OpFamilies
         foreach (var lowering in Transformer.TransformerFamily.All()) registry.Add(lowering);
         foreach (var lowering in Indexing.IndexingFamily.All()) registry.Add(lowering);
         foreach (var lowering in Misc.MiscFamily.All()) registry.Add(lowering);
+        foreach (var lowering in Convolution.ConvolutionFamily.All().Concat(Pooling.PoolingFamily.All())) registry.Add(lowering);
     }
 }

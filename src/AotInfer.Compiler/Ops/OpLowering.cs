@@ -26,6 +26,13 @@ public abstract class OpLowering
     /// </summary>
     public virtual Tensor[]? Evaluate(OpContext op) => null;
 
+    /// <summary>
+    /// False when the generated code never reads input <paramref name="inputIndex"/> itself, e.g. a constant weight
+    /// the lowering re-lays out at build time and stores through <see cref="EmitContext.Constant"/>; the original
+    /// then is not stored in the generated class (unless another node reads it).
+    /// </summary>
+    public virtual bool ReadsInputAtRunTime(OpContext op, int inputIndex) => true;
+
     /// <summary>Writes the statements that compute the outputs at run time.</summary>
     public abstract void Emit(OpContext op, EmitContext code);
 }

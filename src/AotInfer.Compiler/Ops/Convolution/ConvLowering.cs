@@ -1,0 +1,83 @@
+using System.Linq;
+using AotInfer.Compiler.Emit;
+using AotInfer.Onnx;
+
+namespace AotInfer.Compiler.Ops.Convolution;
+
+/// <summary>
+/// Conv (opsets 1 and 11) over float tensors of 1 to 3 (or more) spatial dimensions: groups, dilations, strides,
+/// explicit or automatic padding, optional bias, kernel shape from the weights. The kernel is chosen per layer:
+/// <c>pointwise-gemm</c> for 1×1 stride-1 unpadded convolutions, <c>depthwise-direct</c> for 2-D convolutions with
+/// one input and one output channel per group, <c>im2col+gemm</c> otherwise.
+/// </summary>
+public sealed class ConvLowering : OpLowering
+{
+    /// <inheritdoc/>
+    public override string[] OpTypes => new[] { "Conv" };
+
+    /// <inheritdoc/>
+    public override void Infer(OpContext op)
+    {
+        var layer = Describe(op);
+        op.Node.Annotations["kernel"] = layer.Kernel;
+        op.Node.Annotations["window"] = layer.Geometry.ToString();
+        op.SetOutput(0, DataType.Float, new[] { layer.Batch, layer.OutChannels }.Concat(layer.Geometry.Output).ToArray());
+    }
+
+    /// <inheritdoc/>
+    public override void Emit(OpContext op, EmitContext code)
+    {
+        var layer = Describe(op);
+        string bias = op.HasInput(2) ? code.In(2) : "global::System.ReadOnlySpan<float>.Empty";
+        string kernels = $"{EmitContext.Kernels}.Convolution.Convolution";
+        switch (layer.Kernel)
+        {
+            case "pointwise-gemm":
+                code.Writer.Line($"{kernels}.Pointwise({code.In(0)}, {code.In(1)}, {bias}, {code.Out(0)}, " +
+                                 $"{layer.Batch}, {layer.InChannels}, {layer.OutChannels}, {layer.Groups}, {layer.Geometry.OutputSize});");
+                break;
+            case "depthwise-direct":
+                code.Writer.Line($"{kernels}.Depthwise2D({code.In(0)}, {code.In(1)}, {bias}, {code.Out(0)}, " +
+                                 $"{layer.Batch}, {layer.InChannels}, {code.IntArray(layer.Geometry.Packed())});");
+                break;
+            default:
+                string columns = code.Scratch(DataType.Float, layer.InChannels / layer.Groups * layer.Geometry.KernelSize * layer.Geometry.OutputSize);
+                code.Writer.Line($"{kernels}.Im2ColGemm({code.In(0)}, {code.In(1)}, {bias}, {code.Out(0)}, {columns}, " +
+                                 $"{layer.Batch}, {layer.InChannels}, {layer.OutChannels}, {layer.Groups}, {code.IntArray(layer.Geometry.Packed())});");
+                break;
+        }
+    }
+
+    /// <summary>Everything the emitter needs about one Conv node, validated.</summary>
+    sealed record Layer(int Batch, int InChannels, int OutChannels, int Groups, WindowGeometry Geometry, string Kernel);
+
+    static Layer Describe(OpContext op)
+    {
+        var x = op.Input(0);
+        var w = op.Input(1);
+        if (x.Type != DataType.Float) throw op.Fail($"input X has element type {x.Type}; Conv is implemented for float only");
+        if (w.Type != DataType.Float) throw op.Fail($"input W has element type {w.Type}, expected float like X");
+        int[] xs = x.Shape!, ws = w.Shape!;
+        if (xs.Length < 3) throw op.Fail($"input X must have rank 3 or more (N, C, spatial...), got rank {xs.Length}");
+        if (ws.Length != xs.Length) throw op.Fail($"input W has rank {ws.Length}, expected {xs.Length} like X");
+        int rank = xs.Length - 2;
+        long group = op.Attributes.Int("group", 1);
+        if (group <= 0 || xs[1] % group != 0 || ws[0] % group != 0)
+            throw op.Fail($"attribute group {group} must be positive and divide both the input channels {xs[1]} and the output channels {ws[0]}");
+        int groups = (int)group;
+        if (ws[1] != xs[1] / groups)
+            throw op.Fail($"input W has {ws[1]} input channels per group, expected {xs[1]} / group {groups} = {xs[1] / groups}");
+        if (op.HasInput(2))
+        {
+            var b = op.Input(2);
+            if (b.Type != DataType.Float || b.Shape!.Length != 1 || b.Shape[0] != ws[0])
+                throw op.Fail($"input B must be float[{ws[0]}], got {b.Type}[{string.Join(",", b.Shape!)}]");
+        }
+        int[] kernel = WindowGeometry.KernelShape(op, rank, ws.Skip(2).ToArray());
+        var geometry = WindowGeometry.ForConvolution(op, xs.Skip(2).ToArray(), kernel);
+        string choice = geometry.IsPointwise ? "pointwise-gemm"
+            : rank == 2 && groups == xs[1] && ws[0] == groups ? "depthwise-direct"
+            : "im2col+gemm";
+        return new Layer(xs[0], xs[1], ws[0], groups, geometry, choice);
+    }
+}

@@ -1,0 +1,145 @@
+using System;
+using AotInfer.Kernels.Linear;
+
+namespace AotInfer.Kernels.Convolution;
+
+/// <summary>
+/// Float convolution kernels over NC(spatial) tensors. The compiler picks one per layer at build time:
+/// <see cref="Im2ColGemm"/> in general, <see cref="Pointwise"/> for 1×1 stride-1 unpadded convolutions (the
+/// image already is the column matrix), <see cref="Depthwise2D"/> when every group has one input and one output
+/// channel. Weights are in ONNX layout <c>[M, C/group, k...]</c>, i.e. per group a row-major <c>[M/group, C/group·K]</c>
+/// matrix, so the GEMM reads them as they are. An empty <c>bias</c> means no bias.
+/// </summary>
+public static class Convolution
+{
+    /// <summary>
+    /// y = W ⊛ x + b through an im2col column matrix in <paramref name="columns"/>
+    /// (at least <c>C/group · K · OutputSize</c> elements) and <see cref="MatrixMultiply.Multiply"/>.
+    /// </summary>
+    public static void Im2ColGemm(ReadOnlySpan<float> x, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> y, Span<float> columns,
+        int batch, int inChannels, int outChannels, int groups, int[] geometry)
+    {
+        var window = new Window(geometry);
+        int groupIn = inChannels / groups, groupOut = outChannels / groups;
+        int inputSize = window.InputSize, outputSize = window.OutputSize, depth = groupIn * window.KernelSize;
+        for (int n = 0; n < batch; n++)
+        {
+            for (int g = 0; g < groups; g++)
+            {
+                ColumnBuffer.Gather(x.Slice((n * inChannels + g * groupIn) * inputSize, groupIn * inputSize), groupIn, window, columns);
+                Span<float> yGroup = y.Slice((n * outChannels + g * groupOut) * outputSize, groupOut * outputSize);
+                MatrixMultiply.Multiply(weights.Slice(g * groupOut * depth, groupOut * depth), depth, columns, outputSize, yGroup, outputSize, groupOut, outputSize, depth);
+                AddBias(yGroup, bias, g * groupOut, groupOut, outputSize);
+            }
+        }
+    }
+
+    /// <summary>y = W · x + b for a 1×1, stride-1, unpadded convolution: each image is already the column matrix.</summary>
+    public static void Pointwise(ReadOnlySpan<float> x, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> y,
+        int batch, int inChannels, int outChannels, int groups, int size)
+    {
+        int groupIn = inChannels / groups, groupOut = outChannels / groups;
+        for (int n = 0; n < batch; n++)
+        {
+            for (int g = 0; g < groups; g++)
+            {
+                Span<float> yGroup = y.Slice((n * outChannels + g * groupOut) * size, groupOut * size);
+                MatrixMultiply.Multiply(weights.Slice(g * groupOut * groupIn, groupOut * groupIn), groupIn,
+                    x.Slice((n * inChannels + g * groupIn) * size, groupIn * size), size, yGroup, size, groupOut, size, groupIn);
+                AddBias(yGroup, bias, g * groupOut, groupOut, size);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A 2-D convolution where each channel has its own k×k filter (group = C = M). Each output row starts at the
+    /// bias and accumulates one scaled input row per tap, vectorised along the row when the stride is 1.
+    /// </summary>
+    public static void Depthwise2D(ReadOnlySpan<float> x, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> y,
+        int batch, int channels, int[] geometry)
+    {
+        var window = new Window(geometry);
+        int inputSize = window.InputSize, outputSize = window.OutputSize, taps = window.KernelSize;
+        int outHeight = window.Output(0), outWidth = window.Output(1), inWidth = window.Input(1);
+        int kernelHeight = window.Kernel(0), kernelWidth = window.Kernel(1), strideWidth = window.Stride(1);
+        Span<int> begins = stackalloc int[kernelWidth];
+        Span<int> ends = stackalloc int[kernelWidth];
+        Span<int> offsets = stackalloc int[kernelWidth];
+        for (int kw = 0; kw < kernelWidth; kw++) window.ValidRange(1, kw, out begins[kw], out ends[kw], out offsets[kw]);
+        for (int n = 0; n < batch; n++)
+        {
+            for (int c = 0; c < channels; c++)
+            {
+                ReadOnlySpan<float> plane = x.Slice((n * channels + c) * inputSize, inputSize);
+                ReadOnlySpan<float> filter = weights.Slice(c * taps, taps);
+                Span<float> output = y.Slice((n * channels + c) * outputSize, outputSize);
+                output.Fill(bias.IsEmpty ? 0f : bias[c]);
+                for (int oh = 0; oh < outHeight; oh++)
+                {
+                    Span<float> row = output.Slice(oh * outWidth, outWidth);
+                    window.ValidTaps(0, oh, out int khBegin, out int khEnd, out int ihStart);
+                    for (int kh = khBegin; kh < khEnd; kh++)
+                    {
+                        ReadOnlySpan<float> inputRow = plane.Slice((ihStart + kh * window.Dilation(0)) * inWidth, inWidth);
+                        for (int kw = 0; kw < kernelWidth; kw++)
+                        {
+                            int begin = begins[kw], end = ends[kw], offset = offsets[kw];
+                            float weight = filter[kh * kernelWidth + kw];
+                            if (strideWidth == 1) VectorMath.MultiplyAdd(row.Slice(begin, end - begin), inputRow.Slice(begin + offset, end - begin), weight);
+                            else for (int ow = begin; ow < end; ow++) row[ow] += inputRow[ow * strideWidth + offset] * weight;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Transposed convolution: per group, columns[M/group·K, inputSize] = Wᵀ · x, then the columns are scattered
+    /// (col2im) onto the output, which starts at the bias. <paramref name="transposedWeights"/> holds, per group, the
+    /// row-major <c>[M/group·K, C/group]</c> transpose of the ONNX weight (see <see cref="TransposeWeights"/>).
+    /// The geometry's "input" is the output image and its "output" the input grid.
+    /// </summary>
+    public static void Transposed(ReadOnlySpan<float> x, ReadOnlySpan<float> transposedWeights, ReadOnlySpan<float> bias, Span<float> y, Span<float> columns,
+        int batch, int inChannels, int outChannels, int groups, int[] geometry)
+    {
+        var window = new Window(geometry);
+        int groupIn = inChannels / groups, groupOut = outChannels / groups;
+        int inputSize = window.OutputSize, outputSize = window.InputSize, rows = groupOut * window.KernelSize;
+        for (int n = 0; n < batch; n++)
+        {
+            for (int g = 0; g < groups; g++)
+            {
+                MatrixMultiply.Multiply(transposedWeights.Slice(g * rows * groupIn, rows * groupIn), groupIn,
+                    x.Slice((n * inChannels + g * groupIn) * inputSize, groupIn * inputSize), inputSize, columns, inputSize, rows, inputSize, groupIn);
+                Span<float> yGroup = y.Slice((n * outChannels + g * groupOut) * outputSize, groupOut * outputSize);
+                for (int m = 0; m < groupOut; m++) yGroup.Slice(m * outputSize, outputSize).Fill(bias.IsEmpty ? 0f : bias[g * groupOut + m]);
+                ColumnBuffer.ScatterAdd(columns, groupOut, window, yGroup);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Re-lays a ConvTranspose weight <c>[C, M/group, k...]</c> as per-group <c>[M/group·K, C/group]</c> matrices.
+    /// The compiler does this at build time for constant weights; generated code calls it only for weights that
+    /// are model inputs.
+    /// </summary>
+    public static void TransposeWeights(ReadOnlySpan<float> weights, Span<float> transposed, int groups, int groupIn, int rows)
+    {
+        for (int g = 0; g < groups; g++)
+        {
+            int baseOffset = g * groupIn * rows;
+            for (int c = 0; c < groupIn; c++)
+                for (int r = 0; r < rows; r++)
+                    transposed[baseOffset + r * groupIn + c] = weights[baseOffset + c * rows + r];
+        }
+    }
+
+    /// <summary>Adds bias[first + m] to row m of <paramref name="rows"/> (nothing when the bias is empty).</summary>
+    static void AddBias(Span<float> rows, ReadOnlySpan<float> bias, int first, int count, int length)
+    {
+        if (bias.IsEmpty) return;
+        // A separate pass because MatrixMultiply.Multiply overwrites its output; the rows are still in cache.
+        for (int m = 0; m < count; m++) VectorMath.AddScalar(rows.Slice(m * length, length), bias[first + m]);
+    }
+}

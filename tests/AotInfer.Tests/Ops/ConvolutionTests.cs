@@ -1,0 +1,126 @@
+using System.Collections.Generic;
+using System.Linq;
+using AotInfer.Onnx;
+using AotInfer.Tests.Support;
+using Xunit;
+
+namespace AotInfer.Tests.Ops;
+
+/// <summary>Conv and ConvTranspose against ONNX Runtime on random inputs with fixed seeds, one case per kernel path and attribute.</summary>
+public class ConvolutionTests
+{
+    /// <summary>
+    /// A Conv (or ConvTranspose) model: X is an input; W and B are initializers unless <paramref name="weightAsInput"/>.
+    /// </summary>
+    static void AssertConvAgrees(string op, int[] x, int[] w, bool bias, bool weightAsInput, params (string, object)[] attributes)
+    {
+        int outChannels = op == "Conv" ? w[0] : w[1] * (int)(attributes.FirstOrDefault(a => a.Item1 == "group").Item2 as int? ?? 1);
+        int xCount = x.Aggregate(1, (a, b) => a * b), wCount = w.Aggregate(1, (a, b) => a * b);
+        float[] xData = Differential.RandomFloats(11, xCount), wData = Differential.RandomFloats(12, wCount), bData = Differential.RandomFloats(13, outChannels);
+        var builder = new OnnxModelBuilder().Input("x", DataType.Float, x);
+        var inputs = new List<(int[], System.Array)> { (x, xData) };
+        if (weightAsInput)
+        {
+            builder.Input("w", DataType.Float, w);
+            inputs.Add((w, wData));
+        }
+        else builder.Initializer("w", wData, w);
+        if (bias) builder.Initializer("b", bData, outChannels);
+        var model = builder
+            .Node(op, bias ? new[] { "x", "w", "b" } : new[] { "x", "w" }, new[] { "y" }, attributes)
+            .Output("y", DataType.Float).ToBytes();
+        Differential.AssertAgrees(model, rtol: 1e-4, atol: 1e-4, inputs: inputs.ToArray());
+    }
+
+    [Fact]
+    public void Im2ColWithStridesDilationsAndAsymmetricPadsMatchesOnnxRuntime() =>
+        AssertConvAgrees("Conv", new[] { 1, 3, 9, 8 }, new[] { 4, 3, 3, 3 }, bias: true, weightAsInput: false,
+            ("pads", new[] { 1, 0, 2, 1 }), ("strides", new[] { 2, 1 }), ("dilations", new[] { 1, 2 }));
+
+    [Fact]
+    public void GroupedConvolutionOverTwoImagesMatchesOnnxRuntime() =>
+        AssertConvAgrees("Conv", new[] { 2, 4, 7, 7 }, new[] { 6, 2, 3, 3 }, bias: true, weightAsInput: false, ("group", 2), ("pads", new[] { 1, 1, 1, 1 }));
+
+    [Theory]
+    [InlineData(1, 37)]
+    [InlineData(2, 11)]
+    [InlineData(1, 5)]
+    public void DepthwiseMatchesOnnxRuntime(int stride, int width) =>
+        AssertConvAgrees("Conv", new[] { 1, 5, 10, width }, new[] { 5, 1, 3, 3 }, bias: true, weightAsInput: false,
+            ("group", 5), ("pads", new[] { 1, 2, 1, 0 }), ("strides", new[] { stride, stride }));
+
+    [Fact]
+    public void PointwiseMatchesOnnxRuntime() =>
+        AssertConvAgrees("Conv", new[] { 2, 8, 5, 6 }, new[] { 12, 8, 1, 1 }, bias: true, weightAsInput: false);
+
+    [Fact]
+    public void PointwiseGroupedWithoutBiasMatchesOnnxRuntime() =>
+        AssertConvAgrees("Conv", new[] { 1, 8, 5, 6 }, new[] { 12, 2, 1, 1 }, bias: false, weightAsInput: false, ("group", 4));
+
+    [Fact]
+    public void OneDimensionalSameUpperWithStrideMatchesOnnxRuntime() =>
+        AssertConvAgrees("Conv", new[] { 1, 2, 20 }, new[] { 3, 2, 4 }, bias: true, weightAsInput: false, ("auto_pad", "SAME_UPPER"), ("strides", new[] { 3 }));
+
+    [Fact]
+    public void ThreeDimensionalSameLowerMatchesOnnxRuntime() =>
+        AssertConvAgrees("Conv", new[] { 1, 2, 5, 6, 7 }, new[] { 3, 2, 2, 3, 2 }, bias: false, weightAsInput: false, ("auto_pad", "SAME_LOWER"));
+
+    [Fact]
+    public void ValidPaddingWithRuntimeWeightsMatchesOnnxRuntime() =>
+        AssertConvAgrees("Conv", new[] { 1, 3, 8, 9 }, new[] { 2, 3, 3, 2 }, bias: true, weightAsInput: true, ("auto_pad", "VALID"), ("strides", new[] { 2, 2 }));
+
+    [Fact]
+    public void TransposedWithStridesOutputPaddingAndGroupsMatchesOnnxRuntime() =>
+        AssertConvAgrees("ConvTranspose", new[] { 1, 4, 5, 4 }, new[] { 4, 3, 3, 3 }, bias: true, weightAsInput: false,
+            ("group", 2), ("strides", new[] { 2, 3 }), ("output_padding", new[] { 1, 0 }), ("pads", new[] { 1, 0, 0, 1 }));
+
+    [Fact]
+    public void TransposedWithRuntimeWeightsAndDilationsMatchesOnnxRuntime() =>
+        AssertConvAgrees("ConvTranspose", new[] { 2, 3, 4, 5 }, new[] { 3, 2, 2, 3 }, bias: false, weightAsInput: true, ("dilations", new[] { 2, 1 }));
+
+    [Fact]
+    public void TransposedWithOutputShapeMatchesOnnxRuntime() =>
+        AssertConvAgrees("ConvTranspose", new[] { 1, 2, 3, 3 }, new[] { 2, 2, 3, 3 }, bias: true, weightAsInput: false,
+            ("strides", new[] { 2, 2 }), ("output_shape", new[] { 6, 7 }));
+
+    [Fact]
+    public void TransposedOneDimensionalSameUpperMatchesOnnxRuntime() =>
+        AssertConvAgrees("ConvTranspose", new[] { 1, 3, 7 }, new[] { 3, 2, 4 }, bias: true, weightAsInput: false, ("auto_pad", "SAME_UPPER"), ("strides", new[] { 2 }));
+
+    [Fact]
+    public void TransposedConstantWeightsAreStoredOnlyInTheirBuildTimeLayout()
+    {
+        var model = new OnnxModelBuilder()
+            .Input("x", DataType.Float, 1, 2, 3, 3).Initializer("w", Differential.RandomFloats(1, 2 * 3 * 2 * 2), 2, 3, 2, 2)
+            .Node("ConvTranspose", new[] { "x", "w" }, new[] { "y" })
+            .Output("y", DataType.Float).ToBytes();
+        var result = AotInfer.Compiler.ModelCompiler.Compile(model, new AotInfer.Compiler.CompileOptions());
+        Assert.True(result.Success, string.Join(" | ", result.Diagnostics));
+        Assert.Contains("// w (transposed per group for the GEMM): Float[12,2]", result.Source);
+        Assert.DoesNotContain("// w: Float", result.Source);
+    }
+
+    [Fact]
+    public void ConvOverIntegersIsUnsupported()
+    {
+        var model = new OnnxModelBuilder()
+            .Input("x", DataType.Int32, 1, 1, 4, 4).Input("w", DataType.Int32, 1, 1, 2, 2)
+            .Node("Conv", new[] { "x", "w" }, new[] { "y" })
+            .Output("y", DataType.Int32).ToBytes();
+        var result = AotInfer.Compiler.ModelCompiler.Compile(model, new AotInfer.Compiler.CompileOptions());
+        Assert.False(result.Success);
+        Assert.Contains(result.Diagnostics, d => d.ToString().Contains("float only"));
+    }
+
+    [Fact]
+    public void MismatchedKernelShapeIsUnsupported()
+    {
+        var model = new OnnxModelBuilder()
+            .Input("x", DataType.Float, 1, 1, 4, 4).Input("w", DataType.Float, 1, 1, 2, 2)
+            .Node("Conv", new[] { "x", "w" }, new[] { "y" }, ("kernel_shape", new[] { 3, 3 }))
+            .Output("y", DataType.Float).ToBytes();
+        var result = AotInfer.Compiler.ModelCompiler.Compile(model, new AotInfer.Compiler.CompileOptions());
+        Assert.False(result.Success);
+        Assert.Contains(result.Diagnostics, d => d.ToString().Contains("kernel_shape"));
+    }
+}
