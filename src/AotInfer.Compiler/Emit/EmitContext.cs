@@ -60,6 +60,19 @@ public sealed class EmitContext
     public string Constant(Tensor value, string name) => _model.DerivedConstant(name, value);
 
     /// <summary>
+    /// A static readonly field of the generated class, of C# type <paramref name="type"/>, set once at type
+    /// initialisation from <paramref name="initializer"/> (e.g. weights re-laid out for a kernel). Returns its name.
+    /// </summary>
+    public string StaticField(string type, string initializer) => _model.StaticField(type, initializer);
+
+    /// <summary>
+    /// The static array holding constant input <paramref name="index"/>, for use in <see cref="StaticField"/>
+    /// initialisers (the span identifier of <see cref="In"/> only exists inside <c>Run</c>).
+    /// </summary>
+    public string ConstantArray(int index) =>
+        _model.ConstantArray(_node.Input(index) ?? throw new UnsupportedModelException($"input {index} is required"));
+
+    /// <summary>
     /// A scratch span of <paramref name="count"/> elements of <paramref name="type"/>, valid while this node runs.
     /// Several requests by one node get disjoint memory.
     /// </summary>

@@ -27,6 +27,7 @@ public sealed class ModelEmitter
     readonly CodeWriter _statics = new();
     readonly List<string> _parameterNames = new();
     int _scratchBytes;
+    int _staticFieldCount;
 
     /// <summary>Prepares an emitter.</summary>
     public ModelEmitter(Graph graph, ArenaPlan plan, CompileOptions options, ModelFacts facts, OpRegistry registry)
@@ -102,6 +103,19 @@ public sealed class ModelEmitter
         string field = $"c{_constants.Count}";
         _constants.Add(v);
         return $"Constants.{field}";
+    }
+
+    internal string StaticField(string type, string initializer)
+    {
+        string name = $"s_field{_staticFieldCount++}";
+        _statics.Line($"static readonly {type} {name} = {initializer};");
+        return name;
+    }
+
+    internal string ConstantArray(Value v)
+    {
+        if (v.Constant is null || !_constants.Contains(v)) throw new InvalidOperationException($"value '{v.Name}' is not a declared constant");
+        return $"Constants.{_names[v]}";
     }
 
     void NameParameters()

@@ -1,0 +1,64 @@
+using System;
+using System.Diagnostics;
+using System.Globalization;
+using System.Linq;
+using System.Runtime.InteropServices;
+using AotInfer.Kernels.Linear;
+
+// Measures single-threaded SGEMM throughput: median of several timed runs after warm-up. The machine may be shared,
+// so each run is timed both by the wall clock and by this thread's CPU time (clock_gettime THREAD_CPUTIME on Linux);
+// the CPU-time figure is the one that does not count time slices given to other processes.
+// Usage: GemmBench [tier] [peakGflops]; tier is Scalar, Vector128, Fma256 or Avx512 (default: the best available).
+if (args.Length > 0) MatrixMultiply.Tier = Enum.Parse<GemmTier>(args[0], ignoreCase: true);
+double peak = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 114.7; // Zen 4: 2×8 FMA lanes × 2 flops × 3.585 GHz
+Console.WriteLine($"tier {MatrixMultiply.Tier} (best {MatrixMultiply.BestTier}); peak {peak} GFLOP/s; GFLOP/s by thread CPU time (wall clock)");
+
+foreach (var (m, n, k) in new[] { (256, 256, 256), (512, 512, 512), (64, 64, 64), (17, 33, 65), (1, 1024, 1024), (1, 4096, 1024), (128, 784, 300) })
+{
+    var random = new Random(1);
+    float[] a = Enumerable.Range(0, m * k).Select(_ => (float)random.NextDouble()).ToArray();
+    float[] b = Enumerable.Range(0, k * n).Select(_ => (float)random.NextDouble()).ToArray();
+    float[] c = new float[m * n];
+    var packed = PackedMatrix.Pack(b, n, false, k, n);
+    double flops = 2.0 * m * n * k;
+    int reps = Math.Max(1, (int)(1e8 / flops));
+    (double Cpu, double Wall) Median(Action run)
+    {
+        // Warm up so that tiered compilation has produced the final code.
+        for (long start = Stopwatch.GetTimestamp(); Stopwatch.GetElapsedTime(start).TotalSeconds < 0.3;) run();
+        var cpu = new double[9];
+        var wall = new double[9];
+        for (int t = 0; t < cpu.Length; t++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            double cpuStart = ThreadCpuSeconds();
+            for (int r = 0; r < reps; r++) run();
+            cpu[t] = (ThreadCpuSeconds() - cpuStart) / reps;
+            wall[t] = Stopwatch.GetElapsedTime(start).TotalSeconds / reps;
+        }
+        Array.Sort(cpu);
+        Array.Sort(wall);
+        return (flops / cpu[cpu.Length / 2] / 1e9, flops / wall[wall.Length / 2] / 1e9);
+    }
+    var plain = Median(() => MatrixMultiply.Multiply(a, k, b, n, c, n, m, n, k));
+    var prepacked = Median(() => MatrixMultiply.Multiply(a, k, packed, c, n, m));
+    Console.WriteLine(FormattableString.Invariant(
+        $"{m,4}x{n,4}x{k,4}: {plain.Cpu,6:F1} ({plain.Wall,6:F1}) GFLOP/s = {plain.Cpu / peak,4:P0} of peak; pre-packed B {prepacked.Cpu,6:F1} ({prepacked.Wall,6:F1}) = {prepacked.Cpu / peak,4:P0}"));
+}
+
+static double ThreadCpuSeconds()
+{
+    if (!OperatingSystem.IsLinux()) return Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
+    ClockGetTime(3 /* CLOCK_THREAD_CPUTIME_ID */, out var ts);
+    return ts.Seconds + ts.Nanoseconds * 1e-9;
+}
+
+[DllImport("libc", EntryPoint = "clock_gettime")]
+static extern int ClockGetTime(int clock, out TimeSpec time);
+
+[StructLayout(LayoutKind.Sequential)]
+struct TimeSpec
+{
+    public long Seconds;
+    public long Nanoseconds;
+}

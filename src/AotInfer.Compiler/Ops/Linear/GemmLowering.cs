@@ -1,0 +1,85 @@
+using System.Globalization;
+using AotInfer.Compiler.Emit;
+using AotInfer.Onnx;
+
+namespace AotInfer.Compiler.Ops.Linear;
+
+/// <summary>
+/// ONNX Gemm: Y = alpha·op(A)·op(B) + beta·C. Opsets 1–6 carry a <c>broadcast</c> attribute (C must be exactly
+/// [M, N] when it is 0); from opset 7 C broadcasts unidirectionally to [M, N]; from opset 11 C is optional; opset 9
+/// adds integer types. The product runs on the GEMM (a constant B is packed once, transposed or not), then one
+/// epilogue pass applies alpha and the broadcast bias.
+/// </summary>
+public sealed class GemmLowering : OpLowering
+{
+    /// <inheritdoc/>
+    public override string[] OpTypes => new[] { "Gemm" };
+
+    /// <inheritdoc/>
+    public override void Infer(OpContext op)
+    {
+        var plan = Plan(op);
+        op.SetOutput(0, op.Type(0), new[] { plan.Product.M, plan.Product.N });
+        string epilogue = plan.HasBias ? $"; then alpha={Format(plan.Alpha)}, beta={Format(plan.Beta)} with C broadcast" :
+            plan.Alpha != 1 ? $"; then alpha={Format(plan.Alpha)}" : "";
+        op.Node.Annotations["kernel"] = plan.Product.Describe(op.Type(0), op.Input(1).Constant is not null) + epilogue;
+    }
+
+    /// <inheritdoc/>
+    public override void Emit(OpContext op, EmitContext code)
+    {
+        var plan = Plan(op);
+        var type = op.Type(0);
+        var product = plan.Product;
+        product.Emit(code, type, 0, 1, op.Input(1).Constant is not null, code.Out(0));
+        if (!plan.HasBias && plan.Alpha == 1) return;
+        string bias = plan.HasBias ? code.In(2) : $"global::System.ReadOnlySpan<{code.OutType(0)}>.Empty";
+        code.Writer.Line($"{EmitContext.Kernels}.Linear.GemmEpilogue.Apply<{code.OutType(0)}>({code.Out(0)}, {Literals.Int(product.M)}, {Literals.Int(product.N)}, " +
+                         $"{EmitContext.Literal(type, plan.Alpha)}, {bias}, {Literals.Int(plan.BiasRowStride)}, {Literals.Int(plan.BiasColumnStride)}, {EmitContext.Literal(type, plan.Beta)});");
+    }
+
+    sealed record GemmPlan(MatrixProduct Product, float Alpha, float Beta, bool HasBias, int BiasRowStride, int BiasColumnStride);
+
+    static GemmPlan Plan(OpContext op)
+    {
+        var type = op.Type(0);
+        if (op.Type(1) != type) throw op.Fail($"inputs A and B have different element types {type} and {op.Type(1)}");
+        if (!MatrixProduct.IsSupportedType(type)) throw op.Fail($"element type {type} is not supported (float, double, int32, int64, uint32, uint64 are)");
+        int[] a = op.Shape(0), b = op.Shape(1);
+        if (a.Length != 2) throw op.Fail($"input A must be 2-D, got {Literals.Shape(a)}");
+        if (b.Length != 2) throw op.Fail($"input B must be 2-D, got {Literals.Shape(b)}");
+        bool transA = Flag(op, "transA"), transB = Flag(op, "transB");
+        float alpha = op.Attributes.Float("alpha", 1f), beta = op.Attributes.Float("beta", 1f);
+        if (type != DataType.Float && type != DataType.Double && (alpha != (long)alpha || beta != (long)beta))
+            throw op.Fail($"attributes alpha={Format(alpha)} and beta={Format(beta)} must be whole numbers for integer type {type}");
+        int m = transA ? a[1] : a[0], k = transA ? a[0] : a[1];
+        int kB = transB ? b[1] : b[0], n = transB ? b[0] : b[1];
+        if (kB != k) throw op.Fail($"inner dimensions differ: op(A) is {m}×{k} but op(B) is {kB}×{n} (transA={(transA ? 1 : 0)}, transB={(transB ? 1 : 0)})");
+        var product = new MatrixProduct { M = m, N = n, K = k, Lda = a[1], Ldb = b[1], TransposeA = transA, TransposeB = transB };
+
+        if (!op.HasInput(2))
+        {
+            if (op.Opset < 11) throw op.Fail("input C is required before opset 11");
+            return new GemmPlan(product, alpha, beta, false, 0, 0);
+        }
+        if (op.Type(2) != type) throw op.Fail($"input C has element type {op.Type(2)}, expected {type}");
+        int[] c = op.Shape(2);
+        if (op.Opset < 7 && op.Attributes.Int("broadcast", 0) == 0 && (c.Length != 2 || c[0] != m || c[1] != n))
+            throw op.Fail($"input C has shape {Literals.Shape(c)} but must be [{m},{n}] when attribute 'broadcast' is 0 (opset {op.Opset})");
+        if (c.Length > 2) throw op.Fail($"input C has shape {Literals.Shape(c)}, which does not broadcast to [{m},{n}]");
+        int rows = c.Length == 2 ? c[0] : 1, columns = c.Length >= 1 ? c[c.Length - 1] : 1;
+        if (rows != 1 && rows != m || columns != 1 && columns != n)
+            throw op.Fail($"input C has shape {Literals.Shape(c)}, which does not broadcast to [{m},{n}]");
+        bool hasBias = beta != 0 && m > 0 && n > 0;
+        return new GemmPlan(product, alpha, beta, hasBias, rows == 1 ? 0 : columns, columns == 1 ? 0 : 1);
+    }
+
+    static bool Flag(OpContext op, string name)
+    {
+        long value = op.Attributes.Int(name, 0);
+        if (value != 0 && value != 1) throw op.Fail($"attribute '{name}' must be 0 or 1, got {value}");
+        return value == 1;
+    }
+
+    static string Format(float v) => v.ToString("R", CultureInfo.InvariantCulture);
+}
