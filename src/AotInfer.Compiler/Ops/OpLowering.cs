@@ -26,6 +26,12 @@ public abstract class OpLowering
     /// </summary>
     public virtual Tensor[]? Evaluate(OpContext op) => null;
 
+    /// <summary>
+    /// True when <see cref="Evaluate"/> needs only the static shapes and types of the inputs, not their values
+    /// (Shape, Size): such nodes fold at compile time even when their inputs are computed at run time.
+    /// </summary>
+    public virtual bool EvaluatesFromShapes => false;
+
     /// <summary>Writes the statements that compute the outputs at run time.</summary>
     public abstract void Emit(OpContext op, EmitContext code);
 }
