@@ -50,7 +50,13 @@ public static class CheckRunner
         var variants = new List<(string, List<TestSet>, string[])>();
         try
         {
-            var sets = folder.LoadTestSets();
+            List<TestSet> sets;
+            try { sets = folder.LoadTestSets(); }
+            catch (InvalidModelException e)
+            {
+                // Sequence, map and optional test values are not TensorProtos; AotInfer only runs tensors.
+                return new Prepared(folder, variants, new CheckResult(folder.Name, CheckStatus.Unsupported, $"{DiagnosticIds.UnsupportedType}: test data is not a tensor AotInfer can read: {e.Message}"), sources);
+            }
             if (sets.Count == 0) return new Prepared(folder, variants, new CheckResult(folder.Name, CheckStatus.Error, "no test_data_set_* folder"), sources);
             byte[] bytes = File.ReadAllBytes(folder.ModelPath);
             string[] inputNames;
