@@ -154,6 +154,39 @@ public class ShapeTests
         Differential.AssertAgrees(model, inputs: (new[] { 4, 5 }, values));
     }
 
+    [Theory]
+    [InlineData(DataType.Int32)]
+    [InlineData(DataType.Int64)]
+    [InlineData(DataType.Int8)]
+    [InlineData(DataType.UInt8)]
+    public void CastOfNaNAndOutOfRangeFloatsMatchesOnnxRuntime(DataType to)
+    {
+        var model = new OnnxModelBuilder()
+            .Input("x", DataType.Float, 8)
+            .Node("Cast", new[] { "x" }, new[] { "y" }, ("to", (long)to))
+            .Output("y", to).ToBytes();
+        var values = new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity, 3e9f, -3e9f, 1e20f, 300.5f, -129.5f };
+        Differential.AssertAgrees(model, inputs: (new[] { 8 }, values));
+    }
+
+    [Theory]
+    [InlineData(DataType.Int32)]
+    [InlineData(DataType.Int64)]
+    [InlineData(DataType.Int8)]
+    [InlineData(DataType.UInt8)]
+    public void CompileTimeCastAgreesWithRunTimeCast(DataType to)
+    {
+        // Cast of a constant folds; the same values through a graph input run the kernel. Both must agree.
+        var values = new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity, 3e9f, -3e9f, 1e20f, 300.5f, -129.5f, 0.75f, -0.75f };
+        var folded = new OnnxModelBuilder()
+            .Input("x", DataType.Float, 10).Initializer("c", values, 10)
+            .Node("Cast", new[] { "c" }, new[] { "k" }, ("to", (long)to))
+            .Node("Cast", new[] { "x" }, new[] { "r" }, ("to", (long)to))
+            .Output("k", to).Output("r", to).ToBytes();
+        var outputs = Differential.RunAotInfer(folded, values);
+        Assert.Equal(outputs[1].Cast<object>(), outputs[0].Cast<object>());
+    }
+
     [Fact]
     public void CastLikeFromInt64MatchesOnnxRuntime()
     {
@@ -232,6 +265,20 @@ public class ShapeTests
             .Node("Mul", new[] { "x", "c" }, new[] { "y" })
             .Output("y", DataType.Float).ToBytes();
         Differential.AssertAgrees(model, inputs: Floats(17, 100, 100));
+    }
+
+    [Fact]
+    public void RepeatingAConstantIntoALargeTensorMatchesOnnxRuntime()
+    {
+        // Too large to fold: Expand and Tile of the constant run at run time from the small constant.
+        var model = new OnnxModelBuilder()
+            .Input("x", DataType.Float, 100, 64)
+            .Initializer("c", Differential.RandomFloats(19, 64), 1, 64).Initializer("shape", new long[] { 100, 1 }, 2).Initializer("repeats", new long[] { 100, 1 }, 2)
+            .Node("Expand", new[] { "c", "shape" }, new[] { "e" })
+            .Node("Tile", new[] { "c", "repeats" }, new[] { "t" })
+            .Node("Add", new[] { "x", "e" }, new[] { "y" })
+            .Output("y", DataType.Float).Output("t", DataType.Float).ToBytes();
+        Differential.AssertAgrees(model, inputs: Floats(20, 100, 64));
     }
 
     [Fact]

@@ -5,8 +5,8 @@ namespace AotInfer.Compiler.Ops.Shape;
 
 /// <summary>
 /// Compile-time element type conversion with exactly the rules of the run-time kernel
-/// (<c>AotInfer.Kernels.Elementwise.Conversion</c>): floats to integers truncate toward zero (NaN gives 0) and wrap
-/// like a C cast through 64 bits, integers wrap, anything to bool is "non-zero", float16 rounds to nearest even.
+/// (<c>AotInfer.Kernels.Elementwise.Conversion</c>): floats to integers truncate toward zero (NaN and out-of-range values give
+/// the minimum of int32 or int64, as x86-64 does) and narrower integers wrap from int32, integers wrap, anything to bool is "non-zero", float16 rounds to nearest even.
 /// </summary>
 internal static class ConstantCast
 {
@@ -40,9 +40,17 @@ internal static class ConstantCast
         DataType.Double => d,
         DataType.Float16 => HalfBits.FromDouble(d),
         DataType.Bool => d != 0,
-        DataType.UInt64 => d < 0 ? unchecked((ulong)(long)d) : (ulong)d,
-        _ => FromInt64(double.IsNaN(d) ? 0 : (long)d, target),
+        DataType.UInt64 => d >= TwoPow63 && d < 2 * TwoPow63 ? (ulong)d : unchecked((ulong)TruncateToInt64(d)),
+        DataType.Int64 or DataType.UInt32 => FromInt64(TruncateToInt64(d), target),
+        _ => FromInt64(TruncateToInt32(d), target),
     };
+
+    const double TwoPow63 = 9223372036854775808.0;
+
+    // The x86-64 conversions ONNX Runtime's static_cast compiles to: NaN and out-of-range give the minimum value.
+    static long TruncateToInt64(double d) => d >= -TwoPow63 && d < TwoPow63 ? (long)d : long.MinValue;
+
+    static int TruncateToInt32(double d) => d > -2147483649.0 && d < 2147483648.0 ? (int)d : int.MinValue;
 
     static object FromUInt64(ulong u, DataType target) => target switch
     {

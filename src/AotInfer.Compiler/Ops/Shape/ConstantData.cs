@@ -11,6 +11,16 @@ namespace AotInfer.Compiler.Ops.Shape;
 /// </summary>
 internal static class ConstantData
 {
+    /// <summary>Ops that repeat elements (ConstantOfShape, Expand, Tile) fold only results up to this many elements.</summary>
+    public const int MaxRepeatedElements = 4096;
+
+    /// <summary>
+    /// True when a result that repeats a smaller input should be computed at run time instead of stored: a big block
+    /// of repeated bytes in the generated file costs more than filling it on each run.
+    /// </summary>
+    public static bool TooRepetitiveToFold(int inputElements, IR.Value output) =>
+        output.ElementCount > MaxRepeatedElements && output.ElementCount > inputElements && DataTypes.IsSupportedAtRunTime(output.Type);
+
     /// <summary>A tensor of <paramref name="shape"/> whose element i is <paramref name="source"/>'s element <c>map[i]</c>.</summary>
     public static Tensor Take(Tensor source, int[] shape, int[] map) => new(source.Type, shape, Take(source.Data, map));
 

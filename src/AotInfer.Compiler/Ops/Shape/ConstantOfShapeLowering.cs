@@ -11,9 +11,6 @@ namespace AotInfer.Compiler.Ops.Shape;
 /// </summary>
 public sealed class ConstantOfShapeLowering : OpLowering
 {
-    /// <summary>Results with more elements than this are filled at run time rather than stored.</summary>
-    public const int MaxFoldedElements = 4096;
-
     /// <inheritdoc/>
     public override string[] OpTypes => new[] { "ConstantOfShape" };
 
@@ -30,7 +27,7 @@ public sealed class ConstantOfShapeLowering : OpLowering
     public override Tensor[]? Evaluate(OpContext op)
     {
         var output = op.Output(0)!;
-        if (output.ElementCount > MaxFoldedElements && DataTypes.IsSupportedAtRunTime(output.Type)) return null;
+        if (ConstantData.TooRepetitiveToFold(1, output)) return null;
         return new[] { ConstantData.Fill(FillValue(op), output.Shape!) };
     }
 

@@ -6,7 +6,8 @@ namespace AotInfer.Compiler.Ops.Shape;
 
 /// <summary>
 /// Expand: broadcasts the input against a constant int64 shape in both directions (a 1 in the shape keeps the
-/// input's dimension), through the shared <c>Broadcast.Expand</c> kernel.
+/// input's dimension), through the shared <c>Broadcast.Expand</c> kernel. A constant input folds unless the result
+/// would be a large block of repeated values, which is cheaper to expand at run time.
 /// </summary>
 public sealed class ExpandLowering : OpLowering
 {
@@ -26,6 +27,7 @@ public sealed class ExpandLowering : OpLowering
     public override Tensor[]? Evaluate(OpContext op)
     {
         var x = op.Input(0).Constant!;
+        if (ConstantData.TooRepetitiveToFold(x.Length, op.Output(0)!)) return null;
         int[] outShape = op.Output(0)!.Shape!;
         return new[] { ConstantData.Take(x, outShape, ConstantData.StridedMap(outShape, 0, BroadcastStrides(x.Shape, outShape))) };
     }

@@ -7,7 +7,8 @@ namespace AotInfer.Compiler.Ops.Shape;
 /// <summary>
 /// Tile: repeats the input <c>repeats[d]</c> times along each axis (a constant int64 input). Tiling [a, b] by
 /// [r, s] is broadcasting the view [1, a, 1, b] to [r, a, s, b], whose row-major order is the tiled [r·a, s·b], so
-/// it runs on the broadcast kernel; axes repeated once need no extra dimension.
+/// it runs on the broadcast kernel; axes repeated once need no extra dimension. Like Expand, a constant input folds
+/// unless the result is large.
 /// </summary>
 public sealed class TileLowering : OpLowering
 {
@@ -28,6 +29,7 @@ public sealed class TileLowering : OpLowering
     public override Tensor[]? Evaluate(OpContext op)
     {
         var x = op.Input(0).Constant!;
+        if (ConstantData.TooRepetitiveToFold(x.Length, op.Output(0)!)) return null;
         var (viewShape, tiledShape) = BroadcastForm(x.Shape, Repeats(op, x.Shape.Length));
         var map = ConstantData.StridedMap(tiledShape, 0, ExpandLowering.BroadcastStrides(viewShape, tiledShape));
         return new[] { ConstantData.Take(x, op.Output(0)!.Shape!, map) };
