@@ -68,7 +68,13 @@ public static class CheckRunner
             {
                 return new Prepared(folder, variants, new CheckResult(folder.Name, CheckStatus.Unsupported, $"{DiagnosticIds.InvalidModel}: {e.Message}"), sources);
             }
-            var sets = folder.LoadTestSets();
+            List<TestSet> sets;
+            try { sets = folder.LoadTestSets(); }
+            catch (InvalidModelException e)
+            {
+                // Sequence, map and optional test values are not TensorProtos; AotInfer only runs tensors.
+                return new Prepared(folder, variants, new CheckResult(folder.Name, CheckStatus.Unsupported, $"{DiagnosticIds.UnsupportedType}: test data is not a tensor AotInfer can read: {e.Message}"), sources);
+            }
             if (sets.Count == 0) return new Prepared(folder, variants, new CheckResult(folder.Name, CheckStatus.Error, "no test_data_set_* folder"), sources);
             // Test sets with different input shapes need classes of their own: shapes are compile-time constants.
             foreach (var group in sets.GroupBy(s => string.Join(";", s.Inputs.Select(i => string.Join(",", i.Tensor.Shape)))))

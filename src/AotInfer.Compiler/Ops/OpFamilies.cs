@@ -19,5 +19,6 @@ internal static partial class OpFamilies
         foreach (var lowering in Misc.MiscFamily.All()) registry.Add(lowering);
         foreach (var lowering in Convolution.ConvolutionFamily.All().Concat(Pooling.PoolingFamily.All())) registry.Add(lowering);
         foreach (var lowering in Linear.LinearFamily.All()) registry.Add(lowering);
+        foreach (var lowering in Shape.ShapeFamily.All()) registry.Add(lowering);
     }
 }

@@ -33,6 +33,12 @@ public abstract class OpLowering
     /// </summary>
     public virtual bool ReadsInputAtRunTime(OpContext op, int inputIndex) => true;
 
+    /// <summary>
+    /// True when <see cref="Evaluate"/> needs only the static shapes and types of the inputs, not their values
+    /// (Shape, Size): such nodes fold at compile time even when their inputs are computed at run time.
+    /// </summary>
+    public virtual bool EvaluatesFromShapes => false;
+
     /// <summary>Writes the statements that compute the outputs at run time.</summary>
     public abstract void Emit(OpContext op, EmitContext code);
 }

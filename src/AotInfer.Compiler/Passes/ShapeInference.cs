@@ -27,7 +27,7 @@ public static class ShapeInference
                 lowering.Infer(context);
                 foreach (var output in node.Outputs)
                     if (output.Shape is null) throw new InvalidOperationException($"{lowering.GetType().Name} left output '{output.Name}' without a shape");
-                if (context.AllInputsConstant && lowering.Evaluate(context) is { } results)
+                if ((context.AllInputsConstant || lowering.EvaluatesFromShapes) && lowering.Evaluate(context) is { } results)
                 {
                     for (int i = 0; i < node.Outputs.Count && i < results.Length; i++)
                     {

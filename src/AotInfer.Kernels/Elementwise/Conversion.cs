@@ -4,7 +4,8 @@ using System.Runtime.CompilerServices;
 namespace AotInfer.Kernels.Elementwise;
 
 /// <summary>
-/// Element type conversion with C semantics (as ONNX Runtime's Cast): float to integer truncates, integer to
+/// Element type conversion with C semantics (as ONNX Runtime's Cast on x86-64): float to integer truncates (NaN and
+/// out-of-range values give the hardware's "integer indefinite", see <see cref="TruncateToInt64"/>), integer to
 /// integer wraps, anything to bool is "non-zero". The <c>typeof</c> tests fold away when the JIT or NativeAOT
 /// specialises a pair of types, leaving one direct conversion in the loop.
 /// </summary>
@@ -56,9 +57,23 @@ public static class Conversion
         if (typeof(TOut) == typeof(double)) return Unsafe.As<double, TOut>(ref d);
         if (typeof(TOut) == typeof(Half)) { Half r = (Half)d; return Unsafe.As<Half, TOut>(ref r); }
         if (typeof(TOut) == typeof(bool)) { bool r = d != 0; return Unsafe.As<bool, TOut>(ref r); }
-        if (typeof(TOut) == typeof(ulong)) { ulong r = d < 0 ? unchecked((ulong)(long)d) : (ulong)d; return Unsafe.As<ulong, TOut>(ref r); }
-        return FromInt64<TOut>(double.IsNaN(d) ? 0 : (long)d);
+        if (typeof(TOut) == typeof(ulong)) { ulong r = d >= TwoPow63 && d < 2 * TwoPow63 ? (ulong)d : unchecked((ulong)TruncateToInt64(d)); return Unsafe.As<ulong, TOut>(ref r); }
+        if (typeof(TOut) == typeof(long) || typeof(TOut) == typeof(uint)) return FromInt64<TOut>(TruncateToInt64(d));
+        return FromInt64<TOut>(TruncateToInt32(d));
     }
+
+    const double TwoPow63 = 9223372036854775808.0;
+
+    /// <summary>
+    /// Float to 64-bit integer as x86-64 hardware (and so ONNX Runtime's static_cast) does it: truncation toward zero,
+    /// and the "integer indefinite" value long.MinValue for NaN and out-of-range values (.NET would saturate).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long TruncateToInt64(double d) => d >= -TwoPow63 && d < TwoPow63 ? (long)d : long.MinValue;
+
+    /// <summary>Float to 32-bit integer the same way (int.MinValue for NaN and out of range); narrower types wrap from it, as C compilers emit.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int TruncateToInt32(double d) => d > -2147483649.0 && d < 2147483648.0 ? (int)d : int.MinValue;
 
     static TOut FromUInt64<TOut>(ulong u) where TOut : unmanaged
     {
