@@ -20,6 +20,12 @@ public sealed class CompileOptions
     /// <summary>Exact shapes for graph inputs by name; overrides what the model declares (used to run test data).</summary>
     public Dictionary<string, int[]> InputShapes { get; set; } = new();
 
+    /// <summary>
+    /// Graph inputs whose values are fixed at compile time, by name (specialisation, e.g. a shape or scales fed as an
+    /// input). They stay parameters of <c>Run</c>, but the generated code uses these values and ignores what is passed.
+    /// </summary>
+    public Dictionary<string, AotInfer.Onnx.Tensor> ConstantInputs { get; set; } = new();
+
     /// <summary>Folder that external data must stay inside; null forbids external data.</summary>
     public string? ModelDirectory { get; set; }
 

@@ -77,15 +77,32 @@ public static class CheckRunner
                 };
                 for (int i = 0; i < inputNames.Length && i < first.Inputs.Count; i++) options.InputShapes[inputNames[i]] = first.Inputs[i].Tensor.Shape;
                 var result = ModelCompiler.Compile(bytes, options);
-                if (!result.Success)
+                var subgroups = new List<List<TestSet>> { group.ToList() };
+                if (!result.Success && NeedsConstantInputs(result))
                 {
-                    var errors = result.Diagnostics.Where(d => d.Severity == Compiler.DiagnosticSeverity.Error).ToList();
-                    var status = errors.Any(d => d.Id == DiagnosticIds.InternalError) ? CheckStatus.Error : CheckStatus.Unsupported;
-                    return new Prepared(folder, variants, new CheckResult(folder.Name, status, string.Join(" | ", errors.Take(5))), sources);
+                    // Node tests feed shape-like arguments (Reshape's shape, Resize's scales...) as graph inputs; a
+                    // deployment would make them initializers. Bind the small ones to the test values and compile a
+                    // class per distinct set of values.
+                    subgroups = group.GroupBy(s => ConstantInputKey(s, inputNames)).Select(g => g.ToList()).ToList();
+                    options.ConstantInputs = ShapeLikeInputs(subgroups[0][0], inputNames);
+                    result = ModelCompiler.Compile(bytes, options);
                 }
-                string classKey = options.Namespace;
-                sources[classKey] = result.Source!;
-                variants.Add((classKey, group.ToList(), inputNames));
+                for (int v = 0; ; v++)
+                {
+                    if (!result.Success)
+                    {
+                        var errors = result.Diagnostics.Where(d => d.Severity == Compiler.DiagnosticSeverity.Error).ToList();
+                        var status = errors.Any(d => d.Id == DiagnosticIds.InternalError) ? CheckStatus.Error : CheckStatus.Unsupported;
+                        return new Prepared(folder, variants, new CheckResult(folder.Name, status, string.Join(" | ", errors.Take(5))), sources);
+                    }
+                    string classKey = options.Namespace;
+                    sources[classKey] = result.Source!;
+                    variants.Add((classKey, subgroups[v], inputNames));
+                    if (v + 1 == subgroups.Count) break;
+                    options.Namespace = $"AotInferCheck.{key}_{variants.Count}";
+                    options.ConstantInputs = ShapeLikeInputs(subgroups[v + 1][0], inputNames);
+                    result = ModelCompiler.Compile(bytes, options);
+                }
             }
             return new Prepared(folder, variants, null, sources);
         }
@@ -94,6 +111,22 @@ public static class CheckRunner
             return new Prepared(folder, variants, new CheckResult(folder.Name, CheckStatus.Error, $"{e.GetType().Name}: {e.Message}"), sources);
         }
     }
+
+    /// <summary>True when compilation failed only because values computed at run time had to be constants.</summary>
+    static bool NeedsConstantInputs(CompileResult result) =>
+        result.Diagnostics.Any(d => d.Severity == Compiler.DiagnosticSeverity.Error && d.Message.Contains(Compiler.Ops.OpContext.NotConstantMessage));
+
+    /// <summary>The inputs of rank 0 or 1 (shapes, scales, axes, pads...), which may be bound at compile time.</summary>
+    static Dictionary<string, Tensor> ShapeLikeInputs(TestSet set, string[] inputNames)
+    {
+        var bound = new Dictionary<string, Tensor>();
+        for (int i = 0; i < inputNames.Length && i < set.Inputs.Count; i++)
+            if (set.Inputs[i].Tensor.Shape.Length <= 1) bound[inputNames[i]] = set.Inputs[i].Tensor;
+        return bound;
+    }
+
+    static string ConstantInputKey(TestSet set, string[] inputNames) =>
+        string.Join(";", ShapeLikeInputs(set, inputNames).Values.Select(t => string.Join(",", t.ToDouble())));
 
     static CheckResult Execute(Prepared p, System.Reflection.Assembly? assembly, Dictionary<string, string> failures, CheckSettings settings)
     {

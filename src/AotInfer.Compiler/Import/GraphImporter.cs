@@ -47,6 +47,13 @@ public static class GraphImporter
             if (v.Constant is not null) continue; // IR < 4: initializers are listed as inputs too; they stay constants
             v.IsGraphInput = true;
             if (!ReadType(input, v, options, diagnostics, "input")) continue;
+            if (options.ConstantInputs.TryGetValue(input.Name, out var bound))
+            {
+                if (bound.Type != v.Type || !bound.Shape.SequenceEqual(v.Shape!))
+                    diagnostics.Error(DiagnosticIds.InvalidOptions, $"the value bound to input '{input.Name}' is {bound}, but the input is {v.Type}{Emit.Literals.Shape(v.Shape!)}");
+                else
+                    v.Constant = bound;
+            }
             graph.Inputs.Add(v);
         }
 

@@ -53,9 +53,12 @@ public sealed class OpContext
         v.Shape = shape;
     }
 
+    /// <summary>The words that mark the diagnostic of a run-time value used where a constant is needed (tools may retry with bound inputs).</summary>
+    public const string NotConstantMessage = "must be known at compile time";
+
     /// <summary>The compile-time value of an input that must be constant (shape, axes, pads...).</summary>
     public Tensor ConstantInput(int index, string role) =>
-        Input(index).Constant ?? throw Fail($"input {index} ({role}) must be known at compile time; AotInfer compiles static shapes only");
+        Input(index).Constant ?? throw Fail($"input {index} ({role}) {NotConstantMessage}; AotInfer compiles static shapes only");
 
     /// <summary>The compile-time value of an optional input, or null when it is absent.</summary>
     public Tensor? OptionalConstantInput(int index, string role) =>

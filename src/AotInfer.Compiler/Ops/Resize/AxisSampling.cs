@@ -109,36 +109,41 @@ public sealed class AxisSampling
     {
         int outSize = axis.OutputSize;
         int inSize = axis.InputSize;
-        var rows = new (int[] Index, double[] Weight)[outSize];
+        // Null rows are coordinates outside the region of interest (tf_crop_and_resize): they extrapolate.
+        var rows = new (int[] Index, double[] Weight)?[outSize];
         for (int o = 0; o < outSize; o++)
-        {
-            double? source = SourceCoordinate(o, axis, settings.Coordinates);
-            rows[o] = source is double x ? Sample(x, axis, settings) : (new[] { -1 }, new[] { 0.0 });
-        }
-        // Nearest keeps only the tap that has the weight; the others shrink the run-time loop for nothing.
-        int taps = settings.Mode == InterpolationMode.Nearest ? 1 : 0;
-        foreach (var row in rows) taps = Math.Max(taps, settings.Mode == InterpolationMode.Nearest ? 1 : row.Index.Length);
+            rows[o] = SourceCoordinate(o, axis, settings.Coordinates) is double x ? Sample(x, axis, settings) : null;
+        // Nearest keeps only the tap that has the weight; the others would slow the run-time loop for nothing.
+        int taps = 1;
+        if (settings.Mode != InterpolationMode.Nearest)
+            foreach (var row in rows) taps = Math.Max(taps, row?.Index.Length ?? 1);
         var indices = new int[outSize * taps];
         var weights = new double[outSize * taps];
         for (int o = 0; o < outSize; o++)
         {
-            var (index, weight) = rows[o];
-            if (settings.Mode == InterpolationMode.Nearest || index[0] < 0)
+            if (rows[o] is not var (index, weight))
             {
-                int pick = index[0] < 0 ? 0 : Array.FindIndex(weight, w => w != 0);
-                indices[o * taps] = index[pick];
-                weights[o * taps] = index[pick] < 0 ? 0 : 1;
-                for (int t = 1; t < taps; t++) indices[o * taps + t] = -1;
+                for (int t = 0; t < taps; t++) indices[o * taps + t] = -1;
+                continue;
+            }
+            if (settings.Mode == InterpolationMode.Nearest)
+            {
+                int pick = Array.FindIndex(weight, w => w != 0);
+                indices[o * taps] = Clamp(index[pick], inSize);
+                weights[o * taps] = 1;
                 continue;
             }
             for (int t = 0; t < taps; t++)
             {
-                indices[o * taps + t] = Math.Min(Math.Max(index[t], 0), inSize - 1);
+                indices[o * taps + t] = Clamp(index[t], inSize);
                 weights[o * taps + t] = weight[t];
             }
         }
         return new AxisSampling(taps, indices, weights);
     }
+
+    // Edge padding: taps past either end read the end element.
+    static int Clamp(int index, int size) => Math.Min(Math.Max(index, 0), size - 1);
 
     /// <summary>The source coordinate of output coordinate <paramref name="x"/>, or null when it lies outside the region of interest.</summary>
     static double? SourceCoordinate(int x, AxisGeometry axis, CoordinateMode mode)
