@@ -94,9 +94,19 @@ public sealed class AxisSampling
     /// <summary>True when the axis maps every output coordinate to the same source coordinate with weight one.</summary>
     public bool IsIdentity(int inputSize)
     {
-        if (OutputSize != inputSize || Taps != 1) return false;
+        if (OutputSize != inputSize) return false;
         for (int o = 0; o < OutputSize; o++)
-            if (Indices[o] != o || Weights[o] != 1) return false;
+        {
+            // Edge clamping can repeat index o, so add up its weights; every other tap must weigh nothing.
+            double own = 0;
+            for (int t = 0; t < Taps; t++)
+            {
+                int i = o * Taps + t;
+                if (Indices[i] == o) own += Weights[i];
+                else if (Weights[i] != 0) return false;
+            }
+            if (own != 1) return false;
+        }
         return true;
     }
 
