@@ -8,5 +8,6 @@ internal static partial class OpFamilies
         // One line per family; each family lives in its own folder under Ops/.
         foreach (var lowering in Elementwise.ElementwiseFamily.All()) registry.Add(lowering);
         foreach (var lowering in Resize.ResizeFamily.All()) registry.Add(lowering);
+        foreach (var lowering in Indexing.IndexingFamily.All()) registry.Add(lowering);
     }
 }
