@@ -9,5 +9,6 @@ internal static partial class OpFamilies
         foreach (var lowering in Elementwise.ElementwiseFamily.All()) registry.Add(lowering);
         foreach (var lowering in Resize.ResizeFamily.All()) registry.Add(lowering);
         foreach (var lowering in Indexing.IndexingFamily.All()) registry.Add(lowering);
+        foreach (var lowering in Matrix.MatrixFamily.All()) registry.Add(lowering);
     }
 }
