@@ -20,5 +20,7 @@ internal static partial class OpFamilies
         foreach (var lowering in Convolution.ConvolutionFamily.All().Concat(Pooling.PoolingFamily.All())) registry.Add(lowering);
         foreach (var lowering in Linear.LinearFamily.All()) registry.Add(lowering);
         foreach (var lowering in Shape.ShapeFamily.All()) registry.Add(lowering);
+        foreach (var lowering in Resize.ResizeFamily.All()) registry.Add(lowering);
+        foreach (var lowering in Matrix.MatrixFamily.All()) registry.Add(lowering);
     }
 }

@@ -2,7 +2,10 @@ using System.Collections.Generic;
 
 namespace AotInfer.Compiler.Ops.Indexing;
 
-/// <summary>Registers the indexing and data-movement ops: Gather, GatherElements, GatherND, Pad, Trilu, DepthToSpace, SpaceToDepth.</summary>
+/// <summary>
+/// Registers the indexing ops: Gather, GatherElements, GatherND, Pad, Trilu, DepthToSpace, SpaceToDepth, and the
+/// scatter and selection ops ScatterElements, Scatter, ScatterND, ReverseSequence, Compress, NonZero.
+/// </summary>
 public static class IndexingFamily
 {
     /// <summary>All lowerings of the family.</summary>
@@ -14,5 +17,9 @@ public static class IndexingFamily
         yield return new PadLowering();
         yield return new TriluLowering();
         yield return new DepthSpaceLowering();
+        yield return new ScatterLowering();
+        yield return new ReverseSequenceLowering();
+        yield return new CompressLowering();
+        yield return new NonZeroLowering();
     }
 }
