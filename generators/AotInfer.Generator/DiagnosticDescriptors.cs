@@ -48,6 +48,9 @@ internal static class DiagnosticDescriptors
     /// <summary>AOTI0105: the attribute's path matches several AdditionalFiles items.</summary>
     public static readonly DiagnosticDescriptor AmbiguousModelPath = Error("AOTI0105", "The model path matches several AdditionalFiles items");
 
+    /// <summary>AOTI0106: two models generate the same class.</summary>
+    public static readonly DiagnosticDescriptor DuplicateClass = Error("AOTI0106", "Two models generate the same class");
+
     static readonly Dictionary<string, DiagnosticDescriptor> ById = new()
     {
         [InvalidModel.Id] = InvalidModel,
@@ -62,6 +65,7 @@ internal static class DiagnosticDescriptors
         [ModelNotInAdditionalFiles.Id] = ModelNotInAdditionalFiles,
         [ClassNotPartial.Id] = ClassNotPartial,
         [AmbiguousModelPath.Id] = AmbiguousModelPath,
+        [DuplicateClass.Id] = DuplicateClass,
     };
 
     /// <summary>The descriptor for an ID; unknown IDs (a compiler newer than this table) map to AOTI0006 so nothing is lost.</summary>

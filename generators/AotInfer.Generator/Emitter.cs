@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Text;
+using System.Threading;
 using CompileOptions = AotInfer.Compiler.CompileOptions;
 using ModelCompiler = AotInfer.Compiler.ModelCompiler;
 using Microsoft.CodeAnalysis;
@@ -58,15 +59,22 @@ internal static class Emitter
     }
 
     /// <summary>Compiles one model job and adds its class, or reports why it cannot.</summary>
-    public static void Execute(SourceProductionContext context, ModelJobSpec job)
+    public static void Execute(SourceProductionContext context, ModelJobSpec job) =>
+        Execute(job, context.AddSource, context.ReportDiagnostic, context.CancellationToken);
+
+    /// <summary>
+    /// The output step, apart from <see cref="SourceProductionContext"/> so that tests can drive it with hand-made
+    /// specs. Never throws (except on cancellation): any exception becomes AOTI0006 naming the model.
+    /// </summary>
+    internal static void Execute(ModelJobSpec job, Action<string, SourceText> addSource, Action<Diagnostic> report, CancellationToken cancellationToken)
     {
         try
         {
             foreach (var problem in job.Problems)
-                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.For(problem.Id), problem.Location?.ToLocation(), problem.Message));
+                report(Diagnostic.Create(DiagnosticDescriptors.For(problem.Id), problem.Location?.ToLocation(), problem.Message));
             if (job.Problems.Count > 0) return;
 
-            context.CancellationToken.ThrowIfCancellationRequested();
+            cancellationToken.ThrowIfCancellationRequested();
             byte[] bytes;
             try
             {
@@ -74,24 +82,24 @@ internal static class Emitter
             }
             catch (Exception e) when (e is System.IO.IOException or UnauthorizedAccessException)
             {
-                Report(context, job, DiagnosticDescriptors.ModelFileUnreadable, DiagnosticSeverity.Error, $"cannot read the model file: {e.Message}");
+                report(Create(job, DiagnosticDescriptors.ModelFileUnreadable, DiagnosticSeverity.Error, $"cannot read the model file: {e.Message}"));
                 return;
             }
 
             var result = ModelCompiler.Compile(bytes, CreateOptions(job));
             foreach (var diagnostic in result.Diagnostics)
-                Report(context, job, DiagnosticDescriptors.For(diagnostic.Id), ToRoslyn(diagnostic.Severity), StripFileName(diagnostic.Message, job));
-            if (result.Source is not null)
-                context.AddSource(job.HintName, SourceText.From(result.Source, Encoding.UTF8));
+                report(Create(job, DiagnosticDescriptors.For(diagnostic.Id), ToRoslyn(diagnostic.Severity), StripFileName(diagnostic.Message, job)));
+            if (result.Source is null) return;
+            addSource(job.HintName, SourceText.From(result.Source, Encoding.UTF8));
         }
-        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             throw;
         }
         catch (Exception e)
         {
-            Report(context, job, DiagnosticDescriptors.InternalError, DiagnosticSeverity.Error,
-                $"the AotInfer generator failed on this model (a bug in AotInfer): {e.GetType().Name}: {e.Message}");
+            report(Create(job, DiagnosticDescriptors.InternalError, DiagnosticSeverity.Error,
+                $"the AotInfer generator failed on this model (a bug in AotInfer): {e.GetType().Name}: {e.Message}"));
         }
     }
 
@@ -108,14 +116,14 @@ internal static class Emitter
     };
 
     /// <summary>
-    /// Reports one diagnostic: at the attribute for the attribute form; for the metadata form there is no source
+    /// Creates one diagnostic: at the attribute for the attribute form; for the metadata form there is no source
     /// location, so the model's path leads the message.
     /// </summary>
-    static void Report(SourceProductionContext context, ModelJobSpec job, DiagnosticDescriptor descriptor, DiagnosticSeverity severity, string message)
+    static Diagnostic Create(ModelJobSpec job, DiagnosticDescriptor descriptor, DiagnosticSeverity severity, string message)
     {
         var location = job.Location?.ToLocation() ?? Location.None;
         string text = job.Location is null ? $"{job.DisplayPath}: {message}" : $"{job.ClassName} ({job.DisplayPath}): {message}";
-        context.ReportDiagnostic(Diagnostic.Create(descriptor, location, severity, additionalLocations: null, properties: null, text));
+        return Diagnostic.Create(descriptor, location, severity, additionalLocations: null, properties: null, text);
     }
 
     /// <summary>The compiler starts some messages with the model's file name; the generator adds the path itself.</summary>

@@ -30,6 +30,8 @@ public sealed class OnnxModelGenerator : IIncrementalGenerator
         public const string AttributeJobs = nameof(AttributeJobs);
         /// <summary>Jobs from the metadata form.</summary>
         public const string MetadataJobs = nameof(MetadataJobs);
+        /// <summary>The classes all jobs declare (to find duplicates).</summary>
+        public const string ClassClaims = nameof(ClassClaims);
     }
 
     /// <inheritdoc/>
@@ -78,7 +80,12 @@ public sealed class OnnxModelGenerator : IIncrementalGenerator
             .Select(static (job, _) => job!)
             .WithTrackingName(TrackingNames.MetadataJobs);
 
-        context.RegisterSourceOutput(metadataJobs, Emitter.Execute);
-        context.RegisterSourceOutput(attributeJobs, Emitter.Execute);
+        var classClaims = metadataJobs.Select(static (job, _) => job.Claim).Collect()
+            .Combine(attributeJobs.Select(static (job, _) => job.Claim).Collect())
+            .Select(static (claims, _) => claims.Left.Concat(claims.Right).ToEquatableArray())
+            .WithTrackingName(TrackingNames.ClassClaims);
+
+        context.RegisterSourceOutput(metadataJobs.Combine(classClaims).Select(static (x, _) => Parser.CheckClassIsUnique(x.Left, x.Right)), Emitter.Execute);
+        context.RegisterSourceOutput(attributeJobs.Combine(classClaims).Select(static (x, _) => Parser.CheckClassIsUnique(x.Left, x.Right)), Emitter.Execute);
     }
 }

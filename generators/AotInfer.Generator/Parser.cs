@@ -149,6 +149,21 @@ internal static class Parser
         return new ModelJobSpec(FrontDoor.Metadata, file.Path, display, file.ContentHash, className, ns, "public sealed", dims, null, problems.ToEquatableArray());
     }
 
+    /// <summary>
+    /// Adds AOTI0106 to a job whose class another job claimed first (metadata items in project order, then
+    /// attributes): Roslyn would reject the second generated file, and the C# compiler the second class.
+    /// </summary>
+    public static ModelJobSpec CheckClassIsUnique(ModelJobSpec job, EquatableArray<ClassClaim> claims)
+    {
+        var mine = job.Claim;
+        var first = claims.FirstOrDefault(c => c.FullClassName == mine.FullClassName);
+        if (first is null || first.IsSameJob(mine)) return job;
+        var problem = new ProblemSpec(DiagnosticDescriptors.DuplicateClass.Id,
+            $"{(job.Location is null ? job.DisplayPath + ": " : $"[OnnxModel] on class '{job.ClassName}': ")}the class '{mine.FullClassName}' is already generated from '{first.DisplayPath}'; give each model its own class name",
+            job.Location);
+        return job with { Problems = job.Problems.Append(problem).ToEquatableArray() };
+    }
+
     /// <summary>A class name from a file name: <c>mnist-8.onnx</c> becomes <c>Mnist8</c>.</summary>
     public static string ClassNameFromFile(string path)
     {

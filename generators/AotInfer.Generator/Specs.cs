@@ -46,8 +46,24 @@ internal sealed record ModelJobSpec(
     LocationSpec? Location,
     EquatableArray<ProblemSpec> Problems)
 {
+    /// <summary>The class's full name.</summary>
+    public string FullClassName => (Namespace.Length > 0 ? Namespace + "." : "") + ClassName;
+
     /// <summary>The name of the generated file: unique per class.</summary>
-    public string HintName => (Namespace.Length > 0 ? Namespace + "." : "") + ClassName + ".g.cs";
+    public string HintName => FullClassName + ".g.cs";
+
+    /// <summary>What tells this job apart from another declaring the same class.</summary>
+    public ClassClaim Claim => new(FullClassName, FrontDoor + "|" + ModelPath + "|" + Location, DisplayPath);
+}
+
+/// <summary>A job's claim on a class name, to find two models that would generate the same class.</summary>
+/// <param name="FullClassName">Namespace and class name.</param>
+/// <param name="JobKey">Identifies the job (front door, model, location).</param>
+/// <param name="DisplayPath">The model's path for messages.</param>
+internal sealed record ClassClaim(string FullClassName, string JobKey, string DisplayPath = "")
+{
+    /// <summary>Compares name and job only.</summary>
+    public bool IsSameJob(ClassClaim other) => FullClassName == other.FullClassName && JobKey == other.JobKey;
 }
 
 /// <summary>One <c>AdditionalFiles</c> item that is a model: its path, content hash and AotInfer metadata.</summary>
