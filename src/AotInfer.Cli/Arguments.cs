@@ -20,7 +20,8 @@ public sealed class Arguments
         while (e.MoveNext())
         {
             string a = e.Current;
-            if (a.StartsWith("--", StringComparison.Ordinal))
+            // "--name" and short "-o" style options; "-1" stays positional (a negative number).
+            if (a.Length > 1 && a[0] == '-' && !char.IsDigit(a[1]))
             {
                 if (Array.IndexOf(flags, a) >= 0) { result._options[a] = null; continue; }
                 if (!e.MoveNext()) throw new UsageException($"option {a} needs a value");

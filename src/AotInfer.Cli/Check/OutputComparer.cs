@@ -5,11 +5,21 @@ namespace AotInfer.Cli.Check;
 /// <summary>Compares an output with its reference: floats within atol + rtol·|expected| (NaN equals NaN), integers within a tolerance.</summary>
 public sealed record OutputComparer(double RelativeTolerance, double AbsoluteTolerance, long IntegerTolerance)
 {
+    /// <summary>Smallest relative tolerance for float16 outputs: 4 units in the last place (2^-8).</summary>
+    public const double Float16RelativeTolerance = 1.0 / 256;
+
+    /// <summary>Smallest absolute tolerance for float16 outputs.</summary>
+    public const double Float16AbsoluteTolerance = 1e-4;
+
     /// <summary>Null when equal enough, else a description of the worst element.</summary>
     public string? Compare(Array actual, Array expected, string name)
     {
         if (actual.Length != expected.Length) return $"output '{name}' has {actual.Length} elements, expected {expected.Length}";
         bool isFloat = RuntimeArrays.IsFloat(expected);
+        // float16 keeps 11 significant bits (one unit in the last place is ~1e-3 relative), so after many layers two
+        // correct implementations differ by a few units: compare float16 outputs to 4 units, not to 1e-3.
+        double rtol = expected is Half[] ? Math.Max(RelativeTolerance, Float16RelativeTolerance) : RelativeTolerance;
+        double atol = expected is Half[] ? Math.Max(AbsoluteTolerance, Float16AbsoluteTolerance) : AbsoluteTolerance;
         double maxAbs = 0, maxRel = 0;
         int worst = -1, failures = 0;
         for (int i = 0; i < expected.Length; i++)
@@ -18,7 +28,7 @@ public sealed record OutputComparer(double RelativeTolerance, double AbsoluteTol
             if (double.IsNaN(e) && double.IsNaN(a)) continue;
             if (a == e) continue; // equal infinities too
             double diff = Math.Abs(a - e);
-            bool ok = isFloat ? diff <= AbsoluteTolerance + RelativeTolerance * Math.Abs(e) : diff <= IntegerTolerance;
+            bool ok = isFloat ? diff <= atol + rtol * Math.Abs(e) : diff <= IntegerTolerance;
             if (double.IsNaN(diff)) { ok = false; diff = double.PositiveInfinity; }
             if (!ok)
             {

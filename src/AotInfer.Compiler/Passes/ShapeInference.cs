@@ -9,6 +9,7 @@ namespace AotInfer.Compiler.Passes;
 /// <summary>
 /// Infers every value's type and shape in topological order, and folds nodes whose inputs are all constant when
 /// their op can evaluate at compile time (this is how shape sub-graphs such as Shape→Gather→Concat→Reshape vanish).
+/// A float16 node whose op has only float kernels is widened to float (<see cref="Float16Widening"/>).
 /// </summary>
 public static class ShapeInference
 {
@@ -17,26 +18,20 @@ public static class ShapeInference
     {
         foreach (var node in graph.Nodes.ToList())
         {
-            var lowering = registry.Find(node)!;
-            var context = new OpContext(node);
             try
             {
-                foreach (var input in node.Inputs)
-                    if (input is not null && input.Shape is null)
-                        throw new UnsupportedModelException($"input '{input.Name}' has no known shape");
-                lowering.Infer(context);
-                foreach (var output in node.Outputs)
-                    if (output.Shape is null) throw new InvalidOperationException($"{lowering.GetType().Name} left output '{output.Name}' without a shape");
-                if ((context.AllInputsConstant || lowering.EvaluatesFromShapes) && lowering.Evaluate(context) is { } results)
+                Node[]? narrowing = null;
+                try { Infer(node, registry); }
+                catch (UnsupportedModelException) when (node.Domain.Length == 0 && (narrowing = Float16Widening.Widen(graph, node)) is not null)
                 {
-                    for (int i = 0; i < node.Outputs.Count && i < results.Length; i++)
-                    {
-                        var output = node.Outputs[i];
-                        if (results[i].Type != output.Type || !results[i].Shape.SequenceEqual(output.Shape!))
-                            throw new InvalidOperationException($"{lowering.GetType().Name} evaluated {results[i]} but inferred {output}");
-                        output.Constant = results[i];
-                    }
-                    graph.Remove(node);
+                    // The op rejected float16: it now reads float copies of its inputs and its results are cast back.
+                    Infer(node, registry);
+                }
+                Fold(graph, node, registry);
+                foreach (var cast in narrowing ?? Array.Empty<Node>())
+                {
+                    Infer(cast, registry);
+                    Fold(graph, cast, registry);
                 }
             }
             catch (UnsupportedModelException e)
@@ -51,5 +46,32 @@ public static class ShapeInference
             }
         }
         return true;
+    }
+
+    static void Infer(Node node, OpRegistry registry)
+    {
+        var lowering = registry.Find(node)!;
+        foreach (var input in node.Inputs)
+            if (input is not null && input.Shape is null)
+                throw new UnsupportedModelException($"input '{input.Name}' has no known shape");
+        lowering.Infer(new OpContext(node));
+        foreach (var output in node.Outputs)
+            if (output.Shape is null) throw new InvalidOperationException($"{lowering.GetType().Name} left output '{output.Name}' without a shape");
+    }
+
+    /// <summary>Replaces the node by constants when its op can evaluate it at compile time.</summary>
+    static void Fold(Graph graph, Node node, OpRegistry registry)
+    {
+        var lowering = registry.Find(node)!;
+        var context = new OpContext(node);
+        if (!(context.AllInputsConstant || lowering.EvaluatesFromShapes) || lowering.Evaluate(context) is not { } results) return;
+        for (int i = 0; i < node.Outputs.Count && i < results.Length; i++)
+        {
+            var output = node.Outputs[i];
+            if (results[i].Type != output.Type || !results[i].Shape.SequenceEqual(output.Shape!))
+                throw new InvalidOperationException($"{lowering.GetType().Name} evaluated {results[i]} but inferred {output}");
+            output.Constant = results[i];
+        }
+        graph.Remove(node);
     }
 }
