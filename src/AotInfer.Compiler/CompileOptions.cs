@@ -14,6 +14,13 @@ public sealed class CompileOptions
     /// <summary>Accessibility and modifiers written before <c>partial class</c> (e.g. <c>public sealed</c>); empty to leave them to another part.</summary>
     public string Modifiers { get; set; } = "public sealed";
 
+    /// <summary>
+    /// When true (the default), an unpinned symbolic first dimension shared by the inputs becomes a batch size chosen
+    /// at run time: the graph is compiled for one sample and <c>Run</c> takes any number of samples, provided no node
+    /// mixes samples (otherwise the dimension must be pinned).
+    /// </summary>
+    public bool RuntimeBatch { get; set; } = true;
+
     /// <summary>Values for symbolic dimensions by their <c>dim_param</c> name (e.g. <c>batch=1</c>).</summary>
     public Dictionary<string, int> DimensionValues { get; set; } = new();
 

@@ -57,6 +57,13 @@ public static class ModelCompiler
         if (!ShapeInference.Run(graph, registry, diagnostics)) return new CompileResult(null, diagnostics.Items, graph);
         GraphCleanup.RemovePassThrough(graph);
         GraphCleanup.RemoveDeadNodes(graph);
+        if (graph.BatchDimension is { } batchName)
+        {
+            if (BatchSeparability.Analyze(graph, out var batched) is { } problem)
+                diagnostics.Error(DiagnosticIds.UnpinnedDimension,
+                    $"the inputs' first dimension '{batchName}' is symbolic; it can stay a run-time batch size only when no node mixes samples, but {problem}; pin it (AotInferDims=\"{batchName}=1\" item metadata or the attribute's Dims)");
+            else graph.Batched = batched;
+        }
         CheckRunTimeTypes(graph, diagnostics);
         if (diagnostics.HasErrors) return new CompileResult(null, diagnostics.Items, graph);
 

@@ -18,10 +18,11 @@ public interface IGeneratedModel
 /// <summary>Name, ONNX element type and shape of one model input or output.</summary>
 /// <param name="Name">The ONNX name.</param>
 /// <param name="ElementType">The ONNX element type name (e.g. <c>Float</c>).</param>
-/// <param name="Shape">The static shape.</param>
-public sealed record TensorInfo(string Name, string ElementType, int[] Shape)
+/// <param name="Shape">The static shape (of one sample when <paramref name="Batched"/>).</param>
+/// <param name="Batched">True when the first dimension is a batch size chosen at run time: <c>Run</c> takes any whole number of samples.</param>
+public sealed record TensorInfo(string Name, string ElementType, int[] Shape, bool Batched = false)
 {
-    /// <summary>Number of elements.</summary>
+    /// <summary>Number of elements (of one sample when <see cref="Batched"/>).</summary>
     public int Length
     {
         get

@@ -65,9 +65,22 @@ public sealed class ModelEmitter
         w.Line("/// <summary>Bytes of scratch memory the kernels use inside one layer.</summary>");
         w.Line($"public const int ScratchBytes = {_scratchBytes};");
         w.Line();
-        EmitRunSignature(w);
-        w.Append(run);
-        w.Close();
+        EmitRunSignature(w, "public", "Run");
+        if (_graph.BatchDimension is null)
+        {
+            EmitChecks(w);
+            w.Append(run);
+            w.Close();
+        }
+        else
+        {
+            EmitBatchLoop(w);
+            w.Close();
+            w.Line();
+            EmitRunSignature(w, "private", "RunSample");
+            w.Append(run);
+            w.Close();
+        }
         w.Line();
         EmitArrayRun(w);
         if (_statics.ToString().Length > 0) { w.Line(); w.Append(_statics); }
@@ -120,7 +133,7 @@ public sealed class ModelEmitter
 
     void NameParameters()
     {
-        var used = new HashSet<string> { "arena", "scratch", "inputs", "outputs" };
+        var used = new HashSet<string> { "arena", "scratch", "inputs", "outputs", "samples", "sample" };
         string Unique(string baseName)
         {
             string id = Literals.Identifier(baseName);
@@ -138,7 +151,8 @@ public sealed class ModelEmitter
         }
     }
 
-    void EmitRunBody(CodeWriter w)
+    /// <summary>Validates every argument of <c>Run</c>: element counts, and the values of inputs fixed at compile time.</summary>
+    void EmitChecks(CodeWriter w)
     {
         for (int i = 0; i < _graph.Inputs.Count; i++)
             CheckLength(w, _graph.Inputs[i], _parameterNames[i], "input");
@@ -146,6 +160,42 @@ public sealed class ModelEmitter
             CheckLength(w, _graph.Outputs[i], _parameterNames[_graph.Inputs.Count + i], "output");
         for (int i = 0; i < _graph.Inputs.Count; i++)
             if (_graph.Inputs[i].Constant is { } fixedValue) CheckFixedValue(w, _graph.Inputs[i], _parameterNames[i], fixedValue);
+    }
+
+    /// <summary>
+    /// With a run-time batch, <c>Run</c> checks that every batched argument holds the same whole number of samples and
+    /// runs the one-sample graph on each slice in turn (the same arena serves every sample).
+    /// </summary>
+    void EmitBatchLoop(CodeWriter w)
+    {
+        var all = _graph.Inputs.Concat(_graph.Outputs).ToList();
+        int first = all.FindIndex(v => _graph.Batched.Contains(v));
+        string firstName = _parameterNames[first];
+        int firstLength = all[first].ElementCount;
+        w.Line($"int samples = {firstName}.Length / {firstLength};");
+        for (int i = 0; i < all.Count; i++)
+        {
+            var v = all[i];
+            string name = _parameterNames[i];
+            string role = i < _graph.Inputs.Count ? "input" : "output";
+            if (!_graph.Batched.Contains(v)) { CheckLength(w, v, name, role); continue; }
+            string perSample = Literals.Shape(v.Shape!).Replace("[1", $"[{_graph.BatchDimension}");
+            w.Line($"if ({name}.Length != samples * {v.ElementCount}) throw new global::System.ArgumentException(" +
+                   $"{Literals.String($"{role} '{v.Name}' must hold one {v.ElementCount}-element sample per batch item (shape {perSample}, {v.Type}), for ")} + samples + " +
+                   $"{Literals.String(" samples as given by ")} + nameof({firstName}) + {Literals.String(", but has ")} + {name}.Length, nameof({name}));");
+        }
+        for (int i = 0; i < _graph.Inputs.Count; i++)
+            if (_graph.Inputs[i].Constant is { } fixedValue) CheckFixedValue(w, _graph.Inputs[i], _parameterNames[i], fixedValue);
+        var arguments = all.Select((v, i) => _graph.Batched.Contains(v)
+            ? $"{_parameterNames[i]}.Slice(sample * {v.ElementCount}, {v.ElementCount})"
+            : _parameterNames[i]);
+        w.Open("for (int sample = 0; sample < samples; sample++)");
+        w.Line($"RunSample({string.Join(", ", arguments)});");
+        w.Close();
+    }
+
+    void EmitRunBody(CodeWriter w)
+    {
         w.Line($"global::System.Span<byte> arena = _arena;");
         w.Line($"global::System.Span<byte> scratch = _scratch;");
         foreach (var node in _graph.Nodes)
@@ -241,7 +291,7 @@ public sealed class ModelEmitter
 
     void EmitMetadata(CodeWriter w)
     {
-        string Info(Value v) => $"new {EmitContext.Kernels}.TensorInfo({Literals.String(v.Name)}, {Literals.String(v.Type.ToString())}, new int[] {{ {Literals.Ints(v.Shape!)} }})";
+        string Info(Value v) => $"new {EmitContext.Kernels}.TensorInfo({Literals.String(v.Name)}, {Literals.String(v.Type.ToString())}, new int[] {{ {Literals.Ints(v.Shape!)} }}{(_graph.Batched.Contains(v) ? ", Batched: true" : "")})";
         w.Line("/// <summary>Names, element types and shapes of the inputs and outputs, and where the model came from.</summary>");
         w.Line($"public static {EmitContext.Kernels}.ModelInfo ModelInfo {{ get; }} = new {EmitContext.Kernels}.ModelInfo(");
         w.Line($"    {Literals.String(_options.ModelFileName)}, {Literals.String(_facts.Sha256)}, {Literals.String(_facts.Producer)}, {Literals.String(_facts.Opsets)},");
@@ -252,16 +302,22 @@ public sealed class ModelEmitter
         w.Line();
     }
 
-    void EmitRunSignature(CodeWriter w)
+    void EmitRunSignature(CodeWriter w, string access, string name)
     {
         var parameters = new List<string>();
         for (int i = 0; i < _graph.Inputs.Count; i++)
             parameters.Add($"global::System.ReadOnlySpan<{DataTypes.CSharpName(_graph.Inputs[i].Type)}> {_parameterNames[i]}");
         for (int i = 0; i < _graph.Outputs.Count; i++)
             parameters.Add($"global::System.Span<{DataTypes.CSharpName(_graph.Outputs[i].Type)}> {_parameterNames[_graph.Inputs.Count + i]}");
-        w.Line("/// <summary>Runs the model: reads the inputs, writes every element of the outputs.</summary>");
-        w.Line("/// <exception cref=\"global::System.ArgumentException\">An input or output has the wrong number of elements.</exception>");
-        w.Open($"public void Run({string.Join(", ", parameters)})");
+        if (name == "Run")
+        {
+            w.Line(_graph.BatchDimension is null
+                ? "/// <summary>Runs the model: reads the inputs, writes every element of the outputs.</summary>"
+                : $"/// <summary>Runs the model on any number of samples (the batch dimension '{Literals.Xml(_graph.BatchDimension)}' is chosen by the lengths given).</summary>");
+            w.Line("/// <exception cref=\"global::System.ArgumentException\">An input or output has the wrong number of elements.</exception>");
+        }
+        else w.Line("/// <summary>Runs the one-sample graph.</summary>");
+        w.Open($"{access} void {name}({string.Join(", ", parameters)})");
     }
 
     void EmitArrayRun(CodeWriter w)

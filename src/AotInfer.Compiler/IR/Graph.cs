@@ -15,6 +15,15 @@ public sealed class Graph
     /// <summary>Graph outputs.</summary>
     public List<Value> Outputs { get; } = new();
 
+    /// <summary>
+    /// The symbolic leading input dimension that stays a run-time batch size (the graph is compiled for one sample),
+    /// or null when every dimension is fixed.
+    /// </summary>
+    public string? BatchDimension { get; set; }
+
+    /// <summary>Values that carry the run-time batch on their first axis (set when <see cref="BatchDimension"/> is).</summary>
+    public HashSet<Value> Batched { get; set; } = new();
+
     /// <summary>Every value by name.</summary>
     public Dictionary<string, Value> Values { get; } = new();
 

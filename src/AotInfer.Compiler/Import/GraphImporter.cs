@@ -46,7 +46,7 @@ public static class GraphImporter
             var v = Get(input.Name);
             if (v.Constant is not null) continue; // IR < 4: initializers are listed as inputs too; they stay constants
             v.IsGraphInput = true;
-            if (!ReadType(input, v, options, diagnostics, "input")) continue;
+            if (!ReadType(input, v, options, diagnostics, "input", graph)) continue;
             if (options.InputValues.TryGetValue(input.Name, out var pinned))
             {
                 if (pinned.Type != v.Type || !pinned.Shape.SequenceEqual(v.Shape!))
@@ -102,10 +102,13 @@ public static class GraphImporter
         return diagnostics.Items.Count > errorsBefore && diagnostics.HasErrors ? null : graph;
     }
 
+    static string BatchName(TensorShapeProto.Types.Dimension d) =>
+        d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimParam ? d.DimParam : "(unnamed)";
+
     /// <summary>ONNX treats "" and "ai.onnx" as the same default domain.</summary>
     public static string NormalizeDomain(string domain) => domain == "ai.onnx" ? "" : domain;
 
-    static bool ReadType(ValueInfoProto info, Value v, CompileOptions options, DiagnosticBag diagnostics, string what)
+    static bool ReadType(ValueInfoProto info, Value v, CompileOptions options, DiagnosticBag diagnostics, string what, Graph graph)
     {
         var tt = info.Type?.TensorType;
         if (tt is null)
@@ -134,6 +137,13 @@ public static class GraphImporter
                 shape[i] = (int)System.Math.Min(d.DimValue, int.MaxValue);
             else if (d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimParam && options.DimensionValues.TryGetValue(d.DimParam, out int pin))
                 shape[i] = pin;
+            else if (i == 0 && options.RuntimeBatch && (graph.BatchDimension is null || graph.BatchDimension == BatchName(d)))
+            {
+                // The leading symbolic dimension becomes the run-time batch: compile one sample (checked later).
+                graph.BatchDimension = BatchName(d);
+                graph.Batched.Add(v);
+                shape[i] = 1;
+            }
             else
             {
                 string label = d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimParam ? $"'{d.DimParam}'" : "(unnamed)";

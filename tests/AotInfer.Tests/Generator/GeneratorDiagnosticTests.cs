@@ -51,7 +51,7 @@ public class GeneratorDiagnosticTests
     [Fact]
     public void AOTI0003_UnpinnedSymbolicDimensionNamesItAndTheFix()
     {
-        using var project = new GeneratorProject().AddModel("models/batch.onnx", GeneratorTestModels.SymbolicBatchRelu(), className: "Batch");
+        using var project = new GeneratorProject().AddModel("models/batch.onnx", GeneratorTestModels.SymbolicBatchAcrossSamples(), className: "Batch");
         var run = project.Run();
 
         var d = Assert.Single(run.WithId("AOTI0003"));

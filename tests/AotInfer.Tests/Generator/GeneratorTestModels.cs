@@ -42,7 +42,21 @@ public static class GeneratorTestModels
         return y;
     }
 
-    /// <summary><c>y = Relu(x)</c> with <c>x</c> ["batch", 3]: the batch dimension is symbolic and must be pinned.</summary>
+    /// <summary>
+    /// <c>y = Softmax(x, axis 0)</c> with <c>x</c> ["batch", 3]: the batch dimension is symbolic and the softmax mixes
+    /// samples, so it cannot stay a run-time batch and must be pinned.
+    /// </summary>
+    public static byte[] SymbolicBatchAcrossSamples()
+    {
+        var model = new OnnxModelBuilder(13)
+            .Input("x", DataType.Float, 1, 3)
+            .Node("Softmax", new[] { "x" }, new[] { "y" }, ("axis", 0L))
+            .Output("y", DataType.Float).Build();
+        model.Graph.Input[0].Type.TensorType.Shape.Dim[0] = new TensorShapeProto.Types.Dimension { DimParam = "batch" };
+        return model.ToByteArray();
+    }
+
+    /// <summary><c>y = Relu(x)</c> with <c>x</c> ["batch", 3]: the batch is a run-time size unless pinned.</summary>
     public static byte[] SymbolicBatchRelu()
     {
         var model = new OnnxModelBuilder(13)

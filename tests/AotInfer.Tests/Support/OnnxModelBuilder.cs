@@ -24,6 +24,15 @@ public sealed class OnnxModelBuilder
         return this;
     }
 
+    /// <summary>Adds a graph input whose first dimension is the symbolic <paramref name="batchParam"/>.</summary>
+    public OnnxModelBuilder BatchedInput(string name, DataType type, string batchParam, params int[] sampleShape)
+    {
+        var info = ValueInfo(name, type, sampleShape);
+        info.Type.TensorType.Shape.Dim.Insert(0, new TensorShapeProto.Types.Dimension { DimParam = batchParam });
+        _graph.Input.Add(info);
+        return this;
+    }
+
     /// <summary>Adds a graph output; the shape may be null to leave it to inference.</summary>
     public OnnxModelBuilder Output(string name, DataType type, int[]? shape = null)
     {
