@@ -8,7 +8,7 @@ public static class QLinearPooling
 {
     /// <summary>
     /// QLinearGlobalAveragePool over NCHW planes, as MLAS computes it: an exact int32 sum of each plane, the input
-    /// zero point removed as sum − zx·size, then round((sum) · sx/(sy·size)) + zy, saturated.
+    /// zero point removed as sum − zx·size, then round(sum · sx/(sy·size)) + zy (MLAS requantisation: the zero point is added after rounding), saturated.
     /// </summary>
     public static void GlobalAverage<T>(ReadOnlySpan<T> x, float scaleX, int zeroPointX, Span<T> y, float scaleY, int zeroPointY, int planes, int size)
         where T : unmanaged, IBinaryInteger<T>, IMinMaxValue<T>
@@ -20,7 +20,7 @@ public static class QLinearPooling
             var plane = x.Slice(p * size, size);
             int sum = bias;
             for (int i = 0; i < plane.Length; i++) sum += int.CreateTruncating(plane[i]);
-            y[p] = QLinearRounding.RoundAndSaturate<T>(sum * scale + zeroPointY);
+            y[p] = QLinearRounding.AddZeroPoint<T>(sum * scale, zeroPointY);
         }
     }
 
@@ -40,7 +40,7 @@ public static class QLinearPooling
             var image = x.Slice(n * size * channels, size * channels);
             for (int i = 0; i < size; i++)
                 for (int c = 0; c < channels; c++) sums[c] += int.CreateTruncating(image[i * channels + c]);
-            for (int c = 0; c < channels; c++) y[n * channels + c] = QLinearRounding.RoundAndSaturate<T>(sums[c] * scale + zeroPointY);
+            for (int c = 0; c < channels; c++) y[n * channels + c] = QLinearRounding.AddZeroPoint<T>(sums[c] * scale, zeroPointY);
         }
     }
 
