@@ -18,6 +18,7 @@ public static class InspectCommand
         var result = CompileCommand.Compile(args.Positional[0], args, pinUnknownDimsToOne: true);
         foreach (var d in result.Diagnostics) Console.WriteLine(d);
         if (result.Graph is not { } graph) return 1;
+        AotInfer.Compiler.Passes.PrecisionAnnotation.Run(graph);
 
         var rows = graph.Nodes.Select((n, i) => Row(n, i)).ToList();
         Console.WriteLine($"{"#",3}  {"op",-22} {"name",-28} {"output",-20} {"params",10} {"bytes",10} {"zeros",6}  notes");

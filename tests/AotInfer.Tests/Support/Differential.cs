@@ -84,8 +84,9 @@ public static class Differential
         double[] d => OrtValue.CreateTensorValueFromMemory(d, shape),
         long[] l => OrtValue.CreateTensorValueFromMemory(l, shape),
         int[] i => OrtValue.CreateTensorValueFromMemory(i, shape),
-        sbyte[] s => OrtValue.CreateTensorValueFromMemory(s, shape),
-        byte[] b => OrtValue.CreateTensorValueFromMemory(b, shape),
+        // Exact type tests: the runtime treats byte[] and sbyte[] as each other in pattern matching.
+        _ when data.GetType() == typeof(sbyte[]) => OrtValue.CreateTensorValueFromMemory((sbyte[])data, shape),
+        _ when data.GetType() == typeof(byte[]) => OrtValue.CreateTensorValueFromMemory((byte[])data, shape),
         bool[] b => OrtValue.CreateTensorValueFromMemory(b, shape),
         _ => throw new ArgumentException($"unsupported input array {data.GetType().Name}"),
     };

@@ -1,0 +1,121 @@
+using System;
+using System.Numerics;
+
+namespace AotInfer.Kernels.Quantization;
+
+/// <summary>Average pooling of 8-bit quantized tensors (com.microsoft QLinearAveragePool, QLinearGlobalAveragePool).</summary>
+public static class QLinearPooling
+{
+    /// <summary>
+    /// QLinearGlobalAveragePool over NCHW planes, as MLAS computes it: an exact int32 sum of each plane, the input
+    /// zero point removed as sum − zx·size, then round(sum · sx/(sy·size)) + zy (MLAS requantisation: the zero point is added after rounding), saturated.
+    /// </summary>
+    public static void GlobalAverage<T>(ReadOnlySpan<T> x, float scaleX, int zeroPointX, Span<T> y, float scaleY, int zeroPointY, int planes, int size)
+        where T : unmanaged, IBinaryInteger<T>, IMinMaxValue<T>
+    {
+        float scale = scaleX / (scaleY * size);
+        int bias = -zeroPointX * size;
+        for (int p = 0; p < planes; p++)
+        {
+            var plane = x.Slice(p * size, size);
+            int sum = bias;
+            for (int i = 0; i < plane.Length; i++) sum += int.CreateTruncating(plane[i]);
+            y[p] = QLinearRounding.AddZeroPoint<T>(sum * scale, zeroPointY);
+        }
+    }
+
+    /// <summary>
+    /// QLinearGlobalAveragePool over NHWC images (channels_last): the same arithmetic with the channel innermost;
+    /// <paramref name="sums"/> holds one int32 accumulator per channel.
+    /// </summary>
+    public static void GlobalAverageChannelsLast<T>(ReadOnlySpan<T> x, float scaleX, int zeroPointX, Span<T> y, float scaleY, int zeroPointY,
+        int images, int size, int channels, Span<int> sums)
+        where T : unmanaged, IBinaryInteger<T>, IMinMaxValue<T>
+    {
+        float scale = scaleX / (scaleY * size);
+        int bias = -zeroPointX * size;
+        for (int n = 0; n < images; n++)
+        {
+            sums.Slice(0, channels).Fill(bias);
+            var image = x.Slice(n * size * channels, size * channels);
+            for (int i = 0; i < size; i++)
+                for (int c = 0; c < channels; c++) sums[c] += int.CreateTruncating(image[i * channels + c]);
+            for (int c = 0; c < channels; c++) y[n * channels + c] = QLinearRounding.AddZeroPoint<T>(sums[c] * scale, zeroPointY);
+        }
+    }
+
+    /// <summary>
+    /// QLinearAveragePool over NCHW planes of 1 to 3 spatial dimensions, following ONNX Runtime's kernel: each
+    /// window starts at o·stride − padBegin and is clipped to the input (the end padding only shapes the output;
+    /// with count_include_pad the divisor is always the full kernel size); the dequantized values are summed in
+    /// float in row-major order, divided by the count, and quantized as round(avg / scaleY + zeroPointY).
+    /// <paramref name="geometry"/> packs, per spatial dimension, input size, output size, kernel, stride and
+    /// begin padding, in that order (5 × rank values).
+    /// </summary>
+    public static void Average<T>(ReadOnlySpan<float> dequantized, Span<T> y, int planes, int[] geometry, bool countIncludePad, float scaleY, int zeroPointY)
+        where T : unmanaged, IBinaryInteger<T>, IMinMaxValue<T>
+    {
+        int rank = geometry.Length / 5;
+        if (rank is < 1 or > 3 || geometry.Length != rank * 5) throw new ArgumentException("geometry packs 5 values per spatial dimension, 1 to 3 dimensions");
+        // Leading dimensions of size 1 turn every rank into the 3-d loop.
+        Span<int> input = stackalloc int[3], output = stackalloc int[3], kernel = stackalloc int[3], stride = stackalloc int[3], pad = stackalloc int[3];
+        for (int d = 0; d < 3; d++)
+        {
+            int source = d - (3 - rank);
+            bool present = source >= 0;
+            input[d] = present ? geometry[source * 5] : 1;
+            output[d] = present ? geometry[source * 5 + 1] : 1;
+            kernel[d] = present ? geometry[source * 5 + 2] : 1;
+            stride[d] = present ? geometry[source * 5 + 3] : 1;
+            pad[d] = present ? geometry[source * 5 + 4] : 0;
+        }
+        int inputPlane = input[0] * input[1] * input[2], outputPlane = output[0] * output[1] * output[2];
+        int kernelSize = kernel[0] * kernel[1] * kernel[2];
+        float min = float.CreateTruncating(T.MinValue), max = float.CreateTruncating(T.MaxValue);
+        for (int p = 0; p < planes; p++)
+        {
+            var x = dequantized.Slice(p * inputPlane, inputPlane);
+            int yi = p * outputPlane;
+            for (int o0 = 0; o0 < output[0]; o0++)
+            {
+                int s0 = o0 * stride[0] - pad[0], e0 = Math.Min(s0 + kernel[0], input[0]);
+                s0 = Math.Max(s0, 0);
+                for (int o1 = 0; o1 < output[1]; o1++)
+                {
+                    int s1 = o1 * stride[1] - pad[1], e1 = Math.Min(s1 + kernel[1], input[1]);
+                    s1 = Math.Max(s1, 0);
+                    for (int o2 = 0; o2 < output[2]; o2++)
+                    {
+                        int s2 = o2 * stride[2] - pad[2], e2 = Math.Min(s2 + kernel[2], input[2]);
+                        s2 = Math.Max(s2, 0);
+                        float sum = 0;
+                        for (int i0 = s0; i0 < e0; i0++)
+                            for (int i1 = s1; i1 < e1; i1++)
+                            {
+                                int row = (i0 * input[1] + i1) * input[2];
+                                for (int i2 = s2; i2 < e2; i2++) sum += x[row + i2];
+                            }
+                        int count = countIncludePad ? kernelSize : (e0 - s0) * (e1 - s1) * (e2 - s2);
+                        float average = sum / count;
+                        // ONNX Runtime adds the zero point before rounding here (unlike MLAS QuantizeLinear).
+                        float value = average / scaleY + zeroPointY;
+                        float clamped = value >= min ? (value <= max ? value : max) : min;
+                        y[yi++] = T.CreateTruncating((int)MathF.Round(clamped, MidpointRounding.ToEven));
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Dequantizes 8-bit values to float: (x − zeroPoint)·scale.</summary>
+    public static void Dequantize<T>(ReadOnlySpan<T> x, float scale, int zeroPoint, Span<float> y) where T : unmanaged, IBinaryInteger<T>
+    {
+        for (int i = 0; i < x.Length; i++) y[i] = (int.CreateTruncating(x[i]) - zeroPoint) * scale;
+    }
+
+    /// <summary>Quantizes floats to 8-bit values: round(x / scale) half to even, plus the zero point, saturated.</summary>
+    public static void Quantize<T>(ReadOnlySpan<float> x, float scale, int zeroPoint, Span<T> y) where T : unmanaged, IBinaryInteger<T>, IMinMaxValue<T>
+    {
+        for (int i = 0; i < x.Length; i++) y[i] = QLinearRounding.Quantize<T>(x[i], scale, zeroPoint);
+    }
+}
