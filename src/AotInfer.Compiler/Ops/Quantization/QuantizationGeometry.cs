@@ -46,7 +46,9 @@ internal sealed class QuantizationGeometry
     public static QuantizationGeometry For(OpContext op, int[] x, int scaleIndex, int zeroPointIndex)
     {
         int[] scale = op.Shape(scaleIndex);
-        if (op.HasInput(zeroPointIndex) && !op.Shape(zeroPointIndex).SequenceEqual(scale))
+        // A scalar and a one-element 1-D tensor both mean per-tensor (exporters mix them).
+        if (op.HasInput(zeroPointIndex) && !op.Shape(zeroPointIndex).SequenceEqual(scale)
+            && !(ShapeMath.ElementCount(scale) == 1 && ShapeMath.ElementCount(op.Shape(zeroPointIndex)) == 1 && scale.Length <= 1 && op.Shape(zeroPointIndex).Length <= 1))
             throw op.Fail($"input zero point has shape {Literals.Shape(op.Shape(zeroPointIndex))} but the scale has shape {Literals.Shape(scale)}; they must match");
         int count = ShapeMath.ElementCount(x);
         long blockSize = op.Attributes.Int("block_size", 0);

@@ -83,14 +83,6 @@ public sealed class QuantizedConvLowering : OpLowering
     }
 
     /// <inheritdoc/>
-    public override bool ReadsInputAtRunTime(OpContext op, int inputIndex)
-    {
-        if (inputIndex != W && inputIndex != WZero) return true;
-        try { return !Describe(op).PackedWeights; }
-        catch (UnsupportedModelException) { return true; }
-    }
-
-    /// <inheritdoc/>
     public override void Emit(OpContext op, EmitContext code)
     {
         var layer = Describe(op);

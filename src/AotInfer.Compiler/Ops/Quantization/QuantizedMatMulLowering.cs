@@ -152,15 +152,6 @@ public sealed class QuantizedMatMulLowering : OpLowering
     }
 
     /// <inheritdoc/>
-    public override bool ReadsInputAtRunTime(OpContext op, int inputIndex)
-    {
-        var r = InputRoles;
-        if (inputIndex != r.B && inputIndex != r.BZero) return true;
-        try { return !Describe(op).PackedB; }
-        catch (UnsupportedModelException) { return true; }
-    }
-
-    /// <inheritdoc/>
     public override void Emit(OpContext op, EmitContext code)
     {
         var plan = Describe(op);
