@@ -9,10 +9,11 @@ namespace AotInfer.Kernels.Quantization;
 /// image (<see cref="ColumnBuffer.Gather{T}"/>, padding filled with the input zero point so it contributes 0) is
 /// packed as the B operand of <see cref="QuantizedMatrixMultiply"/>; the weights, an
 /// <c>[M, C/group·K]</c> matrix per group, are the A operand, packed once with their per-output-channel zero points.
+/// Depthwise 2-D layers (one channel per group) run <see cref="Depthwise2D{TX, TW}"/> directly instead.
 /// </summary>
 public static class QuantizedConvolution
 {
-    /// <summary>Scratch lengths for <see cref="Im2ColGemm{TX}"/>: column matrix elements and packed-B int16 elements.</summary>
+    /// <summary>Length of the packed column scratch (int16 elements) <see cref="Im2ColGemm{TX}"/> needs.</summary>
     public static int PackedColumnsLength(int groupInChannels, int kernelSize, int outputSize) =>
         QuantizedMatrixMultiply.PackedBLength(groupInChannels * kernelSize, outputSize);
 
@@ -40,6 +41,49 @@ public static class QuantizedConvolution
                 QuantizedMatrixMultiply.PackB<TX>(groupColumns, outputSize, noZeroPoint, depth, outputSize, packedColumns);
                 Span<int> accGroup = acc.Slice((n * outChannels + g * groupOut) * outputSize, groupOut * outputSize);
                 QuantizedMatrixMultiply.Multiply(packedWeights.Slice(g * groupOut * pairs, groupOut * pairs), packedColumns, accGroup, outputSize, groupOut, outputSize, depth);
+            }
+        }
+    }
+
+    /// <summary>
+    /// acc[n, c] = Σ taps (w[c, tap] − zw[c])·(x[n, c, moved by tap] − zx) for a 2-D convolution with one input and one
+    /// output channel per group (depthwise), directly: no column matrix. Taps that read padding contribute
+    /// (zx − zx)·w = 0, so only the valid range of each tap is visited; the inner loop runs along an output row.
+    /// </summary>
+    public static void Depthwise2D<TX, TW>(ReadOnlySpan<TX> x, ReadOnlySpan<TX> xZeroPoint, ReadOnlySpan<TW> weights, ReadOnlySpan<TW> wZeroPoint,
+        Span<int> acc, int batch, int channels, int[] geometry)
+        where TX : unmanaged, IBinaryInteger<TX> where TW : unmanaged, IBinaryInteger<TW>
+    {
+        var window = new Window(geometry);
+        int kernelHeight = window.Kernel(0), kernelWidth = window.Kernel(1);
+        int inputSize = window.InputSize, outputSize = window.OutputSize, inputWidth = window.Input(1), outputWidth = window.Output(1);
+        int strideY = window.Stride(0), strideX = window.Stride(1);
+        int zeroX = xZeroPoint.IsEmpty ? 0 : int.CreateTruncating(xZeroPoint[0]);
+        for (int n = 0; n < batch; n++)
+        {
+            for (int c = 0; c < channels; c++)
+            {
+                ReadOnlySpan<TX> plane = x.Slice((n * channels + c) * inputSize, inputSize);
+                Span<int> output = acc.Slice((n * channels + c) * outputSize, outputSize);
+                output.Clear();
+                int zeroW = wZeroPoint.IsEmpty ? 0 : int.CreateTruncating(wZeroPoint[wZeroPoint.Length == 1 ? 0 : c]);
+                for (int ky = 0; ky < kernelHeight; ky++)
+                {
+                    window.ValidRange(0, ky, out int rowBegin, out int rowEnd, out int rowOffset);
+                    for (int kx = 0; kx < kernelWidth; kx++)
+                    {
+                        int weight = int.CreateTruncating(weights[(c * kernelHeight + ky) * kernelWidth + kx]) - zeroW;
+                        if (weight == 0) continue;
+                        window.ValidRange(1, kx, out int begin, out int end, out int offset);
+                        for (int oy = rowBegin; oy < rowEnd; oy++)
+                        {
+                            ReadOnlySpan<TX> row = plane.Slice((oy * strideY + rowOffset) * inputWidth, inputWidth);
+                            Span<int> destination = output.Slice(oy * outputWidth, outputWidth);
+                            for (int ox = begin; ox < end; ox++)
+                                destination[ox] += weight * (int.CreateTruncating(row[ox * strideX + offset]) - zeroX);
+                        }
+                    }
+                }
             }
         }
     }

@@ -135,6 +135,29 @@ public class QuantizationTests
         Differential.AssertAgrees(model, inputs: (new[] { 2, inC, size, size }, (Array)RandomBytes(12, 2 * inC * size * size)));
     }
 
+    [Theory]
+    [InlineData(1, 1, true)]
+    [InlineData(2, 1, false)]
+    [InlineData(1, 0, true)]
+    public void DepthwiseQLinearConvMatchesOnnxRuntime(int stride, int pad, bool perChannel)
+    {
+        // One channel per group: the direct depthwise kernel, not im2col.
+        int channels = 6, size = 10;
+        int[] paramShape = perChannel ? new[] { channels } : Scalar;
+        var model = new OnnxModelBuilder(13)
+            .Input("x", DataType.UInt8, 1, channels, size, size)
+            .Initializer("sx", F(Scalar, 0.04f)).Initializer("zx", U8(Scalar, 90))
+            .Initializer("w", S8(new[] { channels, 1, 3, 3 }, RandomSBytes(24, channels * 9)))
+            .Initializer("sw", F(paramShape, Enumerable.Range(0, paramShape.Length == 0 ? 1 : channels).Select(i => 0.004f + 0.001f * i).ToArray()))
+            .Initializer("zw", S8(paramShape, new sbyte[paramShape.Length == 0 ? 1 : channels]))
+            .Initializer("sy", F(Scalar, 0.05f)).Initializer("zy", U8(Scalar, 128))
+            .Initializer("bias", I32(new[] { channels }, Enumerable.Range(0, channels).Select(i => (i - 3) * 500).ToArray()))
+            .Node("QLinearConv", new[] { "x", "sx", "zx", "w", "sw", "zw", "sy", "zy", "bias" }, new[] { "y" },
+                ("group", (long)channels), ("strides", new long[] { stride, stride }), ("pads", new long[] { pad, pad, pad, pad }))
+            .Output("y", DataType.UInt8).ToBytes();
+        Differential.AssertAgrees(model, inputs: (new[] { 1, channels, size, size }, (Array)RandomBytes(25, channels * size * size)));
+    }
+
     [Fact]
     public void ConvIntegerMatchesOnnxRuntime()
     {

@@ -9,7 +9,7 @@ namespace AotInfer.Compiler.Ops.Quantization;
 /// ConvInteger (opset 10, int32 output) and QLinearConv (opset 10, requantised u8/s8 output) over u8/s8 images and
 /// weights: im2col with the input zero point as padding, then the int8 GEMM with the weights as the A operand (packed
 /// once at type initialisation, with their per-output-channel zero points, when constant), then for QLinearConv the
-/// int32 bias and per-tensor or per-channel requantisation. Groups, strides, dilations, pads and auto_pad as Conv.
+/// int32 bias and per-tensor or per-channel requantisation. Depthwise 2-D layers run a direct kernel instead. Groups, strides, dilations, pads and auto_pad as Conv.
 /// </summary>
 public sealed class QuantizedConvLowering : OpLowering
 {
@@ -26,7 +26,7 @@ public sealed class QuantizedConvLowering : OpLowering
     int XZero => _requantize ? 2 : 2;
     int WZero => _requantize ? 5 : 3;
 
-    sealed record Layer(int Batch, int InChannels, int OutChannels, int Groups, WindowGeometry Geometry, DataType XType, DataType WType, DataType Output, bool PackedWeights);
+    sealed record Layer(int Batch, int InChannels, int OutChannels, int Groups, WindowGeometry Geometry, DataType XType, DataType WType, DataType Output, bool PackedWeights, bool Depthwise);
 
     Layer Describe(OpContext op)
     {
@@ -69,7 +69,8 @@ public sealed class QuantizedConvLowering : OpLowering
         int[] kernel = WindowGeometry.KernelShape(op, rank, ws.Skip(2).ToArray());
         var geometry = WindowGeometry.ForConvolution(op, xs.Skip(2).ToArray(), kernel);
         bool packed = op.Input(W).Constant is not null && (!op.HasInput(WZero) || op.Input(WZero).Constant is not null);
-        return new Layer(xs[0], xs[1], outChannels, groups, geometry, xType, wType, output, packed);
+        bool depthwise = rank == 2 && groups == xs[1] && outChannels == groups;
+        return new Layer(xs[0], xs[1], outChannels, groups, geometry, xType, wType, output, packed && !depthwise, depthwise);
     }
 
     /// <inheritdoc/>
@@ -77,7 +78,7 @@ public sealed class QuantizedConvLowering : OpLowering
     {
         var layer = Describe(op);
         op.SetOutput(0, layer.Output, new[] { layer.Batch, layer.OutChannels }.Concat(layer.Geometry.Output).ToArray());
-        op.Node.Annotations["kernel"] = $"int8 im2col+GEMM {DataTypes.CSharpName(layer.XType)}×{DataTypes.CSharpName(layer.WType)}" +
+        op.Node.Annotations["kernel"] = $"int8 {(layer.Depthwise ? "depthwise-direct" : "im2col+GEMM")} {DataTypes.CSharpName(layer.XType)}×{DataTypes.CSharpName(layer.WType)}" +
                                         (layer.PackedWeights ? ", weights pre-packed" : "") + $" → {layer.Output}";
         op.Node.Annotations["window"] = layer.Geometry.ToString();
     }
@@ -92,8 +93,17 @@ public sealed class QuantizedConvLowering : OpLowering
         int groupIn = layer.InChannels / layer.Groups, depth = groupIn * g.KernelSize, outputSize = g.OutputSize;
         code.Writer.Line($"// {(_requantize ? "QLinearConv" : "ConvInteger")} {xT}×{wT}, {layer.InChannels}→{layer.OutChannels} channels, groups {layer.Groups}, {g}");
 
-        string weights;
-        if (layer.PackedWeights)
+        string xZero = op.HasInput(XZero) ? code.In(XZero) : $"global::System.ReadOnlySpan<{xT}>.Empty";
+        int total = layer.Batch * layer.OutChannels * outputSize;
+        string acc = _requantize ? code.Scratch(DataType.Int32, total) : code.Out(0);
+        string weights = "";
+        if (layer.Depthwise)
+        {
+            string wZero = op.HasInput(WZero) ? code.In(WZero) : $"global::System.ReadOnlySpan<{wT}>.Empty";
+            code.Writer.Line($"{q}.QuantizedConvolution.Depthwise2D<{xT}, {wT}>({code.In(0)}, {xZero}, {code.In(W)}, {wZero}, {acc}, " +
+                             $"{layer.Batch}, {layer.InChannels}, {code.IntArray(g.Packed())});");
+        }
+        else if (layer.PackedWeights)
         {
             string zeros = op.HasInput(WZero) ? code.ConstantArray(WZero) : $"global::System.Array.Empty<{wT}>()";
             weights = code.StaticField("int[]", $"{q}.QuantizedMatrixMultiply.PackA<{wT}>({code.ConstantArray(W)}, {zeros}, {layer.OutChannels}, {depth})");
@@ -104,13 +114,13 @@ public sealed class QuantizedConvLowering : OpLowering
             string zeros = op.HasInput(WZero) ? code.In(WZero) : $"global::System.ReadOnlySpan<{wT}>.Empty";
             code.Writer.Line($"{q}.QuantizedMatrixMultiply.PackA<{wT}>({code.In(W)}, {depth}, {zeros}, {layer.OutChannels}, {depth}, {weights});");
         }
-        string xZero = op.HasInput(XZero) ? code.In(XZero) : $"global::System.ReadOnlySpan<{xT}>.Empty";
-        int total = layer.Batch * layer.OutChannels * outputSize;
-        string acc = _requantize ? code.Scratch(DataType.Int32, total) : code.Out(0);
-        string columns = code.Scratch(layer.XType, depth * outputSize);
-        string packedColumns = code.Scratch(DataType.Int16, QuantizedPacking.PackedBLength(depth, outputSize));
-        code.Writer.Line($"{q}.QuantizedConvolution.Im2ColGemm<{xT}>({code.In(0)}, {xZero}, {weights}, {acc}, {columns}, {packedColumns}, " +
-                         $"{layer.Batch}, {layer.InChannels}, {layer.OutChannels}, {layer.Groups}, {code.IntArray(g.Packed())});");
+        if (!layer.Depthwise)
+        {
+            string columns = code.Scratch(layer.XType, depth * outputSize);
+            string packedColumns = code.Scratch(DataType.Int16, QuantizedPacking.PackedBLength(depth, outputSize));
+            code.Writer.Line($"{q}.QuantizedConvolution.Im2ColGemm<{xT}>({code.In(0)}, {xZero}, {weights}, {acc}, {columns}, {packedColumns}, " +
+                             $"{layer.Batch}, {layer.InChannels}, {layer.OutChannels}, {layer.Groups}, {code.IntArray(g.Packed())});");
+        }
         if (!_requantize) return;
 
         string multipliers = code.Scratch(DataType.Float, ShapeMath.ElementCount(op.Shape(4)));
