@@ -23,5 +23,6 @@ internal static partial class OpFamilies
         foreach (var lowering in Resize.ResizeFamily.All()) registry.Add(lowering);
         foreach (var lowering in Matrix.MatrixFamily.All()) registry.Add(lowering);
         foreach (var lowering in Quantization.ContribQuantizationFamily.All()) registry.Add(lowering);
+        foreach (var lowering in Quantization.QuantizationFamily.All()) registry.Add(lowering);
     }
 }

@@ -12,9 +12,10 @@ public static class ColumnBuffer
 {
     /// <summary>
     /// columns[(c·K + tap)·P + p] = image[c, position p moved by tap], 0 where the tap reads padding.
-    /// <paramref name="image"/> holds <paramref name="channels"/> planes of <see cref="Window.InputSize"/>.
+    /// <paramref name="image"/> holds <paramref name="channels"/> planes of <see cref="Window.InputSize"/>. Taps that read padding
+    /// get <paramref name="padding"/> (0 for float; the input zero point for quantised images).
     /// </summary>
-    public static void Gather(ReadOnlySpan<float> image, int channels, Window window, Span<float> columns)
+    public static void Gather<T>(ReadOnlySpan<T> image, int channels, Window window, Span<T> columns, T padding = default) where T : unmanaged
     {
         int rank = window.Rank, last = rank - 1;
         int inputSize = window.InputSize, outputSize = window.OutputSize, kernelSize = window.KernelSize;
@@ -25,28 +26,28 @@ public static class ColumnBuffer
         int row = 0;
         for (int c = 0; c < channels; c++)
         {
-            ReadOnlySpan<float> plane = image.Slice(c * inputSize, inputSize);
+            ReadOnlySpan<T> plane = image.Slice(c * inputSize, inputSize);
             tap.Clear();
             for (int k = 0; k < kernelSize; k++, row++)
             {
-                Span<float> destination = columns.Slice(row * outputSize, outputSize);
+                Span<T> destination = columns.Slice(row * outputSize, outputSize);
                 window.ValidRange(last, tap[last], out int begin, out int end, out int offset);
                 position.Clear();
                 for (int o = 0; o < outerPositions; o++)
                 {
-                    Span<float> segment = destination.Slice(o * rowLength, rowLength);
+                    Span<T> segment = destination.Slice(o * rowLength, rowLength);
                     int inputOffset = OuterInputOffset(window, tap, position);
                     if (inputOffset < 0 || begin == end)
                     {
-                        segment.Clear();
+                        segment.Fill(padding);
                     }
                     else
                     {
-                        ReadOnlySpan<float> source = plane.Slice(inputOffset * inputRow, inputRow);
-                        segment.Slice(0, begin).Clear();
+                        ReadOnlySpan<T> source = plane.Slice(inputOffset * inputRow, inputRow);
+                        segment.Slice(0, begin).Fill(padding);
                         if (stride == 1) source.Slice(begin + offset, end - begin).CopyTo(segment.Slice(begin, end - begin));
                         else for (int p = begin; p < end; p++) segment[p] = source[p * stride + offset];
-                        segment.Slice(end).Clear();
+                        segment.Slice(end).Fill(padding);
                     }
                     Advance(position, last, window, kernel: false);
                 }

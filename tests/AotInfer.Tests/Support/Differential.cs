@@ -78,8 +78,11 @@ public static class Differential
         return Enumerable.Range(0, count).Select(_ => lo + (float)random.NextDouble() * (hi - lo)).ToArray();
     }
 
+    // Exact element types first: the CLR lets a byte[] match an sbyte[] pattern (and vice versa).
     static OrtValue CreateValue(Array data, long[] shape) => data switch
     {
+        _ when data.GetType() == typeof(byte[]) => OrtValue.CreateTensorValueFromMemory((byte[])data, shape),
+        _ when data.GetType() == typeof(sbyte[]) => OrtValue.CreateTensorValueFromMemory((sbyte[])data, shape),
         float[] f => OrtValue.CreateTensorValueFromMemory(f, shape),
         double[] d => OrtValue.CreateTensorValueFromMemory(d, shape),
         long[] l => OrtValue.CreateTensorValueFromMemory(l, shape),

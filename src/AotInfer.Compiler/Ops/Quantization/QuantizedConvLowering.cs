@@ -1,0 +1,132 @@
+using System.Linq;
+using AotInfer.Compiler.Emit;
+using AotInfer.Compiler.Ops.Convolution;
+using AotInfer.Onnx;
+
+namespace AotInfer.Compiler.Ops.Quantization;
+
+/// <summary>
+/// ConvInteger (opset 10, int32 output) and QLinearConv (opset 10, requantised u8/s8 output) over u8/s8 images and
+/// weights: im2col with the input zero point as padding, then the int8 GEMM with the weights as the A operand (packed
+/// once at type initialisation, with their per-output-channel zero points, when constant), then for QLinearConv the
+/// int32 bias and per-tensor or per-channel requantisation. Depthwise 2-D layers run a direct kernel instead. Groups, strides, dilations, pads and auto_pad as Conv.
+/// </summary>
+public sealed class QuantizedConvLowering : OpLowering
+{
+    readonly bool _requantize;
+
+    /// <summary>QLinearConv when <paramref name="requantize"/>, else ConvInteger.</summary>
+    public QuantizedConvLowering(bool requantize) => _requantize = requantize;
+
+    /// <inheritdoc/>
+    public override string[] OpTypes => new[] { _requantize ? "QLinearConv" : "ConvInteger" };
+
+    // Input indexes: ConvInteger(x, w, x_zero_point, w_zero_point); QLinearConv(x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero_point, B).
+    int W => _requantize ? 3 : 1;
+    int XZero => _requantize ? 2 : 2;
+    int WZero => _requantize ? 5 : 3;
+
+    sealed record Layer(int Batch, int InChannels, int OutChannels, int Groups, WindowGeometry Geometry, DataType XType, DataType WType, DataType Output, bool PackedWeights, bool Depthwise);
+
+    Layer Describe(OpContext op)
+    {
+        var xType = op.Type(0);
+        var wType = op.Type(W);
+        if (!(xType is DataType.UInt8 or DataType.Int8)) throw op.Fail($"input x has element type {xType}; uint8 and int8 are supported");
+        if (!(wType is DataType.UInt8 or DataType.Int8)) throw op.Fail($"input w has element type {wType}; uint8 and int8 are supported");
+        if (op.HasInput(XZero) && (op.Type(XZero) != xType || ShapeMath.ElementCount(op.Shape(XZero)) != 1))
+            throw op.Fail($"input x_zero_point must be a single {xType}");
+        int[] xs = op.Shape(0), ws = op.Shape(W);
+        if (xs.Length < 3) throw op.Fail($"input x must have rank 3 or more (N, C, spatial...), got rank {xs.Length}");
+        if (ws.Length != xs.Length) throw op.Fail($"input w has rank {ws.Length}, expected {xs.Length} like x");
+        long group = op.Attributes.Int("group", 1);
+        if (group <= 0 || xs[1] % group != 0 || ws[0] % group != 0)
+            throw op.Fail($"attribute group {group} must be positive and divide both the input channels {xs[1]} and the output channels {ws[0]}");
+        int groups = (int)group, outChannels = ws[0];
+        if (ws[1] != xs[1] / groups) throw op.Fail($"input w has {ws[1]} input channels per group, expected {xs[1] / groups}");
+        if (op.HasInput(WZero))
+        {
+            int count = ShapeMath.ElementCount(op.Shape(WZero));
+            if (op.Type(WZero) != wType || (count != 1 && count != outChannels))
+                throw op.Fail($"input w_zero_point must be {wType} with 1 or {outChannels} (output channels) elements");
+        }
+        DataType output = DataType.Int32;
+        if (_requantize)
+        {
+            if (ShapeMath.ElementCount(op.Shape(1)) != 1) throw op.Fail("input x_scale must be a single value");
+            if (ShapeMath.ElementCount(op.Shape(6)) != 1) throw op.Fail("input y_scale must be a single value");
+            int scales = ShapeMath.ElementCount(op.Shape(4));
+            if (scales != 1 && scales != outChannels) throw op.Fail($"input w_scale must have 1 or {outChannels} elements");
+            foreach (int s in new[] { 1, 4, 6 })
+                if (op.Type(s) != DataType.Float) throw op.Fail($"input {s} (scale) has element type {op.Type(s)}; float is supported");
+            output = op.Type(7);
+            if (!(output is DataType.UInt8 or DataType.Int8) || ShapeMath.ElementCount(op.Shape(7)) != 1)
+                throw op.Fail($"input y_zero_point must be a single uint8 or int8, got {output}{Literals.Shape(op.Shape(7))}");
+            if (op.HasInput(8) && (op.Type(8) != DataType.Int32 || op.Shape(8).Length != 1 || op.Shape(8)[0] != outChannels))
+                throw op.Fail($"input B must be int32[{outChannels}], got {op.Type(8)}{Literals.Shape(op.Shape(8))}");
+        }
+        int rank = xs.Length - 2;
+        int[] kernel = WindowGeometry.KernelShape(op, rank, ws.Skip(2).ToArray());
+        var geometry = WindowGeometry.ForConvolution(op, xs.Skip(2).ToArray(), kernel);
+        bool packed = op.Input(W).Constant is not null && (!op.HasInput(WZero) || op.Input(WZero).Constant is not null);
+        bool depthwise = rank == 2 && groups == xs[1] && outChannels == groups;
+        return new Layer(xs[0], xs[1], outChannels, groups, geometry, xType, wType, output, packed && !depthwise, depthwise);
+    }
+
+    /// <inheritdoc/>
+    public override void Infer(OpContext op)
+    {
+        var layer = Describe(op);
+        op.SetOutput(0, layer.Output, new[] { layer.Batch, layer.OutChannels }.Concat(layer.Geometry.Output).ToArray());
+        op.Node.Annotations["kernel"] = $"int8 {(layer.Depthwise ? "depthwise-direct" : "im2col+GEMM")} {DataTypes.CSharpName(layer.XType)}×{DataTypes.CSharpName(layer.WType)}" +
+                                        (layer.PackedWeights ? ", weights pre-packed" : "") + $" → {layer.Output}";
+        op.Node.Annotations["window"] = layer.Geometry.ToString();
+    }
+
+    /// <inheritdoc/>
+    public override void Emit(OpContext op, EmitContext code)
+    {
+        var layer = Describe(op);
+        string q = $"{EmitContext.Kernels}.Quantization";
+        string xT = DataTypes.CSharpName(layer.XType), wT = DataTypes.CSharpName(layer.WType);
+        var g = layer.Geometry;
+        int groupIn = layer.InChannels / layer.Groups, depth = groupIn * g.KernelSize, outputSize = g.OutputSize;
+        code.Writer.Line($"// {(_requantize ? "QLinearConv" : "ConvInteger")} {xT}×{wT}, {layer.InChannels}→{layer.OutChannels} channels, groups {layer.Groups}, {g}");
+
+        string xZero = op.HasInput(XZero) ? code.In(XZero) : $"global::System.ReadOnlySpan<{xT}>.Empty";
+        int total = layer.Batch * layer.OutChannels * outputSize;
+        string acc = _requantize ? code.Scratch(DataType.Int32, total) : code.Out(0);
+        string weights = "";
+        if (layer.Depthwise)
+        {
+            string wZero = op.HasInput(WZero) ? code.In(WZero) : $"global::System.ReadOnlySpan<{wT}>.Empty";
+            code.Writer.Line($"{q}.QuantizedConvolution.Depthwise2D<{xT}, {wT}>({code.In(0)}, {xZero}, {code.In(W)}, {wZero}, {acc}, " +
+                             $"{layer.Batch}, {layer.InChannels}, {code.IntArray(g.Packed())});");
+        }
+        else if (layer.PackedWeights)
+        {
+            string zeros = op.HasInput(WZero) ? code.ConstantArray(WZero) : $"global::System.Array.Empty<{wT}>()";
+            weights = code.StaticField("int[]", $"{q}.QuantizedMatrixMultiply.PackA<{wT}>({code.ConstantArray(W)}, {zeros}, {layer.OutChannels}, {depth})");
+        }
+        else
+        {
+            weights = code.Scratch(DataType.Int32, QuantizedPacking.PackedALength(layer.OutChannels, depth));
+            string zeros = op.HasInput(WZero) ? code.In(WZero) : $"global::System.ReadOnlySpan<{wT}>.Empty";
+            code.Writer.Line($"{q}.QuantizedMatrixMultiply.PackA<{wT}>({code.In(W)}, {depth}, {zeros}, {layer.OutChannels}, {depth}, {weights});");
+        }
+        if (!layer.Depthwise)
+        {
+            string columns = code.Scratch(layer.XType, depth * outputSize);
+            string packedColumns = code.Scratch(DataType.Int16, QuantizedPacking.PackedBLength(depth, outputSize));
+            code.Writer.Line($"{q}.QuantizedConvolution.Im2ColGemm<{xT}>({code.In(0)}, {xZero}, {weights}, {acc}, {columns}, {packedColumns}, " +
+                             $"{layer.Batch}, {layer.InChannels}, {layer.OutChannels}, {layer.Groups}, {code.IntArray(g.Packed())});");
+        }
+        if (!_requantize) return;
+
+        string multipliers = code.Scratch(DataType.Float, ShapeMath.ElementCount(op.Shape(4)));
+        code.Writer.Line($"{q}.Requantization.Multipliers<float>({code.In(1)}[0], {code.In(4)}, {code.In(6)}[0], {multipliers});");
+        string bias = op.HasInput(8) ? code.In(8) : "global::System.ReadOnlySpan<int>.Empty";
+        code.Writer.Line($"{q}.Requantization.ToInteger<{code.OutType(0)}>({acc}, {bias}, {multipliers}, true, (int){code.In(7)}[0], {code.Out(0)}, " +
+                         $"{layer.Batch * layer.OutChannels}, {outputSize});");
+    }
+}

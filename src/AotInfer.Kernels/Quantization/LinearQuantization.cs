@@ -1,0 +1,105 @@
+using System;
+using System.Numerics;
+
+namespace AotInfer.Kernels.Quantization;
+
+/// <summary>
+/// QuantizeLinear / DequantizeLinear / DynamicQuantizeLinear over run-time tensors. The quantisation parameters
+/// (scale, zero point) are addressed through a geometry of seven ints computed at compile time:
+/// <c>{ outer, axisLength, inner, blockSize, scaleStrideOuter, scaleStrideAxisBlock, scaleStrideInner }</c>: the
+/// element at (o, d, i) of x viewed as [outer, axisLength, inner] uses parameter index
+/// <c>o·so + (d / blockSize)·sd + i·si</c>. Per-tensor quantisation has all strides 0, per-axis sd = 1, blocked
+/// quantisation so = ⌈axisLength / blockSize⌉·inner, sd = inner, si = 1.
+/// </summary>
+public static class LinearQuantization
+{
+    /// <summary>
+    /// y = saturate(round_half_even(x / scale) + zero_point). An empty <paramref name="zeroPoint"/> means 0. The
+    /// division runs in double when the scale is double, in float otherwise (as ONNX Runtime and the reference do).
+    /// </summary>
+    public static void Quantize<TIn, TScale, TOut>(ReadOnlySpan<TIn> x, ReadOnlySpan<TScale> scale, ReadOnlySpan<TOut> zeroPoint, Span<TOut> y, int[] geometry)
+        where TIn : INumberBase<TIn> where TScale : INumberBase<TScale> where TOut : IBinaryInteger<TOut>, IMinMaxValue<TOut>
+    {
+        int outer = geometry[0], axisLength = geometry[1], inner = geometry[2], block = geometry[3];
+        int so = geometry[4], sd = geometry[5], si = geometry[6];
+        double min = double.CreateTruncating(TOut.MinValue), max = double.CreateTruncating(TOut.MaxValue);
+        bool wide = typeof(TScale) == typeof(double) || typeof(TIn) == typeof(double);
+        int index = 0;
+        for (int o = 0; o < outer; o++)
+        {
+            for (int d = 0; d < axisLength; d++)
+            {
+                int parameterBase = o * so + d / block * sd;
+                for (int i = 0; i < inner; i++, index++)
+                {
+                    int p = parameterBase + i * si;
+                    double quotient = wide
+                        ? double.CreateTruncating(x[index]) / double.CreateTruncating(scale[p])
+                        : float.CreateTruncating(x[index]) / float.CreateTruncating(scale[p]);
+                    double zero = zeroPoint.IsEmpty ? 0 : double.CreateTruncating(zeroPoint[p]);
+                    double value = Math.Round(quotient, MidpointRounding.ToEven) + zero;
+                    // NaN quantises to the zero point's lower bound like numpy's clip of a NaN cast; infinities saturate.
+                    y[index] = TOut.CreateTruncating(double.IsNaN(value) ? min : Math.Clamp(value, min, max));
+                }
+            }
+        }
+    }
+
+    /// <summary>y = (x − zero_point) · scale, computed in float (double when the output is double).</summary>
+    public static void Dequantize<TIn, TScale, TOut>(ReadOnlySpan<TIn> x, ReadOnlySpan<TScale> scale, ReadOnlySpan<TIn> zeroPoint, Span<TOut> y, int[] geometry)
+        where TIn : INumberBase<TIn> where TScale : INumberBase<TScale> where TOut : IFloatingPoint<TOut>
+    {
+        int outer = geometry[0], axisLength = geometry[1], inner = geometry[2], block = geometry[3];
+        int so = geometry[4], sd = geometry[5], si = geometry[6];
+        bool wide = typeof(TOut) == typeof(double);
+        int index = 0;
+        for (int o = 0; o < outer; o++)
+        {
+            for (int d = 0; d < axisLength; d++)
+            {
+                int parameterBase = o * so + d / block * sd;
+                for (int i = 0; i < inner; i++, index++)
+                {
+                    int p = parameterBase + i * si;
+                    if (wide)
+                    {
+                        double centred = double.CreateTruncating(x[index]) - (zeroPoint.IsEmpty ? 0 : double.CreateTruncating(zeroPoint[p]));
+                        y[index] = TOut.CreateTruncating(centred * double.CreateTruncating(scale[p]));
+                    }
+                    else
+                    {
+                        float centred = float.CreateTruncating(x[index]) - (zeroPoint.IsEmpty ? 0 : float.CreateTruncating(zeroPoint[p]));
+                        y[index] = TOut.CreateTruncating(centred * float.CreateTruncating(scale[p]));
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// DynamicQuantizeLinear: uint8 quantisation of x over the range [min(0, min x), max(0, max x)]:
+    /// scale = range / 255, zero point = saturate(round(−min / scale)), y = saturate(round(x / scale) + zero point).
+    /// A tensor of zeros gets scale 0, zero point 0 and zeros.
+    /// </summary>
+    public static void DynamicQuantize(ReadOnlySpan<float> x, Span<byte> y, Span<float> scale, Span<byte> zeroPoint)
+    {
+        float min = 0, max = 0;
+        foreach (float v in x)
+        {
+            min = MathF.Min(min, v);
+            max = MathF.Max(max, v);
+        }
+        float s = (max - min) / 255f;
+        scale[0] = s;
+        if (s == 0)
+        {
+            zeroPoint[0] = 0;
+            y.Clear();
+            return;
+        }
+        float zero = Math.Clamp(MathF.Round((0 - min) / s, MidpointRounding.ToEven), 0f, 255f);
+        zeroPoint[0] = (byte)zero;
+        for (int i = 0; i < x.Length; i++)
+            y[i] = (byte)Math.Clamp(MathF.Round(x[i] / s, MidpointRounding.ToEven) + zero, 0f, 255f);
+    }
+}

@@ -1,0 +1,90 @@
+using System;
+using System.Numerics;
+using AotInfer.Kernels.Convolution;
+
+namespace AotInfer.Kernels.Quantization;
+
+/// <summary>
+/// Integer convolution (ConvInteger, QLinearConv) with int32 results: per group, the im2col column matrix of the
+/// image (<see cref="ColumnBuffer.Gather{T}"/>, padding filled with the input zero point so it contributes 0) is
+/// packed as the B operand of <see cref="QuantizedMatrixMultiply"/>; the weights, an
+/// <c>[M, C/group·K]</c> matrix per group, are the A operand, packed once with their per-output-channel zero points.
+/// Depthwise 2-D layers (one channel per group) run <see cref="Depthwise2D{TX, TW}"/> directly instead.
+/// </summary>
+public static class QuantizedConvolution
+{
+    /// <summary>Length of the packed column scratch (int16 elements) <see cref="Im2ColGemm{TX}"/> needs.</summary>
+    public static int PackedColumnsLength(int groupInChannels, int kernelSize, int outputSize) =>
+        QuantizedMatrixMultiply.PackedBLength(groupInChannels * kernelSize, outputSize);
+
+    /// <summary>
+    /// acc[n, m, p] = Σ (w[m, ·] − zw[m])·(x columns − zx) over every group. <paramref name="packedWeights"/> is the
+    /// whole weight tensor packed by <see cref="QuantizedMatrixMultiply.PackA{T}(ReadOnlySpan{T}, int, ReadOnlySpan{T}, int, int, Span{int})"/>
+    /// as an M × (C/group·K) matrix.
+    /// </summary>
+    public static void Im2ColGemm<TX>(ReadOnlySpan<TX> x, ReadOnlySpan<TX> xZeroPoint, ReadOnlySpan<int> packedWeights, Span<int> acc,
+        Span<TX> columns, Span<short> packedColumns, int batch, int inChannels, int outChannels, int groups, int[] geometry)
+        where TX : unmanaged, IBinaryInteger<TX>
+    {
+        var window = new Window(geometry);
+        int groupIn = inChannels / groups, groupOut = outChannels / groups;
+        int inputSize = window.InputSize, outputSize = window.OutputSize, depth = groupIn * window.KernelSize;
+        int pairs = QuantizedMatrixMultiply.Pairs(depth);
+        TX zero = xZeroPoint.IsEmpty ? TX.Zero : xZeroPoint[0];
+        ReadOnlySpan<TX> noZeroPoint = stackalloc TX[] { zero };
+        for (int n = 0; n < batch; n++)
+        {
+            for (int g = 0; g < groups; g++)
+            {
+                Span<TX> groupColumns = columns.Slice(0, depth * outputSize);
+                ColumnBuffer.Gather(x.Slice((n * inChannels + g * groupIn) * inputSize, groupIn * inputSize), groupIn, window, groupColumns, zero);
+                QuantizedMatrixMultiply.PackB<TX>(groupColumns, outputSize, noZeroPoint, depth, outputSize, packedColumns);
+                Span<int> accGroup = acc.Slice((n * outChannels + g * groupOut) * outputSize, groupOut * outputSize);
+                QuantizedMatrixMultiply.Multiply(packedWeights.Slice(g * groupOut * pairs, groupOut * pairs), packedColumns, accGroup, outputSize, groupOut, outputSize, depth);
+            }
+        }
+    }
+
+    /// <summary>
+    /// acc[n, c] = Σ taps (w[c, tap] − zw[c])·(x[n, c, moved by tap] − zx) for a 2-D convolution with one input and one
+    /// output channel per group (depthwise), directly: no column matrix. Taps that read padding contribute
+    /// (zx − zx)·w = 0, so only the valid range of each tap is visited; the inner loop runs along an output row.
+    /// </summary>
+    public static void Depthwise2D<TX, TW>(ReadOnlySpan<TX> x, ReadOnlySpan<TX> xZeroPoint, ReadOnlySpan<TW> weights, ReadOnlySpan<TW> wZeroPoint,
+        Span<int> acc, int batch, int channels, int[] geometry)
+        where TX : unmanaged, IBinaryInteger<TX> where TW : unmanaged, IBinaryInteger<TW>
+    {
+        var window = new Window(geometry);
+        int kernelHeight = window.Kernel(0), kernelWidth = window.Kernel(1);
+        int inputSize = window.InputSize, outputSize = window.OutputSize, inputWidth = window.Input(1), outputWidth = window.Output(1);
+        int strideY = window.Stride(0), strideX = window.Stride(1);
+        int zeroX = xZeroPoint.IsEmpty ? 0 : int.CreateTruncating(xZeroPoint[0]);
+        for (int n = 0; n < batch; n++)
+        {
+            for (int c = 0; c < channels; c++)
+            {
+                ReadOnlySpan<TX> plane = x.Slice((n * channels + c) * inputSize, inputSize);
+                Span<int> output = acc.Slice((n * channels + c) * outputSize, outputSize);
+                output.Clear();
+                int zeroW = wZeroPoint.IsEmpty ? 0 : int.CreateTruncating(wZeroPoint[wZeroPoint.Length == 1 ? 0 : c]);
+                for (int ky = 0; ky < kernelHeight; ky++)
+                {
+                    window.ValidRange(0, ky, out int rowBegin, out int rowEnd, out int rowOffset);
+                    for (int kx = 0; kx < kernelWidth; kx++)
+                    {
+                        int weight = int.CreateTruncating(weights[(c * kernelHeight + ky) * kernelWidth + kx]) - zeroW;
+                        if (weight == 0) continue;
+                        window.ValidRange(1, kx, out int begin, out int end, out int offset);
+                        for (int oy = rowBegin; oy < rowEnd; oy++)
+                        {
+                            ReadOnlySpan<TX> row = plane.Slice((oy * strideY + rowOffset) * inputWidth, inputWidth);
+                            Span<int> destination = output.Slice(oy * outputWidth, outputWidth);
+                            for (int ox = begin; ox < end; ox++)
+                                destination[ox] += weight * (int.CreateTruncating(row[ox * strideX + offset]) - zeroX);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,218 @@
+using System;
+using System.Linq;
+using AotInfer.Onnx;
+using AotInfer.Tests.Support;
+using Xunit;
+
+namespace AotInfer.Tests.Ops;
+
+/// <summary>
+/// The quantisation ops against ONNX Runtime on random inputs with fixed seeds: QuantizeLinear / DequantizeLinear
+/// (per tensor, per axis, blocked), DynamicQuantizeLinear, MatMulInteger, QLinearMatMul, ConvInteger, QLinearConv and
+/// the com.microsoft QGemm, MatMulIntegerToFloat and DynamicQuantizeMatMul. Integer outputs must agree exactly.
+/// </summary>
+public class QuantizationTests
+{
+    static byte[] RandomBytes(int seed, int count) { var r = new Random(seed); return Enumerable.Range(0, count).Select(_ => (byte)r.Next(256)).ToArray(); }
+    static sbyte[] RandomSBytes(int seed, int count) { var r = new Random(seed); return Enumerable.Range(0, count).Select(_ => (sbyte)r.Next(-128, 128)).ToArray(); }
+    static Tensor U8(int[] shape, params byte[] values) => new(DataType.UInt8, shape, values);
+    static Tensor S8(int[] shape, params sbyte[] values) => new(DataType.Int8, shape, values);
+    static Tensor F(int[] shape, params float[] values) => new(DataType.Float, shape, values);
+    static Tensor I32(int[] shape, params int[] values) => new(DataType.Int32, shape, values);
+    static readonly int[] Scalar = Array.Empty<int>();
+
+    [Theory]
+    [InlineData(DataType.UInt8, 0)]
+    [InlineData(DataType.Int8, 0)]
+    [InlineData(DataType.Int8, 1)]
+    [InlineData(DataType.UInt8, 2)]
+    public void QuantizeLinearMatchesOnnxRuntime(DataType type, int axis)
+    {
+        // axis 0: per tensor; otherwise per axis with 3 or 4 channels.
+        int channels = axis == 0 ? 1 : axis == 1 ? 3 : 4;
+        int[] paramShape = axis == 0 ? Scalar : new[] { channels };
+        var scales = Enumerable.Range(0, channels).Select(i => 0.02f + 0.01f * i).ToArray();
+        var zeros = Enumerable.Range(0, channels).Select(i => type == DataType.UInt8 ? 100 + 7 * i : -5 + 3 * i).ToArray();
+        Tensor zero = type == DataType.UInt8 ? U8(paramShape, zeros.Select(z => (byte)z).ToArray()) : S8(paramShape, zeros.Select(z => (sbyte)z).ToArray());
+        var model = new OnnxModelBuilder(13)
+            .Input("x", DataType.Float, 2, 3, 4)
+            .Initializer("scale", F(paramShape, scales)).Initializer("zero", zero)
+            .Node("QuantizeLinear", new[] { "x", "scale", "zero" }, new[] { "y" }, ("axis", (long)Math.Max(axis, 1)))
+            .Output("y", type).ToBytes();
+        // Values up to ±4 saturate; multiples of half a step exercise round half to even.
+        var x = Differential.RandomFloats(11 + axis, 24, -4, 4);
+        x[0] = 0.01f; x[1] = 0.03f; x[2] = -0.05f;
+        Differential.AssertAgrees(model, inputs: (new[] { 2, 3, 4 }, (Array)x));
+    }
+
+    [Fact]
+    public void DequantizeLinearPerAxisMatchesOnnxRuntime()
+    {
+        var model = new OnnxModelBuilder(13)
+            .Input("x", DataType.Int8, 2, 3, 5)
+            .Initializer("scale", F(new[] { 3 }, 0.5f, 0.1f, 2f)).Initializer("zero", S8(new[] { 3 }, 1, -7, 0))
+            .Node("DequantizeLinear", new[] { "x", "scale", "zero" }, new[] { "y" }, ("axis", 1L))
+            .Output("y", DataType.Float).ToBytes();
+        Differential.AssertAgrees(model, inputs: (new[] { 2, 3, 5 }, (Array)RandomSBytes(3, 30)));
+    }
+
+    [Fact]
+    public void BlockedQuantizeDequantizeRoundTripMatchesOnnxRuntime()
+    {
+        // x [2, 6] blocked along axis 1 in blocks of 4 (the last block is partial): scale [2, 2].
+        var model = new OnnxModelBuilder(21)
+            .Input("x", DataType.Float, 2, 6)
+            .Initializer("scale", F(new[] { 2, 2 }, 0.1f, 0.2f, 0.05f, 0.3f)).Initializer("zero", U8(new[] { 2, 2 }, 128, 120, 10, 200))
+            .Node("QuantizeLinear", new[] { "x", "scale", "zero" }, new[] { "q" }, ("axis", 1L), ("block_size", 4L))
+            .Node("DequantizeLinear", new[] { "q", "scale", "zero" }, new[] { "y" }, ("axis", 1L), ("block_size", 4L))
+            .Output("q", DataType.UInt8).Output("y", DataType.Float).ToBytes();
+        Differential.AssertAgrees(model, inputs: (new[] { 2, 6 }, (Array)Differential.RandomFloats(4, 12, -3, 3)));
+    }
+
+    [Fact]
+    public void DynamicQuantizeLinearMatchesOnnxRuntime()
+    {
+        var model = new OnnxModelBuilder(13)
+            .Input("x", DataType.Float, 3, 7)
+            .Node("DynamicQuantizeLinear", new[] { "x" }, new[] { "y", "scale", "zero" })
+            .Output("y", DataType.UInt8).Output("scale", DataType.Float).Output("zero", DataType.UInt8).ToBytes();
+        Differential.AssertAgrees(model, inputs: (new[] { 3, 7 }, (Array)Differential.RandomFloats(5, 21, -2, 5)));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void MatMulIntegerMatchesOnnxRuntime(bool constantB)
+    {
+        var builder = new OnnxModelBuilder(13).Input("a", DataType.UInt8, 2, 5, 19).Input("za", DataType.UInt8);
+        if (constantB) builder.Initializer("b", S8(new[] { 19, 23 }, RandomSBytes(6, 19 * 23))).Initializer("zb", S8(Scalar, -3));
+        else builder.Input("b", DataType.Int8, 19, 23).Input("zb", DataType.Int8);
+        var model = builder.Node("MatMulInteger", new[] { "a", "b", "za", "zb" }, new[] { "y" }).Output("y", DataType.Int32).ToBytes();
+        var inputs = new (int[], Array)[] { (new[] { 2, 5, 19 }, RandomBytes(7, 190)), (Scalar, new byte[] { 131 }) };
+        if (!constantB) inputs = inputs.Concat(new (int[], Array)[] { (new[] { 19, 23 }, RandomSBytes(6, 19 * 23)), (Scalar, new sbyte[] { -3 }) }).ToArray();
+        Differential.AssertAgrees(model, inputs: inputs);
+    }
+
+    [Theory]
+    [InlineData(DataType.UInt8, DataType.Int8)]
+    [InlineData(DataType.UInt8, DataType.UInt8)]
+    [InlineData(DataType.Int8, DataType.Int8)]
+    public void QLinearMatMulMatchesOnnxRuntime(DataType aType, DataType bType)
+    {
+        Tensor Q(DataType t, int[] shape, int seed, int count) => t == DataType.UInt8 ? U8(shape, RandomBytes(seed, count)) : S8(shape, RandomSBytes(seed, count));
+        Tensor Zero(DataType t, int value) => t == DataType.UInt8 ? U8(Scalar, (byte)(value + 128)) : S8(Scalar, (sbyte)value);
+        var model = new OnnxModelBuilder(13)
+            .Input("a", aType, 7, 33)
+            .Initializer("sa", F(Scalar, 0.02f)).Initializer("za", Zero(aType, 3))
+            .Initializer("b", Q(bType, new[] { 33, 18 }, 8, 33 * 18)).Initializer("sb", F(Scalar, 0.01f)).Initializer("zb", Zero(bType, -2))
+            .Initializer("sy", F(Scalar, 0.15f)).Initializer("zy", Zero(aType, 1))
+            .Node("QLinearMatMul", new[] { "a", "sa", "za", "b", "sb", "zb", "sy", "zy" }, new[] { "y" })
+            .Output("y", aType).ToBytes();
+        Array a = aType == DataType.UInt8 ? RandomBytes(9, 7 * 33) : RandomSBytes(9, 7 * 33);
+        Differential.AssertAgrees(model, inputs: (new[] { 7, 33 }, a));
+    }
+
+    [Theory]
+    [InlineData(1, 1, 0, false)]
+    [InlineData(2, 1, 1, true)]
+    [InlineData(1, 2, 1, true)]
+    [InlineData(4, 1, 1, false)]
+    public void QLinearConvMatchesOnnxRuntime(int groups, int stride, int pad, bool perChannel)
+    {
+        int inC = 4, outC = 8, size = 9, kernel = 3;
+        var scales = Enumerable.Range(0, perChannel ? outC : 1).Select(i => 0.005f + 0.002f * i).ToArray();
+        int[] paramShape = perChannel ? new[] { outC } : Scalar;
+        var model = new OnnxModelBuilder(13)
+            .Input("x", DataType.UInt8, 2, inC, size, size)
+            .Initializer("sx", F(Scalar, 0.03f)).Initializer("zx", U8(Scalar, 120))
+            .Initializer("w", S8(new[] { outC, inC / groups, kernel, kernel }, RandomSBytes(10, outC * inC / groups * kernel * kernel)))
+            .Initializer("sw", F(paramShape, scales)).Initializer("zw", S8(paramShape, new sbyte[paramShape.Length == 0 ? 1 : outC]))
+            .Initializer("sy", F(Scalar, 0.1f)).Initializer("zy", U8(Scalar, 128))
+            .Initializer("bias", I32(new[] { outC }, Enumerable.Range(0, outC).Select(i => (i - 4) * 300).ToArray()))
+            .Node("QLinearConv", new[] { "x", "sx", "zx", "w", "sw", "zw", "sy", "zy", "bias" }, new[] { "y" },
+                ("group", (long)groups), ("strides", new long[] { stride, stride }), ("pads", new long[] { pad, pad, pad, pad }))
+            .Output("y", DataType.UInt8).ToBytes();
+        Differential.AssertAgrees(model, inputs: (new[] { 2, inC, size, size }, (Array)RandomBytes(12, 2 * inC * size * size)));
+    }
+
+    [Theory]
+    [InlineData(1, 1, true)]
+    [InlineData(2, 1, false)]
+    [InlineData(1, 0, true)]
+    public void DepthwiseQLinearConvMatchesOnnxRuntime(int stride, int pad, bool perChannel)
+    {
+        // One channel per group: the direct depthwise kernel, not im2col.
+        int channels = 6, size = 10;
+        int[] paramShape = perChannel ? new[] { channels } : Scalar;
+        var model = new OnnxModelBuilder(13)
+            .Input("x", DataType.UInt8, 1, channels, size, size)
+            .Initializer("sx", F(Scalar, 0.04f)).Initializer("zx", U8(Scalar, 90))
+            .Initializer("w", S8(new[] { channels, 1, 3, 3 }, RandomSBytes(24, channels * 9)))
+            .Initializer("sw", F(paramShape, Enumerable.Range(0, paramShape.Length == 0 ? 1 : channels).Select(i => 0.004f + 0.001f * i).ToArray()))
+            .Initializer("zw", S8(paramShape, new sbyte[paramShape.Length == 0 ? 1 : channels]))
+            .Initializer("sy", F(Scalar, 0.05f)).Initializer("zy", U8(Scalar, 128))
+            .Initializer("bias", I32(new[] { channels }, Enumerable.Range(0, channels).Select(i => (i - 3) * 500).ToArray()))
+            .Node("QLinearConv", new[] { "x", "sx", "zx", "w", "sw", "zw", "sy", "zy", "bias" }, new[] { "y" },
+                ("group", (long)channels), ("strides", new long[] { stride, stride }), ("pads", new long[] { pad, pad, pad, pad }))
+            .Output("y", DataType.UInt8).ToBytes();
+        Differential.AssertAgrees(model, inputs: (new[] { 1, channels, size, size }, (Array)RandomBytes(25, channels * size * size)));
+    }
+
+    [Fact]
+    public void ConvIntegerMatchesOnnxRuntime()
+    {
+        var model = new OnnxModelBuilder(13)
+            .Input("x", DataType.UInt8, 1, 3, 6, 7).Input("w", DataType.UInt8, 5, 3, 2, 3)
+            .Initializer("zx", U8(Scalar, 17)).Initializer("zw", U8(Scalar, 130))
+            .Node("ConvInteger", new[] { "x", "w", "zx", "zw" }, new[] { "y" }, ("pads", new long[] { 1, 0, 1, 2 }))
+            .Output("y", DataType.Int32).ToBytes();
+        Differential.AssertAgrees(model, inputs: new (int[], Array)[] { (new[] { 1, 3, 6, 7 }, RandomBytes(13, 126)), (new[] { 5, 3, 2, 3 }, RandomBytes(14, 90)) });
+    }
+
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    public void QGemmMatchesOnnxRuntime(bool quantizedOutput, bool transposeB)
+    {
+        int m = 3, k = 21, n = 10;
+        var inputs = new[] { "a", "sa", "za", "b", "sb", "zb", "c" }.Concat(quantizedOutput ? new[] { "sy", "zy" } : Array.Empty<string>()).ToArray();
+        var builder = new OnnxModelBuilder(13)
+            .Input("a", DataType.UInt8, m, k)
+            .Initializer("sa", F(Scalar, 0.02f)).Initializer("za", U8(Scalar, 125))
+            .Initializer("b", S8(transposeB ? new[] { n, k } : new[] { k, n }, RandomSBytes(15, k * n)))
+            .Initializer("sb", F(new[] { n }, Enumerable.Range(0, n).Select(i => 0.01f + 0.001f * i).ToArray())).Initializer("zb", S8(new[] { n }, new sbyte[n]))
+            .Initializer("c", I32(new[] { n }, Enumerable.Range(0, n).Select(i => i * 37 - 150).ToArray()))
+            .Initializer("sy", F(Scalar, 0.08f)).Initializer("zy", U8(Scalar, 128))
+            .NodeInDomain("com.microsoft", "QGemm", inputs, new[] { "y" }, new (string, object)[] { ("alpha", 0.75f), ("transB", transposeB ? 1L : 0L) });
+        var model = builder.Output("y", quantizedOutput ? DataType.UInt8 : DataType.Float).ToBytes();
+        Differential.AssertAgrees(model, inputs: (new[] { m, k }, (Array)RandomBytes(16, m * k)));
+    }
+
+    [Fact]
+    public void MatMulIntegerToFloatMatchesOnnxRuntime()
+    {
+        var model = new OnnxModelBuilder(13)
+            .Input("a", DataType.UInt8, 4, 12)
+            .Initializer("b", S8(new[] { 12, 9 }, RandomSBytes(17, 108)))
+            .Initializer("sa", F(Scalar, 0.03f)).Initializer("sb", F(new[] { 9 }, Enumerable.Range(0, 9).Select(i => 0.01f * (i + 1)).ToArray()))
+            .Initializer("za", U8(Scalar, 100)).Initializer("zb", S8(new[] { 9 }, RandomSBytes(18, 9)))
+            .Initializer("bias", F(new[] { 9 }, Differential.RandomFloats(19, 9)))
+            .NodeInDomain("com.microsoft", "MatMulIntegerToFloat", new[] { "a", "b", "sa", "sb", "za", "zb", "bias" }, new[] { "y" }, Array.Empty<(string, object)>())
+            .Output("y", DataType.Float).ToBytes();
+        Differential.AssertAgrees(model, inputs: (new[] { 4, 12 }, (Array)RandomBytes(20, 48)));
+    }
+
+    [Fact]
+    public void DynamicQuantizeMatMulMatchesOnnxRuntime()
+    {
+        var model = new OnnxModelBuilder(13)
+            .Input("a", DataType.Float, 2, 3, 16)
+            .Initializer("b", S8(new[] { 16, 11 }, RandomSBytes(21, 176)))
+            .Initializer("sb", F(Scalar, 0.02f)).Initializer("zb", S8(Scalar, 0))
+            .Initializer("bias", F(new[] { 11 }, Differential.RandomFloats(22, 11)))
+            .NodeInDomain("com.microsoft", "DynamicQuantizeMatMul", new[] { "a", "b", "sb", "zb", "bias" }, new[] { "y" }, Array.Empty<(string, object)>())
+            .Output("y", DataType.Float).ToBytes();
+        Differential.AssertAgrees(model, rtol: 1e-4, atol: 1e-4, inputs: (new[] { 2, 3, 16 }, (Array)Differential.RandomFloats(23, 96, -3, 3)));
+    }
+}
