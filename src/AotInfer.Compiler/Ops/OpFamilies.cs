@@ -23,5 +23,6 @@ internal static partial class OpFamilies
         foreach (var lowering in Resize.ResizeFamily.All()) registry.Add(lowering);
         foreach (var lowering in Matrix.MatrixFamily.All()) registry.Add(lowering);
         foreach (var lowering in Bitwise.BitwiseFamily.All()) registry.Add(lowering);
+        foreach (var lowering in Recurrent.RecurrentFamily.All()) registry.Add(lowering);
     }
 }
