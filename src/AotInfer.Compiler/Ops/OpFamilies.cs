@@ -24,5 +24,7 @@ internal static partial class OpFamilies
         foreach (var lowering in Matrix.MatrixFamily.All()) registry.Add(lowering);
         foreach (var lowering in Quantization.ContribQuantizationFamily.All()) registry.Add(lowering);
         foreach (var lowering in Quantization.QuantizationFamily.All()) registry.Add(lowering);
+        foreach (var lowering in Bitwise.BitwiseFamily.All()) registry.Add(lowering);
+        foreach (var lowering in Recurrent.RecurrentFamily.All()) registry.Add(lowering);
     }
 }

@@ -123,4 +123,23 @@ public class ConvolutionTests
         Assert.False(result.Success);
         Assert.Contains(result.Diagnostics, d => d.ToString().Contains("kernel_shape"));
     }
+
+    [Theory]
+    [InlineData(new long[] { 1, 1 }, new long[] { 0, 0, 0, 0 }, new long[] { 1, 1 })]
+    [InlineData(new long[] { 2, 1 }, new long[] { 1, 0, 1, 2 }, new long[] { 1, 2 })]
+    [InlineData(new long[] { 2, 3 }, new long[] { 0, 1, 1, 0 }, new long[] { 2, 1 })]
+    public void Col2ImMatchesOnnxRuntime(long[] strides, long[] pads, long[] dilations)
+    {
+        // image 7x8, block 2x3, 2 channels, batch 2; L follows from the geometry.
+        int[] image = { 7, 8 }, block = { 2, 3 };
+        int blocks = 1;
+        for (int d = 0; d < 2; d++)
+            blocks *= (int)((image[d] + pads[d] + pads[d + 2] - dilations[d] * (block[d] - 1) - 1) / strides[d] + 1);
+        var model = new OnnxModelBuilder(18)
+            .Input("x", DataType.Float, 2, 2 * 6, blocks)
+            .Initializer("image", new long[] { 7, 8 }, 2).Initializer("block", new long[] { 2, 3 }, 2)
+            .Node("Col2Im", new[] { "x", "image", "block" }, new[] { "y" }, ("strides", strides), ("pads", pads), ("dilations", dilations))
+            .Output("y", DataType.Float).ToBytes();
+        Differential.AssertAgrees(model, inputs: new[] { (new[] { 2, 12, blocks }, (System.Array)Differential.RandomFloats(40, 24 * blocks)) });
+    }
 }

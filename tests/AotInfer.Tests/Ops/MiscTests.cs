@@ -133,6 +133,33 @@ public class MiscTests
     }
 
     [Theory]
+    [InlineData(0, 0, 0)]
+    [InlineData(1, 1, 0)]
+    [InlineData(-1, 0, 1)]
+    [InlineData(2, 1, 1)]
+    public void CumProdMatchesOnnxRuntime(int axis, int exclusive, int reverse)
+    {
+        var model = new OnnxModelBuilder(26)
+            .Input("x", DataType.Float, 2, 3, 4).Input("axis", DataType.Int32)
+            .Node("CumProd", new[] { "x", "axis" }, new[] { "y" }, ("exclusive", (long)exclusive), ("reverse", (long)reverse))
+            .Output("y", DataType.Float).ToBytes();
+        Differential.AssertAgrees(model, inputs: new[] { In(new[] { 2, 3, 4 }, Differential.RandomFloats(27, 24, 0.5f, 1.5f)), In(Array.Empty<int>(), new[] { axis }) });
+    }
+
+    [Fact]
+    public void ConstantCumProdFolds()
+    {
+        // An int64 CumProd of constants folds at compile time (exclusive and reversed: starts from 1 at the end).
+        var model = new OnnxModelBuilder(26)
+            .Input("x", DataType.Int64, 2, 3)
+            .Initializer("c", new long[] { 2, -3, 4, 5, 6, -7 }, 2, 3).Initializer("axis", new long[] { 1 })
+            .Node("CumProd", new[] { "c", "axis" }, new[] { "p" }, ("exclusive", 1L), ("reverse", 1L))
+            .Node("Add", new[] { "x", "p" }, new[] { "y" })
+            .Output("y", DataType.Int64).ToBytes();
+        Differential.AssertAgrees(model, inputs: new[] { In(new[] { 2, 3 }, new long[] { 1, 2, 3, 4, 5, 6 }) });
+    }
+
+    [Theory]
     [InlineData("Sum")]
     [InlineData("Mean")]
     [InlineData("Max")]

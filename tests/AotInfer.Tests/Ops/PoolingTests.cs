@@ -74,4 +74,16 @@ public class PoolingTests
     [InlineData("GlobalMaxPool")]
     [InlineData("GlobalLpPool")]
     public void GlobalPoolMatchesOnnxRuntime(string op) => AssertPoolAgrees(op, new[] { 2, 3, 7, 9 });
+
+    [Fact]
+    public void MaxUnpoolInvertsMaxPoolLikeOnnxRuntime()
+    {
+        // MaxPool's indices feed MaxUnpool; the default output shape is the pooled input's.
+        var model = new OnnxModelBuilder(11)
+            .Input("x", DataType.Float, 2, 3, 6, 5)
+            .Node("MaxPool", new[] { "x" }, new[] { "pooled", "indices" }, ("kernel_shape", new long[] { 2, 2 }), ("strides", new long[] { 2, 2 }), ("pads", new long[] { 0, 0, 0, 1 }))
+            .Node("MaxUnpool", new[] { "pooled", "indices" }, new[] { "y" }, ("kernel_shape", new long[] { 2, 2 }), ("strides", new long[] { 2, 2 }), ("pads", new long[] { 0, 0, 0, 1 }))
+            .Output("y", DataType.Float).ToBytes();
+        Differential.AssertAgrees(model, inputs: new[] { (new[] { 2, 3, 6, 5 }, (System.Array)Differential.RandomFloats(50, 180)) });
+    }
 }

@@ -256,6 +256,24 @@ public class ShapeTests
     }
 
     [Fact]
+    public void NegativeInt64FoldsThroughCastAndGather()
+    {
+        // Regression: folding Cast(int64 -> float) read negative values as uint64 (2^64 - |v|), because a long[] also
+        // passes an `is ulong[]` test; the compile-time element copy of Slice/Transpose/Expand turned uint8 data into an sbyte[] the same way.
+        var model = new OnnxModelBuilder()
+            .Input("x", DataType.Float, 4, 4).Input("b", DataType.UInt8, 2)
+            .Initializer("q", new long[] { 0, 1, 2, 3 }, 4, 1).Initializer("k", new long[] { 0, 1, 2, 3 }, 1, 4)
+            .Initializer("bytes", new Tensor(DataType.UInt8, new[] { 3 }, new byte[] { 200, 7, 255 })).Initializer("starts", new long[] { 1 }, 1).Initializer("ends", new long[] { 3 }, 1)
+            .Node("Sub", new[] { "q", "k" }, new[] { "relative" })
+            .Node("Cast", new[] { "relative" }, new[] { "relativeFloat" }, ("to", (long)DataType.Float))
+            .Node("Add", new[] { "x", "relativeFloat" }, new[] { "y" })
+            .Node("Slice", new[] { "bytes", "starts", "ends" }, new[] { "picked" })
+            .Node("Add", new[] { "b", "picked" }, new[] { "z" })
+            .Output("y", DataType.Float).Output("z", DataType.UInt8).ToBytes();
+        Differential.AssertAgrees(model, inputs: new[] { Floats(21, 4, 4), (new[] { 2 }, (Array)new byte[] { 1, 2 }) });
+    }
+
+    [Fact]
     public void LargeConstantOfShapeFillsAtRunTime()
     {
         var model = new OnnxModelBuilder()

@@ -78,19 +78,21 @@ public static class Differential
         return Enumerable.Range(0, count).Select(_ => lo + (float)random.NextDouble() * (hi - lo)).ToArray();
     }
 
-    // Exact element types first: the CLR lets a byte[] match an sbyte[] pattern (and vice versa).
-    static OrtValue CreateValue(Array data, long[] shape) => data switch
+    // Dispatches on the exact element type: a pattern like `sbyte[] s` also matches a byte[] (the CLR lets same-size
+    // signed and unsigned integer arrays cast to each other), which would hand ONNX Runtime the wrong type.
+    static OrtValue CreateValue(Array data, long[] shape) => data.GetType().GetElementType() switch
     {
-        _ when data.GetType() == typeof(byte[]) => OrtValue.CreateTensorValueFromMemory((byte[])data, shape),
-        _ when data.GetType() == typeof(sbyte[]) => OrtValue.CreateTensorValueFromMemory((sbyte[])data, shape),
-        float[] f => OrtValue.CreateTensorValueFromMemory(f, shape),
-        double[] d => OrtValue.CreateTensorValueFromMemory(d, shape),
-        long[] l => OrtValue.CreateTensorValueFromMemory(l, shape),
-        int[] i => OrtValue.CreateTensorValueFromMemory(i, shape),
-        // Exact type tests: the runtime treats byte[] and sbyte[] as each other in pattern matching.
-        _ when data.GetType() == typeof(sbyte[]) => OrtValue.CreateTensorValueFromMemory((sbyte[])data, shape),
-        _ when data.GetType() == typeof(byte[]) => OrtValue.CreateTensorValueFromMemory((byte[])data, shape),
-        bool[] b => OrtValue.CreateTensorValueFromMemory(b, shape),
+        var t when t == typeof(float) => OrtValue.CreateTensorValueFromMemory((float[])data, shape),
+        var t when t == typeof(double) => OrtValue.CreateTensorValueFromMemory((double[])data, shape),
+        var t when t == typeof(long) => OrtValue.CreateTensorValueFromMemory((long[])data, shape),
+        var t when t == typeof(ulong) => OrtValue.CreateTensorValueFromMemory((ulong[])data, shape),
+        var t when t == typeof(int) => OrtValue.CreateTensorValueFromMemory((int[])data, shape),
+        var t when t == typeof(uint) => OrtValue.CreateTensorValueFromMemory((uint[])data, shape),
+        var t when t == typeof(short) => OrtValue.CreateTensorValueFromMemory((short[])data, shape),
+        var t when t == typeof(ushort) => OrtValue.CreateTensorValueFromMemory((ushort[])data, shape),
+        var t when t == typeof(sbyte) => OrtValue.CreateTensorValueFromMemory((sbyte[])data, shape),
+        var t when t == typeof(byte) => OrtValue.CreateTensorValueFromMemory((byte[])data, shape),
+        var t when t == typeof(bool) => OrtValue.CreateTensorValueFromMemory((bool[])data, shape),
         _ => throw new ArgumentException($"unsupported input array {data.GetType().Name}"),
     };
 
@@ -103,6 +105,10 @@ public static class Differential
             TensorElementType.Double => value.GetTensorDataAsSpan<double>().ToArray(),
             TensorElementType.Int64 => value.GetTensorDataAsSpan<long>().ToArray(),
             TensorElementType.Int32 => value.GetTensorDataAsSpan<int>().ToArray(),
+            TensorElementType.UInt64 => value.GetTensorDataAsSpan<ulong>().ToArray(),
+            TensorElementType.UInt32 => value.GetTensorDataAsSpan<uint>().ToArray(),
+            TensorElementType.Int16 => value.GetTensorDataAsSpan<short>().ToArray(),
+            TensorElementType.UInt16 => value.GetTensorDataAsSpan<ushort>().ToArray(),
             TensorElementType.Int8 => value.GetTensorDataAsSpan<sbyte>().ToArray(),
             TensorElementType.UInt8 => value.GetTensorDataAsSpan<byte>().ToArray(),
             TensorElementType.Bool => value.GetTensorDataAsSpan<bool>().ToArray(),

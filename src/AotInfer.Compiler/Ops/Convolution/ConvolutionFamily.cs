@@ -2,7 +2,7 @@ using System.Collections.Generic;
 
 namespace AotInfer.Compiler.Ops.Convolution;
 
-/// <summary>Registers the convolution ops: Conv and ConvTranspose.</summary>
+/// <summary>Registers the convolution ops: Conv, ConvTranspose and Col2Im.</summary>
 public static class ConvolutionFamily
 {
     /// <summary>All lowerings of the family.</summary>
@@ -10,5 +10,6 @@ public static class ConvolutionFamily
     {
         yield return new ConvLowering();
         yield return new ConvTransposeLowering();
+        yield return new Col2ImLowering();
     }
 }

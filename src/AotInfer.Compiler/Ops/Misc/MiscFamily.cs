@@ -2,7 +2,7 @@ using System.Collections.Generic;
 
 namespace AotInfer.Compiler.Ops.Misc;
 
-/// <summary>Registers the miscellaneous ops: Where, OneHot, Clip, CumSum, Sum/Mean/Max/Min, Mod and Gelu.</summary>
+/// <summary>Registers the miscellaneous ops: Where, OneHot, Clip, CumSum, CumProd, Sum/Mean/Max/Min, Mod and Gelu.</summary>
 public static class MiscFamily
 {
     /// <summary>All lowerings of the family.</summary>
@@ -11,7 +11,8 @@ public static class MiscFamily
         yield return new WhereLowering();
         yield return new OneHotLowering();
         yield return new ClipLowering();
-        yield return new CumSumLowering();
+        yield return new CumulativeLowering(product: false);
+        yield return new CumulativeLowering(product: true);
         yield return new VariadicLowering();
         yield return new ModLowering();
         yield return new GeluLowering();

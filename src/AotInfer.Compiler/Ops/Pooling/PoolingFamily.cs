@@ -2,7 +2,7 @@ using System.Collections.Generic;
 
 namespace AotInfer.Compiler.Ops.Pooling;
 
-/// <summary>Registers the pooling ops: windowed and global max, average and Lp pools.</summary>
+/// <summary>Registers the pooling ops: windowed and global max, average and Lp pools, and MaxUnpool.</summary>
 public static class PoolingFamily
 {
     /// <summary>All lowerings of the family.</summary>
@@ -14,5 +14,6 @@ public static class PoolingFamily
         yield return new GlobalPoolLowering("GlobalMaxPool", PoolKind.Max);
         yield return new GlobalPoolLowering("GlobalAveragePool", PoolKind.Average);
         yield return new GlobalPoolLowering("GlobalLpPool", PoolKind.Lp);
+        yield return new MaxUnpoolLowering();
     }
 }

@@ -25,7 +25,9 @@ internal static class ConstantCast
         {
             object value;
             if (fromFloat) value = FromDouble(doubles![i], target);
-            else if (source.Data is ulong[] u) value = FromUInt64(u[i], target);
+            // Test the declared type, not `Data is ulong[]`: the CLR also says yes for a long[], which made negative
+            // int64 values convert as 2^64 - |v|.
+            else if (source.Type == DataType.UInt64) value = FromUInt64(((ulong[])source.Data)[i], target);
             else value = FromInt64(Integer(source.Data.GetValue(i)), target);
             result.SetValue(value, i);
         }

@@ -85,27 +85,12 @@ internal static class ConstantData
         return checked((int)p);
     }
 
-    static Array Take(Array data, int[] map) => data switch
+    // Copies by the array's exact element type: a type pattern such as `sbyte[] a` would also match a byte[] (the CLR
+    // lets same-size signed and unsigned integer arrays cast to each other), giving an array of the wrong type.
+    static Array Take(Array data, int[] map)
     {
-        float[] a => Take(a, map),
-        double[] a => Take(a, map),
-        sbyte[] a => Take(a, map),
-        byte[] a => Take(a, map),
-        short[] a => Take(a, map),
-        ushort[] a => Take(a, map),
-        int[] a => Take(a, map),
-        uint[] a => Take(a, map),
-        long[] a => Take(a, map),
-        ulong[] a => Take(a, map),
-        bool[] a => Take(a, map),
-        string[] a => Take(a, map),
-        _ => throw new UnsupportedModelException($"cannot move elements of {data.GetType().Name} at compile time"),
-    };
-
-    static T[] Take<T>(T[] data, int[] map)
-    {
-        var result = new T[map.Length];
-        for (int i = 0; i < map.Length; i++) result[i] = data[map[i]];
+        var result = Array.CreateInstance(data.GetType().GetElementType()!, map.Length);
+        for (int i = 0; i < map.Length; i++) Array.Copy(data, map[i], result, i, 1);
         return result;
     }
 }

@@ -4,14 +4,20 @@ using AotInfer.Onnx;
 namespace AotInfer.Compiler.Ops.Misc;
 
 /// <summary>
-/// CumSum (opsets 11, 14): running sums along the axis given by a one-element int32/int64 input, with the
-/// <c>exclusive</c> and <c>reverse</c> attributes. The axis is read at run time, so it may be a model input; it is
-/// checked at compile time when constant. Folds when everything is constant.
+/// CumSum (opsets 11, 14) and CumProd (opset 26): running sums or products along the axis given by a one-element
+/// int32/int64 input, with the <c>exclusive</c> (start from 0 or 1, shifted by one) and <c>reverse</c> attributes.
+/// The axis is read at run time, so it may be a model input; it is checked at compile time when constant. Folds when
+/// everything is constant.
 /// </summary>
-public sealed class CumSumLowering : OpLowering
+public sealed class CumulativeLowering : OpLowering
 {
+    readonly bool _product;
+
+    /// <summary>Creates CumSum, or CumProd when <paramref name="product"/> is true.</summary>
+    public CumulativeLowering(bool product) => _product = product;
+
     /// <inheritdoc/>
-    public override string[] OpTypes => new[] { "CumSum" };
+    public override string[] OpTypes => new[] { _product ? "CumProd" : "CumSum" };
 
     /// <inheritdoc/>
     public override void Infer(OpContext op)
@@ -43,34 +49,36 @@ public sealed class CumSumLowering : OpLowering
         for (int o = 0; o < outer; o++)
             for (int i = 0; i < inner; i++)
             {
-                long intSum = 0;
-                double realSum = 0;
+                long intSum = _product ? 1 : 0;
+                double realSum = _product ? 1 : 0;
                 for (int k = 0; k < size; k++)
                 {
                     int index = (o * size + (reverse ? size - 1 - k : k)) * inner + i;
                     if (integer)
                     {
-                        if (!exclusive) intSum = unchecked(intSum + ints[index]);
+                        if (!exclusive) intSum = Combine(intSum, ints[index]);
                         intSums[index] = intSum;
-                        if (exclusive) intSum = unchecked(intSum + ints[index]);
+                        if (exclusive) intSum = Combine(intSum, ints[index]);
                     }
                     else
                     {
-                        if (!exclusive) realSum += reals[index];
+                        if (!exclusive) realSum = _product ? realSum * reals[index] : realSum + reals[index];
                         realSums[index] = realSum;
-                        if (exclusive) realSum += reals[index];
+                        if (exclusive) realSum = _product ? realSum * reals[index] : realSum + reals[index];
                     }
                 }
             }
         return new[] { integer ? ConstantEvaluation.FromLongs(x.Type, x.Shape, intSums) : ConstantEvaluation.FromDoubles(x.Type, x.Shape, realSums) };
     }
 
+    long Combine(long total, long value) => unchecked(_product ? total * value : total + value);
+
     /// <inheritdoc/>
     public override void Emit(OpContext op, EmitContext code)
     {
         string exclusive = op.Attributes.Int("exclusive", 0) != 0 ? "true" : "false";
         string reverse = op.Attributes.Int("reverse", 0) != 0 ? "true" : "false";
-        code.Writer.Line($"{EmitContext.Kernels}.Misc.CumSum.Run<{code.InType(0)}, {code.InType(1)}>({code.In(0)}, {code.IntArray(op.Shape(0))}, " +
+        code.Writer.Line($"{EmitContext.Kernels}.Misc.{(_product ? "CumProd" : "CumSum")}.Run<{code.InType(0)}, {code.InType(1)}>({code.In(0)}, {code.IntArray(op.Shape(0))}, " +
                          $"{code.In(1)}, {code.Out(0)}, {exclusive}, {reverse});");
     }
 }
