@@ -8,6 +8,8 @@ usage: aotinfer VERB [options]
   check PATH... [--json FILE] [--expect FILE] [--filter REGEX] [--rtol R] [--atol A] [--int-tolerance N] [--write-passing FILE] [--quiet]
   compile MODEL -o FILE.cs [--class NAME] [--namespace NS] [--dims name=value,...]
   inspect MODEL [--json FILE] [--dims name=value,...]
+  bench MODEL [--vs onnxruntime] [--json FILE] [--rounds N] [--threads T] [--dims name=value,...]
+                            time generated code against ONNX Runtime (interleaved rounds, medians)
   ops                       list the supported operators (Markdown)
 """;
 
@@ -25,6 +27,7 @@ try
         "compile" => CompileCommand.Run(rest),
         "inspect" => InspectCommand.Run(rest),
         "ops" => OpsCommand.Run(rest),
+        "bench" => BenchCommand.Run(rest),
         _ => throw new UsageException($"unknown verb '{args[0]}'"),
     };
 }
