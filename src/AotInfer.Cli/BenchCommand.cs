@@ -44,7 +44,8 @@ public static class BenchCommand
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{name}: aotinfer {result.AotInferMicroseconds:F1} µs, onnxruntime {result.OrtMicroseconds:F1} µs, speedup {result.Speedup:F2}×, " +
-            $"allocated {result.AllocatedBytesPerRun:F0} B/run ({result.Rounds} rounds, threads {settings.Threads})"));
+            $"allocated {result.AllocatedBytesPerRun:F0} B/run ({result.Rounds} rounds, threads {settings.Threads}); " +
+            $"thread CPU time: aotinfer {result.AotInferCpuMicroseconds:F1} µs, onnxruntime {result.OrtCpuMicroseconds:F1} µs, speedup {result.CpuSpeedup:F2}×"));
         if (args.Get("--json") is { } json) WriteJson(json, result, settings);
         return 0;
     }
@@ -75,6 +76,12 @@ public static class BenchCommand
         w.WriteNumber("ort_us", Math.Round(result.OrtMicroseconds, 3));
         w.WriteNumber("speedup", Math.Round(result.Speedup, 4));
         w.WriteNumber("allocated_bytes_per_run", Math.Round(result.AllocatedBytesPerRun, 3));
+        if (!double.IsNaN(result.CpuSpeedup))
+        {
+            w.WriteNumber("aotinfer_cpu_us", Math.Round(result.AotInferCpuMicroseconds, 3));
+            w.WriteNumber("ort_cpu_us", Math.Round(result.OrtCpuMicroseconds, 3));
+            w.WriteNumber("cpu_speedup", Math.Round(result.CpuSpeedup, 4));
+        }
         w.WriteNumber("rounds", result.Rounds);
         w.WriteNumber("aotinfer_iterations_per_round", result.AotInferIterations);
         w.WriteNumber("ort_iterations_per_round", result.OrtIterations);

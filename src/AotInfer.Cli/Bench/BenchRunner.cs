@@ -31,6 +31,37 @@ public sealed record BenchResult(string Model, double AotInferMicroseconds, doub
 {
     /// <summary>ONNX Runtime time over generated-code time (above 1: generated code is faster).</summary>
     public double Speedup => OrtMicroseconds / AotInferMicroseconds;
+
+    /// <summary>
+    /// Median CPU time of the benchmarking thread per generated inference: unlike wall time it does not count the
+    /// time the thread waits for a core, so it stays meaningful on a loaded machine (NaN where unavailable).
+    /// </summary>
+    public double AotInferCpuMicroseconds { get; init; } = double.NaN;
+
+    /// <summary>The same for ONNX Runtime (with one intra-op thread it computes on the calling thread).</summary>
+    public double OrtCpuMicroseconds { get; init; } = double.NaN;
+
+    /// <summary>Ratio of the CPU-time medians.</summary>
+    public double CpuSpeedup => OrtCpuMicroseconds / AotInferCpuMicroseconds;
+}
+
+/// <summary>The calling thread's CPU time (Linux <c>clock_gettime(CLOCK_THREAD_CPUTIME_ID)</c>; NaN elsewhere).</summary>
+internal static class ThreadCpuTime
+{
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    struct TimeSpec { public long Seconds; public long Nanoseconds; }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "clock_gettime")]
+    static extern int ClockGetTime(int clock, out TimeSpec time);
+
+    const int ThreadCpuClock = 3; // CLOCK_THREAD_CPUTIME_ID
+
+    /// <summary>Microseconds of CPU time this thread has used.</summary>
+    public static double Microseconds()
+    {
+        if (!OperatingSystem.IsLinux()) return double.NaN;
+        return ClockGetTime(ThreadCpuClock, out var t) == 0 ? t.Seconds * 1e6 + t.Nanoseconds / 1e3 : double.NaN;
+    }
 }
 
 /// <summary>Thrown when the two sides disagree on the benchmark inputs, so timing them would be meaningless.</summary>
@@ -93,18 +124,24 @@ public static class BenchRunner
 
             var generatedTimes = new double[settings.Rounds];
             var ortTimes = new double[settings.Rounds];
+            var generatedCpu = new double[settings.Rounds];
+            var ortCpu = new double[settings.Rounds];
             long allocated = 0;
             for (int r = 0; r < settings.Rounds; r++)
             {
                 long before = GC.GetAllocatedBytesForCurrentThread();
-                generatedTimes[r] = TimeRound(runGenerated, generatedIterations);
+                generatedTimes[r] = TimeRound(runGenerated, generatedIterations, out generatedCpu[r]);
                 allocated += GC.GetAllocatedBytesForCurrentThread() - before;
-                ortTimes[r] = TimeRound(runOrt, ortIterations);
+                ortTimes[r] = TimeRound(runOrt, ortIterations, out ortCpu[r]);
             }
             // The timed rounds must not have changed the answer (e.g. a kernel that keeps state between calls).
             Verify(info, outputs, ortOutputs);
             return new BenchResult(modelName, Median(generatedTimes), Median(ortTimes), (double)allocated / (settings.Rounds * generatedIterations),
-                settings.Rounds, generatedIterations, ortIterations, difference);
+                settings.Rounds, generatedIterations, ortIterations, difference)
+            {
+                AotInferCpuMicroseconds = Median(generatedCpu),
+                OrtCpuMicroseconds = Median(ortCpu),
+            };
         }
         finally
         {
@@ -127,12 +164,18 @@ public static class BenchRunner
         return (int)Math.Clamp(settings.RoundMilliseconds * 1000 / Math.Max(perCall, 1e-3), 1, 1_000_000);
     }
 
-    /// <summary>Microseconds per call over <paramref name="iterations"/> calls.</summary>
-    static double TimeRound(Action run, int iterations)
+    /// <summary>Microseconds per call over <paramref name="iterations"/> calls (wall clock).</summary>
+    static double TimeRound(Action run, int iterations) => TimeRound(run, iterations, out _);
+
+    /// <summary>Wall-clock microseconds per call, and in <paramref name="cpuMicroseconds"/> this thread's CPU time per call.</summary>
+    static double TimeRound(Action run, int iterations, out double cpuMicroseconds)
     {
+        double cpuStart = ThreadCpuTime.Microseconds();
         long start = Stopwatch.GetTimestamp();
         for (int i = 0; i < iterations; i++) run();
-        return Stopwatch.GetElapsedTime(start).TotalMicroseconds / iterations;
+        double wall = Stopwatch.GetElapsedTime(start).TotalMicroseconds / iterations;
+        cpuMicroseconds = (ThreadCpuTime.Microseconds() - cpuStart) / iterations;
+        return wall;
     }
 
     static double Median(double[] values)
