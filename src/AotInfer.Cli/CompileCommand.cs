@@ -34,6 +34,7 @@ public static class CompileCommand
             ModelDirectory = Path.GetDirectoryName(Path.GetFullPath(modelPath)),
             ModelFileName = Path.GetFileName(modelPath),
             DimensionValues = ParseDims(args.Get("--dims")),
+            Fuse = !args.Has("--no-fuse"),
         };
         if (pinUnknownDimsToOne) PinSymbolicDims(modelPath, options);
         return ModelCompiler.Compile(File.ReadAllBytes(modelPath), options);

@@ -8,6 +8,8 @@ usage: aotinfer VERB [options]
   check PATH... [--json FILE] [--expect FILE] [--filter REGEX] [--rtol R] [--atol A] [--int-tolerance N] [--write-passing FILE] [--quiet]
   compile MODEL -o FILE.cs [--class NAME] [--namespace NS] [--dims name=value,...]
   inspect MODEL [--json FILE] [--dims name=value,...]
+  bench MODEL [--vs onnxruntime] [--json FILE] [--rounds N] [--threads T] [--dims name=value,...] [--no-fuse]
+                            time generated code against ONNX Runtime (interleaved rounds, medians)
   ops                       list the supported operators (Markdown)
 """;
 
@@ -18,13 +20,14 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 }
 try
 {
-    var rest = Arguments.Parse(args.Skip(1), "--quiet", "--fail-on-error");
+    var rest = Arguments.Parse(args.Skip(1), "--quiet", "--fail-on-error", "--no-fuse");
     return args[0] switch
     {
         "check" => CheckCommand.Run(rest),
         "compile" => CompileCommand.Run(rest),
         "inspect" => InspectCommand.Run(rest),
         "ops" => OpsCommand.Run(rest),
+        "bench" => BenchCommand.Run(rest),
         _ => throw new UsageException($"unknown verb '{args[0]}'"),
     };
 }

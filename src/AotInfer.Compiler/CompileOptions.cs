@@ -38,4 +38,10 @@ public sealed class CompileOptions
 
     /// <summary>Name of the model file, for the provenance header and messages.</summary>
     public string ModelFileName { get; set; } = "model.onnx";
+
+    /// <summary>
+    /// Run the fusion passes (BatchNormalization folding, bias and activation fusion); on by default. Off only to
+    /// measure what they gain or to debug them.
+    /// </summary>
+    public bool Fuse { get; set; } = true;
 }

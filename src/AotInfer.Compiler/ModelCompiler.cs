@@ -57,6 +57,13 @@ public static class ModelCompiler
         if (!ShapeInference.Run(graph, registry, diagnostics)) return new CompileResult(null, diagnostics.Items, graph);
         GraphCleanup.RemovePassThrough(graph);
         GraphCleanup.RemoveDeadNodes(graph);
+        if (options.Fuse)
+        {
+            // Order matters: Conv+BN+Relu and MatMul+Add+Relu each become one kernel call.
+            BatchNormFolding.Run(graph);
+            BiasFusion.Run(graph);
+            ActivationFusion.Run(graph);
+        }
         if (graph.BatchDimension is { } batchName)
         {
             if (BatchSeparability.Analyze(graph, out var batched) is { } problem)

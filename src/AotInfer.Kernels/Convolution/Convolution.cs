@@ -17,7 +17,7 @@ public static class Convolution
     /// (at least <c>C/group · K · OutputSize</c> elements) and <see cref="MatrixMultiply.Multiply"/>.
     /// </summary>
     public static void Im2ColGemm(ReadOnlySpan<float> x, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> y, Span<float> columns,
-        int batch, int inChannels, int outChannels, int groups, int[] geometry)
+        int batch, int inChannels, int outChannels, int groups, int[] geometry, FusedActivation activation = default)
     {
         var window = new Window(geometry);
         int groupIn = inChannels / groups, groupOut = outChannels / groups;
@@ -29,14 +29,14 @@ public static class Convolution
                 ColumnBuffer.Gather(x.Slice((n * inChannels + g * groupIn) * inputSize, groupIn * inputSize), groupIn, window, columns);
                 Span<float> yGroup = y.Slice((n * outChannels + g * groupOut) * outputSize, groupOut * outputSize);
                 MatrixMultiply.Multiply(weights.Slice(g * groupOut * depth, groupOut * depth), depth, columns, outputSize, yGroup, outputSize, groupOut, outputSize, depth);
-                AddBias(yGroup, bias, g * groupOut, groupOut, outputSize);
+                AddBias(yGroup, bias, g * groupOut, groupOut, outputSize, activation);
             }
         }
     }
 
     /// <summary>y = W · x + b for a 1×1, stride-1, unpadded convolution: each image is already the column matrix.</summary>
     public static void Pointwise(ReadOnlySpan<float> x, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> y,
-        int batch, int inChannels, int outChannels, int groups, int size)
+        int batch, int inChannels, int outChannels, int groups, int size, FusedActivation activation = default)
     {
         int groupIn = inChannels / groups, groupOut = outChannels / groups;
         for (int n = 0; n < batch; n++)
@@ -46,7 +46,7 @@ public static class Convolution
                 Span<float> yGroup = y.Slice((n * outChannels + g * groupOut) * size, groupOut * size);
                 MatrixMultiply.Multiply(weights.Slice(g * groupOut * groupIn, groupOut * groupIn), groupIn,
                     x.Slice((n * inChannels + g * groupIn) * size, groupIn * size), size, yGroup, size, groupOut, size, groupIn);
-                AddBias(yGroup, bias, g * groupOut, groupOut, size);
+                AddBias(yGroup, bias, g * groupOut, groupOut, size, activation);
             }
         }
     }
@@ -56,7 +56,7 @@ public static class Convolution
     /// bias and accumulates one scaled input row per tap, vectorised along the row when the stride is 1.
     /// </summary>
     public static void Depthwise2D(ReadOnlySpan<float> x, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> y,
-        int batch, int channels, int[] geometry)
+        int batch, int channels, int[] geometry, FusedActivation activation = default)
     {
         var window = new Window(geometry);
         int inputSize = window.InputSize, outputSize = window.OutputSize, taps = window.KernelSize;
@@ -90,6 +90,7 @@ public static class Convolution
                         }
                     }
                 }
+                if (activation.Kind != ActivationKind.None) activation.Apply(output);
             }
         }
     }
@@ -135,11 +136,13 @@ public static class Convolution
         }
     }
 
-    /// <summary>Adds bias[first + m] to row m of <paramref name="rows"/> (nothing when the bias is empty).</summary>
-    static void AddBias(Span<float> rows, ReadOnlySpan<float> bias, int first, int count, int length)
+    /// <summary>
+    /// Row m of <paramref name="rows"/> becomes activation(row + bias[first + m]) (no bias when it is empty): the
+    /// fused epilogue, one pass because MatrixMultiply.Multiply overwrites its output and the rows are still in cache.
+    /// </summary>
+    static void AddBias(Span<float> rows, ReadOnlySpan<float> bias, int first, int count, int length, FusedActivation activation)
     {
-        if (bias.IsEmpty) return;
-        // A separate pass because MatrixMultiply.Multiply overwrites its output; the rows are still in cache.
-        for (int m = 0; m < count; m++) VectorMath.AddScalar(rows.Slice(m * length, length), bias[first + m]);
+        if (bias.IsEmpty && activation.Kind == ActivationKind.None) return;
+        for (int m = 0; m < count; m++) activation.Apply(rows.Slice(m * length, length), bias.IsEmpty ? 0f : bias[first + m]);
     }
 }

@@ -30,20 +30,22 @@ public sealed class ConvLowering : OpLowering
         var layer = Describe(op);
         string bias = op.HasInput(2) ? code.In(2) : "global::System.ReadOnlySpan<float>.Empty";
         string kernels = $"{EmitContext.Kernels}.Convolution.Convolution";
+        // A fused activation (Passes/ActivationFusion) rides along with the bias in the kernel's epilogue.
+        string activation = Passes.FusedEpilogue.Of(op.Node) is { } fused ? ", " + fused.Expression() : "";
         switch (layer.Kernel)
         {
             case "pointwise-gemm":
                 code.Writer.Line($"{kernels}.Pointwise({code.In(0)}, {code.In(1)}, {bias}, {code.Out(0)}, " +
-                                 $"{layer.Batch}, {layer.InChannels}, {layer.OutChannels}, {layer.Groups}, {layer.Geometry.OutputSize});");
+                                 $"{layer.Batch}, {layer.InChannels}, {layer.OutChannels}, {layer.Groups}, {layer.Geometry.OutputSize}{activation});");
                 break;
             case "depthwise-direct":
                 code.Writer.Line($"{kernels}.Depthwise2D({code.In(0)}, {code.In(1)}, {bias}, {code.Out(0)}, " +
-                                 $"{layer.Batch}, {layer.InChannels}, {code.IntArray(layer.Geometry.Packed())});");
+                                 $"{layer.Batch}, {layer.InChannels}, {code.IntArray(layer.Geometry.Packed())}{activation});");
                 break;
             default:
                 string columns = code.Scratch(DataType.Float, layer.InChannels / layer.Groups * layer.Geometry.KernelSize * layer.Geometry.OutputSize);
                 code.Writer.Line($"{kernels}.Im2ColGemm({code.In(0)}, {code.In(1)}, {bias}, {code.Out(0)}, {columns}, " +
-                                 $"{layer.Batch}, {layer.InChannels}, {layer.OutChannels}, {layer.Groups}, {code.IntArray(layer.Geometry.Packed())});");
+                                 $"{layer.Batch}, {layer.InChannels}, {layer.OutChannels}, {layer.Groups}, {code.IntArray(layer.Geometry.Packed())}{activation});");
                 break;
         }
     }

@@ -32,10 +32,20 @@ public sealed class GemmLowering : OpLowering
         var type = op.Type(0);
         var product = plan.Product;
         product.Emit(code, type, 0, 1, op.Input(1).Constant is not null, code.Out(0));
-        if (!plan.HasBias && plan.Alpha == 1) return;
+        var fused = Passes.FusedEpilogue.Of(op.Node);
         string bias = plan.HasBias ? code.In(2) : $"global::System.ReadOnlySpan<{code.OutType(0)}>.Empty";
-        code.Writer.Line($"{EmitContext.Kernels}.Linear.GemmEpilogue.Apply<{code.OutType(0)}>({code.Out(0)}, {Literals.Int(product.M)}, {Literals.Int(product.N)}, " +
+        if (fused is not null && plan.Alpha == 1 && (!plan.HasBias || plan.Beta == 1))
+        {
+            // Bias and fused activation in one pass over the product.
+            code.Writer.Line($"{fused.Expression()}.ApplyRows({code.Out(0)}, {Literals.Int(product.M)}, {Literals.Int(product.N)}, {bias}, " +
+                             $"{Literals.Int(plan.BiasRowStride)}, {Literals.Int(plan.BiasColumnStride)});");
+            return;
+        }
+        if (plan.HasBias || plan.Alpha != 1)
+            code.Writer.Line($"{EmitContext.Kernels}.Linear.GemmEpilogue.Apply<{code.OutType(0)}>({code.Out(0)}, {Literals.Int(product.M)}, {Literals.Int(product.N)}, " +
                          $"{EmitContext.Literal(type, plan.Alpha)}, {bias}, {Literals.Int(plan.BiasRowStride)}, {Literals.Int(plan.BiasColumnStride)}, {EmitContext.Literal(type, plan.Beta)});");
+        if (fused is not null)
+            code.Writer.Line($"{fused.Expression()}.ApplyRows({code.Out(0)}, {Literals.Int(product.M)}, {Literals.Int(product.N)}, global::System.ReadOnlySpan<float>.Empty, 0, 0);");
     }
 
     sealed record GemmPlan(MatrixProduct Product, float Alpha, float Beta, bool HasBias, int BiasRowStride, int BiasColumnStride);

@@ -1,0 +1,236 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using AotInfer.Cli.Check;
+using AotInfer.Compiler;
+using AotInfer.Kernels;
+using Microsoft.ML.OnnxRuntime;
+
+namespace AotInfer.Cli.Bench;
+
+/// <summary>Settings of one <c>bench</c> measurement.</summary>
+/// <param name="Rounds">Interleaved rounds per side (A B A B …); the medians are over these.</param>
+/// <param name="Threads">ONNX Runtime intra-op threads (generated code is single-threaded).</param>
+/// <param name="RoundMilliseconds">Target duration of one round of one side.</param>
+/// <param name="WarmupMilliseconds">Minimum warm-up per side, long enough for tiered JIT to reach tier 1.</param>
+/// <param name="Seed">Seed of the random inputs.</param>
+public sealed record BenchSettings(int Rounds = 15, int Threads = 1, double RoundMilliseconds = 20, double WarmupMilliseconds = 1000, int Seed = 1234);
+
+/// <summary>The outcome of one measurement; times are medians of per-round means, in microseconds per inference.</summary>
+/// <param name="Model">The model file.</param>
+/// <param name="AotInferMicroseconds">Median time of the generated code.</param>
+/// <param name="OrtMicroseconds">Median time of ONNX Runtime.</param>
+/// <param name="AllocatedBytesPerRun">Managed bytes the generated code allocated per inference (should be 0).</param>
+/// <param name="Rounds">Rounds per side.</param>
+/// <param name="AotInferIterations">Inferences per generated-code round.</param>
+/// <param name="OrtIterations">Inferences per ONNX Runtime round.</param>
+/// <param name="MaxAbsoluteDifference">Largest output difference seen while verifying.</param>
+public sealed record BenchResult(string Model, double AotInferMicroseconds, double OrtMicroseconds, double AllocatedBytesPerRun,
+    int Rounds, int AotInferIterations, int OrtIterations, double MaxAbsoluteDifference)
+{
+    /// <summary>ONNX Runtime time over generated-code time (above 1: generated code is faster).</summary>
+    public double Speedup => OrtMicroseconds / AotInferMicroseconds;
+
+    /// <summary>
+    /// Median CPU time of the benchmarking thread per generated inference: unlike wall time it does not count the
+    /// time the thread waits for a core, so it stays meaningful on a loaded machine (NaN where unavailable).
+    /// </summary>
+    public double AotInferCpuMicroseconds { get; init; } = double.NaN;
+
+    /// <summary>The same for ONNX Runtime (with one intra-op thread it computes on the calling thread).</summary>
+    public double OrtCpuMicroseconds { get; init; } = double.NaN;
+
+    /// <summary>Ratio of the CPU-time medians.</summary>
+    public double CpuSpeedup => OrtCpuMicroseconds / AotInferCpuMicroseconds;
+}
+
+/// <summary>The calling thread's CPU time (Linux <c>clock_gettime(CLOCK_THREAD_CPUTIME_ID)</c>; NaN elsewhere).</summary>
+internal static class ThreadCpuTime
+{
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    struct TimeSpec { public long Seconds; public long Nanoseconds; }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "clock_gettime")]
+    static extern int ClockGetTime(int clock, out TimeSpec time);
+
+    const int ThreadCpuClock = 3; // CLOCK_THREAD_CPUTIME_ID
+
+    /// <summary>Microseconds of CPU time this thread has used.</summary>
+    public static double Microseconds()
+    {
+        if (!OperatingSystem.IsLinux()) return double.NaN;
+        return ClockGetTime(ThreadCpuClock, out var t) == 0 ? t.Seconds * 1e6 + t.Nanoseconds / 1e3 : double.NaN;
+    }
+}
+
+/// <summary>Thrown when the two sides disagree on the benchmark inputs, so timing them would be meaningless.</summary>
+public sealed class BenchMismatchException(string message) : Exception(message);
+
+/// <summary>
+/// Measures generated code against ONNX Runtime in one process, as <c>docs/BENCHMARKING</c> asks: same random
+/// inputs (fixed seed) for both, outputs verified before timing, warm-up until tiered JIT settles, interleaved
+/// rounds, median per side and the ratio of medians. ONNX Runtime runs at its best: ORT_ENABLE_ALL, the given
+/// thread count, and an IOBinding over pre-allocated OrtValues reused for every call.
+/// </summary>
+public static class BenchRunner
+{
+    /// <summary>Compiles <paramref name="result"/>'s source in memory and benchmarks it against ONNX Runtime on <paramref name="modelBytes"/>.</summary>
+    public static BenchResult Measure(string modelName, byte[] modelBytes, CompileResult result, BenchSettings settings, Action<string>? log = null)
+    {
+        log ??= _ => { };
+        var failures = new Dictionary<string, string>();
+        var assembly = InMemoryCompiler.CompileBatch(new Dictionary<string, string> { ["bench"] = result.Source! }, failures)
+            ?? throw new InvalidOperationException("generated code does not compile: " + string.Join(" | ", failures.Values));
+        var type = assembly.GetTypes().Single(t => typeof(IGeneratedModel).IsAssignableFrom(t) && !t.IsAbstract);
+        var model = (IGeneratedModel)Activator.CreateInstance(type)!;
+        var info = model.Info;
+
+        var random = new Random(settings.Seed);
+        Array[] inputs = info.Inputs.Select(i => RandomArray(i, random)).ToArray();
+        Array[] outputs = info.Outputs.Select(o => RuntimeArrays.Allocate(o.ElementType, o.Length)).ToArray();
+        Array[] ortOutputs = info.Outputs.Select(o => RuntimeArrays.Allocate(o.ElementType, o.Length)).ToArray();
+
+        using var options = new SessionOptions { IntraOpNumThreads = settings.Threads, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        using var session = new InferenceSession(modelBytes, options);
+        using var runOptions = new RunOptions();
+        var ortValues = new List<OrtValue>();
+        using var binding = session.CreateIoBinding();
+        for (int i = 0; i < info.Inputs.Length; i++)
+        {
+            var value = CreateValue(inputs[i], info.Inputs[i].Shape);
+            ortValues.Add(value);
+            binding.BindInput(info.Inputs[i].Name, value);
+        }
+        for (int o = 0; o < info.Outputs.Length; o++)
+        {
+            var value = CreateValue(ortOutputs[o], info.Outputs[o].Shape);
+            ortValues.Add(value);
+            binding.BindOutput(info.Outputs[o].Name, value);
+        }
+        try
+        {
+            Action runGenerated = () => model.Run(inputs, outputs);
+            Action runOrt = () => session.RunWithBinding(runOptions, binding);
+
+            runGenerated();
+            runOrt();
+            double difference = Verify(info, outputs, ortOutputs);
+            log($"outputs agree (max |difference| {difference:G3})");
+
+            int generatedIterations = WarmUp(runGenerated, settings);
+            int ortIterations = WarmUp(runOrt, settings);
+            log($"warm-up done: {generatedIterations} generated / {ortIterations} ORT inferences per round");
+
+            var generatedTimes = new double[settings.Rounds];
+            var ortTimes = new double[settings.Rounds];
+            var generatedCpu = new double[settings.Rounds];
+            var ortCpu = new double[settings.Rounds];
+            long allocated = 0;
+            for (int r = 0; r < settings.Rounds; r++)
+            {
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                generatedTimes[r] = TimeRound(runGenerated, generatedIterations, out generatedCpu[r]);
+                allocated += GC.GetAllocatedBytesForCurrentThread() - before;
+                ortTimes[r] = TimeRound(runOrt, ortIterations, out ortCpu[r]);
+            }
+            // The timed rounds must not have changed the answer (e.g. a kernel that keeps state between calls).
+            Verify(info, outputs, ortOutputs);
+            return new BenchResult(modelName, Median(generatedTimes), Median(ortTimes), (double)allocated / (settings.Rounds * generatedIterations),
+                settings.Rounds, generatedIterations, ortIterations, difference)
+            {
+                AotInferCpuMicroseconds = Median(generatedCpu),
+                OrtCpuMicroseconds = Median(ortCpu),
+            };
+        }
+        finally
+        {
+            foreach (var v in ortValues) v.Dispose();
+        }
+    }
+
+    /// <summary>Runs for at least the warm-up time, then returns the iteration count that fills one round.</summary>
+    static int WarmUp(Action run, BenchSettings settings)
+    {
+        var clock = Stopwatch.StartNew();
+        long count = 0;
+        while (clock.Elapsed.TotalMilliseconds < settings.WarmupMilliseconds || count < 200)
+        {
+            run();
+            count++;
+        }
+        // Estimate the per-call time from a final short burst, after tier-up.
+        double perCall = TimeRound(run, (int)Math.Max(10, count / 10)) ;
+        return (int)Math.Clamp(settings.RoundMilliseconds * 1000 / Math.Max(perCall, 1e-3), 1, 1_000_000);
+    }
+
+    /// <summary>Microseconds per call over <paramref name="iterations"/> calls (wall clock).</summary>
+    static double TimeRound(Action run, int iterations) => TimeRound(run, iterations, out _);
+
+    /// <summary>Wall-clock microseconds per call, and in <paramref name="cpuMicroseconds"/> this thread's CPU time per call.</summary>
+    static double TimeRound(Action run, int iterations, out double cpuMicroseconds)
+    {
+        double cpuStart = ThreadCpuTime.Microseconds();
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < iterations; i++) run();
+        double wall = Stopwatch.GetElapsedTime(start).TotalMicroseconds / iterations;
+        cpuMicroseconds = (ThreadCpuTime.Microseconds() - cpuStart) / iterations;
+        return wall;
+    }
+
+    static double Median(double[] values)
+    {
+        var sorted = values.OrderBy(v => v).ToArray();
+        int mid = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+
+    /// <summary>Largest absolute difference; throws when any element differs by more than 1e-4 + 1e-3·|expected|.</summary>
+    static double Verify(ModelInfo info, Array[] actual, Array[] expected)
+    {
+        double worst = 0;
+        for (int o = 0; o < actual.Length; o++)
+            for (int i = 0; i < actual[o].Length; i++)
+            {
+                double a = RuntimeArrays.At(actual[o], i), e = RuntimeArrays.At(expected[o], i);
+                if (double.IsNaN(a) && double.IsNaN(e)) continue;
+                double diff = Math.Abs(a - e);
+                if (!(diff <= 1e-4 + 1e-3 * Math.Abs(e)))
+                    throw new BenchMismatchException($"output '{info.Outputs[o].Name}'[{i}]: generated {a:G9}, ONNX Runtime {e:G9}");
+                worst = Math.Max(worst, diff);
+            }
+        return worst;
+    }
+
+    /// <summary>Random values for one input: floats uniform in [-1, 1), integers in [0, 4), booleans fair.</summary>
+    static Array RandomArray(TensorInfo input, Random random)
+    {
+        int n = input.Length;
+        switch (input.ElementType)
+        {
+            case "Float": { var a = new float[n]; for (int i = 0; i < n; i++) a[i] = (float)(random.NextDouble() * 2 - 1); return a; }
+            case "Double": { var a = new double[n]; for (int i = 0; i < n; i++) a[i] = random.NextDouble() * 2 - 1; return a; }
+            case "Int32": { var a = new int[n]; for (int i = 0; i < n; i++) a[i] = random.Next(4); return a; }
+            case "Int64": { var a = new long[n]; for (int i = 0; i < n; i++) a[i] = random.Next(4); return a; }
+            case "UInt8": { var a = new byte[n]; random.NextBytes(a); return a; }
+            case "Bool": { var a = new bool[n]; for (int i = 0; i < n; i++) a[i] = random.Next(2) == 1; return a; }
+            default: throw new UsageException($"input '{input.Name}' has element type {input.ElementType}, which bench cannot fill yet");
+        }
+    }
+
+    static OrtValue CreateValue(Array data, int[] shape)
+    {
+        long[] dims = shape.Select(d => (long)d).ToArray();
+        return data switch
+        {
+            float[] f => OrtValue.CreateTensorValueFromMemory(f, dims),
+            double[] d => OrtValue.CreateTensorValueFromMemory(d, dims),
+            int[] i => OrtValue.CreateTensorValueFromMemory(i, dims),
+            long[] l => OrtValue.CreateTensorValueFromMemory(l, dims),
+            byte[] b => OrtValue.CreateTensorValueFromMemory(b, dims),
+            sbyte[] s => OrtValue.CreateTensorValueFromMemory(s, dims),
+            bool[] b => OrtValue.CreateTensorValueFromMemory(b, dims),
+            _ => throw new UsageException($"bench cannot bind a {data.GetType().Name} to ONNX Runtime yet"),
+        };
+    }
+}

@@ -1,0 +1,62 @@
+using System;
+using System.IO;
+using System.Text.Json;
+using AotInfer.Cli;
+using AotInfer.Onnx;
+using AotInfer.Tests.Support;
+using Xunit;
+
+namespace AotInfer.Tests.Cli;
+
+/// <summary>The <c>bench</c> verb on a tiny model: it must verify, time both sides and write sane JSON.</summary>
+public class BenchCommandTests
+{
+    static byte[] TinyModel()
+    {
+        var random = new Random(7);
+        var weights = new float[16 * 8];
+        for (int i = 0; i < weights.Length; i++) weights[i] = (float)(random.NextDouble() - 0.5);
+        return new OnnxModelBuilder()
+            .Input("x", DataType.Float, 1, 16)
+            .Initializer("w", weights, 16, 8)
+            .Node("MatMul", new[] { "x", "w" }, new[] { "h" })
+            .Node("Relu", new[] { "h" }, new[] { "y" })
+            .Output("y", DataType.Float)
+            .ToBytes();
+    }
+
+    [Fact]
+    public void BenchWritesSaneJson()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "aotinfer-bench-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            string model = Path.Combine(dir, "model.onnx");
+            File.WriteAllBytes(model, TinyModel());
+            string json = Path.Combine(dir, "bench.json");
+            var args = Arguments.Parse(new[] { model, "--vs", "onnxruntime", "--json", json, "--rounds", "3", "--round-ms", "2", "--warmup-ms", "50", "--quiet" }, "--quiet");
+            Assert.Equal(0, BenchCommand.Run(args));
+
+            using var doc = JsonDocument.Parse(File.ReadAllText(json));
+            var root = doc.RootElement;
+            double aot = root.GetProperty("aotinfer_us").GetDouble(), ort = root.GetProperty("ort_us").GetDouble();
+            Assert.InRange(aot, 1e-3, 1e5);
+            Assert.InRange(ort, 1e-3, 1e5);
+            Assert.Equal(ort / aot, root.GetProperty("speedup").GetDouble(), 2);
+            Assert.Equal(0, root.GetProperty("allocated_bytes_per_run").GetDouble());
+            Assert.Equal(3, root.GetProperty("rounds").GetInt32());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void OnlyOnnxRuntimeIsAPeer()
+    {
+        var args = Arguments.Parse(new[] { "model.onnx", "--vs", "tflite" });
+        Assert.Throws<UsageException>(() => BenchCommand.Run(args));
+    }
+}
