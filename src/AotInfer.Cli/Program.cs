@@ -18,13 +18,14 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 }
 try
 {
-    var rest = Arguments.Parse(args.Skip(1), "--quiet", "--fail-on-error");
+    var rest = Arguments.Parse(args.Skip(1), "--quiet", "--fail-on-error", "--no-run");
     return args[0] switch
     {
         "check" => CheckCommand.Run(rest),
         "compile" => CompileCommand.Run(rest),
         "inspect" => InspectCommand.Run(rest),
         "ops" => OpsCommand.Run(rest),
+        "fuzz" => FuzzCommand.Run(rest), // hidden: the long robustness run (docs/diagnostics.md, issue 6)
         _ => throw new UsageException($"unknown verb '{args[0]}'"),
     };
 }
