@@ -104,7 +104,6 @@ public static class TensorProtoReader
 
     static Tensor FromFields(TensorProto p, DataType type, int[] shape, int count, string what)
     {
-        Array data = Array.CreateInstance(DataTypes.ClrType(type)!, count);
         int available = type switch
         {
             DataType.Float => p.FloatData.Count,
@@ -116,6 +115,7 @@ public static class TensorProtoReader
             _ => p.Int32Data.Count,
         };
         if (available < count) throw new InvalidModelException($"{what}: holds {available} values but shape [{string.Join(",", shape)}] needs {count}");
+        Array data = Array.CreateInstance(DataTypes.ClrType(type)!, count); // only after the count is known to be backed by data
         for (int i = 0; i < count; i++)
         {
             object v = type switch

@@ -24,7 +24,7 @@ public class FuzzTests
     [Fact]
     public void MutatedModelsNeverCrashHangOrBreakGeneratedCode()
     {
-        var settings = new FuzzSettings { Seed = 20261123, Duration = TimeSpan.FromSeconds(40), MaxModels = 4000, BatchSize = 40 };
+        var settings = new FuzzSettings { Seed = 20261123, Duration = TimeSpan.FromSeconds(30), MaxModels = 3000, BatchSize = 40 };
         var report = FuzzRunner.Run(new ModelMutator(Corpus()), settings);
 
         Assert.True(report.Models > 100, $"the fuzz run only reached {report.Models} models");
@@ -53,6 +53,26 @@ public class FuzzTests
         var d = Assert.Single(result.Diagnostics);
         Assert.Equal(DiagnosticIds.InvalidModel, d.Id);
         Assert.Contains("initializer 'w'", d.Message);
+        Assert.Contains("needs 8589934588", d.Message);
+    }
+
+    // Found by the fuzzer (test_prelu_broadcast_expanded, Constant 'value' tensor: add dim): typed fields
+    // (float_data...) were allocated for the shape before their count was checked.
+    [Fact]
+    public void HugeConstantAttributeShapeIsADiagnosticNotOutOfMemory()
+    {
+        var model = new OnnxModelBuilder()
+            .Node("Constant", Array.Empty<string>(), new[] { "y" }, ("value", new Tensor(DataType.Float, new[] { 1 }, new float[] { 1 })))
+            .Output("y", DataType.Float).Build();
+        var t = model.Graph.Node[0].Attribute[0].T;
+        t.RawData = ByteString.Empty;
+        t.FloatData.Add(1f);
+        t.Dims[0] = int.MaxValue;
+        var result = ModelCompiler.Compile(model.ToByteArray(), new CompileOptions());
+
+        var d = Assert.Single(result.Diagnostics);
+        Assert.Contains("attribute 'value'", d.Message);
+        Assert.Contains("needs 2147483647", d.Message);
     }
 
     // Found by the fuzzer (many node tests, "add output ''"): a node with more outputs than its operator defines

@@ -54,7 +54,7 @@ public class GeneratorResilienceTests
         var d = Assert.Single(run.WithId("AOTI0009"));
         Assert.StartsWith("models/nested.onnx: ", d.GetMessage());
         Assert.Contains("MaxGraphNesting", d.GetMessage());
-        Assert.Empty(run.GeneratedSources);
+        Assert.DoesNotContain(run.GeneratedSources.Keys, k => k.Contains("Nested", StringComparison.Ordinal));
     }
 
     [Fact]
