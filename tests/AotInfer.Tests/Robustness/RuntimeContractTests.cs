@@ -46,7 +46,16 @@ public class RuntimeContractTests
         var model = Differential.CompileModel(DenseModel());
         var error = Assert.ThrowsAny<ArgumentException>(() => model.Run(Array.Empty<Array>(), new Array[] { new float[128] }));
         Assert.Contains("takes 1 inputs but 0", error.Message);
-        // A wrong element type (double[] for float) is still an InvalidCastException from the untyped Run: see issue 6 notes.
+    }
+
+    [Fact]
+    public void WrongElementTypeNamesTheInputAndItsShape()
+    {
+        var model = Differential.CompileModel(DenseModel());
+        var error = Assert.Throws<ArgumentException>(() => model.Run(new Array[] { new double[64] }, new Array[] { new float[128] }));
+        Assert.Contains("input 'x' must be a Single[]", error.Message);
+        Assert.Contains("[4,16]", error.Message);
+        Assert.Throws<ArgumentNullException>(() => model.Run(new Array[] { null! }, new Array[] { new float[128] }));
     }
 
     [Fact]
