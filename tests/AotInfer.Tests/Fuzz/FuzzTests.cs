@@ -75,6 +75,20 @@ public class FuzzTests
         Assert.Contains("needs 2147483647", d.Message);
     }
 
+    // Found by the long fuzz run (seed 493475: ReduceMean -> TopK with one output): an internal error
+    // (ArgumentOutOfRangeException) instead of a diagnostic.
+    [Fact]
+    public void TopKWithOneOutputIsADiagnostic()
+    {
+        var model = new OnnxModelBuilder(18).Input("x", DataType.Float, 4).Initializer("k", new long[] { 2 }, 1)
+            .Node("TopK", new[] { "x", "k" }, new[] { "y" }).Output("y", DataType.Float).ToBytes();
+        var result = ModelCompiler.Compile(model, new CompileOptions());
+
+        var d = Assert.Single(result.Diagnostics);
+        Assert.Equal(DiagnosticIds.UnsupportedFeature, d.Id);
+        Assert.Contains("TopK needs both outputs", d.Message);
+    }
+
     // Found by the fuzzer (many node tests, "add output ''"): a node with more outputs than its operator defines
     // was an internal error (AOTI0006) instead of a diagnostic about the model.
     [Theory]
