@@ -33,6 +33,12 @@ internal static class DiagnosticDescriptors
     /// <summary>AOTI0007: invalid options (pinned dimensions).</summary>
     public static readonly DiagnosticDescriptor InvalidOptions = Error("AOTI0007", "Invalid AotInfer options");
 
+    /// <summary>AOTI0008: an input that decides shapes is only known at run time.</summary>
+    public static readonly DiagnosticDescriptor ValueNotConstant = Error("AOTI0008", "An input that decides shapes must be known when compiling");
+
+    /// <summary>AOTI0009: the model passes a compile budget (constant bytes, node count, subgraph nesting, time).</summary>
+    public static readonly DiagnosticDescriptor CompileBudgetExceeded = Error("AOTI0009", "The model is too large or too slow to compile");
+
     /// <summary>AOTI0101: the model file cannot be read.</summary>
     public static readonly DiagnosticDescriptor ModelFileUnreadable = Error("AOTI0101", "The model file cannot be read");
 
@@ -60,6 +66,8 @@ internal static class DiagnosticDescriptors
         [UnsupportedType.Id] = UnsupportedType,
         [InternalError.Id] = InternalError,
         [InvalidOptions.Id] = InvalidOptions,
+        [ValueNotConstant.Id] = ValueNotConstant,
+        [CompileBudgetExceeded.Id] = CompileBudgetExceeded,
         [ModelFileUnreadable.Id] = ModelFileUnreadable,
         [InvalidClassName.Id] = InvalidClassName,
         [ModelNotInAdditionalFiles.Id] = ModelNotInAdditionalFiles,

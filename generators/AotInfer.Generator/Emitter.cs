@@ -86,7 +86,9 @@ internal static class Emitter
                 return;
             }
 
-            var result = ModelCompiler.Compile(bytes, CreateOptions(job));
+            var options = CreateOptions(job);
+            options.CancellationToken = cancellationToken; // an edit in the IDE stops a long compilation
+            var result = ModelCompiler.Compile(bytes, options);
             foreach (var diagnostic in result.Diagnostics)
                 report(Create(job, DiagnosticDescriptors.For(diagnostic.Id), ToRoslyn(diagnostic.Severity), StripFileName(diagnostic.Message, job)));
             if (result.Source is null) return;

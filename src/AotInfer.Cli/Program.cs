@@ -20,7 +20,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 }
 try
 {
-    var rest = Arguments.Parse(args.Skip(1), "--quiet", "--fail-on-error", "--no-fuse");
+    var rest = Arguments.Parse(args.Skip(1), "--quiet", "--fail-on-error", "--no-fuse", "--no-run");
     return args[0] switch
     {
         "check" => CheckCommand.Run(rest),
@@ -28,6 +28,7 @@ try
         "inspect" => InspectCommand.Run(rest),
         "ops" => OpsCommand.Run(rest),
         "bench" => BenchCommand.Run(rest),
+        "fuzz" => FuzzCommand.Run(rest), // hidden: the long robustness run (docs/diagnostics.md, issue 6)
         _ => throw new UsageException($"unknown verb '{args[0]}'"),
     };
 }

@@ -44,4 +44,18 @@ public sealed class CompileOptions
     /// measure what they gain or to debug them.
     /// </summary>
     public bool Fuse { get; set; } = true;
+    /// <summary>Most bytes of constants (initializers plus values folded at compile time) before AOTI0009.</summary>
+    public long MaxConstantBytes { get; set; } = 512L << 20;
+
+    /// <summary>Most nodes (subgraphs included) before AOTI0009.</summary>
+    public int MaxNodeCount { get; set; } = 100_000;
+
+    /// <summary>Deepest nesting of subgraphs in node attributes (If/Loop/Scan bodies) before AOTI0009.</summary>
+    public int MaxGraphNesting { get; set; } = 16;
+
+    /// <summary>Longest a compilation may take before AOTI0009 (checked between nodes).</summary>
+    public System.TimeSpan TimeBudget { get; set; } = System.TimeSpan.FromMinutes(2);
+
+    /// <summary>Cancels the compilation (the source generator passes its own token); checked between nodes.</summary>
+    public System.Threading.CancellationToken CancellationToken { get; set; }
 }

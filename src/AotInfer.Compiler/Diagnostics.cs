@@ -21,6 +21,8 @@ public static class DiagnosticIds
     public const string InvalidOptions = "AOTI0007";
     /// <summary>An input that decides shapes (a shape, axes, pads…) is computed at run time; it must be known when compiling.</summary>
     public const string ValueNotConstant = "AOTI0008";
+    /// <summary>The model passes a compile budget (constant bytes, node count, subgraph nesting, time): see <see cref="CompileOptions"/>.</summary>
+    public const string CompileBudgetExceeded = "AOTI0009";
 }
 
 /// <summary>Severity of a <see cref="CompileDiagnostic"/>.</summary>

@@ -18,14 +18,16 @@ public static class ModelCompiler
     /// <summary>Version written into the provenance header.</summary>
     public const string Version = "0.1.0";
 
-    /// <summary>Compiles model bytes. Never throws: every problem becomes a diagnostic.</summary>
+    /// <summary>Compiles model bytes. Never throws (except <see cref="OperationCanceledException"/> when <see cref="CompileOptions.CancellationToken"/> is cancelled): every problem becomes a diagnostic.</summary>
     public static CompileResult Compile(byte[] modelBytes, CompileOptions options)
     {
         var diagnostics = new DiagnosticBag();
         try
         {
+            var budget = new CompileBudget(options);
             var model = OnnxModelLoader.Parse(modelBytes, options.ModelFileName);
-            return Compile(model, Sha256(modelBytes), options, diagnostics);
+            budget.CheckModel(model);
+            return Compile(model, Sha256(modelBytes), options, budget, diagnostics);
         }
         catch (InvalidModelException e)
         {
@@ -35,6 +37,10 @@ public static class ModelCompiler
         {
             diagnostics.Error(e.Id, $"{options.ModelFileName}: {e.Message}");
         }
+        catch (OperationCanceledException) when (options.CancellationToken.IsCancellationRequested)
+        {
+            throw; // the caller (the source generator) asked to stop: the one exception Compile lets out
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             diagnostics.Error(DiagnosticIds.InternalError, $"{options.ModelFileName}: internal compiler error (a bug in AotInfer): {e.GetType().Name}: {e.Message}");
@@ -42,11 +48,14 @@ public static class ModelCompiler
         return new CompileResult(null, diagnostics.Items, null);
     }
 
-    static CompileResult Compile(ModelProto model, string sha256, CompileOptions options, DiagnosticBag diagnostics)
+    static CompileResult Compile(ModelProto model, string sha256, CompileOptions options, CompileBudget budget, DiagnosticBag diagnostics)
     {
         var registry = OpRegistry.Default;
         var graph = GraphImporter.Import(model, options, diagnostics);
         if (graph is null) return new CompileResult(null, diagnostics.Items, null);
+        foreach (var v in graph.Values.Values)
+            if (v.Constant is { } constant) budget.AddConstant(constant.Length, constant.Type, $"initializer '{v.Name}'");
+        budget.CheckTime("import");
 
         // Every unsupported op at once, before inference stops at the first unknown shape.
         foreach (var node in graph.Nodes.Where(n => registry.Find(n) is null))
@@ -54,7 +63,7 @@ public static class ModelCompiler
                 $"node {node}: operator {(node.Domain.Length > 0 ? node.Domain + "." : "")}{node.OpType} (opset {node.Opset}) is not supported", node);
         if (diagnostics.HasErrors) return new CompileResult(null, diagnostics.Items, graph);
 
-        if (!ShapeInference.Run(graph, registry, diagnostics)) return new CompileResult(null, diagnostics.Items, graph);
+        if (!ShapeInference.Run(graph, registry, diagnostics, budget)) return new CompileResult(null, diagnostics.Items, graph);
         GraphCleanup.RemovePassThrough(graph);
         GraphCleanup.RemoveDeadNodes(graph);
         if (options.Fuse)
@@ -74,6 +83,7 @@ public static class ModelCompiler
         CheckRunTimeTypes(graph, diagnostics);
         if (diagnostics.HasErrors) return new CompileResult(null, diagnostics.Items, graph);
 
+        budget.CheckTime("code generation");
         var plan = LivenessArenaPlanner.Plan(graph.Nodes);
         var facts = new ModelFacts(sha256,
             (model.ProducerName + " " + model.ProducerVersion).Trim(),

@@ -50,6 +50,25 @@ public sealed record ModelInfo(string ModelFile, string Sha256, string Producer,
         ArgumentNullException.ThrowIfNull(outputs);
         if (inputs.Length != info.Inputs.Length) throw new ArgumentException($"the model takes {info.Inputs.Length} inputs but {inputs.Length} were given", nameof(inputs));
         if (outputs.Length != info.Outputs.Length) throw new ArgumentException($"the model has {info.Outputs.Length} outputs but {outputs.Length} arrays were given", nameof(outputs));
+        // Element types are checked here so that a wrong array is an ArgumentException naming the tensor, not an
+        // InvalidCastException from the typed call (lengths are checked by the typed Run).
+        for (int i = 0; i < inputs.Length; i++) CheckElementType(info.Inputs[i], inputs[i], "input", nameof(inputs));
+        for (int i = 0; i < outputs.Length; i++) CheckElementType(info.Outputs[i], outputs[i], "output", nameof(outputs));
+    }
+
+    static void CheckElementType(TensorInfo tensor, Array? array, string role, string parameter)
+    {
+        Type? expected = tensor.ElementType switch
+        {
+            "Float" => typeof(float[]), "Double" => typeof(double[]), "Float16" => typeof(Half[]),
+            "Int8" => typeof(sbyte[]), "UInt8" => typeof(byte[]), "Int16" => typeof(short[]), "UInt16" => typeof(ushort[]),
+            "Int32" => typeof(int[]), "UInt32" => typeof(uint[]), "Int64" => typeof(long[]), "UInt64" => typeof(ulong[]),
+            "Bool" => typeof(bool[]),
+            _ => null,
+        };
+        if (array is null) throw new ArgumentNullException(parameter, $"{role} '{tensor.Name}' is null");
+        if (expected is not null && array.GetType() != expected)
+            throw new ArgumentException($"{role} '{tensor.Name}' must be a {expected.Name} of {tensor.Length} elements (shape [{string.Join(",", tensor.Shape)}], {tensor.ElementType}) but is a {array.GetType().Name}", parameter);
     }
 }
 

@@ -69,22 +69,24 @@ public static class TensorProtoReader
     static Tensor FromBytes(DataType type, int[] shape, int count, byte[] raw, string what)
     {
         if (type == DataType.String) throw new InvalidModelException($"{what}: string tensors cannot use raw_data");
-        Array data = Array.CreateInstance(DataTypes.ClrType(type)!, count);
+        // Sizes are checked before allocating: a hostile shape must fail as a diagnostic, not as an OutOfMemoryException.
         if (type is DataType.Int4 or DataType.UInt4 or DataType.Int2 or DataType.UInt2 or DataType.Float4E2M1)
         {
             int bits = type is DataType.Int2 or DataType.UInt2 ? 2 : 4;
             int perByte = 8 / bits;
-            if (raw.Length < (count + perByte - 1) / perByte) throw new InvalidModelException($"{what}: raw_data has {raw.Length} bytes, too few for {count} elements");
+            if (raw.Length < ((long)count + perByte - 1) / perByte) throw new InvalidModelException($"{what}: raw_data has {raw.Length} bytes, too few for {count} elements");
+            Array packed = Array.CreateInstance(DataTypes.ClrType(type)!, count);
             for (int i = 0; i < count; i++)
             {
                 int v = (raw[i / perByte] >> (bits * (i % perByte))) & ((1 << bits) - 1);
-                data.SetValue(SubByte(type, v, bits), i);
+                packed.SetValue(SubByte(type, v, bits), i);
             }
-            return new Tensor(type, shape, data);
+            return new Tensor(type, shape, packed);
         }
         int size = DataTypes.SizeOf(type);
         if ((long)raw.Length != (long)count * size)
             throw new InvalidModelException($"{what}: raw data has {raw.Length} bytes but {type}[{string.Join(",", shape)}] needs {(long)count * size}");
+        Array data = Array.CreateInstance(DataTypes.ClrType(type)!, count);
         if (type == DataType.Bool)
         {
             var b = (bool[])data;
@@ -102,7 +104,6 @@ public static class TensorProtoReader
 
     static Tensor FromFields(TensorProto p, DataType type, int[] shape, int count, string what)
     {
-        Array data = Array.CreateInstance(DataTypes.ClrType(type)!, count);
         int available = type switch
         {
             DataType.Float => p.FloatData.Count,
@@ -114,6 +115,7 @@ public static class TensorProtoReader
             _ => p.Int32Data.Count,
         };
         if (available < count) throw new InvalidModelException($"{what}: holds {available} values but shape [{string.Join(",", shape)}] needs {count}");
+        Array data = Array.CreateInstance(DataTypes.ClrType(type)!, count); // only after the count is known to be backed by data
         for (int i = 0; i < count; i++)
         {
             object v = type switch

@@ -19,6 +19,7 @@ public static class GraphImporter
         var g = model.Graph;
         var graph = new Graph();
         int errorsBefore = diagnostics.Items.Count;
+        var unreadable = new HashSet<string>();
 
         Value Get(string name)
         {
@@ -36,7 +37,11 @@ public static class GraphImporter
                 v.Type = t.Type;
                 v.Shape = t.Shape;
             }
-            catch (InvalidModelException e) { diagnostics.Error(DiagnosticIds.InvalidModel, $"initializer '{init.Name}': {e.Message}"); }
+            catch (InvalidModelException e)
+            {
+                diagnostics.Error(DiagnosticIds.InvalidModel, $"initializer '{init.Name}': {e.Message}");
+                unreadable.Add(init.Name); // reported once here, not again as "never defined" by every consumer
+            }
         }
         if (g.SparseInitializer.Count > 0)
             diagnostics.Error(DiagnosticIds.UnsupportedFeature, $"sparse initializers are not supported ('{g.SparseInitializer[0].Values?.Name}')");
@@ -95,7 +100,7 @@ public static class GraphImporter
             graph.Outputs.Add(v);
         }
 
-        if (!TopologicalSort(nodes, graph, diagnostics)) return null;
+        if (!TopologicalSort(nodes, graph, unreadable, diagnostics)) return null;
         foreach (var node in graph.Nodes)
             foreach (var input in node.Inputs)
                 input?.Consumers.Add(node);
@@ -160,9 +165,9 @@ public static class GraphImporter
     }
 
     /// <summary>Orders nodes so that every input is computed before use (Kahn's algorithm, stable for already-ordered graphs).</summary>
-    static bool TopologicalSort(List<Node> nodes, Graph graph, DiagnosticBag diagnostics)
+    static bool TopologicalSort(List<Node> nodes, Graph graph, HashSet<string> unreadable, DiagnosticBag diagnostics)
     {
-        var ready = new HashSet<Value>(graph.Values.Values.Where(v => v.Producer is null && (v.Constant is not null || v.IsGraphInput)));
+        var ready = new HashSet<Value>(graph.Values.Values.Where(v => v.Producer is null && (v.Constant is not null || v.IsGraphInput || unreadable.Contains(v.Name))));
         var pending = new List<Node>(nodes);
         bool ok = true;
         while (pending.Count > 0)

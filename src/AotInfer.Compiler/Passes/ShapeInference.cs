@@ -14,12 +14,13 @@ namespace AotInfer.Compiler.Passes;
 public static class ShapeInference
 {
     /// <summary>Runs inference; reports problems per node; returns false when a node could not be inferred.</summary>
-    public static bool Run(Graph graph, OpRegistry registry, DiagnosticBag diagnostics)
+    public static bool Run(Graph graph, OpRegistry registry, DiagnosticBag diagnostics, CompileBudget? budget = null)
     {
         foreach (var node in graph.Nodes.ToList())
         {
             try
             {
+                budget?.CheckTime($"node {node}");
                 Node[]? narrowing = null;
                 try { Infer(node, registry); }
                 catch (UnsupportedModelException) when (node.Domain.Length == 0 && (narrowing = Float16Widening.Widen(graph, node)) is not null)
@@ -27,11 +28,11 @@ public static class ShapeInference
                     // The op rejected float16: it now reads float copies of its inputs and its results are cast back.
                     Infer(node, registry);
                 }
-                Fold(graph, node, registry);
+                Fold(graph, node, registry, budget);
                 foreach (var cast in narrowing ?? Array.Empty<Node>())
                 {
                     Infer(cast, registry);
-                    Fold(graph, cast, registry);
+                    Fold(graph, cast, registry, budget);
                 }
             }
             catch (UnsupportedModelException e)
@@ -56,15 +57,23 @@ public static class ShapeInference
                 throw new UnsupportedModelException($"input '{input.Name}' has no known shape");
         lowering.Infer(new OpContext(node));
         foreach (var output in node.Outputs)
-            if (output.Shape is null) throw new InvalidOperationException($"{lowering.GetType().Name} left output '{output.Name}' without a shape");
+            if (output.Shape is null)
+                // Lowerings infer the outputs their operator defines; an extra output is the model's fault.
+                throw new UnsupportedModelException($"output '{output.Name}' (output {node.Outputs.IndexOf(output)} of {node.Outputs.Count}) is not defined by operator {node.OpType}: the node has more outputs than the operator produces");
     }
 
     /// <summary>Replaces the node by constants when its op can evaluate it at compile time.</summary>
-    static void Fold(Graph graph, Node node, OpRegistry registry)
+    static void Fold(Graph graph, Node node, OpRegistry registry, CompileBudget? budget)
     {
         var lowering = registry.Find(node)!;
         var context = new OpContext(node);
-        if (!(context.AllInputsConstant || lowering.EvaluatesFromShapes) || lowering.Evaluate(context) is not { } results) return;
+        if (!(context.AllInputsConstant || lowering.EvaluatesFromShapes)) return;
+        // Charge the outputs before evaluating: folding a huge ConstantOfShape must stop before it allocates.
+        long charged = 0;
+        if (budget is not null)
+            foreach (var output in node.Outputs)
+                charged += budget.AddConstant(output.ElementCount, output.Type, $"folding node {node} into a constant");
+        if (lowering.Evaluate(context) is not { } results) { budget?.Release(charged); return; }
         for (int i = 0; i < node.Outputs.Count && i < results.Length; i++)
         {
             var output = node.Outputs[i];

@@ -15,6 +15,8 @@ public sealed class TopKLowering : OpLowering
     /// <inheritdoc/>
     public override void Infer(OpContext op)
     {
+        // Both outputs are required by the spec, and the kernel writes both.
+        if (op.Node.Outputs.Count < 2) throw op.Fail($"TopK needs both outputs (Values, Indices); the node has {op.Node.Outputs.Count}");
         var type = op.Type(0);
         if (!(DataTypes.IsFloat(type) && type != DataType.BFloat16 || DataTypes.IsInteger(type)))
             throw op.Fail($"element type {type} is not supported");
