@@ -9,6 +9,12 @@ usage: aotinfer VERB [options]
   compile MODEL -o FILE.cs [--class NAME] [--namespace NS] [--dims name=value,...]
   inspect MODEL [--json FILE] [--dims name=value,...]
   ops                       list the supported operators (Markdown)
+  eval MODEL --dataset SPEC [--reference MODEL] [--limit N] [--json FILE] [--runtime aotinfer|ort]
+  fold MODEL -o OUT
+  prune MODEL -o OUT [--sparsity S] [--global|--per-layer] [--nm N:M] [--structured channels --ratio R]
+  cluster MODEL -o OUT [--k 16] [--per-channel]
+  quantize MODEL -o OUT --dataset SPEC [--samples 256] [--method minmax|percentile|entropy|mse] [--per-channel] [--symmetric] [--activations int8|uint8] [--exclude NODE,...] [--runtime aotinfer|ort]
+  datasets: fashion-mnist:DIR (test split), fashion-mnist-train:DIR, idx:IMAGES,LABELS, pb:IMAGES.pb,LABELS.pb
 """;
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
@@ -18,13 +24,14 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 }
 try
 {
-    var rest = Arguments.Parse(args.Skip(1), "--quiet", "--fail-on-error");
+    var rest = Arguments.Parse(args.Skip(1), "--quiet", "--fail-on-error", "--global", "--per-layer", "--per-channel", "--symmetric");
     return args[0] switch
     {
         "check" => CheckCommand.Run(rest),
         "compile" => CompileCommand.Run(rest),
         "inspect" => InspectCommand.Run(rest),
         "ops" => OpsCommand.Run(rest),
+        "eval" => AotInfer.Cli.Optimize.EvalCommand.Run(rest),
         _ => throw new UsageException($"unknown verb '{args[0]}'"),
     };
 }
