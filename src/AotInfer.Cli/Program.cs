@@ -12,7 +12,7 @@ usage: aotinfer VERB [options]
   eval MODEL --dataset SPEC [--reference MODEL] [--limit N] [--json FILE] [--runtime aotinfer|ort]
   fold MODEL -o OUT
   prune MODEL -o OUT [--sparsity S] [--global|--per-layer] [--nm N:M] [--structured channels --ratio R]
-  cluster MODEL -o OUT [--k 16] [--per-channel]
+  cluster MODEL -o OUT [--k 16] [--per-channel] [--seed N]
   quantize MODEL -o OUT --dataset SPEC [--samples 256] [--method minmax|percentile|entropy|mse] [--per-channel] [--symmetric] [--activations int8|uint8] [--exclude NODE,...] [--runtime aotinfer|ort]
   datasets: fashion-mnist:DIR (test split), fashion-mnist-train:DIR, idx:IMAGES,LABELS, pb:IMAGES.pb,LABELS.pb
 """;
@@ -32,6 +32,9 @@ try
         "inspect" => InspectCommand.Run(rest),
         "ops" => OpsCommand.Run(rest),
         "eval" => AotInfer.Cli.Optimize.EvalCommand.Run(rest),
+        "fold" => AotInfer.Cli.Optimize.TransformCommands.Fold(rest),
+        "prune" => AotInfer.Cli.Optimize.TransformCommands.Prune(rest),
+        "cluster" => AotInfer.Cli.Optimize.TransformCommands.Cluster(rest),
         _ => throw new UsageException($"unknown verb '{args[0]}'"),
     };
 }
