@@ -11,9 +11,9 @@ usage: aotinfer VERB [options]
   ops                       list the supported operators (Markdown)
   eval MODEL --dataset SPEC [--reference MODEL] [--limit N] [--json FILE] [--runtime aotinfer|ort]
   fold MODEL -o OUT
-  prune MODEL -o OUT [--sparsity S] [--global|--per-layer] [--nm N:M] [--structured channels --ratio R]
+  prune MODEL -o OUT [--sparsity S] [--global (default)|--per-layer] [--nm N:M] [--structured channels --ratio R]
   cluster MODEL -o OUT [--k 16] [--per-channel] [--seed N]
-  quantize MODEL -o OUT --dataset SPEC [--samples 256] [--method minmax|percentile|entropy|mse] [--per-channel] [--symmetric] [--activations int8|uint8] [--exclude NODE,...] [--runtime aotinfer|ort]
+  quantize MODEL -o OUT --dataset SPEC [--samples 256] [--method minmax|percentile|entropy|mse] [--per-channel] [--symmetric] [--activations int8|uint8] [--exclude NODE,...] [--report-samples N] [--runtime aotinfer|ort] [--report-runtime ort|aotinfer]
   datasets: fashion-mnist:DIR (test split), fashion-mnist-train:DIR, idx:IMAGES,LABELS, pb:IMAGES.pb,LABELS.pb
 """;
 
@@ -35,6 +35,7 @@ try
         "fold" => AotInfer.Cli.Optimize.TransformCommands.Fold(rest),
         "prune" => AotInfer.Cli.Optimize.TransformCommands.Prune(rest),
         "cluster" => AotInfer.Cli.Optimize.TransformCommands.Cluster(rest),
+        "quantize" => AotInfer.Cli.Optimize.QuantizeCommand.Run(rest),
         _ => throw new UsageException($"unknown verb '{args[0]}'"),
     };
 }
@@ -44,7 +45,7 @@ catch (UsageException e)
     Console.Error.WriteLine(Usage);
     return 2;
 }
-catch (Exception e) when (e is System.IO.IOException or UnauthorizedAccessException)
+catch (Exception e) when (e is System.IO.IOException or UnauthorizedAccessException or InvalidOperationException or System.IO.InvalidDataException or ArgumentException)
 {
     Console.Error.WriteLine("aotinfer: " + e.Message);
     return 1;

@@ -26,7 +26,7 @@ public static class TransformCommands
         return 0;
     }
 
-    /// <summary><c>prune MODEL -o OUT --sparsity S [--global|--per-layer] [--nm N:M] [--structured channels --ratio R [--norm l1|l2]]</c>.</summary>
+    /// <summary><c>prune MODEL -o OUT --sparsity S [--global (default)|--per-layer] [--nm N:M] [--structured channels --ratio R [--norm l1|l2]]</c>.</summary>
     public static int Prune(Arguments args)
     {
         var (input, output) = Paths(args, "prune");
@@ -44,7 +44,7 @@ public static class TransformCommands
         {
             var layers = args.Get("--nm") is { } nm
                 ? MagnitudePruning.PruneNofM(model, ParseNm(nm).N, ParseNm(nm).M, directory)
-                : MagnitudePruning.Prune(model, args.GetDouble("--sparsity", 0.5), args.Has("--global"), directory);
+                : MagnitudePruning.Prune(model, args.GetDouble("--sparsity", 0.5), !args.Has("--per-layer"), directory);
             foreach (var l in layers) Console.WriteLine(string.Format(C, "  {0,-28} {1,9} weights {2,6:F1}% zero", l.Layer, l.Weights, 100 * l.Sparsity));
             int total = layers.Sum(l => l.Weights), zeros = layers.Sum(l => l.Zeros);
             Console.WriteLine(string.Format(C, "overall sparsity {0:F1}% of {1} weights", 100.0 * zeros / Math.Max(total, 1), total));
