@@ -30,6 +30,9 @@ public sealed class ActivationStatistics
     /// <summary>Counts of |x| in <see cref="BinCount"/> equal bins over [0, <see cref="AbsMax"/>]; null until the second pass.</summary>
     public long[]? Histogram { get; private set; }
 
+    /// <summary>Values that were exactly zero (not in <see cref="Histogram"/>).</summary>
+    public long ExactZeros { get; private set; }
+
     /// <summary>Width of one histogram bin.</summary>
     public double BinWidth => AbsMax > 0 ? AbsMax / (double)BinCount : 1;
 
@@ -53,6 +56,9 @@ public sealed class ActivationStatistics
         double scale = BinCount / (double)Math.Max(AbsMax, float.Epsilon);
         foreach (float v in values)
         {
+            // Exact zeros (most of a ReLU output) are exact at any range; counted apart so they do not swamp the
+            // distribution the range search compares.
+            if (v == 0) { ExactZeros++; continue; }
             int bin = (int)(Math.Abs(v) * scale);
             Histogram[Math.Min(bin, BinCount - 1)]++;
         }
