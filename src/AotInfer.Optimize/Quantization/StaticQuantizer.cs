@@ -74,7 +74,7 @@ public static class StaticQuantizer
         graph.RemoveUnused();
         ModelWriter.Stamp(model, "quantize", $"static QDQ {settings.Method} {(perChannel ? "per-channel" : "per-tensor")} {(settings.Symmetric ? "symmetric" : "asymmetric")} {(settings.SignedActivations ? "int8" : "uint8")} activations, {calibration.Count} samples");
 
-        var errors = settings.ReportSamples > 0 ? LayerErrors(float32, model, calibration.Take(settings.ReportSamples), layers, runners, quantizedRunners ?? runners, modelDirectory) : new List<LayerError>();
+        var errors = settings.ReportSamples > 0 ? LayerErrors(float32, model, calibration.Take(settings.ReportSamples), layers, quantizedRunners ?? runners, modelDirectory) : new List<LayerError>();
         return new QuantizeReport(ranges, errors, layers.Count);
     }
 
@@ -187,10 +187,11 @@ public static class StaticQuantizer
     }
 
     /// <summary>SQNR and max error of every quantised layer's output, streamed over <paramref name="data"/>.</summary>
-    static List<LayerError> LayerErrors(ModelProto float32, ModelProto quantized, LabeledImages data, List<WeightedLayer> layers, ModelRunnerFactory runners, ModelRunnerFactory quantizedRunners, string? modelDirectory)
+    static List<LayerError> LayerErrors(ModelProto float32, ModelProto quantized, LabeledImages data, List<WeightedLayer> layers, ModelRunnerFactory quantizedRunners, string? modelDirectory)
     {
         var names = layers.Select(l => l.Node.Output[0]).ToList();
-        using var reference = runners(float32, modelDirectory, names);
+        // Both models run in the same runtime, so the report measures quantisation error only.
+        using var reference = quantizedRunners(float32, modelDirectory, names);
         using var candidate = quantizedRunners(quantized, modelDirectory, names);
         var signal = new double[names.Count];
         var noise = new double[names.Count];

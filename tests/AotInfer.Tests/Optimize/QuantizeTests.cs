@@ -55,11 +55,13 @@ public class QuantizeTests
         s.ObserveRange(values);
         s.ObserveHistogram(values);
         Assert.Equal(100f, RangeSelection.Choose(s, CalibrationMethod.MinMax).High);
-        foreach (var method in new[] { CalibrationMethod.Entropy, CalibrationMethod.Percentile, CalibrationMethod.Mse })
+        // MSE may keep a lone outlier (its clipping error outweighs rounding noise), so it is not in this list.
+        foreach (var method in new[] { CalibrationMethod.Entropy, CalibrationMethod.Percentile })
         {
             var (low, high) = RangeSelection.Choose(s, method);
             Assert.Equal(0f, low);
-            Assert.InRange(high, 0.5f, 5f);
+            // The KL search starts at 256 of 2048 bins (one per level), so its smallest cut is max/8.
+            Assert.InRange(high, 0.5f, method == CalibrationMethod.Entropy ? 13f : 5f);
         }
     }
 }
