@@ -11,6 +11,12 @@ usage: aotinfer VERB [options]
   bench MODEL [--vs onnxruntime] [--json FILE] [--rounds N] [--threads T] [--dims name=value,...] [--no-fuse]
                             time generated code against ONNX Runtime (interleaved rounds, medians)
   ops                       list the supported operators (Markdown)
+  eval MODEL --dataset SPEC [--reference MODEL] [--limit N] [--json FILE] [--runtime aotinfer|ort]
+  fold MODEL -o OUT
+  prune MODEL -o OUT [--sparsity S] [--global (default)|--per-layer] [--nm N:M] [--structured channels --ratio R]
+  cluster MODEL -o OUT [--k 16] [--per-channel] [--seed N]
+  quantize MODEL -o OUT --dataset SPEC [--samples 256] [--method minmax|percentile|entropy|mse] [--per-channel] [--symmetric] [--activations int8|uint8] [--exclude NODE,...] [--report-samples N] [--runtime aotinfer|ort] [--report-runtime ort|aotinfer]
+  datasets: fashion-mnist:DIR (test split), fashion-mnist-train:DIR, idx:IMAGES,LABELS, pb:IMAGES.pb,LABELS.pb
 """;
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
@@ -20,7 +26,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 }
 try
 {
-    var rest = Arguments.Parse(args.Skip(1), "--quiet", "--fail-on-error", "--no-fuse", "--no-run");
+    var rest = Arguments.Parse(args.Skip(1), "--quiet", "--fail-on-error", "--no-fuse", "--no-run", "--global", "--per-layer", "--per-channel", "--symmetric");
     return args[0] switch
     {
         "check" => CheckCommand.Run(rest),
@@ -29,6 +35,11 @@ try
         "ops" => OpsCommand.Run(rest),
         "bench" => BenchCommand.Run(rest),
         "fuzz" => FuzzCommand.Run(rest), // hidden: the long robustness run (docs/diagnostics.md, issue 6)
+        "eval" => AotInfer.Cli.Optimize.EvalCommand.Run(rest),
+        "fold" => AotInfer.Cli.Optimize.TransformCommands.Fold(rest),
+        "prune" => AotInfer.Cli.Optimize.TransformCommands.Prune(rest),
+        "cluster" => AotInfer.Cli.Optimize.TransformCommands.Cluster(rest),
+        "quantize" => AotInfer.Cli.Optimize.QuantizeCommand.Run(rest),
         _ => throw new UsageException($"unknown verb '{args[0]}'"),
     };
 }
@@ -38,7 +49,7 @@ catch (UsageException e)
     Console.Error.WriteLine(Usage);
     return 2;
 }
-catch (Exception e) when (e is System.IO.IOException or UnauthorizedAccessException)
+catch (Exception e) when (e is System.IO.IOException or UnauthorizedAccessException or InvalidOperationException or System.IO.InvalidDataException or ArgumentException)
 {
     Console.Error.WriteLine("aotinfer: " + e.Message);
     return 1;

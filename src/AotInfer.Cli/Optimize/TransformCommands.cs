@@ -1,0 +1,96 @@
+using System;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using AotInfer.Optimize.Clustering;
+using AotInfer.Optimize.Folding;
+using AotInfer.Optimize.Onnx;
+using AotInfer.Optimize.Pruning;
+
+namespace AotInfer.Cli.Optimize;
+
+/// <summary>The ONNX-to-ONNX verbs that need no data: <c>fold</c>, <c>prune</c> and <c>cluster</c>.</summary>
+public static class TransformCommands
+{
+    static readonly CultureInfo C = CultureInfo.InvariantCulture;
+
+    /// <summary><c>fold MODEL -o OUT</c>.</summary>
+    public static int Fold(Arguments args)
+    {
+        var (input, output) = Paths(args, "fold");
+        var model = ModelWriter.Load(input);
+        var report = ModelFolding.Fold(model, Path.GetDirectoryName(Path.GetFullPath(input)));
+        foreach (var line in report.Changes) Console.WriteLine("  " + line);
+        ModelWriter.Write(model, output);
+        Console.WriteLine($"folded {report.BatchNormsFolded} BatchNormalization, removed {report.PassThroughsRemoved} Identity/Dropout, folded {report.ConstantsFolded} constants; {Sizes(input, output)}");
+        return 0;
+    }
+
+    /// <summary><c>prune MODEL -o OUT --sparsity S [--global (default)|--per-layer] [--nm N:M] [--structured channels --ratio R [--norm l1|l2]]</c>.</summary>
+    public static int Prune(Arguments args)
+    {
+        var (input, output) = Paths(args, "prune");
+        var model = ModelWriter.Load(input);
+        string? directory = Path.GetDirectoryName(Path.GetFullPath(input));
+        if (args.Get("--structured") is { } structured)
+        {
+            if (structured != "channels") throw new UsageException("--structured supports 'channels' (Conv output channels and Gemm neurons)");
+            double ratio = args.GetDouble("--ratio", 0.25);
+            var steps = StructuredPruning.Prune(model, ratio, args.Get("--norm", "l1") == "l2", directory);
+            foreach (var s in steps) Console.WriteLine($"  {s.Layer}: {s.Before} -> {s.After} units (rewired {s.Consumer})");
+            if (steps.Count == 0) Console.Error.WriteLine("warning: no layer could be pruned structurally (every output reaches a branch, a graph output or an unsupported op)");
+        }
+        else
+        {
+            var layers = args.Get("--nm") is { } nm
+                ? MagnitudePruning.PruneNofM(model, ParseNm(nm).N, ParseNm(nm).M, directory)
+                : MagnitudePruning.Prune(model, args.GetDouble("--sparsity", 0.5), !args.Has("--per-layer"), directory);
+            foreach (var l in layers) Console.WriteLine(string.Format(C, "  {0,-28} {1,9} weights {2,6:F1}% zero", l.Layer, l.Weights, 100 * l.Sparsity));
+            int total = layers.Sum(l => l.Weights), zeros = layers.Sum(l => l.Zeros);
+            Console.WriteLine(string.Format(C, "overall sparsity {0:F1}% of {1} weights", 100.0 * zeros / Math.Max(total, 1), total));
+        }
+        ModelWriter.Write(model, output);
+        Console.WriteLine(Sizes(input, output));
+        return 0;
+    }
+
+    /// <summary><c>cluster MODEL -o OUT --k 16 [--per-channel] [--seed N]</c>.</summary>
+    public static int Cluster(Arguments args)
+    {
+        var (input, output) = Paths(args, "cluster");
+        var model = ModelWriter.Load(input);
+        int k = (int)args.GetDouble("--k", 16);
+        int seed = (int)args.GetDouble("--seed", 1234);
+        var layers = WeightClustering.Cluster(model, k, args.Has("--per-channel"), seed, modelDirectory: Path.GetDirectoryName(Path.GetFullPath(input)));
+        foreach (var l in layers) Console.WriteLine(string.Format(C, "  {0,-28} {1,9} weights {2,4} distinct values  SQNR {3,6:F1} dB", l.Layer, l.Weights, l.DistinctValues, l.Sqnr));
+        int weights = layers.Sum(l => l.Weights);
+        int bits = (int)Math.Ceiling(Math.Log2(k));
+        // Palette storage: ⌈log2 K⌉-bit indices plus K float centroids per layer (per channel with --per-channel).
+        long palette = layers.Sum(l => ((long)l.Weights * bits + 7) / 8) + 4L * k * layers.Count;
+        Console.WriteLine(string.Format(C, "{0} weights: fp32 {1} bytes, as {2}-bit palette indices ≈ {3} bytes ({4:F1}x smaller)", weights, 4L * weights, bits, palette, 4.0 * weights / palette));
+        ModelWriter.Write(model, output);
+        Console.WriteLine(Sizes(input, output));
+        return 0;
+    }
+
+    static (int N, int M) ParseNm(string text)
+    {
+        var parts = text.Split(':');
+        if (parts.Length == 2 && int.TryParse(parts[0], NumberStyles.None, C, out int n) && int.TryParse(parts[1], NumberStyles.None, C, out int m) && m > 0 && n <= m) return (n, m);
+        throw new UsageException($"--nm '{text}' must be N:M with N ≤ M (e.g. 2:4)");
+    }
+
+    /// <summary>The input model and the -o output path.</summary>
+    public static (string Input, string Output) Paths(Arguments args, string verb)
+    {
+        if (args.Positional.Count != 1) throw new UsageException($"{verb} needs one model file");
+        string input = args.Positional[0];
+        if (!File.Exists(input)) throw new UsageException($"model file '{input}' does not exist");
+        string output = args.Get("-o") ?? args.Get("--output") ?? throw new UsageException($"{verb} needs -o OUT.onnx");
+        return (input, output);
+    }
+
+    /// <summary>"wrote OUT (N bytes, was M)".</summary>
+    public static string Sizes(string input, string output) =>
+        string.Format(C, "wrote {0} ({1:N0} bytes; input {2:N0} bytes)", output, new FileInfo(output).Length, new FileInfo(input).Length);
+}

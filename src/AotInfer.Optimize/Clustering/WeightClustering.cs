@@ -1,0 +1,136 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using AotInfer.Onnx.Proto;
+using AotInfer.Optimize.Onnx;
+using AotInfer.Optimize.Pruning;
+
+namespace AotInfer.Optimize.Clustering;
+
+/// <summary>Result of clustering one layer.</summary>
+/// <param name="Layer">Layer name.</param>
+/// <param name="Weights">Number of weights.</param>
+/// <param name="DistinctValues">Distinct values after clustering (per layer, or the largest per channel).</param>
+/// <param name="Sqnr">Signal-to-quantisation-noise ratio of the weights in dB.</param>
+public sealed record ClusteredLayer(string Layer, int Weights, int DistinctValues, double Sqnr);
+
+/// <summary>
+/// Weight sharing (Deep Compression's second stage): the weights of each layer (or each output channel) are
+/// replaced by the nearest of K centroids found by k-means with k-means++ initialisation. The written model keeps
+/// float weights that take only K distinct values, so ONNX Runtime runs it unchanged and a palette emitter can store
+/// ⌈log2 K⌉-bit indices plus K floats. Zeros from pruning stay exactly zero (they are excluded and kept).
+/// </summary>
+public static class WeightClustering
+{
+    /// <summary>Clusters every weighted layer of <paramref name="model"/> in place.</summary>
+    public static List<ClusteredLayer> Cluster(ModelProto model, int k, bool perChannel, int seed = 1234, int iterations = 50, string? modelDirectory = null)
+    {
+        if (k < 2) throw new ArgumentOutOfRangeException(nameof(k), "k must be at least 2");
+        var graph = new GraphEditor(model, modelDirectory);
+        var result = new List<ClusteredLayer>();
+        foreach (var layer in WeightedLayer.Find(graph))
+        {
+            var original = graph.ReadFloat(layer.WeightName)!.As<float>();
+            var w = (float[])original.Clone();
+            var random = new Random(seed);
+            int distinct = 0;
+            if (perChannel)
+            {
+                var index = new int[layer.UnitSize];
+                var values = new float[layer.UnitSize];
+                for (int o = 0; o < layer.OutputCount; o++)
+                {
+                    for (int j = 0; j < index.Length; j++) { index[j] = layer.Index(o, j); values[j] = w[index[j]]; }
+                    ClusterInPlace(values, k, random, iterations);
+                    for (int j = 0; j < index.Length; j++) w[index[j]] = values[j];
+                    distinct = Math.Max(distinct, values.Distinct().Count());
+                }
+            }
+            else
+            {
+                ClusterInPlace(w, k, random, iterations);
+                distinct = w.Distinct().Count();
+            }
+            MagnitudePruning.WriteWeight(graph, layer, w);
+            result.Add(new ClusteredLayer(layer.Name, w.Length, distinct, Sqnr(original, w)));
+        }
+        ModelWriter.Stamp(model, "cluster", $"k-means k={k} {(perChannel ? "per channel" : "per layer")} seed={seed}");
+        return result;
+    }
+
+    /// <summary>
+    /// 1-D k-means on the non-zero values (zeros are kept: they are pruned weights); every value is replaced by its
+    /// centroid. Sorting makes each assignment a binary search over centroid midpoints.
+    /// </summary>
+    public static float[] ClusterInPlace(float[] values, int k, Random random, int iterations)
+    {
+        var nonZero = values.Where(v => v != 0).ToArray();
+        bool hasZero = nonZero.Length < values.Length;
+        int clusters = Math.Min(hasZero ? k - 1 : k, nonZero.Distinct().Count());
+        if (clusters <= 0 || nonZero.Length == 0) return Array.Empty<float>();
+        Array.Sort(nonZero);
+        var centroids = KMeansPlusPlus(nonZero, clusters, random);
+        var assignment = new int[nonZero.Length];
+        for (int iteration = 0; iteration < iterations; iteration++)
+        {
+            Array.Sort(centroids);
+            var sums = new double[clusters];
+            var counts = new int[clusters];
+            bool changed = false;
+            for (int i = 0; i < nonZero.Length; i++)
+            {
+                int c = Nearest(centroids, nonZero[i]);
+                changed |= c != assignment[i];
+                assignment[i] = c;
+                sums[c] += nonZero[i];
+                counts[c]++;
+            }
+            for (int c = 0; c < clusters; c++) if (counts[c] > 0) centroids[c] = (float)(sums[c] / counts[c]);
+            if (!changed && iteration > 0) break;
+        }
+        Array.Sort(centroids);
+        for (int i = 0; i < values.Length; i++)
+            if (values[i] != 0) values[i] = centroids[Nearest(centroids, values[i])];
+        return centroids;
+    }
+
+    /// <summary>k-means++: the first centroid uniformly, each next one with probability proportional to D² (distance to the nearest chosen centroid).</summary>
+    static float[] KMeansPlusPlus(float[] sorted, int k, Random random)
+    {
+        var centroids = new List<float> { sorted[random.Next(sorted.Length)] };
+        var distance = new double[sorted.Length];
+        for (int i = 0; i < sorted.Length; i++) distance[i] = Square(sorted[i] - centroids[0]);
+        while (centroids.Count < k)
+        {
+            double total = distance.Sum();
+            if (total <= 0) break;
+            double pick = random.NextDouble() * total;
+            int chosen = 0;
+            for (double running = 0; chosen < sorted.Length - 1; chosen++) { running += distance[chosen]; if (running >= pick) break; }
+            float c = sorted[chosen];
+            centroids.Add(c);
+            for (int i = 0; i < sorted.Length; i++) distance[i] = Math.Min(distance[i], Square(sorted[i] - c));
+        }
+        return centroids.ToArray();
+    }
+
+    static double Square(double x) => x * x;
+
+    static int Nearest(float[] sortedCentroids, float v)
+    {
+        int index = Array.BinarySearch(sortedCentroids, v);
+        if (index >= 0) return index;
+        index = ~index;
+        if (index == 0) return 0;
+        if (index == sortedCentroids.Length) return index - 1;
+        return v - sortedCentroids[index - 1] <= sortedCentroids[index] - v ? index - 1 : index;
+    }
+
+    /// <summary>10·log10(Σx² / Σ(x−y)²) in dB (infinity when equal).</summary>
+    public static double Sqnr(float[] original, float[] approximation)
+    {
+        double signal = 0, noise = 0;
+        for (int i = 0; i < original.Length; i++) { signal += (double)original[i] * original[i]; double d = original[i] - approximation[i]; noise += d * d; }
+        return noise == 0 ? double.PositiveInfinity : 10 * Math.Log10(signal / noise);
+    }
+}

@@ -1,0 +1,221 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using AotInfer.Onnx;
+using AotInfer.Onnx.Proto;
+using AotInfer.Optimize.Datasets;
+using AotInfer.Optimize.Evaluation;
+using AotInfer.Optimize.Onnx;
+
+namespace AotInfer.Optimize.Quantization;
+
+/// <summary>Settings of static post-training quantisation.</summary>
+public sealed class QuantizeSettings
+{
+    /// <summary>How activation ranges are chosen.</summary>
+    public CalibrationMethod Method { get; set; } = CalibrationMethod.MinMax;
+
+    /// <summary>Weights get one scale per output channel (otherwise one per tensor).</summary>
+    public bool PerChannel { get; set; }
+
+    /// <summary>Activations use a symmetric range (zero point 0 for int8, 128 for uint8).</summary>
+    public bool Symmetric { get; set; }
+
+    /// <summary>Activations are int8 (otherwise uint8).</summary>
+    public bool SignedActivations { get; set; }
+
+    /// <summary>Names of nodes (or their first output) left in float.</summary>
+    public HashSet<string> Exclude { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Samples used for the per-layer error report (0 to skip it).</summary>
+    public int ReportSamples { get; set; } = 64;
+}
+
+/// <summary>Error of one quantised layer's output versus the float model on calibration data.</summary>
+/// <param name="Layer">Layer name.</param>
+/// <param name="OpType">Conv, Gemm or MatMul.</param>
+/// <param name="Sqnr">Signal-to-quantisation-noise ratio in dB (higher is better).</param>
+/// <param name="MaxError">Largest absolute difference.</param>
+public sealed record LayerError(string Layer, string OpType, double Sqnr, double MaxError);
+
+/// <summary>What <see cref="StaticQuantizer.Quantize"/> did.</summary>
+/// <param name="Ranges">Activation ranges chosen, by value name.</param>
+/// <param name="Layers">Per-layer error report (empty when skipped).</param>
+/// <param name="QuantizedLayers">Number of layers quantised.</param>
+public sealed record QuantizeReport(IReadOnlyDictionary<string, (float Low, float High)> Ranges, IReadOnlyList<LayerError> Layers, int QuantizedLayers);
+
+/// <summary>
+/// Static post-training quantisation to QDQ ONNX: the activation inputs of Conv, Gemm and MatMul get a
+/// QuantizeLinear → DequantizeLinear pair with a range calibrated on data; weights are stored as int8 (symmetric,
+/// per tensor or per output channel) behind a DequantizeLinear; biases stay float. Any runtime that understands QDQ
+/// (ONNX Runtime, AotInfer's int8 path) fuses the pairs into integer kernels.
+/// </summary>
+public static class StaticQuantizer
+{
+    /// <summary>
+    /// Quantises <paramref name="model"/> in place, calibrating on <paramref name="calibration"/> with runners from
+    /// <paramref name="runners"/>; the error report runs the QDQ model with <paramref name="quantizedRunners"/>
+    /// (default: the same), since a runtime may run float models but not yet QDQ ones.
+    /// </summary>
+    public static QuantizeReport Quantize(ModelProto model, LabeledImages calibration, QuantizeSettings settings, ModelRunnerFactory runners, string? modelDirectory = null, ModelRunnerFactory? quantizedRunners = null)
+    {
+        var graph = new GraphEditor(model, modelDirectory);
+        if (graph.OnnxOpset < 10) throw new NotSupportedException($"QuantizeLinear needs opset 10 or later; the model imports opset {graph.OnnxOpset}");
+        bool perChannel = settings.PerChannel && graph.OnnxOpset >= 13; // the axis attribute of DequantizeLinear came with opset 13
+        var float32 = model.Clone();
+        var layers = WeightedLayer.Find(graph).Where(l => !settings.Exclude.Contains(l.Node.Name) && !settings.Exclude.Contains(l.Node.Output[0])).ToList();
+        var activations = layers.Select(l => l.Node.Input[0]).Where(n => !graph.IsConstant(n)).Distinct().ToList();
+
+        var statistics = Calibrate(float32, calibration, activations, settings.Method, runners, modelDirectory);
+        var ranges = statistics.ToDictionary(s => s.Name, s => RangeSelection.Choose(s, settings.Method));
+
+        foreach (var name in activations) InsertActivationQdq(graph, name, ranges[name], settings, layers);
+        foreach (var layer in layers) QuantizeWeight(graph, layer, perChannel);
+        graph.RemoveUnused();
+        ModelWriter.Stamp(model, "quantize", $"static QDQ {settings.Method} {(perChannel ? "per-channel" : "per-tensor")} {(settings.Symmetric ? "symmetric" : "asymmetric")} {(settings.SignedActivations ? "int8" : "uint8")} activations, {calibration.Count} samples");
+
+        var errors = settings.ReportSamples > 0 ? LayerErrors(float32, model, calibration.Take(settings.ReportSamples), layers, quantizedRunners ?? runners, modelDirectory) : new List<LayerError>();
+        return new QuantizeReport(ranges, errors, layers.Count);
+    }
+
+    /// <summary>Two streaming passes over the calibration set: ranges, then histograms (skipped for MinMax).</summary>
+    static List<ActivationStatistics> Calibrate(ModelProto model, LabeledImages data, List<string> names, CalibrationMethod method, ModelRunnerFactory runners, string? modelDirectory)
+    {
+        var statistics = names.Select(n => new ActivationStatistics(n)).ToList();
+        // Graph inputs are observed too: they are extra outputs only when produced by a node.
+        var inputNames = new HashSet<string>(model.Graph.Input.Select(i => i.Name));
+        var observed = names.Where(n => !inputNames.Contains(n)).ToList();
+        using var runner = runners(model, modelDirectory, observed);
+        int passes = method == CalibrationMethod.MinMax ? 1 : 2;
+        for (int pass = 0; pass < passes; pass++)
+        {
+            var progress = new Progress(pass == 0 ? "calibrate ranges" : "calibrate histograms", data.Count);
+            for (int i = 0; i < data.Count; i++)
+            {
+                var sample = data.Sample(i);
+                var outputs = runner.Run(sample);
+                foreach (var s in statistics)
+                {
+                    ReadOnlySpan<float> values = inputNames.Contains(s.Name) ? sample : outputs[IndexOf(runner.OutputNames, s.Name)];
+                    if (pass == 0) s.ObserveRange(values); else s.ObserveHistogram(values);
+                }
+                progress.Report(i + 1);
+            }
+        }
+        return statistics;
+    }
+
+    static int IndexOf(IReadOnlyList<string> names, string name)
+    {
+        for (int i = names.Count - 1; i >= 0; i--) if (names[i] == name) return i;
+        throw new InvalidOperationException($"the runner does not output '{name}'");
+    }
+
+    /// <summary>Scale and zero point of an activation range (the range always includes 0 so that 0 is exact).</summary>
+    public static (float Scale, int ZeroPoint) ActivationParameters((float Low, float High) range, bool symmetric, bool signed)
+    {
+        int qmin = signed ? -128 : 0, qmax = signed ? 127 : 255;
+        double low = Math.Min(0, range.Low), high = Math.Max(0, range.High);
+        if (symmetric)
+        {
+            double absMax = Math.Max(-low, high);
+            double symmetricScale = absMax > 0 ? 2 * absMax / (qmax - qmin) : 1;
+            return ((float)symmetricScale, signed ? 0 : 128);
+        }
+        double scale = high > low ? (high - low) / (qmax - qmin) : 1;
+        int zeroPoint = (int)Math.Round(qmin - low / scale);
+        return ((float)scale, Math.Clamp(zeroPoint, qmin, qmax));
+    }
+
+    static void InsertActivationQdq(GraphEditor graph, string name, (float Low, float High) range, QuantizeSettings settings, List<WeightedLayer> layers)
+    {
+        var (scale, zeroPoint) = ActivationParameters(range, settings.Symmetric, settings.SignedActivations);
+        string scaleName = graph.UniqueName(name + "_scale"), zeroName = graph.UniqueName(name + "_zero_point");
+        graph.SetInitializer(scaleName, new Tensor(DataType.Float, Array.Empty<int>(), new[] { scale }));
+        graph.SetInitializer(zeroName, settings.SignedActivations
+            ? new Tensor(DataType.Int8, Array.Empty<int>(), new[] { (sbyte)zeroPoint })
+            : new Tensor(DataType.UInt8, Array.Empty<int>(), new[] { (byte)zeroPoint }));
+        string quantized = graph.UniqueName(name + "_QuantizeLinear_Output"), dequantized = graph.UniqueName(name + "_DequantizeLinear_Output");
+        var quantize = new NodeProto { OpType = "QuantizeLinear", Name = graph.UniqueName(name + "_QuantizeLinear") };
+        quantize.Input.Add(new[] { name, scaleName, zeroName });
+        quantize.Output.Add(quantized);
+        var dequantize = new NodeProto { OpType = "DequantizeLinear", Name = graph.UniqueName(name + "_DequantizeLinear") };
+        dequantize.Input.Add(new[] { quantized, scaleName, zeroName });
+        dequantize.Output.Add(dequantized);
+        // Inserted right before the first quantised reader, so the node list stays topologically sorted.
+        int position = graph.Graph.Node.IndexOf(layers.First(l => l.Node.Input[0] == name).Node);
+        graph.Graph.Node.Insert(position, dequantize);
+        graph.Graph.Node.Insert(position, quantize);
+        foreach (var layer in layers.Where(l => l.Node.Input[0] == name)) layer.Node.Input[0] = dequantized;
+    }
+
+    static void QuantizeWeight(GraphEditor graph, WeightedLayer layer, bool perChannel)
+    {
+        var w = graph.ReadFloat(layer.WeightName)!.As<float>();
+        int channels = perChannel ? layer.OutputCount : 1;
+        var scales = new float[channels];
+        var q = new sbyte[w.Length];
+        for (int c = 0; c < channels; c++)
+        {
+            double absMax = 0;
+            int units = perChannel ? 1 : layer.OutputCount;
+            for (int u = 0; u < units; u++)
+                for (int j = 0; j < layer.UnitSize; j++) absMax = Math.Max(absMax, Math.Abs(w[layer.Index(perChannel ? c : u, j)]));
+            // Symmetric [-127, 127]: the int8 products then never overflow the pairwise int16 sums of VNNI-style kernels.
+            double scale = absMax > 0 ? absMax / 127 : 1;
+            scales[c] = (float)scale;
+            for (int u = 0; u < units; u++)
+                for (int j = 0; j < layer.UnitSize; j++)
+                {
+                    int index = layer.Index(perChannel ? c : u, j);
+                    q[index] = (sbyte)Math.Clamp((int)Math.Round(w[index] / (double)scales[c]), -127, 127);
+                }
+        }
+        string baseName = layer.WeightName + (graph.Consumers(layer.WeightName).Count > 1 ? "_" + layer.Name : "");
+        string quantizedName = graph.UniqueName(baseName + "_quantized"), scaleName = graph.UniqueName(baseName + "_scale"), zeroName = graph.UniqueName(baseName + "_zero_point");
+        int[] vectorShape = perChannel ? new[] { channels } : Array.Empty<int>();
+        graph.SetInitializer(quantizedName, new Tensor(DataType.Int8, layer.Shape, q));
+        graph.SetInitializer(scaleName, new Tensor(DataType.Float, vectorShape, scales));
+        graph.SetInitializer(zeroName, new Tensor(DataType.Int8, vectorShape, new sbyte[channels]));
+        string dequantized = graph.UniqueName(baseName + "_DequantizeLinear_Output");
+        var node = new NodeProto { OpType = "DequantizeLinear", Name = graph.UniqueName(baseName + "_DequantizeLinear") };
+        node.Input.Add(new[] { quantizedName, scaleName, zeroName });
+        node.Output.Add(dequantized);
+        if (perChannel) GraphEditor.SetInt(node, "axis", layer.OutputAxis);
+        graph.Graph.Node.Insert(graph.Graph.Node.IndexOf(layer.Node), node);
+        layer.Node.Input[1] = dequantized;
+    }
+
+    /// <summary>SQNR and max error of every quantised layer's output, streamed over <paramref name="data"/>.</summary>
+    static List<LayerError> LayerErrors(ModelProto float32, ModelProto quantized, LabeledImages data, List<WeightedLayer> layers, ModelRunnerFactory quantizedRunners, string? modelDirectory)
+    {
+        var names = layers.Select(l => l.Node.Output[0]).ToList();
+        // Both models run in the same runtime, so the report measures quantisation error only.
+        using var reference = quantizedRunners(float32, modelDirectory, names);
+        using var candidate = quantizedRunners(quantized, modelDirectory, names);
+        var signal = new double[names.Count];
+        var noise = new double[names.Count];
+        var maxError = new double[names.Count];
+        var progress = new Progress("layer errors", data.Count);
+        for (int i = 0; i < data.Count; i++)
+        {
+            var expected = reference.Run(data.Sample(i)).ToArray();
+            var actual = candidate.Run(data.Sample(i)).ToArray();
+            for (int n = 0; n < names.Count; n++)
+            {
+                var e = expected[IndexOf(reference.OutputNames, names[n])];
+                var a = actual[IndexOf(candidate.OutputNames, names[n])];
+                for (int k = 0; k < e.Length; k++)
+                {
+                    double d = e[k] - a[k];
+                    signal[n] += (double)e[k] * e[k];
+                    noise[n] += d * d;
+                    maxError[n] = Math.Max(maxError[n], Math.Abs(d));
+                }
+            }
+            progress.Report(i + 1);
+        }
+        return names.Select((n, i) => new LayerError(layers[i].Name, layers[i].Node.OpType,
+            noise[i] == 0 ? double.PositiveInfinity : 10 * Math.Log10(signal[i] / noise[i]), maxError[i])).ToList();
+    }
+}
