@@ -45,6 +45,12 @@ public static class ShapeInference
                 diagnostics.Error(DiagnosticIds.InvalidModel, $"node {node} (opset {node.Opset}): {e.Message}", node);
                 return false;
             }
+            catch (OverflowException)
+            {
+                // Shape rules compute in checked arithmetic: an overflow means an attribute or dimension is absurd.
+                diagnostics.Error(DiagnosticIds.InvalidModel, $"node {node} (opset {node.Opset}): an attribute or input dimension is out of range (the output shape overflows)", node);
+                return false;
+            }
         }
         return true;
     }

@@ -32,7 +32,8 @@ public sealed class GatherNDLowering : OpLowering
     static int BatchDims(OpContext op)
     {
         long batchDims = op.Attributes.Int("batch_dims", 0);
-        if (batchDims < 0) throw op.Fail($"batch_dims {batchDims} must not be negative");
+        // Bounded before narrowing: a huge value must not wrap to a small or negative int.
+        if (batchDims < 0 || batchDims > int.MaxValue) throw op.Fail($"batch_dims {batchDims} must be between 0 and the rank of the inputs");
         return (int)batchDims;
     }
 
