@@ -10,7 +10,7 @@ public sealed class CenterCropPadLowering : OpLowering
     /// <inheritdoc/>
     public override string[] OpTypes => new[] { "CenterCropPad" };
 
-    sealed record Plan(int[] OutputShape, int[] SourceStart, int[] DestinationStart, int[] Extent);
+    sealed record Plan(int[] OutputShape, int[] SourceStart, int[] DestinationStart);
 
     static Plan MakePlan(OpContext op)
     {
@@ -22,17 +22,16 @@ public sealed class CenterCropPadLowering : OpLowering
         var output = (int[])input.Clone();
         var sourceStart = new int[rank];
         var destinationStart = new int[rank];
-        var extent = (int[])input.Clone();
         for (int i = 0; i < target.Length; i++)
         {
             int axis = op.Axis(axesAttribute[i], rank, "axes");
             if (target[i] < 0 || target[i] > int.MaxValue) throw op.Fail($"target size {target[i]} for axis {axis} is invalid");
             int dim = input[axis], size = (int)target[i];
             output[axis] = size;
-            if (size < dim) { sourceStart[axis] = (dim - size) / 2; extent[axis] = size; }
-            else if (size > dim) { destinationStart[axis] = (size - dim) / 2; extent[axis] = dim; }
+            if (size < dim) sourceStart[axis] = (dim - size) / 2;
+            else if (size > dim) destinationStart[axis] = (size - dim) / 2;
         }
-        return new Plan(output, sourceStart, destinationStart, extent);
+        return new Plan(output, sourceStart, destinationStart);
     }
 
     /// <inheritdoc/>
@@ -41,8 +40,17 @@ public sealed class CenterCropPadLowering : OpLowering
     /// <inheritdoc/>
     public override void Emit(OpContext op, EmitContext code)
     {
+        // Crop-and-pad is Pad with constant zeros: negative pads crop where the target is smaller.
         var plan = MakePlan(op);
-        code.Writer.Line($"{EmitContext.Kernels}.Sampling.RegionCopy.Copy<{code.InType(0)}>({code.In(0)}, {code.IntArray(op.Shape(0))}, {code.IntArray(plan.SourceStart)}, " +
-                         $"{code.Out(0)}, {code.IntArray(plan.OutputShape)}, {code.IntArray(plan.DestinationStart)}, {code.IntArray(plan.Extent)});");
+        int[] input = op.Shape(0);
+        int rank = input.Length;
+        var pads = new int[2 * rank];
+        for (int d = 0; d < rank; d++)
+        {
+            pads[d] = plan.DestinationStart[d] - plan.SourceStart[d];
+            pads[d + rank] = plan.OutputShape[d] - input[d] - pads[d];
+        }
+        code.Writer.Line($"{EmitContext.Kernels}.Indexing.Pad.Run<{code.InType(0)}>({code.In(0)}, {code.IntArray(input)}, {code.Out(0)}, " +
+                         $"{code.IntArray(plan.OutputShape)}, {code.IntArray(pads)}, {EmitContext.Kernels}.Indexing.PadMode.Constant, default);");
     }
 }
