@@ -61,19 +61,5 @@ public static class ConstantEvaluation
     };
 
     /// <summary>Converts an integer to the CLR value of an element type (wrapping like a C cast).</summary>
-    public static object ConvertLong(DataType type, long v) => type switch
-    {
-        DataType.Int8 => unchecked((sbyte)v),
-        DataType.UInt8 => unchecked((byte)v),
-        DataType.Int16 => unchecked((short)v),
-        DataType.UInt16 => unchecked((ushort)v),
-        DataType.Int32 => unchecked((int)v),
-        DataType.UInt32 => unchecked((uint)v),
-        DataType.Int64 => v,
-        DataType.UInt64 => unchecked((ulong)v),
-        DataType.Bool => v != 0,
-        DataType.Float => (float)v,
-        DataType.Double => (double)v,
-        _ => throw new UnsupportedModelException($"cannot evaluate {type} at compile time"),
-    };
+    public static object ConvertLong(DataType type, long v) => Shape.ConstantCast.FromInt64(v, type);
 }

@@ -62,7 +62,8 @@ internal static class ConstantCast
         _ => FromInt64(unchecked((long)u), target),
     };
 
-    static object FromInt64(long l, DataType target) => target switch
+    /// <summary>An integer as the CLR value of <paramref name="target"/>, wrapping like a C cast.</summary>
+    internal static object FromInt64(long l, DataType target) => target switch
     {
         DataType.Float => (float)l,
         DataType.Double => (double)l,
