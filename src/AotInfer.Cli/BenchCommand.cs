@@ -46,6 +46,8 @@ public static class BenchCommand
             $"{name}: aotinfer {result.AotInferMicroseconds:F1} µs, onnxruntime {result.OrtMicroseconds:F1} µs, speedup {result.Speedup:F2}×, " +
             $"allocated {result.AllocatedBytesPerRun:F0} B/run ({result.Rounds} rounds, threads {settings.Threads}); " +
             $"thread CPU time: aotinfer {result.AotInferCpuMicroseconds:F1} µs, onnxruntime {result.OrtCpuMicroseconds:F1} µs, speedup {result.CpuSpeedup:F2}×"));
+        if (!result.WarmupSettled)
+            Console.Error.WriteLine($"aotinfer: {name}: warning: the warm-up did not reach steady state (JIT still compiling or times still moving); the times may include partly optimised code");
         if (args.Get("--json") is { } json) WriteJson(json, result, settings);
         return 0;
     }
@@ -87,6 +89,7 @@ public static class BenchCommand
         w.WriteNumber("ort_iterations_per_round", result.OrtIterations);
         w.WriteNumber("threads", settings.Threads);
         w.WriteNumber("max_abs_difference", result.MaxAbsoluteDifference);
+        w.WriteBoolean("warmup_settled", result.WarmupSettled);
         w.WriteString("processor", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture) + " logical cores, " + System.Runtime.InteropServices.RuntimeInformation.OSArchitecture);
         w.WriteString("date", DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
         w.WriteEndObject();

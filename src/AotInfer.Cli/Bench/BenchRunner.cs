@@ -13,7 +13,7 @@ namespace AotInfer.Cli.Bench;
 /// <param name="Rounds">Interleaved rounds per side (A B A B …); the medians are over these.</param>
 /// <param name="Threads">ONNX Runtime intra-op threads (generated code is single-threaded).</param>
 /// <param name="RoundMilliseconds">Target duration of one round of one side.</param>
-/// <param name="WarmupMilliseconds">Minimum warm-up per side, long enough for tiered JIT to reach tier 1.</param>
+/// <param name="WarmupMilliseconds">Minimum warm-up per side; it then continues until the JIT is quiet and the time per call is stable (<see cref="SteadyStateWarmup"/>).</param>
 /// <param name="Seed">Seed of the random inputs.</param>
 public sealed record BenchSettings(int Rounds = 15, int Threads = 1, double RoundMilliseconds = 20, double WarmupMilliseconds = 1000, int Seed = 1234);
 
@@ -40,6 +40,12 @@ public sealed record BenchResult(string Model, double AotInferMicroseconds, doub
 
     /// <summary>The same for ONNX Runtime (with one intra-op thread it computes on the calling thread).</summary>
     public double OrtCpuMicroseconds { get; init; } = double.NaN;
+
+    /// <summary>
+    /// True when both sides reached steady state (JIT quiet, per-call time stable) before timing; false means the
+    /// warm-up hit its time limit and the times may include partly optimised code.
+    /// </summary>
+    public bool WarmupSettled { get; init; } = true;
 
     /// <summary>Ratio of the CPU-time medians.</summary>
     public double CpuSpeedup => OrtCpuMicroseconds / AotInferCpuMicroseconds;
@@ -69,7 +75,8 @@ public sealed class BenchMismatchException(string message) : Exception(message);
 
 /// <summary>
 /// Measures generated code against ONNX Runtime in one process, as <c>docs/BENCHMARKING</c> asks: same random
-/// inputs (fixed seed) for both, outputs verified before timing, warm-up until tiered JIT settles, interleaved
+/// inputs (fixed seed) for both, outputs verified before timing, warm-up until tiered JIT settles and the time per
+/// call is stable (<see cref="SteadyStateWarmup"/>), interleaved
 /// rounds, median per side and the ratio of medians. ONNX Runtime runs at its best: ORT_ENABLE_ALL, the given
 /// thread count, and an IOBinding over pre-allocated OrtValues reused for every call.
 /// </summary>
@@ -118,9 +125,11 @@ public static class BenchRunner
             double difference = Verify(info, outputs, ortOutputs);
             log($"outputs agree (max |difference| {difference:G3})");
 
-            int generatedIterations = WarmUp(runGenerated, settings);
-            int ortIterations = WarmUp(runOrt, settings);
-            log($"warm-up done: {generatedIterations} generated / {ortIterations} ORT inferences per round");
+            var generatedWarmup = SteadyStateWarmup.Run(runGenerated, settings.WarmupMilliseconds, settings.RoundMilliseconds);
+            var ortWarmup = SteadyStateWarmup.Run(runOrt, settings.WarmupMilliseconds, settings.RoundMilliseconds);
+            int generatedIterations = generatedWarmup.IterationsPerRound, ortIterations = ortWarmup.IterationsPerRound;
+            log($"warm-up: generated code {Describe(generatedWarmup)}, ONNX Runtime {Describe(ortWarmup)}; " +
+                $"{generatedIterations} generated / {ortIterations} ORT inferences per round");
 
             var generatedTimes = new double[settings.Rounds];
             var ortTimes = new double[settings.Rounds];
@@ -141,6 +150,7 @@ public static class BenchRunner
             {
                 AotInferCpuMicroseconds = Median(generatedCpu),
                 OrtCpuMicroseconds = Median(ortCpu),
+                WarmupSettled = generatedWarmup.Settled && ortWarmup.Settled,
             };
         }
         finally
@@ -149,41 +159,14 @@ public static class BenchRunner
         }
     }
 
-    /// <summary>Runs for at least the warm-up time, then returns the iteration count that fills one round.</summary>
-    static int WarmUp(Action run, BenchSettings settings)
-    {
-        var clock = Stopwatch.StartNew();
-        long count = 0;
-        while (clock.Elapsed.TotalMilliseconds < settings.WarmupMilliseconds || count < 200)
-        {
-            run();
-            count++;
-        }
-        // Estimate the per-call time from a final short burst, after tier-up.
-        double perCall = TimeRound(run, (int)Math.Max(10, count / 10)) ;
-        return (int)Math.Clamp(settings.RoundMilliseconds * 1000 / Math.Max(perCall, 1e-3), 1, 1_000_000);
-    }
+    /// <summary>Microseconds per call (wall clock), and in <paramref name="cpuMicroseconds"/> this thread's CPU time per call.</summary>
+    static double TimeRound(Action run, int iterations, out double cpuMicroseconds) => SteadyStateWarmup.TimeBurst(run, iterations, out cpuMicroseconds);
 
-    /// <summary>Microseconds per call over <paramref name="iterations"/> calls (wall clock).</summary>
-    static double TimeRound(Action run, int iterations) => TimeRound(run, iterations, out _);
+    static double Median(double[] values) => SteadyStateWarmup.Median(values);
 
-    /// <summary>Wall-clock microseconds per call, and in <paramref name="cpuMicroseconds"/> this thread's CPU time per call.</summary>
-    static double TimeRound(Action run, int iterations, out double cpuMicroseconds)
-    {
-        double cpuStart = ThreadCpuTime.Microseconds();
-        long start = Stopwatch.GetTimestamp();
-        for (int i = 0; i < iterations; i++) run();
-        double wall = Stopwatch.GetElapsedTime(start).TotalMicroseconds / iterations;
-        cpuMicroseconds = (ThreadCpuTime.Microseconds() - cpuStart) / iterations;
-        return wall;
-    }
-
-    static double Median(double[] values)
-    {
-        var sorted = values.OrderBy(v => v).ToArray();
-        int mid = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-    }
+    static string Describe(WarmupOutcome w) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{(w.Settled ? "settled" : "NOT settled")} after {w.Calls} calls in {w.Milliseconds / 1000:F1} s");
 
     /// <summary>Largest absolute difference; throws when any element differs by more than 1e-4 + 1e-3·|expected|.</summary>
     static double Verify(ModelInfo info, Array[] actual, Array[] expected)
