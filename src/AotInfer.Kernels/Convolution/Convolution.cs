@@ -5,7 +5,7 @@ namespace AotInfer.Kernels.Convolution;
 
 /// <summary>
 /// Float convolution kernels over NC(spatial) tensors. The compiler picks one per layer at build time:
-/// <see cref="Im2ColGemm"/> in general, <see cref="Pointwise"/> for 1×1 stride-1 unpadded convolutions (the
+/// <see cref="PackedGemm"/> for 2-D convolutions with constant weights, <see cref="Im2ColGemm"/> in general, <see cref="Pointwise"/> for 1×1 stride-1 unpadded convolutions (the
 /// image already is the column matrix), <see cref="Depthwise2D"/> when every group has one input and one output
 /// channel. Weights are in ONNX layout <c>[M, C/group, k...]</c>, i.e. per group a row-major <c>[M/group, C/group·K]</c>
 /// matrix, so the GEMM reads them as they are. An empty <c>bias</c> means no bias.
@@ -32,6 +32,64 @@ public static class Convolution
                 AddBias(yGroup, bias, g * groupOut, groupOut, outputSize, activation);
             }
         }
+    }
+
+    /// <summary>
+    /// y = W ⊛ x + b for a 2-D convolution with constant weights pre-packed at type initialisation: per group one GEMM
+    /// whose B operand is gathered from the image straight into the micro-kernel's panel layout (no im2col buffer,
+    /// no weight packing per call). Also serves 1×1 convolutions, where the gather is a plain copy.
+    /// <paramref name="padded"/> is scratch for one group's zero-bordered image (<see cref="PackedGemmScratchSize"/>;
+    /// empty for 1×1 stride-1 unpadded windows, which read the image in place).
+    /// </summary>
+    public static unsafe void PackedGemm(ReadOnlySpan<float> x, PackedFilter filter, ReadOnlySpan<float> bias, Span<float> y, Span<float> padded,
+        int batch, int inChannels, int[] geometry, FusedActivation activation = default)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        var window = new Window2D(new Window(geometry));
+        int groups = filter.Groups, groupIn = inChannels / groups, groupOut = filter.GroupOut, outChannels = groups * groupOut;
+        int inputSize = window.InputHeight * window.InputWidth, outputSize = window.OutputHeight * window.OutputWidth;
+        if (groupIn * groups != inChannels || groupIn * window.Taps != filter.Depth)
+            throw new ArgumentException($"the filter's depth {filter.Depth} does not match {inChannels} input channels in {groups} groups of {window.Taps} taps", nameof(filter));
+        if (x.Length < batch * inChannels * inputSize) throw new ArgumentException($"x has {x.Length} elements, fewer than {batch}×{inChannels}×{inputSize}", nameof(x));
+        if (y.Length < batch * outChannels * outputSize) throw new ArgumentException($"y has {y.Length} elements, fewer than {batch}×{outChannels}×{outputSize}", nameof(y));
+        bool inPlace = window.ReadsImageInPlace;
+        if (!inPlace && padded.Length < Window2D.PaddedSize(groupIn, window.PaddedHeight, window.PaddedWidth))
+            throw new ArgumentException($"padded scratch has {padded.Length} elements, fewer than {PackedGemmScratchSize(inChannels, groups, geometry)}", nameof(padded));
+        fixed (float* px = x)
+        fixed (float* py = y)
+        fixed (float* pp = padded)
+        {
+            float* panel = MatrixMultiply.Scratch.B;
+            for (int n = 0; n < batch; n++)
+            {
+                for (int g = 0; g < groups; g++)
+                {
+                    float* image = px + (long)(n * inChannels + g * groupIn) * inputSize;
+                    if (!inPlace)
+                    {
+                        window.Pad(image, groupIn, pp);
+                        image = pp;
+                    }
+                    float* output = py + (long)(n * outChannels + g * groupOut) * outputSize;
+                    float* weights = filter.Group(g);
+                    switch (filter.Tier)
+                    {
+                        case GemmTier.Avx512: PackedConvolutionDriver<GemmKernelAvx512>.Multiply(image, groupIn, window, weights, groupOut, filter.PaddedRows, output, panel); break;
+                        case GemmTier.Fma256: PackedConvolutionDriver<GemmKernelFma256>.Multiply(image, groupIn, window, weights, groupOut, filter.PaddedRows, output, panel); break;
+                        case GemmTier.Vector128: PackedConvolutionDriver<GemmKernelVector128>.Multiply(image, groupIn, window, weights, groupOut, filter.PaddedRows, output, panel); break;
+                        default: PackedConvolutionDriver<GemmKernelScalar>.Multiply(image, groupIn, window, weights, groupOut, filter.PaddedRows, output, panel); break;
+                    }
+                    AddBias(y.Slice((n * outChannels + g * groupOut) * outputSize, groupOut * outputSize), bias, g * groupOut, groupOut, outputSize, activation);
+                }
+            }
+        }
+    }
+
+    /// <summary>Floats of the <c>padded</c> scratch <see cref="PackedGemm"/> needs (0 when it reads the image in place).</summary>
+    public static int PackedGemmScratchSize(int inChannels, int groups, int[] geometry)
+    {
+        var window = new Window2D(new Window(geometry));
+        return window.ReadsImageInPlace ? 0 : Window2D.PaddedSize(inChannels / groups, window.PaddedHeight, window.PaddedWidth);
     }
 
     /// <summary>y = W · x + b for a 1×1, stride-1, unpadded convolution: each image is already the column matrix.</summary>

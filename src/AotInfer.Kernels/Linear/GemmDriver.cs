@@ -191,7 +191,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
     }
 
     /// <summary>Packs A[mb×kb] into ⌈mb/MR⌉ slivers of kb×MR floats (depth-major), zero past mb.</summary>
-    static void PackA(float* a, int rowStride, int columnStride, int mb, int kb, float* packed)
+    internal static void PackA(float* a, int rowStride, int columnStride, int mb, int kb, float* packed)
     {
         int mr = TKernel.Rows;
         for (int ir = 0; ir < mb; ir += mr)

@@ -174,11 +174,13 @@ public static unsafe class MatrixMultiply
     }
 
     /// <summary>Per-thread packing buffers, allocated once per thread on first use and pinned for life.</summary>
-    static class Scratch
+    internal static class Scratch
     {
-        const int MaxDepthBlock = 256;
+        /// <summary>The deepest depth block (KC) of any tier: B scratch holds MaxDepthBlock × ColumnBlock floats.</summary>
+        internal const int MaxDepthBlock = 256;
         const int ASize = GemmDriver<GemmKernelScalar>.RowBlock * MaxDepthBlock;
-        const int BSize = MaxDepthBlock * GemmDriver<GemmKernelScalar>.ColumnBlock;
+        // A spare sliver width at the end: the convolution gather copies whole slivers (Convolution/Window2D.cs).
+        const int BSize = MaxDepthBlock * GemmDriver<GemmKernelScalar>.ColumnBlock + 64;
 
         [ThreadStatic] static float[]? t_a;
         [ThreadStatic] static float[]? t_b;

@@ -1,5 +1,7 @@
 using System;
+using System.Collections.Generic;
 using AotInfer.Kernels.Convolution;
+using AotInfer.Kernels.Linear;
 using Xunit;
 
 namespace AotInfer.Tests.Kernels;
@@ -84,5 +86,90 @@ public class ConvolutionKernelTests
         for (int i = 0; i < columns.Length; i++) left += gathered[i] * columns[i];
         for (int i = 0; i < image.Length; i++) right += image[i] * scattered[i];
         Assert.Equal(left, right, 4);
+    }
+
+    /// <summary>Direct 2-D convolution from the definition, accumulated in double: the reference for the fast paths.</summary>
+    static float[] NaiveConvolution(float[] x, float[] w, float[] b, int batch, int inChannels, int outChannels, int groups, Window window)
+    {
+        int groupIn = inChannels / groups, groupOut = outChannels / groups;
+        int ih = window.Input(0), iw = window.Input(1), oh = window.Output(0), ow = window.Output(1), kh = window.Kernel(0), kw = window.Kernel(1);
+        var y = new float[batch * outChannels * oh * ow];
+        for (int n = 0; n < batch; n++)
+        for (int m = 0; m < outChannels; m++)
+        for (int py = 0; py < oh; py++)
+        for (int px = 0; px < ow; px++)
+        {
+            double sum = b[m];
+            int g = m / groupOut;
+            for (int c = 0; c < groupIn; c++)
+            for (int ty = 0; ty < kh; ty++)
+            for (int tx = 0; tx < kw; tx++)
+            {
+                int yy = py * window.Stride(0) + ty * window.Dilation(0) - window.PadBegin(0);
+                int xx = px * window.Stride(1) + tx * window.Dilation(1) - window.PadBegin(1);
+                if ((uint)yy >= (uint)ih || (uint)xx >= (uint)iw) continue;
+                sum += (double)x[((n * inChannels + g * groupIn + c) * ih + yy) * iw + xx] * w[((m * groupIn + c) * kh + ty) * kw + tx];
+            }
+            y[((n * outChannels + m) * oh + py) * ow + px] = (float)sum;
+        }
+        return y;
+    }
+
+    public static IEnumerable<object[]> PackedGemmCases()
+    {
+        // (batch, C, H, W, M, groups, kernel, stride, dilation, pads top/left/bottom/right): odd sizes, outputs that
+        // cross sliver and column-block boundaries, depths beyond one depth block, M not a multiple of MR.
+        yield return new object[] { 1, 1, 28, 28, 32, 1, 3, 1, 1, new[] { 1, 1, 1, 1 } };
+        yield return new object[] { 1, 3, 17, 19, 5, 1, 3, 1, 1, new[] { 1, 1, 1, 1 } };
+        yield return new object[] { 2, 4, 9, 11, 8, 2, 3, 2, 1, new[] { 0, 1, 2, 1 } };
+        yield return new object[] { 1, 6, 12, 10, 15, 3, 2, 3, 2, new[] { 2, 0, 1, 3 } };
+        yield return new object[] { 1, 20, 24, 25, 9, 1, 3, 1, 1, new[] { 1, 1, 1, 1 } };
+        yield return new object[] { 1, 16, 13, 13, 17, 1, 1, 1, 1, new[] { 0, 0, 0, 0 } };
+        yield return new object[] { 1, 8, 16, 16, 12, 1, 1, 2, 1, new[] { 0, 0, 0, 0 } };
+        yield return new object[] { 1, 2, 30, 6, 4, 1, 5, 1, 1, new[] { 0, 2, 0, 2 } };
+    }
+
+    [Theory]
+    [MemberData(nameof(PackedGemmCases))]
+    public void PackedGemmMatchesTheDefinitionOnEveryTier(int batch, int channels, int height, int width, int outChannels, int groups,
+        int kernel, int stride, int dilation, int[] pads)
+    {
+        int oh = (height + pads[0] + pads[2] - dilation * (kernel - 1) - 1) / stride + 1;
+        int ow = (width + pads[1] + pads[3] - dilation * (kernel - 1) - 1) / stride + 1;
+        int[] geometry = { 2, height, width, oh, ow, kernel, kernel, stride, stride, dilation, dilation, pads[0], pads[1], pads[2], pads[3] };
+        var window = new Window(geometry);
+        var random = new Random(21);
+        float[] Random(int n) => Array.ConvertAll(new float[n], _ => (float)random.NextDouble() - 0.5f);
+        float[] x = Random(batch * channels * height * width), w = Random(outChannels * channels / groups * kernel * kernel), b = Random(outChannels);
+        float[] expected = NaiveConvolution(x, w, b, batch, channels, outChannels, groups, window);
+        var saved = MatrixMultiply.Tier;
+        try
+        {
+            foreach (var tier in Enum.GetValues<GemmTier>())
+            {
+                MatrixMultiply.Tier = tier;
+                var filter = PackedFilter.Pack(w, groups, outChannels / groups, channels / groups * kernel * kernel);
+                float[] padded = new float[Convolution.PackedGemmScratchSize(channels, groups, geometry)];
+                float[] y = new float[expected.Length];
+                y.AsSpan().Fill(float.NaN);
+                Convolution.PackedGemm(x, filter, b, y, padded, batch, channels, geometry);
+                for (int i = 0; i < y.Length; i++)
+                    Assert.True(Math.Abs(y[i] - expected[i]) <= 1e-4f * (1 + Math.Abs(expected[i])), $"tier {filter.Tier}, element {i}: {y[i]} vs {expected[i]}");
+            }
+        }
+        finally
+        {
+            MatrixMultiply.Tier = saved;
+        }
+    }
+
+    [Fact]
+    public void PackedGemmRejectsAFilterOfTheWrongDepth()
+    {
+        int[] geometry = { 2, 5, 5, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1 };
+        var filter = PackedFilter.Pack(new float[4 * 2 * 9], 1, 4, 2 * 9);
+        var error = Assert.Throws<ArgumentException>(() =>
+            Convolution.PackedGemm(new float[3 * 25], filter, ReadOnlySpan<float>.Empty, new float[4 * 25], new float[1000], 1, 3, geometry));
+        Assert.Contains("depth", error.Message);
     }
 }

@@ -49,6 +49,15 @@ public class ConvolutionTests
         AssertConvAgrees("Conv", new[] { 1, 5, 10, width }, new[] { 5, 1, 3, 3 }, bias: true, weightAsInput: false,
             ("group", 5), ("pads", new[] { 1, 2, 1, 0 }), ("strides", new[] { stride, stride }));
 
+    [Theory]
+    [InlineData(1, 16, 32, 32, 1, 1)] // resnet8-like 3×3 stride 1: one output row per sliver
+    [InlineData(1, 16, 32, 32, 2, 1)] // stride 2
+    [InlineData(1, 1, 28, 28, 1, 1)]  // a single-channel first layer
+    [InlineData(2, 20, 25, 23, 1, 2)] // depth beyond one depth block, odd widths, two images, two groups
+    public void PackedGemmConvolutionMatchesOnnxRuntime(int batch, int channels, int height, int width, int stride, int groups) =>
+        AssertConvAgrees("Conv", new[] { batch, channels, height, width }, new[] { 14, channels / groups, 3, 3 }, bias: true, weightAsInput: false,
+            ("group", groups), ("pads", new[] { 1, 1, 1, 1 }), ("strides", new[] { stride, stride }));
+
     [Fact]
     public void PointwiseMatchesOnnxRuntime() =>
         AssertConvAgrees("Conv", new[] { 2, 8, 5, 6 }, new[] { 12, 8, 1, 1 }, bias: true, weightAsInput: false);

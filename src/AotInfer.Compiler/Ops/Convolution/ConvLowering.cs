@@ -7,8 +7,10 @@ namespace AotInfer.Compiler.Ops.Convolution;
 /// <summary>
 /// Conv (opsets 1 and 11) over float tensors of 1 to 3 (or more) spatial dimensions: groups, dilations, strides,
 /// explicit or automatic padding, optional bias, kernel shape from the weights. The kernel is chosen per layer:
-/// <c>pointwise-gemm</c> for 1×1 stride-1 unpadded convolutions, <c>depthwise-direct</c> for 2-D convolutions with
-/// one input and one output channel per group, <c>im2col+gemm</c> otherwise.
+/// <c>depthwise-direct</c> for 2-D convolutions with one input and one output channel per group;
+/// <c>packed-gemm</c> for other 2-D convolutions with constant weights (weights pre-packed for the GEMM micro-kernel
+/// at type initialisation, columns gathered straight into its panels); otherwise <c>pointwise-gemm</c> for 1×1
+/// stride-1 unpadded convolutions and <c>im2col+gemm</c>.
 /// </summary>
 public sealed class ConvLowering : OpLowering
 {
@@ -29,11 +31,18 @@ public sealed class ConvLowering : OpLowering
     {
         var layer = Describe(op);
         string bias = op.HasInput(2) ? code.In(2) : "global::System.ReadOnlySpan<float>.Empty";
-        string kernels = $"{EmitContext.Kernels}.Convolution.Convolution";
+        string ns = $"{EmitContext.Kernels}.Convolution", kernels = ns + ".Convolution";
         // A fused activation (Passes/ActivationFusion) rides along with the bias in the kernel's epilogue.
         string activation = Passes.FusedEpilogue.Of(op.Node) is { } fused ? ", " + fused.Expression() : "";
         switch (layer.Kernel)
         {
+            case "packed-gemm":
+                int groupIn = layer.InChannels / layer.Groups, groupOut = layer.OutChannels / layer.Groups;
+                string filter = code.StaticField($"{ns}.PackedFilter", $"{ns}.PackedFilter.Pack({code.ConstantArray(1)}, {layer.Groups}, {groupOut}, {groupIn * layer.Geometry.KernelSize})");
+                string padded = layer.Geometry.IsPointwise ? "global::System.Span<float>.Empty" : code.Scratch(DataType.Float, PaddedImageSize(groupIn, layer.Geometry));
+                code.Writer.Line($"{kernels}.PackedGemm({code.In(0)}, {filter}, {bias}, {code.Out(0)}, {padded}, " +
+                                 $"{layer.Batch}, {layer.InChannels}, {code.IntArray(layer.Geometry.Packed())}{activation});");
+                break;
             case "pointwise-gemm":
                 code.Writer.Line($"{kernels}.Pointwise({code.In(0)}, {code.In(1)}, {bias}, {code.Out(0)}, " +
                                  $"{layer.Batch}, {layer.InChannels}, {layer.OutChannels}, {layer.Groups}, {layer.Geometry.OutputSize}{activation});");
@@ -48,6 +57,17 @@ public sealed class ConvLowering : OpLowering
                                  $"{layer.Batch}, {layer.InChannels}, {layer.OutChannels}, {layer.Groups}, {code.IntArray(layer.Geometry.Packed())}{activation});");
                 break;
         }
+    }
+
+    /// <summary>
+    /// An upper bound of the zero-bordered copy of one group's image that <c>Convolution.PackedGemm</c> gathers from:
+    /// the padded extent per dimension, plus the kernel's 64-float margin for whole-sliver copies.
+    /// </summary>
+    static int PaddedImageSize(int groupIn, WindowGeometry geometry)
+    {
+        int size = groupIn;
+        for (int d = 0; d < geometry.Rank; d++) size *= geometry.Input[d] + geometry.PadsBegin[d] + geometry.PadsEnd[d];
+        return size + 64;
     }
 
     /// <summary>Everything the emitter needs about one Conv node, validated.</summary>
@@ -77,8 +97,9 @@ public sealed class ConvLowering : OpLowering
         }
         int[] kernel = WindowGeometry.KernelShape(op, rank, ws.Skip(2).ToArray());
         var geometry = WindowGeometry.ForConvolution(op, xs.Skip(2).ToArray(), kernel);
-        string choice = geometry.IsPointwise ? "pointwise-gemm"
-            : rank == 2 && groups == xs[1] && ws[0] == groups ? "depthwise-direct"
+        string choice = rank == 2 && groups == xs[1] && ws[0] == groups ? "depthwise-direct"
+            : rank == 2 && w.Constant is not null ? "packed-gemm"
+            : geometry.IsPointwise ? "pointwise-gemm"
             : "im2col+gemm";
         return new Layer(xs[0], xs[1], ws[0], groups, geometry, choice);
     }
