@@ -6,6 +6,7 @@ using AotInfer.Compiler.Import;
 using AotInfer.Compiler.IR;
 using AotInfer.Compiler.Ops;
 using AotInfer.Compiler.Passes;
+using AotInfer.Compiler.Passes.Qdq;
 using AotInfer.Compiler.Planning;
 using AotInfer.Onnx;
 using AotInfer.Onnx.Proto;
@@ -63,8 +64,11 @@ public static class ModelCompiler
                 $"node {node}: operator {(node.Domain.Length > 0 ? node.Domain + "." : "")}{node.OpType} (opset {node.Opset}) is not supported", node);
         if (diagnostics.HasErrors) return new CompileResult(null, diagnostics.Items, graph);
 
+        // Shape inference folds DequantizeLinear of constant weights into float constants; QDQ lowering needs the integers.
+        var foldedDequantize = QdqLowering.RememberConstantDequantize(graph);
         if (!ShapeInference.Run(graph, registry, diagnostics, budget)) return new CompileResult(null, diagnostics.Items, graph);
         GraphCleanup.RemovePassThrough(graph);
+        QdqLowering.Run(graph, registry, foldedDequantize);
         GraphCleanup.RemoveDeadNodes(graph);
         if (options.Fuse)
         {
