@@ -4,11 +4,18 @@ using System.Globalization;
 using System.Linq;
 using System.Runtime.InteropServices;
 using AotInfer.Kernels.Linear;
+using AotInfer.Kernels.Quantization;
 
-// Measures single-threaded SGEMM throughput: median of several timed runs after warm-up. The machine may be shared,
-// so each run is timed both by the wall clock and by this thread's CPU time (clock_gettime THREAD_CPUTIME on Linux);
-// the CPU-time figure is the one that does not count time slices given to other processes.
+// Measures single-threaded SGEMM (or int8 GEMM) throughput: median of several timed runs after warm-up. The machine may
+// be shared, so each run is timed both by the wall clock and by this thread's CPU time (clock_gettime THREAD_CPUTIME on
+// Linux); the CPU-time figure is the one that does not count time slices given to other processes.
 // Usage: GemmBench [tier] [peakGflops]; tier is Scalar, Vector128, Fma256 or Avx512 (default: the best available).
+//        GemmBench int8 [tier] [peakGmacs]; tier is Scalar, Vector128, Avx2 or Avx512BW.
+if (args.Length > 0 && args[0] == "int8")
+{
+    Int8Bench.Run(args.Skip(1).ToArray());
+    return;
+}
 if (args.Length > 0) MatrixMultiply.Tier = Enum.Parse<GemmTier>(args[0], ignoreCase: true);
 double peak = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 114.7; // Zen 4: 2×8 FMA lanes × 2 flops × 3.585 GHz
 Console.WriteLine($"tier {MatrixMultiply.Tier} (best {MatrixMultiply.BestTier}); peak {peak} GFLOP/s; GFLOP/s by thread CPU time (wall clock)");
@@ -22,7 +29,17 @@ foreach (var (m, n, k) in new[] { (256, 256, 256), (512, 512, 512), (64, 64, 64)
     var packed = PackedMatrix.Pack(b, n, false, k, n);
     double flops = 2.0 * m * n * k;
     int reps = Math.Max(1, (int)(1e8 / flops));
-    (double Cpu, double Wall) Median(Action run)
+    var plain = Timing.Rate(() => MatrixMultiply.Multiply(a, k, b, n, c, n, m, n, k), flops, reps);
+    var prepacked = Timing.Rate(() => MatrixMultiply.Multiply(a, k, packed, c, n, m), flops, reps);
+    Console.WriteLine(FormattableString.Invariant(
+        $"{m,4}x{n,4}x{k,4}: {plain.Cpu,6:F1} ({plain.Wall,6:F1}) GFLOP/s = {plain.Cpu / peak,4:P0} of peak; pre-packed B {prepacked.Cpu,6:F1} ({prepacked.Wall,6:F1}) = {prepacked.Cpu / peak,4:P0}"));
+}
+
+/// <summary>Median throughput of a kernel call by thread CPU time and by wall clock.</summary>
+static class Timing
+{
+    /// <summary>(work units per second by CPU time, by wall clock) / 1e9, median of 9 runs of <paramref name="reps"/> calls after warm-up.</summary>
+    public static (double Cpu, double Wall) Rate(Action run, double work, int reps)
     {
         // Warm up so that tiered compilation has produced the final code.
         for (long start = Stopwatch.GetTimestamp(); Stopwatch.GetElapsedTime(start).TotalSeconds < 0.3;) run();
@@ -38,27 +55,23 @@ foreach (var (m, n, k) in new[] { (256, 256, 256), (512, 512, 512), (64, 64, 64)
         }
         Array.Sort(cpu);
         Array.Sort(wall);
-        return (flops / cpu[cpu.Length / 2] / 1e9, flops / wall[wall.Length / 2] / 1e9);
+        return (work / cpu[cpu.Length / 2] / 1e9, work / wall[wall.Length / 2] / 1e9);
     }
-    var plain = Median(() => MatrixMultiply.Multiply(a, k, b, n, c, n, m, n, k));
-    var prepacked = Median(() => MatrixMultiply.Multiply(a, k, packed, c, n, m));
-    Console.WriteLine(FormattableString.Invariant(
-        $"{m,4}x{n,4}x{k,4}: {plain.Cpu,6:F1} ({plain.Wall,6:F1}) GFLOP/s = {plain.Cpu / peak,4:P0} of peak; pre-packed B {prepacked.Cpu,6:F1} ({prepacked.Wall,6:F1}) = {prepacked.Cpu / peak,4:P0}"));
-}
 
-static double ThreadCpuSeconds()
-{
-    if (!OperatingSystem.IsLinux()) return Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
-    ClockGetTime(3 /* CLOCK_THREAD_CPUTIME_ID */, out var ts);
-    return ts.Seconds + ts.Nanoseconds * 1e-9;
-}
+    static double ThreadCpuSeconds()
+    {
+        if (!OperatingSystem.IsLinux()) return Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
+        ClockGetTime(3 /* CLOCK_THREAD_CPUTIME_ID */, out var ts);
+        return ts.Seconds + ts.Nanoseconds * 1e-9;
+    }
 
-[DllImport("libc", EntryPoint = "clock_gettime")]
-static extern int ClockGetTime(int clock, out TimeSpec time);
+    [DllImport("libc", EntryPoint = "clock_gettime")]
+    static extern int ClockGetTime(int clock, out TimeSpec time);
 
-[StructLayout(LayoutKind.Sequential)]
-struct TimeSpec
-{
-    public long Seconds;
-    public long Nanoseconds;
+    [StructLayout(LayoutKind.Sequential)]
+    struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
 }

@@ -1,5 +1,8 @@
 using System;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace AotInfer.Kernels.Quantization;
 
@@ -31,6 +34,11 @@ public static class Requantization
         Span<TOut> y, int rows, int columns)
         where TOut : IBinaryInteger<TOut>, IMinMaxValue<TOut>
     {
+        if (bias.IsEmpty && (typeof(TOut) == typeof(byte) || typeof(TOut) == typeof(sbyte)))
+        {
+            ToBytes(acc, multipliers, perRow, zeroPoint, MemoryMarshal.CreateSpan(ref Unsafe.As<TOut, byte>(ref MemoryMarshal.GetReference(y)), y.Length), typeof(TOut) == typeof(sbyte), rows, columns);
+            return;
+        }
         float min = float.CreateTruncating(TOut.MinValue) - zeroPoint, max = float.CreateTruncating(TOut.MaxValue) - zeroPoint;
         for (int r = 0; r < rows; r++)
         {
@@ -44,6 +52,47 @@ public static class Requantization
             }
         }
     }
+
+    /// <summary>
+    /// <see cref="ToInteger{TOut}"/> without bias into u8 or s8, 16 values at a time: the same float multiply,
+    /// clamp to the output range (integral bounds, so clamping before rounding is the same as after), round half to
+    /// even, add the zero point, narrow.
+    /// </summary>
+    static void ToBytes(ReadOnlySpan<int> acc, ReadOnlySpan<float> multipliers, bool perRow, int zeroPoint, Span<byte> y, bool signed, int rows, int columns)
+    {
+        float min = (signed ? -128 : 0) - zeroPoint, max = (signed ? 127 : 255) - zeroPoint;
+        var low = Vector128.Create(min);
+        var high = Vector128.Create(max);
+        var zero = Vector128.Create(zeroPoint);
+        bool perColumn = !perRow && multipliers.Length > 1;
+        ref float m0 = ref MemoryMarshal.GetReference(multipliers);
+        for (int r = 0; r < rows; r++)
+        {
+            ref int a = ref Unsafe.Add(ref MemoryMarshal.GetReference(acc), r * columns);
+            ref byte destination = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), r * columns);
+            float rowMultiplier = multipliers[perRow ? r % multipliers.Length : 0];
+            var scale = Vector128.Create(rowMultiplier);
+            int c = 0;
+            for (; c + 16 <= columns; c += 16)
+            {
+                var words0 = Vector128.Narrow(Quantize(ref a, c, perColumn ? Vector128.LoadUnsafe(ref m0, (nuint)c) : scale, low, high, zero),
+                                              Quantize(ref a, c + 4, perColumn ? Vector128.LoadUnsafe(ref m0, (nuint)c + 4) : scale, low, high, zero));
+                var words1 = Vector128.Narrow(Quantize(ref a, c + 8, perColumn ? Vector128.LoadUnsafe(ref m0, (nuint)c + 8) : scale, low, high, zero),
+                                              Quantize(ref a, c + 12, perColumn ? Vector128.LoadUnsafe(ref m0, (nuint)c + 12) : scale, low, high, zero));
+                Vector128<byte> bytes = signed ? Vector128.Narrow(words0, words1).AsByte() : Vector128.Narrow(words0.AsUInt16(), words1.AsUInt16());
+                bytes.StoreUnsafe(ref destination, (nuint)c);
+            }
+            for (; c < columns; c++)
+            {
+                float value = Math.Clamp(Unsafe.Add(ref a, c) * (perColumn ? multipliers[c] : rowMultiplier), min, max);
+                Unsafe.Add(ref destination, c) = (byte)((int)MathF.Round(value, MidpointRounding.ToEven) + zeroPoint);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector128<int> Quantize(ref int acc, int at, Vector128<float> multiplier, Vector128<float> low, Vector128<float> high, Vector128<int> zeroPoint) =>
+        Vector128.ConvertToInt32(Vector128.Round(Vector128.Clamp(Vector128.ConvertToSingle(Vector128.LoadUnsafe(ref acc, (nuint)at)) * multiplier, low, high))) + zeroPoint;
 
     /// <summary>
     /// y[r, c] = (acc[r, c] + intBias) · multiplier + floatBias, with per-column (or single) multipliers and biases;

@@ -10,8 +10,10 @@ namespace AotInfer.Tests.Kernels;
 /// The int8 GEMM tiers against a plain reference computed from the raw operands (not from the packed layout), over
 /// shape sweeps (every m, n in 1…17, odd and even depths, powers of two, M=1), every zero-point class (none,
 /// per-tensor, per-row A, per-column B, extreme values) and every operand signedness. Results must be exact. Forcing a
-/// tier is global, so every test that forces one lives in this class and restores the best tier.
+/// tier is global, so every test that forces one is in the <see cref="QuantizedTierCollection"/> (run one at a time)
+/// and restores the best tier.
 /// </summary>
+[Collection(QuantizedTierCollection.Name)]
 public class QuantizedMatrixMultiplyTests
 {
     public static IEnumerable<object[]> TiersAndTypes() =>
@@ -140,4 +142,11 @@ public class QuantizedMatrixMultiplyTests
         sbyte[] zeros = { 3 };
         Assert.Equal(QuantizedMatrixMultiply.PackB(b, zeros, k, n), QuantizedMatrixMultiply.PackB(transposed, zeros, k, n, transposed: true));
     }
+}
+
+/// <summary>The test classes that force <see cref="QuantizedMatrixMultiply.Tier"/> (a global): xunit runs a collection's tests one at a time.</summary>
+[CollectionDefinition(Name)]
+public sealed class QuantizedTierCollection
+{
+    public const string Name = "int8 GEMM tier";
 }
