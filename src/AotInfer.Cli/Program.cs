@@ -14,8 +14,12 @@ usage: aotinfer VERB [options]
   eval MODEL --dataset SPEC [--reference MODEL] [--limit N] [--json FILE] [--runtime aotinfer|ort]
   fold MODEL -o OUT
   prune MODEL -o OUT [--sparsity S] [--global (default)|--per-layer] [--nm N:M] [--structured channels --ratio R]
-  cluster MODEL -o OUT [--k 16] [--per-channel] [--seed N]
-  quantize MODEL -o OUT --dataset SPEC [--samples 256] [--method minmax|percentile|entropy|mse] [--per-channel] [--symmetric] [--activations int8|uint8] [--exclude NODE,...] [--report-samples N] [--runtime aotinfer|ort] [--report-runtime ort|aotinfer]
+  prune MODEL --rank --dataset SPEC [--sparsity 0.5] [--limit N] [--json FILE]   accuracy drop of each layer pruned alone
+  cluster MODEL -o OUT [--k 16] [--per-channel] [--init optimal|linear|kmeans++] [--seed N]
+  quantize MODEL -o OUT --dataset SPEC [--samples 256] [--method minmax|percentile|entropy|mse] [--per-channel] [--symmetric] [--activations int8|uint8] [--exclude NODE,...] [--report-samples N] [--runtime aotinfer|ort] [--report-runtime ort|aotinfer] [--format qdq|qoperator]
+  quantize MODEL -o OUT --dynamic [--per-channel] [--exclude NODE,...]     int8 weights, activations quantised at run time
+  report MODEL VARIANT... --dataset SPEC -o report.html [--limit N] [--latency-runs N] [--json FILE] [--markdown FILE]
+                            HTML page: accuracy vs size and latency, per-layer error, weight histograms
   datasets: fashion-mnist:DIR (test split), fashion-mnist-train:DIR, idx:IMAGES,LABELS, pb:IMAGES.pb,LABELS.pb
 """;
 
@@ -26,7 +30,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 }
 try
 {
-    var rest = Arguments.Parse(args.Skip(1), "--quiet", "--fail-on-error", "--no-fuse", "--no-run", "--global", "--per-layer", "--per-channel", "--symmetric");
+    var rest = Arguments.Parse(args.Skip(1), "--quiet", "--fail-on-error", "--no-fuse", "--no-run", "--global", "--per-layer", "--per-channel", "--symmetric", "--dynamic", "--rank");
     return args[0] switch
     {
         "check" => CheckCommand.Run(rest),
@@ -37,9 +41,10 @@ try
         "fuzz" => FuzzCommand.Run(rest), // hidden: the long robustness run (docs/diagnostics.md, issue 6)
         "eval" => AotInfer.Cli.Optimize.EvalCommand.Run(rest),
         "fold" => AotInfer.Cli.Optimize.TransformCommands.Fold(rest),
-        "prune" => AotInfer.Cli.Optimize.TransformCommands.Prune(rest),
+        "prune" => rest.Has("--rank") ? AotInfer.Cli.Optimize.RankCommand.Run(rest) : AotInfer.Cli.Optimize.TransformCommands.Prune(rest),
         "cluster" => AotInfer.Cli.Optimize.TransformCommands.Cluster(rest),
         "quantize" => AotInfer.Cli.Optimize.QuantizeCommand.Run(rest),
+        "report" => AotInfer.Cli.Optimize.ReportCommand.Run(rest),
         _ => throw new UsageException($"unknown verb '{args[0]}'"),
     };
 }

@@ -54,14 +54,21 @@ public static class TransformCommands
         return 0;
     }
 
-    /// <summary><c>cluster MODEL -o OUT --k 16 [--per-channel] [--seed N]</c>.</summary>
+    /// <summary><c>cluster MODEL -o OUT --k 16 [--per-channel] [--init optimal|linear|kmeans++] [--seed N]</c>.</summary>
     public static int Cluster(Arguments args)
     {
         var (input, output) = Paths(args, "cluster");
         var model = ModelWriter.Load(input);
         int k = (int)args.GetDouble("--k", 16);
         int seed = (int)args.GetDouble("--seed", 1234);
-        var layers = WeightClustering.Cluster(model, k, args.Has("--per-channel"), seed, modelDirectory: Path.GetDirectoryName(Path.GetFullPath(input)));
+        var init = args.Get("--init", "optimal") switch
+        {
+            "optimal" => ClusterInit.Optimal,
+            "linear" => ClusterInit.Linear,
+            "kmeans++" => ClusterInit.KMeansPlusPlus,
+            var i => throw new UsageException($"--init '{i}' must be optimal, linear or kmeans++"),
+        };
+        var layers = WeightClustering.Cluster(model, k, args.Has("--per-channel"), seed, modelDirectory: Path.GetDirectoryName(Path.GetFullPath(input)), init: init);
         foreach (var l in layers) Console.WriteLine(string.Format(C, "  {0,-28} {1,9} weights {2,4} distinct values  SQNR {3,6:F1} dB", l.Layer, l.Weights, l.DistinctValues, l.Sqnr));
         int weights = layers.Sum(l => l.Weights);
         int bits = (int)Math.Ceiling(Math.Log2(k));

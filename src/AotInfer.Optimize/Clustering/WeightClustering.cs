@@ -7,6 +7,24 @@ using AotInfer.Optimize.Pruning;
 
 namespace AotInfer.Optimize.Clustering;
 
+/// <summary>How k-means chooses its first centroids.</summary>
+public enum ClusterInit
+{
+    /// <summary>
+    /// The least-squares optimal 1-D clustering of a fine histogram of the weights (dynamic programming over
+    /// <see cref="WeightClustering.HistogramBins"/> bins), then refined by Lloyd iterations on the exact values: no
+    /// random start can leave it in a poor local minimum.
+    /// </summary>
+    Optimal,
+    /// <summary>
+    /// Evenly spaced over [min, max] of the weights (Deep Compression's choice): the rare large weights, which matter
+    /// most, keep centroids of their own instead of being pulled into the dense middle.
+    /// </summary>
+    Linear,
+    /// <summary>k-means++: each next centroid drawn with probability proportional to its squared distance (D²) to the chosen ones.</summary>
+    KMeansPlusPlus,
+}
+
 /// <summary>Result of clustering one layer.</summary>
 /// <param name="Layer">Layer name.</param>
 /// <param name="Weights">Number of weights.</param>
@@ -16,14 +34,14 @@ public sealed record ClusteredLayer(string Layer, int Weights, int DistinctValue
 
 /// <summary>
 /// Weight sharing (Deep Compression's second stage): the weights of each layer (or each output channel) are
-/// replaced by the nearest of K centroids found by k-means with k-means++ initialisation. The written model keeps
+/// replaced by the nearest of K centroids found by k-means (linear or k-means++ initialisation). The written model keeps
 /// float weights that take only K distinct values, so ONNX Runtime runs it unchanged and a palette emitter can store
 /// ⌈log2 K⌉-bit indices plus K floats. Zeros from pruning stay exactly zero (they are excluded and kept).
 /// </summary>
 public static class WeightClustering
 {
     /// <summary>Clusters every weighted layer of <paramref name="model"/> in place.</summary>
-    public static List<ClusteredLayer> Cluster(ModelProto model, int k, bool perChannel, int seed = 1234, int iterations = 50, string? modelDirectory = null)
+    public static List<ClusteredLayer> Cluster(ModelProto model, int k, bool perChannel, int seed = 1234, int iterations = 50, string? modelDirectory = null, ClusterInit init = ClusterInit.Optimal)
     {
         if (k < 2) throw new ArgumentOutOfRangeException(nameof(k), "k must be at least 2");
         var graph = new GraphEditor(model, modelDirectory);
@@ -41,20 +59,20 @@ public static class WeightClustering
                 for (int o = 0; o < layer.OutputCount; o++)
                 {
                     for (int j = 0; j < index.Length; j++) { index[j] = layer.Index(o, j); values[j] = w[index[j]]; }
-                    ClusterInPlace(values, k, random, iterations);
+                    ClusterInPlace(values, k, random, iterations, init);
                     for (int j = 0; j < index.Length; j++) w[index[j]] = values[j];
                     distinct = Math.Max(distinct, values.Distinct().Count());
                 }
             }
             else
             {
-                ClusterInPlace(w, k, random, iterations);
+                ClusterInPlace(w, k, random, iterations, init);
                 distinct = w.Distinct().Count();
             }
             MagnitudePruning.WriteWeight(graph, layer, w);
             result.Add(new ClusteredLayer(layer.Name, w.Length, distinct, Sqnr(original, w)));
         }
-        ModelWriter.Stamp(model, "cluster", $"k-means k={k} {(perChannel ? "per channel" : "per layer")} seed={seed}");
+        ModelWriter.Stamp(model, "cluster", $"k-means k={k} {(perChannel ? "per channel" : "per layer")} init={init} seed={seed}");
         return result;
     }
 
@@ -62,14 +80,20 @@ public static class WeightClustering
     /// 1-D k-means on the non-zero values (zeros are kept: they are pruned weights); every value is replaced by its
     /// centroid. Sorting makes each assignment a binary search over centroid midpoints.
     /// </summary>
-    public static float[] ClusterInPlace(float[] values, int k, Random random, int iterations)
+    public static float[] ClusterInPlace(float[] values, int k, Random random, int iterations, ClusterInit init = ClusterInit.Optimal)
     {
         var nonZero = values.Where(v => v != 0).ToArray();
         bool hasZero = nonZero.Length < values.Length;
         int clusters = Math.Min(hasZero ? k - 1 : k, nonZero.Distinct().Count());
         if (clusters <= 0 || nonZero.Length == 0) return Array.Empty<float>();
         Array.Sort(nonZero);
-        var centroids = KMeansPlusPlus(nonZero, clusters, random);
+        var centroids = init switch
+        {
+            ClusterInit.Optimal => OptimalCentroids(nonZero, clusters),
+            ClusterInit.Linear => LinearCentroids(nonZero, clusters),
+            _ => KMeansPlusPlus(nonZero, clusters, random),
+        };
+        clusters = centroids.Length;
         var assignment = new int[nonZero.Length];
         for (int iteration = 0; iteration < iterations; iteration++)
         {
@@ -91,6 +115,75 @@ public static class WeightClustering
         Array.Sort(centroids);
         for (int i = 0; i < values.Length; i++)
             if (values[i] != 0) values[i] = centroids[Nearest(centroids, values[i])];
+        return centroids;
+    }
+
+    /// <summary>Most bins of the histogram <see cref="ClusterInit.Optimal"/> clusters exactly.</summary>
+    public const int HistogramBins = 2048;
+
+    /// <summary>
+    /// Optimal k-means of the values' histogram: the best split of the sorted bins into k runs of consecutive bins
+    /// (1-D clusters are always contiguous), by dynamic programming on the within-run squared error; the run means
+    /// are the centroids.
+    /// </summary>
+    static float[] OptimalCentroids(float[] sorted, int k)
+    {
+        // The search is quadratic in the bins: small tensors (per-channel clustering) get about 4 values per bin.
+        int bins = Math.Min(HistogramBins, Math.Max(4 * k, sorted.Length / 4));
+        double low = sorted[0], high = sorted[sorted.Length - 1], width = (high - low) / bins;
+        // Prefix sums of count, sum and sum of squares per bin: the squared error of any run of bins in O(1).
+        var count = new double[bins + 1];
+        var sum = new double[bins + 1];
+        var squares = new double[bins + 1];
+        foreach (float v in sorted)
+        {
+            int b = width > 0 ? Math.Min((int)((v - low) / width), bins - 1) : 0;
+            count[b + 1]++;
+            sum[b + 1] += v;
+            squares[b + 1] += (double)v * v;
+        }
+        for (int b = 1; b <= bins; b++) { count[b] += count[b - 1]; sum[b] += sum[b - 1]; squares[b] += squares[b - 1]; }
+        double Cost(int from, int to) // bins [from, to)
+        {
+            double n = count[to] - count[from];
+            if (n == 0) return 0;
+            double s = sum[to] - sum[from];
+            return squares[to] - squares[from] - s * s / n;
+        }
+        // best[m][i]: least error of the first i bins in m runs; start[m][i]: where the last run begins.
+        var best = new double[k + 1, bins + 1];
+        var start = new int[k + 1, bins + 1];
+        for (int i = 1; i <= bins; i++) best[1, i] = Cost(0, i);
+        for (int m = 2; m <= k; m++)
+            for (int i = m; i <= bins; i++)
+            {
+                double bestCost = double.PositiveInfinity;
+                int bestStart = m - 1;
+                for (int j = m - 1; j < i; j++)
+                {
+                    double cost = best[m - 1, j] + Cost(j, i);
+                    if (cost < bestCost) { bestCost = cost; bestStart = j; }
+                }
+                best[m, i] = bestCost;
+                start[m, i] = bestStart;
+            }
+        var centroids = new List<float>();
+        for (int m = k, end = bins; m >= 1 && end > 0; m--)
+        {
+            int begin = m == 1 ? 0 : start[m, end];
+            double n = count[end] - count[begin];
+            if (n > 0) centroids.Add((float)((sum[end] - sum[begin]) / n));
+            end = begin;
+        }
+        return centroids.ToArray();
+    }
+
+    /// <summary>Centroids evenly spaced from the smallest to the largest value.</summary>
+    static float[] LinearCentroids(float[] sorted, int k)
+    {
+        var centroids = new float[k];
+        float low = sorted[0], high = sorted[sorted.Length - 1];
+        for (int c = 0; c < k; c++) centroids[c] = k == 1 ? (low + high) / 2 : low + (high - low) * c / (k - 1);
         return centroids;
     }
 

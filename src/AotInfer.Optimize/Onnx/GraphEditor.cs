@@ -67,6 +67,15 @@ public sealed class GraphEditor
             if (!used.Contains(stem + "_" + i)) return stem + "_" + i;
     }
 
+    /// <summary>A new node (not yet added) named uniquely from <paramref name="name"/>.</summary>
+    public NodeProto NewNode(string opType, string name, string[] inputs, string output)
+    {
+        var node = new NodeProto { OpType = opType, Name = UniqueName(name) };
+        node.Input.Add(inputs);
+        node.Output.Add(output);
+        return node;
+    }
+
     /// <summary>The node producing <paramref name="value"/>, or null (graph input, initializer).</summary>
     public NodeProto? Producer(string value) => Graph.Node.FirstOrDefault(n => n.Output.Contains(value));
 
@@ -104,6 +113,18 @@ public sealed class GraphEditor
         Graph.ValueInfo.Clear();
         Graph.ValueInfo.AddRange(infos);
         return before - keep.Count;
+    }
+
+    /// <summary>Removes nodes none of whose outputs is read or a graph output, repeatedly (dead paths after a rewrite).</summary>
+    public void RemoveDeadNodes()
+    {
+        while (true)
+        {
+            var read = new HashSet<string>(Graph.Node.SelectMany(n => n.Input).Concat(Graph.Output.Select(o => o.Name)), StringComparer.Ordinal);
+            var dead = Graph.Node.Where(n => n.Output.All(o => o.Length == 0 || !read.Contains(o))).ToList();
+            if (dead.Count == 0) return;
+            foreach (var node in dead) Graph.Node.Remove(node);
+        }
     }
 
     /// <summary>Drops the recorded value info (shape) of <paramref name="value"/>, for values whose shape an edit changed.</summary>

@@ -28,8 +28,14 @@ public static class MagnitudePruning
     /// Zeroes the fraction <paramref name="sparsity"/> of the weights with the smallest magnitude, per layer or across
     /// all layers at once (<paramref name="global"/>: layers with many redundant weights lose more).
     /// </summary>
-    public static List<LayerSparsity> Prune(ModelProto model, double sparsity, bool global, string? modelDirectory = null)
+    /// <param name="model">The model, edited in place.</param>
+    /// <param name="sparsity">Fraction of weights to zero, in [0, 1).</param>
+    /// <param name="global">One threshold over all layers (otherwise each layer reaches the sparsity).</param>
+    /// <param name="modelDirectory">Folder of external data.</param>
+    /// <param name="only">With per-layer pruning, the names of the only layers to prune (null: all).</param>
+    public static List<LayerSparsity> Prune(ModelProto model, double sparsity, bool global, string? modelDirectory = null, ISet<string>? only = null)
     {
+        if (global && only is not null) throw new ArgumentException("global pruning ranks every layer together; choose layers with per-layer pruning");
         if (sparsity < 0 || sparsity >= 1) throw new ArgumentOutOfRangeException(nameof(sparsity), "sparsity must be in [0, 1)");
         var graph = new GraphEditor(model, modelDirectory);
         var layers = WeightedLayer.Find(graph);
@@ -46,14 +52,8 @@ public static class MagnitudePruning
         }
         else
         {
-            foreach (var w in weights)
-            {
-                var order = Enumerable.Range(0, w.Length).ToArray();
-                var magnitudes = w.Select(Math.Abs).ToArray();
-                Array.Sort(magnitudes, order);
-                int count = (int)Math.Round(sparsity * w.Length);
-                for (int k = 0; k < count; k++) w[order[k]] = 0;
-            }
+            for (int i = 0; i < layers.Count; i++)
+                if (only is null || only.Contains(layers[i].Name)) PruneWeights(weights[i], sparsity);
         }
         var result = new List<LayerSparsity>();
         for (int i = 0; i < layers.Count; i++)
@@ -63,6 +63,25 @@ public static class MagnitudePruning
         }
         ModelWriter.Stamp(model, "prune", $"magnitude {(global ? "global" : "per-layer")} sparsity {sparsity.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
         return result;
+    }
+
+    /// <summary>
+    /// Zeroes the <paramref name="sparsity"/> fraction of <paramref name="weights"/> with the smallest magnitude
+    /// (weights already zero count) and returns how many are zero: the step a fine-tuning loop repeats with
+    /// <see cref="PruningSchedule.SparsityAt"/>.
+    /// </summary>
+    public static int PruneWeights(Span<float> weights, double sparsity)
+    {
+        if (!(sparsity >= 0 && sparsity < 1)) throw new ArgumentOutOfRangeException(nameof(sparsity), sparsity, "sparsity must be in [0, 1)");
+        int count = (int)Math.Round(sparsity * weights.Length);
+        var order = new int[weights.Length];
+        var magnitudes = new float[weights.Length];
+        for (int i = 0; i < weights.Length; i++) { order[i] = i; magnitudes[i] = Math.Abs(weights[i]); }
+        Array.Sort(magnitudes, order);
+        for (int k = 0; k < count; k++) weights[order[k]] = 0;
+        int zeros = 0;
+        foreach (float w in weights) if (w == 0) zeros++;
+        return zeros;
     }
 
     /// <summary>Keeps the <paramref name="n"/> largest of every <paramref name="m"/> consecutive input weights of each output unit.</summary>

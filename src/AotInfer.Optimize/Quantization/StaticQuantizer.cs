@@ -9,43 +9,8 @@ using AotInfer.Optimize.Onnx;
 
 namespace AotInfer.Optimize.Quantization;
 
-/// <summary>Settings of static post-training quantisation.</summary>
-public sealed class QuantizeSettings
-{
-    /// <summary>How activation ranges are chosen.</summary>
-    public CalibrationMethod Method { get; set; } = CalibrationMethod.MinMax;
-
-    /// <summary>Weights get one scale per output channel (otherwise one per tensor).</summary>
-    public bool PerChannel { get; set; }
-
-    /// <summary>Activations use a symmetric range (zero point 0 for int8, 128 for uint8).</summary>
-    public bool Symmetric { get; set; }
-
-    /// <summary>Activations are int8 (otherwise uint8).</summary>
-    public bool SignedActivations { get; set; }
-
-    /// <summary>Names of nodes (or their first output) left in float.</summary>
-    public HashSet<string> Exclude { get; set; } = new(StringComparer.Ordinal);
-
-    /// <summary>Samples used for the per-layer error report (0 to skip it).</summary>
-    public int ReportSamples { get; set; } = 64;
-}
-
-/// <summary>Error of one quantised layer's output versus the float model on calibration data.</summary>
-/// <param name="Layer">Layer name.</param>
-/// <param name="OpType">Conv, Gemm or MatMul.</param>
-/// <param name="Sqnr">Signal-to-quantisation-noise ratio in dB (higher is better).</param>
-/// <param name="MaxError">Largest absolute difference.</param>
-public sealed record LayerError(string Layer, string OpType, double Sqnr, double MaxError);
-
-/// <summary>What <see cref="StaticQuantizer.Quantize"/> did.</summary>
-/// <param name="Ranges">Activation ranges chosen, by value name.</param>
-/// <param name="Layers">Per-layer error report (empty when skipped).</param>
-/// <param name="QuantizedLayers">Number of layers quantised.</param>
-public sealed record QuantizeReport(IReadOnlyDictionary<string, (float Low, float High)> Ranges, IReadOnlyList<LayerError> Layers, int QuantizedLayers);
-
 /// <summary>
-/// Static post-training quantisation to QDQ ONNX: the activation inputs of Conv, Gemm and MatMul get a
+/// Static post-training quantisation to QDQ (or, with <see cref="QuantizedFormat.QOperator"/>, QOperator) ONNX: the activation inputs of Conv, Gemm and MatMul get a
 /// QuantizeLinear → DequantizeLinear pair with a range calibrated on data; weights are stored as int8 (symmetric,
 /// per tensor or per output channel) behind a DequantizeLinear; biases stay float. Any runtime that understands QDQ
 /// (ONNX Runtime, AotInfer's int8 path) fuses the pairs into integer kernels.
@@ -61,25 +26,49 @@ public static class StaticQuantizer
     {
         var graph = new GraphEditor(model, modelDirectory);
         if (graph.OnnxOpset < 10) throw new NotSupportedException($"QuantizeLinear needs opset 10 or later; the model imports opset {graph.OnnxOpset}");
+        CheckExcludes(graph, settings.Exclude);
         bool perChannel = settings.PerChannel && graph.OnnxOpset >= 13; // the axis attribute of DequantizeLinear came with opset 13
+        bool qoperator = settings.Format == QuantizedFormat.QOperator;
         var float32 = model.Clone();
-        var layers = WeightedLayer.Find(graph).Where(l => !settings.Exclude.Contains(l.Node.Name) && !settings.Exclude.Contains(l.Node.Output[0])).ToList();
+        var layers = WeightedLayer.Find(graph)
+            .Where(l => !settings.Exclude.Contains(l.Node.Name) && !settings.Exclude.Contains(l.Node.Output[0]))
+            .Where(l => !qoperator || QOperatorWriter.CanWrite(graph, l)).ToList();
         var activations = layers.Select(l => l.Node.Input[0]).Where(n => !graph.IsConstant(n)).Distinct().ToList();
+        // QOperator layers quantise their outputs too (the Relu output when they absorb the Relu that follows).
+        var observed = qoperator ? activations.Concat(layers.Select(l => QOperatorWriter.QuantizedOutput(graph, l, settings))).Distinct().ToList() : activations;
 
-        var statistics = Calibrate(float32, calibration, activations, settings.Method, runners, modelDirectory);
+        var statistics = Calibrate(float32, calibration, observed, settings.Method, runners, modelDirectory);
         var ranges = statistics.ToDictionary(s => s.Name, s => RangeSelection.Choose(s, settings.Method));
 
-        foreach (var name in activations) InsertActivationQdq(graph, name, ranges[name], settings, layers);
-        foreach (var layer in layers) QuantizeWeight(graph, layer, perChannel);
-        graph.RemoveUnused();
-        ModelWriter.Stamp(model, "quantize", $"static QDQ {settings.Method} {(perChannel ? "per-channel" : "per-tensor")} {(settings.Symmetric ? "symmetric" : "asymmetric")} {(settings.SignedActivations ? "int8" : "uint8")} activations, {calibration.Count} samples");
+        // The value each layer's error is measured on: its output, or the Relu output a QOperator layer absorbed.
+        var compared = layers.Select(l => l.Node.Output[0]).ToList();
+        if (qoperator) compared = QOperatorWriter.Write(graph, layers, ranges, settings, perChannel);
+        else
+        {
+            foreach (var name in activations) InsertActivationQdq(graph, name, ranges[name], settings, layers);
+            foreach (var layer in layers) QuantizeWeight(graph, layer, perChannel);
+        }
+        ModelWriter.Stamp(model, "quantize", $"static {(qoperator ? "QOperator" : "QDQ")} {settings.Method} {(perChannel ? "per-channel" : "per-tensor")} {(settings.Symmetric ? "symmetric" : "asymmetric")} {(settings.SignedActivations ? "int8" : "uint8")} activations, {calibration.Count} samples");
 
-        var errors = settings.ReportSamples > 0 ? LayerErrors(float32, model, calibration.Take(settings.ReportSamples), layers, quantizedRunners ?? runners, modelDirectory) : new List<LayerError>();
+        var errors = settings.ReportSamples > 0 ? LayerErrors(float32, model, calibration.Take(settings.ReportSamples), layers, compared, quantizedRunners ?? runners, modelDirectory) : new List<LayerError>();
+        // Only now: the report observes layer outputs whose float paths the integer graph no longer needs.
+        graph.RemoveDeadNodes();
+        graph.RemoveUnused();
+        if (errors.Count > 0) QuantizationMetadata.WriteLayerErrors(model, errors);
         return new QuantizeReport(ranges, errors, layers.Count);
     }
 
+    /// <summary>Every excluded name must be a node name or a node's first output: a typo would otherwise quantise the layer silently.</summary>
+    public static void CheckExcludes(GraphEditor graph, IEnumerable<string> exclude)
+    {
+        var known = new HashSet<string>(graph.Graph.Node.Select(n => n.Name).Concat(graph.Graph.Node.Where(n => n.Output.Count > 0).Select(n => n.Output[0])), StringComparer.Ordinal);
+        var unknown = exclude.Where(e => !known.Contains(e)).ToList();
+        if (unknown.Count > 0)
+            throw new ArgumentException($"--exclude names {string.Join(", ", unknown.Select(u => "'" + u + "'"))}, which {(unknown.Count == 1 ? "is" : "are")} not a node name or node output of the model (nodes: {string.Join(", ", graph.Graph.Node.Take(12).Select(n => n.Name.Length > 0 ? n.Name : n.Output[0]))}{(graph.Graph.Node.Count > 12 ? ", ..." : "")})");
+    }
+
     /// <summary>Two streaming passes over the calibration set: ranges, then histograms (skipped for MinMax).</summary>
-    static List<ActivationStatistics> Calibrate(ModelProto model, LabeledImages data, List<string> names, CalibrationMethod method, ModelRunnerFactory runners, string? modelDirectory)
+    internal static List<ActivationStatistics> Calibrate(ModelProto model, LabeledImages data, List<string> names, CalibrationMethod method, ModelRunnerFactory runners, string? modelDirectory)
     {
         var statistics = names.Select(n => new ActivationStatistics(n)).ToList();
         // Graph inputs are observed too: they are extra outputs only when produced by a node.
@@ -151,26 +140,9 @@ public static class StaticQuantizer
 
     static void QuantizeWeight(GraphEditor graph, WeightedLayer layer, bool perChannel)
     {
-        var w = graph.ReadFloat(layer.WeightName)!.As<float>();
-        int channels = perChannel ? layer.OutputCount : 1;
-        var scales = new float[channels];
-        var q = new sbyte[w.Length];
-        for (int c = 0; c < channels; c++)
-        {
-            double absMax = 0;
-            int units = perChannel ? 1 : layer.OutputCount;
-            for (int u = 0; u < units; u++)
-                for (int j = 0; j < layer.UnitSize; j++) absMax = Math.Max(absMax, Math.Abs(w[layer.Index(perChannel ? c : u, j)]));
-            // Symmetric [-127, 127]: the int8 products then never overflow the pairwise int16 sums of VNNI-style kernels.
-            double scale = absMax > 0 ? absMax / 127 : 1;
-            scales[c] = (float)scale;
-            for (int u = 0; u < units; u++)
-                for (int j = 0; j < layer.UnitSize; j++)
-                {
-                    int index = layer.Index(perChannel ? c : u, j);
-                    q[index] = (sbyte)Math.Clamp((int)Math.Round(w[index] / (double)scales[c]), -127, 127);
-                }
-        }
+        var quantized = WeightQuantization.Symmetric(graph.ReadFloat(layer.WeightName)!.As<float>(), layer, perChannel);
+        var (q, scales) = (quantized.Values, quantized.Scales);
+        int channels = scales.Length;
         string baseName = layer.WeightName + (graph.Consumers(layer.WeightName).Count > 1 ? "_" + layer.Name : "");
         string quantizedName = graph.UniqueName(baseName + "_quantized"), scaleName = graph.UniqueName(baseName + "_scale"), zeroName = graph.UniqueName(baseName + "_zero_point");
         int[] vectorShape = perChannel ? new[] { channels } : Array.Empty<int>();
@@ -187,9 +159,8 @@ public static class StaticQuantizer
     }
 
     /// <summary>SQNR and max error of every quantised layer's output, streamed over <paramref name="data"/>.</summary>
-    static List<LayerError> LayerErrors(ModelProto float32, ModelProto quantized, LabeledImages data, List<WeightedLayer> layers, ModelRunnerFactory quantizedRunners, string? modelDirectory)
+    static List<LayerError> LayerErrors(ModelProto float32, ModelProto quantized, LabeledImages data, List<WeightedLayer> layers, List<string> names, ModelRunnerFactory quantizedRunners, string? modelDirectory)
     {
-        var names = layers.Select(l => l.Node.Output[0]).ToList();
         // Both models run in the same runtime, so the report measures quantisation error only.
         using var reference = quantizedRunners(float32, modelDirectory, names);
         using var candidate = quantizedRunners(quantized, modelDirectory, names);
