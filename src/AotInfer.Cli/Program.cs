@@ -16,6 +16,8 @@ usage: aotinfer VERB [options]
   prune MODEL -o OUT [--sparsity S] [--global (default)|--per-layer] [--nm N:M] [--structured channels --ratio R]
   cluster MODEL -o OUT [--k 16] [--per-channel] [--seed N]
   quantize MODEL -o OUT --dataset SPEC [--samples 256] [--method minmax|percentile|entropy|mse] [--per-channel] [--symmetric] [--activations int8|uint8] [--exclude NODE,...] [--report-samples N] [--runtime aotinfer|ort] [--report-runtime ort|aotinfer]
+  finetune MODEL -o OUT --dataset SPEC [--test SPEC] [--epochs N] [--batch 64] [--lr 0.001] [--optimizer adam|sgd|momentum|nesterov|adagrad] [--momentum M] [--schedule fixed|exponential|cosine] [--decay D] [--l1 X] [--l2 X] [--seed S] [--prune S [--prune-steps K] [--per-layer]] [--keep-sparsity] [--limit N] [--json FILE]
+                            train the weights (reverse-mode autodiff over the ONNX graph); with --prune, K rounds of prune + train
   datasets: fashion-mnist:DIR (test split), fashion-mnist-train:DIR, idx:IMAGES,LABELS, pb:IMAGES.pb,LABELS.pb
 """;
 
@@ -26,7 +28,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 }
 try
 {
-    var rest = Arguments.Parse(args.Skip(1), "--quiet", "--fail-on-error", "--no-fuse", "--no-run", "--global", "--per-layer", "--per-channel", "--symmetric");
+    var rest = Arguments.Parse(args.Skip(1), "--quiet", "--fail-on-error", "--no-fuse", "--no-run", "--global", "--per-layer", "--per-channel", "--symmetric", "--keep-sparsity");
     return args[0] switch
     {
         "check" => CheckCommand.Run(rest),
@@ -40,6 +42,7 @@ try
         "prune" => AotInfer.Cli.Optimize.TransformCommands.Prune(rest),
         "cluster" => AotInfer.Cli.Optimize.TransformCommands.Cluster(rest),
         "quantize" => AotInfer.Cli.Optimize.QuantizeCommand.Run(rest),
+        "finetune" => AotInfer.Cli.Optimize.FinetuneCommand.Run(rest),
         _ => throw new UsageException($"unknown verb '{args[0]}'"),
     };
 }
