@@ -20,6 +20,8 @@ usage: aotinfer VERB [options]
   quantize MODEL -o OUT --dynamic [--per-channel] [--exclude NODE,...]     int8 weights, activations quantised at run time
   report MODEL VARIANT... --dataset SPEC -o report.html [--limit N] [--latency-runs N] [--json FILE] [--markdown FILE]
                             HTML page: accuracy vs size and latency, per-layer error, weight histograms
+  finetune MODEL -o OUT --dataset SPEC [--test SPEC] [--epochs N] [--batch 64] [--lr 0.001] [--optimizer adam|sgd|momentum|nesterov|adagrad] [--momentum M] [--schedule fixed|exponential|cosine] [--decay D] [--l1 X] [--l2 X] [--seed S] [--prune S [--prune-steps K] [--per-layer]] [--keep-sparsity] [--limit N] [--json FILE]
+                            train the weights (reverse-mode autodiff over the ONNX graph); with --prune, K rounds of prune + train
   datasets: fashion-mnist:DIR (test split), fashion-mnist-train:DIR, idx:IMAGES,LABELS, pb:IMAGES.pb,LABELS.pb
 """;
 
@@ -30,7 +32,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 }
 try
 {
-    var rest = Arguments.Parse(args.Skip(1), "--quiet", "--fail-on-error", "--no-fuse", "--no-run", "--global", "--per-layer", "--per-channel", "--symmetric", "--dynamic", "--rank");
+    var rest = Arguments.Parse(args.Skip(1), "--quiet", "--fail-on-error", "--no-fuse", "--no-run", "--global", "--per-layer", "--per-channel", "--symmetric", "--dynamic", "--rank", "--keep-sparsity");
     return args[0] switch
     {
         "check" => CheckCommand.Run(rest),
@@ -45,6 +47,7 @@ try
         "cluster" => AotInfer.Cli.Optimize.TransformCommands.Cluster(rest),
         "quantize" => AotInfer.Cli.Optimize.QuantizeCommand.Run(rest),
         "report" => AotInfer.Cli.Optimize.ReportCommand.Run(rest),
+        "finetune" => AotInfer.Cli.Optimize.FinetuneCommand.Run(rest),
         _ => throw new UsageException($"unknown verb '{args[0]}'"),
     };
 }
