@@ -31,6 +31,11 @@ public sealed class FuzzSettings
     public long MaxModels { get; set; }
     /// <summary>A compile slower than this is a hang.</summary>
     public TimeSpan CompileTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// Two runs of a generated model slower than this are a hang. Generous because the first run executes
+    /// unoptimised (tier-0) code and large models such as super-resolution take seconds on a loaded machine.
+    /// </summary>
+    public TimeSpan RunTimeout { get; set; } = TimeSpan.FromSeconds(60);
     /// <summary>Build and run the models that compile (slower: Roslyn per batch).</summary>
     public bool RunGenerated { get; set; } = true;
     /// <summary>Models per in-memory build.</summary>
@@ -168,7 +173,7 @@ public static class FuzzRunner
             });
             try
             {
-                if (!task.Wait(settings.CompileTimeout)) report.Findings.Add(new FuzzFinding("run-hang", model, "Run took too long"));
+                if (!task.Wait(settings.RunTimeout)) report.Findings.Add(new FuzzFinding("run-hang", model, "Run took too long"));
                 else report.Ran++;
             }
             catch (AggregateException e)
