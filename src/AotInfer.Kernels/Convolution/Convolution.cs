@@ -198,7 +198,7 @@ public static class Convolution
     /// Row m of <paramref name="rows"/> becomes activation(row + bias[first + m]) (no bias when it is empty): the
     /// fused epilogue, one pass because MatrixMultiply.Multiply overwrites its output and the rows are still in cache.
     /// </summary>
-    static void AddBias(Span<float> rows, ReadOnlySpan<float> bias, int first, int count, int length, FusedActivation activation)
+    internal static void AddBias(Span<float> rows, ReadOnlySpan<float> bias, int first, int count, int length, FusedActivation activation)
     {
         if (bias.IsEmpty && activation.Kind == ActivationKind.None) return;
         for (int m = 0; m < count; m++) activation.Apply(rows.Slice(m * length, length), bias.IsEmpty ? 0f : bias[first + m]);

@@ -7,7 +7,7 @@ namespace AotInfer.Kernels.Convolution;
 
 /// <summary>
 /// Constant convolution weights laid out once as the A operand of the GEMM micro-kernel of one tier, so that no
-/// call re-packs them: per group, depth block (KC) after depth block, each a column of MR-high slivers stored
+/// call re-packs them: per group, depth block (<see cref="DepthBlock"/>) after depth block, each a column of MR-high slivers stored
 /// depth-major and zero padded past the last output channel. Generated code builds one per Conv layer at type
 /// initialisation (the layout depends on the CPU, so it cannot be baked in at build time).
 /// </summary>
@@ -38,6 +38,15 @@ public sealed unsafe class PackedFilter
 
     /// <summary>The tier whose micro-kernel this layout feeds.</summary>
     public GemmTier Tier { get; }
+
+    /// <summary>NR of the tier's micro-kernel: the width of the B slivers this filter multiplies.</summary>
+    internal int SliverWidth => Tier switch
+    {
+        GemmTier.Avx512 => GemmKernelAvx512.Columns,
+        GemmTier.Fma256 => GemmKernelFma256.Columns,
+        GemmTier.Vector128 => GemmKernelVector128.Columns,
+        _ => GemmKernelScalar.Columns,
+    };
 
     /// <summary>Rows per group rounded up to the micro-kernel's MR.</summary>
     internal int PaddedRows { get; }
@@ -86,12 +95,25 @@ public sealed unsafe class PackedFilter
         return packed;
     }
 
+    /// <summary>
+    /// The depth block (KC) convolutions use: the whole depth up to 192 (a 192×32 B sliver and a 6×192 A sliver fit
+    /// Zen 4's 32 KB L1D), else equal blocks of at most 160, so that no pass over C is a short remainder (with the GEMM's
+    /// fixed 128, a 3×3×16 depth of 144 would cost a second full load/store of every C tile for 16 steps).
+    /// </summary>
+    internal static int DepthBlock(int depth)
+    {
+        if (depth <= 192) return depth;
+        int blocks = (depth + 159) / 160;
+        return (depth + blocks - 1) / blocks;
+    }
+
     /// <summary>Depth block pc of a group starts at pc × PaddedRows; within it sliver ir starts at ir × kb.</summary>
     static void PackGroup<TKernel>(float* weights, int rows, int depth, int paddedRows, float* packed) where TKernel : struct, IGemmMicroKernel
     {
-        for (int pc = 0; pc < depth; pc += TKernel.DepthBlock)
+        int depthBlock = DepthBlock(depth);
+        for (int pc = 0; pc < depth; pc += depthBlock)
         {
-            int kb = Math.Min(TKernel.DepthBlock, depth - pc);
+            int kb = Math.Min(depthBlock, depth - pc);
             GemmDriver<TKernel>.PackA(weights + pc, depth, 1, rows, kb, packed + (long)pc * paddedRows);
         }
     }

@@ -172,4 +172,55 @@ public class ConvolutionKernelTests
             Convolution.PackedGemm(new float[3 * 25], filter, ReadOnlySpan<float>.Empty, new float[4 * 25], new float[1000], 1, 3, geometry));
         Assert.Contains("depth", error.Message);
     }
+
+    [Theory]
+    [InlineData(1, 16, 16, 32, 32, 1, 1, 1, 1)]   // resnet8's 3×3 stride-1 layers: even output
+    [InlineData(2, 5, 7, 13, 11, 1, 1, 1, 1)]     // odd output sizes, M and C not multiples of anything
+    [InlineData(1, 3, 4, 9, 10, 0, 2, 1, 0)]      // asymmetric pads, output smaller and larger than the input
+    [InlineData(1, 200, 9, 6, 7, 1, 1, 1, 1)]     // more channels than one depth block
+    [InlineData(1, 8, 6, 1, 1, 1, 1, 1, 1)]       // a single output position
+    public void WinogradMatchesTheDefinitionOnEveryTier(int batch, int channels, int outChannels, int height, int width,
+        int padTop, int padLeft, int padBottom, int padRight)
+    {
+        int oh = height + padTop + padBottom - 2, ow = width + padLeft + padRight - 2;
+        int[] geometry = { 2, height, width, oh, ow, 3, 3, 1, 1, 1, 1, padTop, padLeft, padBottom, padRight };
+        var random = new Random(33);
+        float[] Random(int n) => Array.ConvertAll(new float[n], _ => (float)random.NextDouble() - 0.5f);
+        float[] x = Random(batch * channels * height * width), w = Random(outChannels * channels * 9), b = Random(outChannels);
+        float[] expected = NaiveConvolution(x, w, b, batch, channels, outChannels, 1, new Window(geometry));
+        var relu = new FusedActivation(ActivationKind.Relu);
+        var saved = MatrixMultiply.Tier;
+        try
+        {
+            foreach (var tier in Enum.GetValues<GemmTier>())
+            {
+                MatrixMultiply.Tier = tier;
+                var filter = Winograd.PackFilter(w, outChannels, channels);
+                float[] scratch = new float[Winograd.ScratchSize(channels, outChannels, geometry)];
+                scratch.AsSpan().Fill(float.NaN);
+                float[] y = new float[expected.Length];
+                Winograd.Convolve(x, filter, b, y, scratch, batch, channels, geometry, relu);
+                for (int i = 0; i < y.Length; i++)
+                {
+                    float want = Math.Max(expected[i], 0f);
+                    Assert.True(Math.Abs(y[i] - want) <= 1e-4f * (1 + Math.Abs(want)), $"tier {filter.Tier}, element {i}: {y[i]} vs {want}");
+                }
+            }
+        }
+        finally
+        {
+            MatrixMultiply.Tier = saved;
+        }
+    }
+
+    [Fact]
+    public void WinogradRejectsStridedWindowsAndShortScratch()
+    {
+        var filter = Winograd.PackFilter(new float[4 * 2 * 9], 4, 2);
+        int[] strided = { 2, 6, 6, 3, 3, 3, 3, 2, 2, 1, 1, 1, 1, 0, 0 };
+        Assert.Throws<ArgumentException>(() => Winograd.Convolve(new float[72], filter, ReadOnlySpan<float>.Empty, new float[36], new float[10000], 1, 2, strided));
+        int[] same = { 2, 6, 6, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1 };
+        var error = Assert.Throws<ArgumentException>(() => Winograd.Convolve(new float[72], filter, ReadOnlySpan<float>.Empty, new float[144], new float[10], 1, 2, same));
+        Assert.Contains("scratch", error.Message);
+    }
 }

@@ -58,6 +58,13 @@ public class ConvolutionTests
         AssertConvAgrees("Conv", new[] { batch, channels, height, width }, new[] { 14, channels / groups, 3, 3 }, bias: true, weightAsInput: false,
             ("group", groups), ("pads", new[] { 1, 1, 1, 1 }), ("strides", new[] { stride, stride }));
 
+    [Theory]
+    [InlineData(1, 16, 16, 32, 32)] // resnet8-like
+    [InlineData(2, 24, 17, 13, 11)] // odd sizes, two images
+    public void WinogradConvolutionMatchesOnnxRuntime(int batch, int channels, int outChannels, int height, int width) =>
+        AssertConvAgrees("Conv", new[] { batch, channels, height, width }, new[] { outChannels, channels, 3, 3 }, bias: true, weightAsInput: false,
+            ("pads", new[] { 1, 1, 1, 1 }));
+
     [Fact]
     public void PointwiseMatchesOnnxRuntime() =>
         AssertConvAgrees("Conv", new[] { 2, 8, 5, 6 }, new[] { 12, 8, 1, 1 }, bias: true, weightAsInput: false);
