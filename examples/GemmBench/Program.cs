@@ -8,11 +8,13 @@ using AotInfer.Kernels.Linear;
 // Measures single-threaded SGEMM throughput: median of several timed runs after warm-up. The machine may be shared,
 // so each run is timed both by the wall clock and by this thread's CPU time (clock_gettime THREAD_CPUTIME on Linux);
 // the CPU-time figure is the one that does not count time slices given to other processes.
-// Usage: GemmBench [tier] [peakGflops]; tier is Scalar, Vector128, Fma256 or Avx512 (default: the best available).
-if (args.Length > 0) MatrixMultiply.Tier = Enum.Parse<GemmTier>(args[0], ignoreCase: true);
-double peak = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 114.7; // Zen 4: 2×8 FMA lanes × 2 flops × 3.585 GHz
+// Usage: GemmBench [tier] [peakGflops] [--gemv-only]; tier is Scalar, Vector128, Fma256 or Avx512 (default: the best available).
+string[] positional = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
+if (positional.Length > 0) MatrixMultiply.Tier = Enum.Parse<GemmTier>(positional[0], ignoreCase: true);
+double peak = positional.Length > 1 ? double.Parse(positional[1], CultureInfo.InvariantCulture) : 114.7; // Zen 4: 2×8 FMA lanes × 2 flops × 3.585 GHz
 Console.WriteLine($"tier {MatrixMultiply.Tier} (best {MatrixMultiply.BestTier}); peak {peak} GFLOP/s; GFLOP/s by thread CPU time (wall clock)");
 
+if (!args.Contains("--gemv-only"))
 foreach (var (m, n, k) in new[] { (256, 256, 256), (512, 512, 512), (64, 64, 64), (17, 33, 65), (1, 1024, 1024), (1, 4096, 1024), (128, 784, 300) })
 {
     var random = new Random(1);
@@ -44,6 +46,38 @@ foreach (var (m, n, k) in new[] { (256, 256, 256), (512, 512, 512), (64, 64, 64)
     var prepacked = Median(() => MatrixMultiply.Multiply(a, k, packed, c, n, m));
     Console.WriteLine(FormattableString.Invariant(
         $"{m,4}x{n,4}x{k,4}: {plain.Cpu,6:F1} ({plain.Wall,6:F1}) GFLOP/s = {plain.Cpu / peak,4:P0} of peak; pre-packed B {prepacked.Cpu,6:F1} ({prepacked.Wall,6:F1}) = {prepacked.Cpu / peak,4:P0}"));
+}
+
+// The batch-1 fully-connected layers of the small models (fashion_lenet300, digits_mlp, mnist-8): the GEMV kernel
+// on weights laid out for it against the GEMM's M = 1 path on pre-packed B. Random weights serve in either layout.
+foreach (var (k, n) in new[] { (784, 300), (300, 100), (100, 10), (64, 128), (256, 10), (1024, 1024) })
+{
+    var random = new Random(2);
+    float[] x = Enumerable.Range(0, k).Select(_ => (float)random.NextDouble()).ToArray();
+    float[] w = Enumerable.Range(0, (int)GemvWeights.PackedLength(k, n)).Select(_ => (float)random.NextDouble()).ToArray();
+    float[] y = new float[n];
+    var gemv = new GemvWeights(w, k, n);
+    var packed = PackedMatrix.Pack(w, n, false, k, n);
+    var relu = new FusedActivation(ActivationKind.Relu);
+    double flops = 2.0 * n * k;
+    int reps = Math.Max(1, (int)(2e7 / flops));
+    double Best(Action run)
+    {
+        for (long start = Stopwatch.GetTimestamp(); Stopwatch.GetElapsedTime(start).TotalSeconds < 0.5;) run();
+        var cpu = new double[9];
+        for (int t = 0; t < cpu.Length; t++)
+        {
+            double cpuStart = ThreadCpuSeconds();
+            for (int r = 0; r < reps; r++) run();
+            cpu[t] = (ThreadCpuSeconds() - cpuStart) / reps;
+        }
+        Array.Sort(cpu);
+        return cpu[cpu.Length / 2];
+    }
+    double tGemv = Best(() => VectorMatrixMultiply.Multiply(x, gemv, ReadOnlySpan<float>.Empty, relu, y));
+    double tGemm = Best(() => MatrixMultiply.Multiply(x, k, packed, y, n, 1));
+    Console.WriteLine(FormattableString.Invariant(
+        $"GEMV {k,4}x{n,4}: {tGemv * 1e6,7:F2} µs = {flops / tGemv / 1e9,5:F1} GFLOP/s ({flops / tGemv / 1e9 / peak,4:P0} of peak, {4.0 * k * n / tGemv / 1e9,5:F0} GB/s of weights); GEMM M=1 on packed B {tGemm * 1e6,7:F2} µs"));
 }
 
 static double ThreadCpuSeconds()
