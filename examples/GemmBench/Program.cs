@@ -9,17 +9,19 @@ using AotInfer.Kernels.Quantization;
 // Measures single-threaded SGEMM (or int8 GEMM) throughput: median of several timed runs after warm-up. The machine may
 // be shared, so each run is timed both by the wall clock and by this thread's CPU time (clock_gettime THREAD_CPUTIME on
 // Linux); the CPU-time figure is the one that does not count time slices given to other processes.
-// Usage: GemmBench [tier] [peakGflops]; tier is Scalar, Vector128, Fma256 or Avx512 (default: the best available).
+// Usage: GemmBench [tier] [peakGflops] [--gemv-only]; tier is Scalar, Vector128, Fma256 or Avx512 (default: the best available).
 //        GemmBench int8 [tier] [peakGmacs]; tier is Scalar, Vector128, Avx2 or Avx512BW.
 if (args.Length > 0 && args[0] == "int8")
 {
     Int8Bench.Run(args.Skip(1).ToArray());
     return;
 }
-if (args.Length > 0) MatrixMultiply.Tier = Enum.Parse<GemmTier>(args[0], ignoreCase: true);
-double peak = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 114.7; // Zen 4: 2×8 FMA lanes × 2 flops × 3.585 GHz
+string[] positional = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
+if (positional.Length > 0) MatrixMultiply.Tier = Enum.Parse<GemmTier>(positional[0], ignoreCase: true);
+double peak = positional.Length > 1 ? double.Parse(positional[1], CultureInfo.InvariantCulture) : 114.7; // Zen 4: 2×8 FMA lanes × 2 flops × 3.585 GHz
 Console.WriteLine($"tier {MatrixMultiply.Tier} (best {MatrixMultiply.BestTier}); peak {peak} GFLOP/s; GFLOP/s by thread CPU time (wall clock)");
 
+if (!args.Contains("--gemv-only"))
 foreach (var (m, n, k) in new[] { (256, 256, 256), (512, 512, 512), (64, 64, 64), (17, 33, 65), (1, 1024, 1024), (1, 4096, 1024), (128, 784, 300) })
 {
     var random = new Random(1);
@@ -33,6 +35,25 @@ foreach (var (m, n, k) in new[] { (256, 256, 256), (512, 512, 512), (64, 64, 64)
     var prepacked = Timing.Rate(() => MatrixMultiply.Multiply(a, k, packed, c, n, m), flops, reps);
     Console.WriteLine(FormattableString.Invariant(
         $"{m,4}x{n,4}x{k,4}: {plain.Cpu,6:F1} ({plain.Wall,6:F1}) GFLOP/s = {plain.Cpu / peak,4:P0} of peak; pre-packed B {prepacked.Cpu,6:F1} ({prepacked.Wall,6:F1}) = {prepacked.Cpu / peak,4:P0}"));
+}
+
+// The batch-1 fully-connected layers of the small models (fashion_lenet300, digits_mlp, mnist-8): the GEMV kernel
+// on weights laid out for it against the GEMM's M = 1 path on pre-packed B. Random weights serve in either layout.
+foreach (var (k, n) in new[] { (784, 300), (300, 100), (100, 10), (64, 128), (256, 10), (1024, 1024) })
+{
+    var random = new Random(2);
+    float[] x = Enumerable.Range(0, k).Select(_ => (float)random.NextDouble()).ToArray();
+    float[] w = Enumerable.Range(0, (int)GemvWeights.PackedLength(k, n)).Select(_ => (float)random.NextDouble()).ToArray();
+    float[] y = new float[n];
+    var gemv = new GemvWeights(w, k, n);
+    var packed = PackedMatrix.Pack(w, n, false, k, n);
+    var relu = new FusedActivation(ActivationKind.Relu);
+    double flops = 2.0 * n * k;
+    int reps = Math.Max(1, (int)(2e7 / flops));
+    var tGemv = Timing.Rate(() => VectorMatrixMultiply.Multiply(x, gemv, ReadOnlySpan<float>.Empty, relu, y), flops, reps);
+    var tGemm = Timing.Rate(() => MatrixMultiply.Multiply(x, k, packed, y, n, 1), flops, reps);
+    Console.WriteLine(FormattableString.Invariant(
+        $"GEMV {k,4}x{n,4}: {flops / tGemv.Cpu / 1e3,7:F2} µs = {tGemv.Cpu,5:F1} GFLOP/s ({tGemv.Cpu / peak,4:P0} of peak, {4.0 * k * n / (flops / tGemv.Cpu),5:F0} GB/s of weights); GEMM M=1 on packed B {flops / tGemm.Cpu / 1e3,7:F2} µs"));
 }
 
 /// <summary>Median throughput of a kernel call by thread CPU time and by wall clock.</summary>

@@ -46,6 +46,9 @@ internal static class Emitter
 
                 /// <summary>Values for the model's symbolic dimensions, e.g. <c>batch=1;seq=128</c>.</summary>
                 public string? Dims { get; set; }
+
+                /// <summary>Threads <c>Run</c> may split large layers over: 1 (default), N, or 0 for one per processor.</summary>
+                public int Threads { get; set; } = 1;
             }
         }
 
@@ -112,6 +115,7 @@ internal static class Emitter
         Namespace = job.Namespace,
         Modifiers = job.Modifiers,
         DimensionValues = job.Dimensions.ToDictionary(d => d.Name, d => d.Value),
+        Threads = job.Threads,
         // External data files must stay inside the model's folder.
         ModelDirectory = System.IO.Path.GetDirectoryName(job.ModelPath),
         ModelFileName = System.IO.Path.GetFileName(job.ModelPath),

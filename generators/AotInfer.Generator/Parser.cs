@@ -41,16 +41,17 @@ internal static class Parser
         string className = ItemMetadata(options, "AotInferClass");
         string ns = ItemMetadata(options, "AotInferNamespace");
         string dims = ItemMetadata(options, "AotInferDims");
-        bool isModel = file.Path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) || className.Length > 0 || ns.Length > 0 || dims.Length > 0;
+        string threads = ItemMetadata(options, "AotInferThreads");
+        bool isModel = file.Path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) || className.Length > 0 || ns.Length > 0 || dims.Length > 0 || threads.Length > 0;
         if (!isModel) return null;
         cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            return new ModelFileSpec(file.Path, Sha256(ReadModelBytes(file.Path)), null, className, ns, dims);
+            return new ModelFileSpec(file.Path, Sha256(ReadModelBytes(file.Path)), null, className, ns, dims, threads);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException or System.Security.SecurityException)
         {
-            return new ModelFileSpec(file.Path, "", e.Message, className, ns, dims);
+            return new ModelFileSpec(file.Path, "", e.Message, className, ns, dims, threads);
         }
     }
 
@@ -71,8 +72,12 @@ internal static class Parser
                        ?? LocationSpec.From(context.TargetNode.GetLocation())!;
         string path = attribute.ConstructorArguments.Length > 0 ? attribute.ConstructorArguments[0].Value as string ?? "" : "";
         string dims = "";
+        int threads = 1;
         foreach (var named in attribute.NamedArguments)
+        {
             if (named.Key == "Dims") dims = named.Value.Value as string ?? "";
+            if (named.Key == "Threads" && named.Value.Value is int t) threads = t;
+        }
 
         var problems = new List<ProblemSpec>();
         string what = $"class '{type.Name}'";
@@ -84,11 +89,13 @@ internal static class Parser
             problems.Add(new ProblemSpec(DiagnosticDescriptors.ClassNotPartial.Id, $"{what} carries [OnnxModel] but is generic; generated models cannot have type parameters", location));
         if (type.IsStatic)
             problems.Add(new ProblemSpec(DiagnosticDescriptors.ClassNotPartial.Id, $"{what} carries [OnnxModel] but is static; a generated model has instance state (its buffers)", location));
+        if (threads < 0)
+            problems.Add(new ProblemSpec(DiagnosticDescriptors.InvalidOptions.Id, $"[OnnxModel] on {what}: Threads = {threads} must be 0 (one per processor) or a positive thread count", location));
         if (path.Trim().Length == 0)
             problems.Add(new ProblemSpec(DiagnosticDescriptors.ModelNotInAdditionalFiles.Id, $"[OnnxModel] on {what} needs the model's path, e.g. [OnnxModel(\"models/model.onnx\")]", location));
 
         string ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : "";
-        return new AttributeModelSpec(type.Name, ns, path.Trim(), dims, location, problems.ToEquatableArray());
+        return new AttributeModelSpec(type.Name, ns, path.Trim(), dims, location, problems.ToEquatableArray(), threads);
     }
 
     /// <summary>Finds the attribute's model among the <c>AdditionalFiles</c> items and builds its job.</summary>
@@ -117,7 +124,7 @@ internal static class Parser
         }
         string modelPath = file?.Path ?? attribute.ModelPath;
         return new ModelJobSpec(FrontDoor.Attribute, modelPath, DisplayPath(modelPath, project), file?.ContentHash ?? "",
-            attribute.ClassName, attribute.Namespace, "", dims, attribute.Location, problems.ToEquatableArray());
+            attribute.ClassName, attribute.Namespace, "", dims, attribute.Location, problems.ToEquatableArray(), attribute.Threads);
     }
 
     /// <summary>
@@ -146,7 +153,8 @@ internal static class Parser
                 $"{display}: the namespace '{ns}' ({(file.Namespace.Trim().Length > 0 ? "AotInferNamespace" : "the project's RootNamespace")}) is not a valid C# namespace", null));
 
         var dims = ParseDimensions(file.Dimensions, display + ": AotInferDims", null, problems);
-        return new ModelJobSpec(FrontDoor.Metadata, file.Path, display, file.ContentHash, className, ns, "public sealed", dims, null, problems.ToEquatableArray());
+        int threads = ParseThreads(file.Threads, display + ": AotInferThreads", problems);
+        return new ModelJobSpec(FrontDoor.Metadata, file.Path, display, file.ContentHash, className, ns, "public sealed", dims, null, problems.ToEquatableArray(), threads);
     }
 
     /// <summary>
@@ -177,6 +185,15 @@ internal static class Parser
         }
         if (name.Length == 0 || char.IsDigit(name[0])) name.Insert(0, "Model");
         return name.ToString();
+    }
+
+    /// <summary>Parses <c>AotInferThreads</c>: empty for 1, otherwise 0 (one per processor) or a positive count.</summary>
+    static int ParseThreads(string text, string where, List<ProblemSpec> problems)
+    {
+        if (text.Trim().Length == 0) return 1;
+        if (int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int threads)) return threads;
+        problems.Add(new ProblemSpec(DiagnosticDescriptors.InvalidOptions.Id, $"{where}: '{text.Trim()}' is not a thread count; use 0 (one per processor) or a positive integer such as \"4\"", null));
+        return 1;
     }
 
     /// <summary>Parses <c>name=value</c> pairs separated by commas or semicolons.</summary>

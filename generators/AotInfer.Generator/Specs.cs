@@ -34,6 +34,7 @@ internal enum FrontDoor
 /// <param name="Dimensions">Values for symbolic dimensions.</param>
 /// <param name="Location">Where diagnostics point (the attribute), or null for the metadata form.</param>
 /// <param name="Problems">Problems found before compilation; any of them stops it.</param>
+/// <param name="Threads">Threads the generated Run may use (<c>AotInferThreads</c>; 1 by default, 0 = one per processor).</param>
 internal sealed record ModelJobSpec(
     FrontDoor FrontDoor,
     string ModelPath,
@@ -44,7 +45,8 @@ internal sealed record ModelJobSpec(
     string Modifiers,
     EquatableArray<DimensionPin> Dimensions,
     LocationSpec? Location,
-    EquatableArray<ProblemSpec> Problems)
+    EquatableArray<ProblemSpec> Problems,
+    int Threads = 1)
 {
     /// <summary>The class's full name.</summary>
     public string FullClassName => (Namespace.Length > 0 ? Namespace + "." : "") + ClassName;
@@ -73,7 +75,8 @@ internal sealed record ClassClaim(string FullClassName, string JobKey, string Di
 /// <param name="ClassName">The <c>AotInferClass</c> metadata (empty when absent).</param>
 /// <param name="Namespace">The <c>AotInferNamespace</c> metadata (empty when absent).</param>
 /// <param name="Dimensions">The <c>AotInferDims</c> metadata (empty when absent).</param>
-internal sealed record ModelFileSpec(string Path, string ContentHash, string? ReadError, string ClassName, string Namespace, string Dimensions);
+/// <param name="Threads">The <c>AotInferThreads</c> metadata (empty when absent).</param>
+internal sealed record ModelFileSpec(string Path, string ContentHash, string? ReadError, string ClassName, string Namespace, string Dimensions, string Threads = "");
 
 /// <summary>A class carrying <c>[OnnxModel]</c>, with what was wrong with its declaration.</summary>
 /// <param name="ClassName">The class name.</param>
@@ -82,7 +85,8 @@ internal sealed record ModelFileSpec(string Path, string ContentHash, string? Re
 /// <param name="Dimensions">The attribute's <c>Dims</c>.</param>
 /// <param name="Location">The attribute's location.</param>
 /// <param name="Problems">Problems with the declaration (not partial, nested, ...).</param>
-internal sealed record AttributeModelSpec(string ClassName, string Namespace, string ModelPath, string Dimensions, LocationSpec Location, EquatableArray<ProblemSpec> Problems);
+/// <param name="Threads">The attribute's <c>Threads</c> (1 when absent).</param>
+internal sealed record AttributeModelSpec(string ClassName, string Namespace, string ModelPath, string Dimensions, LocationSpec Location, EquatableArray<ProblemSpec> Problems, int Threads = 1);
 
 /// <summary>Project-wide settings read from MSBuild properties.</summary>
 /// <param name="RootNamespace">The project's <c>RootNamespace</c> (empty when not visible).</param>

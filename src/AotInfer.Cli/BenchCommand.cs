@@ -22,7 +22,7 @@ public static class BenchCommand
         if (Directory.Exists(path)) path = Path.Combine(path, "model.onnx");
         var settings = new BenchSettings(
             Rounds: PositiveInt(args, "--rounds", 15),
-            Threads: PositiveInt(args, "--threads", 1),
+            Threads: CompileCommand.ThreadCount(args) is 0 ? Environment.ProcessorCount : CompileCommand.ThreadCount(args),
             RoundMilliseconds: args.GetDouble("--round-ms", 20),
             WarmupMilliseconds: args.GetDouble("--warmup-ms", 1000));
         bool quiet = args.Has("--quiet");

@@ -23,6 +23,16 @@ public static class CompileCommand
         return 0;
     }
 
+    /// <summary><c>--threads T</c>: threads the generated code may use (1 by default, 0 = one per processor).</summary>
+    public static int ThreadCount(Arguments args)
+    {
+        string? text = args.Get("--threads");
+        if (text is null) return 1;
+        if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int threads))
+            throw new UsageException($"--threads must be 0 (one per processor) or a positive integer, got '{text}'");
+        return threads;
+    }
+
     /// <summary>Compiles a model file with the options common to compile and inspect.</summary>
     public static CompileResult Compile(string modelPath, Arguments args, bool pinUnknownDimsToOne = false)
     {
@@ -35,6 +45,7 @@ public static class CompileCommand
             ModelFileName = Path.GetFileName(modelPath),
             DimensionValues = ParseDims(args.Get("--dims")),
             Fuse = !args.Has("--no-fuse"),
+            Threads = ThreadCount(args),
         };
         if (pinUnknownDimsToOne) PinSymbolicDims(modelPath, options);
         return ModelCompiler.Compile(File.ReadAllBytes(modelPath), options);

@@ -44,6 +44,15 @@ public sealed class CompileOptions
     /// measure what they gain or to debug them.
     /// </summary>
     public bool Fuse { get; set; } = true;
+
+    /// <summary>
+    /// Threads the generated <c>Run</c> may use: 1 (the default) runs everything on the calling thread; N &gt; 1 lets
+    /// GEMV, GEMM and the convolutions built on it split large layers over a shared pool of N threads
+    /// (<c>AotInfer.Kernels.Threading.WorkerPool</c>); 0 means one per processor at run time. Results are the same
+    /// bit for bit whatever the count.
+    /// </summary>
+    public int Threads { get; set; } = 1;
+
     /// <summary>Most bytes of constants (initializers plus values folded at compile time) before AOTI0009.</summary>
     public long MaxConstantBytes { get; set; } = 512L << 20;
 

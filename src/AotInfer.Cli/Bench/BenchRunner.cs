@@ -11,7 +11,7 @@ namespace AotInfer.Cli.Bench;
 
 /// <summary>Settings of one <c>bench</c> measurement.</summary>
 /// <param name="Rounds">Interleaved rounds per side (A B A B …); the medians are over these.</param>
-/// <param name="Threads">ONNX Runtime intra-op threads (generated code is single-threaded).</param>
+/// <param name="Threads">ONNX Runtime intra-op threads; the generated code is compiled for the same count (CompileOptions.Threads).</param>
 /// <param name="RoundMilliseconds">Target duration of one round of one side.</param>
 /// <param name="WarmupMilliseconds">Minimum warm-up per side; it then continues until the JIT is quiet and the time per call is stable (<see cref="SteadyStateWarmup"/>).</param>
 /// <param name="Seed">Seed of the random inputs.</param>

@@ -58,6 +58,11 @@ public sealed class ModelEmitter
         w.Open($"{modifiers}partial class {_options.ClassName} : {EmitContext.Kernels}.IGeneratedModel");
         EmitMetadata(w);
         w.Line($"readonly byte[] _arena = new byte[ArenaBytes];");
+        if (Threaded)
+        {
+            w.Line($"/// <summary>The threads large layers are split over ({(_options.Threads == 0 ? "one per processor" : _options.Threads + " threads")}, shared by every model compiled for that count).</summary>");
+            w.Line($"static readonly {EmitContext.Kernels}.Threading.WorkerPool s_workerPool = {EmitContext.Kernels}.Threading.WorkerPool.Shared({Literals.Int(_options.Threads)});");
+        }
         w.Line($"readonly byte[] _scratch = new byte[ScratchBytes];");
         w.Line();
         w.Line("/// <summary>Bytes of the arena holding intermediate tensors (reused by liveness).</summary>");
@@ -69,7 +74,9 @@ public sealed class ModelEmitter
         if (_graph.BatchDimension is null)
         {
             EmitChecks(w);
+            OpenWorkerPoolScope(w);
             w.Append(run);
+            CloseWorkerPoolScope(w);
             w.Close();
         }
         else
@@ -133,7 +140,7 @@ public sealed class ModelEmitter
 
     void NameParameters()
     {
-        var used = new HashSet<string> { "arena", "scratch", "inputs", "outputs", "samples", "sample" };
+        var used = new HashSet<string> { "arena", "scratch", "inputs", "outputs", "samples", "sample", "workerPoolBefore" };
         string Unique(string baseName)
         {
             string id = Literals.Identifier(baseName);
@@ -189,8 +196,32 @@ public sealed class ModelEmitter
         var arguments = all.Select((v, i) => _graph.Batched.Contains(v)
             ? $"{_parameterNames[i]}.Slice(sample * {v.ElementCount}, {v.ElementCount})"
             : _parameterNames[i]);
+        OpenWorkerPoolScope(w);
         w.Open("for (int sample = 0; sample < samples; sample++)");
         w.Line($"RunSample({string.Join(", ", arguments)});");
+        w.Close();
+        CloseWorkerPoolScope(w);
+    }
+
+    bool Threaded => _options.Threads != 1;
+
+    /// <summary>
+    /// With <see cref="CompileOptions.Threads"/> other than 1, the kernels called inside may split their work over the
+    /// model's worker pool: it is made current for the call and restored afterwards (also when a kernel throws).
+    /// </summary>
+    void OpenWorkerPoolScope(CodeWriter w)
+    {
+        if (!Threaded) return;
+        w.Line($"var workerPoolBefore = {EmitContext.Kernels}.Threading.WorkerPool.Enter(s_workerPool);");
+        w.Open("try");
+    }
+
+    void CloseWorkerPoolScope(CodeWriter w)
+    {
+        if (!Threaded) return;
+        w.Close();
+        w.Open("finally");
+        w.Line($"{EmitContext.Kernels}.Threading.WorkerPool.Exit(workerPoolBefore);");
         w.Close();
     }
 

@@ -26,7 +26,9 @@ public enum GemmTier
 /// <remarks>
 /// The instruction-set tier is chosen once from the CPU; <see cref="Tier"/> can lower it (tests force every tier).
 /// Packing scratch comes from two [ThreadStatic] buffers allocated once per thread on first use (pinned, 64-byte
-/// aligned), so no call allocates and concurrent model instances on different threads do not share scratch.
+/// aligned), so no call allocates and concurrent model instances on different threads do not share scratch. With a
+/// <see cref="Threading.WorkerPool"/> current (a model compiled for several threads), large products are split by
+/// rows between its threads (<see cref="ParallelGemm"/>), with the same result.
 /// </remarks>
 public static unsafe class MatrixMultiply
 {
@@ -70,6 +72,7 @@ public static unsafe class MatrixMultiply
             ClearRows(c, ldc, m, n);
             return;
         }
+        if (ParallelGemm.TrySplit(a, lda, transposeA, b, ldb, transposeB, null, c, ldc, m, n, k)) return;
         int rsA = transposeA ? 1 : lda, csA = transposeA ? lda : 1;
         int rsB = transposeB ? 1 : ldb, csB = transposeB ? ldb : 1;
         fixed (float* pa = a)
@@ -104,6 +107,7 @@ public static unsafe class MatrixMultiply
             ClearRows(c, ldc, m, n);
             return;
         }
+        if (ParallelGemm.TrySplit(a, lda, transposeA, default, 0, false, b, c, ldc, m, n, k)) return;
         int rsA = transposeA ? 1 : lda, csA = transposeA ? lda : 1;
         fixed (float* pa = a)
         fixed (float* pc = c)

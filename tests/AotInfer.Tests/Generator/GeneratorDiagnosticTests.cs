@@ -121,6 +121,47 @@ public class GeneratorDiagnosticTests
         Assert.Empty(GeneratedModels(run));
     }
 
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("four")]
+    public void AOTI0007_MalformedThreadsMetadata(string threads)
+    {
+        using var project = new GeneratorProject().AddModel("models/add-relu.onnx", GeneratorTestModels.AddRelu(), threads: threads);
+        var run = project.Run();
+
+        var d = Assert.Single(run.Diagnostics);
+        Assert.Equal("AOTI0007", d.Id);
+        Assert.Contains("AotInferThreads", d.GetMessage());
+        Assert.Empty(GeneratedModels(run));
+    }
+
+    [Fact]
+    public void AOTI0007_NegativeThreadsOnTheAttribute()
+    {
+        using var project = new GeneratorProject()
+            .AddModel("models/add-relu.onnx", GeneratorTestModels.AddRelu())
+            .AddSource("""
+                namespace Test.App;
+                [AotInfer.OnnxModel("models/add-relu.onnx", Threads = -2)]
+                public partial class AddRelu;
+                """);
+        var run = project.Run();
+
+        var d = Assert.Single(run.Diagnostics);
+        Assert.Equal("AOTI0007", d.Id);
+        AssertAtAttribute(d, "AddRelu");
+    }
+
+    [Fact]
+    public void ThreadsMetadataReachesTheGeneratedCode()
+    {
+        using var project = new GeneratorProject().AddModel("models/add-relu.onnx", GeneratorTestModels.AddRelu(), threads: "3");
+        var run = project.Run();
+
+        Assert.Empty(run.Diagnostics);
+        Assert.Contains("WorkerPool.Shared(3)", run.GeneratedSources[Assert.Single(GeneratedModels(run))]);
+    }
+
     [Fact]
     public void AOTI0101_ModelFileNotFound()
     {

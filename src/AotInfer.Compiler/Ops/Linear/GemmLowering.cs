@@ -31,9 +31,17 @@ public sealed class GemmLowering : OpLowering
         var plan = Plan(op);
         var type = op.Type(0);
         var product = plan.Product;
-        product.Emit(code, type, 0, 1, op.Input(1).Constant is not null, code.Out(0));
         var fused = Passes.FusedEpilogue.Of(op.Node);
         string bias = plan.HasBias ? code.In(2) : $"global::System.ReadOnlySpan<{code.OutType(0)}>.Empty";
+        if (product.UsesGemv(type, op.Input(1).Constant is not null))
+        {
+            // One row: bias (one per column) and activation go into the GEMV call; other epilogues follow it.
+            bool inCall = plan.Alpha == 1 && (!plan.HasBias || plan.Beta == 1 && plan.BiasColumnStride == 1);
+            string activation = fused?.Expression() ?? MatrixProduct.NoActivation;
+            product.EmitGemv(code, op, 0, 1, code.Out(0), inCall ? bias : "global::System.ReadOnlySpan<float>.Empty", inCall ? activation : MatrixProduct.NoActivation);
+            if (inCall) return;
+        }
+        else product.Emit(code, type, 0, 1, op.Input(1).Constant is not null, code.Out(0));
         if (fused is not null && plan.Alpha == 1 && (!plan.HasBias || plan.Beta == 1))
         {
             // Bias and fused activation in one pass over the product.
@@ -47,6 +55,11 @@ public sealed class GemmLowering : OpLowering
         if (fused is not null)
             code.Writer.Line($"{fused.Expression()}.ApplyRows({code.Out(0)}, {Literals.Int(product.M)}, {Literals.Int(product.N)}, global::System.ReadOnlySpan<float>.Empty, 0, 0);");
     }
+
+    /// <inheritdoc/>
+    public override bool ReadsInputAtRunTime(OpContext op, int inputIndex) =>
+        // The GEMV takes B laid out at build time: the original weights are not needed in the generated code.
+        inputIndex != 1 || !Plan(op).Product.UsesGemv(op.Type(0), op.Input(1).Constant is not null);
 
     sealed record GemmPlan(MatrixProduct Product, float Alpha, float Beta, bool HasBias, int BiasRowStride, int BiasColumnStride);
 

@@ -27,17 +27,27 @@ public sealed class MatMulLowering : OpLowering
     public override void Emit(OpContext op, EmitContext code)
     {
         var (product, _) = Plan(op);
-        product.Emit(code, op.Type(0), 0, 1, op.Input(1).Constant is not null, code.Out(0));
         // Passes/BiasFusion gives a MatMul a bias over the last axis as input 2; Passes/ActivationFusion an activation.
         var fused = Passes.FusedEpilogue.Of(op.Node);
         bool hasBias = op.HasInput(2);
+        if (product.UsesGemv(op.Type(0), op.Input(1).Constant is not null))
+        {
+            product.EmitGemv(code, op, 0, 1, code.Out(0), hasBias ? code.In(2) : "global::System.ReadOnlySpan<float>.Empty", fused?.Expression() ?? MatrixProduct.NoActivation);
+            return;
+        }
+        product.Emit(code, op.Type(0), 0, 1, op.Input(1).Constant is not null, code.Out(0));
         if (fused is null && !hasBias) return;
         if (op.Type(0) != DataType.Float) throw op.Fail("a fused bias or activation needs float tensors");
         int n = product.N, rows = n == 0 ? 0 : op.Node.Outputs[0].ElementCount / n;
-        string activation = fused?.Expression() ?? $"new {EmitContext.Kernels}.Linear.FusedActivation({EmitContext.Kernels}.Linear.ActivationKind.None, 0f, 0f)";
+        string activation = fused?.Expression() ?? MatrixProduct.NoActivation;
         string bias = hasBias ? code.In(2) : "global::System.ReadOnlySpan<float>.Empty";
         code.Writer.Line($"{activation}.ApplyRows({code.Out(0)}, {Literals.Int(rows)}, {Literals.Int(n)}, {bias}, 0, 1);");
     }
+
+    /// <inheritdoc/>
+    public override bool ReadsInputAtRunTime(OpContext op, int inputIndex) =>
+        // The GEMV takes B laid out at build time: the original weights are not needed in the generated code.
+        inputIndex != 1 || !Plan(op).Product.UsesGemv(op.Type(0), op.Input(1).Constant is not null);
 
     static (MatrixProduct Product, int[] OutputShape) Plan(OpContext op)
     {

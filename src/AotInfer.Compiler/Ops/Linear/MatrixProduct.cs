@@ -35,7 +35,13 @@ internal sealed class MatrixProduct
         type is DataType.Float or DataType.Double or DataType.Int32 or DataType.Int64 or DataType.UInt32 or DataType.UInt64;
 
     /// <summary>True when the product will use a B packed at type initialisation.</summary>
-    public bool UsesPackedB(DataType type, bool bIsConstant) => type == DataType.Float && bIsConstant && AOffsets is null;
+    public bool UsesPackedB(DataType type, bool bIsConstant) => type == DataType.Float && bIsConstant && AOffsets is null && !UsesGemv(type, bIsConstant);
+
+    /// <summary>
+    /// True for one row times a constant float matrix (a fully-connected layer at batch 1): the GEMV kernel, with the
+    /// weights laid out at build time and bias and activation applied in the same call.
+    /// </summary>
+    public bool UsesGemv(DataType type, bool bIsConstant) => type == DataType.Float && bIsConstant && AOffsets is null && M == 1;
 
     /// <summary>The kernel description for <c>node.Annotations["kernel"]</c>.</summary>
     public string Describe(DataType type, bool bIsConstant)
@@ -43,6 +49,7 @@ internal sealed class MatrixProduct
         string shape = $"M={M} N={N} K={K}{(TransposeA ? " transA" : "")}{(TransposeB ? " transB" : "")}";
         string batches = AOffsets is null ? "" : $" × {AOffsets.Length} batches";
         if (type != DataType.Float) return $"generic {DataTypes.CSharpName(type)} matmul{batches}, {shape}";
+        if (UsesGemv(type, bIsConstant)) return $"GEMV, weights laid out at build time, bias and activation in the same call, {shape}";
         if (UsesPackedB(type, bIsConstant)) return $"SGEMM{(M == 1 ? " (GEMV)" : "")}, B pre-packed at type initialisation, {shape}";
         return $"SGEMM{(M == 1 && AOffsets is null ? " (GEMV)" : "")}{batches}, {shape}";
     }
@@ -73,6 +80,22 @@ internal sealed class MatrixProduct
                              $"{code.In(b)}, {code.IntArray(BOffsets!)}, {Literals.Int(Ldb)}, {tb}, {output}, {Literals.Int(M)}, {Literals.Int(N)}, {Literals.Int(K)});");
         }
     }
+
+    /// <summary>
+    /// Writes the GEMV call for a product that <see cref="UsesGemv"/>: <paramref name="output"/> = act(A · B + bias),
+    /// where <paramref name="bias"/> is an empty span or one value per column and <paramref name="activation"/> a
+    /// <c>FusedActivation</c> expression.
+    /// </summary>
+    public void EmitGemv(EmitContext code, OpContext op, int a, int b, string output, string bias, string activation)
+    {
+        string linear = $"{EmitContext.Kernels}.Linear";
+        string laidOut = code.Constant(GemvLayout.LayOut(op.Input(b).Constant!, Ldb, TransposeB, K, N), op.Input(b).Name + " (laid out for the GEMV)");
+        string weights = code.StaticField($"{linear}.GemvWeights", $"new {linear}.GemvWeights({laidOut}, {Literals.Int(K)}, {Literals.Int(N)})");
+        code.Writer.Line($"{linear}.VectorMatrixMultiply.Multiply({code.In(a)}, {weights}, {bias}, {activation}, {output});");
+    }
+
+    /// <summary>The <c>FusedActivation</c> expression that applies nothing.</summary>
+    public static string NoActivation => $"new {EmitContext.Kernels}.Linear.FusedActivation({EmitContext.Kernels}.Linear.ActivationKind.None, 0f, 0f)";
 
     /// <summary>
     /// Offsets of each output batch into A and B for numpy batch broadcasting: output batch shape

@@ -1,0 +1,75 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace AotInfer.Kernels.Linear;
+
+/// <summary>
+/// A constant weight matrix B[k×n] laid out for <see cref="VectorMatrixMultiply"/> (y = x·B with one row x, the
+/// fully-connected layer at batch 1). The compiler re-lays the weights out at build time (<c>Ops/Linear/GemvLayout</c>),
+/// so the generated code stores them in this order and no call, nor type initialisation, re-arranges them.
+/// </summary>
+/// <remarks>
+/// Layout: the columns are cut into blocks of <see cref="WideBlock"/> columns, then the remaining columns into panels
+/// of <see cref="NarrowBlock"/> (the last one zero padded). Each block is stored row after row (k rows of its width),
+/// so the kernel reads every block front to back once, keeps its sums in registers and writes each output once. The
+/// layout does not depend on the instruction set: 64 floats are four 512-bit or eight 256-bit vectors.
+/// </remarks>
+public sealed unsafe class GemvWeights
+{
+    /// <summary>Columns of a wide block (four 16-float vectors).</summary>
+    public const int WideBlock = 64;
+
+    /// <summary>Columns of a narrow panel (one 16-float vector), used after the wide blocks.</summary>
+    public const int NarrowBlock = 16;
+
+    readonly float[] _data;
+    readonly int _offset;
+    int _walks;
+
+    /// <summary>Wraps weights already in the layout (see remarks); they are copied once to 64-byte aligned memory.</summary>
+    /// <param name="laidOut">The weights in block order: <see cref="PackedLength"/>(k, n) floats.</param>
+    /// <param name="k">Rows of B (the input length).</param>
+    /// <param name="n">Columns of B (the output length).</param>
+    public GemvWeights(ReadOnlySpan<float> laidOut, int k, int n)
+    {
+        if (k < 0 || n < 0) throw new ArgumentOutOfRangeException(k < 0 ? nameof(k) : nameof(n), "dimensions must not be negative");
+        long expected = PackedLength(k, n);
+        if (laidOut.Length != expected)
+            throw new ArgumentException($"a {k}×{n} GEMV weight layout has {expected} floats, not {laidOut.Length}", nameof(laidOut));
+        Rows = k;
+        Columns = n;
+        // Pinned so that Pointer stays valid; 16 spare floats let the start be 64-byte aligned (aligned 64-byte loads
+        // never straddle two cache lines).
+        _data = GC.AllocateUninitializedArray<float>(laidOut.Length + 16, pinned: true);
+        nuint address = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_data));
+        _offset = (int)(((address + 63) & ~(nuint)63) - address) / sizeof(float);
+        laidOut.CopyTo(_data.AsSpan(_offset, laidOut.Length));
+    }
+
+    /// <summary>K: rows of B, the length of the input row.</summary>
+    public int Rows { get; }
+
+    /// <summary>N: columns of B, the length of the output row.</summary>
+    public int Columns { get; }
+
+    /// <summary>Columns covered by wide blocks.</summary>
+    internal int WideColumns => WideColumnsOf(Columns);
+
+    internal float* Pointer => (float*)Unsafe.AsPointer(ref _data[_offset]);
+
+    /// <summary>
+    /// Alternates the direction in which the kernel walks the blocks, call after call (see
+    /// <c>VectorMatrixMultiply</c>). Unsynchronised on purpose: a lost update between threads only repeats a direction.
+    /// </summary>
+    internal bool NextWalkIsBackwards() => (_walks++ & 1) != 0;
+
+    /// <summary>Columns covered by wide blocks for <paramref name="n"/> columns.</summary>
+    public static int WideColumnsOf(int n) => n / WideBlock * WideBlock;
+
+    /// <summary>Floats in the layout of a k×n matrix: n rounded up to whole narrow panels, times k.</summary>
+    public static long PackedLength(int k, int n) => (long)k * ((n + NarrowBlock - 1) / NarrowBlock * NarrowBlock);
+
+    /// <summary>Element offset of the block that starts at column <paramref name="column"/> (a block boundary).</summary>
+    internal static long BlockOffset(int k, int column) => (long)k * column;
+}
