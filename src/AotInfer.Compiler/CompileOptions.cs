@@ -44,6 +44,13 @@ public sealed class CompileOptions
     /// measure what they gain or to debug them.
     /// </summary>
     public bool Fuse { get; set; } = true;
+
+    /// <summary>
+    /// Dense or sparse kernels for constant float weight matrices (Gemm, MatMul): <see cref="SparseMode.Auto"/> (the
+    /// default) lets a cost model decide per layer from the measured sparsity and pattern.
+    /// </summary>
+    public SparseMode Sparse { get; set; } = SparseMode.Auto;
+
     /// <summary>Most bytes of constants (initializers plus values folded at compile time) before AOTI0009.</summary>
     public long MaxConstantBytes { get; set; } = 512L << 20;
 

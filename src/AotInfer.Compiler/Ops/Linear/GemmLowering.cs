@@ -26,12 +26,16 @@ public sealed class GemmLowering : OpLowering
     }
 
     /// <inheritdoc/>
+    public override bool ReadsInputAtRunTime(OpContext op, int inputIndex) => inputIndex != 1 || !Sparse.SparseProductEmitter.Replaces(op.Node);
+
+    /// <inheritdoc/>
     public override void Emit(OpContext op, EmitContext code)
     {
         var plan = Plan(op);
         var type = op.Type(0);
         var product = plan.Product;
-        product.Emit(code, type, 0, 1, op.Input(1).Constant is not null, code.Out(0));
+        if (!Sparse.SparseProductEmitter.TryEmit(op, code, product, code.Out(0)))
+            product.Emit(code, type, 0, 1, op.Input(1).Constant is not null, code.Out(0));
         var fused = Passes.FusedEpilogue.Of(op.Node);
         string bias = plan.HasBias ? code.In(2) : $"global::System.ReadOnlySpan<{code.OutType(0)}>.Empty";
         if (fused is not null && plan.Alpha == 1 && (!plan.HasBias || plan.Beta == 1))

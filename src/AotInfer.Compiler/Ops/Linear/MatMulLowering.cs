@@ -24,10 +24,14 @@ public sealed class MatMulLowering : OpLowering
     }
 
     /// <inheritdoc/>
+    public override bool ReadsInputAtRunTime(OpContext op, int inputIndex) => inputIndex != 1 || !Sparse.SparseProductEmitter.Replaces(op.Node);
+
+    /// <inheritdoc/>
     public override void Emit(OpContext op, EmitContext code)
     {
         var (product, _) = Plan(op);
-        product.Emit(code, op.Type(0), 0, 1, op.Input(1).Constant is not null, code.Out(0));
+        if (!Sparse.SparseProductEmitter.TryEmit(op, code, product, code.Out(0)))
+            product.Emit(code, op.Type(0), 0, 1, op.Input(1).Constant is not null, code.Out(0));
         // Passes/BiasFusion gives a MatMul a bias over the last axis as input 2; Passes/ActivationFusion an activation.
         var fused = Passes.FusedEpilogue.Of(op.Node);
         bool hasBias = op.HasInput(2);
