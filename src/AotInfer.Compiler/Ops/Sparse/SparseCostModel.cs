@@ -31,6 +31,11 @@ internal static class SparseCostModel
     public const double GroupCycles = 10;
     /// <summary>The predicted speed-up auto mode needs before choosing a sparse layout.</summary>
     public const double AutoMinimumGain = 1.3;
+    /// <summary>
+    /// The fraction of zero weights auto mode needs: below it the sparse layouts store more bytes than dense, and a
+    /// predicted gain would only reflect the cost model's reach beyond the pruned models it was fitted to.
+    /// </summary>
+    public const double AutoMinimumSparsity = 0.5;
 
     /// <summary>Outputs per block of a sparse layout.</summary>
     public static int BlockHeight(SparseFormat format) => format switch
@@ -67,6 +72,11 @@ internal static class SparseCostModel
         {
             chosen = mode == SparseMode.Rows ? SparseFormat.Rows : mode == SparseMode.Blocks4x1 ? SparseFormat.Blocks4x1 : SparseFormat.Blocks8x1;
             reason = "layout forced by the options";
+        }
+        else if (nonZeros > (1 - AutoMinimumSparsity) * k * n)
+        {
+            chosen = SparseFormat.Dense;
+            reason = FormattableString.Invariant($"auto needs at least {AutoMinimumSparsity:P0} zero weights");
         }
         else if (dense >= bestCost * AutoMinimumGain) { chosen = best; reason = "cost model"; }
         else { chosen = SparseFormat.Dense; reason = FormattableString.Invariant($"cost model (sparse needs a predicted {AutoMinimumGain}× gain)"); }
