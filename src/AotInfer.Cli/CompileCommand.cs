@@ -46,10 +46,23 @@ public static class CompileCommand
             DimensionValues = ParseDims(args.Get("--dims")),
             Fuse = !args.Has("--no-fuse"),
             Threads = ThreadCount(args),
+            Sparse = ParseSparse(args.Get("--sparse", "auto")!),
         };
         if (pinUnknownDimsToOne) PinSymbolicDims(modelPath, options);
         return ModelCompiler.Compile(File.ReadAllBytes(modelPath), options);
     }
+
+    /// <summary>Parses <c>--sparse auto|dense|sparse|csr|blocks4x1|blocks8x1</c> (the last three force one layout).</summary>
+    public static SparseMode ParseSparse(string text) => text switch
+    {
+        "auto" => SparseMode.Auto,
+        "dense" => SparseMode.Dense,
+        "sparse" => SparseMode.Sparse,
+        "csr" => SparseMode.Rows,
+        "blocks4x1" => SparseMode.Blocks4x1,
+        "blocks8x1" => SparseMode.Blocks8x1,
+        _ => throw new UsageException($"--sparse must be auto, dense, sparse, csr, blocks4x1 or blocks8x1, got '{text}'"),
+    };
 
     /// <summary>Parses <c>name=value,name=value</c>.</summary>
     public static Dictionary<string, int> ParseDims(string? text)

@@ -6,11 +6,13 @@ using AotInfer.Cli;
 const string Usage = """
 usage: aotinfer VERB [options]
   check PATH... [--json FILE] [--expect FILE] [--filter REGEX] [--rtol R] [--atol A] [--int-tolerance N] [--write-passing FILE] [--quiet]
-  compile MODEL -o FILE.cs [--class NAME] [--namespace NS] [--dims name=value,...] [--threads T]
-  inspect MODEL [--json FILE] [--dims name=value,...]
-  bench MODEL [--vs onnxruntime] [--json FILE] [--rounds N] [--threads T] [--dims name=value,...] [--no-fuse]
+  compile MODEL -o FILE.cs [--class NAME] [--namespace NS] [--dims name=value,...] [--threads T] [--sparse auto|dense|sparse]
+  inspect MODEL [--json FILE] [--dims name=value,...] [--sparse auto|dense|sparse]
+  bench MODEL [--vs onnxruntime] [--json FILE] [--rounds N] [--threads T] [--dims name=value,...] [--no-fuse] [--sparse auto|dense|sparse]
                             time generated code against ONNX Runtime (interleaved rounds, medians); --threads T
                             gives both sides T threads (default 1, 0 = one per processor)
+                            --sparse: kernels for constant weights (auto: cost model per layer; dense to compare;
+                            sparse: best sparse layout; csr|blocks4x1|blocks8x1: force one layout)
   ops                       list the supported operators (Markdown)
   eval MODEL --dataset SPEC [--reference MODEL] [--limit N] [--json FILE] [--runtime aotinfer|ort]
   fold MODEL -o OUT

@@ -53,6 +53,12 @@ public sealed class CompileOptions
     /// </summary>
     public int Threads { get; set; } = 1;
 
+    /// <summary>
+    /// Dense or sparse kernels for constant float weight matrices (Gemm, MatMul): <see cref="SparseMode.Auto"/> (the
+    /// default) lets a cost model decide per layer from the measured sparsity and pattern.
+    /// </summary>
+    public SparseMode Sparse { get; set; } = SparseMode.Auto;
+
     /// <summary>Most bytes of constants (initializers plus values folded at compile time) before AOTI0009.</summary>
     public long MaxConstantBytes { get; set; } = 512L << 20;
 

@@ -77,6 +77,8 @@ public static class ModelCompiler
             BiasFusion.Run(graph);
             ActivationFusion.Run(graph);
         }
+        // After fusion: the sparse product replaces only the matrix product; the fused epilogue still follows it.
+        SparseWeightSelection.Run(graph, options.Sparse);
         if (graph.BatchDimension is { } batchName)
         {
             if (BatchSeparability.Analyze(graph, out var batched) is { } problem)

@@ -98,4 +98,31 @@ public static class WeightData
         }
         return result;
     }
+
+    /// <summary>
+    /// Decodes <paramref name="count"/> floats stored as palettes and indices (see the compiler's PaletteEncoder):
+    /// <paramref name="groups"/> palettes of <paramref name="paletteSize"/> little-endian floats, then one
+    /// <paramref name="bits"/>-bit index per element (4 bits: low nibble first); element i uses the palette of group
+    /// i / (count / groups). Exact: each element gets the palette entry's bits.
+    /// </summary>
+    public static float[] DecodePalette(ReadOnlySpan<byte> base64Utf8, int count, int bits, int groups, int paletteSize)
+    {
+        if (bits is not (4 or 8) || groups <= 0 || count % groups != 0 || paletteSize != 1 << bits)
+            throw new InvalidOperationException($"corrupt palette weight data: {bits}-bit indices, {groups} palettes of {paletteSize} for {count} values");
+        int paletteFloats = groups * paletteSize, indexBytes = (count * bits + 7) / 8;
+        var bytes = new byte[paletteFloats * sizeof(float) + indexBytes];
+        var status = Base64.DecodeFromUtf8(base64Utf8, bytes, out _, out int written);
+        if (status != OperationStatus.Done || written != bytes.Length)
+            throw new InvalidOperationException($"corrupt weight data: {status}, {written} of {bytes.Length} bytes");
+        ReadOnlySpan<float> palettes = MemoryMarshal.Cast<byte, float>(bytes.AsSpan(0, paletteFloats * sizeof(float)));
+        ReadOnlySpan<byte> indices = bytes.AsSpan(paletteFloats * sizeof(float));
+        var result = new float[count];
+        int groupSize = count / groups;
+        for (int i = 0; i < count; i++)
+        {
+            int index = bits == 8 ? indices[i] : (indices[i >> 1] >> ((i & 1) * 4)) & 15;
+            result[i] = palettes[i / groupSize * paletteSize + index];
+        }
+        return result;
+    }
 }

@@ -371,7 +371,7 @@ public sealed class ModelEmitter
             var c = _constants[i].Constant!;
             string type = DataTypes.CSharpName(c.Type);
             w.Line($"// {Literals.Comment(_constants[i].Name)}: {c.Type}{Literals.Shape(c.Shape)}");
-            w.Line($"internal static readonly {type}[] c{i} = {EmitContext.Kernels}.WeightData.Decode<{type}>(\"{WeightEncoder.Base64(c)}\"u8, {c.Length});");
+            w.Line($"internal static readonly {type}[] c{i} = {WeightEncoder.Initializer(c)};");
         }
         w.Close();
     }

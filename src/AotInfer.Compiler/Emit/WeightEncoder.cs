@@ -22,4 +22,16 @@ public static class WeightEncoder
 
     /// <summary>Base64 of <see cref="Bytes"/>.</summary>
     public static string Base64(Tensor t) => Convert.ToBase64String(Bytes(t));
+
+    /// <summary>
+    /// The C# expression that decodes <paramref name="t"/> from a base64 <c>u8</c> literal into a new array: a palette
+    /// and packed indices when <see cref="PaletteEncoder"/> finds few distinct values, else the raw bytes.
+    /// </summary>
+    public static string Initializer(Tensor t)
+    {
+        string type = DataTypes.CSharpName(t.Type);
+        if (PaletteEncoder.TryEncode(t) is { } palette)
+            return $"{EmitContext.Kernels}.WeightData.DecodePalette(\"{Convert.ToBase64String(palette.Bytes)}\"u8, {t.Length}, {palette.Bits}, {palette.Groups}, {palette.PaletteSize})";
+        return $"{EmitContext.Kernels}.WeightData.Decode<{type}>(\"{Base64(t)}\"u8, {t.Length})";
+    }
 }

@@ -31,9 +31,11 @@ public sealed class GemmLowering : OpLowering
         var plan = Plan(op);
         var type = op.Type(0);
         var product = plan.Product;
+        // A sparse kernel, when the cost model picks one, replaces the dense product (the epilogue below still applies).
+        bool sparse = Sparse.SparseProductEmitter.TryEmit(op, code, product, code.Out(0));
         var fused = Passes.FusedEpilogue.Of(op.Node);
         string bias = plan.HasBias ? code.In(2) : $"global::System.ReadOnlySpan<{code.OutType(0)}>.Empty";
-        if (product.UsesGemv(type, op.Input(1).Constant is not null))
+        if (!sparse && product.UsesGemv(type, op.Input(1).Constant is not null))
         {
             // One row: bias (one per column) and activation go into the GEMV call; other epilogues follow it.
             bool inCall = plan.Alpha == 1 && (!plan.HasBias || plan.Beta == 1 && plan.BiasColumnStride == 1);
@@ -41,7 +43,7 @@ public sealed class GemmLowering : OpLowering
             product.EmitGemv(code, op, 0, 1, code.Out(0), inCall ? bias : "global::System.ReadOnlySpan<float>.Empty", inCall ? activation : MatrixProduct.NoActivation);
             if (inCall) return;
         }
-        else product.Emit(code, type, 0, 1, op.Input(1).Constant is not null, code.Out(0));
+        else if (!sparse) product.Emit(code, type, 0, 1, op.Input(1).Constant is not null, code.Out(0));
         if (fused is not null && plan.Alpha == 1 && (!plan.HasBias || plan.Beta == 1))
         {
             // Bias and fused activation in one pass over the product.
@@ -58,8 +60,8 @@ public sealed class GemmLowering : OpLowering
 
     /// <inheritdoc/>
     public override bool ReadsInputAtRunTime(OpContext op, int inputIndex) =>
-        // The GEMV takes B laid out at build time: the original weights are not needed in the generated code.
-        inputIndex != 1 || !Plan(op).Product.UsesGemv(op.Type(0), op.Input(1).Constant is not null);
+        // The GEMV and the sparse kernels take B laid out at build time: the original weights are not needed in the generated code.
+        inputIndex != 1 || !(Sparse.SparseProductEmitter.Replaces(op.Node) || Plan(op).Product.UsesGemv(op.Type(0), op.Input(1).Constant is not null));
 
     sealed record GemmPlan(MatrixProduct Product, float Alpha, float Beta, bool HasBias, int BiasRowStride, int BiasColumnStride);
 

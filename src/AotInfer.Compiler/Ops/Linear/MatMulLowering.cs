@@ -30,12 +30,14 @@ public sealed class MatMulLowering : OpLowering
         // Passes/BiasFusion gives a MatMul a bias over the last axis as input 2; Passes/ActivationFusion an activation.
         var fused = Passes.FusedEpilogue.Of(op.Node);
         bool hasBias = op.HasInput(2);
-        if (product.UsesGemv(op.Type(0), op.Input(1).Constant is not null))
+        // A sparse kernel, when the cost model picks one, replaces the dense product (the epilogue below still applies).
+        bool sparse = Sparse.SparseProductEmitter.TryEmit(op, code, product, code.Out(0));
+        if (!sparse && product.UsesGemv(op.Type(0), op.Input(1).Constant is not null))
         {
             product.EmitGemv(code, op, 0, 1, code.Out(0), hasBias ? code.In(2) : "global::System.ReadOnlySpan<float>.Empty", fused?.Expression() ?? MatrixProduct.NoActivation);
             return;
         }
-        product.Emit(code, op.Type(0), 0, 1, op.Input(1).Constant is not null, code.Out(0));
+        if (!sparse) product.Emit(code, op.Type(0), 0, 1, op.Input(1).Constant is not null, code.Out(0));
         if (fused is null && !hasBias) return;
         if (op.Type(0) != DataType.Float) throw op.Fail("a fused bias or activation needs float tensors");
         int n = product.N, rows = n == 0 ? 0 : op.Node.Outputs[0].ElementCount / n;
@@ -46,8 +48,8 @@ public sealed class MatMulLowering : OpLowering
 
     /// <inheritdoc/>
     public override bool ReadsInputAtRunTime(OpContext op, int inputIndex) =>
-        // The GEMV takes B laid out at build time: the original weights are not needed in the generated code.
-        inputIndex != 1 || !Plan(op).Product.UsesGemv(op.Type(0), op.Input(1).Constant is not null);
+        // The GEMV and the sparse kernels take B laid out at build time: the original weights are not needed in the generated code.
+        inputIndex != 1 || !(Sparse.SparseProductEmitter.Replaces(op.Node) || Plan(op).Product.UsesGemv(op.Type(0), op.Input(1).Constant is not null));
 
     static (MatrixProduct Product, int[] OutputShape) Plan(OpContext op)
     {

@@ -1,0 +1,112 @@
+using System;
+
+namespace AotInfer.Compiler.Ops.Sparse;
+
+/// <summary>
+/// Measures a constant weight matrix (non-zeros, the blocks each sparse layout would store) and predicts the cycles
+/// of the dense and sparse kernels for m rows of A, to pick a layout per layer.
+/// </summary>
+/// <remarks>
+/// The constants are cycles per unit of work on the reference machine (Zen 4, one core), fitted to
+/// <c>aotinfer bench --sparse dense|csr|blocks4x1|blocks8x1</c> runs of pruned fashion_lenet300 (docs/sparse.md):
+/// a batch-1 dense product is bound by streaming the weights (slower once they outgrow L2), a block costs
+/// a little under a cycle (load bound), a gathered CSR entry more. Auto mode wants a clear win
+/// (<see cref="AutoMinimumGain"/>) before leaving the dense kernel.
+/// </remarks>
+internal static class SparseCostModel
+{
+    /// <summary>Multiply-adds per cycle of the dense product at m = 1 while B fits in L2.</summary>
+    public const double DenseGemvMacsPerCycle = 12;
+    /// <summary>Multiply-adds per cycle of the dense product at m = 1 when B streams from L3 (over <see cref="CacheBytes"/>).</summary>
+    public const double DenseStreamingMacsPerCycle = 6;
+    /// <summary>Multiply-adds per cycle of the dense GEMM for m &gt; 1 (B reused from cache across rows).</summary>
+    public const double DenseGemmMacsPerCycle = 40;
+    /// <summary>Weight bytes above which the dense product streams from L3.</summary>
+    public const long CacheBytes = 512 * 1024;
+    /// <summary>Cycles per gathered CSR entry (Zen 4 gathers are slow: about one element per load port cycle and more).</summary>
+    public const double GatherEntryCycles = 1.5;
+    /// <summary>Cycles per 4×1 or 8×1 block (one 64-bit index load per four blocks, a broadcast, a weight load, an FMA).</summary>
+    public const double BlockCycles = 0.8;
+    /// <summary>Cycles per output group (CSR: per output) for set-up, the final sum and the store.</summary>
+    public const double GroupCycles = 10;
+    /// <summary>The predicted speed-up auto mode needs before choosing a sparse layout.</summary>
+    public const double AutoMinimumGain = 1.3;
+    /// <summary>
+    /// The fraction of zero weights auto mode needs: below it the sparse layouts store more bytes than dense, and a
+    /// predicted gain would only reflect the cost model's reach beyond the pruned models it was fitted to.
+    /// </summary>
+    public const double AutoMinimumSparsity = 0.5;
+
+    /// <summary>Outputs per block of a sparse layout.</summary>
+    public static int BlockHeight(SparseFormat format) => format switch
+    {
+        SparseFormat.Blocks8x1 => 8,
+        SparseFormat.Blocks4x1 => 4,
+        _ => 1,
+    };
+
+    /// <summary>Decides the layout of a product with m rows of A and constant B.</summary>
+    public static SparseDecision Decide(ConstantWeightMatrix b, int m, SparseMode mode)
+    {
+        int k = b.K, n = b.N;
+        long nonZeros = CountBlocks(b, 1);
+        double macs = (double)k * n * m;
+        double dense = macs / (m > 1 ? DenseGemmMacsPerCycle : (long)k * n * 4 > CacheBytes ? DenseStreamingMacsPerCycle : DenseGemvMacsPerCycle);
+
+        var best = SparseFormat.Rows;
+        double bestCost = double.PositiveInfinity;
+        foreach (var format in new[] { SparseFormat.Rows, SparseFormat.Blocks4x1, SparseFormat.Blocks8x1 })
+        {
+            int h = BlockHeight(format), groups = (n + h - 1) / h;
+            double cost = format == SparseFormat.Rows
+                ? m * (PaddedRowEntries(b) * GatherEntryCycles + n * GroupCycles)
+                : m * (CountBlocks(b, h) * BlockCycles + groups * GroupCycles);
+            if (cost < bestCost) { best = format; bestCost = cost; }
+        }
+
+        SparseFormat chosen;
+        string reason;
+        if (k > ushort.MaxValue + 1) { chosen = SparseFormat.Dense; reason = $"k = {k} exceeds the 16-bit indices of the sparse kernels"; }
+        else if (mode == SparseMode.Sparse) { chosen = best; reason = "sparse forced by the options"; }
+        else if (mode is SparseMode.Rows or SparseMode.Blocks4x1 or SparseMode.Blocks8x1)
+        {
+            chosen = mode == SparseMode.Rows ? SparseFormat.Rows : mode == SparseMode.Blocks4x1 ? SparseFormat.Blocks4x1 : SparseFormat.Blocks8x1;
+            reason = "layout forced by the options";
+        }
+        else if (nonZeros > (1 - AutoMinimumSparsity) * k * n)
+        {
+            chosen = SparseFormat.Dense;
+            reason = FormattableString.Invariant($"auto needs at least {AutoMinimumSparsity:P0} zero weights");
+        }
+        else if (dense >= bestCost * AutoMinimumGain) { chosen = best; reason = "cost model"; }
+        else { chosen = SparseFormat.Dense; reason = FormattableString.Invariant($"cost model (sparse needs a predicted {AutoMinimumGain}× gain)"); }
+        return new SparseDecision(chosen, best, m, k, n, nonZeros, dense, bestCost, reason);
+    }
+
+    /// <summary>CSR entries once each output's list is padded to whole gathers.</summary>
+    static long PaddedRowEntries(ConstantWeightMatrix b)
+    {
+        long entries = 0;
+        for (int j = 0; j < b.N; j++)
+        {
+            int count = 0;
+            for (int p = 0; p < b.K; p++) if (b[p, j] != 0) count++;
+            entries += (count + 15) / 16 * 16;
+        }
+        return entries;
+    }
+
+    /// <summary>Blocks of <paramref name="height"/> consecutive outputs × one k holding at least one non-zero.</summary>
+    public static long CountBlocks(ConstantWeightMatrix b, int height)
+    {
+        long blocks = 0;
+        for (int p = 0; p < b.K; p++)
+            for (int start = 0; start < b.N; start += height)
+            {
+                int end = Math.Min(b.N, start + height);
+                for (int j = start; j < end; j++)
+                    if (b[p, j] != 0) { blocks++; break; }
+            }
+        return blocks;
+    }
+}
