@@ -1,3 +1,4 @@
+using System.Linq;
 using AotInfer.Compiler.IR;
 using AotInfer.Onnx;
 
@@ -18,7 +19,7 @@ internal static class QdqProductRules
         var conv = g.Target;
         if (!Operands(g, out var x, out var w, out reason)) return null;
         if (!w!.PerTensor && w.Axis != 0) { reason = $"the weights are quantised along axis {w.Axis}, not the output channels"; return null; }
-        if (!Bias(g, out var bias, out reason)) return null;
+        if (!Bias(g, x!, w, out var bias, out reason)) return null;
         if (QdqOperatorRules.QuantizedLike(g, x!) is { } problem) { reason = problem; return null; }
         var y = g.Output!;
         if ((r.Signed.SignedProduct(x!) ?? r.Signed.TypesDisagree(new[] { x!, y })) is { } ort) { reason = ort; return null; }
@@ -35,7 +36,7 @@ internal static class QdqProductRules
         int columns = gemm.Attributes.Int("transB", 0) != 0 ? 0 : 1;
         if (!b!.PerTensor && b.Axis != columns) { reason = $"B is quantised along axis {b.Axis}, not its columns"; return null; }
         if (r.Signed.Effective(a!) == DataType.Int8 && b.IntegerType != DataType.Int8) { reason = "ONNX Runtime fuses an int8 A only with int8 B"; return null; }
-        if (!Bias(g, out var bias, out reason)) return null;
+        if (!Bias(g, a!, b, out var bias, out reason)) return null;
         if (bias is not null && gemm.Attributes.Float("beta", 1f) != 1f) { reason = "beta is not 1 with a quantised bias"; return null; }
         Value? yScale = null, yZero = null;
         if (g.Quantize is not null || g.OutputProblem is not null)
@@ -83,17 +84,27 @@ internal static class QdqProductRules
     }
 
     /// <summary>
-    /// The optional bias (input 2): absent, or DequantizeLinear of int32, whose integers are added to the
-    /// accumulators as they are (ONNX Runtime assumes the bias scale is input scale × weight scale).
+    /// The optional bias (input 2): absent, or DequantizeLinear of int32 with zero point 0 and scale input scale ×
+    /// weight scale (what quantisers write), whose integers are then added to the accumulators as they are.
     /// </summary>
-    static bool Bias(QdqGroup g, out Value? bias, out string reason)
+    static bool Bias(QdqGroup g, QdqParameters activation, QdqParameters weights, out Value? bias, out string reason)
     {
         bias = null;
         reason = "";
         if (g.Target.Input(2) is null) return true;
         if (g.RequireDequantized(2) is { } missing) { reason = $"the bias is float ({missing}); ONNX Runtime fuses only a DequantizeLinear(int32) bias"; return false; }
         if (g.Inputs[2]!.IntegerType != DataType.Int32) { reason = $"the bias is dequantised from {g.Inputs[2]!.IntegerType}, not int32"; return false; }
-        bias = g.Inputs[2]!.Data;
+        var b = g.Inputs[2]!;
+        if (b.ZeroPoints.Any(z => z != 0)) { reason = "the bias zero point is not 0"; return false; }
+        float xScale = activation.Scales[0];
+        float[] wScales = weights.Scales, bScales = b.Scales;
+        int count = System.Math.Max(wScales.Length, bScales.Length);
+        for (int c = 0; c < count; c++)
+        {
+            float expected = xScale * wScales[wScales.Length == 1 ? 0 : c], actual = bScales[bScales.Length == 1 ? 0 : c];
+            if (System.Math.Abs(actual - expected) > 1e-5f * expected) { reason = $"the bias scale {actual} is not input scale × weight scale ({expected}), so its integers cannot be added to the accumulators"; return false; }
+        }
+        bias = b.Data;
         return true;
     }
 }
