@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.Intrinsics;
 using AotInfer.Kernels.Linear;
 
 namespace AotInfer.Kernels.Convolution;
@@ -110,47 +111,84 @@ public static class Convolution
     }
 
     /// <summary>
-    /// A 2-D convolution where each channel has its own k×k filter (group = C = M). Each output row starts at the
-    /// bias and accumulates one scaled input row per tap, vectorised along the row when the stride is 1.
+    /// A 2-D convolution where each channel has its own k×k filter (group = C = M). The channel's padded image is split
+    /// into stride×stride phase planes (<see cref="Window2D.SplitPhases"/>), so every tap reads one contiguous shifted
+    /// slice, and the whole output plane (on a grid of the planes' pitch, the extra columns dropped afterwards) is one
+    /// vector loop of taps fused multiply-adds: no per-row calls, whatever the width or stride.
+    /// <paramref name="scratch"/> holds <see cref="Depthwise2DScratchSize"/> floats.
     /// </summary>
-    public static void Depthwise2D(ReadOnlySpan<float> x, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> y,
+    public static unsafe void Depthwise2D(ReadOnlySpan<float> x, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch,
         int batch, int channels, int[] geometry, FusedActivation activation = default)
     {
-        var window = new Window(geometry);
-        int inputSize = window.InputSize, outputSize = window.OutputSize, taps = window.KernelSize;
-        int outHeight = window.Output(0), outWidth = window.Output(1), inWidth = window.Input(1);
-        int kernelHeight = window.Kernel(0), kernelWidth = window.Kernel(1), strideWidth = window.Stride(1);
-        Span<int> begins = stackalloc int[kernelWidth];
-        Span<int> ends = stackalloc int[kernelWidth];
-        Span<int> offsets = stackalloc int[kernelWidth];
-        for (int kw = 0; kw < kernelWidth; kw++) window.ValidRange(1, kw, out begins[kw], out ends[kw], out offsets[kw]);
-        for (int n = 0; n < batch; n++)
+        var window = new Window2D(new Window(geometry));
+        int inputSize = window.InputHeight * window.InputWidth, outputSize = window.OutputHeight * window.OutputWidth, taps = window.Taps;
+        DepthwisePlanes(window, out int rows, out int pitch, out int planesSize, out int gridSize);
+        if (scratch.Length < planesSize + gridSize)
+            throw new ArgumentException($"scratch has {scratch.Length} elements, fewer than {planesSize + gridSize}", nameof(scratch));
+        if (weights.Length != channels * taps) throw new ArgumentException($"weights have {weights.Length} elements, expected {channels}×{taps}", nameof(weights));
+        if (x.Length < batch * channels * inputSize || y.Length < batch * channels * outputSize)
+            throw new ArgumentException($"x or y is too short for {batch} images of {channels} channels");
+        int* offsets = stackalloc int[taps];
+        int sy = window.StrideHeight, sx = window.StrideWidth;
+        for (int kh = 0, t = 0; kh < window.KernelHeight; kh++)
         {
-            for (int c = 0; c < channels; c++)
+            for (int kw = 0; kw < window.KernelWidth; kw++, t++)
             {
-                ReadOnlySpan<float> plane = x.Slice((n * channels + c) * inputSize, inputSize);
-                ReadOnlySpan<float> filter = weights.Slice(c * taps, taps);
-                Span<float> output = y.Slice((n * channels + c) * outputSize, outputSize);
-                output.Fill(bias.IsEmpty ? 0f : bias[c]);
-                for (int oh = 0; oh < outHeight; oh++)
-                {
-                    Span<float> row = output.Slice(oh * outWidth, outWidth);
-                    window.ValidTaps(0, oh, out int khBegin, out int khEnd, out int ihStart);
-                    for (int kh = khBegin; kh < khEnd; kh++)
-                    {
-                        ReadOnlySpan<float> inputRow = plane.Slice((ihStart + kh * window.Dilation(0)) * inWidth, inWidth);
-                        for (int kw = 0; kw < kernelWidth; kw++)
-                        {
-                            int begin = begins[kw], end = ends[kw], offset = offsets[kw];
-                            float weight = filter[kh * kernelWidth + kw];
-                            if (strideWidth == 1) VectorMath.MultiplyAdd(row.Slice(begin, end - begin), inputRow.Slice(begin + offset, end - begin), weight);
-                            else for (int ow = begin; ow < end; ow++) row[ow] += inputRow[ow * strideWidth + offset] * weight;
-                        }
-                    }
-                }
-                if (activation.Kind != ActivationKind.None) activation.Apply(output);
+                int ry = kh * window.DilationHeight, rx = kw * window.DilationWidth;
+                offsets[t] = ((ry % sy) * sx + rx % sx) * rows * pitch + ry / sy * pitch + rx / sx;
             }
         }
+        int gridCount = window.OutputHeight * pitch;
+        fixed (float* px = x)
+        fixed (float* pw = weights)
+        fixed (float* py = y)
+        fixed (float* planes = scratch)
+        {
+            float* grid = planes + planesSize;
+            new Span<float>(planes + planesSize - DepthwiseMargin, DepthwiseMargin).Clear();
+            for (int n = 0; n < batch; n++)
+            {
+                for (int c = 0; c < channels; c++)
+                {
+                    Window2D.SplitPhases(px + (long)(n * channels + c) * inputSize, window.InputHeight, window.InputWidth, window.PadTop, window.PadLeft,
+                        sy, sx, rows, pitch, planes);
+                    float* filter = pw + (long)c * taps;
+                    var start = Vector256.Create(bias.IsEmpty ? 0f : bias[c]);
+                    for (int p = 0; p < gridCount; p += Vector256<float>.Count)
+                    {
+                        var sum = start;
+                        for (int t = 0; t < taps; t++) sum = Vector256.FusedMultiplyAdd(Vector256.Create(filter[t]), Vector256.Load(planes + offsets[t] + p), sum);
+                        Vector256.Store(sum, grid + p);
+                    }
+                    Span<float> output = y.Slice((n * channels + c) * outputSize, outputSize);
+                    for (int oh = 0; oh < window.OutputHeight; oh++)
+                        new ReadOnlySpan<float>(grid + (long)oh * pitch, window.OutputWidth).CopyTo(output.Slice(oh * window.OutputWidth));
+                    if (activation.Kind != ActivationKind.None) activation.Apply(output);
+                }
+            }
+        }
+    }
+
+    /// <summary>Spare zeroed floats after the phase planes: the vector loop reads up to one vector past the grid.</summary>
+    const int DepthwiseMargin = 8;
+
+    /// <summary>Floats of the scratch <see cref="Depthwise2D"/> needs.</summary>
+    public static int Depthwise2DScratchSize(int[] geometry)
+    {
+        DepthwisePlanes(new Window2D(new Window(geometry)), out _, out _, out int planesSize, out int gridSize);
+        return planesSize + gridSize;
+    }
+
+    /// <summary>
+    /// The phase planes cover every tap of every output: rows = OH + ⌊(KH−1)·dh / sh⌋, pitch = OW + ⌊(KW−1)·dw / sw⌋;
+    /// the grid is OH × pitch rounded up to whole vectors.
+    /// </summary>
+    static void DepthwisePlanes(in Window2D window, out int rows, out int pitch, out int planesSize, out int gridSize)
+    {
+        rows = window.OutputHeight + (window.KernelHeight - 1) * window.DilationHeight / window.StrideHeight;
+        pitch = window.OutputWidth + (window.KernelWidth - 1) * window.DilationWidth / window.StrideWidth;
+        planesSize = window.StrideHeight * window.StrideWidth * rows * pitch + DepthwiseMargin;
+        gridSize = (window.OutputHeight * pitch + 7) / 8 * 8;
     }
 
     /// <summary>

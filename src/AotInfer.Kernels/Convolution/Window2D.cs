@@ -120,6 +120,42 @@ internal readonly unsafe struct Window2D
         }
     }
 
+    /// <summary>
+    /// Splits the zero-padded image (padding <paramref name="padTop"/>, <paramref name="padLeft"/> before, zeros after)
+    /// into <paramref name="strideY"/>×<paramref name="strideX"/> phase planes of <paramref name="rows"/>×<paramref name="pitch"/>:
+    /// plane a·strideX + b holds padded[qy·strideY + a, qx·strideX + b]. A window with that stride then reads each
+    /// tap as one contiguous, shifted slice of one plane (the depthwise and Winograd kernels rely on it).
+    /// </summary>
+    public static void SplitPhases(float* image, int height, int width, int padTop, int padLeft, int strideY, int strideX, int rows, int pitch, float* planes)
+    {
+        for (int a = 0; a < strideY; a++)
+        {
+            for (int b = 0; b < strideX; b++)
+            {
+                float* plane = planes + (long)(a * strideX + b) * rows * pitch;
+                // qx whose column qx·strideX + b − padLeft lies in [0, width).
+                int firstNumerator = padLeft - b, endNumerator = width + padLeft - b;
+                int first = Math.Min(firstNumerator <= 0 ? 0 : (firstNumerator + strideX - 1) / strideX, pitch);
+                int end = Math.Clamp(endNumerator <= 0 ? 0 : (endNumerator + strideX - 1) / strideX, first, pitch);
+                for (int qy = 0; qy < rows; qy++)
+                {
+                    float* row = plane + (long)qy * pitch;
+                    int iy = qy * strideY + a - padTop;
+                    if ((uint)iy >= (uint)height)
+                    {
+                        new Span<float>(row, pitch).Clear();
+                        continue;
+                    }
+                    float* source = image + (long)iy * width + b - padLeft;
+                    new Span<float>(row, first).Clear();
+                    if (strideX == 1) new ReadOnlySpan<float>(source + first, end - first).CopyTo(new Span<float>(row + first, end - first));
+                    else for (int qx = first; qx < end; qx++) row[qx] = source[(long)qx * strideX];
+                    new Span<float>(row + end, pitch - end).Clear();
+                }
+            }
+        }
+    }
+
     static void CopySliver(float* source, float* destination, int nr)
     {
         if (nr == 32 && Vector512.IsHardwareAccelerated)

@@ -105,7 +105,8 @@ public static unsafe class Winograd
                 for (int c = 0; c < inChannels; c++)
                 {
                     float* channelPlanes = pPlanes + (long)c * 4 * shape.PlaneSize;
-                    SplitParity(image + (long)c * inputSize, window, shape, channelPlanes);
+                    Window2D.SplitPhases(image + (long)c * inputSize, window.InputHeight, window.InputWidth, window.PadTop, window.PadLeft, 2, 2,
+                        shape.TileRows + 1, shape.Pitch, channelPlanes);
                     TransformInput(channelPlanes, shape, new PanelLayout(c, inChannels, tiles, filter.SliverWidth), pv);
                 }
                 fixed (float* pm = products)
@@ -151,37 +152,6 @@ public static unsafe class Winograd
             Tiles = TileRows * Pitch;
             // A whole number of the widest B sliver (32): V is written straight in sliver layout.
             PaddedTiles = (Tiles + 31) / 32 * 32;
-        }
-    }
-
-    /// <summary>planes[2a + b][qy, qx] = image[2qy + a − padTop, 2qx + b − padLeft], 0 outside the image.</summary>
-    static void SplitParity(float* image, in Window2D window, in TileShape shape, float* planes)
-    {
-        int height = window.InputHeight, width = window.InputWidth;
-        for (int a = 0; a < 2; a++)
-        {
-            for (int b = 0; b < 2; b++)
-            {
-                float* plane = planes + (2 * a + b) * shape.PlaneSize;
-                int columnOffset = b - window.PadLeft;
-                // qx whose column 2qx + columnOffset lies in [0, width).
-                int first = Math.Clamp((-columnOffset + 1) / 2, 0, shape.Pitch);
-                int end = Math.Clamp((width - columnOffset + 1) / 2, first, shape.Pitch);
-                for (int qy = 0; qy <= shape.TileRows; qy++)
-                {
-                    float* row = plane + qy * shape.Pitch;
-                    int iy = 2 * qy + a - window.PadTop;
-                    if ((uint)iy >= (uint)height)
-                    {
-                        new Span<float>(row, shape.Pitch).Clear();
-                        continue;
-                    }
-                    float* source = image + (long)iy * width + columnOffset;
-                    for (int qx = 0; qx < first; qx++) row[qx] = 0;
-                    for (int qx = first; qx < end; qx++) row[qx] = source[2 * qx];
-                    for (int qx = end; qx < shape.Pitch; qx++) row[qx] = 0;
-                }
-            }
         }
     }
 

@@ -223,4 +223,32 @@ public class ConvolutionKernelTests
         var error = Assert.Throws<ArgumentException>(() => Winograd.Convolve(new float[72], filter, ReadOnlySpan<float>.Empty, new float[144], new float[10], 1, 2, same));
         Assert.Contains("scratch", error.Message);
     }
+
+    [Fact]
+    public void Depthwise2DMatchesTheDefinitionForStridesDilationsPadsAndWidths()
+    {
+        var random = new Random(44);
+        float[] Random(int n) => Array.ConvertAll(new float[n], _ => (float)random.NextDouble() - 0.5f);
+        foreach (int kernel in new[] { 1, 3, 5 })
+        foreach (int stride in new[] { 1, 2, 3 })
+        foreach (int dilation in new[] { 1, 2 })
+        foreach (int width in new[] { 1, 5, 8, 17, 37 })
+        foreach (var pads in new[] { new[] { 0, 0, 0, 0 }, new[] { 1, 1, 1, 1 }, new[] { 2, 0, 1, 3 } })
+        {
+            int height = 7, channels = 3, batch = 2;
+            int oh = (height + pads[0] + pads[2] - dilation * (kernel - 1) - 1) / stride + 1;
+            int ow = (width + pads[1] + pads[3] - dilation * (kernel - 1) - 1) / stride + 1;
+            if (oh <= 0 || ow <= 0) continue;
+            int[] geometry = { 2, height, width, oh, ow, kernel, kernel, stride, stride, dilation, dilation, pads[0], pads[1], pads[2], pads[3] };
+            float[] x = Random(batch * channels * height * width), w = Random(channels * kernel * kernel), b = Random(channels);
+            float[] expected = NaiveConvolution(x, w, b, batch, channels, channels, channels, new Window(geometry));
+            float[] scratch = new float[Convolution.Depthwise2DScratchSize(geometry)];
+            scratch.AsSpan().Fill(float.NaN);
+            float[] y = new float[expected.Length];
+            Convolution.Depthwise2D(x, w, b, y, scratch, batch, channels, geometry);
+            string name = $"kernel {kernel}, stride {stride}, dilation {dilation}, width {width}, pads {string.Join(",", pads)}";
+            for (int i = 0; i < y.Length; i++)
+                Assert.True(Math.Abs(y[i] - expected[i]) <= 1e-5f * (1 + Math.Abs(expected[i])), $"{name}, element {i}: {y[i]} vs {expected[i]}");
+        }
+    }
 }

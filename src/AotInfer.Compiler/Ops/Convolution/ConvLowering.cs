@@ -56,7 +56,8 @@ public sealed class ConvLowering : OpLowering
                                  $"{layer.Batch}, {layer.InChannels}, {layer.OutChannels}, {layer.Groups}, {layer.Geometry.OutputSize}{activation});");
                 break;
             case "depthwise-direct":
-                code.Writer.Line($"{kernels}.Depthwise2D({code.In(0)}, {code.In(1)}, {bias}, {code.Out(0)}, " +
+                string planes = code.Scratch(DataType.Float, DepthwiseScratchSize(layer.Geometry));
+                code.Writer.Line($"{kernels}.Depthwise2D({code.In(0)}, {code.In(1)}, {bias}, {code.Out(0)}, {planes}, " +
                                  $"{layer.Batch}, {layer.InChannels}, {code.IntArray(layer.Geometry.Packed())}{activation});");
                 break;
             default:
@@ -88,6 +89,18 @@ public sealed class ConvLowering : OpLowering
         int tileRows = (geometry.Output[0] + 1) / 2, pitch = (geometry.Output[1] + 1) / 2 + 1;
         int planeSize = (tileRows + 1) * pitch, tiles = (tileRows * pitch + 31) / 32 * 32;
         return inChannels * 4 * planeSize + 8 + 16 * inChannels * tiles + 16 * outChannels * tiles + 4 * tiles;
+    }
+
+    /// <summary>
+    /// The scratch <c>Convolution.Depthwise2D</c> needs (its <c>Depthwise2DScratchSize</c>; the kernel checks it):
+    /// stride×stride phase planes of (OH + ⌊(KH−1)·dh/sh⌋) × (OW + ⌊(KW−1)·dw/sw⌋) plus 8 floats, and the output grid
+    /// of OH rows of that pitch rounded up to 8.
+    /// </summary>
+    static int DepthwiseScratchSize(WindowGeometry g)
+    {
+        int rows = g.Output[0] + (g.Kernel[0] - 1) * g.Dilations[0] / g.Strides[0];
+        int pitch = g.Output[1] + (g.Kernel[1] - 1) * g.Dilations[1] / g.Strides[1];
+        return g.Strides[0] * g.Strides[1] * rows * pitch + 8 + (g.Output[0] * pitch + 7) / 8 * 8;
     }
 
     /// <summary>
