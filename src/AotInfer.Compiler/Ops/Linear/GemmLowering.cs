@@ -20,7 +20,8 @@ public sealed class GemmLowering : OpLowering
     {
         var plan = Plan(op);
         op.SetOutput(0, op.Type(0), new[] { plan.Product.M, plan.Product.N });
-        string epilogue = plan.HasBias ? $"; then alpha={Format(plan.Alpha)}, beta={Format(plan.Beta)} with C broadcast" :
+        string epilogue = plan.Product.UsesGemv(op.Type(0), op.Input(1).Constant is not null) && GemvTakesEpilogue(plan) ? "" :
+            plan.HasBias ? $"; then alpha={Format(plan.Alpha)}, beta={Format(plan.Beta)} with C broadcast" :
             plan.Alpha != 1 ? $"; then alpha={Format(plan.Alpha)}" : "";
         op.Node.Annotations["kernel"] = plan.Product.Describe(op.Type(0), op.Input(1).Constant is not null) + epilogue;
     }
@@ -38,7 +39,7 @@ public sealed class GemmLowering : OpLowering
         if (!sparse && product.UsesGemv(type, op.Input(1).Constant is not null))
         {
             // One row: bias (one per column) and activation go into the GEMV call; other epilogues follow it.
-            bool inCall = plan.Alpha == 1 && (!plan.HasBias || plan.Beta == 1 && plan.BiasColumnStride == 1);
+            bool inCall = GemvTakesEpilogue(plan);
             string activation = fused?.Expression() ?? MatrixProduct.NoActivation;
             product.EmitGemv(code, op, 0, 1, code.Out(0), inCall ? bias : "global::System.ReadOnlySpan<float>.Empty", inCall ? activation : MatrixProduct.NoActivation);
             if (inCall) return;
@@ -62,6 +63,9 @@ public sealed class GemmLowering : OpLowering
     public override bool ReadsInputAtRunTime(OpContext op, int inputIndex) =>
         // The GEMV and the sparse kernels take B laid out at build time: the original weights are not needed in the generated code.
         inputIndex != 1 || !(Sparse.SparseProductEmitter.Replaces(op.Node) || Plan(op).Product.UsesGemv(op.Type(0), op.Input(1).Constant is not null));
+
+    /// <summary>The GEMV applies a per-column bias and the activation itself; alpha, beta and other biases need the epilogue pass.</summary>
+    static bool GemvTakesEpilogue(GemmPlan plan) => plan.Alpha == 1 && (!plan.HasBias || plan.Beta == 1 && plan.BiasColumnStride == 1);
 
     sealed record GemmPlan(MatrixProduct Product, float Alpha, float Beta, bool HasBias, int BiasRowStride, int BiasColumnStride);
 
