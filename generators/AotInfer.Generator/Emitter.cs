@@ -112,6 +112,7 @@ internal static class Emitter
         Namespace = job.Namespace,
         Modifiers = job.Modifiers,
         DimensionValues = job.Dimensions.ToDictionary(d => d.Name, d => d.Value),
+        Sparse = job.Sparse,
         // External data files must stay inside the model's folder.
         ModelDirectory = System.IO.Path.GetDirectoryName(job.ModelPath),
         ModelFileName = System.IO.Path.GetFileName(job.ModelPath),

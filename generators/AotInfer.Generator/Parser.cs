@@ -41,16 +41,17 @@ internal static class Parser
         string className = ItemMetadata(options, "AotInferClass");
         string ns = ItemMetadata(options, "AotInferNamespace");
         string dims = ItemMetadata(options, "AotInferDims");
-        bool isModel = file.Path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) || className.Length > 0 || ns.Length > 0 || dims.Length > 0;
+        string sparse = ItemMetadata(options, "AotInferSparse");
+        bool isModel = file.Path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) || className.Length > 0 || ns.Length > 0 || dims.Length > 0 || sparse.Length > 0;
         if (!isModel) return null;
         cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            return new ModelFileSpec(file.Path, Sha256(ReadModelBytes(file.Path)), null, className, ns, dims);
+            return new ModelFileSpec(file.Path, Sha256(ReadModelBytes(file.Path)), null, className, ns, dims, sparse);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException or System.Security.SecurityException)
         {
-            return new ModelFileSpec(file.Path, "", e.Message, className, ns, dims);
+            return new ModelFileSpec(file.Path, "", e.Message, className, ns, dims, sparse);
         }
     }
 
@@ -146,7 +147,8 @@ internal static class Parser
                 $"{display}: the namespace '{ns}' ({(file.Namespace.Trim().Length > 0 ? "AotInferNamespace" : "the project's RootNamespace")}) is not a valid C# namespace", null));
 
         var dims = ParseDimensions(file.Dimensions, display + ": AotInferDims", null, problems);
-        return new ModelJobSpec(FrontDoor.Metadata, file.Path, display, file.ContentHash, className, ns, "public sealed", dims, null, problems.ToEquatableArray());
+        var sparse = ParseSparseMode(file.Sparse, display + ": AotInferSparse", problems);
+        return new ModelJobSpec(FrontDoor.Metadata, file.Path, display, file.ContentHash, className, ns, "public sealed", dims, null, problems.ToEquatableArray(), sparse);
     }
 
     /// <summary>
@@ -177,6 +179,23 @@ internal static class Parser
         }
         if (name.Length == 0 || char.IsDigit(name[0])) name.Insert(0, "Model");
         return name.ToString();
+    }
+
+    /// <summary>Parses <c>AotInferSparse</c>: auto (also when empty), dense, sparse, or one forced layout (csr, blocks4x1, blocks8x1).</summary>
+    static Compiler.SparseMode ParseSparseMode(string text, string where, List<ProblemSpec> problems)
+    {
+        switch (text.Trim().ToLowerInvariant())
+        {
+            case "": case "auto": return Compiler.SparseMode.Auto;
+            case "dense": return Compiler.SparseMode.Dense;
+            case "sparse": return Compiler.SparseMode.Sparse;
+            case "csr": return Compiler.SparseMode.Rows;
+            case "blocks4x1": return Compiler.SparseMode.Blocks4x1;
+            case "blocks8x1": return Compiler.SparseMode.Blocks8x1;
+            default:
+                problems.Add(new ProblemSpec(DiagnosticDescriptors.InvalidOptions.Id, $"{where}: '{text}' is not one of auto, dense, sparse, csr, blocks4x1, blocks8x1", null));
+                return Compiler.SparseMode.Auto;
+        }
     }
 
     /// <summary>Parses <c>name=value</c> pairs separated by commas or semicolons.</summary>

@@ -34,6 +34,7 @@ internal enum FrontDoor
 /// <param name="Dimensions">Values for symbolic dimensions.</param>
 /// <param name="Location">Where diagnostics point (the attribute), or null for the metadata form.</param>
 /// <param name="Problems">Problems found before compilation; any of them stops it.</param>
+/// <param name="Sparse">The <c>AotInferSparse</c> choice of dense or sparse kernels for constant weights.</param>
 internal sealed record ModelJobSpec(
     FrontDoor FrontDoor,
     string ModelPath,
@@ -44,7 +45,8 @@ internal sealed record ModelJobSpec(
     string Modifiers,
     EquatableArray<DimensionPin> Dimensions,
     LocationSpec? Location,
-    EquatableArray<ProblemSpec> Problems)
+    EquatableArray<ProblemSpec> Problems,
+    Compiler.SparseMode Sparse = Compiler.SparseMode.Auto)
 {
     /// <summary>The class's full name.</summary>
     public string FullClassName => (Namespace.Length > 0 ? Namespace + "." : "") + ClassName;
@@ -73,7 +75,8 @@ internal sealed record ClassClaim(string FullClassName, string JobKey, string Di
 /// <param name="ClassName">The <c>AotInferClass</c> metadata (empty when absent).</param>
 /// <param name="Namespace">The <c>AotInferNamespace</c> metadata (empty when absent).</param>
 /// <param name="Dimensions">The <c>AotInferDims</c> metadata (empty when absent).</param>
-internal sealed record ModelFileSpec(string Path, string ContentHash, string? ReadError, string ClassName, string Namespace, string Dimensions);
+/// <param name="Sparse">The <c>AotInferSparse</c> metadata (empty when absent).</param>
+internal sealed record ModelFileSpec(string Path, string ContentHash, string? ReadError, string ClassName, string Namespace, string Dimensions, string Sparse = "");
 
 /// <summary>A class carrying <c>[OnnxModel]</c>, with what was wrong with its declaration.</summary>
 /// <param name="ClassName">The class name.</param>
