@@ -116,6 +116,7 @@ internal static class Emitter
         Modifiers = job.Modifiers,
         DimensionValues = job.Dimensions.ToDictionary(d => d.Name, d => d.Value),
         Threads = job.Threads,
+        Sparse = job.Sparse,
         // External data files must stay inside the model's folder.
         ModelDirectory = System.IO.Path.GetDirectoryName(job.ModelPath),
         ModelFileName = System.IO.Path.GetFileName(job.ModelPath),

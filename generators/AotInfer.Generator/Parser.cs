@@ -42,16 +42,17 @@ internal static class Parser
         string ns = ItemMetadata(options, "AotInferNamespace");
         string dims = ItemMetadata(options, "AotInferDims");
         string threads = ItemMetadata(options, "AotInferThreads");
-        bool isModel = file.Path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) || className.Length > 0 || ns.Length > 0 || dims.Length > 0 || threads.Length > 0;
+        string sparse = ItemMetadata(options, "AotInferSparse");
+        bool isModel = file.Path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) || className.Length > 0 || ns.Length > 0 || dims.Length > 0 || threads.Length > 0 || sparse.Length > 0;
         if (!isModel) return null;
         cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            return new ModelFileSpec(file.Path, Sha256(ReadModelBytes(file.Path)), null, className, ns, dims, threads);
+            return new ModelFileSpec(file.Path, Sha256(ReadModelBytes(file.Path)), null, className, ns, dims, threads, sparse);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException or System.Security.SecurityException)
         {
-            return new ModelFileSpec(file.Path, "", e.Message, className, ns, dims, threads);
+            return new ModelFileSpec(file.Path, "", e.Message, className, ns, dims, threads, sparse);
         }
     }
 
@@ -154,7 +155,8 @@ internal static class Parser
 
         var dims = ParseDimensions(file.Dimensions, display + ": AotInferDims", null, problems);
         int threads = ParseThreads(file.Threads, display + ": AotInferThreads", problems);
-        return new ModelJobSpec(FrontDoor.Metadata, file.Path, display, file.ContentHash, className, ns, "public sealed", dims, null, problems.ToEquatableArray(), threads);
+        var sparse = ParseSparseMode(file.Sparse, display + ": AotInferSparse", problems);
+        return new ModelJobSpec(FrontDoor.Metadata, file.Path, display, file.ContentHash, className, ns, "public sealed", dims, null, problems.ToEquatableArray(), threads, sparse);
     }
 
     /// <summary>
@@ -194,6 +196,23 @@ internal static class Parser
         if (int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int threads)) return threads;
         problems.Add(new ProblemSpec(DiagnosticDescriptors.InvalidOptions.Id, $"{where}: '{text.Trim()}' is not a thread count; use 0 (one per processor) or a positive integer such as \"4\"", null));
         return 1;
+    }
+
+    /// <summary>Parses <c>AotInferSparse</c>: auto (also when empty), dense, sparse, or one forced layout (csr, blocks4x1, blocks8x1).</summary>
+    static Compiler.SparseMode ParseSparseMode(string text, string where, List<ProblemSpec> problems)
+    {
+        switch (text.Trim().ToLowerInvariant())
+        {
+            case "": case "auto": return Compiler.SparseMode.Auto;
+            case "dense": return Compiler.SparseMode.Dense;
+            case "sparse": return Compiler.SparseMode.Sparse;
+            case "csr": return Compiler.SparseMode.Rows;
+            case "blocks4x1": return Compiler.SparseMode.Blocks4x1;
+            case "blocks8x1": return Compiler.SparseMode.Blocks8x1;
+            default:
+                problems.Add(new ProblemSpec(DiagnosticDescriptors.InvalidOptions.Id, $"{where}: '{text}' is not one of auto, dense, sparse, csr, blocks4x1, blocks8x1", null));
+                return Compiler.SparseMode.Auto;
+        }
     }
 
     /// <summary>Parses <c>name=value</c> pairs separated by commas or semicolons.</summary>

@@ -35,6 +35,7 @@ internal enum FrontDoor
 /// <param name="Location">Where diagnostics point (the attribute), or null for the metadata form.</param>
 /// <param name="Problems">Problems found before compilation; any of them stops it.</param>
 /// <param name="Threads">Threads the generated Run may use (<c>AotInferThreads</c>; 1 by default, 0 = one per processor).</param>
+/// <param name="Sparse">The <c>AotInferSparse</c> choice of dense or sparse kernels for constant weights.</param>
 internal sealed record ModelJobSpec(
     FrontDoor FrontDoor,
     string ModelPath,
@@ -46,7 +47,8 @@ internal sealed record ModelJobSpec(
     EquatableArray<DimensionPin> Dimensions,
     LocationSpec? Location,
     EquatableArray<ProblemSpec> Problems,
-    int Threads = 1)
+    int Threads = 1,
+    Compiler.SparseMode Sparse = Compiler.SparseMode.Auto)
 {
     /// <summary>The class's full name.</summary>
     public string FullClassName => (Namespace.Length > 0 ? Namespace + "." : "") + ClassName;
@@ -76,7 +78,8 @@ internal sealed record ClassClaim(string FullClassName, string JobKey, string Di
 /// <param name="Namespace">The <c>AotInferNamespace</c> metadata (empty when absent).</param>
 /// <param name="Dimensions">The <c>AotInferDims</c> metadata (empty when absent).</param>
 /// <param name="Threads">The <c>AotInferThreads</c> metadata (empty when absent).</param>
-internal sealed record ModelFileSpec(string Path, string ContentHash, string? ReadError, string ClassName, string Namespace, string Dimensions, string Threads = "");
+/// <param name="Sparse">The <c>AotInferSparse</c> metadata (empty when absent).</param>
+internal sealed record ModelFileSpec(string Path, string ContentHash, string? ReadError, string ClassName, string Namespace, string Dimensions, string Threads = "", string Sparse = "");
 
 /// <summary>A class carrying <c>[OnnxModel]</c>, with what was wrong with its declaration.</summary>
 /// <param name="ClassName">The class name.</param>

@@ -42,20 +42,21 @@ public sealed class GeneratorProject : IDisposable
     public string RootNamespace { get; }
 
     /// <summary>Writes a model into the project folder and adds it as an <c>AdditionalFiles</c> item.</summary>
-    public GeneratorProject AddModel(string relativePath, byte[] bytes, string? className = null, string? ns = null, string? dims = null, string? threads = null)
+    public GeneratorProject AddModel(string relativePath, byte[] bytes, string? className = null, string? ns = null, string? dims = null, string? threads = null, string? sparse = null)
     {
         WriteFile(relativePath, bytes);
-        return AddAdditionalFile(relativePath, className, ns, dims, threads);
+        return AddAdditionalFile(relativePath, className, ns, dims, threads, sparse);
     }
 
     /// <summary>Adds an <c>AdditionalFiles</c> item (the file need not exist).</summary>
-    public GeneratorProject AddAdditionalFile(string relativePath, string? className = null, string? ns = null, string? dims = null, string? threads = null)
+    public GeneratorProject AddAdditionalFile(string relativePath, string? className = null, string? ns = null, string? dims = null, string? threads = null, string? sparse = null)
     {
         var metadata = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         if (className is not null) metadata["build_metadata.AdditionalFiles.AotInferClass"] = className;
         if (ns is not null) metadata["build_metadata.AdditionalFiles.AotInferNamespace"] = ns;
         if (dims is not null) metadata["build_metadata.AdditionalFiles.AotInferDims"] = dims;
         if (threads is not null) metadata["build_metadata.AdditionalFiles.AotInferThreads"] = threads;
+        if (sparse is not null) metadata["build_metadata.AdditionalFiles.AotInferSparse"] = sparse;
         _additionalFiles.Add((new BinaryAdditionalText(Path.Combine(Directory, relativePath)), metadata));
         return this;
     }

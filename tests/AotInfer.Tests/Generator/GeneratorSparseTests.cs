@@ -1,0 +1,50 @@
+using System;
+using System.Linq;
+using AotInfer.Onnx;
+using AotInfer.Tests.Support;
+using Xunit;
+
+namespace AotInfer.Tests.Generator;
+
+/// <summary>The <c>AotInferSparse</c> item metadata reaches the compiler, and a bad value is AOTI0007.</summary>
+public class GeneratorSparseTests
+{
+    static byte[] PrunedGemm()
+    {
+        var w = Differential.RandomFloats(1, 64 * 32);
+        for (int i = 0; i < w.Length; i++) if (i % 10 != 0) w[i] = 0;
+        return new OnnxModelBuilder(13).Input("a", DataType.Float, 1, 64)
+            .Initializer("w", w, 32, 64)
+            .Node("Gemm", new[] { "a", "w" }, new[] { "y" }, ("transB", 1L))
+            .Output("y", DataType.Float).ToBytes();
+    }
+
+    static string Generate(string? sparse)
+    {
+        using var project = new GeneratorProject().AddModel("models/pruned.onnx", PrunedGemm(), "Pruned", sparse: sparse);
+        var run = project.Run();
+        Assert.Empty(run.Diagnostics);
+        return run.Driver.GetRunResult().GeneratedTrees.Single(t => t.FilePath.EndsWith("Pruned.g.cs", StringComparison.Ordinal)).ToString();
+    }
+
+    [Fact]
+    public void MetadataChoosesDenseOrSparseKernels()
+    {
+        // This layer is too small for auto mode to leave the dense kernel (docs/sparse.md); forcing works.
+        Assert.DoesNotContain("SparseMatrixMultiply", Generate(null));
+        Assert.Contains("SparseMatrixMultiply.Multiply", Generate("sparse"));
+        Assert.Contains("BlockSparseMatrix.Create(64, 32, 1,", Generate("csr"));
+        string dense = Generate("dense");
+        Assert.DoesNotContain("SparseMatrixMultiply", dense);
+        Assert.Contains("PackedMatrix.Pack", dense);
+    }
+
+    [Fact]
+    public void AOTI0007_UnknownSparseValue()
+    {
+        using var project = new GeneratorProject().AddModel("models/pruned.onnx", PrunedGemm(), "Pruned", sparse: "fast");
+        var d = Assert.Single(project.Run().Diagnostics);
+        Assert.Equal("AOTI0007", d.Id);
+        Assert.Contains("AotInferSparse", d.GetMessage());
+    }
+}

@@ -1,0 +1,154 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using AotInfer.Cli.Check;
+using AotInfer.Compiler;
+using AotInfer.Compiler.Ops.Sparse;
+using AotInfer.Onnx;
+using AotInfer.Tests.Support;
+using Xunit;
+
+namespace AotInfer.Tests.Ops;
+
+/// <summary>
+/// Gemm and MatMul with pruned constant weights, compiled with each sparse layout forced (and auto), against ONNX
+/// Runtime: several sparsities (0 %, 50 %, 90 %, 99 %, all zero), whole zero rows and columns, block patterns and odd
+/// sizes. Each test also checks from the generated source that the sparse kernel really ran.
+/// </summary>
+public class SparseProductTests
+{
+    static int Count(int[] shape) => shape.Aggregate(1, (a, b) => a * b);
+
+    /// <summary>Random weights with a fixed fraction of them zeroed at random positions.</summary>
+    static float[] Pruned(int seed, int count, double sparsity)
+    {
+        var w = Differential.RandomFloats(seed, count);
+        var random = new Random(seed + 1);
+        foreach (int i in Enumerable.Range(0, count).OrderBy(_ => random.Next()).Take((int)Math.Round(sparsity * count))) w[i] = 0;
+        return w;
+    }
+
+    /// <summary>Compiles with <paramref name="mode"/>, runs on the inputs and compares with ONNX Runtime; returns the generated source.</summary>
+    static string AssertAgrees(byte[] model, SparseMode mode, params (int[] Shape, Array Data)[] inputs)
+    {
+        var source = ModelCompiler.Compile(model, new CompileOptions { Sparse = mode }).Source!;
+        var expected = Differential.RunOnnxRuntime(model, inputs);
+        var compiled = Differential.CompileModel(model, configure: o => o.Sparse = mode);
+        var actual = compiled.Info.Outputs.Select(o => RuntimeArrays.Allocate(o.ElementType, o.Length)).ToArray();
+        compiled.Run(inputs.Select(i => i.Data).ToArray(), actual);
+        var comparer = new OutputComparer(1e-4, 1e-5, 0);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            string? problem = comparer.Compare(actual[i], expected[i], $"output {i}");
+            Assert.True(problem is null, $"{mode}: {problem}");
+        }
+        return source;
+    }
+
+    static byte[] Gemm(int m, int k, int n, float[] weights, bool transB, bool bias, string activation = "")
+    {
+        var builder = new OnnxModelBuilder(13).Input("a", DataType.Float, m, k)
+            .Initializer("w", weights, transB ? new[] { n, k } : new[] { k, n });
+        var inputs = new List<string> { "a", "w" };
+        if (bias) { builder.Initializer("c", Differential.RandomFloats(9, n), n); inputs.Add("c"); }
+        string output = activation.Length > 0 ? "g" : "y";
+        builder.Node("Gemm", inputs.ToArray(), new[] { output }, ("transB", transB ? 1L : 0L), ("alpha", 0.5f));
+        if (activation.Length > 0) builder.Node(activation, new[] { "g" }, new[] { "y" });
+        return builder.Output("y", DataType.Float).ToBytes();
+    }
+
+    public static TheoryData<SparseMode, double> LayoutsAndSparsities()
+    {
+        var data = new TheoryData<SparseMode, double>();
+        foreach (var mode in new[] { SparseMode.Rows, SparseMode.Blocks4x1, SparseMode.Blocks8x1 })
+            foreach (double sparsity in new[] { 0, 0.5, 0.9, 0.99, 1 })
+                data.Add(mode, sparsity);
+        return data;
+    }
+
+    /// <summary>Odd sizes (n = 13 leaves a partial block of 4 and of 8), batch 1 and small M, bias and a fused Relu.</summary>
+    [Theory]
+    [MemberData(nameof(LayoutsAndSparsities))]
+    public void GemmWithPrunedWeightsMatchesOnnxRuntime(SparseMode mode, double sparsity)
+    {
+        foreach (var (m, k, n, transB) in new[] { (1, 37, 13, true), (3, 64, 21, false), (1, 300, 100, true) })
+        {
+            var model = Gemm(m, k, n, Pruned(k * n, k * n, sparsity), transB, bias: true, activation: "Relu");
+            string source = AssertAgrees(model, mode, (new[] { m, k }, Differential.RandomFloats(2, m * k)));
+            Assert.Contains("SparseMatrixMultiply.Multiply", source);
+            int height = mode switch { SparseMode.Rows => 1, SparseMode.Blocks4x1 => 4, _ => 8 };
+            Assert.Contains($"BlockSparseMatrix.Create({k}, {n}, {height},", source);
+        }
+    }
+
+    /// <summary>Whole outputs (rows of the stored transB weights) and whole inputs (columns) pruned away.</summary>
+    [Theory]
+    [InlineData(SparseMode.Rows)]
+    [InlineData(SparseMode.Blocks4x1)]
+    [InlineData(SparseMode.Blocks8x1)]
+    public void ZeroRowsAndColumnsMatchOnnxRuntime(SparseMode mode)
+    {
+        int m = 2, k = 45, n = 27;
+        var w = Differential.RandomFloats(4, k * n); // stored n×k
+        for (int j = 0; j < n; j++)
+            for (int p = 0; p < k; p++)
+                if (j % 3 == 0 || p % 4 == 1 || j >= 20) w[j * k + p] = 0;
+        string source = AssertAgrees(Gemm(m, k, n, w, transB: true, bias: false), mode, (new[] { m, k }, Differential.RandomFloats(5, m * k)));
+        Assert.Contains("SparseMatrixMultiply.Multiply", source);
+    }
+
+    /// <summary>MatMul folds A's batch dimensions into M; the sparse product covers them all.</summary>
+    [Theory]
+    [InlineData(SparseMode.Rows)]
+    [InlineData(SparseMode.Blocks8x1)]
+    public void MatMulWithBatchedInputMatchesOnnxRuntime(SparseMode mode)
+    {
+        int k = 33, n = 19;
+        var model = new OnnxModelBuilder(13).Input("a", DataType.Float, 2, 3, k)
+            .Initializer("w", Pruned(3, k * n, 0.8), k, n)
+            .Node("MatMul", new[] { "a", "w" }, new[] { "y" })
+            .Output("y", DataType.Float).ToBytes();
+        string source = AssertAgrees(model, mode, (new[] { 2, 3, k }, Differential.RandomFloats(6, 2 * 3 * k)));
+        Assert.Contains("SparseMatrixMultiply.Multiply", source);
+    }
+
+    /// <summary>The cost model: dense random weights stay dense, pruned ones go sparse, 8×1 block pruning picks 8×1 blocks.</summary>
+    [Fact]
+    public void AutoModeChoosesByPattern()
+    {
+        int k = 256, n = 128;
+        var dense = Differential.RandomFloats(1, k * n);
+        var unstructured = Pruned(2, k * n, 0.95);
+        var blocks = Differential.RandomFloats(3, k * n); // stored n×k: zero whole 8-output blocks per k
+        var random = new Random(4);
+        for (int g = 0; g < n / 8; g++)
+            for (int p = 0; p < k; p++)
+                if (random.NextDouble() < 0.9)
+                    for (int lane = 0; lane < 8; lane++) blocks[(g * 8 + lane) * k + p] = 0;
+
+        SparseDecision Decide(float[] w, SparseMode mode = SparseMode.Auto)
+        {
+            var result = ModelCompiler.Compile(Gemm(1, k, n, w, transB: true, bias: false), new CompileOptions { Sparse = mode });
+            Assert.True(result.Success, string.Join(" | ", result.Diagnostics));
+            return (SparseDecision)result.Graph!.Nodes.Single(x => x.OpType == "Gemm").Annotations[SparseDecision.Key];
+        }
+        Assert.Equal(SparseFormat.Dense, Decide(dense).Format);
+        Assert.NotEqual(SparseFormat.Dense, Decide(unstructured).Format);
+        Assert.InRange(Decide(unstructured).Sparsity, 0.94, 0.96);
+        Assert.Equal(SparseFormat.Blocks8x1, Decide(blocks).Format);
+        Assert.Equal(SparseFormat.Dense, Decide(unstructured, SparseMode.Dense).Format);
+        Assert.NotEqual(SparseFormat.Dense, Decide(dense, SparseMode.Sparse).Format);
+    }
+
+    /// <summary>A sparse layer does not store its dense weights too: the pruned model's source shrinks.</summary>
+    [Fact]
+    public void SparseLayoutReplacesTheDenseWeights()
+    {
+        int k = 200, n = 64;
+        var model = Gemm(1, k, n, Pruned(8, k * n, 0.95), transB: true, bias: false);
+        var dense = ModelCompiler.Compile(model, new CompileOptions { Sparse = SparseMode.Dense }).Source!;
+        var sparse = ModelCompiler.Compile(model, new CompileOptions { Sparse = SparseMode.Auto }).Source!;
+        Assert.DoesNotContain("PackedMatrix.Pack", sparse);
+        Assert.True(sparse.Length * 2 < dense.Length, $"sparse source {sparse.Length} characters, dense {dense.Length}");
+    }
+}
