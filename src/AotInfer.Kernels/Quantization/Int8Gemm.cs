@@ -179,6 +179,28 @@ public static class Int8Gemm
         PackRows(a, m, weights.Depth, weights.Scheme, packedA);
         weights.Offsets(DomainZeroPoint(aZeroPoint, weights.Scheme), bias, 0, offsets.Slice(0, weights.Rows));
         MultiplyRows(packedA, m, weights, offsets, c, weights.Rows);
+        int zero = aZeroPoint.IsEmpty ? 0 : int.CreateTruncating(aZeroPoint[0]);
+        foreach (var (row, index, delta) in weights.Fixups)
+            for (int i = 0; i < m; i++)
+                c[i * weights.Rows + row] += delta * (int.CreateTruncating(a[i * weights.Depth + index]) - zero);
+    }
+
+    /// <summary>
+    /// The ±1·(col[k, j] − za) that weights stored one short of ±128 (<see cref="Int8PackedWeights"/>) leave out of
+    /// <see cref="MultiplyColumns"/> for rows <paramref name="firstRow"/>…+<paramref name="rows"/>: adds them to C
+    /// (row stride <paramref name="ldc"/>) from the unpacked column matrix (K × <paramref name="n"/>, raw values).
+    /// </summary>
+    public static void AddFixups<T>(Int8PackedWeights weights, int firstRow, int rows, ReadOnlySpan<T> columns, int n, ReadOnlySpan<T> zeroPoint, Span<int> c, int ldc)
+        where T : unmanaged, IBinaryInteger<T>
+    {
+        int zero = zeroPoint.IsEmpty ? 0 : int.CreateTruncating(zeroPoint[0]);
+        foreach (var (row, index, delta) in weights.Fixups)
+        {
+            if (row < firstRow || row >= firstRow + rows) continue;
+            ReadOnlySpan<T> source = columns.Slice(index * n, n);
+            Span<int> destination = c.Slice((row - firstRow) * ldc, n);
+            for (int j = 0; j < n; j++) destination[j] += delta * (int.CreateTruncating(source[j]) - zero);
+        }
     }
 
     /// <summary>int32 lanes per vector of a tier: the panel width of <see cref="PackColumns{T}"/>.</summary>
