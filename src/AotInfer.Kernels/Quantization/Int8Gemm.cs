@@ -74,26 +74,35 @@ public static class Int8Gemm
         ReadOnlySpan<byte> source = MemoryMarshal.AsBytes(Bytes(columns));
         Span<byte> destination = MemoryMarshal.AsBytes(packed);
         int lanes = Lanes(QuantizedMatrixMultiply.Tier), quads = (k + 3) / 4;
+        int lanesShift = BitOperations.Log2((uint)lanes);
         byte flip = Flips<T>(scheme) ? (byte)0x80 : (byte)0;
         int vectorColumns = lanes >= 4 && Sse2.IsSupported ? n / 16 * 16 : 0;
+        var mask = Vector128.Create(flip);
+        ref byte s0 = ref MemoryMarshal.GetReference(source);
+        ref byte d0 = ref MemoryMarshal.GetReference(destination);
         for (int q = 0; q < quads; q++)
         {
-            // 16 columns × 4 k at a time: interleave four rows of bytes into 16 column quads (4 columns per 128 bits).
+            // 16 columns × 4 k at a time: interleave four rows of bytes into 16 column quads (4 columns per 128 bits),
+            // each group of 4 columns stored at its lane of its panel (lanes is a power of two: shifts, no division).
+            int rows = Math.Min(4, k - 4 * q);
             for (int n0 = 0; n0 < vectorColumns; n0 += 16)
             {
-                Vector128<byte> r0 = Row(source, 4 * q, k, n, n0, flip), r1 = Row(source, 4 * q + 1, k, n, n0, flip);
-                Vector128<byte> r2 = Row(source, 4 * q + 2, k, n, n0, flip), r3 = Row(source, 4 * q + 3, k, n, n0, flip);
+                ref byte r = ref Unsafe.Add(ref s0, 4 * q * n + n0);
+                Vector128<byte> r0 = Vector128.LoadUnsafe(ref r) ^ mask;
+                Vector128<byte> r1 = rows > 1 ? Vector128.LoadUnsafe(ref Unsafe.Add(ref r, n)) ^ mask : Vector128<byte>.Zero;
+                Vector128<byte> r2 = rows > 2 ? Vector128.LoadUnsafe(ref Unsafe.Add(ref r, 2 * n)) ^ mask : Vector128<byte>.Zero;
+                Vector128<byte> r3 = rows > 3 ? Vector128.LoadUnsafe(ref Unsafe.Add(ref r, 3 * n)) ^ mask : Vector128<byte>.Zero;
                 Vector128<short> t0 = Sse2.UnpackLow(r0, r1).AsInt16(), t1 = Sse2.UnpackHigh(r0, r1).AsInt16();
                 Vector128<short> t2 = Sse2.UnpackLow(r2, r3).AsInt16(), t3 = Sse2.UnpackHigh(r2, r3).AsInt16();
-                StoreQuads(Sse2.UnpackLow(t0, t2).AsByte(), n0, q, quads, lanes, destination);
-                StoreQuads(Sse2.UnpackHigh(t0, t2).AsByte(), n0 + 4, q, quads, lanes, destination);
-                StoreQuads(Sse2.UnpackLow(t1, t3).AsByte(), n0 + 8, q, quads, lanes, destination);
-                StoreQuads(Sse2.UnpackHigh(t1, t3).AsByte(), n0 + 12, q, quads, lanes, destination);
+                Sse2.UnpackLow(t0, t2).AsByte().StoreUnsafe(ref d0, (nuint)QuadOffset(n0, q, quads, lanes, lanesShift));
+                Sse2.UnpackHigh(t0, t2).AsByte().StoreUnsafe(ref d0, (nuint)QuadOffset(n0 + 4, q, quads, lanes, lanesShift));
+                Sse2.UnpackLow(t1, t3).AsByte().StoreUnsafe(ref d0, (nuint)QuadOffset(n0 + 8, q, quads, lanes, lanesShift));
+                Sse2.UnpackHigh(t1, t3).AsByte().StoreUnsafe(ref d0, (nuint)QuadOffset(n0 + 12, q, quads, lanes, lanesShift));
             }
             int paddedColumns = (n + lanes - 1) / lanes * lanes;
             for (int column = vectorColumns; column < paddedColumns; column++)
             {
-                int at = ((column / lanes * quads + q) * lanes + column % lanes) * 4;
+                int at = QuadOffset(column, q, quads, lanes, lanesShift);
                 for (int i = 0; i < 4; i++)
                 {
                     int kk = 4 * q + i;
@@ -102,6 +111,10 @@ public static class Int8Gemm
             }
         }
     }
+
+    /// <summary>Byte offset of column <paramref name="column"/>'s quad <paramref name="q"/> in the panel layout (lanes = 1 &lt;&lt; shift).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static int QuadOffset(int column, int q, int quads, int lanes, int shift) => (((column >> shift) * quads + q) * lanes + (column & (lanes - 1))) * 4;
 
     /// <summary>
     /// C[i, r] (row stride <paramref name="ldc"/>) = Σ_k a[i, k]·w[r, k] + offsets[r] for the <paramref name="m"/>
@@ -179,6 +192,28 @@ public static class Int8Gemm
         PackRows(a, m, weights.Depth, weights.Scheme, packedA);
         weights.Offsets(DomainZeroPoint(aZeroPoint, weights.Scheme), bias, 0, offsets.Slice(0, weights.Rows));
         MultiplyRows(packedA, m, weights, offsets, c, weights.Rows);
+        int zero = aZeroPoint.IsEmpty ? 0 : int.CreateTruncating(aZeroPoint[0]);
+        foreach (var (row, index, delta) in weights.Fixups)
+            for (int i = 0; i < m; i++)
+                c[i * weights.Rows + row] += delta * (int.CreateTruncating(a[i * weights.Depth + index]) - zero);
+    }
+
+    /// <summary>
+    /// The ±1·(col[k, j] − za) that weights stored one short of ±128 (<see cref="Int8PackedWeights"/>) leave out of
+    /// <see cref="MultiplyColumns"/> for rows <paramref name="firstRow"/>…+<paramref name="rows"/>: adds them to C
+    /// (row stride <paramref name="ldc"/>) from the unpacked column matrix (K × <paramref name="n"/>, raw values).
+    /// </summary>
+    public static void AddFixups<T>(Int8PackedWeights weights, int firstRow, int rows, ReadOnlySpan<T> columns, int n, ReadOnlySpan<T> zeroPoint, Span<int> c, int ldc)
+        where T : unmanaged, IBinaryInteger<T>
+    {
+        int zero = zeroPoint.IsEmpty ? 0 : int.CreateTruncating(zeroPoint[0]);
+        foreach (var (row, index, delta) in weights.Fixups)
+        {
+            if (row < firstRow || row >= firstRow + rows) continue;
+            ReadOnlySpan<T> source = columns.Slice(index * n, n);
+            Span<int> destination = c.Slice((row - firstRow) * ldc, n);
+            for (int j = 0; j < n; j++) destination[j] += delta * (int.CreateTruncating(source[j]) - zero);
+        }
     }
 
     /// <summary>int32 lanes per vector of a tier: the panel width of <see cref="PackColumns{T}"/>.</summary>
@@ -333,19 +368,6 @@ public static class Int8Gemm
         for (int q = 0; q < quads; q++)
             c0 = TIsa.Dot<TScheme>(c0, TIsa.Load(ref Unsafe.Add(ref panel, q * TIsa.Bytes)), TIsa.BroadcastQuad(ref Unsafe.Add(ref w, 4 * q)), TIsa.BroadcastQuad(ref Unsafe.Add(ref nw, 4 * q)));
         TIsa.Store(c0, offset, ref c);
-    }
-
-    /// <summary>Columns n0…n0+15 of row <paramref name="row"/> (top bit flipped by <paramref name="flip"/>), zero past the last row.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector128<byte> Row(ReadOnlySpan<byte> source, int row, int k, int n, int n0, byte flip) =>
-        row < k ? Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(source), (nuint)(row * n + n0)) ^ Vector128.Create(flip) : Vector128<byte>.Zero;
-
-    /// <summary>Stores 4 column quads (16 bytes) of columns n0…n0+3 into the panel layout of <paramref name="lanes"/> lanes.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void StoreQuads(Vector128<byte> quads4, int n0, int q, int quads, int lanes, Span<byte> destination)
-    {
-        int at = ((n0 / lanes * quads + q) * lanes + n0 % lanes) * 4;
-        quads4.StoreUnsafe(ref MemoryMarshal.GetReference(destination.Slice(at, 16)));
     }
 
     static ReadOnlySpan<sbyte> Bytes<T>(ReadOnlySpan<T> values) where T : unmanaged

@@ -1,5 +1,8 @@
+using System;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using AotInfer.Kernels.Elementwise;
 
 namespace AotInfer.Kernels.Quantization;
@@ -25,6 +28,55 @@ public readonly struct QLinearAddOperator<T> : IBinaryOperator<T, T> where T : u
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public T Invoke(T a, T b) =>
         QLinearRounding.RoundAndSaturate<T>(_fixedPart + float.CreateTruncating(a) * _ratioA + float.CreateTruncating(b) * _ratioB);
+
+    /// <summary>
+    /// y = <see cref="Invoke(T, T)"/> element by element for same-shape inputs, 16 bytes at a time for u8 / s8 (the
+    /// same float operations in the same order, so the same results; residual-connection adds are a hot spot of
+    /// quantised ResNets).
+    /// </summary>
+    public void Invoke(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y)
+    {
+        int i = 0;
+        if (Unsafe.SizeOf<T>() == 1 && Vector128.IsHardwareAccelerated && a.Length >= y.Length && b.Length >= y.Length)
+        {
+            bool signed = typeof(T) == typeof(sbyte);
+            ref byte a0 = ref Unsafe.As<T, byte>(ref MemoryMarshal.GetReference(a));
+            ref byte b0 = ref Unsafe.As<T, byte>(ref MemoryMarshal.GetReference(b));
+            ref byte y0 = ref Unsafe.As<T, byte>(ref MemoryMarshal.GetReference(y));
+            var ratioA = Vector128.Create(_ratioA);
+            var ratioB = Vector128.Create(_ratioB);
+            var fixedPart = Vector128.Create(_fixedPart);
+            var low = Vector128.Create(signed ? -128f : 0f);
+            var high = Vector128.Create(signed ? 127f : 255f);
+            for (; i + 16 <= y.Length; i += 16)
+            {
+                Vector128<byte> va = Vector128.LoadUnsafe(ref a0, (nuint)i), vb = Vector128.LoadUnsafe(ref b0, (nuint)i);
+                Widen(va, signed, out var a0i, out var a1i, out var a2i, out var a3i);
+                Widen(vb, signed, out var b0i, out var b1i, out var b2i, out var b3i);
+                Vector128<int> Quarter(Vector128<int> x, Vector128<int> z) =>
+                    Vector128.ConvertToInt32(Vector128.Round(Vector128.Clamp(fixedPart + Vector128.ConvertToSingle(x) * ratioA + Vector128.ConvertToSingle(z) * ratioB, low, high)));
+                var words0 = Vector128.Narrow(Quarter(a0i, b0i), Quarter(a1i, b1i));
+                var words1 = Vector128.Narrow(Quarter(a2i, b2i), Quarter(a3i, b3i));
+                Vector128<byte> bytes = signed ? Vector128.Narrow(words0, words1).AsByte() : Vector128.Narrow(words0.AsUInt16(), words1.AsUInt16());
+                bytes.StoreUnsafe(ref y0, (nuint)i);
+            }
+        }
+        for (; i < y.Length; i++) y[i] = Invoke(a[i], b[i]);
+    }
+
+    /// <summary>Sixteen bytes (u8 or s8) widened to four vectors of int32, in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Widen(Vector128<byte> v, bool signed, out Vector128<int> q0, out Vector128<int> q1, out Vector128<int> q2, out Vector128<int> q3)
+    {
+        if (signed)
+        {
+            Vector128<short> low = Vector128.WidenLower(v.AsSByte()), high = Vector128.WidenUpper(v.AsSByte());
+            (q0, q1, q2, q3) = (Vector128.WidenLower(low), Vector128.WidenUpper(low), Vector128.WidenLower(high), Vector128.WidenUpper(high));
+            return;
+        }
+        Vector128<ushort> lowU = Vector128.WidenLower(v), highU = Vector128.WidenUpper(v);
+        (q0, q1, q2, q3) = (Vector128.WidenLower(lowU).AsInt32(), Vector128.WidenUpper(lowU).AsInt32(), Vector128.WidenLower(highU).AsInt32(), Vector128.WidenUpper(highU).AsInt32());
+    }
 }
 
 /// <summary>

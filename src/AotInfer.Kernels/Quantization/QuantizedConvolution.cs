@@ -1,5 +1,7 @@
 using System;
 using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using AotInfer.Kernels.Convolution;
 
 namespace AotInfer.Kernels.Quantization;
@@ -14,7 +16,7 @@ namespace AotInfer.Kernels.Quantization;
 /// </summary>
 public static class QuantizedConvolution
 {
-    /// <summary>Length of the packed column scratch (int16 elements) <see cref="Im2ColGemm{TX}"/> needs.</summary>
+    /// <summary>Length of the packed column scratch (int16 elements) the widening <c>Im2ColGemm</c> needs.</summary>
     public static int PackedColumnsLength(int groupInChannels, int kernelSize, int outputSize) =>
         QuantizedMatrixMultiply.PackedBLength(groupInChannels * kernelSize, outputSize);
 
@@ -72,12 +74,14 @@ public static class QuantizedConvolution
                 ReadOnlySpan<TX> image = x.Slice((n * inChannels + g * groupIn) * inputSize, groupIn * inputSize);
                 if (!pointwise)
                 {
-                    ColumnBuffer.Gather(image, groupIn, window, columns.Slice(0, depth * outputSize), zero);
+                    if (window.Rank == 2) ColumnBuffer.Gather2D(image, groupIn, window, columns.Slice(0, depth * outputSize), zero);
+                    else ColumnBuffer.Gather(image, groupIn, window, columns.Slice(0, depth * outputSize), zero);
                     image = columns.Slice(0, depth * outputSize);
                 }
                 Int8Gemm.PackColumns(image, depth, outputSize, weights.Scheme, packedColumns);
-                Int8Gemm.MultiplyColumns(weights, g * groupOut, groupOut, packedColumns, outputSize, offsets.Slice(g * groupOut, groupOut),
-                    acc.Slice((n * outChannels + g * groupOut) * outputSize, groupOut * outputSize), outputSize);
+                Span<int> accGroup = acc.Slice((n * outChannels + g * groupOut) * outputSize, groupOut * outputSize);
+                Int8Gemm.MultiplyColumns(weights, g * groupOut, groupOut, packedColumns, outputSize, offsets.Slice(g * groupOut, groupOut), accGroup, outputSize);
+                Int8Gemm.AddFixups(weights, g * groupOut, groupOut, image, outputSize, xZeroPoint, accGroup, outputSize);
             }
         }
     }
@@ -124,12 +128,48 @@ public static class QuantizedConvolution
                         {
                             ReadOnlySpan<TX> row = plane.Slice((oy * strideY + rowOffset) * inputWidth, inputWidth);
                             Span<int> destination = output.Slice(oy * outputWidth, outputWidth);
-                            for (int ox = begin; ox < end; ox++)
+                            int ox = begin;
+                            if (strideX == 1) ox = AddScaledRun(row.Slice(begin + offset, end - begin), weight, zeroX, destination.Slice(begin, end - begin)) + begin;
+                            for (; ox < end; ox++)
                                 destination[ox] += weight * (int.CreateTruncating(row[ox * strideX + offset]) - zeroX);
                         }
                     }
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// destination[j] += weight·(source[j] − zero) for u8 / s8 sources, 16 at a time (widened to int32); returns how many
+    /// elements it did (the caller finishes the rest; 0 for other element types).
+    /// </summary>
+    static int AddScaledRun<TX>(ReadOnlySpan<TX> source, int weight, int zero, Span<int> destination) where TX : unmanaged
+    {
+        if (!Vector256.IsHardwareAccelerated || (typeof(TX) != typeof(byte) && typeof(TX) != typeof(sbyte))) return 0;
+        ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(source);
+        var scale = Vector256.Create(weight);
+        var shift = Vector256.Create(-weight * zero);
+        ref int d = ref MemoryMarshal.GetReference(destination);
+        int j = 0;
+        for (; j + 16 <= bytes.Length; j += 16)
+        {
+            Vector256<byte> raw = Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(bytes), (nuint)j).ToVector256Unsafe();
+            Vector256<int> low, high;
+            if (typeof(TX) == typeof(byte))
+            {
+                Vector256<ushort> words = Vector256.WidenLower(raw);
+                low = Vector256.WidenLower(words).AsInt32();
+                high = Vector256.WidenUpper(words).AsInt32();
+            }
+            else
+            {
+                Vector256<short> words = Vector256.WidenLower(raw.AsSByte());
+                low = Vector256.WidenLower(words);
+                high = Vector256.WidenUpper(words);
+            }
+            (Vector256.LoadUnsafe(ref d, (nuint)j) + low * scale + shift).StoreUnsafe(ref d, (nuint)j);
+            (Vector256.LoadUnsafe(ref d, (nuint)j + 8) + high * scale + shift).StoreUnsafe(ref d, (nuint)j + 8);
+        }
+        return j;
     }
 }

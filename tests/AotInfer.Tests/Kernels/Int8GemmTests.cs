@@ -23,7 +23,7 @@ public class Int8GemmTests
     /// <summary>One case: raw activations a (m×k), weights w (rows×k, or k×rows when transposed), zero points, bias.</summary>
     sealed record Case(int M, int Rows, int K, bool ActivationsSigned, bool WeightsSigned, int[] A, int Za, int[] W, int[] Zw, int[] Bias, bool Transposed);
 
-    static Case Make(int seed, int m, int rows, int k, bool aSigned, bool wSigned, int weightRange, string zeroClass, bool transposed = false, int fill = 0)
+    static Case Make(int seed, int m, int rows, int k, bool aSigned, bool wSigned, int weightRange, string zeroClass, bool transposed = false, int fill = 0, int edgeEvery = 0)
     {
         var random = new Random(seed);
         int lowA = aSigned ? -128 : 0, lowW = wSigned ? -128 : 0;
@@ -43,6 +43,8 @@ public class Int8GemmTests
             {
                 // Centred values within ±weightRange, kept inside the type (clamping only moves them towards the zero point).
                 int centred = fill != 0 ? fill * weightRange : random.Next(-weightRange, weightRange + 1);
+                // Every edgeEvery-th weight 128 away from its zero point (stored as ±127 plus a fixup), where the type allows.
+                if (edgeEvery != 0 && (r * k + kk) % edgeEvery == 0) centred = Zw(r) - 128 >= lowW ? -128 : Zw(r) + 128 <= lowW + 255 ? 128 : centred;
                 w[transposed ? kk * rows + r : r * k + kk] = Math.Clamp(Zw(r) + centred, lowW, lowW + 255);
             }
         int[] bias = random.Next(2) == 0 ? Array.Empty<int>() : Enumerable.Range(0, rows).Select(_ => random.Next(-100000, 100000)).ToArray();
@@ -109,6 +111,8 @@ public class Int8GemmTests
         weights.Offsets(zero, t.Bias, 0, offsets);
         var transposed = Enumerable.Repeat(int.MinValue, t.Rows * n).ToArray();
         Int8Gemm.MultiplyColumns(weights, 0, t.Rows, packed, n, offsets, transposed, n);
+        if (t.ActivationsSigned) Int8Gemm.AddFixups<sbyte>(weights, 0, t.Rows, As<sbyte>(columns), n, new[] { (sbyte)t.Za }, transposed, n);
+        else Int8Gemm.AddFixups<byte>(weights, 0, t.Rows, As<byte>(columns), n, new[] { (byte)t.Za }, transposed, n);
         var c = new int[n * t.Rows];
         for (int r = 0; r < t.Rows; r++) for (int i = 0; i < n; i++) c[i * t.Rows + r] = transposed[r * n + i];
         return c;
@@ -175,6 +179,22 @@ public class Int8GemmTests
                         Check(tier, Make(7, m, rows, k, aSigned, wSigned, range, "zero", fill: fill), $"{name} extreme a × w = {fill * range}");
     }
 
+    [Theory]
+    [MemberData(nameof(Tiers))]
+    public void WeightsAt128FromTheirZeroPointAreFixedUpExactly(QuantizedGemmTier tier)
+    {
+        // s8 weights of −128 with zero point 0 (and u8 weights of 0 with zero point 128...), one in 16 or 20, with extreme
+        // and random activations.
+        int seed = 5000;
+        foreach (var (aSigned, wSigned, name) in Signedness)
+            foreach (var zeros in new[] { "zero", "middle", "per-channel" })
+                foreach (var (m, rows, k, every) in new[] { (1, 10, 64, 16), (3, 17, 33, 20), (37, 16, 144, 16), (2, 5, 4097, 17) })
+                {
+                    Check(tier, Make(++seed, m, rows, k, aSigned, wSigned, 127, zeros, transposed: seed % 2 == 0, edgeEvery: every), $"{name} zero points {zeros}, ±128 every {every}");
+                    Check(tier, Make(++seed, m, rows, k, aSigned, wSigned, 127, zeros, fill: 1, edgeEvery: every), $"{name} zero points {zeros}, extreme, ±128 every {every}");
+                }
+    }
+
     [Fact]
     public void SchemeFollowsTheWeightRangeAndWiderWeightsAreRejected()
     {
@@ -186,6 +206,11 @@ public class Int8GemmTests
         Assert.Contains("128", error.Message);
         // u8 weights centred on their zero point: 0 − 128 = −128 does not fit, nor does 255 − 127 = 128 with zero point 127.
         Assert.Throws<ArgumentException>(() => Int8PackedWeights.Pack(new byte[] { 0, 255 }, new byte[] { 128 }, 1, 2, false));
-        Assert.Equal(128, Int8PackedWeights.LargestCentredMagnitude<byte>(new byte[] { 0, 255 }, new byte[] { 127 }, 1, 2, false));
+        Assert.Equal((128, 1), Int8PackedWeights.CentredRange<byte>(new byte[] { 0, 255 }, new byte[] { 127 }, 1, 2, false));
+        // One ±128 in 16 weights is fixed up; a weight 129 away never fits.
+        var sixteen = new sbyte[16];
+        sixteen[3] = -128;
+        Assert.Equal(Int8ProductScheme.SignTransfer, Int8PackedWeights.Pack(sixteen, Array.Empty<sbyte>(), 1, 16, false).Scheme);
+        Assert.Throws<ArgumentException>(() => Int8PackedWeights.Pack(new byte[] { 0, 1, 2, 3 }, new byte[] { 129 }, 1, 4, false));
     }
 }

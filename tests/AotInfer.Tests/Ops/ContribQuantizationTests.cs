@@ -37,6 +37,8 @@ public class ContribQuantizationTests
     [InlineData("QLinearAdd", DataType.Int8, 0.05f, 3, 0.02f, -5, 0.04f, -7, new[] { 2, 3, 4 }, new[] { 3, 1 })]
     [InlineData("QLinearAdd", DataType.UInt8, 0.1f, 10, 0.3f, 7, 0.25f, 0, new[] { 1, 8, 5, 5 }, new[] { 1 })]
     [InlineData("QLinearAdd", DataType.Int8, 0.1f, 0, 0.3f, 0, 0.003f, 1, new[] { 1 }, new[] { 4, 33 })]
+    [InlineData("QLinearAdd", DataType.Int8, 0.05f, 3, 0.02f, -5, 0.04f, -7, new[] { 1, 4, 9, 9 }, new[] { 1, 4, 9, 9 })]
+    [InlineData("QLinearAdd", DataType.UInt8, 0.1f, 10, 0.3f, 7, 0.05f, 3, new[] { 1, 3, 7, 11 }, new[] { 1, 3, 7, 11 })]
     [InlineData("QLinearMul", DataType.UInt8, 0.05f, 128, 0.02f, 100, 0.07f, 120, new[] { 2, 3, 4 }, new[] { 2, 3, 4 })]
     [InlineData("QLinearMul", DataType.Int8, 0.05f, 3, 0.02f, -5, 0.01f, -7, new[] { 2, 3, 4 }, new[] { 4 })]
     public void BinaryMatchesOnnxRuntime(string op, DataType type, float sa, int za, float sb, int zb, float sc, int zc, int[] aShape, int[] bShape)

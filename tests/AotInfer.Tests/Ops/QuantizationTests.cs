@@ -158,6 +158,58 @@ public class QuantizationTests
         Differential.AssertAgrees(model, inputs: (new[] { 1, channels, size, size }, (Array)RandomBytes(25, channels * size * size)));
     }
 
+    [Theory]
+    [InlineData(false, 3, 1, 1, 0)]
+    [InlineData(true, 3, 2, 1, 0)]
+    [InlineData(false, 1, 1, 0, 0)]
+    [InlineData(true, 1, 2, 0, 0)]
+    [InlineData(false, 3, 1, 1, 20)]
+    [InlineData(true, 1, 1, 0, 20)]
+    public void ByteGemmQLinearConvMatchesOnnxRuntime(bool signedInput, int kernel, int stride, int pad, int minus128Every)
+    {
+        // Constant s8 weights within ±127 (or with every n-th at −128, fixed up after the GEMM) run the vpmaddubsw GEMM
+        // (1×1 stride-1 layers without im2col); 37 output positions leave a partial panel.
+        int inC = 8, outC = 12, size = 13;
+        sbyte[] weights = RandomSBytes(40, outC * inC * kernel * kernel).Select((v, i) => minus128Every != 0 && i % minus128Every == 0 ? sbyte.MinValue : v == sbyte.MinValue ? (sbyte)-127 : v).ToArray();
+        var xType = signedInput ? DataType.Int8 : DataType.UInt8;
+        Tensor Zero(int value) => signedInput ? S8(Scalar, (sbyte)(value - 128)) : U8(Scalar, (byte)value);
+        var model = new OnnxModelBuilder(13)
+            .Input("x", xType, 1, inC, size, size)
+            .Initializer("sx", F(Scalar, 0.03f)).Initializer("zx", Zero(110))
+            .Initializer("w", S8(new[] { outC, inC, kernel, kernel }, weights))
+            .Initializer("sw", F(new[] { outC }, Enumerable.Range(0, outC).Select(i => 0.002f + 0.0005f * i).ToArray())).Initializer("zw", S8(new[] { outC }, new sbyte[outC]))
+            .Initializer("sy", F(Scalar, 0.2f)).Initializer("zy", Zero(128))
+            .Initializer("bias", I32(new[] { outC }, Enumerable.Range(0, outC).Select(i => (i - 6) * 700).ToArray()))
+            .Node("QLinearConv", new[] { "x", "sx", "zx", "w", "sw", "zw", "sy", "zy", "bias" }, new[] { "y" },
+                ("strides", new long[] { stride, stride }), ("pads", new long[] { pad, pad, pad, pad }))
+            .Output("y", xType).ToBytes();
+        Array x = signedInput ? RandomSBytes(41, inC * size * size) : RandomBytes(41, inC * size * size);
+        Differential.AssertAgrees(model, inputs: (new[] { 1, inC, size, size }, x));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void WideDepthwiseQLinearConvMatchesOnnxRuntime(bool signedInput)
+    {
+        // Rows of 35 outputs: the vectorised depthwise row kernel (16 at a time) plus its scalar tail.
+        int channels = 5, size = 35;
+        var xType = signedInput ? DataType.Int8 : DataType.UInt8;
+        Tensor Zero(int value) => signedInput ? S8(Scalar, (sbyte)(value - 128)) : U8(Scalar, (byte)value);
+        var model = new OnnxModelBuilder(13)
+            .Input("x", xType, 1, channels, size, size)
+            .Initializer("sx", F(Scalar, 0.04f)).Initializer("zx", Zero(90))
+            .Initializer("w", S8(new[] { channels, 1, 3, 3 }, RandomSBytes(42, channels * 9)))
+            .Initializer("sw", F(new[] { channels }, Enumerable.Range(0, channels).Select(i => 0.004f + 0.001f * i).ToArray()))
+            .Initializer("zw", S8(new[] { channels }, new sbyte[channels]))
+            .Initializer("sy", F(Scalar, 0.05f)).Initializer("zy", Zero(128))
+            .Node("QLinearConv", new[] { "x", "sx", "zx", "w", "sw", "zw", "sy", "zy" }, new[] { "y" },
+                ("group", (long)channels), ("pads", new long[] { 1, 1, 1, 1 }))
+            .Output("y", xType).ToBytes();
+        Array x = signedInput ? RandomSBytes(43, channels * size * size) : RandomBytes(43, channels * size * size);
+        Differential.AssertAgrees(model, inputs: (new[] { 1, channels, size, size }, x));
+    }
+
     [Fact]
     public void ConvIntegerMatchesOnnxRuntime()
     {

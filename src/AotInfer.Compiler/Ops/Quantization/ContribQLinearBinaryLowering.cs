@@ -55,6 +55,12 @@ public sealed class ContribQLinearBinaryLowering : OpLowering
         var (qa, qb, qc) = Parameters(op);
         string t = code.InType(0);
         string k = EmitContext.Kernels;
+        if (_opType == "QLinearAdd" && System.Linq.Enumerable.SequenceEqual(op.Shape(0), op.Shape(3)))
+        {
+            // Same shapes (residual connections): the operator's vectorised span form.
+            code.Writer.Line($"new {k}.Quantization.{_operator}<{t}>({qa.Arguments}, {qb.Arguments}, {qc.Arguments}).Invoke({code.In(0)}, {code.In(3)}, {code.Out(0)});");
+            return;
+        }
         code.Writer.Line($"{k}.Elementwise.Broadcast.Binary<{t}, {t}, {k}.Quantization.{_operator}<{t}>>(" +
                          $"{code.In(0)}, {code.IntArray(op.Shape(0))}, {code.In(3)}, {code.IntArray(op.Shape(3))}, {code.Out(0)}, {code.IntArray(op.Output(0)!.Shape!)}, " +
                          $"new {k}.Quantization.{_operator}<{t}>({qa.Arguments}, {qb.Arguments}, {qc.Arguments}));");

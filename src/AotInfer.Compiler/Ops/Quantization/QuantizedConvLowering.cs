@@ -9,7 +9,10 @@ namespace AotInfer.Compiler.Ops.Quantization;
 /// ConvInteger (opset 10, int32 output) and QLinearConv (opset 10, requantised u8/s8 output) over u8/s8 images and
 /// weights: im2col with the input zero point as padding, then the int8 GEMM with the weights as the A operand (packed
 /// once at type initialisation, with their per-output-channel zero points, when constant), then for QLinearConv the
-/// int32 bias and per-tensor or per-channel requantisation. Depthwise 2-D layers run a direct kernel instead. Groups, strides, dilations, pads and auto_pad as Conv.
+/// int32 bias and per-tensor or per-channel requantisation. Constant weights within ±127 of their zero points (every
+/// ONNX Runtime quantiser's output) run the byte GEMM <c>Int8Gemm</c> (<c>vpmaddubsw</c>; bias and input zero point
+/// folded into one offset per channel; 1×1 stride-1 layers skip im2col); others the widening int16 GEMM.
+/// Depthwise 2-D layers run a direct kernel instead. Groups, strides, dilations, pads and auto_pad as Conv.
 /// </summary>
 public sealed class QuantizedConvLowering : OpLowering
 {
@@ -26,7 +29,9 @@ public sealed class QuantizedConvLowering : OpLowering
     int XZero => _requantize ? 2 : 2;
     int WZero => _requantize ? 5 : 3;
 
-    sealed record Layer(int Batch, int InChannels, int OutChannels, int Groups, WindowGeometry Geometry, DataType XType, DataType WType, DataType Output, bool PackedWeights, bool Depthwise);
+    /// <summary>A described layer; <paramref name="ByteGemm"/> names the <c>Int8Gemm</c> scheme, null for the widening GEMM.</summary>
+    sealed record Layer(int Batch, int InChannels, int OutChannels, int Groups, WindowGeometry Geometry, DataType XType, DataType WType, DataType Output, bool PackedWeights, bool Depthwise,
+        string? ByteGemm, bool Pointwise, string WideningReason);
 
     Layer Describe(OpContext op)
     {
@@ -70,7 +75,11 @@ public sealed class QuantizedConvLowering : OpLowering
         var geometry = WindowGeometry.ForConvolution(op, xs.Skip(2).ToArray(), kernel);
         bool packed = op.Input(W).Constant is not null && (!op.HasInput(WZero) || op.Input(WZero).Constant is not null);
         bool depthwise = rank == 2 && groups == xs[1] && outChannels == groups;
-        return new Layer(xs[0], xs[1], outChannels, groups, geometry, xType, wType, output, packed && !depthwise, depthwise);
+        var (byteGemm, reason) = packed && !depthwise
+            ? QuantizedPacking.ByteGemmChoice(op.Input(W).Constant!, op.HasInput(WZero) ? op.Input(WZero).Constant : null, outChannels, ws[1] * kernel.Aggregate(1, (a, b) => a * b), transposed: false)
+            : (null, depthwise ? "depthwise" : "weights not constant");
+        bool pointwise = kernel.All(k => k == 1) && geometry.Strides.All(s => s == 1) && geometry.PadsBegin.Concat(geometry.PadsEnd).All(p => p == 0);
+        return new Layer(xs[0], xs[1], outChannels, groups, geometry, xType, wType, output, packed && !depthwise, depthwise, byteGemm, pointwise, reason);
     }
 
     /// <inheritdoc/>
@@ -78,7 +87,8 @@ public sealed class QuantizedConvLowering : OpLowering
     {
         var layer = Describe(op);
         op.SetOutput(0, layer.Output, new[] { layer.Batch, layer.OutChannels }.Concat(layer.Geometry.Output).ToArray());
-        op.Node.Annotations["kernel"] = $"int8 {(layer.Depthwise ? "depthwise-direct" : "im2col+GEMM")} {DataTypes.CSharpName(layer.XType)}×{DataTypes.CSharpName(layer.WType)}" +
+        string shape = layer.Depthwise ? "depthwise-direct" : layer.ByteGemm is null ? $"im2col+GEMM (int16 widening: {layer.WideningReason})" : $"{(layer.Pointwise ? "1×1" : "im2col")}+GEMM (vpmaddubsw, {layer.ByteGemm})";
+        op.Node.Annotations["kernel"] = $"int8 {shape} {DataTypes.CSharpName(layer.XType)}×{DataTypes.CSharpName(layer.WType)}" +
                                         (layer.PackedWeights ? ", weights pre-packed" : "") + $" → {layer.Output}";
         op.Node.Annotations["window"] = layer.Geometry.ToString();
     }
@@ -96,8 +106,21 @@ public sealed class QuantizedConvLowering : OpLowering
         string xZero = op.HasInput(XZero) ? code.In(XZero) : $"global::System.ReadOnlySpan<{xT}>.Empty";
         int total = layer.Batch * layer.OutChannels * outputSize;
         string acc = _requantize ? code.Scratch(DataType.Int32, total) : code.Out(0);
+        string bias = _requantize && op.HasInput(8) ? code.In(8) : "global::System.ReadOnlySpan<int>.Empty";
         string weights = "";
-        if (layer.Depthwise)
+        if (layer.ByteGemm is not null)
+        {
+            // The byte GEMM folds the bias into its per-channel offsets, so the requantisation below gets none.
+            string zeros = op.HasInput(WZero) ? code.ConstantArray(WZero) : $"global::System.Array.Empty<{wT}>()";
+            string packed = code.StaticField($"{q}.Int8PackedWeights", $"{q}.Int8PackedWeights.Pack<{wT}>({code.ConstantArray(W)}, {zeros}, {layer.OutChannels}, {depth}, false)");
+            string columns = code.Scratch(layer.XType, layer.Pointwise ? 1 : depth * outputSize);
+            string packedColumns = code.Scratch(DataType.Int8, QuantizedPacking.PackedColumnsLength(depth, outputSize));
+            string offsets = code.Scratch(DataType.Int32, layer.OutChannels);
+            code.Writer.Line($"{q}.QuantizedConvolution.Im2ColGemm<{xT}>({code.In(0)}, {xZero}, {packed}, {bias}, {acc}, {columns}, {packedColumns}, {offsets}, " +
+                             $"{layer.Batch}, {layer.InChannels}, {layer.OutChannels}, {layer.Groups}, {code.IntArray(g.Packed())});");
+            bias = "global::System.ReadOnlySpan<int>.Empty";
+        }
+        else if (layer.Depthwise)
         {
             string wZero = op.HasInput(WZero) ? code.In(WZero) : $"global::System.ReadOnlySpan<{wT}>.Empty";
             code.Writer.Line($"{q}.QuantizedConvolution.Depthwise2D<{xT}, {wT}>({code.In(0)}, {xZero}, {code.In(W)}, {wZero}, {acc}, " +
@@ -114,7 +137,7 @@ public sealed class QuantizedConvLowering : OpLowering
             string zeros = op.HasInput(WZero) ? code.In(WZero) : $"global::System.ReadOnlySpan<{wT}>.Empty";
             code.Writer.Line($"{q}.QuantizedMatrixMultiply.PackA<{wT}>({code.In(W)}, {depth}, {zeros}, {layer.OutChannels}, {depth}, {weights});");
         }
-        if (!layer.Depthwise)
+        if (!layer.Depthwise && layer.ByteGemm is null)
         {
             string columns = code.Scratch(layer.XType, depth * outputSize);
             string packedColumns = code.Scratch(DataType.Int16, QuantizedPacking.PackedBLength(depth, outputSize));
@@ -125,7 +148,6 @@ public sealed class QuantizedConvLowering : OpLowering
 
         string multipliers = code.Scratch(DataType.Float, ShapeMath.ElementCount(op.Shape(4)));
         code.Writer.Line($"{q}.Requantization.Multipliers<float>({code.In(1)}[0], {code.In(4)}, {code.In(6)}[0], {multipliers});");
-        string bias = op.HasInput(8) ? code.In(8) : "global::System.ReadOnlySpan<int>.Empty";
         code.Writer.Line($"{q}.Requantization.ToInteger<{code.OutType(0)}>({acc}, {bias}, {multipliers}, true, (int){code.In(7)}[0], {code.Out(0)}, " +
                          $"{layer.Batch * layer.OutChannels}, {outputSize});");
     }

@@ -25,6 +25,9 @@ public enum QuantizedMatMulKind
 /// C = (A − za)·(B − zb) on <c>QuantizedMatrixMultiply</c> (B packed once at type initialisation when it and its
 /// zero point are constant) followed by <c>Requantization</c> (to u8/s8 with round half to even, or to float).
 /// Zero points: per tensor or per row of A / per column of B; scales: per tensor for A, per tensor or per column for B.
+/// A constant B within ±127 of its zero points with a per-tensor A zero point runs the byte GEMM <c>Int8Gemm</c>
+/// (<c>vpmaddubsw</c>, B packed once, A's zero point and QGemm's bias folded into one offset per column); the rest
+/// runs the widening int16 GEMM.
 /// </summary>
 public sealed class QuantizedMatMulLowering : OpLowering
 {
@@ -51,7 +54,9 @@ public sealed class QuantizedMatMulLowering : OpLowering
         _ => new Roles(0, 1, 2, 3, 4, 5, 7, 8, 6),
     };
 
-    sealed record Plan(DataType AType, DataType BType, DataType Output, int M, int N, int K, bool TransposeB, int[]? AOffsets, int[]? BOffsets, int Rows, int[] Shape, bool PackedB);
+    /// <summary>A described product; <paramref name="ByteGemm"/> names the <c>Int8Gemm</c> scheme, null for the widening GEMM.</summary>
+    sealed record Plan(DataType AType, DataType BType, DataType Output, int M, int N, int K, bool TransposeB, int[]? AOffsets, int[]? BOffsets, int Rows, int[] Shape, bool PackedB,
+        string? ByteGemm, string WideningReason);
 
     static bool Has(OpContext op, int index) => index >= 0 && op.HasInput(index);
 
@@ -138,7 +143,10 @@ public sealed class QuantizedMatMulLowering : OpLowering
         bool packedB = aOffsets is null && op.Input(r.B).Constant is not null && (!Has(op, r.BZero) || op.Input(r.BZero).Constant is not null);
         if (transposeB && !packedB) throw op.Fail("transB=1 needs a constant B (and b_zero_point)");
         int rows = ShapeMath.ElementCount(shape) / System.Math.Max(n, 1);
-        return new Plan(aType, bType, output, m, n, k, transposeB, aOffsets, bOffsets, rows, shape, packedB);
+        var (byteGemm, reason) = packedB && (!Has(op, r.AZero) || Count(op, r.AZero) == 1)
+            ? QuantizedPacking.ByteGemmChoice(op.Input(r.B).Constant!, Has(op, r.BZero) ? op.Input(r.BZero).Constant : null, n, k, transposed: !transposeB)
+            : (null, packedB ? "per-row a_zero_point" : "B not constant");
+        return new Plan(aType, bType, output, m, n, k, transposeB, aOffsets, bOffsets, rows, shape, packedB, byteGemm, reason);
     }
 
     /// <inheritdoc/>
@@ -147,7 +155,8 @@ public sealed class QuantizedMatMulLowering : OpLowering
         var plan = Describe(op);
         op.SetOutput(0, plan.Output, plan.Shape);
         string batches = plan.AOffsets is null ? "" : $" × {plan.AOffsets.Length} batches";
-        op.Node.Annotations["kernel"] = $"int8 GEMM {DataTypes.CSharpName(plan.AType)}×{DataTypes.CSharpName(plan.BType)}{batches}, M={plan.M} N={plan.N} K={plan.K}" +
+        string kernel = plan.ByteGemm is null ? $"int16 widening: {plan.WideningReason}" : $"vpmaddubsw, {plan.ByteGemm}";
+        op.Node.Annotations["kernel"] = $"int8 GEMM ({kernel}) {DataTypes.CSharpName(plan.AType)}×{DataTypes.CSharpName(plan.BType)}{batches}, M={plan.M} N={plan.N} K={plan.K}" +
                                         (plan.PackedB ? ", B pre-packed at type initialisation" : "") + $" → {plan.Output}";
     }
 
@@ -178,16 +187,29 @@ public sealed class QuantizedMatMulLowering : OpLowering
         string bZero = Has(op, r.BZero) ? code.In(r.BZero) : $"global::System.ReadOnlySpan<{bT}>.Empty";
 
         string acc = plan.Output == DataType.Int32 ? code.Out(0) : code.Scratch(DataType.Int32, plan.Rows * n);
-        string packedA = code.Scratch(DataType.Int32, System.Math.Max(1, QuantizedPacking.PackedALength(m, k)));
+        string intBias = _kind == QuantizedMatMulKind.QGemm && Has(op, r.Bias) ? code.In(r.Bias) : "global::System.ReadOnlySpan<int>.Empty";
         string gemm = $"{q}.QuantizedMatrixMultiply";
-        if (plan.PackedB)
+        if (plan.ByteGemm is not null)
+        {
+            string zeros = Has(op, r.BZero) ? code.ConstantArray(r.BZero) : $"global::System.Array.Empty<{bT}>()";
+            string packed = code.StaticField($"{q}.Int8PackedWeights", $"{q}.Int8PackedWeights.Pack<{bT}>({code.ConstantArray(r.B)}, {zeros}, {n}, {k}, {(plan.TransposeB ? "false" : "true")})");
+            string packedRows = code.Scratch(DataType.Int8, System.Math.Max(1, QuantizedPacking.PackedRowsLength(m, k)));
+            string offsets = code.Scratch(DataType.Int32, System.Math.Max(1, n));
+            // A per-column bias folds into the GEMM's offsets; a single broadcast value stays in the epilogue.
+            bool foldBias = Has(op, r.Bias) && _kind == QuantizedMatMulKind.QGemm && Count(op, r.Bias) == n;
+            code.Writer.Line($"{q}.Int8Gemm.Multiply<{aT}>({a}, {aZero}, {packed}, {(foldBias ? intBias : "global::System.ReadOnlySpan<int>.Empty")}, {acc}, {m}, {packedRows}, {offsets});");
+            if (foldBias) intBias = "global::System.ReadOnlySpan<int>.Empty";
+        }
+        else if (plan.PackedB)
         {
             string zeros = Has(op, r.BZero) ? code.ConstantArray(r.BZero) : $"global::System.Array.Empty<{bT}>()";
             string packed = code.StaticField("short[]", $"{gemm}.PackB<{bT}>({code.ConstantArray(r.B)}, {zeros}, {k}, {n}, {(plan.TransposeB ? "true" : "false")})");
+            string packedA = code.Scratch(DataType.Int32, System.Math.Max(1, QuantizedPacking.PackedALength(m, k)));
             code.Writer.Line($"{gemm}.Multiply<{aT}>({a}, {aZero}, {packed}, {acc}, {m}, {n}, {k}, {packedA});");
         }
         else
         {
+            string packedA = code.Scratch(DataType.Int32, System.Math.Max(1, QuantizedPacking.PackedALength(m, k)));
             string packedB = code.Scratch(DataType.Int16, System.Math.Max(1, QuantizedPacking.PackedBLength(k, n)));
             if (plan.AOffsets is null)
                 code.Writer.Line($"{gemm}.Multiply<{aT}, {bT}>({a}, {aZero}, {code.In(r.B)}, {bZero}, {acc}, {m}, {n}, {k}, {packedA}, {packedB});");
@@ -204,7 +226,6 @@ public sealed class QuantizedMatMulLowering : OpLowering
         if (alpha != 1f) aScale = $"({scaleType})({Literals.Float(alpha)} * (float){aScale})";
         string yScale = Has(op, r.YScale) ? $"{code.In(r.YScale)}[0]" : $"({scaleType})1f";
         code.Writer.Line($"{q}.Requantization.Multipliers<{scaleType}>({aScale}, {code.In(r.BScale)}, {yScale}, {multipliers});");
-        string intBias = _kind == QuantizedMatMulKind.QGemm && Has(op, r.Bias) ? code.In(r.Bias) : "global::System.ReadOnlySpan<int>.Empty";
         if (plan.Output == DataType.Float)
         {
             string floatBias = _kind != QuantizedMatMulKind.QGemm && Has(op, r.Bias) ? code.In(r.Bias) : "global::System.ReadOnlySpan<float>.Empty";

@@ -1,8 +1,12 @@
+using System;
+using AotInfer.Onnx;
+
 namespace AotInfer.Compiler.Ops.Quantization;
 
 /// <summary>
-/// The packed-operand sizes of the int8 GEMM (<c>AotInfer.Kernels.Quantization.QuantizedMatrixMultiply</c>), mirrored
-/// here because the compiler cannot reference the kernel library; the lowerings size scratch with them.
+/// The packed-operand sizes of the int8 GEMMs (<c>AotInfer.Kernels.Quantization.QuantizedMatrixMultiply</c> and
+/// <c>Int8Gemm</c>), mirrored here because the compiler cannot reference the kernel library; the lowerings size
+/// scratch with them and choose the kernel with <see cref="ByteGemmScheme"/>.
 /// </summary>
 internal static class QuantizedPacking
 {
@@ -14,4 +18,52 @@ internal static class QuantizedPacking
 
     /// <summary>int16 elements of packed B: panels of 16 columns, two values per k pair.</summary>
     public static int PackedBLength(int k, int n) => (n + PanelColumns - 1) / PanelColumns * PanelColumns * ((k + 1) / 2) * 2;
+
+    /// <summary>Bytes of <c>Int8Gemm.PackRows</c> output: rows of K rounded up to 64.</summary>
+    public static int PackedRowsLength(int m, int k) => m * ((k + 63) / 64 * 64);
+
+    /// <summary>Bytes of <c>Int8Gemm.PackColumns</c> output: N rounded up to 16, K to 4.</summary>
+    public static int PackedColumnsLength(int k, int n) => (n + 15) / 16 * 16 * ((k + 3) / 4 * 4);
+
+    /// <summary>
+    /// Which scheme the byte GEMM (<c>Int8Gemm</c>, <c>vpmaddubsw</c>) would use for these constant weights — "7-bit
+    /// weights" when every |w − zw| ≤ 64, "sign transfer" when ≤ 127 or 128 for at most one weight in 16 (fixed up
+    /// after the GEMM) — or null otherwise (the widening kernel is exact for any weights). Mirrors
+    /// <c>Int8PackedWeights.CentredRange</c> and <c>Fits</c>. Weights are
+    /// rows × depth, or depth × rows when <paramref name="transposed"/>; zero points: none, one, or one per row.
+    /// </summary>
+    public static string? ByteGemmScheme(Tensor weights, Tensor? zeroPoints, int rows, int depth, bool transposed) =>
+        ByteGemmChoice(weights, zeroPoints, rows, depth, transposed).Scheme;
+
+    /// <summary><see cref="ByteGemmScheme"/> with the reason for <c>inspect</c> when the byte GEMM cannot take the weights.</summary>
+    public static (string? Scheme, string Reason) ByteGemmChoice(Tensor weights, Tensor? zeroPoints, int rows, int depth, bool transposed)
+    {
+        int[] w = Values(weights);
+        int[] zeros = zeroPoints is null ? Array.Empty<int>() : Values(zeroPoints);
+        if (w.Length < (long)rows * depth || (zeros.Length > 1 && zeros.Length != rows)) return (null, "weight or zero-point layout not recognised");
+        int largest = 0, atLimit = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            int zero = zeros.Length == 0 ? 0 : zeros[zeros.Length == 1 ? 0 : r];
+            for (int k = 0; k < depth; k++)
+            {
+                int magnitude = Math.Abs(w[transposed ? k * rows + r : r * depth + k] - zero);
+                largest = Math.Max(largest, magnitude);
+                if (magnitude == 128) atLimit++;
+            }
+        }
+        if (largest <= 64) return ("7-bit weights", "");
+        if (largest <= 127) return ("sign transfer", "");
+        if (largest == 128 && atLimit * 16L <= (long)rows * depth) return ($"sign transfer, {atLimit} weights of ±128 fixed up", "");
+        return (null, $"largest |w − zw| {largest}, {atLimit} of {(long)rows * depth} at 128");
+    }
+
+    // Typed reads: weight tensors can be large, and Tensor.ToInt64 boxes every element. Switch on the element type, not
+    // on the array: the CLR lets an sbyte[] pass as byte[] (and the reverse), so a type pattern would misread int8.
+    static int[] Values(Tensor tensor) => tensor.Type switch
+    {
+        DataType.UInt8 => Array.ConvertAll(tensor.As<byte>(), v => (int)v),
+        DataType.Int8 => Array.ConvertAll(tensor.As<sbyte>(), v => (int)v),
+        _ => Array.ConvertAll(tensor.ToInt64(), v => (int)Math.Max(int.MinValue, Math.Min(int.MaxValue, v))),
+    };
 }
