@@ -18,7 +18,7 @@ namespace AotInfer.Optimize.Reporting;
 /// <param name="Accuracy">Top-1 accuracy on the dataset.</param>
 /// <param name="LatencyMicroseconds">Median time of one batch-1 run of AotInfer's compiled code.</param>
 /// <param name="LayerErrors">The quantiser's per-layer error report kept in the model (empty for other models).</param>
-/// <param name="Weights">All layer weight values (dequantised).</param>
+/// <param name="Weights">All real-valued layer weights (dequantised; integer weights without a scale are left out).</param>
 public sealed record VariantMeasurement(string Name, string Path, long FileBytes, StoredSizeEstimate Stored, double Accuracy, double LatencyMicroseconds, IReadOnlyList<LayerError> LayerErrors, float[] Weights);
 
 /// <summary>Measures models for the report.</summary>
@@ -39,7 +39,7 @@ public static class VariantMeasurements
         double latency;
         using (var runner = latencyRunners(model, directory, Array.Empty<string>()))
             latency = MedianMicroseconds(runner, data.Sample(0).ToArray(), latencyRuns);
-        var weights = WeightValues.Find(model, directory).SelectMany(w => w.Values).ToArray();
+        var weights = WeightValues.Find(model, directory).Where(w => w.RealValued).SelectMany(w => w.Values).ToArray();
         return new VariantMeasurement(DisplayName(path), path, new FileInfo(path).Length, StoredSize.Estimate(model, directory), accuracy, latency,
             QuantizationMetadata.ReadLayerErrors(model), weights);
     }
