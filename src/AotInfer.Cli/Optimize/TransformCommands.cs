@@ -26,7 +26,11 @@ public static class TransformCommands
         return 0;
     }
 
-    /// <summary><c>prune MODEL -o OUT --sparsity S [--global (default)|--per-layer] [--nm N:M] [--structured channels --ratio R [--norm l1|l2]]</c>.</summary>
+    /// <summary>
+    /// <c>prune MODEL -o OUT --sparsity S [--global (default)|--per-layer] [--nm N:M] [--dataset SPEC [--samples N]]
+    /// [--structured channels --ratio R [--norm l1|l2]]</c>; with <c>--dataset</c> the kept Gemm/MatMul weights are
+    /// re-fitted by least squares (<see cref="PrunedWeightReconstruction"/>).
+    /// </summary>
     public static int Prune(Arguments args)
     {
         var (input, output) = Paths(args, "prune");
@@ -34,6 +38,7 @@ public static class TransformCommands
         string? directory = Path.GetDirectoryName(Path.GetFullPath(input));
         if (args.Get("--structured") is { } structured)
         {
+            if (args.Has("--dataset")) throw new UsageException("--dataset (least-squares re-fit) applies to magnitude and N:M pruning, not --structured");
             if (structured != "channels") throw new UsageException("--structured supports 'channels' (Conv output channels and Gemm neurons)");
             double ratio = args.GetDouble("--ratio", 0.25);
             var steps = StructuredPruning.Prune(model, ratio, args.Get("--norm", "l1") == "l2", directory);
@@ -42,9 +47,18 @@ public static class TransformCommands
         }
         else
         {
+            var original = model.Clone();
             var layers = args.Get("--nm") is { } nm
                 ? MagnitudePruning.PruneNofM(model, ParseNm(nm).N, ParseNm(nm).M, directory)
                 : MagnitudePruning.Prune(model, args.GetDouble("--sparsity", 0.5), !args.Has("--per-layer"), directory);
+            if (args.Has("--dataset"))
+            {
+                // Least-squares re-fit of the kept Gemm/MatMul weights on calibration data (256 samples unless --samples).
+                var data = EvalCommand.LoadDataset(args, "--dataset", "--samples");
+                if (!args.Has("--samples")) data = data.Take(256);
+                var refitted = PrunedWeightReconstruction.Reconstruct(model, original, data, Runners.Get(args.Get("--runtime")), directory);
+                Console.WriteLine($"re-fitted the kept weights of {refitted.Count} Gemm/MatMul layers on {data.Count} samples ({string.Join(", ", refitted)})");
+            }
             foreach (var l in layers) Console.WriteLine(string.Format(C, "  {0,-28} {1,9} weights {2,6:F1}% zero", l.Layer, l.Weights, 100 * l.Sparsity));
             int total = layers.Sum(l => l.Weights), zeros = layers.Sum(l => l.Zeros);
             Console.WriteLine(string.Format(C, "overall sparsity {0:F1}% of {1} weights", 100.0 * zeros / Math.Max(total, 1), total));
@@ -54,19 +68,18 @@ public static class TransformCommands
         return 0;
     }
 
-    /// <summary><c>cluster MODEL -o OUT --k 16 [--per-channel] [--init optimal|linear|kmeans++] [--seed N]</c>.</summary>
+    /// <summary><c>cluster MODEL -o OUT --k 16 [--per-channel] [--init kmeans++|optimal] [--seed N]</c>.</summary>
     public static int Cluster(Arguments args)
     {
         var (input, output) = Paths(args, "cluster");
         var model = ModelWriter.Load(input);
         int k = (int)args.GetDouble("--k", 16);
         int seed = (int)args.GetDouble("--seed", 1234);
-        var init = args.Get("--init", "optimal") switch
+        var init = args.Get("--init", "kmeans++") switch
         {
-            "optimal" => ClusterInit.Optimal,
-            "linear" => ClusterInit.Linear,
             "kmeans++" => ClusterInit.KMeansPlusPlus,
-            var i => throw new UsageException($"--init '{i}' must be optimal, linear or kmeans++"),
+            "optimal" => ClusterInit.Optimal,
+            var i => throw new UsageException($"--init '{i}' must be kmeans++ or optimal"),
         };
         var layers = WeightClustering.Cluster(model, k, args.Has("--per-channel"), seed, modelDirectory: Path.GetDirectoryName(Path.GetFullPath(input)), init: init);
         foreach (var l in layers) Console.WriteLine(string.Format(C, "  {0,-28} {1,9} weights {2,4} distinct values  SQNR {3,6:F1} dB", l.Layer, l.Weights, l.DistinctValues, l.Sqnr));

@@ -10,19 +10,15 @@ namespace AotInfer.Optimize.Clustering;
 /// <summary>How k-means chooses its first centroids.</summary>
 public enum ClusterInit
 {
-    /// <summary>
-    /// The least-squares optimal 1-D clustering of a fine histogram of the weights (dynamic programming over
-    /// <see cref="WeightClustering.HistogramBins"/> bins), then refined by Lloyd iterations on the exact values: no
-    /// random start can leave it in a poor local minimum.
-    /// </summary>
-    Optimal,
-    /// <summary>
-    /// Evenly spaced over [min, max] of the weights (Deep Compression's choice): the rare large weights, which matter
-    /// most, keep centroids of their own instead of being pulled into the dense middle.
-    /// </summary>
-    Linear,
     /// <summary>k-means++: each next centroid drawn with probability proportional to its squared distance (D²) to the chosen ones.</summary>
     KMeansPlusPlus,
+    /// <summary>
+    /// The least-squares optimal 1-D clustering of a fine histogram of the weights (dynamic programming over
+    /// <see cref="WeightClustering.HistogramBins"/> bins), then refined by Lloyd iterations on the exact values. Lowest
+    /// weight error, yet on fashion_lenet300 (16 values per layer) it lost 0.45 accuracy points where k-means++ lost
+    /// 0.30: the weight error is not the accuracy, so k-means++ stays the default.
+    /// </summary>
+    Optimal,
 }
 
 /// <summary>Result of clustering one layer.</summary>
@@ -34,14 +30,14 @@ public sealed record ClusteredLayer(string Layer, int Weights, int DistinctValue
 
 /// <summary>
 /// Weight sharing (Deep Compression's second stage): the weights of each layer (or each output channel) are
-/// replaced by the nearest of K centroids found by k-means (linear or k-means++ initialisation). The written model keeps
+/// replaced by the nearest of K centroids found by k-means (k-means++ or optimal 1-D initialisation). The written model keeps
 /// float weights that take only K distinct values, so ONNX Runtime runs it unchanged and a palette emitter can store
 /// ⌈log2 K⌉-bit indices plus K floats. Zeros from pruning stay exactly zero (they are excluded and kept).
 /// </summary>
 public static class WeightClustering
 {
     /// <summary>Clusters every weighted layer of <paramref name="model"/> in place.</summary>
-    public static List<ClusteredLayer> Cluster(ModelProto model, int k, bool perChannel, int seed = 1234, int iterations = 50, string? modelDirectory = null, ClusterInit init = ClusterInit.Optimal)
+    public static List<ClusteredLayer> Cluster(ModelProto model, int k, bool perChannel, int seed = 1234, int iterations = 50, string? modelDirectory = null, ClusterInit init = ClusterInit.KMeansPlusPlus)
     {
         if (k < 2) throw new ArgumentOutOfRangeException(nameof(k), "k must be at least 2");
         var graph = new GraphEditor(model, modelDirectory);
@@ -80,7 +76,7 @@ public static class WeightClustering
     /// 1-D k-means on the non-zero values (zeros are kept: they are pruned weights); every value is replaced by its
     /// centroid. Sorting makes each assignment a binary search over centroid midpoints.
     /// </summary>
-    public static float[] ClusterInPlace(float[] values, int k, Random random, int iterations, ClusterInit init = ClusterInit.Optimal)
+    public static float[] ClusterInPlace(float[] values, int k, Random random, int iterations, ClusterInit init = ClusterInit.KMeansPlusPlus)
     {
         var nonZero = values.Where(v => v != 0).ToArray();
         bool hasZero = nonZero.Length < values.Length;
@@ -90,7 +86,6 @@ public static class WeightClustering
         var centroids = init switch
         {
             ClusterInit.Optimal => OptimalCentroids(nonZero, clusters),
-            ClusterInit.Linear => LinearCentroids(nonZero, clusters),
             _ => KMeansPlusPlus(nonZero, clusters, random),
         };
         clusters = centroids.Length;
@@ -176,15 +171,6 @@ public static class WeightClustering
             end = begin;
         }
         return centroids.ToArray();
-    }
-
-    /// <summary>Centroids evenly spaced from the smallest to the largest value.</summary>
-    static float[] LinearCentroids(float[] sorted, int k)
-    {
-        var centroids = new float[k];
-        float low = sorted[0], high = sorted[sorted.Length - 1];
-        for (int c = 0; c < k; c++) centroids[c] = k == 1 ? (low + high) / 2 : low + (high - low) * c / (k - 1);
-        return centroids;
     }
 
     /// <summary>k-means++: the first centroid uniformly, each next one with probability proportional to D² (distance to the nearest chosen centroid).</summary>

@@ -50,6 +50,7 @@ public static class StaticQuantizer
         }
         ModelWriter.Stamp(model, "quantize", $"static {(qoperator ? "QOperator" : "QDQ")} {settings.Method} {(perChannel ? "per-channel" : "per-tensor")} {(settings.Symmetric ? "symmetric" : "asymmetric")} {(settings.SignedActivations ? "int8" : "uint8")} activations, {calibration.Count} samples");
 
+        graph.RemoveUnused(); // the float weights the integers replaced
         var errors = settings.ReportSamples > 0 ? LayerErrors(float32, model, calibration.Take(settings.ReportSamples), layers, compared, quantizedRunners ?? runners, modelDirectory) : new List<LayerError>();
         // Only now: the report observes layer outputs whose float paths the integer graph no longer needs.
         graph.RemoveDeadNodes();

@@ -18,7 +18,8 @@ public sealed record StoredSizeEstimate(long Bytes, long WeightBytes, long Other
 /// The honest stored size of a model, as Deep Compression counts it: each layer weight is encoded the cheapest of
 /// <list type="bullet">
 /// <item>dense: every value at its element size (32-bit float, 8-bit integer);</item>
-/// <item>palette: when it takes at most 256 distinct values, ⌈log2 K⌉-bit indices plus the K-entry codebook at the element size;</item>
+/// <item>palette: when it takes at most 256 distinct values, ⌈log2 K⌉-bit indices plus the K-entry codebook at the element size;
+/// or one codebook per output channel (per-channel clustering), indices of ⌈log2 max K⌉ bits;</item>
 /// <item>sparse: the non-zero values (at their element or palette bits) each with a <see cref="GapBits"/>-bit distance to the
 /// previous one; a gap too long for the field costs an extra zero entry.</item>
 /// </list>
@@ -38,7 +39,7 @@ public static class StoredSize
         long weightBits = 0, parameters = 0, nonZero = 0;
         foreach (var w in weights)
         {
-            weightBits += Bits(w.Values, w.BitsPerValue) + 8 * w.Side;
+            weightBits += Bits(w.Values, w.BitsPerValue, w.Shape, w.ChannelAxis) + 8 * w.Side;
             parameters += w.Values.Length;
             nonZero += w.Values.Count(v => v != 0);
         }
@@ -56,15 +57,17 @@ public static class StoredSize
         return new StoredSizeEstimate(weightBytes + other, weightBytes, other, parameters, nonZero);
     }
 
-    /// <summary>Bits of the cheapest encoding of one weight tensor.</summary>
-    public static long Bits(float[] values, int elementBits)
+    /// <summary>Bits of the cheapest encoding of one weight tensor of <paramref name="shape"/> (channels along <paramref name="channelAxis"/>).</summary>
+    public static long Bits(float[] values, int elementBits, int[] shape, int channelAxis)
     {
-        int distinct = values.Distinct().Count();
         long dense = (long)values.Length * elementBits;
-        int indexBits = distinct <= 1 ? 1 : (int)Math.Ceiling(Math.Log2(distinct));
-        long palette = distinct <= 256 ? (long)values.Length * indexBits + (long)distinct * elementBits : long.MaxValue;
-        int valueBits = Math.Min(elementBits, indexBits);
-        long codebook = valueBits < elementBits ? (long)distinct * elementBits : 0;
+        // Palette candidates: one codebook for the tensor, or one per channel: (index bits, codebook bits).
+        var palettes = new List<(int IndexBits, long CodebookBits)> { Palette(new[] { values.Distinct().Count() }, elementBits) };
+        if (shape.Length > 1) palettes.Add(Palette(DistinctPerChannel(values, shape, channelAxis), elementBits));
+        long best = dense;
+        foreach (var (indexBits, codebook) in palettes)
+            if (indexBits <= 8) best = Math.Min(best, (long)values.Length * indexBits + codebook);
+        var (valueBits, codebookBits) = palettes.Where(p => p.IndexBits < elementBits).OrderBy(p => p.IndexBits).Select(p => (p.IndexBits, p.CodebookBits)).DefaultIfEmpty((elementBits, 0L)).First();
         long entries = 0;
         int gap = 0, maxGap = (1 << GapBits) - 1;
         foreach (float v in values)
@@ -73,7 +76,25 @@ public static class StoredSize
             entries++;
             gap = 0;
         }
-        long sparse = entries * (valueBits + GapBits) + codebook;
-        return Math.Min(dense, Math.Min(palette, sparse));
+        long sparse = entries * (valueBits + GapBits) + codebookBits;
+        return Math.Min(best, sparse);
+    }
+
+    static (int IndexBits, long CodebookBits) Palette(int[] distinctPerGroup, int elementBits)
+    {
+        int most = distinctPerGroup.Max();
+        long entries = distinctPerGroup.Sum(d => (long)d);
+        return (most <= 1 ? 1 : (int)Math.Ceiling(Math.Log2(most)), entries * elementBits);
+    }
+
+    static int[] DistinctPerChannel(float[] values, int[] shape, int axis)
+    {
+        int inner = 1;
+        for (int d = axis + 1; d < shape.Length; d++) inner *= shape[d];
+        int channels = shape[axis];
+        var sets = new HashSet<float>[channels];
+        for (int c = 0; c < channels; c++) sets[c] = new HashSet<float>();
+        for (int i = 0; i < values.Length; i++) sets[i / inner % channels].Add(values[i]);
+        return sets.Select(s => s.Count).ToArray();
     }
 }

@@ -18,7 +18,7 @@ namespace AotInfer.Optimize.Reporting;
 /// <param name="Accuracy">Top-1 accuracy on the dataset.</param>
 /// <param name="LatencyMicroseconds">Median time of one batch-1 run of AotInfer's compiled code.</param>
 /// <param name="LayerErrors">The quantiser's per-layer error report kept in the model (empty for other models).</param>
-/// <param name="Weights">All layer weight values (dequantised).</param>
+/// <param name="Weights">All real-valued layer weights (dequantised; integer weights without a scale are left out).</param>
 public sealed record VariantMeasurement(string Name, string Path, long FileBytes, StoredSizeEstimate Stored, double Accuracy, double LatencyMicroseconds, IReadOnlyList<LayerError> LayerErrors, float[] Weights);
 
 /// <summary>Measures models for the report.</summary>
@@ -39,7 +39,7 @@ public static class VariantMeasurements
         double latency;
         using (var runner = latencyRunners(model, directory, Array.Empty<string>()))
             latency = MedianMicroseconds(runner, data.Sample(0).ToArray(), latencyRuns);
-        var weights = WeightValues.Find(model, directory).SelectMany(w => w.Values).ToArray();
+        var weights = WeightValues.Find(model, directory).Where(w => w.RealValued).SelectMany(w => w.Values).ToArray();
         return new VariantMeasurement(DisplayName(path), path, new FileInfo(path).Length, StoredSize.Estimate(model, directory), accuracy, latency,
             QuantizationMetadata.ReadLayerErrors(model), weights);
     }
@@ -52,12 +52,14 @@ public static class VariantMeasurements
         return name == "model" && !string.IsNullOrEmpty(folder) ? folder : name;
     }
 
-    /// <summary>Median over 5 rounds of the mean time of one run, in microseconds, after a warm-up round.</summary>
+    /// <summary>Median over 5 rounds of the mean time of one run, in microseconds, after a warm-up of at least half a second.</summary>
     public static double MedianMicroseconds(IModelRunner runner, float[] sample, int runsPerRound)
     {
         if (runsPerRound < 1) throw new ArgumentOutOfRangeException(nameof(runsPerRound), runsPerRound, "at least one run per round");
-        // The warm-up lets tiered compilation reach optimised code before anything is timed.
-        for (int i = 0; i < runsPerRound; i++) runner.Run(sample);
+        // Tiered compilation promotes hot code in the background some time after its 30th call: a warm-up counted
+        // in runs left the first models of a report on slower code than the later ones, which share the kernels.
+        var warmUp = Stopwatch.StartNew();
+        for (int i = 0; i < runsPerRound || warmUp.ElapsedMilliseconds < 500; i++) runner.Run(sample);
         var rounds = new double[5];
         for (int r = 0; r < rounds.Length; r++)
         {
