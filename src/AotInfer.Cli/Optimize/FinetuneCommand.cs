@@ -37,6 +37,7 @@ public static class FinetuneCommand
             {
                 int weights = round.Layers.Sum(l => l.Weights), zeros = round.Layers.Sum(l => l.Zeros);
                 Console.WriteLine(string.Format(C, "round {0}: pruned to {1:F1}% ({2}/{3} weights zero)", round.Round, 100 * round.Sparsity, zeros, weights));
+                foreach (var l in round.Layers) Console.WriteLine(string.Format(C, "    {0,-28} {1,9} weights {2,6:F1}% zero", l.Layer, l.Weights, 100 * l.Sparsity));
             }
             foreach (var e in round.Epochs)
                 Console.WriteLine(string.Format(C, "  epoch {0,2}  loss {1:F4}  train {2:F2}%  {3}lr {4:G3}  {5:F2} s (cpu {6:F2} s)",
