@@ -15,7 +15,7 @@ public static class Convolution
 {
     /// <summary>
     /// y = W ⊛ x + b through an im2col column matrix in <paramref name="columns"/>
-    /// (at least <c>C/group · K · OutputSize</c> elements) and <see cref="MatrixMultiply.Multiply"/>.
+    /// (at least <c>C/group · K · OutputSize</c> elements) and <see cref="MatrixMultiply"/>.
     /// </summary>
     public static void Im2ColGemm(ReadOnlySpan<float> x, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> y, Span<float> columns,
         int batch, int inChannels, int outChannels, int groups, int[] geometry, FusedActivation activation = default)
@@ -161,8 +161,9 @@ public static class Convolution
                         Vector256.Store(sum, grid + p);
                     }
                     Span<float> output = y.Slice((n * channels + c) * outputSize, outputSize);
+                    float* target = py + (long)(n * channels + c) * outputSize;
                     for (int oh = 0; oh < window.OutputHeight; oh++)
-                        new ReadOnlySpan<float>(grid + (long)oh * pitch, window.OutputWidth).CopyTo(output.Slice(oh * window.OutputWidth));
+                        Window2D.CopyRow(grid + (long)oh * pitch, target + (long)oh * window.OutputWidth, window.OutputWidth);
                     if (activation.Kind != ActivationKind.None) activation.Apply(output);
                 }
             }

@@ -147,13 +147,21 @@ internal readonly unsafe struct Window2D
                         continue;
                     }
                     float* source = image + (long)iy * width + b - padLeft;
-                    new Span<float>(row, first).Clear();
-                    if (strideX == 1) new ReadOnlySpan<float>(source + first, end - first).CopyTo(new Span<float>(row + first, end - first));
+                    // Rows are often a handful of floats (dscnn's 25×5): element loops beat span calls there.
+                    for (int qx = 0; qx < first; qx++) row[qx] = 0;
+                    if (strideX == 1) CopyRow(source + first, row + first, end - first);
                     else for (int qx = first; qx < end; qx++) row[qx] = source[(long)qx * strideX];
-                    new Span<float>(row + end, pitch - end).Clear();
+                    for (int qx = end; qx < pitch; qx++) row[qx] = 0;
                 }
             }
         }
+    }
+
+    /// <summary>Copies <paramref name="count"/> floats: an element loop for short rows, a block copy for long ones.</summary>
+    internal static void CopyRow(float* source, float* destination, int count)
+    {
+        if (count < 16) for (int i = 0; i < count; i++) destination[i] = source[i];
+        else new ReadOnlySpan<float>(source, count).CopyTo(new Span<float>(destination, count));
     }
 
     static void CopySliver(float* source, float* destination, int nr)
