@@ -17,7 +17,7 @@ public sealed record GradualPruningSchedule(double FinalSparsity, int Steps)
         if (FinalSparsity < 0 || FinalSparsity >= 1) throw new ArgumentOutOfRangeException(nameof(FinalSparsity), "sparsity must be in [0, 1)");
         if (Steps < 1) throw new ArgumentOutOfRangeException(nameof(Steps), "the number of pruning steps must be at least 1");
         if (round < 1 || round > Steps) throw new ArgumentOutOfRangeException(nameof(round), $"round {round} is outside 1…{Steps}");
-        double remaining = 1 - (double)round / Steps;
-        return FinalSparsity * (1 - remaining * remaining * remaining);
+        // Rounds are the steps of the library's step-based schedule, pruning at every one of them from round 0.
+        return new Pruning.PruningSchedule(FinalSparsity, beginStep: 0, endStep: Steps, frequency: 1).SparsityAt(round);
     }
 }
