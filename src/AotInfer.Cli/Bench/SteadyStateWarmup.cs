@@ -56,6 +56,7 @@ public static class SteadyStateWarmup
         }
 
         double perCall = Math.Max(clock.Elapsed.TotalMicroseconds / calls, 1e-3);
+        // (The first estimate is wall time over the minimum warm-up, mostly tier-0 code: deliberately pessimistic.)
         var times = new List<double>();
         long compiled = System.Runtime.JitInfo.GetCompiledMethodCount();
         double quietSince = clock.Elapsed.TotalMilliseconds;
@@ -65,7 +66,9 @@ public static class SteadyStateWarmup
             int burst = (int)Math.Clamp(burstMilliseconds * 1000 / perCall, 1, 10_000_000);
             double wall = TimeBurst(run, burst, out double cpu);
             calls += burst;
-            perCall = Math.Max(wall, 1e-3);
+            // Size bursts and rounds by what a call costs this thread: on a loaded machine the wall time per call also
+            // counts other processes' time slices, and bursts sized by it shrink to a call or two, too noisy to settle.
+            perCall = Math.Max(double.IsNaN(cpu) ? wall : cpu, 1e-3);
             long compiledNow = System.Runtime.JitInfo.GetCompiledMethodCount();
             if (compiledNow != compiled)
             {
