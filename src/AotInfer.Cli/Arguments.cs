@@ -38,6 +38,16 @@ public sealed class Arguments
     /// <summary>An option's value or <paramref name="fallback"/>.</summary>
     public string? Get(string name, string? fallback = null) => _options.TryGetValue(name, out var v) ? v : fallback;
 
+    /// <summary>A copy without the options <paramref name="names"/> (a verb that reads them differently hands the rest on).</summary>
+    public Arguments Without(params string[] names)
+    {
+        var copy = new Arguments();
+        copy.Positional.AddRange(Positional);
+        foreach (var (name, value) in _options)
+            if (Array.IndexOf(names, name) < 0) copy._options[name] = value;
+        return copy;
+    }
+
     /// <summary>A numeric option.</summary>
     public double GetDouble(string name, double fallback) =>
         Get(name) is { } s ? (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v : throw new UsageException($"{name} '{s}' is not a number")) : fallback;

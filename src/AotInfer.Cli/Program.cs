@@ -25,6 +25,16 @@ usage: aotinfer VERB [options]
                             HTML page: accuracy vs size and latency, per-layer error, weight histograms
   finetune MODEL -o OUT --dataset SPEC [--test SPEC] [--epochs N] [--batch 64] [--lr 0.001] [--optimizer adam|sgd|momentum|nesterov|adagrad] [--momentum M] [--schedule fixed|exponential|cosine] [--decay D] [--l1 X] [--l2 X] [--seed S] [--prune S [--prune-steps K] [--per-layer]] [--keep-sparsity] [--limit N] [--json FILE]
                             train the weights (reverse-mode autodiff over the ONNX graph); with --prune, K rounds of prune + train
+  finetune MODEL -o OUT --dataset SPEC --search grid|random [--lr R1,R2,...] [--epochs E1,E2,...] [--prune S1,S2,...] [--trials N] [--validation 0.1] [--limit N] [--json FILE]
+                            hyper-parameter search; every trial is scored on a validation split held out of the training data; -o gets the best trial's model
+  finetune MODEL -o OUT --dataset SPEC --shared-weights [finetune's training options]
+                            Deep Compression's centroid fine-tuning of a clustered model: each shared value moves by the sum of its members' gradients; prints the stored size
+  distill --teacher T.onnx (--student S.onnx | --student-layers 64,32) -o OUT --dataset SPEC [--temperature 4] [--alpha 0.9] [--teacher-runtime graph|aotinfer|ort] [--teacher-cache FILE] [--freeze NAME,...] [finetune's training options]
+                            knowledge distillation: alpha*T^2*KL(teacher || student at temperature T) + (1-alpha)*cross-entropy
+  transfer MODEL -o OUT --dataset SPEC [--new-head N] [--freeze NAME,...] [finetune's training options]
+  init-mlp -o OUT --layers 784,64,32,10 [--input-shape 1,28,28] [--seed S]   a fresh Gemm/Relu network (He-normal weights)
+  qat MODEL -o OUT --dataset SPEC [--test SPEC] [--per-tensor] [--activations uint8|int8] [finetune's training options]
+                            quantisation-aware training (fake-quantised weights and activations, straight-through estimator) to QDQ ONNX
   datasets: fashion-mnist:DIR (test split), fashion-mnist-train:DIR, idx:IMAGES,LABELS, pb:IMAGES.pb,LABELS.pb
 """;
 
@@ -35,7 +45,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 }
 try
 {
-    var rest = Arguments.Parse(args.Skip(1), "--quiet", "--fail-on-error", "--no-fuse", "--no-run", "--global", "--per-layer", "--per-channel", "--symmetric", "--dynamic", "--rank", "--keep-sparsity");
+    var rest = Arguments.Parse(args.Skip(1), "--quiet", "--fail-on-error", "--no-fuse", "--no-run", "--global", "--per-layer", "--per-channel", "--symmetric", "--dynamic", "--rank", "--keep-sparsity", "--per-tensor", "--shared-weights");
     return args[0] switch
     {
         "check" => CheckCommand.Run(rest),
@@ -50,7 +60,13 @@ try
         "cluster" => AotInfer.Cli.Optimize.TransformCommands.Cluster(rest),
         "quantize" => AotInfer.Cli.Optimize.QuantizeCommand.Run(rest),
         "report" => AotInfer.Cli.Optimize.ReportCommand.Run(rest),
-        "finetune" => AotInfer.Cli.Optimize.FinetuneCommand.Run(rest),
+        "finetune" => rest.Has("--search") ? AotInfer.Cli.Optimize.SearchCommand.Run(rest)
+            : rest.Has("--shared-weights") ? AotInfer.Cli.Optimize.SharedWeightsCommand.Run(rest)
+            : AotInfer.Cli.Optimize.FinetuneCommand.Run(rest),
+        "distill" => AotInfer.Cli.Optimize.DistillCommand.Distill(rest),
+        "transfer" => AotInfer.Cli.Optimize.DistillCommand.Transfer(rest),
+        "init-mlp" => AotInfer.Cli.Optimize.DistillCommand.InitMlp(rest),
+        "qat" => AotInfer.Cli.Optimize.QatCommand.Run(rest),
         _ => throw new UsageException($"unknown verb '{args[0]}'"),
     };
 }

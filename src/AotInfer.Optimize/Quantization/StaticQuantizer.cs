@@ -117,7 +117,7 @@ public static class StaticQuantizer
         return ((float)scale, Math.Clamp(zeroPoint, qmin, qmax));
     }
 
-    static void InsertActivationQdq(GraphEditor graph, string name, (float Low, float High) range, QuantizeSettings settings, List<WeightedLayer> layers)
+    internal static void InsertActivationQdq(GraphEditor graph, string name, (float Low, float High) range, QuantizeSettings settings, List<WeightedLayer> layers)
     {
         var (scale, zeroPoint) = ActivationParameters(range, settings.Symmetric, settings.SignedActivations);
         string scaleName = graph.UniqueName(name + "_scale"), zeroName = graph.UniqueName(name + "_zero_point");
@@ -139,7 +139,7 @@ public static class StaticQuantizer
         foreach (var layer in layers.Where(l => l.Node.Input[0] == name)) layer.Node.Input[0] = dequantized;
     }
 
-    static void QuantizeWeight(GraphEditor graph, WeightedLayer layer, bool perChannel)
+    internal static void QuantizeWeight(GraphEditor graph, WeightedLayer layer, bool perChannel)
     {
         var quantized = WeightQuantization.Symmetric(graph.ReadFloat(layer.WeightName)!.As<float>(), layer, perChannel);
         var (q, scales) = (quantized.Values, quantized.Scales);

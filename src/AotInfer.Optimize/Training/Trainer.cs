@@ -84,6 +84,7 @@ public sealed class Trainer
                     data.Sample(sample).CopyTo(input.AsSpan(i * sampleSize, sampleSize));
                     labels[i] = data.Labels[sample];
                 }
+                _options.Hook?.BeforeForward(parameters);
                 var logits = _graph.Forward(input.AsSpan(0, count * sampleSize), count, sampleShape);
                 int classes = logits.Length / count;
                 if (gradient.Length < logits.Length) gradient = new float[logits.Length];
@@ -96,12 +97,14 @@ public sealed class Trainer
                 correct += CountCorrect(logits.Span, count, classes, labels);
                 _graph.Backward(gradient.AsSpan(0, logits.Length));
                 _options.Regularization.AddGradients(parameters);
+                _options.Hook?.BeforeStep(parameters);
                 rate = _schedule.Rate(step, totalSteps, epoch);
                 _optimizer.Step(parameters, rate);
                 progress.Report(b + 1);
             }
             double seconds = clock.Elapsed.TotalSeconds;
             double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpuStart).TotalSeconds;
+            _options.Hook?.AfterSteps(parameters);
             double testAccuracy = test is null ? double.NaN : Accuracy(_graph, test, _options.BatchSize);
             reports.Add(new EpochReport(epoch + 1, lossSum / batches, (double)correct / data.Count, testAccuracy, rate, seconds, cpuSeconds));
         }

@@ -30,6 +30,9 @@ public sealed record TrainingOptions
     /// <summary>Seed of the shuffling (and of Dropout through the graph).</summary>
     public int Seed { get; init; } = 1;
 
+    /// <summary>A technique that adjusts parameters or gradients around each step (QAT, weight sharing), or null.</summary>
+    public ITrainingHook? Hook { get; init; }
+
     /// <summary>Label for progress lines.</summary>
     public string Label { get; init; } = "train";
 }

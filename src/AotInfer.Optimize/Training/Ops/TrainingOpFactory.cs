@@ -54,6 +54,8 @@ public static class TrainingOpFactory
         ["Dropout"] = (n, s) => new DropoutOp(n, s),
         ["Softmax"] = (n, s) => new SoftmaxOp(n, s.Opset, logarithm: false),
         ["LogSoftmax"] = (n, s) => new SoftmaxOp(n, s.Opset, logarithm: true),
+        ["QuantizeLinear"] = (n, s) => new QuantizeLinearOp(n, s),
+        ["DequantizeLinear"] = (n, s) => new DequantizeLinearOp(n, s),
     };
 
     /// <summary>The op types training supports.</summary>
