@@ -25,7 +25,7 @@ usage: aotinfer VERB [options]
                             HTML page: accuracy vs size and latency, per-layer error, weight histograms
   finetune MODEL -o OUT --dataset SPEC [--test SPEC] [--epochs N] [--batch 64] [--lr 0.001] [--optimizer adam|sgd|momentum|nesterov|adagrad] [--momentum M] [--schedule fixed|exponential|cosine] [--decay D] [--l1 X] [--l2 X] [--seed S] [--prune S [--prune-steps K] [--per-layer]] [--keep-sparsity] [--limit N] [--json FILE]
                             train the weights (reverse-mode autodiff over the ONNX graph); with --prune, K rounds of prune + train
-  finetune MODEL -o OUT --dataset SPEC --search grid|random [--lr R1,R2,...] [--epochs E1,E2,...] [--prune S1,S2,...] [--trials N] [--validation 0.1] [--limit N] [--json FILE]
+  finetune MODEL -o OUT --dataset SPEC --search grid|random [--lr R1,R2,...] [--epochs E1,E2,...] [--prune S1,S2,... [--prune-steps K]] [--trials N] [--validation 0.1] [--limit N] [--json FILE]
                             hyper-parameter search; every trial is scored on a validation split held out of the training data; -o gets the best trial's model
   finetune MODEL -o OUT --dataset SPEC --shared-weights [finetune's training options]
                             Deep Compression's centroid fine-tuning of a clustered model: each shared value moves by the sum of its members' gradients; prints the stored size

@@ -8,8 +8,8 @@ using AotInfer.Optimize.Training.Search;
 namespace AotInfer.Cli.Optimize;
 
 /// <summary>
-/// <c>finetune MODEL -o OUT --dataset SPEC --search grid|random [--lr 1e-4,1e-3] [--epochs 1,3] [--prune 0,0.9] [--trials N]
-/// [--validation 0.1] [other finetune options]</c>: hyper-parameter search; prints a table of the trials scored on a validation
+/// <c>finetune MODEL -o OUT --dataset SPEC --search grid|random [--lr 1e-4,1e-3] [--epochs 1,3] [--prune 0,0.9] [--prune-steps K]
+/// [--trials N] [--validation 0.1] [other finetune options]</c>: hyper-parameter search; prints a table of the trials scored on a validation
 /// split of the training data and writes the best trial's model.
 /// </summary>
 public static class SearchCommand
@@ -23,7 +23,7 @@ public static class SearchCommand
         string mode = args.Get("--search")!;
         if (mode is not ("grid" or "random")) throw new UsageException($"--search '{mode}' must be grid or random");
         if (args.Has("--test")) throw new UsageException("--search scores trials on a validation split of the training data; judge the chosen model with eval on the test set afterwards");
-        var baseline = FinetuneCommand.Settings(args.Without("--lr", "--epochs", "--prune", "--search", "--trials", "--validation"));
+        var baseline = FinetuneCommand.Settings(args.Without("--lr", "--epochs", "--prune", "--prune-steps", "--search", "--trials", "--validation"));
         var space = new SearchSpace(
             Numbers(args, "--lr", baseline.Training.LearningRate, v => v > 0, "positive learning rates").Select(v => (float)v).ToList(),
             Numbers(args, "--epochs", baseline.Training.Epochs, v => v >= 1 && v == Math.Floor(v), "positive whole epoch counts").Select(v => (int)v).ToList(),
@@ -39,7 +39,8 @@ public static class SearchCommand
         Console.WriteLine($"{mode} search: {trials.Count} trial(s), {train.Count} training and {validation.Count} validation samples");
         Console.WriteLine("trial  learning rate  epochs  sparsity  validation  seconds");
         var (results, best) = HyperparameterSearch.Run(model, Path.GetDirectoryName(Path.GetFullPath(input)), baseline, trials, train, validation,
-            t => Console.WriteLine(string.Format(C, "{0,5}  {1,13:G4}  {2,6}  {3,8:F3}  {4,9:F2}%  {5,7:F1}", t.Number, t.Settings.LearningRate, t.Settings.Epochs, t.Settings.Sparsity, 100 * t.ValidationAccuracy, t.Seconds)));
+            t => Console.WriteLine(string.Format(C, "{0,5}  {1,13:G4}  {2,6}  {3,8:F3}  {4,9:F2}%  {5,7:F1}", t.Number, t.Settings.LearningRate, t.Settings.Epochs, t.Settings.Sparsity, 100 * t.ValidationAccuracy, t.Seconds)),
+            PositiveInt(args, "--prune-steps", 1));
         var winner = results.OrderByDescending(t => t.ValidationAccuracy).ThenBy(t => t.Number).First();
         Console.WriteLine(string.Format(C, "best: trial {0} (lr {1:G4}, {2} epoch(s), sparsity {3:F3}) at {4:F2}% validation accuracy", winner.Number, winner.Settings.LearningRate, winner.Settings.Epochs, winner.Settings.Sparsity, 100 * winner.ValidationAccuracy));
         ModelWriter.Stamp(best, "finetune", string.Format(C, "{0} search winner: lr {1} epochs {2} sparsity {3}", mode, winner.Settings.LearningRate, winner.Settings.Epochs, winner.Settings.Sparsity));

@@ -121,7 +121,7 @@ public class TrainingCommandTests
     {
         var w = new Workspace();
         string output = w.PathOf("best.onnx"), json = w.PathOf("search.json");
-        Assert.Equal(0, SearchCommand.Run(Args(w.Student, "-o", output, "--dataset", w.Dataset, "--search", "random", "--trials", "3", "--lr", "1e-3,1e-2", "--epochs", "1,2", "--prune", "0,0.5", "--json", json)));
+        Assert.Equal(0, SearchCommand.Run(Args(w.Student, "-o", output, "--dataset", w.Dataset, "--search", "random", "--trials", "3", "--lr", "1e-3,1e-2", "--epochs", "1,2", "--prune", "0,0.5", "--prune-steps", "2", "--json", json)));
         Assert.Equal(3, System.Text.Json.JsonDocument.Parse(File.ReadAllText(json)).RootElement.GetProperty("trials").GetArrayLength());
         Assert.True(File.Exists(output));
 
@@ -129,6 +129,7 @@ public class TrainingCommandTests
         Refused(search, "grid or random", w.Student, "-o", output, "--dataset", w.Dataset, "--search", "bayes");
         Refused(search, "--lr", w.Student, "-o", output, "--dataset", w.Dataset, "--search", "grid", "--lr", "1e-3,abc");
         Refused(search, "--prune", w.Student, "-o", output, "--dataset", w.Dataset, "--search", "grid", "--prune", "0.5,1.2");
+        Refused(search, "--prune-steps", w.Student, "-o", output, "--dataset", w.Dataset, "--search", "grid", "--prune", "0.5", "--prune-steps", "0");
         Refused(search, "--epochs", w.Student, "-o", output, "--dataset", w.Dataset, "--search", "grid", "--epochs", "1.5");
         Refused(search, "--validation", w.Student, "-o", output, "--dataset", w.Dataset, "--search", "grid", "--validation", "1.5");
         Refused(search, "--trials", w.Student, "-o", output, "--dataset", w.Dataset, "--search", "random", "--trials", "0");

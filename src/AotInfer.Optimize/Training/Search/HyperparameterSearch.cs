@@ -74,11 +74,11 @@ public static class HyperparameterSearch
 
     /// <summary>
     /// Trains a copy of <paramref name="model"/> per trial (settings from <paramref name="baseline"/> with the trial's
-    /// rate, epochs and sparsity) and scores it on <paramref name="validation"/>. Returns the trials in order and the
-    /// model of the best one (the first of equals).
+    /// rate, epochs and sparsity, pruned gradually over <paramref name="pruneSteps"/> rounds) and scores it on
+    /// <paramref name="validation"/>. Returns the trials in order and the model of the best one (the first of equals).
     /// </summary>
     public static (List<Trial> Trials, ModelProto Best) Run(ModelProto model, string? modelDirectory, FineTuneSettings baseline,
-        IReadOnlyList<TrialSettings> trials, LabeledImages train, LabeledImages validation, Action<Trial>? report = null)
+        IReadOnlyList<TrialSettings> trials, LabeledImages train, LabeledImages validation, Action<Trial>? report = null, int pruneSteps = 1)
     {
         var results = new List<Trial>();
         ModelProto? best = null;
@@ -87,7 +87,7 @@ public static class HyperparameterSearch
         {
             var clock = Stopwatch.StartNew();
             var candidate = model.Clone();
-            var pruning = settings.Sparsity > 0 ? new GradualPruningSchedule(settings.Sparsity, baseline.Pruning?.Steps ?? 1) : null;
+            var pruning = settings.Sparsity > 0 ? new GradualPruningSchedule(settings.Sparsity, pruneSteps) : null;
             var training = baseline.Training with { LearningRate = settings.LearningRate, Epochs = settings.Epochs, Label = $"trial {index + 1}/{trials.Count}" };
             FineTuning.Run(candidate, modelDirectory, baseline with { Training = training, Pruning = pruning }, train);
             double accuracy = Trainer.Accuracy(TrainingGraph.Build(candidate, modelDirectory), validation);
