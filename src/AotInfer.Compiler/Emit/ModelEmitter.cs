@@ -138,12 +138,18 @@ public sealed class ModelEmitter
         return $"Constants.{_names[v]}";
     }
 
+    /// <summary>True for the names <see cref="Declare"/> gives Run's locals: "c" or "t" followed by digits.</summary>
+    static bool IsGeneratedLocalName(string name) =>
+        name.Length > 1 && (name[0] == 'c' || name[0] == 't') && name.Skip(1).All(ch => ch >= '0' && ch <= '9');
+
     void NameParameters()
     {
         var used = new HashSet<string> { "arena", "scratch", "inputs", "outputs", "samples", "sample", "workerPoolBefore" };
         string Unique(string baseName)
         {
             string id = Literals.Identifier(baseName);
+            // Run's locals are c0, c1, … (constants) and t0, t1, … (arena values): a parameter must not take such a name.
+            if (IsGeneratedLocalName(id.TrimStart('@'))) id = id.TrimStart('@') + "_";
             string candidate = id;
             for (int i = 2; !used.Add(candidate.TrimStart('@')); i++) candidate = id.TrimStart('@') + "_" + i;
             return candidate;
