@@ -46,14 +46,18 @@ public static class QuantizedMatrixMultiply
         Avx2.IsSupported ? QuantizedGemmTier.Avx2 :
         Sse2.IsSupported ? QuantizedGemmTier.Vector128 : QuantizedGemmTier.Scalar;
 
-    // Declared after BestTier: static initialisers run in textual order.
-    static QuantizedGemmTier s_tier = BestTier;
+    // Per thread: packing and multiplying read the tier separately, so a tier forced by one thread (a test, a
+    // benchmark) must never change the layout another thread's model is in the middle of using.
+    [ThreadStatic] static QuantizedGemmTier? t_tier;
 
-    /// <summary>The tier in use (defaults to <see cref="BestTier"/>; a higher value than the CPU supports selects it). For tests and benchmarks.</summary>
+    /// <summary>
+    /// The tier in use on the calling thread (defaults to <see cref="BestTier"/>; a higher value than the CPU supports
+    /// selects it). For tests and benchmarks; setting it affects only the calling thread.
+    /// </summary>
     public static QuantizedGemmTier Tier
     {
-        get => s_tier;
-        set => s_tier = value > BestTier ? BestTier : value;
+        get => t_tier ?? BestTier;
+        set => t_tier = value > BestTier ? BestTier : value;
     }
 
     /// <summary>Number of k pairs (K rounded up to even, halved).</summary>
@@ -143,7 +147,7 @@ public static class QuantizedMatrixMultiply
         int pairs = Pairs(k);
         if (packedA.Length < m * pairs || packedB.Length < PackedBLength(k, n) || c.Length < (m - 1) * ldc + n)
             throw new ArgumentException("packed operands or C are too short for the given M, N, K");
-        switch (s_tier)
+        switch (Tier)
         {
             case QuantizedGemmTier.Avx512BW when Avx512BW.IsSupported: MultiplyAvx512(packedA, packedB, c, ldc, m, n, pairs); break;
             case QuantizedGemmTier.Avx2 or QuantizedGemmTier.Avx512BW when Avx2.IsSupported: MultiplyAvx2(packedA, packedB, c, ldc, m, n, pairs); break;
