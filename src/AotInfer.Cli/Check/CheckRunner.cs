@@ -19,7 +19,11 @@ public sealed record CheckSettings(OutputComparer Comparer, int BatchSize = 64, 
 /// </summary>
 public static class CheckRunner
 {
-    sealed record Prepared(ModelFolder Folder, List<(string ClassKey, List<TestSet> Sets, string[] InputNames)> Variants, CheckResult? Early, Dictionary<string, string> Sources);
+    sealed record Prepared(ModelFolder Folder, List<(string ClassKey, List<TestSet> Sets, string[] InputNames)> Variants, CheckResult? Early, Dictionary<string, string> Sources)
+    {
+        /// <summary>Per graph output computed by a per-tensor DequantizeLinear: its scale (one quantum), see <see cref="OutputQuanta"/>.</summary>
+        public Dictionary<string, double> Quanta { get; init; } = new();
+    }
 
     /// <summary>Checks the folders, reporting each result as soon as it is known.</summary>
     public static List<CheckResult> Run(IReadOnlyList<ModelFolder> folders, CheckSettings settings, Action<CheckResult> report)
@@ -48,6 +52,7 @@ public static class CheckRunner
     {
         var sources = new Dictionary<string, string>();
         var variants = new List<(string, List<TestSet>, string[])>();
+        var quanta = new Dictionary<string, double>();
         try
         {
             byte[] bytes = File.ReadAllBytes(folder.ModelPath);
@@ -58,6 +63,7 @@ public static class CheckRunner
                 var initializers = new HashSet<string>(model.Graph.Initializer.Select(t => t.Name));
                 var inputs = model.Graph.Input.Where(i => !initializers.Contains(i.Name)).ToList();
                 inputNames = inputs.Select(i => i.Name).ToArray();
+                quanta = OutputQuanta.Find(model.Graph);
                 // Sequence, optional and map values have test data in other protobuf messages than TensorProto.
                 var nonTensor = inputs.Concat(model.Graph.Output).FirstOrDefault(v => v.Type?.TensorType is null);
                 if (nonTensor is not null)
@@ -108,7 +114,7 @@ public static class CheckRunner
                 sources[classKey] = result.Source!;
                 variants.Add((classKey, group.ToList(), inputNames));
             }
-            return new Prepared(folder, variants, null, sources);
+            return new Prepared(folder, variants, null, sources) { Quanta = quanta };
         }
         catch (Exception e)
         {
@@ -133,7 +139,7 @@ public static class CheckRunner
                 try
                 {
                     var model = (IGeneratedModel)Activator.CreateInstance(type)!;
-                    var task = Task.Run(() => RunSet(model, set, settings.Comparer));
+                    var task = Task.Run(() => RunSet(model, set, settings.Comparer, p.Quanta));
                     if (!task.Wait(settings.RunTimeout ?? TimeSpan.FromSeconds(120)))
                         return new CheckResult(name, CheckStatus.Error, $"{set.Name}: did not finish within the time limit");
                     problem = task.Result;
@@ -150,7 +156,7 @@ public static class CheckRunner
         return new CheckResult(name, CheckStatus.Pass, "");
     }
 
-    static string? RunSet(IGeneratedModel model, TestSet set, OutputComparer comparer)
+    static string? RunSet(IGeneratedModel model, TestSet set, OutputComparer comparer, Dictionary<string, double> quanta)
     {
         var info = model.Info;
         if (set.Inputs.Count != info.Inputs.Length)
@@ -164,7 +170,7 @@ public static class CheckRunner
             if (!expectedShape.SequenceEqual(info.Outputs[i].Shape))
                 return $"output '{info.Outputs[i].Name}' has shape [{string.Join(",", info.Outputs[i].Shape)}], expected [{string.Join(",", expectedShape)}]";
             var expected = RuntimeArrays.FromTensor(set.Outputs[i].Tensor);
-            var problem = comparer.Compare(outputs[i], expected, info.Outputs[i].Name);
+            var problem = comparer.Compare(outputs[i], expected, info.Outputs[i].Name, quanta.TryGetValue(info.Outputs[i].Name, out double quantum) ? quantum : 0);
             if (problem is not null) return problem;
         }
         if (set.Outputs.Count != outputs.Length) return $"the test set has {set.Outputs.Count} outputs but the model has {outputs.Length}";

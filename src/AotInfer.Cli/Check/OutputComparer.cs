@@ -2,7 +2,13 @@ using System;
 
 namespace AotInfer.Cli.Check;
 
-/// <summary>Compares an output with its reference: floats within atol + rtol·|expected| (NaN equals NaN), integers within a tolerance.</summary>
+/// <summary>
+/// Compares an output with its reference: floats within atol + rtol·|expected| (NaN equals NaN), integers within
+/// <see cref="IntegerTolerance"/> units. A float output that a per-tensor DequantizeLinear computes encodes an integer
+/// (value = (q − zero point) · scale), so it is also accepted within <see cref="IntegerTolerance"/> quanta (scale ·
+/// units): two correct int8 implementations may round one quantisation step differently, and that is the same
+/// one-unit difference the integer outputs are allowed.
+/// </summary>
 public sealed record OutputComparer(double RelativeTolerance, double AbsoluteTolerance, long IntegerTolerance)
 {
     /// <summary>Smallest relative tolerance for float16 outputs: 4 units in the last place (2^-8).</summary>
@@ -11,8 +17,8 @@ public sealed record OutputComparer(double RelativeTolerance, double AbsoluteTol
     /// <summary>Smallest absolute tolerance for float16 outputs.</summary>
     public const double Float16AbsoluteTolerance = 1e-4;
 
-    /// <summary>Null when equal enough, else a description of the worst element.</summary>
-    public string? Compare(Array actual, Array expected, string name)
+    /// <summary>Null when equal enough, else a description of the worst element; <paramref name="quantum"/> is the scale of a dequantised output, or 0.</summary>
+    public string? Compare(Array actual, Array expected, string name, double quantum = 0)
     {
         if (actual.Length != expected.Length) return $"output '{name}' has {actual.Length} elements, expected {expected.Length}";
         bool isFloat = RuntimeArrays.IsFloat(expected);
@@ -28,7 +34,7 @@ public sealed record OutputComparer(double RelativeTolerance, double AbsoluteTol
             if (double.IsNaN(e) && double.IsNaN(a)) continue;
             if (a == e) continue; // equal infinities too
             double diff = Math.Abs(a - e);
-            bool ok = isFloat ? diff <= atol + rtol * Math.Abs(e) : diff <= IntegerTolerance;
+            bool ok = isFloat ? diff <= atol + rtol * Math.Abs(e) || WithinQuanta(diff, quantum) : diff <= IntegerTolerance;
             if (double.IsNaN(diff)) { ok = false; diff = double.PositiveInfinity; }
             if (!ok)
             {
@@ -43,4 +49,7 @@ public sealed record OutputComparer(double RelativeTolerance, double AbsoluteTol
         return FormattableString.Invariant(
             $"output '{name}': {failures} of {expected.Length} elements differ; max abs error {maxAbs:G4}, max rel error {maxRel:G4}; worst at {worst}: got {RuntimeArrays.At(actual, worst):G9}, expected {RuntimeArrays.At(expected, worst):G9}");
     }
+
+    // A relative slack of 1e-6 absorbs the float rounding of (q − z) · scale on both sides.
+    bool WithinQuanta(double diff, double quantum) => quantum > 0 && IntegerTolerance > 0 && diff <= IntegerTolerance * quantum * (1 + 1e-6);
 }
