@@ -18,7 +18,7 @@ usage: aotinfer VERB [options]
   fold MODEL -o OUT
   prune MODEL -o OUT [--sparsity S] [--global (default)|--per-layer] [--nm N:M] [--dataset SPEC [--samples 256]] [--structured channels --ratio R]
   prune MODEL --rank --dataset SPEC [--sparsity 0.5] [--limit N] [--json FILE]   accuracy drop of each layer pruned alone
-  cluster MODEL -o OUT [--k 16] [--per-channel] [--init kmeans++|optimal] [--seed N]
+  cluster MODEL -o OUT [--k 16] [--per-channel] [--init kmeans++|optimal] [--codebook fp32|fp16] [--seed N]
   quantize MODEL -o OUT --dataset SPEC [--samples 256] [--method minmax|percentile|entropy|mse] [--per-channel] [--symmetric] [--activations int8|uint8] [--exclude NODE,...] [--report-samples N] [--runtime aotinfer|ort] [--report-runtime ort|aotinfer] [--format qdq|qoperator]
   quantize MODEL -o OUT --dynamic [--per-channel] [--exclude NODE,...]     int8 weights, activations quantised at run time
   report MODEL VARIANT... --dataset SPEC -o report.html [--limit N] [--latency-runs N] [--json FILE] [--markdown FILE]

@@ -99,7 +99,7 @@ public static class ModelCompiler
         {
             var emitter = new ModelEmitter(graph, plan, options, facts, registry);
             string source = emitter.Emit();
-            return new CompileResult(source, diagnostics.Items, graph) { Arena = plan, ScratchBytes = emitter.ScratchBytes };
+            return new CompileResult(source, diagnostics.Items, graph) { Arena = plan, ScratchBytes = emitter.ScratchBytes, ConstantBytes = emitter.ConstantBytes };
         }
         catch (UnsupportedModelException e)
         {
@@ -140,6 +140,12 @@ public sealed record CompileResult(string? Source, IReadOnlyList<CompileDiagnost
 
     /// <summary>Scratch bytes, when code was generated.</summary>
     public int ScratchBytes { get; init; }
+
+    /// <summary>
+    /// Bytes of the constants (weights, biases, …) the generated class stores, as encoded (palettes and indices where
+    /// they are smaller), when code was generated: what the weights add to the compiled assembly.
+    /// </summary>
+    public long ConstantBytes { get; init; }
 
     /// <summary>True when code was generated.</summary>
     public bool Success => Source is not null;

@@ -101,21 +101,19 @@ public static class WeightData
 
     /// <summary>
     /// Decodes <paramref name="count"/> floats stored as palettes and indices (see the compiler's PaletteEncoder):
-    /// <paramref name="groups"/> palettes of <paramref name="paletteSize"/> little-endian floats, then one
-    /// <paramref name="bits"/>-bit index per element (4 bits: low nibble first); element i uses the palette of group
-    /// i / (count / groups). Exact: each element gets the palette entry's bits.
+    /// <paramref name="groups"/> palettes of <paramref name="paletteSize"/> little-endian entries of
+    /// <paramref name="entryBytes"/> bytes (4: float32, 2: float16), then one <paramref name="bits"/>-bit index per
+    /// element (4 bits: low nibble first); element i uses the palette of group i / (count / groups). Exact: each
+    /// element gets the palette entry's value (float16 entries widen exactly).
     /// </summary>
-    public static float[] DecodePalette(ReadOnlySpan<byte> base64Utf8, int count, int bits, int groups, int paletteSize)
+    public static float[] DecodePalette(ReadOnlySpan<byte> base64Utf8, int count, int bits, int groups, int paletteSize, int entryBytes)
     {
-        if (bits is not (4 or 8) || groups <= 0 || count % groups != 0 || paletteSize != 1 << bits)
-            throw new InvalidOperationException($"corrupt palette weight data: {bits}-bit indices, {groups} palettes of {paletteSize} for {count} values");
-        int paletteFloats = groups * paletteSize, indexBytes = (count * bits + 7) / 8;
-        var bytes = new byte[paletteFloats * sizeof(float) + indexBytes];
-        var status = Base64.DecodeFromUtf8(base64Utf8, bytes, out _, out int written);
-        if (status != OperationStatus.Done || written != bytes.Length)
-            throw new InvalidOperationException($"corrupt weight data: {status}, {written} of {bytes.Length} bytes");
-        ReadOnlySpan<float> palettes = MemoryMarshal.Cast<byte, float>(bytes.AsSpan(0, paletteFloats * sizeof(float)));
-        ReadOnlySpan<byte> indices = bytes.AsSpan(paletteFloats * sizeof(float));
+        if (bits is not (4 or 8) || groups <= 0 || count % groups != 0 || paletteSize != 1 << bits || entryBytes is not (2 or 4))
+            throw new InvalidOperationException($"corrupt palette weight data: {bits}-bit indices, {groups} palettes of {paletteSize} {entryBytes}-byte entries for {count} values");
+        int paletteEntries = groups * paletteSize, paletteBytes = paletteEntries * entryBytes, indexBytes = (count * bits + 7) / 8;
+        var bytes = DecodeBase64(base64Utf8, paletteBytes + indexBytes);
+        var palettes = ReadPalettes(bytes, paletteEntries, entryBytes);
+        ReadOnlySpan<byte> indices = bytes.AsSpan(paletteBytes);
         var result = new float[count];
         int groupSize = count / groups;
         for (int i = 0; i < count; i++)
@@ -124,5 +122,28 @@ public static class WeightData
             result[i] = palettes[i / groupSize * paletteSize + index];
         }
         return result;
+    }
+
+    /// <summary>Exactly <paramref name="length"/> bytes decoded from base64; anything else is corrupt data.</summary>
+    internal static byte[] DecodeBase64(ReadOnlySpan<byte> base64Utf8, int length)
+    {
+        var bytes = new byte[length];
+        var status = Base64.DecodeFromUtf8(base64Utf8, bytes, out _, out int written);
+        if (status != OperationStatus.Done || written != bytes.Length)
+            throw new InvalidOperationException($"corrupt weight data: {status}, {written} of {bytes.Length} bytes");
+        return bytes;
+    }
+
+    /// <summary>The first <paramref name="entries"/> palette entries of <paramref name="bytes"/>, float32 (4 bytes) or float16 (2 bytes), as floats.</summary>
+    internal static float[] ReadPalettes(byte[] bytes, int entries, int entryBytes)
+    {
+        var palettes = new float[entries];
+        if (entryBytes == 4) MemoryMarshal.Cast<byte, float>(bytes.AsSpan(0, entries * 4)).CopyTo(palettes);
+        else
+        {
+            ReadOnlySpan<Half> halves = MemoryMarshal.Cast<byte, Half>(bytes.AsSpan(0, entries * 2));
+            for (int e = 0; e < entries; e++) palettes[e] = (float)halves[e];
+        }
+        return palettes;
     }
 }

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
+using AotInfer.Cli.Bench;
 using AotInfer.Optimize.Reporting;
 
 namespace AotInfer.Cli.Optimize;
@@ -30,7 +31,7 @@ public static class ReportCommand
         var latencyRunners = Runners.Get("aotinfer");
         var measurements = new List<VariantMeasurement>();
         foreach (var path in args.Positional)
-            measurements.Add(VariantMeasurements.Measure(path, data, accuracyRunners, latencyRunners, latencyRuns));
+            measurements.Add(VariantMeasurements.Measure(path, data, accuracyRunners, latencyRunners, latencyRuns, SteadyStateWarmUp));
 
         string html = HtmlReport.Render(measurements, data.Description);
         string? directory = Path.GetDirectoryName(Path.GetFullPath(output));
@@ -39,10 +40,11 @@ public static class ReportCommand
 
         var c = CultureInfo.InvariantCulture;
         var baseline = measurements[0];
-        Console.WriteLine("model                                  accuracy %   Δ points   file bytes  stored bytes  compression  latency µs");
+        Console.WriteLine("model                                  accuracy %   Δ points   file bytes  stored bytes  compression  generated weight bytes  weights ×  latency µs");
         foreach (var m in measurements)
-            Console.WriteLine(string.Format(c, "{0,-38} {1,10:F2} {2,10:+0.00;-0.00;0.00} {3,12:N0} {4,13:N0} {5,11:F1}× {6,11:F1}",
-                m.Name, 100 * m.Accuracy, 100 * (m.Accuracy - baseline.Accuracy), m.FileBytes, m.Stored.Bytes, (double)baseline.Stored.Bytes / Math.Max(1, m.Stored.Bytes), m.LatencyMicroseconds));
+            Console.WriteLine(string.Format(c, "{0,-38} {1,10:F2} {2,10:+0.00;-0.00;0.00} {3,12:N0} {4,13:N0} {5,11:F1}× {6,23:N0} {7,9:F2}× {8,11:F1}",
+                m.Name, 100 * m.Accuracy, 100 * (m.Accuracy - baseline.Accuracy), m.FileBytes, m.Stored.Bytes, (double)baseline.Stored.Bytes / Math.Max(1, m.Stored.Bytes),
+                m.GeneratedWeightBytes, (double)baseline.GeneratedWeightBytes / Math.Max(1, m.GeneratedWeightBytes), m.LatencyMicroseconds));
         Console.WriteLine($"wrote {output}");
         if (args.Get("--markdown") is { } markdown) File.WriteAllText(markdown, MarkdownReport.Table(measurements));
         if (args.Get("--json") is { } json)
@@ -58,6 +60,7 @@ public static class ReportCommand
                     fileBytes = m.FileBytes,
                     storedBytes = m.Stored.Bytes,
                     storedWeightBytes = m.Stored.WeightBytes,
+                    generatedWeightBytes = m.GeneratedWeightBytes,
                     parameters = m.Stored.Parameters,
                     nonZeroWeights = m.Stored.NonZeroWeights,
                     latencyMicroseconds = m.LatencyMicroseconds,
@@ -66,4 +69,7 @@ public static class ReportCommand
             }, new JsonSerializerOptions { WriteIndented = true }));
         return 0;
     }
+
+    /// <summary>The bench's warm-up: runs until tiered JIT has finished and the time per run is stable (at least half a second).</summary>
+    static void SteadyStateWarmUp(Action run) => SteadyStateWarmup.Run(run, minimumMilliseconds: 500, roundMilliseconds: 100);
 }

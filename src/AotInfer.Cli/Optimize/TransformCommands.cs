@@ -6,6 +6,7 @@ using AotInfer.Optimize.Clustering;
 using AotInfer.Optimize.Folding;
 using AotInfer.Optimize.Onnx;
 using AotInfer.Optimize.Pruning;
+using AotInfer.Optimize.Reporting;
 
 namespace AotInfer.Cli.Optimize;
 
@@ -68,11 +69,15 @@ public static class TransformCommands
         return 0;
     }
 
-    /// <summary><c>cluster MODEL -o OUT --k 16 [--per-channel] [--init kmeans++|optimal] [--seed N]</c>.</summary>
+    /// <summary>
+    /// <c>cluster MODEL -o OUT --k 16 [--per-channel] [--init kmeans++|optimal] [--codebook fp32|fp16] [--seed N]</c>;
+    /// prints the constant bytes the generator emits for the input and the output model.
+    /// </summary>
     public static int Cluster(Arguments args)
     {
         var (input, output) = Paths(args, "cluster");
         var model = ModelWriter.Load(input);
+        string? directory = Path.GetDirectoryName(Path.GetFullPath(input));
         int k = (int)args.GetDouble("--k", 16);
         int seed = (int)args.GetDouble("--seed", 1234);
         var init = args.Get("--init", "kmeans++") switch
@@ -81,17 +86,24 @@ public static class TransformCommands
             "optimal" => ClusterInit.Optimal,
             var i => throw new UsageException($"--init '{i}' must be kmeans++ or optimal"),
         };
-        var layers = WeightClustering.Cluster(model, k, args.Has("--per-channel"), seed, modelDirectory: Path.GetDirectoryName(Path.GetFullPath(input)), init: init);
+        var codebook = ParseCodebook(args.Get("--codebook") ?? "fp32");
+        long before = GeneratedWeightSize.Measure(model, directory);
+        var layers = WeightClustering.Cluster(model, k, args.Has("--per-channel"), seed, modelDirectory: directory, init: init, codebook: codebook);
         foreach (var l in layers) Console.WriteLine(string.Format(C, "  {0,-28} {1,9} weights {2,4} distinct values  SQNR {3,6:F1} dB", l.Layer, l.Weights, l.DistinctValues, l.Sqnr));
-        int weights = layers.Sum(l => l.Weights);
-        int bits = (int)Math.Ceiling(Math.Log2(k));
-        // Palette storage: ⌈log2 K⌉-bit indices plus K float centroids per layer (per channel with --per-channel).
-        long palette = layers.Sum(l => ((long)l.Weights * bits + 7) / 8) + 4L * k * layers.Count;
-        Console.WriteLine(string.Format(C, "{0} weights: fp32 {1} bytes, as {2}-bit palette indices ≈ {3} bytes ({4:F1}x smaller)", weights, 4L * weights, bits, palette, 4.0 * weights / palette));
+        long after = GeneratedWeightSize.Measure(model, directory);
+        Console.WriteLine(string.Format(C, "{0} weights; generated constant bytes {1:N0} (input {2:N0}, {3:F2}x smaller)", layers.Sum(l => l.Weights), after, before, (double)before / Math.Max(after, 1)));
         ModelWriter.Write(model, output);
         Console.WriteLine(Sizes(input, output));
         return 0;
     }
+
+    /// <summary>The <c>--codebook</c> value: fp32 (the default) or fp16.</summary>
+    public static CodebookPrecision ParseCodebook(string text) => text switch
+    {
+        "fp32" => CodebookPrecision.Float32,
+        "fp16" => CodebookPrecision.Float16,
+        _ => throw new UsageException($"--codebook '{text}' must be fp32 or fp16"),
+    };
 
     static (int N, int M) ParseNm(string text)
     {

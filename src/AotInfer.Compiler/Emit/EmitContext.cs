@@ -60,6 +60,12 @@ public sealed class EmitContext
     public string Constant(Tensor value, string name) => _model.DerivedConstant(name, value);
 
     /// <summary>
+    /// <see cref="Constant"/> for a K×N weight matrix in the GEMV layout (<see cref="Ops.Linear.GemvLayout"/>): its
+    /// storage may then keep one palette per column, as per-neuron clustering needs.
+    /// </summary>
+    public string GemvConstant(Tensor laidOut, string name, int k, int n) => _model.DerivedConstant(name, laidOut, (k, n));
+
+    /// <summary>
     /// A static readonly field of the generated class, of C# type <paramref name="type"/>, set once at type
     /// initialisation from <paramref name="initializer"/> (e.g. weights re-laid out for a kernel). Returns its name.
     /// </summary>

@@ -23,6 +23,8 @@ public sealed class ModelEmitter
     readonly Dictionary<Value, string> _names = new();
     readonly HashSet<Value> _declared = new();
     readonly List<Value> _constants = new();
+    /// <summary>Derived constants in the GEMV layout, with their K×N shape (they may keep per-column palettes).</summary>
+    readonly Dictionary<Value, (int K, int N)> _gemvLayouts = new();
     readonly Dictionary<string, string> _staticArrays = new();
     readonly CodeWriter _statics = new();
     readonly List<string> _parameterNames = new();
@@ -41,6 +43,9 @@ public sealed class ModelEmitter
 
     /// <summary>Bytes of scratch memory the nodes asked for (known after <see cref="Emit"/>).</summary>
     public int ScratchBytes => _scratchBytes;
+
+    /// <summary>Bytes of constant data the emitted class stores (before base64), after <see cref="Emit"/>.</summary>
+    public long ConstantBytes { get; private set; }
 
     /// <summary>Writes the whole source file.</summary>
     public string Emit()
@@ -117,11 +122,12 @@ public sealed class ModelEmitter
     /// Registers a constant that a lowering derived from the model's weights at build time (e.g. a re-laid-out
     /// weight matrix) and returns the expression naming it in generated code.
     /// </summary>
-    internal string DerivedConstant(string name, Tensor value)
+    internal string DerivedConstant(string name, Tensor value, (int K, int N)? gemv = null)
     {
         var v = new Value(name) { Type = value.Type, Shape = value.Shape, Constant = value };
         string field = $"c{_constants.Count}";
         _constants.Add(v);
+        if (gemv is { } shape) _gemvLayouts[v] = shape;
         return $"Constants.{field}";
     }
 
@@ -377,7 +383,9 @@ public sealed class ModelEmitter
             var c = _constants[i].Constant!;
             string type = DataTypes.CSharpName(c.Type);
             w.Line($"// {Literals.Comment(_constants[i].Name)}: {c.Type}{Literals.Shape(c.Shape)}");
-            w.Line($"internal static readonly {type}[] c{i} = {WeightEncoder.Initializer(c)};");
+            (int K, int N)? gemv = _gemvLayouts.TryGetValue(_constants[i], out var shape) ? shape : null;
+            w.Line($"internal static readonly {type}[] c{i} = {WeightEncoder.Initializer(c, gemv)};");
+            ConstantBytes += WeightEncoder.StoredBytes(c, gemv);
         }
         w.Close();
     }

@@ -6,16 +6,19 @@ namespace AotInfer.Compiler.Emit;
 
 /// <summary>
 /// Palette (weight-sharing) storage for float constants that take few distinct values, as clustered models have:
-/// the generated class stores one float palette per group plus a 4-bit (≤ 16 values) or 8-bit (≤ 256 values) index
+/// the generated class stores one palette per group plus a 4-bit (≤ 16 values) or 8-bit (≤ 256 values) index
 /// per element instead of 32-bit floats, and decodes them once, so the assembly really shrinks.
 /// </summary>
 /// <remarks>
-/// One palette for the whole tensor when it has at most 256 distinct values; otherwise one 16-entry palette per slice
+/// Candidates: one palette for the whole tensor when it has at most 256 distinct values; one 16-entry palette per slice
 /// along axis 0 (an output channel of Conv weights or of Gemm transB=1 weights) when every slice has at most 16,
-/// which is what per-channel clustering writes. Values are compared by their bits, so decoding is exact (signed
-/// zeros and NaN payloads included).
-/// Layout of the encoded bytes: every palette (groups × palette size floats, little-endian), then the indices
-/// packed low nibble first.
+/// which is what per-channel clustering writes. Palette entries take 2 bytes when every one of them is exactly a
+/// float16 (what <c>cluster --codebook fp16</c> writes), else 4; the smallest candidate wins. Values are compared by
+/// their bits, so decoding is exact (signed zeros and NaN payloads included).
+/// Weights re-laid out for the batch-1 fully-connected kernel (GEMV) keep one palette per output column through
+/// <see cref="TryEncodeColumns"/>.
+/// Layout of the encoded bytes: every palette (groups × palette size entries, little-endian float32 or float16), then
+/// the indices packed low nibble first.
 /// </remarks>
 public static class PaletteEncoder
 {
@@ -27,69 +30,117 @@ public static class PaletteEncoder
     /// <param name="Bits">Bits per index: 4 or 8.</param>
     /// <param name="Groups">Number of palettes (consecutive equal slices of the elements).</param>
     /// <param name="PaletteSize">Entries per palette (16 or 256).</param>
-    public sealed record Encoded(byte[] Bytes, int Bits, int Groups, int PaletteSize);
+    /// <param name="EntryBytes">Bytes per palette entry: 4 (float32) or 2 (float16, every entry exactly a half).</param>
+    public sealed record Encoded(byte[] Bytes, int Bits, int Groups, int PaletteSize, int EntryBytes);
 
     /// <summary>The palette encoding of <paramref name="t"/>, or null when it would not be smaller than the raw floats.</summary>
     public static Encoded? TryEncode(Tensor t)
     {
         if (t.Type != DataType.Float || t.Length < MinimumElements) return null;
-        var bits = new uint[t.Length];
-        Buffer.BlockCopy(t.As<float>(), 0, bits, 0, t.Length * 4);
-        Encoded? result = null;
-        if (Palette(bits, 0, bits.Length, 256) is { } whole) result = Encode(bits, new[] { whole }, whole.Count <= 16 ? 4 : 8);
-        else if (PerSlicePalettes(t, bits) is { } slices) result = Encode(bits, slices, 4);
-        // Worth it only when it at least halves the stored bytes.
-        return result is not null && result.Bytes.Length * 2 <= t.Length * 4 ? result : null;
+        var bits = Bits(t);
+        var candidates = new List<Encoded>();
+        if (Palettes(bits, new int[bits.Length], 1, 256) is { } whole) candidates.Add(Encode(bits, new int[bits.Length], whole, whole[0].Count > 16 ? 8 : 4));
+        int slices = t.Shape.Length > 1 ? t.Shape[0] : 1;
+        if (slices > 1 && t.Length % slices == 0)
+        {
+            int size = t.Length / slices;
+            var sliceOf = new int[bits.Length];
+            for (int i = 0; i < sliceOf.Length; i++) sliceOf[i] = i / size;
+            if (Palettes(bits, sliceOf, slices, 16) is { } perSlice) candidates.Add(Encode(bits, sliceOf, perSlice, 4));
+        }
+        return Smallest(candidates, t);
     }
 
-    /// <summary>Per-channel clustering: one palette of at most 16 values per slice along axis 0, or null.</summary>
-    static List<uint>[]? PerSlicePalettes(Tensor t, uint[] bits)
+    /// <summary>
+    /// One 16-entry palette per column of a matrix stored in a blocked layout (the GEMV layout, where one output
+    /// neuron's weights are not contiguous): <paramref name="columnOf"/> gives each element's column, or -1 for padding,
+    /// which must be +0 and gets no index (the decoder knows the layout and writes the zeros). Null when a column has more
+    /// than 16 values or the encoding would not halve the raw floats.
+    /// </summary>
+    public static Encoded? TryEncodeColumns(Tensor t, int[] columnOf, int columns)
     {
-        int groups = t.Shape.Length > 1 ? t.Shape[0] : 1;
-        if (groups <= 1 || t.Length % groups != 0) return null;
-        int size = t.Length / groups;
+        if (t.Type != DataType.Float || t.Length < MinimumElements || columnOf.Length != t.Length) return null;
+        var bits = Bits(t);
+        for (int i = 0; i < bits.Length; i++)
+            if (columnOf[i] < 0 && bits[i] != 0) return null;
+        return Palettes(bits, columnOf, columns, 16) is { } palettes ? Smallest(new List<Encoded> { Encode(bits, columnOf, palettes, 4) }, t) : null;
+    }
+
+    static uint[] Bits(Tensor t)
+    {
+        var bits = new uint[t.Length];
+        Buffer.BlockCopy(t.As<float>(), 0, bits, 0, t.Length * 4);
+        return bits;
+    }
+
+    /// <summary>The smallest candidate, when it at least halves the stored bytes (else the raw floats are as good).</summary>
+    static Encoded? Smallest(List<Encoded> candidates, Tensor t)
+    {
+        Encoded? best = null;
+        foreach (var c in candidates)
+            if (best is null || c.Bytes.Length < best.Bytes.Length) best = c;
+        return best is not null && best.Bytes.Length * 2 <= t.Length * 4 ? best : null;
+    }
+
+    /// <summary>
+    /// The distinct bit patterns of each group's elements (group -1: none) in first-seen order, or null when a group has
+    /// more than <paramref name="max"/>.
+    /// </summary>
+    static List<uint>[]? Palettes(uint[] bits, int[] groupOf, int groups, int max)
+    {
+        var seen = new HashSet<uint>[groups];
         var palettes = new List<uint>[groups];
-        for (int g = 0; g < groups; g++)
+        for (int g = 0; g < groups; g++) { seen[g] = new HashSet<uint>(); palettes[g] = new List<uint>(); }
+        for (int i = 0; i < bits.Length; i++)
         {
-            if (Palette(bits, g * size, size, 16) is not { } palette) return null;
-            palettes[g] = palette;
+            int g = groupOf[i];
+            if (g < 0 || !seen[g].Add(bits[i])) continue;
+            if (palettes[g].Count == max) return null;
+            palettes[g].Add(bits[i]);
         }
         return palettes;
     }
 
-    /// <summary>The distinct bit patterns of bits[start..start+count] in first-seen order, or null when there are more than <paramref name="max"/>.</summary>
-    static List<uint>? Palette(uint[] bits, int start, int count, int max)
+    static bool AllHalves(List<uint>[] palettes)
     {
-        var seen = new HashSet<uint>();
-        var palette = new List<uint>();
-        for (int i = start; i < start + count; i++)
-        {
-            if (!seen.Add(bits[i])) continue;
-            if (palette.Count == max) return null;
-            palette.Add(bits[i]);
-        }
-        return palette;
+        foreach (var palette in palettes)
+            foreach (uint entry in palette)
+                if (!HalfPrecision.TryToHalf(entry, out _)) return false;
+        return true;
     }
 
-    static Encoded Encode(uint[] bits, List<uint>[] palettes, int indexBits)
+    /// <summary>Palettes (2-byte entries when all are halves), then one index per element of a group, in storage order.</summary>
+    static Encoded Encode(uint[] bits, int[] groupOf, List<uint>[] palettes, int indexBits)
     {
-        int paletteSize = indexBits == 4 ? 16 : 256, groups = palettes.Length, size = bits.Length / groups;
-        int paletteBytes = groups * paletteSize * 4;
-        var bytes = new byte[paletteBytes + (bits.Length * indexBits + 7) / 8];
-        for (int g = 0; g < groups; g++)
-            for (int e = 0; e < palettes[g].Count; e++)
-                BitConverter.GetBytes(palettes[g][e]).CopyTo(bytes, (g * paletteSize + e) * 4);
+        int entryBytes = AllHalves(palettes) ? 2 : 4;
+        int paletteSize = indexBits == 4 ? 16 : 256, groups = palettes.Length, indexed = 0;
+        foreach (int g in groupOf) if (g >= 0) indexed++;
+        int paletteBytes = groups * paletteSize * entryBytes;
+        var bytes = new byte[paletteBytes + (indexed * indexBits + 7) / 8];
+        var lookups = new Dictionary<uint, int>[groups];
         for (int g = 0; g < groups; g++)
         {
-            var lookup = new Dictionary<uint, int>();
-            for (int e = 0; e < palettes[g].Count; e++) lookup[palettes[g][e]] = e;
-            for (int i = g * size; i < (g + 1) * size; i++)
+            lookups[g] = new Dictionary<uint, int>();
+            for (int e = 0; e < palettes[g].Count; e++)
             {
-                int index = lookup[bits[i]];
-                if (indexBits == 8) bytes[paletteBytes + i] = (byte)index;
-                else bytes[paletteBytes + i / 2] |= (byte)(i % 2 == 0 ? index : index << 4);
+                lookups[g][palettes[g][e]] = e;
+                int offset = (g * paletteSize + e) * entryBytes;
+                if (entryBytes == 4) BitConverter.GetBytes(palettes[g][e]).CopyTo(bytes, offset);
+                else
+                {
+                    HalfPrecision.TryToHalf(palettes[g][e], out ushort half);
+                    BitConverter.GetBytes(half).CopyTo(bytes, offset);
+                }
             }
         }
-        return new Encoded(bytes, indexBits, groups, paletteSize);
+        for (int i = 0, position = 0; i < bits.Length; i++)
+        {
+            if (groupOf[i] < 0) continue;
+            int index = lookups[groupOf[i]][bits[i]];
+            if (indexBits == 8) bytes[paletteBytes + position] = (byte)index;
+            else bytes[paletteBytes + position / 2] |= (byte)(position % 2 == 0 ? index : index << 4);
+            position++;
+        }
+        return new Encoded(bytes, indexBits, groups, paletteSize, entryBytes);
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using AotInfer.Compiler.Ops.Linear;
 using AotInfer.Onnx;
 
 namespace AotInfer.Compiler.Emit;
@@ -26,12 +27,35 @@ public static class WeightEncoder
     /// <summary>
     /// The C# expression that decodes <paramref name="t"/> from a base64 <c>u8</c> literal into a new array: a palette
     /// and packed indices when <see cref="PaletteEncoder"/> finds few distinct values, else the raw bytes.
+    /// <paramref name="gemv"/> says that <paramref name="t"/> is a K×N matrix in the GEMV layout (<see cref="GemvLayout"/>),
+    /// which may then keep one palette per column.
     /// </summary>
-    public static string Initializer(Tensor t)
+    public static string Initializer(Tensor t, (int K, int N)? gemv = null)
     {
         string type = DataTypes.CSharpName(t.Type);
-        if (PaletteEncoder.TryEncode(t) is { } palette)
-            return $"{EmitContext.Kernels}.WeightData.DecodePalette(\"{Convert.ToBase64String(palette.Bytes)}\"u8, {t.Length}, {palette.Bits}, {palette.Groups}, {palette.PaletteSize})";
-        return $"{EmitContext.Kernels}.WeightData.Decode<{type}>(\"{Base64(t)}\"u8, {t.Length})";
+        switch (Palette(t, gemv))
+        {
+            case ({ } p, true):
+                return $"{EmitContext.Kernels}.Linear.GemvWeights.DecodePalette(\"{Convert.ToBase64String(p.Bytes)}\"u8, {gemv!.Value.K}, {gemv.Value.N}, {p.EntryBytes})";
+            case ({ } p, false):
+                return $"{EmitContext.Kernels}.WeightData.DecodePalette(\"{Convert.ToBase64String(p.Bytes)}\"u8, {t.Length}, {p.Bits}, {p.Groups}, {p.PaletteSize}, {p.EntryBytes})";
+            default:
+                return $"{EmitContext.Kernels}.WeightData.Decode<{type}>(\"{Base64(t)}\"u8, {t.Length})";
+        }
+    }
+
+    /// <summary>
+    /// Bytes the generated code stores for <paramref name="t"/> before base64 (as <see cref="Initializer"/> chooses:
+    /// palette and indices, or the raw elements): the size of the weights in the compiled assembly.
+    /// </summary>
+    public static long StoredBytes(Tensor t, (int K, int N)? gemv = null) =>
+        Palette(t, gemv) is ({ } p, _) ? p.Bytes.Length : (long)t.Length * DataTypes.SizeOf(t.Type);
+
+    /// <summary>The smaller palette encoding (per GEMV column or as <see cref="PaletteEncoder.TryEncode"/>), if any; Columns tells which.</summary>
+    static (PaletteEncoder.Encoded? Encoded, bool Columns) Palette(Tensor t, (int K, int N)? gemv)
+    {
+        var plain = PaletteEncoder.TryEncode(t);
+        var columns = gemv is { } m && t.Length >= PaletteEncoder.MinimumElements ? PaletteEncoder.TryEncodeColumns(t, GemvLayout.ColumnOf(m.K, m.N), m.N) : null;
+        return columns is not null && (plain is null || columns.Bytes.Length < plain.Bytes.Length) ? (columns, true) : (plain, false);
     }
 }

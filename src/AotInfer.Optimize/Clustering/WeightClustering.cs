@@ -21,6 +21,19 @@ public enum ClusterInit
     Optimal,
 }
 
+/// <summary>The precision of the centroids (the codebook) a palette stores.</summary>
+public enum CodebookPrecision
+{
+    /// <summary>Centroids are any float32 value.</summary>
+    Float32,
+    /// <summary>
+    /// Centroids are rounded to float16-representable values and every weight re-assigned to the nearest rounded one:
+    /// the model stays float32, but the generator stores each palette entry in 2 bytes instead of 4, which matters for
+    /// per-channel palettes (16 entries per output channel).
+    /// </summary>
+    Float16,
+}
+
 /// <summary>Result of clustering one layer.</summary>
 /// <param name="Layer">Layer name.</param>
 /// <param name="Weights">Number of weights.</param>
@@ -37,7 +50,8 @@ public sealed record ClusteredLayer(string Layer, int Weights, int DistinctValue
 public static class WeightClustering
 {
     /// <summary>Clusters every weighted layer of <paramref name="model"/> in place.</summary>
-    public static List<ClusteredLayer> Cluster(ModelProto model, int k, bool perChannel, int seed = 1234, int iterations = 50, string? modelDirectory = null, ClusterInit init = ClusterInit.KMeansPlusPlus)
+    public static List<ClusteredLayer> Cluster(ModelProto model, int k, bool perChannel, int seed = 1234, int iterations = 50, string? modelDirectory = null,
+        ClusterInit init = ClusterInit.KMeansPlusPlus, CodebookPrecision codebook = CodebookPrecision.Float32)
     {
         if (k < 2) throw new ArgumentOutOfRangeException(nameof(k), "k must be at least 2");
         var graph = new GraphEditor(model, modelDirectory);
@@ -55,28 +69,31 @@ public static class WeightClustering
                 for (int o = 0; o < layer.OutputCount; o++)
                 {
                     for (int j = 0; j < index.Length; j++) { index[j] = layer.Index(o, j); values[j] = w[index[j]]; }
-                    ClusterInPlace(values, k, random, iterations, init);
+                    ClusterInPlace(values, k, random, iterations, init, codebook);
                     for (int j = 0; j < index.Length; j++) w[index[j]] = values[j];
                     distinct = Math.Max(distinct, values.Distinct().Count());
                 }
             }
             else
             {
-                ClusterInPlace(w, k, random, iterations, init);
+                ClusterInPlace(w, k, random, iterations, init, codebook);
                 distinct = w.Distinct().Count();
             }
             MagnitudePruning.WriteWeight(graph, layer, w);
             result.Add(new ClusteredLayer(layer.Name, w.Length, distinct, Sqnr(original, w)));
         }
-        ModelWriter.Stamp(model, "cluster", $"k-means k={k} {(perChannel ? "per channel" : "per layer")} init={init} seed={seed}");
+        ModelWriter.Stamp(model, "cluster", $"k-means k={k} {(perChannel ? "per channel" : "per layer")} init={init} codebook={codebook} seed={seed}");
         return result;
     }
 
     /// <summary>
     /// 1-D k-means on the non-zero values (zeros are kept: they are pruned weights); every value is replaced by its
-    /// centroid. Sorting makes each assignment a binary search over centroid midpoints.
+    /// centroid. Sorting makes each assignment a binary search over centroid midpoints. With
+    /// <see cref="CodebookPrecision.Float16"/> the final centroids are rounded to halves (and merged where they round
+    /// alike) before the values are assigned.
     /// </summary>
-    public static float[] ClusterInPlace(float[] values, int k, Random random, int iterations, ClusterInit init = ClusterInit.KMeansPlusPlus)
+    public static float[] ClusterInPlace(float[] values, int k, Random random, int iterations, ClusterInit init = ClusterInit.KMeansPlusPlus,
+        CodebookPrecision codebook = CodebookPrecision.Float32)
     {
         var nonZero = values.Where(v => v != 0).ToArray();
         bool hasZero = nonZero.Length < values.Length;
@@ -107,6 +124,7 @@ public static class WeightClustering
             for (int c = 0; c < clusters; c++) if (counts[c] > 0) centroids[c] = (float)(sums[c] / counts[c]);
             if (!changed && iteration > 0) break;
         }
+        if (codebook == CodebookPrecision.Float16) centroids = centroids.Select(RoundToHalf).Distinct().ToArray();
         Array.Sort(centroids);
         for (int i = 0; i < values.Length; i++)
             if (values[i] != 0) values[i] = centroids[Nearest(centroids, values[i])];
@@ -192,6 +210,9 @@ public static class WeightClustering
         }
         return centroids.ToArray();
     }
+
+    /// <summary>The nearest float16 value (ties to even), kept inside the finite half range.</summary>
+    public static float RoundToHalf(float value) => (float)(Half)Math.Clamp(value, (float)Half.MinValue, (float)Half.MaxValue);
 
     static double Square(double x) => x * x;
 

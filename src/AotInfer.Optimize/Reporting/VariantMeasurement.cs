@@ -15,11 +15,12 @@ namespace AotInfer.Optimize.Reporting;
 /// <param name="Path">Model file.</param>
 /// <param name="FileBytes">Size of the ONNX file.</param>
 /// <param name="Stored">Stored-size estimate (<see cref="StoredSize"/>).</param>
+/// <param name="GeneratedWeightBytes">Constant bytes the generator emits for the model (<see cref="GeneratedWeightSize"/>).</param>
 /// <param name="Accuracy">Top-1 accuracy on the dataset.</param>
 /// <param name="LatencyMicroseconds">Median time of one batch-1 run of AotInfer's compiled code.</param>
 /// <param name="LayerErrors">The quantiser's per-layer error report kept in the model (empty for other models).</param>
 /// <param name="Weights">All real-valued layer weights (dequantised; integer weights without a scale are left out).</param>
-public sealed record VariantMeasurement(string Name, string Path, long FileBytes, StoredSizeEstimate Stored, double Accuracy, double LatencyMicroseconds, IReadOnlyList<LayerError> LayerErrors, float[] Weights);
+public sealed record VariantMeasurement(string Name, string Path, long FileBytes, StoredSizeEstimate Stored, long GeneratedWeightBytes, double Accuracy, double LatencyMicroseconds, IReadOnlyList<LayerError> LayerErrors, float[] Weights);
 
 /// <summary>Measures models for the report.</summary>
 public static class VariantMeasurements
@@ -27,8 +28,11 @@ public static class VariantMeasurements
     /// <summary>
     /// Measures <paramref name="path"/>: accuracy on <paramref name="data"/> with <paramref name="accuracyRunners"/>,
     /// latency with <paramref name="latencyRunners"/> (<paramref name="latencyRuns"/> timed runs after warm-up, median of 5 rounds).
+    /// <paramref name="warmUp"/> calls the run it is given until it runs at steady state (tiered JIT done); without it
+    /// the warm-up is half a second.
     /// </summary>
-    public static VariantMeasurement Measure(string path, LabeledImages data, ModelRunnerFactory accuracyRunners, ModelRunnerFactory latencyRunners, int latencyRuns = 200)
+    public static VariantMeasurement Measure(string path, LabeledImages data, ModelRunnerFactory accuracyRunners, ModelRunnerFactory latencyRunners, int latencyRuns = 200,
+        Action<Action>? warmUp = null)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"model file '{path}' does not exist", path);
         var model = ModelWriter.Load(path);
@@ -38,9 +42,9 @@ public static class VariantMeasurements
             accuracy = AccuracyEvaluator.Evaluate(runner, null, data, "accuracy " + DisplayName(path)).Accuracy;
         double latency;
         using (var runner = latencyRunners(model, directory, Array.Empty<string>()))
-            latency = MedianMicroseconds(runner, data.Sample(0).ToArray(), latencyRuns);
+            latency = MedianMicroseconds(runner, data.Sample(0).ToArray(), latencyRuns, warmUp);
         var weights = WeightValues.Find(model, directory).Where(w => w.RealValued).SelectMany(w => w.Values).ToArray();
-        return new VariantMeasurement(DisplayName(path), path, new FileInfo(path).Length, StoredSize.Estimate(model, directory), accuracy, latency,
+        return new VariantMeasurement(DisplayName(path), path, new FileInfo(path).Length, StoredSize.Estimate(model, directory), GeneratedWeightSize.Measure(model, directory), accuracy, latency,
             QuantizationMetadata.ReadLayerErrors(model), weights);
     }
 
@@ -52,14 +56,21 @@ public static class VariantMeasurements
         return name == "model" && !string.IsNullOrEmpty(folder) ? folder : name;
     }
 
-    /// <summary>Median over 5 rounds of the mean time of one run, in microseconds, after a warm-up of at least half a second.</summary>
-    public static double MedianMicroseconds(IModelRunner runner, float[] sample, int runsPerRound)
+    /// <summary>
+    /// Median over 5 rounds of the mean time of one run, in microseconds, after <paramref name="warmUp"/> (or, without
+    /// it, a warm-up of at least half a second and <paramref name="runsPerRound"/> runs).
+    /// </summary>
+    public static double MedianMicroseconds(IModelRunner runner, float[] sample, int runsPerRound, Action<Action>? warmUp = null)
     {
         if (runsPerRound < 1) throw new ArgumentOutOfRangeException(nameof(runsPerRound), runsPerRound, "at least one run per round");
         // Tiered compilation promotes hot code in the background some time after its 30th call: a warm-up counted
         // in runs left the first models of a report on slower code than the later ones, which share the kernels.
-        var warmUp = Stopwatch.StartNew();
-        for (int i = 0; i < runsPerRound || warmUp.ElapsedMilliseconds < 500; i++) runner.Run(sample);
+        if (warmUp is not null) warmUp(() => runner.Run(sample));
+        else
+        {
+            var clock = Stopwatch.StartNew();
+            for (int i = 0; i < runsPerRound || clock.ElapsedMilliseconds < 500; i++) runner.Run(sample);
+        }
         var rounds = new double[5];
         for (int r = 0; r < rounds.Length; r++)
         {

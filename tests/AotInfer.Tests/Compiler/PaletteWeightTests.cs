@@ -2,8 +2,11 @@ using System;
 using System.Linq;
 using AotInfer.Compiler;
 using AotInfer.Compiler.Emit;
+using AotInfer.Compiler.Ops.Linear;
 using AotInfer.Kernels;
 using AotInfer.Onnx;
+using AotInfer.Optimize.Clustering;
+using AotInfer.Optimize.Onnx;
 using AotInfer.Tests.Support;
 using Xunit;
 
@@ -26,7 +29,7 @@ public class PaletteWeightTests
     }
 
     static float[] Decode(Tensor t, PaletteEncoder.Encoded e) =>
-        WeightData.DecodePalette(System.Text.Encoding.ASCII.GetBytes(Convert.ToBase64String(e.Bytes)), t.Length, e.Bits, e.Groups, e.PaletteSize);
+        WeightData.DecodePalette(System.Text.Encoding.ASCII.GetBytes(Convert.ToBase64String(e.Bytes)), t.Length, e.Bits, e.Groups, e.PaletteSize, e.EntryBytes);
 
     [Theory]
     [InlineData(2, 4)]
@@ -79,10 +82,136 @@ public class PaletteWeightTests
             .Node("Gemm", new[] { "a", "w" }, new[] { "y" }, ("transB", 1L))
             .Output("y", DataType.Float).ToBytes();
         var result = ModelCompiler.Compile(model, new CompileOptions { Sparse = mode });
-        Assert.Contains("WeightData.DecodePalette(", result.Source);
+        Assert.Contains(".DecodePalette(", result.Source);
         var input = (new[] { 1, k }, (Array)Differential.RandomFloats(3, k));
         var expected = (float[])Differential.RunOnnxRuntime(model, input)[0];
         var compiled = Differential.CompileModel(model, configure: o => o.Sparse = mode);
+        var actual = new float[n];
+        compiled.Run(new Array[] { input.Item2 }, new Array[] { actual });
+        for (int j = 0; j < n; j++) Assert.True(Math.Abs(expected[j] - actual[j]) <= 1e-4 + 1e-4 * Math.Abs(expected[j]), $"y[{j}] = {actual[j]}, ORT {expected[j]}");
+    }
+
+    /// <summary>Every half but NaN widens to a float that converts back to the same 16 bits.</summary>
+    [Fact]
+    public void EveryHalfIsRecognisedWithItsBits()
+    {
+        for (int h = 0; h <= ushort.MaxValue; h++)
+        {
+            var half = BitConverter.UInt16BitsToHalf((ushort)h);
+            bool exact = HalfPrecision.TryToHalf(BitConverter.SingleToUInt32Bits((float)half), out ushort bits);
+            if (Half.IsNaN(half)) Assert.False(exact);
+            else Assert.True(exact && bits == h, $"half 0x{h:x4} ({half}) came back as {(exact ? $"0x{bits:x4}" : "not a half")}");
+        }
+    }
+
+    [Theory]
+    [InlineData(1.0000001f)]       // one float ulp above 1: needs more than 10 mantissa bits
+    [InlineData(65520f)]           // rounds to infinity as a half
+    [InlineData(1e-8f)]            // below the smallest half subnormal (2^-24 ≈ 6e-8)
+    [InlineData(8.9406967e-8f)]    // 1.5 · 2^-24: between two half subnormals
+    [InlineData(1e-40f)]           // a float subnormal
+    [InlineData(float.NaN)]
+    public void FloatsThatNoHalfHoldsAreRejected(float value) =>
+        Assert.False(HalfPrecision.TryToHalf(BitConverter.SingleToUInt32Bits(value), out _));
+
+    /// <summary>Palettes of halves (what <c>cluster --codebook fp16</c> writes) take 2 bytes per entry, per tensor and per channel.</summary>
+    [Theory]
+    [InlineData(1, 16)]
+    [InlineData(1, 200)]
+    [InlineData(40, 16)]
+    public void HalfPalettesTakeTwoBytesPerEntryAndDecodeBitForBit(int channels, int distinct)
+    {
+        int perChannel = 75;
+        var values = Enumerable.Range(0, channels)
+            .SelectMany(c => FromPalette(300 + c, perChannel * (channels == 1 ? 40 : 1), distinct).Select(v => float.IsNaN(v) ? 0.5f : (float)(Half)v))
+            .ToArray();
+        var t = new Tensor(DataType.Float, channels == 1 ? new[] { values.Length } : new[] { channels, 3, 5, 5 }, values);
+        var encoded = PaletteEncoder.TryEncode(t);
+        Assert.NotNull(encoded);
+        Assert.Equal(2, encoded!.EntryBytes);
+        Assert.Equal(channels, encoded.Groups);
+        Assert.Equal(channels * encoded.PaletteSize * 2 + (values.Length * encoded.Bits + 7) / 8, encoded.Bytes.Length);
+        Assert.Equal(values.Select(BitConverter.SingleToInt32Bits), Decode(t, encoded).Select(BitConverter.SingleToInt32Bits));
+    }
+
+    /// <summary>One value that is not a half keeps the whole tensor's palettes at 4 bytes per entry.</summary>
+    [Fact]
+    public void OneNonHalfEntryKeepsFourByteEntries()
+    {
+        var values = FromPalette(5, 4000, 16).Select(v => float.IsNaN(v) ? 0.5f : (float)(Half)v).ToArray();
+        values[1234] = 1.0000001f;
+        var t = new Tensor(DataType.Float, new[] { values.Length }, values);
+        var encoded = PaletteEncoder.TryEncode(t)!;
+        Assert.Equal(4, encoded.EntryBytes);
+        Assert.Equal(values.Select(BitConverter.SingleToInt32Bits), Decode(t, encoded).Select(BitConverter.SingleToInt32Bits));
+    }
+
+    /// <summary>
+    /// 10 channels of 16 values each (160 in all): one 256-entry palette with 8-bit indices would take 11,024 bytes,
+    /// ten 16-entry palettes with 4-bit indices 5,640; the encoder takes the smaller.
+    /// </summary>
+    [Fact]
+    public void SmallerOfWholeTensorAndPerSlicePalettesWins()
+    {
+        var values = Enumerable.Range(0, 10).SelectMany(c => FromPalette(500 + c, 1000, 16)).ToArray();
+        var t = new Tensor(DataType.Float, new[] { 10, 1000 }, values);
+        var encoded = PaletteEncoder.TryEncode(t)!;
+        Assert.Equal((10, 4, 4), (encoded.Groups, encoded.Bits, encoded.EntryBytes));
+        Assert.Equal(10 * 16 * 4 + 5000, encoded.Bytes.Length);
+        Assert.Equal(values.Select(BitConverter.SingleToInt32Bits), Decode(t, encoded).Select(BitConverter.SingleToInt32Bits));
+    }
+
+    /// <summary>
+    /// Per-column palettes of a matrix in the GEMV layout (wide blocks, narrow panels, zero padding) decode into exactly
+    /// the layout the compiler produces from the plain matrix, for float32 and float16 entries.
+    /// </summary>
+    [Theory]
+    [InlineData(48, 1)]
+    [InlineData(48, 17)]
+    [InlineData(48, 64)]
+    [InlineData(47, 65)]
+    [InlineData(50, 130)]
+    public void GemvColumnPalettesDecodeIntoTheLayout(int k, int n)
+    {
+        foreach (bool halves in new[] { false, true })
+        {
+            // B stored transposed (n×k, Gemm transB=1): row c holds column c's 16 values.
+            var b = Enumerable.Range(0, n).SelectMany(c => FromPalette(700 + c, k, 16).Select(v => float.IsNaN(v) ? 1.5f : halves ? (float)(Half)v : v)).ToArray();
+            var laidOut = GemvLayout.LayOut(new Tensor(DataType.Float, new[] { n, k }, b), k, transposed: true, k, n);
+            var encoded = PaletteEncoder.TryEncodeColumns(laidOut, GemvLayout.ColumnOf(k, n), n);
+            Assert.NotNull(encoded);
+            Assert.Equal(halves ? 2 : 4, encoded!.EntryBytes);
+            Assert.Equal(n * 16 * encoded.EntryBytes + (k * n + 1) / 2, encoded.Bytes.Length);
+            var decoded = AotInfer.Kernels.Linear.GemvWeights.DecodePalette(System.Text.Encoding.ASCII.GetBytes(Convert.ToBase64String(encoded.Bytes)), k, n, encoded.EntryBytes);
+            Assert.Equal(laidOut.As<float>().Select(BitConverter.SingleToInt32Bits), decoded.Select(BitConverter.SingleToInt32Bits));
+        }
+    }
+
+    /// <summary>
+    /// A Gemm clustered per output channel with float16 centroids: every weight is a half, the generated source stores
+    /// 2-byte palette entries (its constants shrink accordingly), and the compiled model agrees with ONNX Runtime.
+    /// </summary>
+    [Fact]
+    public void HalfCodebookClusteredGemmStoresTwoByteEntriesAndMatchesOnnxRuntime()
+    {
+        int k = 120, n = 50;
+        var proto = new OnnxModelBuilder(13).Input("a", DataType.Float, 1, k)
+            .Initializer("w", Differential.RandomFloats(11, k * n), n, k)
+            .Node("Gemm", new[] { "a", "w" }, new[] { "y" }, ("transB", 1L))
+            .Output("y", DataType.Float).Build();
+        WeightClustering.Cluster(proto, 16, perChannel: true, init: ClusterInit.Optimal, codebook: CodebookPrecision.Float16);
+        var w = new GraphEditor(proto).ReadFloat("w")!;
+        Assert.All(w.As<float>(), v => Assert.True(HalfPrecision.TryToHalf(BitConverter.SingleToUInt32Bits(v), out _), $"{v} is not a half"));
+        Assert.Equal(2, PaletteEncoder.TryEncode(w)!.EntryBytes);
+
+        var model = ModelWriter.ToBytes(proto);
+        var result = ModelCompiler.Compile(model, new CompileOptions());
+        // Batch 1: the weights are re-laid out for the GEMV and keep one palette per output neuron (column).
+        Assert.Matches(@"GemvWeights\.DecodePalette\(""[^""]+""u8, 120, 50, 2\)", result.Source);
+        Assert.Equal(50 * 16 * 2 + 6000 / 2, result.ConstantBytes);
+        var input = (new[] { 1, k }, (Array)Differential.RandomFloats(3, k));
+        var expected = (float[])Differential.RunOnnxRuntime(model, input)[0];
+        var compiled = Differential.CompileModel(model);
         var actual = new float[n];
         compiled.Run(new Array[] { input.Item2 }, new Array[] { actual });
         for (int j = 0; j < n; j++) Assert.True(Math.Abs(expected[j] - actual[j]) <= 1e-4 + 1e-4 * Math.Abs(expected[j]), $"y[{j}] = {actual[j]}, ORT {expected[j]}");

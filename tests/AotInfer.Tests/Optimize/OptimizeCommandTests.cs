@@ -130,6 +130,25 @@ public class OptimizeCommandTests(ITestOutputHelper output)
         Assert.Contains("bogus", Assert.Throws<UsageException>(() => ReportCommand.Run(Args(w.Model, "--dataset", "bogus:x", "-o", w.PathOf("r.html")))).Message);
     }
 
+    /// <summary><c>cluster --codebook fp16</c> writes weights that are all halves; the default keeps float32 centroids; other values are refused.</summary>
+    [Fact]
+    public void ClusterCodebookFp16WritesHalvesAndRejectsOtherPrecisions()
+    {
+        var w = new Workspace();
+        string fp16 = w.PathOf("c16.onnx"), fp32 = w.PathOf("c32.onnx");
+        Assert.Equal(0, TransformCommands.Cluster(Args(w.Model, "-o", fp16, "--k", "4", "--per-channel", "--codebook", "fp16")));
+        Assert.Equal(0, TransformCommands.Cluster(Args(w.Model, "-o", fp32, "--k", "4", "--per-channel")));
+        static float[] Weights(string path)
+        {
+            var graph = new GraphEditor(ModelWriter.Load(path));
+            return WeightedLayer.Find(graph).SelectMany(l => graph.ReadFloat(l.WeightName)!.As<float>()).ToArray();
+        }
+        Assert.All(Weights(fp16), v => Assert.Equal(v, (float)(Half)v));
+        Assert.Contains(Weights(fp32), v => v != (float)(Half)v);
+        var e = Assert.Throws<UsageException>(() => TransformCommands.Cluster(Args(w.Model, "-o", w.PathOf("x.onnx"), "--codebook", "bf16")));
+        Assert.Contains("--codebook 'bf16' must be fp32 or fp16", e.Message);
+    }
+
     /// <summary>
     /// The report of a model and three variants, rendered by headless Chromium: the DOM holds the four plots, each
     /// with drawn paths, and the screenshot is a real picture (many colours, not all background).
@@ -159,6 +178,9 @@ public class OptimizeCommandTests(ITestOutputHelper output)
             Assert.Equal(new[] { "base", "pruned50", "cluster4", "qdq" }, variants.Select(v => v.GetProperty("name").GetString()));
             long stored(int i) => variants[i].GetProperty("storedBytes").GetInt64();
             Assert.True(stored(1) < stored(0) && stored(2) < stored(0) && stored(3) < stored(0), "every variant stores fewer bytes than the float model");
+            // The generator stores the 4-valued weights as palettes and indices: the clustered class really is smaller.
+            long generated(int i) => variants[i].GetProperty("generatedWeightBytes").GetInt64();
+            Assert.True(generated(2) < generated(0), $"clustered model: {generated(2)} generated weight bytes, float model {generated(0)}");
             Assert.Equal(3, variants[3].GetProperty("layerErrors").GetArrayLength());
             Assert.All(variants, v => Assert.True(v.GetProperty("latencyMicroseconds").GetDouble() > 0));
         }

@@ -144,4 +144,29 @@ public class TransformTests
         Assert.Equal(0, values[7]);
         Assert.True(values.Distinct().Count() <= 3);
     }
+
+    /// <summary>
+    /// A float16 codebook: every centroid returned and every clustered value is exactly a half, at most k of them, and
+    /// each value went to the nearest rounded centroid (zeros stay zeros).
+    /// </summary>
+    [Theory]
+    [InlineData(ClusterInit.KMeansPlusPlus)]
+    [InlineData(ClusterInit.Optimal)]
+    public void Float16CodebookCentroidsAreExactHalvesAndNearest(ClusterInit init)
+    {
+        var original = Differential.RandomFloats(21, 3000, -0.3f, 0.3f);
+        for (int i = 0; i < original.Length; i += 7) original[i] = 0;
+        var values = (float[])original.Clone();
+        var centroids = WeightClustering.ClusterInPlace(values, 16, new System.Random(2), 30, init, CodebookPrecision.Float16);
+        Assert.InRange(centroids.Length, 2, 15);
+        Assert.All(centroids, c => Assert.Equal(c, (float)(System.Half)c));
+        Assert.True(values.Distinct().Count() <= 16);
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (original[i] == 0) { Assert.Equal(0, values[i]); continue; }
+            Assert.Contains(values[i], centroids);
+            float error = System.Math.Abs(original[i] - values[i]);
+            Assert.All(centroids, c => Assert.True(error <= System.Math.Abs(original[i] - c), $"{original[i]} went to {values[i]}, {c} is nearer"));
+        }
+    }
 }

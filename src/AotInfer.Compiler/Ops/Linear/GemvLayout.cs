@@ -23,21 +23,39 @@ public static class GemvLayout
     public static Tensor LayOut(Tensor b, int ldb, bool transposed, int k, int n)
     {
         float[] source = b.As<float>();
-        int padded = (n + NarrowBlock - 1) / NarrowBlock * NarrowBlock;
-        var result = new float[(long)k * padded];
-        int wideColumns = n / WideBlock * WideBlock;
+        var result = new float[PaddedColumns(n) * (long)k];
+        ForEachElement(k, n, (index, row, column) =>
+        {
+            if (column >= 0) result[index] = transposed ? source[(long)column * ldb + row] : source[(long)row * ldb + column];
+        });
+        return new Tensor(DataType.Float, new[] { result.Length }, result);
+    }
+
+    /// <summary>
+    /// The column of B that each element of the layout of a k×n matrix holds, or -1 for the zero padding of the last
+    /// narrow panel. Per-column palettes (per-neuron clustering) follow it.
+    /// </summary>
+    public static int[] ColumnOf(int k, int n)
+    {
+        var columns = new int[PaddedColumns(n) * (long)k];
+        ForEachElement(k, n, (index, _, column) => columns[index] = column);
+        return columns;
+    }
+
+    static int PaddedColumns(int n) => (n + NarrowBlock - 1) / NarrowBlock * NarrowBlock;
+
+    /// <summary>Visits the layout in storage order: (index, row of B, column of B or -1 for padding).</summary>
+    static void ForEachElement(int k, int n, System.Action<long, int, int> visit)
+    {
+        int padded = PaddedColumns(n), wideColumns = n / WideBlock * WideBlock;
         for (int start = 0; start < padded;)
         {
             int width = start < wideColumns ? WideBlock : NarrowBlock;
             long offset = (long)k * start;
             for (int p = 0; p < k; p++)
                 for (int j = 0; j < width; j++)
-                {
-                    int column = start + j;
-                    if (column < n) result[offset + (long)p * width + j] = transposed ? source[(long)column * ldb + p] : source[(long)p * ldb + column];
-                }
+                    visit(offset + (long)p * width + j, p, start + j < n ? start + j : -1);
             start += width;
         }
-        return new Tensor(DataType.Float, new[] { result.Length }, result);
     }
 }
