@@ -52,18 +52,26 @@ public static class PaletteEncoder
     }
 
     /// <summary>
-    /// One 16-entry palette per column of a matrix stored in a blocked layout (the GEMV layout, where one output
-    /// neuron's weights are not contiguous): <paramref name="columnOf"/> gives each element's column, or -1 for padding,
-    /// which must be +0 and gets no index (the decoder knows the layout and writes the zeros). Null when a column has more
-    /// than 16 values or the encoding would not halve the raw floats.
+    /// 4-bit palettes for a matrix stored in a blocked layout (the GEMV layout, where one output neuron's weights are not
+    /// contiguous): one 16-entry palette for the whole matrix, or one per column (per-neuron clustering), whichever is
+    /// smaller. <paramref name="columnOf"/> gives each element's column, or -1 for padding, which must be +0 and gets no
+    /// index (the decoder knows the layout and writes the zeros), so padding does not count as a 17th value. Null when
+    /// a column has more than 16 values or the encoding would not halve the raw floats.
     /// </summary>
     public static Encoded? TryEncodeColumns(Tensor t, int[] columnOf, int columns)
     {
         if (t.Type != DataType.Float || t.Length < MinimumElements || columnOf.Length != t.Length) return null;
         var bits = Bits(t);
+        var matrixOf = new int[bits.Length];
         for (int i = 0; i < bits.Length; i++)
+        {
             if (columnOf[i] < 0 && bits[i] != 0) return null;
-        return Palettes(bits, columnOf, columns, 16) is { } palettes ? Smallest(new List<Encoded> { Encode(bits, columnOf, palettes, 4) }, t) : null;
+            matrixOf[i] = columnOf[i] < 0 ? -1 : 0;
+        }
+        var candidates = new List<Encoded>();
+        if (Palettes(bits, matrixOf, 1, 16) is { } whole) candidates.Add(Encode(bits, matrixOf, whole, 4));
+        else if (Palettes(bits, columnOf, columns, 16) is { } perColumn) candidates.Add(Encode(bits, columnOf, perColumn, 4));
+        return Smallest(candidates, t);
     }
 
     static uint[] Bits(Tensor t)

@@ -36,7 +36,7 @@ public static class WeightEncoder
         switch (Palette(t, gemv))
         {
             case ({ } p, true):
-                return $"{EmitContext.Kernels}.Linear.GemvWeights.DecodePalette(\"{Convert.ToBase64String(p.Bytes)}\"u8, {gemv!.Value.K}, {gemv.Value.N}, {p.EntryBytes})";
+                return $"{EmitContext.Kernels}.Linear.GemvWeights.DecodePalette(\"{Convert.ToBase64String(p.Bytes)}\"u8, {gemv!.Value.K}, {gemv.Value.N}, {p.Groups}, {p.EntryBytes})";
             case ({ } p, false):
                 return $"{EmitContext.Kernels}.WeightData.DecodePalette(\"{Convert.ToBase64String(p.Bytes)}\"u8, {t.Length}, {p.Bits}, {p.Groups}, {p.PaletteSize}, {p.EntryBytes})";
             default:
@@ -51,7 +51,7 @@ public static class WeightEncoder
     public static long StoredBytes(Tensor t, (int K, int N)? gemv = null) =>
         Palette(t, gemv) is ({ } p, _) ? p.Bytes.Length : (long)t.Length * DataTypes.SizeOf(t.Type);
 
-    /// <summary>The smaller palette encoding (per GEMV column or as <see cref="PaletteEncoder.TryEncode"/>), if any; Columns tells which.</summary>
+    /// <summary>The smaller palette encoding (of the GEMV layout's columns or as <see cref="PaletteEncoder.TryEncode"/>), if any; Columns tells which.</summary>
     static (PaletteEncoder.Encoded? Encoded, bool Columns) Palette(Tensor t, (int K, int N)? gemv)
     {
         var plain = PaletteEncoder.TryEncode(t);

@@ -71,18 +71,19 @@ public sealed unsafe class GemvWeights
     public static long PackedLength(int k, int n) => (long)k * ((n + NarrowBlock - 1) / NarrowBlock * NarrowBlock);
 
     /// <summary>
-    /// Decodes weights stored as one 16-entry palette per column (per-neuron clustering) straight into the layout: the
-    /// compiler's <c>PaletteEncoder.TryEncodeColumns</c> writes <paramref name="n"/> palettes of 16 entries of
-    /// <paramref name="entryBytes"/> bytes (4: float32, 2: float16), then a 4-bit index (low nibble first) for each
-    /// element of the layout in storage order, padding excepted (it is zero). Exact: each weight gets its entry's value.
+    /// Decodes weights stored as 16-entry palettes straight into the layout: the compiler's
+    /// <c>PaletteEncoder.TryEncodeColumns</c> writes <paramref name="palettes"/> palettes (1 for the whole matrix, or
+    /// <paramref name="n"/>, one per column) of 16 entries of <paramref name="entryBytes"/> bytes (4: float32, 2: float16),
+    /// then a 4-bit index (low nibble first) for each element of the layout in storage order, padding excepted (it is
+    /// zero). Exact: each weight gets its entry's value.
     /// </summary>
-    public static float[] DecodePalette(ReadOnlySpan<byte> base64Utf8, int k, int n, int entryBytes)
+    public static float[] DecodePalette(ReadOnlySpan<byte> base64Utf8, int k, int n, int palettes, int entryBytes)
     {
-        if (k < 0 || n < 0 || entryBytes is not (2 or 4))
-            throw new InvalidOperationException($"corrupt palette weight data: {k}×{n} GEMV weights with {entryBytes}-byte palette entries");
-        int paletteEntries = n * 16, paletteBytes = paletteEntries * entryBytes;
+        if (k < 0 || n < 0 || (palettes != 1 && palettes != n) || entryBytes is not (2 or 4))
+            throw new InvalidOperationException($"corrupt palette weight data: {k}×{n} GEMV weights with {palettes} palettes of {entryBytes}-byte entries");
+        int paletteEntries = palettes * 16, paletteBytes = paletteEntries * entryBytes, columnStride = palettes == 1 ? 0 : 16;
         var bytes = WeightData.DecodeBase64(base64Utf8, paletteBytes + (int)(((long)k * n * 4 + 7) / 8));
-        var palettes = WeightData.ReadPalettes(bytes, paletteEntries, entryBytes);
+        var entries = WeightData.ReadPalettes(bytes, paletteEntries, entryBytes);
         ReadOnlySpan<byte> indices = bytes.AsSpan(paletteBytes);
         var result = new float[PackedLength(k, n)];
         int position = 0, wideColumns = WideColumnsOf(n);
@@ -94,7 +95,7 @@ public sealed unsafe class GemvWeights
                 for (int j = 0; j < width && start + j < n; j++, position++)
                 {
                     int index = (indices[position >> 1] >> ((position & 1) * 4)) & 15;
-                    result[offset + (long)p * width + j] = palettes[(start + j) * 16 + index];
+                    result[offset + (long)p * width + j] = entries[(start + j) * columnStride + index];
                 }
             start += width;
         }

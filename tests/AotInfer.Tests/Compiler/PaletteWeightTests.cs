@@ -162,27 +162,31 @@ public class PaletteWeightTests
     }
 
     /// <summary>
-    /// Per-column palettes of a matrix in the GEMV layout (wide blocks, narrow panels, zero padding) decode into exactly
-    /// the layout the compiler produces from the plain matrix, for float32 and float16 entries.
+    /// Palettes of a matrix in the GEMV layout (wide blocks, narrow panels, zero padding that is not a palette value)
+    /// decode into exactly the layout the compiler produces from the plain matrix, for one palette per column
+    /// (per-neuron clustering) or one for the whole matrix, float32 and float16 entries.
     /// </summary>
     [Theory]
-    [InlineData(48, 1)]
-    [InlineData(48, 17)]
-    [InlineData(48, 64)]
-    [InlineData(47, 65)]
-    [InlineData(50, 130)]
-    public void GemvColumnPalettesDecodeIntoTheLayout(int k, int n)
+    [InlineData(48, 1, true)]
+    [InlineData(48, 17, true)]
+    [InlineData(48, 64, true)]
+    [InlineData(47, 65, true)]
+    [InlineData(50, 130, true)]
+    [InlineData(47, 65, false)]
+    [InlineData(50, 130, false)]
+    public void GemvPalettesDecodeIntoTheLayout(int k, int n, bool perColumn)
     {
         foreach (bool halves in new[] { false, true })
         {
-            // B stored transposed (n×k, Gemm transB=1): row c holds column c's 16 values.
-            var b = Enumerable.Range(0, n).SelectMany(c => FromPalette(700 + c, k, 16).Select(v => float.IsNaN(v) ? 1.5f : halves ? (float)(Half)v : v)).ToArray();
+            // B stored transposed (n×k, Gemm transB=1): row c holds column c's values.
+            var b = (perColumn ? Enumerable.Range(0, n).SelectMany(c => FromPalette(700 + c, k, 16)) : FromPalette(700, k * n, 16))
+                .Select(v => float.IsNaN(v) ? 1.5f : halves ? (float)(Half)v : v).ToArray();
             var laidOut = GemvLayout.LayOut(new Tensor(DataType.Float, new[] { n, k }, b), k, transposed: true, k, n);
             var encoded = PaletteEncoder.TryEncodeColumns(laidOut, GemvLayout.ColumnOf(k, n), n);
             Assert.NotNull(encoded);
-            Assert.Equal(halves ? 2 : 4, encoded!.EntryBytes);
-            Assert.Equal(n * 16 * encoded.EntryBytes + (k * n + 1) / 2, encoded.Bytes.Length);
-            var decoded = AotInfer.Kernels.Linear.GemvWeights.DecodePalette(System.Text.Encoding.ASCII.GetBytes(Convert.ToBase64String(encoded.Bytes)), k, n, encoded.EntryBytes);
+            Assert.Equal((perColumn ? n : 1, 4, halves ? 2 : 4), (encoded!.Groups, encoded.Bits, encoded.EntryBytes));
+            Assert.Equal(encoded.Groups * 16 * encoded.EntryBytes + (k * n + 1) / 2, encoded.Bytes.Length);
+            var decoded = AotInfer.Kernels.Linear.GemvWeights.DecodePalette(System.Text.Encoding.ASCII.GetBytes(Convert.ToBase64String(encoded.Bytes)), k, n, encoded.Groups, encoded.EntryBytes);
             Assert.Equal(laidOut.As<float>().Select(BitConverter.SingleToInt32Bits), decoded.Select(BitConverter.SingleToInt32Bits));
         }
     }
@@ -207,7 +211,7 @@ public class PaletteWeightTests
         var model = ModelWriter.ToBytes(proto);
         var result = ModelCompiler.Compile(model, new CompileOptions());
         // Batch 1: the weights are re-laid out for the GEMV and keep one palette per output neuron (column).
-        Assert.Matches(@"GemvWeights\.DecodePalette\(""[^""]+""u8, 120, 50, 2\)", result.Source);
+        Assert.Matches(@"GemvWeights\.DecodePalette\(""[^""]+""u8, 120, 50, 50, 2\)", result.Source);
         Assert.Equal(50 * 16 * 2 + 6000 / 2, result.ConstantBytes);
         var input = (new[] { 1, k }, (Array)Differential.RandomFloats(3, k));
         var expected = (float[])Differential.RunOnnxRuntime(model, input)[0];
