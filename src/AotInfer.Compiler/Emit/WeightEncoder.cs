@@ -11,6 +11,7 @@ public static class WeightEncoder
     {
         if (t.Type == DataType.String) throw new UnsupportedModelException("string constants cannot be used at run time", DiagnosticIds.UnsupportedType);
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("AotInfer emits little-endian weight data");
+        if (RawEncoding.IsRaw(t.Type)) return RawEncoding.Pack(t);
         int size = DataTypes.SizeOf(t.Type);
         var bytes = new byte[t.Length * size];
         if (t.Data is bool[] b)
@@ -30,6 +31,8 @@ public static class WeightEncoder
     public static string Initializer(Tensor t)
     {
         string type = DataTypes.CSharpName(t.Type);
+        if (RawEncoding.IsRaw(t.Type))
+            return $"{EmitContext.Kernels}.WeightData.Decode<byte>(\"{Base64(t)}\"u8, {RawEncoding.ByteLength(t.Type, t.Length)})";
         if (PaletteEncoder.TryEncode(t) is { } palette)
             return $"{EmitContext.Kernels}.WeightData.DecodePalette(\"{Convert.ToBase64String(palette.Bytes)}\"u8, {t.Length}, {palette.Bits}, {palette.Groups}, {palette.PaletteSize})";
         return $"{EmitContext.Kernels}.WeightData.Decode<{type}>(\"{Base64(t)}\"u8, {t.Length})";
