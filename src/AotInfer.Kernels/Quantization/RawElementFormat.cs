@@ -146,7 +146,8 @@ public static class RawElementFormat
         if (rounded > f.MaxFinite)
         {
             if (saturate || type == RawElementType.Float4E2M1) return signBit | f.MaxFiniteCode;
-            return type == RawElementType.Float8E5M2 ? signBit | 0x7C : f.NaN;
+            // e5m2 overflows to infinity; e4m3fn to its NaN with the sign kept; the fnuz types to their only NaN.
+            return type switch { RawElementType.Float8E5M2 => signBit | 0x7C, RawElementType.Float8E4M3FN => signBit | 0x7F, _ => f.NaN };
         }
         int code;
         if (rounded < Math.ScaleB(1.0, minExponent)) code = (int)Math.ScaleB(rounded, f.MantissaBits - minExponent);
