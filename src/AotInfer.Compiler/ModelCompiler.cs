@@ -86,7 +86,7 @@ public static class ModelCompiler
                     $"the inputs' first dimension '{batchName}' is symbolic; it can stay a run-time batch size only when no node mixes samples, but {problem}; pin it (AotInferDims=\"{batchName}=1\" item metadata or the attribute's Dims)");
             else graph.Batched = batched;
         }
-        CheckRunTimeTypes(graph, diagnostics);
+        CheckRunTimeTypes(graph, registry, diagnostics);
         if (diagnostics.HasErrors) return new CompileResult(null, diagnostics.Items, graph);
 
         budget.CheckTime("code generation");
@@ -108,18 +108,32 @@ public static class ModelCompiler
         }
     }
 
-    static void CheckRunTimeTypes(Graph graph, DiagnosticBag diagnostics)
+    /// <summary>
+    /// Every tensor generated code holds must have a run-time element type. Raw tensors (float8, float4, 4/2-bit
+    /// integers) are byte spans of packed elements that only ops built for them may read or write.
+    /// </summary>
+    static void CheckRunTimeTypes(Graph graph, OpRegistry registry, DiagnosticBag diagnostics)
     {
         foreach (var node in graph.Nodes)
-            foreach (var v in node.Inputs.Concat(node.Outputs))
-                if (v is not null && !DataTypes.IsSupportedAtRunTime(v.Type))
-                {
-                    diagnostics.Error(DiagnosticIds.UnsupportedType, $"node {node}: tensor '{v.Name}' has element type {v.Type}, which generated code cannot hold at run time", node);
-                    break;
-                }
+        {
+            var lowering = registry.Find(node)!;
+            var op = new OpContext(node);
+            bool RawAllowed(Value v, int inputIndex) => RawEncoding.IsRaw(v.Type)
+                && (lowering.HandlesRawElements || inputIndex >= 0 && !lowering.ReadsInputAtRunTime(op, inputIndex));
+            var problem = node.Inputs.Select((v, i) => (v: v, i: i)).Concat(node.Outputs.Select(v => (v: (Value?)v, i: -1)))
+                .FirstOrDefault(p => p.v is not null && !DataTypes.IsSupportedAtRunTime(p.v.Type) && !RawAllowed(p.v, p.i)).v;
+            if (problem is null) continue;
+            diagnostics.Error(DiagnosticIds.UnsupportedType, RawEncoding.IsRaw(problem.Type)
+                ? $"node {node}: tensor '{problem.Name}' has element type {problem.Type}, which generated code holds only as raw bytes for QuantizeLinear, DequantizeLinear and Cast, not for {node.OpType}"
+                : $"node {node}: tensor '{problem.Name}' has element type {problem.Type}, which generated code cannot hold at run time", node);
+        }
         foreach (var v in graph.Inputs.Concat(graph.Outputs))
-            if (!DataTypes.IsSupportedAtRunTime(v.Type))
+        {
+            if (!DataTypes.IsSupportedAtRunTime(v.Type) && !RawEncoding.IsRaw(v.Type))
                 diagnostics.Error(DiagnosticIds.UnsupportedType, $"graph input/output '{v.Name}' has element type {v.Type}, which generated code cannot hold");
+            else if (graph.Batched.Contains(v) && RawEncoding.BitsPerElement(v.Type) is 4 or 2)
+                diagnostics.Error(DiagnosticIds.UnsupportedType, $"graph input/output '{v.Name}' packs several {v.Type} elements per byte, so it cannot have a run-time batch dimension; pin it");
+        }
     }
 
     static string Sha256(byte[] bytes)

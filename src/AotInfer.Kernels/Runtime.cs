@@ -20,8 +20,15 @@ public interface IGeneratedModel
 /// <param name="ElementType">The ONNX element type name (e.g. <c>Float</c>).</param>
 /// <param name="Shape">The static shape (of one sample when <paramref name="Batched"/>).</param>
 /// <param name="Batched">True when the first dimension is a batch size chosen at run time: <c>Run</c> takes any whole number of samples.</param>
-public sealed record TensorInfo(string Name, string ElementType, int[] Shape, bool Batched = false)
+/// <param name="RawBits">
+/// For float8, float4e2m1 and 4-bit / 2-bit integer tensors, which <c>Run</c> takes as bytes in ONNX's raw layout
+/// (one byte per float8 element; 4-bit and 2-bit elements packed low bits first): the bits per element. 0 otherwise.
+/// </param>
+public sealed record TensorInfo(string Name, string ElementType, int[] Shape, bool Batched = false, int RawBits = 0)
 {
+    /// <summary>Length of the span <c>Run</c> takes: <see cref="Length"/> elements, or the bytes they pack into when <see cref="RawBits"/> is set.</summary>
+    public int BufferLength => RawBits == 0 ? Length : (int)(((long)Length * RawBits + 7) / 8);
+
     /// <summary>Number of elements (of one sample when <see cref="Batched"/>).</summary>
     public int Length
     {
@@ -58,7 +65,7 @@ public sealed record ModelInfo(string ModelFile, string Sha256, string Producer,
 
     static void CheckElementType(TensorInfo tensor, Array? array, string role, string parameter)
     {
-        Type? expected = tensor.ElementType switch
+        Type? expected = tensor.RawBits != 0 ? typeof(byte[]) : tensor.ElementType switch
         {
             "Float" => typeof(float[]), "Double" => typeof(double[]), "Float16" => typeof(Half[]),
             "Int8" => typeof(sbyte[]), "UInt8" => typeof(byte[]), "Int16" => typeof(short[]), "UInt16" => typeof(ushort[]),
@@ -68,7 +75,7 @@ public sealed record ModelInfo(string ModelFile, string Sha256, string Producer,
         };
         if (array is null) throw new ArgumentNullException(parameter, $"{role} '{tensor.Name}' is null");
         if (expected is not null && array.GetType() != expected)
-            throw new ArgumentException($"{role} '{tensor.Name}' must be a {expected.Name} of {tensor.Length} elements (shape [{string.Join(",", tensor.Shape)}], {tensor.ElementType}) but is a {array.GetType().Name}", parameter);
+            throw new ArgumentException($"{role} '{tensor.Name}' must be a {expected.Name} of {tensor.BufferLength} elements (shape [{string.Join(",", tensor.Shape)}], {tensor.ElementType}) but is a {array.GetType().Name}", parameter);
     }
 }
 

@@ -57,6 +57,8 @@ public static class DataTypes
         DataType.UInt64 => "ulong",
         DataType.Bool => "bool",
         DataType.String => "string",
+        // Float8, float4 and 4/2-bit integer tensors are spans of their raw ONNX bytes (see RawEncoding).
+        _ when RawEncoding.IsRaw(type) => "byte",
         _ => throw new NotSupportedException("No C# type for ONNX element type " + type),
     };
 

@@ -40,18 +40,10 @@ public static class TensorProtoReader
             foreach (var s in tensor.As<string>()) proto.StringData.Add(ByteString.CopyFromUtf8(s));
             return proto;
         }
-        if (tensor.Type is DataType.Int4 or DataType.UInt4 or DataType.Int2 or DataType.UInt2 or DataType.Float4E2M1)
+        if (RawEncoding.BitsPerElement(tensor.Type) is 4 or 2)
         {
             // Sub-byte types pack several elements per byte, low bits first.
-            int bits = tensor.Type is DataType.Int2 or DataType.UInt2 ? 2 : 4;
-            int perByte = 8 / bits;
-            var packed = new byte[(tensor.Length + perByte - 1) / perByte];
-            for (int i = 0; i < tensor.Length; i++)
-            {
-                int v = Convert.ToInt32(tensor.Data.GetValue(i)) & ((1 << bits) - 1);
-                packed[i / perByte] |= (byte)(v << (bits * (i % perByte)));
-            }
-            proto.RawData = ByteString.CopyFrom(packed);
+            proto.RawData = ByteString.CopyFrom(RawEncoding.Pack(tensor));
             return proto;
         }
         int size = DataTypes.SizeOf(tensor.Type);
@@ -70,18 +62,10 @@ public static class TensorProtoReader
     {
         if (type == DataType.String) throw new InvalidModelException($"{what}: string tensors cannot use raw_data");
         // Sizes are checked before allocating: a hostile shape must fail as a diagnostic, not as an OutOfMemoryException.
-        if (type is DataType.Int4 or DataType.UInt4 or DataType.Int2 or DataType.UInt2 or DataType.Float4E2M1)
+        if (RawEncoding.BitsPerElement(type) is 4 or 2)
         {
-            int bits = type is DataType.Int2 or DataType.UInt2 ? 2 : 4;
-            int perByte = 8 / bits;
-            if (raw.Length < ((long)count + perByte - 1) / perByte) throw new InvalidModelException($"{what}: raw_data has {raw.Length} bytes, too few for {count} elements");
-            Array packed = Array.CreateInstance(DataTypes.ClrType(type)!, count);
-            for (int i = 0; i < count; i++)
-            {
-                int v = (raw[i / perByte] >> (bits * (i % perByte))) & ((1 << bits) - 1);
-                packed.SetValue(SubByte(type, v, bits), i);
-            }
-            return new Tensor(type, shape, packed);
+            if (raw.Length < RawEncoding.ByteLength(type, count)) throw new InvalidModelException($"{what}: raw_data has {raw.Length} bytes, too few for {count} elements");
+            return RawEncoding.Unpack(type, shape, raw);
         }
         int size = DataTypes.SizeOf(type);
         if ((long)raw.Length != (long)count * size)

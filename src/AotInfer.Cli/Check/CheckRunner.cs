@@ -162,15 +162,15 @@ public static class CheckRunner
         if (set.Inputs.Count != info.Inputs.Length)
             return $"the test set has {set.Inputs.Count} inputs but the model takes {info.Inputs.Length}";
         var inputs = set.Inputs.Select(i => RuntimeArrays.FromTensor(i.Tensor)).ToArray();
-        var outputs = info.Outputs.Select(o => RuntimeArrays.Allocate(o.ElementType, o.Length)).ToArray();
+        var outputs = info.Outputs.Select(RuntimeArrays.Allocate).ToArray();
         model.Run(inputs, outputs);
         for (int i = 0; i < set.Outputs.Count && i < outputs.Length; i++)
         {
             var expectedShape = set.Outputs[i].Tensor.Shape;
             if (!expectedShape.SequenceEqual(info.Outputs[i].Shape))
                 return $"output '{info.Outputs[i].Name}' has shape [{string.Join(",", info.Outputs[i].Shape)}], expected [{string.Join(",", expectedShape)}]";
-            var expected = RuntimeArrays.FromTensor(set.Outputs[i].Tensor);
-            var problem = comparer.Compare(outputs[i], expected, info.Outputs[i].Name, quanta.TryGetValue(info.Outputs[i].Name, out double quantum) ? quantum : 0);
+            var expected = RuntimeArrays.Comparable(set.Outputs[i].Tensor);
+            var problem = comparer.Compare(RuntimeArrays.Comparable(outputs[i], info.Outputs[i]), expected, info.Outputs[i].Name, quanta.TryGetValue(info.Outputs[i].Name, out double quantum) ? quantum : 0);
             if (problem is not null) return problem;
         }
         if (set.Outputs.Count != outputs.Length) return $"the test set has {set.Outputs.Count} outputs but the model has {outputs.Length}";

@@ -286,15 +286,16 @@ public sealed class ModelEmitter
             _names[v] = name;
             if (!_plan.Offsets.TryGetValue(v, out long offset))
                 throw new InvalidOperationException($"value '{v.Name}' has no arena slot");
-            w.Line($"global::System.Span<{type}> {name} = {EmitContext.Kernels}.Arena.Slice<{type}>(arena, {offset}, {v.ElementCount}); // {Literals.Comment(v.Name)}");
+            w.Line($"global::System.Span<{type}> {name} = {EmitContext.Kernels}.Arena.Slice<{type}>(arena, {offset}, {v.BufferLength}); // {Literals.Comment(v.Name)}");
         }
         _declared.Add(v);
     }
 
     static void CheckLength(CodeWriter w, Value v, string parameter, string role)
     {
-        w.Line($"if ({parameter}.Length != {v.ElementCount}) throw new global::System.ArgumentException(" +
-               $"{Literals.String($"{role} '{v.Name}' must have {v.ElementCount} elements (shape {Literals.Shape(v.Shape!)}, {v.Type}) but has ")} + {parameter}.Length, nameof({parameter}));");
+        string length = RawEncoding.IsRaw(v.Type) ? $"{v.BufferLength} raw bytes ({v.ElementCount} elements, ": $"{v.ElementCount} elements (";
+        w.Line($"if ({parameter}.Length != {v.BufferLength}) throw new global::System.ArgumentException(" +
+               $"{Literals.String($"{role} '{v.Name}' must have {length}shape {Literals.Shape(v.Shape!)}, {v.Type}) but has ")} + {parameter}.Length, nameof({parameter}));");
     }
 
     /// <summary>An input whose value was fixed at compile time must carry that value at run time.</summary>
@@ -334,7 +335,7 @@ public sealed class ModelEmitter
 
     void EmitMetadata(CodeWriter w)
     {
-        string Info(Value v) => $"new {EmitContext.Kernels}.TensorInfo({Literals.String(v.Name)}, {Literals.String(v.Type.ToString())}, new int[] {{ {Literals.Ints(v.Shape!)} }}{(_graph.Batched.Contains(v) ? ", Batched: true" : "")})";
+        string Info(Value v) => $"new {EmitContext.Kernels}.TensorInfo({Literals.String(v.Name)}, {Literals.String(v.Type.ToString())}, new int[] {{ {Literals.Ints(v.Shape!)} }}{(_graph.Batched.Contains(v) ? ", Batched: true" : "")}{(RawEncoding.IsRaw(v.Type) ? $", RawBits: {RawEncoding.BitsPerElement(v.Type)}" : "")})";
         w.Line("/// <summary>Names, element types and shapes of the inputs and outputs, and where the model came from.</summary>");
         w.Line($"public static {EmitContext.Kernels}.ModelInfo ModelInfo {{ get; }} = new {EmitContext.Kernels}.ModelInfo(");
         w.Line($"    {Literals.String(_options.ModelFileName)}, {Literals.String(_facts.Sha256)}, {Literals.String(_facts.Producer)}, {Literals.String(_facts.Opsets)},");

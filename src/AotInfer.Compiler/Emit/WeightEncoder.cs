@@ -12,6 +12,7 @@ public static class WeightEncoder
     {
         if (t.Type == DataType.String) throw new UnsupportedModelException("string constants cannot be used at run time", DiagnosticIds.UnsupportedType);
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("AotInfer emits little-endian weight data");
+        if (RawEncoding.IsRaw(t.Type)) return RawEncoding.Pack(t);
         int size = DataTypes.SizeOf(t.Type);
         var bytes = new byte[t.Length * size];
         if (t.Data is bool[] b)
@@ -33,6 +34,8 @@ public static class WeightEncoder
     public static string Initializer(Tensor t, (int K, int N)? gemv = null)
     {
         string type = DataTypes.CSharpName(t.Type);
+        if (RawEncoding.IsRaw(t.Type))
+            return $"{EmitContext.Kernels}.WeightData.Decode<byte>(\"{Base64(t)}\"u8, {RawEncoding.ByteLength(t.Type, t.Length)})";
         switch (Palette(t, gemv))
         {
             case ({ } p, true):
@@ -49,7 +52,8 @@ public static class WeightEncoder
     /// palette and indices, or the raw elements): the size of the weights in the compiled assembly.
     /// </summary>
     public static long StoredBytes(Tensor t, (int K, int N)? gemv = null) =>
-        Palette(t, gemv) is ({ } p, _) ? p.Bytes.Length : (long)t.Length * DataTypes.SizeOf(t.Type);
+        RawEncoding.IsRaw(t.Type) ? RawEncoding.ByteLength(t.Type, t.Length)
+        : Palette(t, gemv) is ({ } p, _) ? p.Bytes.Length : (long)t.Length * DataTypes.SizeOf(t.Type);
 
     /// <summary>The smaller palette encoding (of the GEMV layout's columns or as <see cref="PaletteEncoder.TryEncode"/>), if any; Columns tells which.</summary>
     static (PaletteEncoder.Encoded? Encoded, bool Columns) Palette(Tensor t, (int K, int N)? gemv)

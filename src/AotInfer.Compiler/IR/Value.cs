@@ -36,6 +36,12 @@ public sealed class Value
     /// <summary>Number of elements (shape must be known).</summary>
     public int ElementCount => ShapeMath.ElementCount(Shape!);
 
+    /// <summary>
+    /// Length of the span generated code holds this value in: the element count, except for raw types (float8,
+    /// float4, 4-bit and 2-bit integers, see <see cref="RawEncoding"/>), whose spans are bytes of packed elements.
+    /// </summary>
+    public int BufferLength => RawEncoding.IsRaw(Type) ? (int)RawEncoding.ByteLength(Type, ElementCount) : ElementCount;
+
     /// <summary>For diagnostics: <c>name: float[1,3]</c>.</summary>
     public override string ToString() => $"{Name}: {Type}[{(Shape is null ? "?" : string.Join(",", Shape))}]";
 }

@@ -122,7 +122,8 @@ public static class GraphImporter
             return false;
         }
         v.Type = (DataType)tt.ElemType;
-        if (!DataTypes.IsSupportedAtRunTime(v.Type))
+        // Raw types (float8, float4, 4/2-bit integers) are checked after shape inference, node by node.
+        if (!DataTypes.IsSupportedAtRunTime(v.Type) && !RawEncoding.IsRaw(v.Type))
         {
             diagnostics.Error(DiagnosticIds.UnsupportedType, $"{what} '{info.Name}' has element type {v.Type}, which generated code does not support");
             return false;

@@ -39,6 +39,12 @@ public abstract class OpLowering
     /// </summary>
     public virtual bool EvaluatesFromShapes => false;
 
+    /// <summary>
+    /// True when the generated code of this op reads and writes raw tensors (float8, float4e2m1, 4-bit and 2-bit
+    /// integers held as ONNX's packed bytes, see <see cref="RawEncoding"/>); no other op may touch them at run time.
+    /// </summary>
+    public virtual bool HandlesRawElements => false;
+
     /// <summary>Writes the statements that compute the outputs at run time.</summary>
     public abstract void Emit(OpContext op, EmitContext code);
 }

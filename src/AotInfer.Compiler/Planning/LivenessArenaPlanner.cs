@@ -58,7 +58,7 @@ public static class LivenessArenaPlanner
         return new ArenaPlan(offsets, (int)total, naive);
     }
 
-    static long SizeOf(Value v) => (long)v.ElementCount * DataTypes.SizeOf(v.Type);
+    static long SizeOf(Value v) => (long)v.BufferLength * DataTypes.SizeOf(v.Type);
 
     static long Align(long bytes) => (bytes + Alignment - 1) / Alignment * Alignment;
 }

@@ -7,9 +7,10 @@ namespace AotInfer.Compiler.Ops.Quantization;
 /// <summary>
 /// QuantizeLinear and DequantizeLinear (opsets 10, 13, 19, 21, 23, 24, 25): per-tensor, per-axis and blocked
 /// (<c>block_size</c>) scales; optional zero point; <c>output_dtype</c>; <c>saturate</c> (float8 only);
-/// <c>precision</c> (float only). Quantised types int8/uint8/int16/uint16 run in generated code; int4/uint4/int2/
-/// uint2/float8/float4 fold at compile time when every input is constant (e.g. DequantizeLinear of int4 weights
-/// becomes a float constant) and otherwise are reported as types generated code cannot hold (AOTI0005).
+/// <c>precision</c> (float only). Quantised types int8/uint8/int16/uint16 run through <c>LinearQuantization</c>;
+/// int4/uint4/int2/uint2, float8 (e4m3fn, e4m3fnuz, e5m2, e5m2fnuz) and float4e2m1 run on raw tensors through
+/// <c>RawLinearQuantization</c>. Every type folds at compile time when every input is constant (e.g.
+/// DequantizeLinear of int4 weights becomes a float constant); float8e8m0 only folds.
 /// </summary>
 public sealed class LinearQuantizationLowering : OpLowering
 {
@@ -20,6 +21,9 @@ public sealed class LinearQuantizationLowering : OpLowering
 
     /// <inheritdoc/>
     public override string[] OpTypes => new[] { _quantize ? "QuantizeLinear" : "DequantizeLinear" };
+
+    /// <inheritdoc/>
+    public override bool HandlesRawElements => true;
 
     /// <inheritdoc/>
     public override void Infer(OpContext op)
@@ -155,10 +159,34 @@ public sealed class LinearQuantizationLowering : OpLowering
     public override void Emit(OpContext op, EmitContext code)
     {
         var (type, geometry) = Plan(op);
+        var quantized = _quantize ? type : op.Type(0);
+        if (RawEncoding.IsRaw(quantized))
+        {
+            EmitRaw(op, code, quantized, geometry);
+            return;
+        }
         string zero = op.HasInput(2) ? code.In(2) : $"global::System.ReadOnlySpan<{(_quantize ? code.OutType(0) : code.InType(0))}>.Empty";
         string kernel = $"{EmitContext.Kernels}.Quantization.LinearQuantization";
         code.Writer.Line($"// {(_quantize ? "QuantizeLinear" : "DequantizeLinear")} {geometry.Description} → {type}");
         code.Writer.Line($"{kernel}.{(_quantize ? "Quantize" : "Dequantize")}<{code.InType(0)}, {code.InType(1)}, {code.OutType(0)}>(" +
                          $"{code.In(0)}, {code.In(1)}, {zero}, {code.Out(0)}, {code.IntArray(geometry.Packed())});");
+    }
+
+    /// <summary>The quantised side is a raw tensor of <paramref name="quantized"/> (float8, float4, 4/2-bit integers).</summary>
+    void EmitRaw(OpContext op, EmitContext code, DataType quantized, QuantizationGeometry geometry)
+    {
+        string zero = op.HasInput(2) ? code.In(2) : "global::System.ReadOnlySpan<byte>.Empty";
+        string kernel = $"{EmitContext.Kernels}.Quantization.RawLinearQuantization";
+        string format = $"{EmitContext.Kernels}.Quantization.RawElementType.{quantized}";
+        code.Writer.Line($"// {(_quantize ? "QuantizeLinear" : "DequantizeLinear")} {geometry.Description}, {quantized} as raw bytes");
+        if (_quantize)
+        {
+            string saturate = op.Attributes.Int("saturate", 1) != 0 ? "true" : "false";
+            code.Writer.Line($"{kernel}.Quantize<{code.InType(0)}, {code.InType(1)}>({code.In(0)}, {code.In(1)}, {zero}, {code.Out(0)}, " +
+                             $"{code.IntArray(geometry.Packed())}, {format}, {saturate});");
+        }
+        else
+            code.Writer.Line($"{kernel}.Dequantize<{code.InType(1)}, {code.OutType(0)}>({code.In(0)}, {code.In(1)}, {zero}, {code.Out(0)}, " +
+                             $"{code.IntArray(geometry.Packed())}, {format});");
     }
 }

@@ -5,13 +5,17 @@ namespace AotInfer.Compiler.Ops.Shape;
 
 /// <summary>
 /// Cast (target type from the <c>to</c> attribute) and CastLike (target type of input 1). Run-time conversions use
-/// <c>Elementwise.Conversion</c>; <c>saturate</c> (opset 19) only concerns float8 targets, which are not supported,
-/// nor are bfloat16, string and 4/2-bit targets.
+/// <c>Elementwise.Conversion</c>; casts to and from raw tensors (float8, float4e2m1, 4-bit and 2-bit integers) use
+/// <c>Quantization.RawCast</c>, where <c>saturate</c> (opset 19) decides what float8 does with values out of range.
+/// bfloat16, string and float8e8m0 targets are not supported, nor casts between two raw types.
 /// </summary>
 public sealed class CastLowering : OpLowering
 {
     /// <inheritdoc/>
     public override string[] OpTypes => new[] { "Cast", "CastLike" };
+
+    /// <inheritdoc/>
+    public override bool HandlesRawElements => true;
 
     /// <inheritdoc/>
     public override void Infer(OpContext op)
@@ -20,22 +24,40 @@ public sealed class CastLowering : OpLowering
         DataType target = op.Node.OpType == "Cast" ? CastTarget(op) : op.Type(1);
         long saturate = op.Attributes.Int("saturate", 1);
         if (saturate != 0 && saturate != 1) throw op.Fail($"attribute 'saturate' must be 0 or 1, not {saturate}");
-        if (!DataTypes.IsSupportedAtRunTime(target))
+        if (!DataTypes.IsSupportedAtRunTime(target) && !RawEncoding.IsRaw(target))
             throw op.Fail($"casting to {target} is not supported (AotInfer holds no {target} tensors)");
-        if (!ConstantCast.CanConvertFrom(source))
+        if (RawEncoding.IsRaw(source) && RawEncoding.IsRaw(target) && source != target)
+            throw op.Fail($"casting from {source} to {target} is not supported (both are raw types; cast through float)");
+        if (!ConstantCast.CanConvertFrom(source) && !RawEncoding.IsRaw(source))
             throw op.Fail($"casting from {source} is not supported");
         op.SetOutput(0, target, op.Shape(0));
     }
 
     /// <inheritdoc/>
-    public override Tensor[]? Evaluate(OpContext op) =>
-        new[] { ConstantCast.Convert(op.Input(0).Constant!, op.Output(0)!.Type) };
+    public override Tensor[]? Evaluate(OpContext op)
+    {
+        // Compile-time 4/2-bit integers hold their values (sign-extended), so they convert like other integers; float8
+        // and float4 constants hold codes, and raw targets need their encoding: those casts run in generated code.
+        var (source, target) = (op.Type(0), op.Output(0)!.Type);
+        bool holdsCodes = RawEncoding.IsRaw(source) && !IsSmallInteger(source);
+        if (source != target && (RawEncoding.IsRaw(target) || holdsCodes)) return null;
+        return new[] { ConstantCast.Convert(op.Input(0).Constant!, target) };
+    }
+
+    static bool IsSmallInteger(DataType type) => type is DataType.Int4 or DataType.UInt4 or DataType.Int2 or DataType.UInt2;
 
     /// <inheritdoc/>
     public override void Emit(OpContext op, EmitContext code)
     {
-        if (op.Type(0) == op.Output(0)!.Type)
+        var (source, target) = (op.Type(0), op.Output(0)!.Type);
+        string kernel = $"{EmitContext.Kernels}.Quantization.RawCast";
+        if (source == target)
             code.Writer.Line($"{code.In(0)}.CopyTo({code.Out(0)});");
+        else if (RawEncoding.IsRaw(source))
+            code.Writer.Line($"{kernel}.Decode<{code.OutType(0)}>({code.In(0)}, {EmitContext.Kernels}.Quantization.RawElementType.{source}, {code.Out(0)});");
+        else if (RawEncoding.IsRaw(target))
+            code.Writer.Line($"{kernel}.Encode<{code.InType(0)}>({code.In(0)}, {code.Out(0)}, {EmitContext.Kernels}.Quantization.RawElementType.{target}, " +
+                             $"{(op.Attributes.Int("saturate", 1) != 0 ? "true" : "false")});");
         else
             code.Writer.Line($"{EmitContext.Kernels}.Elementwise.Conversion.Convert<{code.InType(0)}, {code.OutType(0)}>({code.In(0)}, {code.Out(0)});");
     }
