@@ -1,7 +1,5 @@
 using System;
 using System.Numerics;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using AotInfer.Kernels.Convolution;
 
 namespace AotInfer.Kernels.Quantization;
@@ -11,7 +9,7 @@ namespace AotInfer.Kernels.Quantization;
 /// image (<see cref="ColumnBuffer.Gather{T}"/>, padding filled with the input zero point so it contributes 0) is
 /// packed as the B operand of <see cref="QuantizedMatrixMultiply"/>; the weights, an
 /// <c>[M, C/group·K]</c> matrix per group, are the A operand, packed once with their per-output-channel zero points.
-/// Depthwise 2-D layers (one channel per group) run <see cref="Depthwise2D{TX, TW}"/> directly instead. Weights that
+/// Depthwise 2-D layers (one channel per group) run <see cref="QuantizedDepthwise"/> directly instead. Weights that
 /// <see cref="Int8PackedWeights"/> takes run the byte GEMM of <see cref="Int8Gemm"/> instead of the widening one.
 /// </summary>
 public static class QuantizedConvolution
@@ -92,84 +90,5 @@ public static class QuantizedConvolution
         for (int d = 0; d < window.Rank; d++)
             if (window.Kernel(d) != 1 || window.Stride(d) != 1 || window.PadBegin(d) != 0 || window.PadEnd(d) != 0) return false;
         return true;
-    }
-
-    /// <summary>
-    /// acc[n, c] = Σ taps (w[c, tap] − zw[c])·(x[n, c, moved by tap] − zx) for a 2-D convolution with one input and one
-    /// output channel per group (depthwise), directly: no column matrix. Taps that read padding contribute
-    /// (zx − zx)·w = 0, so only the valid range of each tap is visited; the inner loop runs along an output row.
-    /// </summary>
-    public static void Depthwise2D<TX, TW>(ReadOnlySpan<TX> x, ReadOnlySpan<TX> xZeroPoint, ReadOnlySpan<TW> weights, ReadOnlySpan<TW> wZeroPoint,
-        Span<int> acc, int batch, int channels, int[] geometry)
-        where TX : unmanaged, IBinaryInteger<TX> where TW : unmanaged, IBinaryInteger<TW>
-    {
-        var window = new Window(geometry);
-        int kernelHeight = window.Kernel(0), kernelWidth = window.Kernel(1);
-        int inputSize = window.InputSize, outputSize = window.OutputSize, inputWidth = window.Input(1), outputWidth = window.Output(1);
-        int strideY = window.Stride(0), strideX = window.Stride(1);
-        int zeroX = xZeroPoint.IsEmpty ? 0 : int.CreateTruncating(xZeroPoint[0]);
-        for (int n = 0; n < batch; n++)
-        {
-            for (int c = 0; c < channels; c++)
-            {
-                ReadOnlySpan<TX> plane = x.Slice((n * channels + c) * inputSize, inputSize);
-                Span<int> output = acc.Slice((n * channels + c) * outputSize, outputSize);
-                output.Clear();
-                int zeroW = wZeroPoint.IsEmpty ? 0 : int.CreateTruncating(wZeroPoint[wZeroPoint.Length == 1 ? 0 : c]);
-                for (int ky = 0; ky < kernelHeight; ky++)
-                {
-                    window.ValidRange(0, ky, out int rowBegin, out int rowEnd, out int rowOffset);
-                    for (int kx = 0; kx < kernelWidth; kx++)
-                    {
-                        int weight = int.CreateTruncating(weights[(c * kernelHeight + ky) * kernelWidth + kx]) - zeroW;
-                        if (weight == 0) continue;
-                        window.ValidRange(1, kx, out int begin, out int end, out int offset);
-                        for (int oy = rowBegin; oy < rowEnd; oy++)
-                        {
-                            ReadOnlySpan<TX> row = plane.Slice((oy * strideY + rowOffset) * inputWidth, inputWidth);
-                            Span<int> destination = output.Slice(oy * outputWidth, outputWidth);
-                            int ox = begin;
-                            if (strideX == 1) ox = AddScaledRun(row.Slice(begin + offset, end - begin), weight, zeroX, destination.Slice(begin, end - begin)) + begin;
-                            for (; ox < end; ox++)
-                                destination[ox] += weight * (int.CreateTruncating(row[ox * strideX + offset]) - zeroX);
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// <summary>
-    /// destination[j] += weight·(source[j] − zero) for u8 / s8 sources, 16 at a time (widened to int32); returns how many
-    /// elements it did (the caller finishes the rest; 0 for other element types).
-    /// </summary>
-    static int AddScaledRun<TX>(ReadOnlySpan<TX> source, int weight, int zero, Span<int> destination) where TX : unmanaged
-    {
-        if (!Vector256.IsHardwareAccelerated || (typeof(TX) != typeof(byte) && typeof(TX) != typeof(sbyte))) return 0;
-        ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(source);
-        var scale = Vector256.Create(weight);
-        var shift = Vector256.Create(-weight * zero);
-        ref int d = ref MemoryMarshal.GetReference(destination);
-        int j = 0;
-        for (; j + 16 <= bytes.Length; j += 16)
-        {
-            Vector256<byte> raw = Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(bytes), (nuint)j).ToVector256Unsafe();
-            Vector256<int> low, high;
-            if (typeof(TX) == typeof(byte))
-            {
-                Vector256<ushort> words = Vector256.WidenLower(raw);
-                low = Vector256.WidenLower(words).AsInt32();
-                high = Vector256.WidenUpper(words).AsInt32();
-            }
-            else
-            {
-                Vector256<short> words = Vector256.WidenLower(raw.AsSByte());
-                low = Vector256.WidenLower(words);
-                high = Vector256.WidenUpper(words);
-            }
-            (Vector256.LoadUnsafe(ref d, (nuint)j) + low * scale + shift).StoreUnsafe(ref d, (nuint)j);
-            (Vector256.LoadUnsafe(ref d, (nuint)j + 8) + high * scale + shift).StoreUnsafe(ref d, (nuint)j + 8);
-        }
-        return j;
     }
 }

@@ -3,6 +3,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace AotInfer.Kernels.Quantization;
 
@@ -34,9 +35,11 @@ public static class Requantization
         Span<TOut> y, int rows, int columns)
         where TOut : IBinaryInteger<TOut>, IMinMaxValue<TOut>
     {
-        if (bias.IsEmpty && (typeof(TOut) == typeof(byte) || typeof(TOut) == typeof(sbyte)))
+        bool perColumnLayout = perRow || ((multipliers.Length == 1 || multipliers.Length == columns) && (bias.Length <= 1 || bias.Length == columns));
+        if ((typeof(TOut) == typeof(byte) || typeof(TOut) == typeof(sbyte)) && perColumnLayout && columns >= Block && AllFinite(multipliers)
+            && QuantizedMatrixMultiply.Tier >= QuantizedGemmTier.Vector128 && Vector128.IsHardwareAccelerated)
         {
-            ToBytes(acc, multipliers, perRow, zeroPoint, MemoryMarshal.CreateSpan(ref Unsafe.As<TOut, byte>(ref MemoryMarshal.GetReference(y)), y.Length), typeof(TOut) == typeof(sbyte), rows, columns);
+            ToBytes(acc, bias, multipliers, perRow, zeroPoint, MemoryMarshal.CreateSpan(ref Unsafe.As<TOut, byte>(ref MemoryMarshal.GetReference(y)), y.Length), typeof(TOut) == typeof(sbyte), rows, columns);
             return;
         }
         float min = float.CreateTruncating(TOut.MinValue) - zeroPoint, max = float.CreateTruncating(TOut.MaxValue) - zeroPoint;
@@ -53,46 +56,95 @@ public static class Requantization
         }
     }
 
+    /// <summary>Values <see cref="ToBytes"/> converts per step: four int32 vectors narrowed into one of bytes.</summary>
+    const int Block = 16;
+
     /// <summary>
-    /// <see cref="ToInteger{TOut}"/> without bias into u8 or s8, 16 values at a time: the same float multiply,
-    /// clamp to the output range (integral bounds, so clamping before rounding is the same as after), round half to
-    /// even, add the zero point, narrow.
+    /// <see cref="ToInteger{TOut}"/> into u8 or s8, 16 values at a time (a row's last 16 overlap the previous block
+    /// rather than leaving a scalar tail): the same int32 bias add, float multiply, clamp to the output range
+    /// (integral bounds, so clamping before rounding is the same as after), round half to even, zero point, narrow.
+    /// Per-row parameters are broadcast; per-column ones are loaded (one value, or one per column).
     /// </summary>
-    static void ToBytes(ReadOnlySpan<int> acc, ReadOnlySpan<float> multipliers, bool perRow, int zeroPoint, Span<byte> y, bool signed, int rows, int columns)
+    static void ToBytes(ReadOnlySpan<int> acc, ReadOnlySpan<int> bias, ReadOnlySpan<float> multipliers, bool perRow, int zeroPoint, Span<byte> y, bool signed, int rows, int columns)
     {
-        float min = (signed ? -128 : 0) - zeroPoint, max = (signed ? 127 : 255) - zeroPoint;
-        var low = Vector128.Create(min);
-        var high = Vector128.Create(max);
+        var low = Vector128.Create((float)((signed ? -128 : 0) - zeroPoint));
+        var high = Vector128.Create((float)((signed ? 127 : 255) - zeroPoint));
         var zero = Vector128.Create(zeroPoint);
-        bool perColumn = !perRow && multipliers.Length > 1;
+        bool multiplierPerColumn = !perRow && multipliers.Length > 1, biasPerColumn = !perRow && bias.Length > 1;
         ref float m0 = ref MemoryMarshal.GetReference(multipliers);
+        ref int b0 = ref MemoryMarshal.GetReference(bias);
+        bool avx512 = QuantizedMatrixMultiply.Tier >= QuantizedGemmTier.Avx512BW && Avx512F.IsSupported;
         for (int r = 0; r < rows; r++)
         {
             ref int a = ref Unsafe.Add(ref MemoryMarshal.GetReference(acc), r * columns);
             ref byte destination = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), r * columns);
             float rowMultiplier = multipliers[perRow ? r % multipliers.Length : 0];
-            var scale = Vector128.Create(rowMultiplier);
-            int c = 0;
-            for (; c + 16 <= columns; c += 16)
+            int rowBias = bias.IsEmpty ? 0 : bias[perRow ? r % bias.Length : 0];
+            if (avx512)
             {
-                var words0 = Vector128.Narrow(Quantize(ref a, c, perColumn ? Vector128.LoadUnsafe(ref m0, (nuint)c) : scale, low, high, zero),
-                                              Quantize(ref a, c + 4, perColumn ? Vector128.LoadUnsafe(ref m0, (nuint)c + 4) : scale, low, high, zero));
-                var words1 = Vector128.Narrow(Quantize(ref a, c + 8, perColumn ? Vector128.LoadUnsafe(ref m0, (nuint)c + 8) : scale, low, high, zero),
-                                              Quantize(ref a, c + 12, perColumn ? Vector128.LoadUnsafe(ref m0, (nuint)c + 12) : scale, low, high, zero));
+                RowToBytesAvx512(ref a, ref b0, ref m0, rowBias, rowMultiplier, biasPerColumn, multiplierPerColumn, zeroPoint, signed, ref destination, columns);
+                continue;
+            }
+            var scale = Vector128.Create(rowMultiplier);
+            var offset = Vector128.Create(rowBias);
+            for (int c = 0; ; c += Block)
+            {
+                if (c > columns - Block) c = columns - Block;
+                var words0 = Vector128.Narrow(Quantize(ref a, ref b0, ref m0, c, offset, scale, biasPerColumn, multiplierPerColumn, low, high, zero),
+                                              Quantize(ref a, ref b0, ref m0, c + 4, offset, scale, biasPerColumn, multiplierPerColumn, low, high, zero));
+                var words1 = Vector128.Narrow(Quantize(ref a, ref b0, ref m0, c + 8, offset, scale, biasPerColumn, multiplierPerColumn, low, high, zero),
+                                              Quantize(ref a, ref b0, ref m0, c + 12, offset, scale, biasPerColumn, multiplierPerColumn, low, high, zero));
                 Vector128<byte> bytes = signed ? Vector128.Narrow(words0, words1).AsByte() : Vector128.Narrow(words0.AsUInt16(), words1.AsUInt16());
                 bytes.StoreUnsafe(ref destination, (nuint)c);
-            }
-            for (; c < columns; c++)
-            {
-                float value = Math.Clamp(Unsafe.Add(ref a, c) * (perColumn ? multipliers[c] : rowMultiplier), min, max);
-                Unsafe.Add(ref destination, c) = (byte)((int)MathF.Round(value, MidpointRounding.ToEven) + zeroPoint);
+                if (c == columns - Block) break;
             }
         }
     }
 
+    /// <summary>
+    /// One row of <see cref="ToBytes"/> on AVX-512, 16 values per vector: <c>vcvtps2dq</c> rounds half to even in the
+    /// default rounding mode (so no separate round), and <c>vpmovdb</c> narrows the clamped values.
+    /// </summary>
+    static void RowToBytesAvx512(ref int acc, ref int bias, ref float multipliers, int rowBias, float rowMultiplier, bool biasPerColumn, bool multiplierPerColumn,
+        int zeroPoint, bool signed, ref byte destination, int columns)
+    {
+        var low = Vector512.Create((float)((signed ? -128 : 0) - zeroPoint));
+        var high = Vector512.Create((float)((signed ? 127 : 255) - zeroPoint));
+        var zero = Vector512.Create(zeroPoint);
+        var offset = Vector512.Create(rowBias);
+        var scale = Vector512.Create(rowMultiplier);
+        for (int c = 0; ; c += Block)
+        {
+            if (c > columns - Block) c = columns - Block;
+            var sum = Vector512.LoadUnsafe(ref acc, (nuint)c) + (biasPerColumn ? Vector512.LoadUnsafe(ref bias, (nuint)c) : offset);
+            var product = Avx512F.ConvertToVector512Single(sum) * (multiplierPerColumn ? Vector512.LoadUnsafe(ref multipliers, (nuint)c) : scale);
+            var rounded = Avx512F.ConvertToVector512Int32(Avx512F.Min(Avx512F.Max(product, low), high)) + zero;
+            Vector128<byte> bytes = signed ? Avx512F.ConvertToVector128SByte(rounded).AsByte() : Avx512F.ConvertToVector128Byte(rounded);
+            bytes.StoreUnsafe(ref destination, (nuint)c);
+            if (c == columns - Block) break;
+        }
+    }
+
+    /// <summary>
+    /// False when a multiplier is infinite or NaN (a zero output scale): the vector paths clamp NaN products unlike the
+    /// scalar reference, so those layers take the reference.
+    /// </summary>
+    static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        foreach (float v in values)
+            if (!float.IsFinite(v)) return false;
+        return true;
+    }
+
+    /// <summary>Four values of <see cref="ToBytes"/> at column <paramref name="at"/>, zero point added.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector128<int> Quantize(ref int acc, int at, Vector128<float> multiplier, Vector128<float> low, Vector128<float> high, Vector128<int> zeroPoint) =>
-        Vector128.ConvertToInt32(Vector128.Round(Vector128.Clamp(Vector128.ConvertToSingle(Vector128.LoadUnsafe(ref acc, (nuint)at)) * multiplier, low, high))) + zeroPoint;
+    static Vector128<int> Quantize(ref int acc, ref int bias, ref float multipliers, int at, Vector128<int> rowBias, Vector128<float> rowMultiplier,
+        bool biasPerColumn, bool multiplierPerColumn, Vector128<float> low, Vector128<float> high, Vector128<int> zeroPoint)
+    {
+        var sum = Vector128.LoadUnsafe(ref acc, (nuint)at) + (biasPerColumn ? Vector128.LoadUnsafe(ref bias, (nuint)at) : rowBias);
+        var product = Vector128.ConvertToSingle(sum) * (multiplierPerColumn ? Vector128.LoadUnsafe(ref multipliers, (nuint)at) : rowMultiplier);
+        return Vector128.ConvertToInt32(Vector128.Round(Vector128.Clamp(product, low, high))) + zeroPoint;
+    }
 
     /// <summary>
     /// y[r, c] = (acc[r, c] + intBias) · multiplier + floatBias, with per-column (or single) multipliers and biases;

@@ -12,7 +12,7 @@ namespace AotInfer.Compiler.Ops.Quantization;
 /// int32 bias and per-tensor or per-channel requantisation. Constant weights within ±127 of their zero points (every
 /// ONNX Runtime quantiser's output) run the byte GEMM <c>Int8Gemm</c> (<c>vpmaddubsw</c>; bias and input zero point
 /// folded into one offset per channel; 1×1 stride-1 layers skip im2col); others the widening int16 GEMM.
-/// Depthwise 2-D layers run a direct kernel instead. Groups, strides, dilations, pads and auto_pad as Conv.
+/// Depthwise 2-D layers run the direct kernel <c>QuantizedDepthwise</c> instead. Groups, strides, dilations, pads and auto_pad as Conv.
 /// </summary>
 public sealed class QuantizedConvLowering : OpLowering
 {
@@ -123,7 +123,8 @@ public sealed class QuantizedConvLowering : OpLowering
         else if (layer.Depthwise)
         {
             string wZero = op.HasInput(WZero) ? code.In(WZero) : $"global::System.ReadOnlySpan<{wT}>.Empty";
-            code.Writer.Line($"{q}.QuantizedConvolution.Depthwise2D<{xT}, {wT}>({code.In(0)}, {xZero}, {code.In(W)}, {wZero}, {acc}, " +
+            string scratch = code.Scratch(DataType.Int32, QuantizedPacking.DepthwiseScratchLength(g));
+            code.Writer.Line($"{q}.QuantizedDepthwise.Convolve2D<{xT}, {wT}>({code.In(0)}, {xZero}, {code.In(W)}, {wZero}, {acc}, {scratch}, " +
                              $"{layer.Batch}, {layer.InChannels}, {code.IntArray(g.Packed())});");
         }
         else if (layer.PackedWeights)

@@ -26,6 +26,18 @@ internal static class QuantizedPacking
     public static int PackedColumnsLength(int k, int n) => (n + 15) / 16 * 16 * ((k + 3) / 4 * 4);
 
     /// <summary>
+    /// Ints of scratch <c>QuantizedDepthwise.Convolve2D</c> needs (its <c>ScratchLength</c>; the kernel checks it): the
+    /// tap weights and offsets, stride×stride phase planes of (OH + ⌊(KH−1)·dh/sh⌋ + 1) rows of OW + ⌊(KW−1)·dw/sw⌋
+    /// plus 16, and the output grid of OH rows of that pitch rounded up to 16.
+    /// </summary>
+    public static int DepthwiseScratchLength(Convolution.WindowGeometry g)
+    {
+        int rows = g.Output[0] + (g.Kernel[0] - 1) * g.Dilations[0] / g.Strides[0];
+        int pitch = g.Output[1] + (g.Kernel[1] - 1) * g.Dilations[1] / g.Strides[1];
+        return 2 * g.Kernel[0] * g.Kernel[1] + g.Strides[0] * g.Strides[1] * ((rows + 1) * pitch + 16) + (g.Output[0] * pitch + 15) / 16 * 16;
+    }
+
+    /// <summary>
     /// Which scheme the byte GEMM (<c>Int8Gemm</c>, <c>vpmaddubsw</c>) would use for these constant weights — "7-bit
     /// weights" when every |w − zw| ≤ 64, "sign transfer" when ≤ 127 or 128 for at most one weight in 16 (fixed up
     /// after the GEMM) — or null otherwise (the widening kernel is exact for any weights). Mirrors

@@ -1,0 +1,240 @@
+using System;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using AotInfer.Kernels.Convolution;
+
+namespace AotInfer.Kernels.Quantization;
+
+/// <summary>
+/// Depthwise 2-D integer convolution (one input and one output channel per group) with int32 results:
+/// acc[n, c, oy, ox] = Σ taps (w[c, ky, kx] − zw[c])·(x[n, c, oy·sy + ky·dy − pt, ox·sx + kx·dx − pl] − zx).
+/// </summary>
+/// <remarks>
+/// Each channel's image is first copied, centred on its zero point (x − zx as int32, padding 0), into sy·sx
+/// <em>phase planes</em>: phase (py, px) holds the image rows py, py + sy, … and columns px, px + sx, …. A tap
+/// (ky, kx) with ky·dy = qy·sy + py and kx·dx = qx·sx + px then reads phase (py, px) at (oy + qy, ox + qx), so on a
+/// flat grid of pitch Wq (the phase width) every tap is one constant shift and the whole channel is one vectorised
+/// loop of multiply-adds over all output rows at once, whatever the strides, dilations, pads or width (a 5-wide
+/// image fills the vectors as well as a 112-wide one). The grid's extra columns (ox ≥ output width) are computed and
+/// dropped when the rows are copied out. Products are exact in int32: |w − zw|, |x − zx| ≤ 255.
+/// </remarks>
+public static class QuantizedDepthwise
+{
+    /// <summary>Vector width (int32 lanes) every grid and plane is padded for, the widest tier's.</summary>
+    const int Lanes = 16;
+
+    /// <summary>Ints of scratch <see cref="Convolve2D{TX, TW}"/> needs for a layer of this geometry (the packed window).</summary>
+    public static int ScratchLength(int[] geometry)
+    {
+        var shape = new PhaseShape(new Window(geometry));
+        return 2 * shape.Taps + shape.Phases * shape.PlaneLength + shape.GridLength;
+    }
+
+    /// <summary>
+    /// acc[n, c, ·] for every image n of the batch and channel c (see the class remarks). Empty zero points mean 0;
+    /// <paramref name="wZeroPoint"/> holds one value or one per channel. <paramref name="scratch"/> holds
+    /// <see cref="ScratchLength"/> ints.
+    /// </summary>
+    public static void Convolve2D<TX, TW>(ReadOnlySpan<TX> x, ReadOnlySpan<TX> xZeroPoint, ReadOnlySpan<TW> weights, ReadOnlySpan<TW> wZeroPoint,
+        Span<int> acc, Span<int> scratch, int batch, int channels, int[] geometry)
+        where TX : unmanaged, IBinaryInteger<TX> where TW : unmanaged, IBinaryInteger<TW>
+    {
+        if (typeof(TX) != typeof(byte) && typeof(TX) != typeof(sbyte)) throw new NotSupportedException($"depthwise int8 convolution of {typeof(TX).Name} images");
+        var window = new Window(geometry);
+        var shape = new PhaseShape(window);
+        if (scratch.Length < ScratchLength(geometry))
+            throw new ArgumentException($"depthwise scratch holds {scratch.Length} ints, the layer needs {ScratchLength(geometry)}", nameof(scratch));
+        Span<int> tapWeights = scratch.Slice(0, shape.Taps);
+        Span<int> tapOffsets = scratch.Slice(shape.Taps, shape.Taps);
+        Span<int> planes = scratch.Slice(2 * shape.Taps, shape.Phases * shape.PlaneLength);
+        Span<int> grid = scratch.Slice(2 * shape.Taps + planes.Length, shape.GridLength);
+        shape.TapOffsets(window, tapOffsets);
+        int zeroX = xZeroPoint.IsEmpty ? 0 : int.CreateTruncating(xZeroPoint[0]);
+        int inputSize = window.InputSize, outputSize = window.OutputSize, outputWidth = window.Output(1);
+        ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(x);
+        var tier = QuantizedMatrixMultiply.Tier;
+        bool vectors = tier >= QuantizedGemmTier.Vector128 && Vector128.IsHardwareAccelerated;
+        for (int c = 0; c < channels; c++)
+        {
+            int zeroW = wZeroPoint.IsEmpty ? 0 : int.CreateTruncating(wZeroPoint[wZeroPoint.Length == 1 ? 0 : c]);
+            for (int t = 0; t < shape.Taps; t++) tapWeights[t] = int.CreateTruncating(weights[c * shape.Taps + t]) - zeroW;
+            for (int n = 0; n < batch; n++)
+            {
+                int plane = (n * channels + c) * inputSize;
+                shape.FillPlanes(window, bytes, plane, typeof(TX) == typeof(sbyte), zeroX, planes, vectors);
+                MultiplyAdd(planes, tapWeights, tapOffsets, grid, shape.GridCount, tier);
+                Span<int> output = acc.Slice((n * channels + c) * outputSize, outputSize);
+                for (int oy = 0; oy < window.Output(0); oy++)
+                {
+                    // Narrow rows copy faster in a loop than through a call.
+                    if (outputWidth >= 32) grid.Slice(oy * shape.Width, outputWidth).CopyTo(output.Slice(oy * outputWidth, outputWidth));
+                    else for (int ox = 0; ox < outputWidth; ox++) output[oy * outputWidth + ox] = grid[oy * shape.Width + ox];
+                }
+            }
+        }
+    }
+
+    /// <summary>grid[j] = Σ_t weights[t]·planes[j + offsets[t]] for j &lt; count, on the widest tier allowed.</summary>
+    static void MultiplyAdd(ReadOnlySpan<int> planes, ReadOnlySpan<int> weights, ReadOnlySpan<int> offsets, Span<int> grid, int count, QuantizedGemmTier tier)
+    {
+        ref int source = ref MemoryMarshal.GetReference(planes);
+        ref int destination = ref MemoryMarshal.GetReference(grid);
+        int j = 0;
+        if (tier >= QuantizedGemmTier.Avx512BW && Vector512.IsHardwareAccelerated)
+        {
+            for (; j < count; j += Vector512<int>.Count)
+            {
+                var sum = Vector512<int>.Zero;
+                for (int t = 0; t < weights.Length; t++) sum += Vector512.Create(weights[t]) * Vector512.LoadUnsafe(ref source, (nuint)(j + offsets[t]));
+                sum.StoreUnsafe(ref destination, (nuint)j);
+            }
+        }
+        else if (tier >= QuantizedGemmTier.Avx2 && Vector256.IsHardwareAccelerated)
+        {
+            for (; j < count; j += Vector256<int>.Count)
+            {
+                var sum = Vector256<int>.Zero;
+                for (int t = 0; t < weights.Length; t++) sum += Vector256.Create(weights[t]) * Vector256.LoadUnsafe(ref source, (nuint)(j + offsets[t]));
+                sum.StoreUnsafe(ref destination, (nuint)j);
+            }
+        }
+        else if (tier >= QuantizedGemmTier.Vector128 && Vector128.IsHardwareAccelerated)
+        {
+            for (; j < count; j += Vector128<int>.Count)
+            {
+                var sum = Vector128<int>.Zero;
+                for (int t = 0; t < weights.Length; t++) sum += Vector128.Create(weights[t]) * Vector128.LoadUnsafe(ref source, (nuint)(j + offsets[t]));
+                sum.StoreUnsafe(ref destination, (nuint)j);
+            }
+        }
+        for (; j < count; j++)
+        {
+            int sum = 0;
+            for (int t = 0; t < weights.Length; t++) sum += weights[t] * Unsafe.Add(ref source, j + offsets[t]);
+            Unsafe.Add(ref destination, j) = sum;
+        }
+    }
+
+    /// <summary>The sizes of a layer's phase planes and output grid (see the class remarks).</summary>
+    readonly struct PhaseShape
+    {
+        /// <summary>Kernel taps (kh·kw), phases (sy·sx), phase rows and width (the grid's pitch).</summary>
+        public readonly int Taps, Phases, Rows, Width;
+
+        /// <summary>Output grid values (output rows × <see cref="Width"/>).</summary>
+        public readonly int GridCount;
+
+        public PhaseShape(Window window)
+        {
+            if (window.Rank != 2) throw new ArgumentException($"depthwise int8 convolution is 2-D, the window has rank {window.Rank}");
+            Taps = window.Kernel(0) * window.Kernel(1);
+            Phases = window.Stride(0) * window.Stride(1);
+            Rows = window.Output(0) + (window.Kernel(0) - 1) * window.Dilation(0) / window.Stride(0);
+            Width = window.Output(1) + (window.Kernel(1) - 1) * window.Dilation(1) / window.Stride(1);
+            GridCount = window.Output(0) * Width;
+        }
+
+        /// <summary>
+        /// Ints per phase plane: its rows, then one spare row and vector, as the grid's last vector may read a tap's
+        /// shift (less than a row) and a vector past the rows, and filling may write a vector past them.
+        /// </summary>
+        public int PlaneLength => (Rows + 1) * Width + Lanes;
+
+        /// <summary>The grid rounded up to whole vectors of the widest tier.</summary>
+        public int GridLength => (GridCount + Lanes - 1) / Lanes * Lanes;
+
+        /// <summary>offsets[ky·kw + kx] = where tap (ky, kx) reads in the planes, relative to the output's grid index.</summary>
+        public void TapOffsets(Window window, Span<int> offsets)
+        {
+            int sy = window.Stride(0), sx = window.Stride(1);
+            for (int ky = 0; ky < window.Kernel(0); ky++)
+            {
+                int y = ky * window.Dilation(0);
+                for (int kx = 0; kx < window.Kernel(1); kx++)
+                {
+                    int xx = kx * window.Dilation(1);
+                    int phase = y % sy * sx + xx % sx;
+                    offsets[ky * window.Kernel(1) + kx] = phase * PlaneLength + y / sy * Width + xx / sx;
+                }
+            }
+        }
+
+        /// <summary>Every phase plane of one channel image (starting at <paramref name="start"/> in <paramref name="x"/>): x − zx, padding 0.</summary>
+        public void FillPlanes(Window window, ReadOnlySpan<byte> x, int start, bool signed, int zeroX, Span<int> planes, bool vectors)
+        {
+            int height = window.Input(0), width = window.Input(1), sy = window.Stride(0), sx = window.Stride(1);
+            int padTop = window.PadBegin(0), padLeft = window.PadBegin(1);
+            for (int py = 0; py < sy; py++)
+            {
+                for (int px = 0; px < sx; px++)
+                {
+                    Span<int> plane = planes.Slice((py * sx + px) * PlaneLength, PlaneLength);
+                    // Phase columns c whose image column c·sx + px − pl lies inside the image.
+                    int begin = Math.Max(0, (padLeft - px + sx - 1) / sx);
+                    int end = width - 1 + padLeft - px < 0 ? begin : Math.Clamp((width - 1 + padLeft - px) / sx + 1, begin, Width);
+                    for (int r = 0; r < Rows; r++)
+                    {
+                        ref int row = ref plane[r * Width];
+                        int iy = r * sy + py - padTop;
+                        if (iy < 0 || iy >= height || begin >= end)
+                        {
+                            Zero(ref row, 0, Width);
+                            continue;
+                        }
+                        Zero(ref row, 0, begin);
+                        // Rows are filled in order and each rewrites its whole width, so a vector store running past
+                        // this row's end (into the next row or the plane's spare row) is overwritten or unused.
+                        Widen(x, start + iy * width + begin * sx + px - padLeft, sx, signed, zeroX, ref Unsafe.Add(ref row, begin), end - begin, vectors);
+                        Zero(ref row, end, Width);
+                    }
+                    plane.Slice(Rows * Width).Clear();
+                }
+            }
+        }
+
+        /// <summary>row[from..to) = 0; a loop, as most runs are a pad of one or two.</summary>
+        static void Zero(ref int row, int from, int to)
+        {
+            for (int i = from; i < to; i++) Unsafe.Add(ref row, i) = 0;
+        }
+    }
+
+    /// <summary>
+    /// destination[i] = x[from + i·step] − zero for i &lt; count, as signed or unsigned bytes; 16 at a time when the step
+    /// is 1 and <paramref name="vectors"/> (then up to 15 ints past <paramref name="count"/> may be written).
+    /// </summary>
+    static void Widen(ReadOnlySpan<byte> x, int from, int step, bool signed, int zero, ref int d, int count, bool vectors)
+    {
+        int i = 0;
+        if (step == 1 && vectors)
+        {
+            var shift = Vector128.Create(zero);
+            for (; i < count && from + i + 16 <= x.Length; i += 16)
+            {
+                Vector128<byte> raw = Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(x), (nuint)(from + i));
+                Vector128<int> a, b, c, e;
+                if (signed)
+                {
+                    Vector128<short> low = Vector128.WidenLower(raw.AsSByte()), high = Vector128.WidenUpper(raw.AsSByte());
+                    (a, b, c, e) = (Vector128.WidenLower(low), Vector128.WidenUpper(low), Vector128.WidenLower(high), Vector128.WidenUpper(high));
+                }
+                else
+                {
+                    Vector128<ushort> low = Vector128.WidenLower(raw), high = Vector128.WidenUpper(raw);
+                    (a, b, c, e) = (Vector128.WidenLower(low).AsInt32(), Vector128.WidenUpper(low).AsInt32(), Vector128.WidenLower(high).AsInt32(), Vector128.WidenUpper(high).AsInt32());
+                }
+                (a - shift).StoreUnsafe(ref d, (nuint)i);
+                (b - shift).StoreUnsafe(ref d, (nuint)i + 4);
+                (c - shift).StoreUnsafe(ref d, (nuint)i + 8);
+                (e - shift).StoreUnsafe(ref d, (nuint)i + 12);
+            }
+        }
+        for (; i < count; i++)
+        {
+            byte value = x[from + i * step];
+            Unsafe.Add(ref d, i) = (signed ? (sbyte)value : value) - zero;
+        }
+    }
+}

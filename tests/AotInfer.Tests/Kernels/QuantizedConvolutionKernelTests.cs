@@ -1,0 +1,188 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Numerics;
+using AotInfer.Kernels.Quantization;
+using Xunit;
+
+namespace AotInfer.Tests.Kernels;
+
+/// <summary>
+/// The int8 convolution kernels on every tier this machine has, forced in turn, against references computed straight
+/// from the definitions: <see cref="QuantizedDepthwise"/> (channels 1…17, odd widths, strides, dilations, asymmetric
+/// pads, u8/s8 images and weights, every zero-point class, per-tensor and per-channel weight zero points, batches) and
+/// the requantisation epilogue <see cref="Requantization.ToInteger{TOut}"/> (lengths across the vector widths, per-row
+/// and per-column parameters, bias or none, exact rounding ties, saturation). Results must be exact.
+/// </summary>
+[Collection(QuantizedTierCollection.Name)]
+public class QuantizedConvolutionKernelTests
+{
+    public static IEnumerable<object[]> Tiers() =>
+        Enum.GetValues<QuantizedGemmTier>().Where(t => t <= QuantizedMatrixMultiply.BestTier).Select(t => new object[] { t });
+
+    static void WithTier(QuantizedGemmTier tier, Action action)
+    {
+        try
+        {
+            QuantizedMatrixMultiply.Tier = tier;
+            action();
+        }
+        finally
+        {
+            QuantizedMatrixMultiply.Tier = QuantizedMatrixMultiply.BestTier;
+        }
+    }
+
+    /// <summary>A depthwise layer: geometry packed as the kernels take it (rank, input, output, kernel, strides, dilations, pads).</summary>
+    sealed record DepthwiseCase(int Batch, int Channels, int[] Geometry, bool XSigned, bool WSigned, int[] X, int Zx, int[] W, int[] Zw, string Label);
+
+    static IEnumerable<DepthwiseCase> DepthwiseCases(int count, int seed)
+    {
+        var random = new Random(seed);
+        int made = 0;
+        while (made < count)
+        {
+            int h = random.Next(1, 14), w = random.Next(1, 34), kh = random.Next(1, 6), kw = random.Next(1, 6);
+            int sy = random.Next(1, 4), sx = random.Next(1, 4), dy = random.Next(1, 3), dx = random.Next(1, 3);
+            int[] pads = { random.Next(0, 3), random.Next(0, 3), random.Next(0, 3), random.Next(0, 3) };
+            int oh = (h + pads[0] + pads[2] - (kh - 1) * dy - 1) / sy + 1, ow = (w + pads[1] + pads[3] - (kw - 1) * dx - 1) / sx + 1;
+            if (h + pads[0] + pads[2] - (kh - 1) * dy - 1 < 0 || w + pads[1] + pads[3] - (kw - 1) * dx - 1 < 0) continue;
+            int channels = made < 17 ? made + 1 : random.Next(1, 18), batch = random.Next(1, 3);
+            bool xSigned = random.Next(2) == 1, wSigned = random.Next(2) == 1;
+            int lowX = xSigned ? -128 : 0, lowW = wSigned ? -128 : 0;
+            string zeroClass = new[] { "none", "middle", "random", "per-channel" }[made % 4];
+            int zx = zeroClass switch { "none" => 0, "middle" => xSigned ? -128 : 128, _ => random.Next(lowX, lowX + 256) };
+            int[] zw = zeroClass switch
+            {
+                "none" => Array.Empty<int>(),
+                "middle" => new[] { wSigned ? 0 : 128 },
+                "random" => new[] { random.Next(lowW, lowW + 256) },
+                _ => Enumerable.Range(0, channels).Select(_ => random.Next(lowW, lowW + 256)).ToArray(),
+            };
+            // Extreme images (all minimum or all maximum) check that no intermediate saturates.
+            int fill = made % 9 == 8 ? (random.Next(2) == 0 ? lowX : lowX + 255) : int.MinValue;
+            int[] x = Enumerable.Range(0, batch * channels * h * w).Select(_ => fill != int.MinValue ? fill : random.Next(lowX, lowX + 256)).ToArray();
+            int[] weights = Enumerable.Range(0, channels * kh * kw).Select(_ => random.Next(lowW, lowW + 256)).ToArray();
+            int[] geometry = { 2, h, w, oh, ow, kh, kw, sy, sx, dy, dx, pads[0], pads[1], pads[2], pads[3] };
+            string label = $"batch {batch} channels {channels} image {h}x{w} kernel {kh}x{kw} strides {sy}x{sx} dilations {dy}x{dx} pads [{string.Join(",", pads)}] " +
+                           $"{(xSigned ? "s8" : "u8")}x{(wSigned ? "s8" : "u8")} zeros {zeroClass}{(fill != int.MinValue ? $" image all {fill}" : "")}";
+            made++;
+            yield return new DepthwiseCase(batch, channels, geometry, xSigned, wSigned, x, zx, weights, zw, label);
+        }
+    }
+
+    static int[] DepthwiseReference(DepthwiseCase t)
+    {
+        int[] g = t.Geometry;
+        int h = g[1], w = g[2], oh = g[3], ow = g[4], kh = g[5], kw = g[6], sy = g[7], sx = g[8], dy = g[9], dx = g[10], pt = g[11], pl = g[12];
+        var acc = new int[t.Batch * t.Channels * oh * ow];
+        for (int n = 0; n < t.Batch; n++)
+        for (int c = 0; c < t.Channels; c++)
+        {
+            int zw = t.Zw.Length == 0 ? 0 : t.Zw[t.Zw.Length == 1 ? 0 : c];
+            for (int oy = 0; oy < oh; oy++)
+            for (int ox = 0; ox < ow; ox++)
+            {
+                long sum = 0;
+                for (int ky = 0; ky < kh; ky++)
+                for (int kx = 0; kx < kw; kx++)
+                {
+                    int iy = oy * sy + ky * dy - pt, ix = ox * sx + kx * dx - pl;
+                    if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                    sum += (long)(t.W[(c * kh + ky) * kw + kx] - zw) * (t.X[((n * t.Channels + c) * h + iy) * w + ix] - t.Zx);
+                }
+                acc[((n * t.Channels + c) * oh + oy) * ow + ox] = checked((int)sum);
+            }
+        }
+        return acc;
+    }
+
+    static int[] RunDepthwise<TX, TW>(DepthwiseCase t) where TX : unmanaged, IBinaryInteger<TX> where TW : unmanaged, IBinaryInteger<TW>
+    {
+        var acc = new int[t.Batch * t.Channels * t.Geometry[3] * t.Geometry[4]];
+        // Scratch filled with junk: the kernel must not rely on it being cleared.
+        int[] scratch = Enumerable.Repeat(0x5A5A5A5A, QuantizedDepthwise.ScratchLength(t.Geometry)).ToArray();
+        TX[] zx = t.Zx == 0 && t.Label.Contains("zeros none") ? Array.Empty<TX>() : new[] { TX.CreateTruncating(t.Zx) };
+        QuantizedDepthwise.Convolve2D<TX, TW>(t.X.Select(TX.CreateTruncating).ToArray(), zx, t.W.Select(TW.CreateTruncating).ToArray(),
+            t.Zw.Select(TW.CreateTruncating).ToArray(), acc, scratch, t.Batch, t.Channels, t.Geometry);
+        return acc;
+    }
+
+    [Theory]
+    [MemberData(nameof(Tiers))]
+    public void DepthwiseMatchesTheDefinitionForChannelsStridesDilationsPadsAndZeroPoints(QuantizedGemmTier tier) => WithTier(tier, () =>
+    {
+        foreach (var t in DepthwiseCases(300, 2024))
+        {
+            int[] expected = DepthwiseReference(t);
+            int[] actual = (t.XSigned, t.WSigned) switch
+            {
+                (false, true) => RunDepthwise<byte, sbyte>(t),
+                (false, false) => RunDepthwise<byte, byte>(t),
+                (true, true) => RunDepthwise<sbyte, sbyte>(t),
+                _ => RunDepthwise<sbyte, byte>(t),
+            };
+            for (int i = 0; i < expected.Length; i++)
+                Assert.True(expected[i] == actual[i], $"tier {tier} {t.Label}: element {i} is {actual[i]}, expected {expected[i]}");
+        }
+    });
+
+    [Theory]
+    [MemberData(nameof(Tiers))]
+    public void DepthwiseRejectsTooSmallScratch(QuantizedGemmTier tier) => WithTier(tier, () =>
+    {
+        int[] geometry = { 2, 5, 5, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1 };
+        var error = Assert.Throws<ArgumentException>(() => QuantizedDepthwise.Convolve2D<byte, sbyte>(new byte[25], ReadOnlySpan<byte>.Empty, new sbyte[9],
+            ReadOnlySpan<sbyte>.Empty, new int[25], new int[QuantizedDepthwise.ScratchLength(geometry) - 1], 1, 1, geometry));
+        Assert.Contains("scratch", error.Message);
+    });
+
+    static T RequantizeReference<T>(int acc, int bias, float multiplier, int zeroPoint) where T : IBinaryInteger<T>, IMinMaxValue<T>
+    {
+        float value = (acc + bias) * multiplier;
+        double rounded = Math.Round((double)value, MidpointRounding.ToEven) + zeroPoint;
+        return T.CreateTruncating((int)Math.Clamp(rounded, double.CreateTruncating(T.MinValue), double.CreateTruncating(T.MaxValue)));
+    }
+
+    static void CheckRequantization<T>(QuantizedGemmTier tier, int seed) where T : IBinaryInteger<T>, IMinMaxValue<T>
+    {
+        var random = new Random(seed);
+        foreach (int columns in Enumerable.Range(1, 40).Concat(new[] { 63, 64, 65, 127, 200 }))
+        {
+            foreach (bool perRow in new[] { true, false })
+            {
+                foreach (string parameters in new[] { "per-tensor", "per-channel", "per-channel with bias", "per-tensor with bias" })
+                {
+                    int rows = random.Next(1, 6);
+                    int channels = perRow ? rows : columns;
+                    bool perChannel = parameters.StartsWith("per-channel");
+                    // Multipliers of 0.5 and 0.25 put many values exactly on rounding ties.
+                    float[] multipliers = Enumerable.Range(0, perChannel ? channels : 1)
+                        .Select(_ => random.Next(3) switch { 0 => 0.5f, 1 => 0.25f, _ => (float)(random.NextDouble() * 0.05) }).ToArray();
+                    int[] bias = parameters.EndsWith("bias") ? Enumerable.Range(0, perChannel ? channels : 1).Select(_ => random.Next(-3000, 3000)).ToArray() : Array.Empty<int>();
+                    int[] acc = Enumerable.Range(0, rows * columns).Select(_ => random.Next(8) == 0 ? random.Next(int.MinValue / 4, int.MaxValue / 4) : random.Next(-2000, 2000)).ToArray();
+                    int zeroPoint = int.CreateTruncating(T.MinValue) + random.Next(256);
+                    var y = new T[rows * columns];
+                    Requantization.ToInteger<T>(acc, bias, multipliers, perRow, zeroPoint, y, rows, columns);
+                    for (int r = 0; r < rows; r++)
+                    for (int c = 0; c < columns; c++)
+                    {
+                        int j = perRow ? r : c;
+                        T expected = RequantizeReference<T>(acc[r * columns + c], bias.Length == 0 ? 0 : bias[j % bias.Length], multipliers[j % multipliers.Length], zeroPoint);
+                        Assert.True(expected == y[r * columns + c],
+                            $"tier {tier} {typeof(T).Name} rows {rows} columns {columns} {(perRow ? "per-row" : "per-column")} {parameters} zero point {zeroPoint}: " +
+                            $"[{r}, {c}] is {y[r * columns + c]}, expected {expected}");
+                    }
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Tiers))]
+    public void RequantizationRoundsHalfToEvenAndSaturatesLikeTheReference(QuantizedGemmTier tier) => WithTier(tier, () =>
+    {
+        CheckRequantization<byte>(tier, 11);
+        CheckRequantization<sbyte>(tier, 12);
+    });
+}
