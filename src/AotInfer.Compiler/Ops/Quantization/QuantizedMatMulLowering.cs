@@ -241,6 +241,9 @@ public sealed class QuantizedMatMulLowering : OpLowering
         {
             string floatBias = _kind != QuantizedMatMulKind.QGemm && Has(op, r.Bias) ? code.In(r.Bias) : "global::System.ReadOnlySpan<float>.Empty";
             code.Writer.Line($"{q}.Requantization.ToFloat({acc}, {intBias}, {multipliers}, {floatBias}, {code.Out(0)}, {plan.Rows}, {n});");
+            // An activation fused by ActivationFusion (DynamicQuantizeMatMul, MatMulIntegerToFloat) runs on the rows while they are in cache.
+            if (Passes.FusedEpilogue.Of(op.Node) is { } fused)
+                code.Writer.Line($"{fused.Expression()}.Apply({code.Out(0)});");
         }
         else
         {
