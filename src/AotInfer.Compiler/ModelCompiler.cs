@@ -72,8 +72,9 @@ public static class ModelCompiler
         GraphCleanup.RemoveDeadNodes(graph);
         if (options.Fuse)
         {
-            // Order matters: Conv+BN+Relu and MatMul+Add+Relu each become one kernel call.
+            // Order matters: Conv+BN+Relu, MatMul+Add+Relu and quantize_dynamic's chain + Relu each become one kernel call.
             BatchNormFolding.Run(graph);
+            DynamicQuantizationFusion.Run(graph, registry);
             BiasFusion.Run(graph);
             ActivationFusion.Run(graph);
         }

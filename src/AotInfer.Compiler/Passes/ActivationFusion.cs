@@ -4,7 +4,8 @@ using AotInfer.Onnx;
 namespace AotInfer.Compiler.Passes;
 
 /// <summary>
-/// Fuses Relu, Clip, LeakyRelu, Sigmoid and HardSwish into the Conv, Gemm or MatMul whose output they alone read:
+/// Fuses Relu, Clip, LeakyRelu, Sigmoid and HardSwish into the Conv, Gemm or MatMul (or com.microsoft
+/// DynamicQuantizeMatMul / MatMulIntegerToFloat) whose output they alone read:
 /// the producing kernel applies the activation to its output rows together with the bias, while they are in cache,
 /// instead of a separate node passing over the whole tensor again. Run after <see cref="BatchNormFolding"/> and
 /// <see cref="BiasFusion"/> so that Conv+BN+Relu and MatMul+Add+Relu become one kernel call.
@@ -17,7 +18,7 @@ public static class ActivationFusion
         int fused = 0;
         foreach (var producer in graph.Nodes.ToArray())
         {
-            if (producer.Domain.Length != 0 || producer.OpType is not ("Conv" or "Gemm" or "MatMul")) continue;
+            if (!Fusable(producer)) continue;
             if (producer.Outputs[0].Type != DataType.Float || FusedEpilogue.Of(producer) is not null) continue;
             if (FusionGraph.SoleReader(producer) is not { Domain: "" } activation) continue;
             if (Describe(activation) is not { } epilogue) continue;
@@ -27,6 +28,11 @@ public static class ActivationFusion
         }
         return fused;
     }
+
+    /// <summary>The products whose lowering applies a fused activation: float Conv, Gemm, MatMul and the float-output quantised products.</summary>
+    static bool Fusable(Node node) => node.Domain.Length == 0
+        ? node.OpType is "Conv" or "Gemm" or "MatMul"
+        : node.Domain == "com.microsoft" && node.OpType is "DynamicQuantizeMatMul" or "MatMulIntegerToFloat";
 
     /// <summary>The epilogue equivalent to <paramref name="node"/>, or null when it is not a fusable activation.</summary>
     static FusedEpilogue? Describe(Node node)

@@ -1,5 +1,8 @@
 using System;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace AotInfer.Kernels.Quantization;
 
@@ -79,27 +82,72 @@ public static class LinearQuantization
     /// <summary>
     /// DynamicQuantizeLinear: uint8 quantisation of x over the range [min(0, min x), max(0, max x)]:
     /// scale = range / 255, zero point = saturate(round(−min / scale)), y = saturate(round(x / scale) + zero point).
-    /// A tensor of zeros gets scale 0, zero point 0 and zeros.
+    /// A tensor of zeros gets scale 0, zero point 0 and zeros. The scan and the quantisation run 32 values at a time
+    /// with the scalar formula's operations (division, not a reciprocal multiply; round half to even), so both agree
+    /// bit for bit.
     /// </summary>
     public static void DynamicQuantize(ReadOnlySpan<float> x, Span<byte> y, Span<float> scale, Span<byte> zeroPoint)
     {
-        float min = 0, max = 0;
-        foreach (float v in x)
-        {
-            min = MathF.Min(min, v);
-            max = MathF.Max(max, v);
-        }
+        var (min, max) = Range(x);
         float s = (max - min) / 255f;
         scale[0] = s;
         if (s == 0)
         {
             zeroPoint[0] = 0;
-            y.Clear();
+            y.Slice(0, x.Length).Clear();
             return;
         }
         float zero = Math.Clamp(MathF.Round((0 - min) / s, MidpointRounding.ToEven), 0f, 255f);
         zeroPoint[0] = (byte)zero;
-        for (int i = 0; i < x.Length; i++)
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated && x.Length >= 32)
+        {
+            if (y.Length < x.Length) throw new ArgumentException("y is shorter than x");
+            ref float source = ref MemoryMarshal.GetReference(x);
+            ref byte destination = ref MemoryMarshal.GetReference(y);
+            Vector256<float> vs = Vector256.Create(s), vz = Vector256.Create(zero), high = Vector256.Create(255f);
+            for (; i + 32 <= x.Length; i += 32)
+            {
+                var w0 = Vector256.Narrow(QuantizeToInt(ref source, i, vs, vz, high), QuantizeToInt(ref source, i + 8, vs, vz, high));
+                var w1 = Vector256.Narrow(QuantizeToInt(ref source, i + 16, vs, vz, high), QuantizeToInt(ref source, i + 24, vs, vz, high));
+                Vector256.Narrow(w0.AsUInt16(), w1.AsUInt16()).StoreUnsafe(ref destination, (nuint)i);
+            }
+        }
+        for (; i < x.Length; i++)
             y[i] = (byte)Math.Clamp(MathF.Round(x[i] / s, MidpointRounding.ToEven) + zero, 0f, 255f);
+    }
+
+    /// <summary>clamp(round_half_even(x / scale) + zero, 0, 255) for 8 values, as int32 (0…255, so narrowing is exact).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<int> QuantizeToInt(ref float x, int at, Vector256<float> scale, Vector256<float> zero, Vector256<float> high) =>
+        Vector256.ConvertToInt32(Vector256.Min(Vector256.Max(Vector256.Round(Vector256.LoadUnsafe(ref x, (nuint)at) / scale) + zero, Vector256<float>.Zero), high));
+
+    /// <summary>(min(0, min x), max(0, max x)); a NaN anywhere makes both NaN, as the scalar MathF.Min/Max chain does.</summary>
+    static (float Min, float Max) Range(ReadOnlySpan<float> x)
+    {
+        float min = 0, max = 0;
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated && x.Length >= 8)
+        {
+            ref float source = ref MemoryMarshal.GetReference(x);
+            Vector256<float> vmin = Vector256<float>.Zero, vmax = Vector256<float>.Zero;
+            for (; i + 8 <= x.Length; i += 8)
+            {
+                var v = Vector256.LoadUnsafe(ref source, (nuint)i);
+                vmin = Vector256.Min(vmin, v);
+                vmax = Vector256.Max(vmax, v);
+            }
+            for (int lane = 0; lane < 8; lane++)
+            {
+                min = MathF.Min(min, vmin[lane]);
+                max = MathF.Max(max, vmax[lane]);
+            }
+        }
+        for (; i < x.Length; i++)
+        {
+            min = MathF.Min(min, x[i]);
+            max = MathF.Max(max, x[i]);
+        }
+        return (min, max);
     }
 }

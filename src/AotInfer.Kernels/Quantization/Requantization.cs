@@ -148,17 +148,41 @@ public static class Requantization
 
     /// <summary>
     /// y[r, c] = (acc[r, c] + intBias) · multiplier + floatBias, with per-column (or single) multipliers and biases;
-    /// empty biases mean none.
+    /// empty biases mean none. Eight columns at a time with the scalar operations in the same order (int add, convert,
+    /// multiply, add: never fused into an FMA), so every value is the one the scalar loop computes.
     /// </summary>
     public static void ToFloat(ReadOnlySpan<int> acc, ReadOnlySpan<int> intBias, ReadOnlySpan<float> multipliers, ReadOnlySpan<float> bias, Span<float> y, int rows, int columns)
     {
+        if (rows == 0 || columns == 0) return;
+        if (acc.Length < rows * columns || y.Length < rows * columns) throw new ArgumentException("acc or y is shorter than rows × columns");
+        bool intPerColumn = intBias.Length > 1, scalePerColumn = multipliers.Length > 1, biasPerColumn = bias.Length > 1;
+        if (intPerColumn && intBias.Length < columns || scalePerColumn && multipliers.Length < columns || biasPerColumn && bias.Length < columns)
+            throw new ArgumentException("a per-column bias or multiplier is shorter than the columns");
+        int intValue = intBias.IsEmpty ? 0 : intBias[0];
+        float scaleValue = multipliers[0], biasValue = bias.IsEmpty ? 0f : bias[0];
+        ref int i0 = ref MemoryMarshal.GetReference(intBias);
+        ref float m0 = ref MemoryMarshal.GetReference(multipliers);
+        ref float b0 = ref MemoryMarshal.GetReference(bias);
         for (int r = 0; r < rows; r++)
         {
-            for (int c = 0; c < columns; c++)
+            ref int a = ref Unsafe.AsRef(in acc[r * columns]);
+            ref float destination = ref y[r * columns];
+            int c = 0;
+            if (Vector256.IsHardwareAccelerated)
             {
-                int index = r * columns + c;
-                int sum = acc[index] + (intBias.IsEmpty ? 0 : intBias[intBias.Length == 1 ? 0 : c]);
-                y[index] = sum * multipliers[multipliers.Length == 1 ? 0 : c] + (bias.IsEmpty ? 0f : bias[bias.Length == 1 ? 0 : c]);
+                Vector256<int> vi = Vector256.Create(intValue);
+                Vector256<float> vm = Vector256.Create(scaleValue), vb = Vector256.Create(biasValue);
+                for (; c + 8 <= columns; c += 8)
+                {
+                    var sum = Vector256.LoadUnsafe(ref a, (nuint)c) + (intPerColumn ? Vector256.LoadUnsafe(ref i0, (nuint)c) : vi);
+                    var value = Vector256.ConvertToSingle(sum) * (scalePerColumn ? Vector256.LoadUnsafe(ref m0, (nuint)c) : vm);
+                    (value + (biasPerColumn ? Vector256.LoadUnsafe(ref b0, (nuint)c) : vb)).StoreUnsafe(ref destination, (nuint)c);
+                }
+            }
+            for (; c < columns; c++)
+            {
+                int sum = Unsafe.Add(ref a, c) + (intPerColumn ? intBias[c] : intValue);
+                Unsafe.Add(ref destination, c) = sum * (scalePerColumn ? multipliers[c] : scaleValue) + (biasPerColumn ? bias[c] : biasValue);
             }
         }
     }

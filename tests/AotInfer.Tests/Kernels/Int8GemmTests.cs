@@ -12,7 +12,8 @@ namespace AotInfer.Tests.Kernels;
 /// + bias computed in 64-bit straight from the raw operands: shape sweeps (M, N in 1…17 and K in 1…17 plus powers of two
 /// and odd sizes, M = 1), every zero-point class (0, 128 / −128, random, per-channel weights), both product schemes
 /// (weights within ±64 and within ±127), u8 and s8 on both sides, and extreme operands (all 255 or all −128 times
-/// weights all ±127 at K = 4097) that a saturating int16 pair sum would get wrong. Results must be exact.
+/// weights all ±127 at K = 4097) that a saturating int16 pair sum would get wrong. Results must be exact. Every M = 1
+/// case also runs the GEMV (<see cref="Int8VectorMatrixMultiply"/>).
 /// </summary>
 [Collection(QuantizedTierCollection.Name)]
 public class Int8GemmTests
@@ -118,13 +119,30 @@ public class Int8GemmTests
         return c;
     }
 
+    /// <summary>Through <see cref="Int8VectorMatrixMultiply.Multiply{T}"/> (one activation row, panel-packed weights): M = 1 only.</summary>
+    static int[] RunVector(Case t)
+    {
+        var weights = t.WeightsSigned
+            ? Int8GemvWeights.Pack(As<sbyte>(t.W), As<sbyte>(t.Zw), t.Rows, t.K, t.Transposed)
+            : Int8GemvWeights.Pack(As<byte>(t.W), As<byte>(t.Zw), t.Rows, t.K, t.Transposed);
+        // One spare element after C must stay untouched: the last panel's padding rows are never stored.
+        var c = Enumerable.Repeat(int.MinValue, t.Rows + 1).ToArray();
+        var packed = new sbyte[Int8VectorMatrixMultiply.PackedActivationsLength(t.K)];
+        if (t.ActivationsSigned) Int8VectorMatrixMultiply.Multiply<sbyte>(As<sbyte>(t.A), new[] { (sbyte)t.Za }, weights, t.Bias, c.AsSpan(0, t.Rows), packed);
+        else Int8VectorMatrixMultiply.Multiply<byte>(As<byte>(t.A), new[] { (byte)t.Za }, weights, t.Bias, c.AsSpan(0, t.Rows), packed);
+        Assert.Equal(int.MinValue, c[t.Rows]);
+        return c[..t.Rows];
+    }
+
     static void Check(QuantizedGemmTier tier, Case t, string label)
     {
         int[] expected = Reference(t);
         try
         {
             QuantizedMatrixMultiply.Tier = tier;
-            foreach (var (shape, actual) in new[] { ("rows", RunRows(t)), ("columns", RunColumns(t)) })
+            var shapes = new List<(string, int[])> { ("rows", RunRows(t)), ("columns", RunColumns(t)) };
+            if (t.M == 1) shapes.Add(("vector", RunVector(t)));
+            foreach (var (shape, actual) in shapes)
                 for (int i = 0; i < expected.Length; i++)
                     Assert.True(expected[i] == actual[i], $"tier {tier} {shape} {label} m={t.M} rows={t.Rows} k={t.K}: element {i} is {actual[i]}, expected {expected[i]}");
         }
@@ -156,6 +174,25 @@ public class Int8GemmTests
 
     [Theory]
     [MemberData(nameof(Tiers))]
+    public void VectorTimesMatrixEveryWidthAndDepthMatchesReference(QuantizedGemmTier tier)
+    {
+        // M = 1, the batch-1 dense layer the GEMV serves: every output count 1…33 (partial panels and vector columns on
+        // every tier) against depths 1…17 and some long ones, every zero-point class, both schemes, all signedness.
+        string[] zeroClasses = { "zero", "middle", "random", "per-channel" };
+        int seed = 20000;
+        foreach (int k in new[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 13, 15, 16, 17, 64, 255, 784 })
+            for (int rows = 1; rows <= 33; rows++)
+            {
+                seed++;
+                var (aSigned, wSigned, name) = Signedness[seed % Signedness.Length];
+                int range = seed % 2 == 0 ? 64 : 127;
+                string zeros = zeroClasses[seed / 2 % zeroClasses.Length];
+                Check(tier, Make(seed, 1, rows, k, aSigned, wSigned, range, zeros, transposed: seed % 3 == 0), $"{name} range ±{range} zero points {zeros}");
+            }
+    }
+
+    [Theory]
+    [MemberData(nameof(Tiers))]
     public void PowersOfTwoOddSizesAndGemvMatchReference(QuantizedGemmTier tier)
     {
         int seed = 1000;
@@ -175,7 +212,7 @@ public class Int8GemmTests
         foreach (var (aSigned, wSigned, name) in Signedness)
             foreach (int range in new[] { 64, 127 })
                 foreach (int fill in new[] { 1, -1 })
-                    foreach (var (m, rows, k) in new[] { (3, 17, 4097), (1, 5, 64) })
+                    foreach (var (m, rows, k) in new[] { (3, 17, 4097), (1, 5, 64), (1, 37, 4097) })
                         Check(tier, Make(7, m, rows, k, aSigned, wSigned, range, "zero", fill: fill), $"{name} extreme a × w = {fill * range}");
     }
 

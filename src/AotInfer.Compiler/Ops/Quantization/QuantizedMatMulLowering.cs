@@ -27,7 +27,8 @@ public enum QuantizedMatMulKind
 /// Zero points: per tensor or per row of A / per column of B; scales: per tensor for A, per tensor or per column for B.
 /// A constant B within ±127 of its zero points with a per-tensor A zero point runs the byte GEMM <c>Int8Gemm</c>
 /// (<c>vpmaddubsw</c>, B packed once, A's zero point and QGemm's bias folded into one offset per column); the rest
-/// runs the widening int16 GEMM.
+/// runs the widening int16 GEMM. At M = 1 (batch-1 fully-connected) the byte path is the GEMV <c>Int8VectorMatrixMultiply</c>
+/// (weights in panels of 16 outputs × 4 k, <c>Int8GemvWeights</c>).
 /// </summary>
 public sealed class QuantizedMatMulLowering : OpLowering
 {
@@ -156,7 +157,7 @@ public sealed class QuantizedMatMulLowering : OpLowering
         op.SetOutput(0, plan.Output, plan.Shape);
         string batches = plan.AOffsets is null ? "" : $" × {plan.AOffsets.Length} batches";
         string kernel = plan.ByteGemm is null ? $"int16 widening: {plan.WideningReason}" : $"vpmaddubsw, {plan.ByteGemm}";
-        op.Node.Annotations["kernel"] = $"int8 GEMM ({kernel}) {DataTypes.CSharpName(plan.AType)}×{DataTypes.CSharpName(plan.BType)}{batches}, M={plan.M} N={plan.N} K={plan.K}" +
+        op.Node.Annotations["kernel"] = $"int8 {(plan.ByteGemm is not null && plan.M == 1 ? "GEMV" : "GEMM")} ({kernel}) {DataTypes.CSharpName(plan.AType)}×{DataTypes.CSharpName(plan.BType)}{batches}, M={plan.M} N={plan.N} K={plan.K}" +
                                         (plan.PackedB ? ", B pre-packed at type initialisation" : "") + $" → {plan.Output}";
     }
 
@@ -189,7 +190,17 @@ public sealed class QuantizedMatMulLowering : OpLowering
         string acc = plan.Output == DataType.Int32 ? code.Out(0) : code.Scratch(DataType.Int32, plan.Rows * n);
         string intBias = _kind == QuantizedMatMulKind.QGemm && Has(op, r.Bias) ? code.In(r.Bias) : "global::System.ReadOnlySpan<int>.Empty";
         string gemm = $"{q}.QuantizedMatrixMultiply";
-        if (plan.ByteGemm is not null)
+        if (plan.ByteGemm is not null && m == 1)
+        {
+            // Batch-1 dense layer: the GEMV, weights in panels of 16 outputs so no lane sums are needed; any bias folds in.
+            string zeros = Has(op, r.BZero) ? code.ConstantArray(r.BZero) : $"global::System.Array.Empty<{bT}>()";
+            string packed = code.StaticField($"{q}.Int8GemvWeights", $"{q}.Int8GemvWeights.Pack<{bT}>({code.ConstantArray(r.B)}, {zeros}, {n}, {k}, {(plan.TransposeB ? "false" : "true")})");
+            string packedRow = code.Scratch(DataType.Int8, QuantizedPacking.PackedRowsLength(1, k));
+            bool foldBias = Has(op, r.Bias) && _kind == QuantizedMatMulKind.QGemm && Count(op, r.Bias) == n;
+            code.Writer.Line($"{q}.Int8VectorMatrixMultiply.Multiply<{aT}>({a}, {aZero}, {packed}, {(foldBias ? intBias : "global::System.ReadOnlySpan<int>.Empty")}, {acc}, {packedRow});");
+            if (foldBias) intBias = "global::System.ReadOnlySpan<int>.Empty";
+        }
+        else if (plan.ByteGemm is not null)
         {
             string zeros = Has(op, r.BZero) ? code.ConstantArray(r.BZero) : $"global::System.Array.Empty<{bT}>()";
             string packed = code.StaticField($"{q}.Int8PackedWeights", $"{q}.Int8PackedWeights.Pack<{bT}>({code.ConstantArray(r.B)}, {zeros}, {n}, {k}, {(plan.TransposeB ? "false" : "true")})");
@@ -230,6 +241,9 @@ public sealed class QuantizedMatMulLowering : OpLowering
         {
             string floatBias = _kind != QuantizedMatMulKind.QGemm && Has(op, r.Bias) ? code.In(r.Bias) : "global::System.ReadOnlySpan<float>.Empty";
             code.Writer.Line($"{q}.Requantization.ToFloat({acc}, {intBias}, {multipliers}, {floatBias}, {code.Out(0)}, {plan.Rows}, {n});");
+            // An activation fused by ActivationFusion (DynamicQuantizeMatMul, MatMulIntegerToFloat) runs on the rows while they are in cache.
+            if (Passes.FusedEpilogue.Of(op.Node) is { } fused)
+                code.Writer.Line($"{fused.Expression()}.Apply({code.Out(0)});");
         }
         else
         {
