@@ -7,8 +7,9 @@ using AotInfer.Cli.Bench;
 namespace AotInfer.Cli;
 
 /// <summary>
-/// <c>bench MODEL --vs onnxruntime [--json FILE] [--rounds N] [--threads T]</c>: times the generated code against ONNX
-/// Runtime in one process (see <see cref="BenchRunner"/>) and prints the medians and their ratio.
+/// <c>bench MODEL --vs onnxruntime [--json FILE] [--rounds N] [--threads T] [--profile]</c>: times the generated code
+/// against ONNX Runtime in one process (see <see cref="BenchRunner"/>) and prints the medians and their ratio; with
+/// <c>--profile</c>, then a table of time per layer on both sides (see <see cref="LayerProfiler"/>).
 /// </summary>
 public static class BenchCommand
 {
@@ -49,6 +50,13 @@ public static class BenchCommand
         if (!result.WarmupSettled)
             Console.Error.WriteLine($"aotinfer: {name}: warning: the warm-up did not reach steady state (JIT still compiling or times still moving); the times may include partly optimised code");
         if (args.Get("--json") is { } json) WriteJson(json, result, settings);
+        if (args.Has("--profile"))
+        {
+            // A second build with a clock stamp per layer: the timing above is of the unstamped code.
+            var profiled = CompileCommand.Compile(path, args, pinUnknownDimsToOne: true, profile: true);
+            if (!profiled.Success) return 1;
+            ProfileTable.Write(Console.Out, LayerProfiler.Measure(File.ReadAllBytes(path), profiled, settings));
+        }
         return 0;
     }
 

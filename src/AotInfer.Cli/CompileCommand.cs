@@ -15,7 +15,7 @@ public static class CompileCommand
     {
         if (args.Positional.Count != 1) throw new UsageException("compile needs one model file");
         string output = args.Get("-o") ?? args.Get("--output") ?? throw new UsageException("compile needs -o FILE.cs");
-        var result = Compile(args.Positional[0], args);
+        var result = Compile(args.Positional[0], args, profile: args.Has("--profile"));
         foreach (var d in result.Diagnostics) Console.Error.WriteLine(d);
         if (!result.Success) return 1;
         File.WriteAllText(output, result.Source);
@@ -34,7 +34,7 @@ public static class CompileCommand
     }
 
     /// <summary>Compiles a model file with the options common to compile and inspect.</summary>
-    public static CompileResult Compile(string modelPath, Arguments args, bool pinUnknownDimsToOne = false)
+    public static CompileResult Compile(string modelPath, Arguments args, bool pinUnknownDimsToOne = false, bool profile = false)
     {
         if (!File.Exists(modelPath)) throw new UsageException($"model file '{modelPath}' does not exist");
         var options = new CompileOptions
@@ -47,6 +47,7 @@ public static class CompileCommand
             Fuse = !args.Has("--no-fuse"),
             Threads = ThreadCount(args),
             Sparse = ParseSparse(args.Get("--sparse", "auto")!),
+            Profile = profile,
         };
         if (pinUnknownDimsToOne) PinSymbolicDims(modelPath, options);
         return ModelCompiler.Compile(File.ReadAllBytes(modelPath), options);

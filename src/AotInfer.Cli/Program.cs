@@ -6,13 +6,14 @@ using AotInfer.Cli;
 const string Usage = """
 usage: aotinfer VERB [options]
   check PATH... [--json FILE] [--expect FILE] [--filter REGEX] [--rtol R] [--atol A] [--int-tolerance N] [--write-passing FILE] [--quiet]
-  compile MODEL -o FILE.cs [--class NAME] [--namespace NS] [--dims name=value,...] [--threads T] [--sparse auto|dense|sparse]
+  compile MODEL -o FILE.cs [--class NAME] [--namespace NS] [--dims name=value,...] [--threads T] [--sparse auto|dense|sparse] [--profile]
   inspect MODEL [--json FILE] [--dims name=value,...] [--sparse auto|dense|sparse]
-  bench MODEL [--vs onnxruntime] [--json FILE] [--rounds N] [--threads T] [--dims name=value,...] [--no-fuse] [--sparse auto|dense|sparse]
+  bench MODEL [--vs onnxruntime] [--json FILE] [--rounds N] [--threads T] [--dims name=value,...] [--no-fuse] [--sparse auto|dense|sparse] [--profile]
                             time generated code against ONNX Runtime (interleaved rounds, medians); --threads T
                             gives both sides T threads (default 1, 0 = one per processor)
                             --sparse: kernels for constant weights (auto: cost model per layer; dense to compare;
                             sparse: best sparse layout; csr|blocks4x1|blocks8x1: force one layout)
+                            --profile: then a table per layer, our time vs ONNX Runtime's profiler (nodes matched by name)
   ops                       list the supported operators (Markdown)
   eval MODEL --dataset SPEC [--reference MODEL] [--limit N] [--json FILE] [--runtime aotinfer|ort]
   fold MODEL -o OUT
@@ -45,7 +46,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 }
 try
 {
-    var rest = Arguments.Parse(args.Skip(1), "--quiet", "--fail-on-error", "--no-fuse", "--no-run", "--global", "--per-layer", "--per-channel", "--symmetric", "--dynamic", "--rank", "--keep-sparsity", "--per-tensor", "--shared-weights");
+    var rest = Arguments.Parse(args.Skip(1), "--quiet", "--fail-on-error", "--no-fuse", "--no-run", "--global", "--per-layer", "--per-channel", "--symmetric", "--dynamic", "--rank", "--keep-sparsity", "--per-tensor", "--shared-weights", "--profile");
     return args[0] switch
     {
         "check" => CheckCommand.Run(rest),

@@ -54,6 +54,12 @@ public sealed class CompileOptions
     public int Threads { get; set; } = 1;
 
     /// <summary>
+    /// Stamp the time of each layer: the class also implements <c>AotInfer.Kernels.IProfiledModel</c> (one clock read
+    /// per layer per call). Off by default, and then no profiling code is emitted at all.
+    /// </summary>
+    public bool Profile { get; set; }
+
+    /// <summary>
     /// Dense or sparse kernels for constant float weight matrices (Gemm, MatMul): <see cref="SparseMode.Auto"/> (the
     /// default) lets a cost model decide per layer from the measured sparsity and pattern.
     /// </summary>

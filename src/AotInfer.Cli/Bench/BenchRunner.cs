@@ -86,77 +86,64 @@ public static class BenchRunner
     public static BenchResult Measure(string modelName, byte[] modelBytes, CompileResult result, BenchSettings settings, Action<string>? log = null)
     {
         log ??= _ => { };
+        var model = Instantiate(result);
+        var info = model.Info;
+        Array[] inputs = RandomInputs(info, settings.Seed);
+        Array[] outputs = info.Outputs.Select(o => RuntimeArrays.Allocate(o.ElementType, o.Length)).ToArray();
+        using var ort = new OrtRunner(modelBytes, info, inputs, settings.Threads);
+        Array[] ortOutputs = ort.Outputs;
+        Action runGenerated = () => model.Run(inputs, outputs);
+        Action runOrt = ort.Run;
+
+        runGenerated();
+        runOrt();
+        double difference = Verify(info, outputs, ortOutputs);
+        log($"outputs agree (max |difference| {difference:G3})");
+
+        var generatedWarmup = SteadyStateWarmup.Run(runGenerated, settings.WarmupMilliseconds, settings.RoundMilliseconds);
+        var ortWarmup = SteadyStateWarmup.Run(runOrt, settings.WarmupMilliseconds, settings.RoundMilliseconds);
+        int generatedIterations = generatedWarmup.IterationsPerRound, ortIterations = ortWarmup.IterationsPerRound;
+        log($"warm-up: generated code {Describe(generatedWarmup)}, ONNX Runtime {Describe(ortWarmup)}; " +
+            $"{generatedIterations} generated / {ortIterations} ORT inferences per round");
+
+        var generatedTimes = new double[settings.Rounds];
+        var ortTimes = new double[settings.Rounds];
+        var generatedCpu = new double[settings.Rounds];
+        var ortCpu = new double[settings.Rounds];
+        long allocated = 0;
+        for (int r = 0; r < settings.Rounds; r++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            generatedTimes[r] = TimeRound(runGenerated, generatedIterations, out generatedCpu[r]);
+            allocated += GC.GetAllocatedBytesForCurrentThread() - before;
+            ortTimes[r] = TimeRound(runOrt, ortIterations, out ortCpu[r]);
+        }
+        // The timed rounds must not have changed the answer (e.g. a kernel that keeps state between calls).
+        Verify(info, outputs, ortOutputs);
+        return new BenchResult(modelName, Median(generatedTimes), Median(ortTimes), (double)allocated / (settings.Rounds * generatedIterations),
+            settings.Rounds, generatedIterations, ortIterations, difference)
+        {
+            AotInferCpuMicroseconds = Median(generatedCpu),
+            OrtCpuMicroseconds = Median(ortCpu),
+            WarmupSettled = generatedWarmup.Settled && ortWarmup.Settled,
+        };
+    }
+
+    /// <summary>Compiles generated source in memory and creates the model it declares.</summary>
+    public static IGeneratedModel Instantiate(CompileResult result)
+    {
         var failures = new Dictionary<string, string>();
         var assembly = InMemoryCompiler.CompileBatch(new Dictionary<string, string> { ["bench"] = result.Source! }, failures)
             ?? throw new InvalidOperationException("generated code does not compile: " + string.Join(" | ", failures.Values));
         var type = assembly.GetTypes().Single(t => typeof(IGeneratedModel).IsAssignableFrom(t) && !t.IsAbstract);
-        var model = (IGeneratedModel)Activator.CreateInstance(type)!;
-        var info = model.Info;
+        return (IGeneratedModel)Activator.CreateInstance(type)!;
+    }
 
-        var random = new Random(settings.Seed);
-        Array[] inputs = info.Inputs.Select(i => RandomArray(i, random)).ToArray();
-        Array[] outputs = info.Outputs.Select(o => RuntimeArrays.Allocate(o.ElementType, o.Length)).ToArray();
-        Array[] ortOutputs = info.Outputs.Select(o => RuntimeArrays.Allocate(o.ElementType, o.Length)).ToArray();
-
-        using var options = new SessionOptions { IntraOpNumThreads = settings.Threads, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
-        using var session = new InferenceSession(modelBytes, options);
-        using var runOptions = new RunOptions();
-        var ortValues = new List<OrtValue>();
-        using var binding = session.CreateIoBinding();
-        for (int i = 0; i < info.Inputs.Length; i++)
-        {
-            var value = CreateValue(inputs[i], info.Inputs[i].Shape);
-            ortValues.Add(value);
-            binding.BindInput(info.Inputs[i].Name, value);
-        }
-        for (int o = 0; o < info.Outputs.Length; o++)
-        {
-            var value = CreateValue(ortOutputs[o], info.Outputs[o].Shape);
-            ortValues.Add(value);
-            binding.BindOutput(info.Outputs[o].Name, value);
-        }
-        try
-        {
-            Action runGenerated = () => model.Run(inputs, outputs);
-            Action runOrt = () => session.RunWithBinding(runOptions, binding);
-
-            runGenerated();
-            runOrt();
-            double difference = Verify(info, outputs, ortOutputs);
-            log($"outputs agree (max |difference| {difference:G3})");
-
-            var generatedWarmup = SteadyStateWarmup.Run(runGenerated, settings.WarmupMilliseconds, settings.RoundMilliseconds);
-            var ortWarmup = SteadyStateWarmup.Run(runOrt, settings.WarmupMilliseconds, settings.RoundMilliseconds);
-            int generatedIterations = generatedWarmup.IterationsPerRound, ortIterations = ortWarmup.IterationsPerRound;
-            log($"warm-up: generated code {Describe(generatedWarmup)}, ONNX Runtime {Describe(ortWarmup)}; " +
-                $"{generatedIterations} generated / {ortIterations} ORT inferences per round");
-
-            var generatedTimes = new double[settings.Rounds];
-            var ortTimes = new double[settings.Rounds];
-            var generatedCpu = new double[settings.Rounds];
-            var ortCpu = new double[settings.Rounds];
-            long allocated = 0;
-            for (int r = 0; r < settings.Rounds; r++)
-            {
-                long before = GC.GetAllocatedBytesForCurrentThread();
-                generatedTimes[r] = TimeRound(runGenerated, generatedIterations, out generatedCpu[r]);
-                allocated += GC.GetAllocatedBytesForCurrentThread() - before;
-                ortTimes[r] = TimeRound(runOrt, ortIterations, out ortCpu[r]);
-            }
-            // The timed rounds must not have changed the answer (e.g. a kernel that keeps state between calls).
-            Verify(info, outputs, ortOutputs);
-            return new BenchResult(modelName, Median(generatedTimes), Median(ortTimes), (double)allocated / (settings.Rounds * generatedIterations),
-                settings.Rounds, generatedIterations, ortIterations, difference)
-            {
-                AotInferCpuMicroseconds = Median(generatedCpu),
-                OrtCpuMicroseconds = Median(ortCpu),
-                WarmupSettled = generatedWarmup.Settled && ortWarmup.Settled,
-            };
-        }
-        finally
-        {
-            foreach (var v in ortValues) v.Dispose();
-        }
+    /// <summary>One random array per model input, drawn with a fixed seed.</summary>
+    public static Array[] RandomInputs(ModelInfo info, int seed)
+    {
+        var random = new Random(seed);
+        return info.Inputs.Select(i => RandomArray(i, random)).ToArray();
     }
 
     /// <summary>Microseconds per call (wall clock), and in <paramref name="cpuMicroseconds"/> this thread's CPU time per call.</summary>
@@ -199,21 +186,5 @@ public static class BenchRunner
             case "Bool": { var a = new bool[n]; for (int i = 0; i < n; i++) a[i] = random.Next(2) == 1; return a; }
             default: throw new UsageException($"input '{input.Name}' has element type {input.ElementType}, which bench cannot fill yet");
         }
-    }
-
-    static OrtValue CreateValue(Array data, int[] shape)
-    {
-        long[] dims = shape.Select(d => (long)d).ToArray();
-        return data switch
-        {
-            float[] f => OrtValue.CreateTensorValueFromMemory(f, dims),
-            double[] d => OrtValue.CreateTensorValueFromMemory(d, dims),
-            int[] i => OrtValue.CreateTensorValueFromMemory(i, dims),
-            long[] l => OrtValue.CreateTensorValueFromMemory(l, dims),
-            byte[] b => OrtValue.CreateTensorValueFromMemory(b, dims),
-            sbyte[] s => OrtValue.CreateTensorValueFromMemory(s, dims),
-            bool[] b => OrtValue.CreateTensorValueFromMemory(b, dims),
-            _ => throw new UsageException($"bench cannot bind a {data.GetType().Name} to ONNX Runtime yet"),
-        };
     }
 }

@@ -60,8 +60,10 @@ public sealed class ModelEmitter
         if (hasNamespace) w.Open($"namespace {_options.Namespace}");
         EmitClassDoc(w);
         string modifiers = _options.Modifiers.Length > 0 ? _options.Modifiers + " " : "";
-        w.Open($"{modifiers}partial class {_options.ClassName} : {EmitContext.Kernels}.IGeneratedModel");
+        string profiled = _options.Profile ? $", {EmitContext.Kernels}.IProfiledModel" : "";
+        w.Open($"{modifiers}partial class {_options.ClassName} : {EmitContext.Kernels}.IGeneratedModel{profiled}");
         EmitMetadata(w);
+        if (_options.Profile) LayerProfileEmitter.EmitMembers(w, _graph.Nodes);
         w.Line($"readonly byte[] _arena = new byte[ArenaBytes];");
         if (Threaded)
         {
@@ -150,7 +152,7 @@ public sealed class ModelEmitter
 
     void NameParameters()
     {
-        var used = new HashSet<string> { "arena", "scratch", "inputs", "outputs", "samples", "sample", "workerPoolBefore" };
+        var used = new HashSet<string> { "arena", "scratch", "inputs", "outputs", "samples", "sample", "workerPoolBefore", LayerProfileEmitter.ClockLocal };
         string Unique(string baseName)
         {
             string id = Literals.Identifier(baseName);
@@ -241,6 +243,8 @@ public sealed class ModelEmitter
     {
         w.Line($"global::System.Span<byte> arena = _arena;");
         w.Line($"global::System.Span<byte> scratch = _scratch;");
+        if (_options.Profile && _graph.Nodes.Count > 0) LayerProfileEmitter.EmitStart(w);
+        int layer = 0;
         foreach (var node in _graph.Nodes)
         {
             w.Line();
@@ -256,6 +260,8 @@ public sealed class ModelEmitter
             w.Open("");
             w.Append(context.Writer);
             w.Close();
+            if (_options.Profile) LayerProfileEmitter.EmitStamp(w, layer);
+            layer++;
             _scratchBytes = Math.Max(_scratchBytes, context.ScratchBytes);
         }
         // Outputs that no node writes: constants, graph inputs, or a value listed twice.

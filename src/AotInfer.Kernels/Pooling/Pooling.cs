@@ -170,6 +170,8 @@ public static class Pooling
                     for (int kw = 0; kw < kernelWidth; kw++)
                     {
                         int begin = begins[kw], end = ends[kw], offset = offsets[kw];
+                        // A tap that lands in padding for every position has an offset past the row: slicing there throws.
+                        if (end == begin) continue;
                         if (stride == 1) combiner.Combine(row.Slice(begin, end - begin), inputRow.Slice(begin + offset, end - begin));
                         else for (int ow = begin; ow < end; ow++) row[ow] = combiner.Combine(row[ow], inputRow[ow * stride + offset]);
                     }

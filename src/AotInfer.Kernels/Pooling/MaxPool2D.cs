@@ -1,0 +1,95 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using AotInfer.Kernels.Convolution;
+using AotInfer.Kernels.Linear;
+
+namespace AotInfer.Kernels.Pooling;
+
+/// <summary>
+/// Vectorised float 2-D max pooling (no index output) for any kernel, stride, dilation, padding and ceil_mode.
+/// Each output row is computed in three contiguous passes over one row of scratch instead of one strided scalar
+/// loop per tap: the max over the kernel's rows (whole input rows, vectorised), then the max over the kernel's
+/// columns (shifted copies of that row, vectorised), then every stride-th element is kept (a vector compress for
+/// stride 2, the common case, on the AVX-512 tier of <see cref="MatrixMultiply.Tier"/>). Padding reads as
+/// <see cref="float.MinValue"/>, the identity the generic path starts from, so both paths give the same maxima and
+/// both propagate NaN.
+/// </summary>
+public static class MaxPool2D
+{
+    /// <summary>
+    /// Widest padded row (in floats) the two stack rows cover; wider pools take the generic
+    /// <see cref="Pooling.Max{T}"/> path, which needs no scratch.
+    /// </summary>
+    public const int MaxRowWidth = 4096;
+
+    /// <summary>y = max over each window of x; <paramref name="planes"/> = N·C planes of the geometry's input size.</summary>
+    public static void Max(ReadOnlySpan<float> x, Span<float> y, int planes, int[] geometry)
+    {
+        var window = new Window(geometry);
+        if (window.Rank != 2) throw new ArgumentException($"geometry has rank {window.Rank}, expected 2", nameof(geometry));
+        int inHeight = window.Input(0), inWidth = window.Input(1), outHeight = window.Output(0), outWidth = window.Output(1);
+        int kernelWidth = window.Kernel(1), stride = window.Stride(1), dilation = window.Dilation(1), padLeft = window.PadBegin(1);
+        // Columns the windows span, from the first window's first tap (input column −padLeft) onwards.
+        int spanned = (outWidth - 1) * stride + (kernelWidth - 1) * dilation + 1, taken = (outWidth - 1) * stride + 1;
+        if (spanned > MaxRowWidth)
+        {
+            Pooling.Max(x, y, Span<long>.Empty, planes, geometry, false);
+            return;
+        }
+        int inputSize = inHeight * inWidth, outputSize = outHeight * outWidth;
+        if (x.Length < planes * inputSize || y.Length < planes * outputSize)
+            throw new ArgumentException($"x or y is too short for {planes} planes of {inHeight}×{inWidth} → {outHeight}×{outWidth}");
+        // Input columns [first, last) land in the spanned row at first + padLeft; the rest of the row is padding.
+        int first = Math.Max(0, -padLeft), last = Math.Min(inWidth, spanned - padLeft);
+        Span<float> columns = stackalloc float[spanned];
+        Span<float> windows = stackalloc float[taken];
+        for (int plane = 0; plane < planes; plane++)
+        {
+            ReadOnlySpan<float> input = x.Slice(plane * inputSize, inputSize);
+            Span<float> output = y.Slice(plane * outputSize, outputSize);
+            for (int oh = 0; oh < outHeight; oh++)
+            {
+                window.ValidTaps(0, oh, out int khBegin, out int khEnd, out int ihStart);
+                if (last <= first || khBegin == khEnd) columns.Fill(float.MinValue);
+                else
+                {
+                    columns.Slice(0, first + padLeft).Fill(float.MinValue);
+                    columns.Slice(last + padLeft).Fill(float.MinValue);
+                    Span<float> inside = columns.Slice(first + padLeft, last - first);
+                    for (int kh = khBegin; kh < khEnd; kh++)
+                    {
+                        ReadOnlySpan<float> row = input.Slice((ihStart + kh * window.Dilation(0)) * inWidth + first, last - first);
+                        if (kh == khBegin) row.CopyTo(inside);
+                        else VectorMath.Max(inside, row);
+                    }
+                }
+                columns.Slice(0, taken).CopyTo(windows);
+                for (int kw = 1; kw < kernelWidth; kw++) VectorMath.Max(windows, columns.Slice(kw * dilation, taken));
+                KeepEveryStride(windows, output.Slice(oh * outWidth, outWidth), stride);
+            }
+        }
+    }
+
+    /// <summary>target[i] = source[i·stride].</summary>
+    static void KeepEveryStride(ReadOnlySpan<float> source, Span<float> target, int stride)
+    {
+        if (stride == 1)
+        {
+            source.Slice(0, target.Length).CopyTo(target);
+            return;
+        }
+        int i = 0;
+        if (stride == 2 && MatrixMultiply.Tier == GemmTier.Avx512 && Vector512.IsHardwareAccelerated)
+        {
+            // 16 loaded floats hold 8 outputs at their even lanes: one permute gathers them into the lower half.
+            var evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0);
+            ref float s = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(source);
+            ref float t = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(target);
+            // source has 2·(n−1)+1 elements, so a full 16-float load starting at 2i is in bounds while 2i+16 ≤ length.
+            for (; i + 8 <= target.Length && 2 * i + 16 <= source.Length; i += 8)
+                Vector512.Shuffle(Vector512.LoadUnsafe(ref s, (nuint)(2 * i)), evens).GetLower().StoreUnsafe(ref t, (nuint)i);
+        }
+        for (; i < target.Length; i++) target[i] = source[i * stride];
+    }
+}

@@ -1,0 +1,73 @@
+using System;
+using AotInfer.Kernels.Linear;
+using AotInfer.Kernels.Pooling;
+using Xunit;
+
+namespace AotInfer.Tests.Kernels;
+
+public class PoolingKernelTests
+{
+    /// <summary>
+    /// The vectorised MaxPool2D against the generic window-by-window pool, over kernels, strides (the stride-2 compress
+    /// and the scalar gather), dilations, asymmetric pads, ceil-mode overhang and widths around the vector lengths,
+    /// on every tier, with NaNs and negative values in the input.
+    /// </summary>
+    [Fact]
+    public void MaxPool2DMatchesTheGenericPoolForEveryGeometryAndTier()
+    {
+        var random = new Random(45);
+        var saved = MatrixMultiply.Tier;
+        try
+        {
+            foreach (int kernel in new[] { 1, 2, 3, 5 })
+            foreach (int stride in new[] { 1, 2, 3 })
+            foreach (int dilation in new[] { 1, 2 })
+            foreach (int width in new[] { 1, 7, 16, 17, 33, 113 })
+            foreach (var pads in new[] { new[] { 0, 0, 0, 0 }, new[] { 1, 1, 1, 1 }, new[] { 2, 0, 1, 3 } })
+            foreach (bool ceil in new[] { false, true })
+            {
+                int height = 6, planes = 3;
+                int oh = Extent(height, pads[0], pads[2], kernel, stride, dilation, ceil), ow = Extent(width, pads[1], pads[3], kernel, stride, dilation, ceil);
+                if (oh <= 0 || ow <= 0) continue;
+                int[] geometry = { 2, height, width, oh, ow, kernel, kernel, stride, stride, dilation, dilation, pads[0], pads[1], pads[2], pads[3] };
+                float[] x = Array.ConvertAll(new float[planes * height * width], _ => (float)random.NextDouble() * 4 - 3);
+                x[random.Next(x.Length)] = float.NaN;
+                float[] expected = new float[planes * oh * ow];
+                Pooling.Max<float>(x, expected, Span<long>.Empty, planes, geometry, false);
+                foreach (var tier in new[] { GemmTier.Scalar, GemmTier.Avx512 })
+                {
+                    MatrixMultiply.Tier = tier;
+                    float[] y = new float[expected.Length];
+                    y.AsSpan().Fill(42f);
+                    MaxPool2D.Max(x, y, planes, geometry);
+                    string name = $"tier {MatrixMultiply.Tier}, kernel {kernel}, stride {stride}, dilation {dilation}, width {width}, pads {string.Join(",", pads)}, ceil {ceil}";
+                    for (int i = 0; i < y.Length; i++)
+                        Assert.True(y[i] == expected[i] || (float.IsNaN(y[i]) && float.IsNaN(expected[i])), $"{name}, element {i}: {y[i]} vs {expected[i]}");
+                }
+            }
+        }
+        finally
+        {
+            MatrixMultiply.Tier = saved;
+        }
+    }
+
+    [Fact]
+    public void MaxPool2DRejectsOtherRanksAndShortOutputs()
+    {
+        int[] oneD = { 1, 8, 4, 2, 2, 1, 0, 0 };
+        Assert.Throws<ArgumentException>(() => MaxPool2D.Max(new float[8], new float[4], 1, oneD));
+        int[] twoD = { 2, 4, 4, 2, 2, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0 };
+        Assert.Throws<ArgumentException>(() => MaxPool2D.Max(new float[16], new float[3], 1, twoD));
+    }
+
+    /// <summary>Output extent of one pooled dimension (ONNX's floor or ceil formula, a last window starting in padding dropped).</summary>
+    static int Extent(int input, int padBegin, int padEnd, int kernel, int stride, int dilation, bool ceil)
+    {
+        int span = input + padBegin + padEnd - dilation * (kernel - 1) - 1;
+        if (span < 0) return 0;
+        int extent = (ceil ? (span + stride - 1) / stride : span / stride) + 1;
+        if (ceil && (extent - 1) * stride >= input + padBegin) extent--;
+        return extent;
+    }
+}
