@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using AotInfer.Cli.Check;
 using AotInfer.Compiler;
@@ -173,5 +174,36 @@ public class RawTensorTests
         var result = ModelCompiler.Compile(model, new CompileOptions());
         Assert.False(result.Success);
         Assert.Contains(result.Diagnostics, d => d.Id == DiagnosticIds.UnsupportedType && d.Message.Contains("batch"));
+    }
+
+    [Theory]
+    [InlineData(DataType.Float8E4M3FN, 1L)]
+    [InlineData(DataType.Float8E4M3FN, 0L)]
+    [InlineData(DataType.Float8E4M3FNUZ, 0L)]
+    [InlineData(DataType.Float8E5M2, 0L)]
+    [InlineData(DataType.Float8E5M2, 1L)]
+    [InlineData(DataType.Float8E5M2FNUZ, 1L)]
+    [InlineData(DataType.Float4E2M1, 1L)]
+    public void QuantizeLinearFoldedAtCompileTimeAgreesWithGeneratedCode(DataType type, long saturate)
+    {
+        // Ties at the top of each range (464 in e4m3fn, 61440 in e5m2, 248 in e4m3fnuz, 7 in e2m1), tiny negatives
+        // (negative zero or not), infinities, NaN and an ordinary spread.
+        var values = new List<float> { 464, 465, 61440, 60000, 248, 7, 5, 0.75f, -1e-7f, -0f, float.PositiveInfinity, float.NegativeInfinity, float.NaN };
+        values.AddRange(Differential.RandomFloats(21, 52, -600, 600));
+        var x = values.Select(v => (float)v).ToArray();
+        var shape = new[] { x.Length };
+        byte[] Quantize(bool folded)
+        {
+            var builder = new OnnxModelBuilder(23);
+            builder = folded ? builder.Initializer("x", F(shape, x)) : builder.Input("x", DataType.Float, x.Length);
+            var model = Differential.CompileModel(builder
+                .Initializer("scale", F(Array.Empty<int>(), 1f))
+                .Node("QuantizeLinear", new[] { "x", "scale" }, new[] { "q" }, ("output_dtype", (long)type), ("saturate", saturate))
+                .Output("q", type).ToBytes());
+            var q = (byte[])RuntimeArrays.Allocate(model.Info.Outputs[0]);
+            model.Run(folded ? Array.Empty<Array>() : new Array[] { x }, new Array[] { q });
+            return q;
+        }
+        Assert.Equal(Quantize(folded: false), Quantize(folded: true));
     }
 }
