@@ -5,7 +5,8 @@ namespace AotInfer.Compiler.Ops.Quantization;
 
 /// <summary>
 /// The 8-bit and 4-bit float formats of ONNX (float8 e4m3fn/e4m3fnuz/e5m2/e5m2fnuz/e8m0, float4 e2m1), decoded and
-/// encoded at compile time only: generated code cannot hold them, but quantised constants of these types fold.
+/// encoded at compile time for constant folding. Generated code uses the kernels' <c>RawElementFormat</c> (this
+/// project cannot reference the kernels); a test folds and runs the same QuantizeLinear to keep the two in step.
 /// </summary>
 internal static class SmallFloats
 {
