@@ -147,6 +147,38 @@ public class RawTensorTests
         Assert.Equal(new[] { 1.0, -57344.0, 3.0, 57344.0 }, (double[])RuntimeArrays.Comparable(expected));
     }
 
+    [Theory]
+    [InlineData("up", new byte[] { 0x81, 0x7C, 0x7F })]
+    [InlineData("down", new byte[] { 0x80, 0x7B, 0x7F })]
+    [InlineData("nearest", new byte[] { 0x81, 0x7C, 0x7F })]
+    public void CastToFloat8E8M0FollowsRoundMode(string roundMode, byte[] expected)
+    {
+        // 3 lies between 2 (code 128) and 4 (129), exactly at the tie 1.5 · 2; 0.124 just below 0.125 (124); 1 is 127.
+        var model = Differential.CompileModel(new OnnxModelBuilder(25)
+            .Input("x", DataType.Float, 3)
+            .Node("Cast", new[] { "x" }, new[] { "y" }, ("to", (long)DataType.Float8E8M0), ("round_mode", roundMode))
+            .Output("y", DataType.Float8E8M0).ToBytes());
+        var y = new byte[3];
+        model.Run(new Array[] { new[] { 3f, 0.124f, 1f } }, new Array[] { y });
+        Assert.Equal(expected, y);
+    }
+
+    [Fact]
+    public void UnknownRoundModeAndFloat8E8M0QuantizationAreDiagnostics()
+    {
+        var cast = ModelCompiler.Compile(new OnnxModelBuilder(25)
+            .Input("x", DataType.Float, 3)
+            .Node("Cast", new[] { "x" }, new[] { "y" }, ("to", (long)DataType.Float8E8M0), ("round_mode", "sideways"))
+            .Output("y", DataType.Float8E8M0).ToBytes(), new CompileOptions());
+        Assert.Contains(cast.Diagnostics, d => d.Message.Contains("round_mode") && d.Message.Contains("sideways"));
+        var quantize = ModelCompiler.Compile(new OnnxModelBuilder(25)
+            .Input("x", DataType.Float, 3)
+            .Initializer("scale", F(Array.Empty<int>(), 1f))
+            .Node("QuantizeLinear", new[] { "x", "scale" }, new[] { "y" }, ("output_dtype", (long)DataType.Float8E8M0))
+            .Output("y", DataType.Float8E8M0).ToBytes(), new CompileOptions());
+        Assert.Contains(quantize.Diagnostics, d => d.Message.Contains("quantised type Float8E8M0 is not supported"));
+    }
+
     [Fact]
     public void OtherOpsOnRawTensorsAreADiagnosticNamingTheNode()
     {
