@@ -125,7 +125,7 @@ public static class ModelCompiler
                 .FirstOrDefault(p => p.v is not null && !DataTypes.IsSupportedAtRunTime(p.v.Type) && !RawAllowed(p.v, p.i)).v;
             if (problem is null) continue;
             diagnostics.Error(DiagnosticIds.UnsupportedType, RawEncoding.IsRaw(problem.Type)
-                ? $"node {node}: tensor '{problem.Name}' has element type {problem.Type}, which generated code holds only as raw bytes for QuantizeLinear, DequantizeLinear and Cast, not for {node.OpType}"
+                ? $"node {node}: tensor '{problem.Name}' has element type {problem.Type}, which generated code holds only as raw bytes for QuantizeLinear, DequantizeLinear, Cast and CastLike, not for {node.OpType}"
                 : $"node {node}: tensor '{problem.Name}' has element type {problem.Type}, which generated code cannot hold at run time", node);
         }
         foreach (var v in graph.Inputs.Concat(graph.Outputs))

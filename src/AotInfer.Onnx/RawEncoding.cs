@@ -3,7 +3,7 @@ using System;
 namespace AotInfer.Onnx;
 
 /// <summary>
-/// The byte layout ONNX gives tensors of float8 (e4m3fn, e4m3fnuz, e5m2, e5m2fnuz), float4e2m1 and the 4-bit and
+/// The byte layout ONNX gives tensors of float8 (e4m3fn, e4m3fnuz, e5m2, e5m2fnuz, e8m0), float4e2m1 and the 4-bit and
 /// 2-bit integers. Generated code holds run-time tensors of these types exactly like this ("raw" tensors): one byte
 /// per float8 element; 4-bit and 2-bit elements packed two or four to a byte, element 0 in the lowest bits, the
 /// unused high bits of the last byte zero. Compile-time <see cref="Tensor"/> values keep one code per CLR element
@@ -11,13 +11,13 @@ namespace AotInfer.Onnx;
 /// </summary>
 public static class RawEncoding
 {
-    /// <summary>True for the types generated code holds as raw bytes (float8e8m0 is not among them yet).</summary>
+    /// <summary>True for the types generated code holds as raw bytes.</summary>
     public static bool IsRaw(DataType type) => BitsPerElement(type) != 0;
 
     /// <summary>Bits of one element in the raw layout: 8, 4 or 2; 0 for types that are not raw.</summary>
     public static int BitsPerElement(DataType type) => type switch
     {
-        DataType.Float8E4M3FN or DataType.Float8E4M3FNUZ or DataType.Float8E5M2 or DataType.Float8E5M2FNUZ => 8,
+        DataType.Float8E4M3FN or DataType.Float8E4M3FNUZ or DataType.Float8E5M2 or DataType.Float8E5M2FNUZ or DataType.Float8E8M0 => 8,
         DataType.Int4 or DataType.UInt4 or DataType.Float4E2M1 => 4,
         DataType.Int2 or DataType.UInt2 => 2,
         _ => 0,

@@ -17,8 +17,12 @@ public static class RawCast
             y[i] = Conversion.One<double, TOut>(RawElementFormat.Decode(type, RawElementFormat.Read(type, x, i)));
     }
 
-    /// <summary>Raw element i = x[i] encoded; <paramref name="saturate"/> applies to the float8 types.</summary>
-    public static void Encode<TIn>(ReadOnlySpan<TIn> x, Span<byte> y, RawElementType type, bool saturate) where TIn : unmanaged
+    /// <summary>
+    /// Raw element i = x[i] encoded; <paramref name="saturate"/> applies to the float8 types, <paramref name="rounding"/>
+    /// to float8e8m0.
+    /// </summary>
+    public static void Encode<TIn>(ReadOnlySpan<TIn> x, Span<byte> y, RawElementType type, bool saturate, E8M0Rounding rounding = E8M0Rounding.Up)
+        where TIn : unmanaged
     {
         bool integer = RawElementFormat.IsInteger(type);
         // Packed elements are written by read-modify-write: clear first so the last byte's unused bits are zero.
@@ -26,7 +30,9 @@ public static class RawCast
         for (int i = 0; i < x.Length; i++)
         {
             double value = Conversion.One<TIn, double>(x[i]);
-            int code = integer ? RawElementFormat.EncodeWrappedInteger(type, value) : RawElementFormat.EncodeFloat(type, value, saturate);
+            int code = integer ? RawElementFormat.EncodeWrappedInteger(type, value)
+                : type == RawElementType.Float8E8M0 ? RawElementFormat.EncodeE8M0(value, saturate, rounding)
+                : RawElementFormat.EncodeFloat(type, value, saturate);
             RawElementFormat.Write(type, y, i, code);
         }
     }

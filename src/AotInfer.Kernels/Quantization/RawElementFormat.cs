@@ -21,6 +21,8 @@ public enum RawElementType
     Int4 = 22,
     /// <summary>float4: 2 exponent bits (bias 1), 1 mantissa bit, no infinity, no NaN; two per byte.</summary>
     Float4E2M1 = 23,
+    /// <summary>float8: 8 exponent bits (bias 127), no sign, no mantissa: 2^-127 … 2^127; 0xFF is NaN.</summary>
+    Float8E8M0 = 24,
     /// <summary>Unsigned 2-bit integer, four per byte.</summary>
     UInt2 = 25,
     /// <summary>Signed 2-bit integer (two's complement), four per byte.</summary>
@@ -32,7 +34,8 @@ public enum RawElementType
 /// 4-bit and 2-bit elements packed low bits first (element 0 in bits 0..3 or 0..1). Encoding follows the ONNX
 /// specification (Cast, QuantizeLinear): round to nearest, ties to even; with <c>saturate</c> values beyond the
 /// largest finite value (infinities too) become ±max, without it they become infinity (e5m2) or NaN (the other
-/// float8 types); float4e2m1 always saturates and, like the ONNX reference, writes NaN as 0x8.
+/// float8 types); float4e2m1 always saturates and, like the ONNX reference, writes NaN as 0x8. float8e8m0 (powers of
+/// two only) has its own rounding modes, see <see cref="EncodeE8M0"/>.
 /// </summary>
 public static class RawElementFormat
 {
@@ -98,6 +101,8 @@ public static class RawElementFormat
                 return (code & 3) != 0 ? double.NaN : (code & 0x80) != 0 ? double.NegativeInfinity : double.PositiveInfinity;
             case RawElementType.Float8E4M3FNUZ or RawElementType.Float8E5M2FNUZ when code == 0x80:
                 return double.NaN;
+            case RawElementType.Float8E8M0:
+                return code == 0xFF ? double.NaN : Math.ScaleB(1.0, code - 127);
         }
         var f = SmallFloat.Of(type);
         int sign = (code >> (f.ExponentBits + f.MantissaBits)) & 1;
@@ -130,9 +135,13 @@ public static class RawElementFormat
         return (int)(whole & ((1 << BitsPerElement(type)) - 1));
     }
 
-    /// <summary>The code of a float8 or float4 type nearest to <paramref name="value"/> (ties to even).</summary>
+    /// <summary>
+    /// The code of a float8 or float4 type nearest to <paramref name="value"/> (ties to even); float8e8m0 rounds up
+    /// (<see cref="EncodeE8M0"/>).
+    /// </summary>
     public static int EncodeFloat(RawElementType type, double value, bool saturate)
     {
+        if (type == RawElementType.Float8E8M0) return EncodeE8M0(value, saturate, E8M0Rounding.Up);
         var f = SmallFloat.Of(type);
         if (double.IsNaN(value)) return f.NaN;
         int signBit = double.IsNegative(value) ? 1 << (f.ExponentBits + f.MantissaBits) : 0;
@@ -161,6 +170,29 @@ public static class RawElementFormat
         return signBit | code;
     }
 
+    /// <summary>
+    /// The float8e8m0 code of <paramref name="value"/>, a power of two chosen by <paramref name="rounding"/>. Values
+    /// outside [2^-127, 2^127] (zero, negative values, infinities) become the nearest end with
+    /// <paramref name="saturate"/> and NaN without, as the ONNX Cast table says (it leaves negative values open).
+    /// </summary>
+    public static int EncodeE8M0(double value, bool saturate, E8M0Rounding rounding)
+    {
+        const int Nan = 0xFF, MaxCode = 0xFE;
+        if (double.IsNaN(value)) return Nan;
+        double min = Math.ScaleB(1.0, -127), max = Math.ScaleB(1.0, 127);
+        if (value < min) return saturate ? 0 : Nan;
+        if (value > max) return saturate ? MaxCode : Nan;
+        int exponent = Math.ILogB(value);
+        double fraction = Math.ScaleB(value, -exponent); // in [1, 2)
+        bool roundUp = rounding switch
+        {
+            E8M0Rounding.Up => fraction > 1,
+            E8M0Rounding.Nearest => fraction >= 1.5,
+            _ => false,
+        };
+        return exponent + 127 + (roundUp ? 1 : 0);
+    }
+
     /// <summary>The parameters of one small float format.</summary>
     readonly record struct SmallFloat(int ExponentBits, int MantissaBits, int Bias, double MaxFinite, int MaxFiniteCode, int NaN)
     {
@@ -174,4 +206,15 @@ public static class RawElementFormat
             _ => throw new ArgumentOutOfRangeException(nameof(type), type, "not a float8 or float4 type"),
         };
     }
+}
+
+/// <summary>How Cast rounds to float8e8m0 (its <c>round_mode</c> attribute).</summary>
+public enum E8M0Rounding
+{
+    /// <summary>To the power of two above (away from zero); the ONNX default.</summary>
+    Up,
+    /// <summary>To the power of two below (towards zero).</summary>
+    Down,
+    /// <summary>To the nearer power of two, ties (1.5 · 2^e) up.</summary>
+    Nearest,
 }

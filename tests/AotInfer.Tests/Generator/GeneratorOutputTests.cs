@@ -99,6 +99,27 @@ public class GeneratorOutputTests
         Assert.Equal(x.Select(v => Math.Max(0, v)).ToArray(), RunSingleOutput(three, x));
     }
 
+    [Fact]
+    public void RawTensorsAreByteSpansInRunAndMatchGolden()
+    {
+        using var project = new GeneratorProject()
+            .AddModel("models/int4-to-float8.onnx", GeneratorTestModels.Int4ToFloat8(), className: "Int4ToFloat8", ns: "My.Models");
+        var run = project.Run();
+
+        run.AssertNoDiagnostics();
+        GoldenFiles.AssertMatch("RawTensors", ModelSources(run));
+        var model = Instantiate(run.CompileAndLoad(), "My.Models.Int4ToFloat8");
+        Assert.Equal((4, 3), (model.Info.Inputs[0].RawBits, model.Info.Inputs[0].BufferLength));
+        Assert.Equal((8, 5), (model.Info.Outputs[1].RawBits, model.Info.Outputs[1].BufferLength));
+        // x = [1, −2, 7, −8, 3] packs low nibble first as E1 87 03; y = (x + 1) · 0.5. In e4m3fn (bias 7) 1 is
+        // 0.0111.000, −0.5 is 1.0110.000, 4 is 0.1001.000, −3.5 = −1.75·2 is 1.1000.110 and 2 is 0.1000.000.
+        var y = new float[5];
+        var f8 = new byte[5];
+        model.Run(new Array[] { new byte[] { 0xE1, 0x87, 0x03 } }, new Array[] { y, f8 });
+        Assert.Equal(new[] { 1f, -0.5f, 4f, -3.5f, 2f }, y);
+        Assert.Equal(new byte[] { 0x38, 0xB0, 0x48, 0xC6, 0x40 }, f8);
+    }
+
     /// <summary>The generated model classes, without the attribute sources every run adds (they have their own baseline).</summary>
     static System.Collections.Generic.Dictionary<string, string> ModelSources(GeneratorRun run) =>
         run.GeneratedSources.Where(s => !s.Key.StartsWith("AotInfer.", StringComparison.Ordinal) && !s.Key.StartsWith("Microsoft.", StringComparison.Ordinal))

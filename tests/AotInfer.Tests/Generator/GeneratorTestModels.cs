@@ -86,4 +86,17 @@ public static class GeneratorTestModels
         .Input("s", DataType.String, 2)
         .Node("Identity", new[] { "s" }, new[] { "y" })
         .Output("y", DataType.String).ToBytes();
+
+    /// <summary>
+    /// Raw tensors at the boundary: int4 <c>x</c> [5] dequantised with scale 0.5 and a constant int4 zero point −1 to
+    /// float <c>y</c>, which is also quantised to float8 e4m3fn <c>f8</c> (scale 1).
+    /// </summary>
+    public static byte[] Int4ToFloat8() => new OnnxModelBuilder(21)
+        .Input("x", DataType.Int4, 5)
+        .Initializer("scale", new Tensor(DataType.Float, System.Array.Empty<int>(), new[] { 0.5f }))
+        .Initializer("zero", new Tensor(DataType.Int4, System.Array.Empty<int>(), new sbyte[] { -1 }))
+        .Initializer("one", new Tensor(DataType.Float, System.Array.Empty<int>(), new[] { 1f }))
+        .Node("DequantizeLinear", new[] { "x", "scale", "zero" }, new[] { "y" })
+        .Node("QuantizeLinear", new[] { "y", "one" }, new[] { "f8" }, ("output_dtype", (long)DataType.Float8E4M3FN))
+        .Output("y", DataType.Float).Output("f8", DataType.Float8E4M3FN).ToBytes();
 }

@@ -63,6 +63,12 @@ public class RawElementFormatTests
     [InlineData(RawElementType.Int2, 0x2, -2.0)]
     [InlineData(RawElementType.Int2, 0x1, 1.0)]
     [InlineData(RawElementType.UInt2, 0x3, 3.0)]
+    // e8m0: 2^(code − 127), 0xFF NaN.
+    [InlineData(RawElementType.Float8E8M0, 0x00, 5.877471754111438e-39)]
+    [InlineData(RawElementType.Float8E8M0, 0x7F, 1.0)]
+    [InlineData(RawElementType.Float8E8M0, 0x7C, 0.125)]
+    [InlineData(RawElementType.Float8E8M0, 0xFE, 1.7014118346046923e38)]
+    [InlineData(RawElementType.Float8E8M0, 0xFF, Nan)]
     public void DecodeMatchesTheSpecificationTable(RawElementType type, int code, double expected)
     {
         double actual = RawElementFormat.Decode(type, code);
@@ -177,6 +183,28 @@ public class RawElementFormatTests
     [InlineData(RawElementType.Int4, Nan, 0x0)]
     public void EncodeWrappedIntegerTruncatesAndWraps(RawElementType type, double value, int expected) =>
         Assert.Equal(expected, RawElementFormat.EncodeWrappedInteger(type, value));
+
+    [Theory]
+    // Cast's round_mode: up = next power of two away from zero, down = towards zero, nearest = ties (1.5 · 2^e) up.
+    [InlineData(3.0, E8M0Rounding.Up, true, 0x81)]
+    [InlineData(3.0, E8M0Rounding.Down, true, 0x80)]
+    [InlineData(3.0, E8M0Rounding.Nearest, true, 0x81)]
+    [InlineData(2.9, E8M0Rounding.Nearest, true, 0x80)]
+    [InlineData(1.0, E8M0Rounding.Up, true, 0x7F)]
+    [InlineData(0.124, E8M0Rounding.Up, true, 0x7C)]
+    [InlineData(0.124, E8M0Rounding.Down, true, 0x7B)]
+    // The specification's table of special values: saturate + up, and no saturate + nearest.
+    [InlineData(0.0, E8M0Rounding.Up, true, 0x00)]
+    [InlineData(0.0, E8M0Rounding.Nearest, false, 0xFF)]
+    [InlineData(Nan, E8M0Rounding.Up, true, 0xFF)]
+    [InlineData(Inf, E8M0Rounding.Up, true, 0xFE)]
+    [InlineData(Inf, E8M0Rounding.Nearest, false, 0xFF)]
+    [InlineData(1e39, E8M0Rounding.Up, true, 0xFE)]
+    [InlineData(1e39, E8M0Rounding.Nearest, false, 0xFF)]
+    [InlineData(1e-39, E8M0Rounding.Up, true, 0x00)]
+    [InlineData(1e-39, E8M0Rounding.Nearest, false, 0xFF)]
+    public void EncodeE8M0FollowsRoundModeAndTheSaturationTable(double value, E8M0Rounding rounding, bool saturate, int expected) =>
+        Assert.Equal(expected, RawElementFormat.EncodeE8M0(value, saturate, rounding));
 
     [Fact]
     public void FourBitElementsPackLowNibbleFirst()

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using AotInfer.Cli.Check;
 using AotInfer.Compiler;
@@ -67,13 +68,18 @@ public class RawTensorTests
         Differential.AssertAgrees(model, inputs: (new[] { 3, 4 }, (Array)Inputs(8, 12, 2)));
     }
 
+    static readonly DataType[] Float8Types = { DataType.Float8E4M3FN, DataType.Float8E4M3FNUZ, DataType.Float8E5M2, DataType.Float8E5M2FNUZ };
+
+    /// <summary>Every float8 type with saturate 1 and 0.</summary>
+    public static IEnumerable<object[]> Float8TypesAndSaturation() =>
+        Float8Types.SelectMany(t => new[] { new object[] { t, 1L }, new object[] { t, 0L } });
+
+    /// <summary>The float8 cases and float4e2m1 (which always saturates).</summary>
+    public static IEnumerable<object[]> SmallFloatTypesAndSaturation() =>
+        Float8TypesAndSaturation().Append(new object[] { DataType.Float4E2M1, 1L });
+
     [Theory]
-    [InlineData(DataType.Float8E4M3FN, 1L)]
-    [InlineData(DataType.Float8E4M3FN, 0L)]
-    [InlineData(DataType.Float8E4M3FNUZ, 1L)]
-    [InlineData(DataType.Float8E5M2, 1L)]
-    [InlineData(DataType.Float8E5M2, 0L)]
-    [InlineData(DataType.Float8E5M2FNUZ, 0L)]
+    [MemberData(nameof(Float8TypesAndSaturation))]
     public void Float8CastRoundTripMatchesOnnxRuntime(DataType type, long saturate)
     {
         var model = new OnnxModelBuilder(21)
@@ -146,6 +152,38 @@ public class RawTensorTests
         Assert.Equal(new[] { 1.0, -57344.0, 3.0, 57344.0 }, (double[])RuntimeArrays.Comparable(expected));
     }
 
+    [Theory]
+    [InlineData("up", new byte[] { 0x81, 0x7C, 0x7F })]
+    [InlineData("down", new byte[] { 0x80, 0x7B, 0x7F })]
+    [InlineData("nearest", new byte[] { 0x81, 0x7C, 0x7F })]
+    public void CastToFloat8E8M0FollowsRoundMode(string roundMode, byte[] expected)
+    {
+        // 3 lies between 2 (code 128) and 4 (129), exactly at the tie 1.5 · 2; 0.124 just below 0.125 (124); 1 is 127.
+        var model = Differential.CompileModel(new OnnxModelBuilder(25)
+            .Input("x", DataType.Float, 3)
+            .Node("Cast", new[] { "x" }, new[] { "y" }, ("to", (long)DataType.Float8E8M0), ("round_mode", roundMode))
+            .Output("y", DataType.Float8E8M0).ToBytes());
+        var y = new byte[3];
+        model.Run(new Array[] { new[] { 3f, 0.124f, 1f } }, new Array[] { y });
+        Assert.Equal(expected, y);
+    }
+
+    [Fact]
+    public void UnknownRoundModeAndFloat8E8M0QuantizationAreDiagnostics()
+    {
+        var cast = ModelCompiler.Compile(new OnnxModelBuilder(25)
+            .Input("x", DataType.Float, 3)
+            .Node("Cast", new[] { "x" }, new[] { "y" }, ("to", (long)DataType.Float8E8M0), ("round_mode", "sideways"))
+            .Output("y", DataType.Float8E8M0).ToBytes(), new CompileOptions());
+        Assert.Contains(cast.Diagnostics, d => d.Message.Contains("round_mode") && d.Message.Contains("sideways"));
+        var quantize = ModelCompiler.Compile(new OnnxModelBuilder(25)
+            .Input("x", DataType.Float, 3)
+            .Initializer("scale", F(Array.Empty<int>(), 1f))
+            .Node("QuantizeLinear", new[] { "x", "scale" }, new[] { "y" }, ("output_dtype", (long)DataType.Float8E8M0))
+            .Output("y", DataType.Float8E8M0).ToBytes(), new CompileOptions());
+        Assert.Contains(quantize.Diagnostics, d => d.Message.Contains("quantised type Float8E8M0 is not supported"));
+    }
+
     [Fact]
     public void OtherOpsOnRawTensorsAreADiagnosticNamingTheNode()
     {
@@ -173,5 +211,30 @@ public class RawTensorTests
         var result = ModelCompiler.Compile(model, new CompileOptions());
         Assert.False(result.Success);
         Assert.Contains(result.Diagnostics, d => d.Id == DiagnosticIds.UnsupportedType && d.Message.Contains("batch"));
+    }
+
+    [Theory]
+    [MemberData(nameof(SmallFloatTypesAndSaturation))]
+    public void QuantizeLinearFoldedAtCompileTimeAgreesWithGeneratedCode(DataType type, long saturate)
+    {
+        // Ties at the top of each range (464 in e4m3fn, 61440 in e5m2, 248 in e4m3fnuz, 7 in e2m1), tiny negatives
+        // (negative zero or not), infinities, NaN and an ordinary spread.
+        var values = new List<float> { 464, 465, 61440, 60000, 248, 7, 5, 0.75f, -1e-7f, -0f, float.PositiveInfinity, float.NegativeInfinity, float.NaN };
+        values.AddRange(Differential.RandomFloats(21, 52, -600, 600));
+        var x = values.Select(v => (float)v).ToArray();
+        var shape = new[] { x.Length };
+        byte[] Quantize(bool folded)
+        {
+            var builder = new OnnxModelBuilder(23);
+            builder = folded ? builder.Initializer("x", F(shape, x)) : builder.Input("x", DataType.Float, x.Length);
+            var model = Differential.CompileModel(builder
+                .Initializer("scale", F(Array.Empty<int>(), 1f))
+                .Node("QuantizeLinear", new[] { "x", "scale" }, new[] { "q" }, ("output_dtype", (long)type), ("saturate", saturate))
+                .Output("q", type).ToBytes());
+            var q = (byte[])RuntimeArrays.Allocate(model.Info.Outputs[0]);
+            model.Run(folded ? Array.Empty<Array>() : new Array[] { x }, new Array[] { q });
+            return q;
+        }
+        Assert.Equal(Quantize(folded: false), Quantize(folded: true));
     }
 }

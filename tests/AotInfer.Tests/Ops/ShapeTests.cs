@@ -325,7 +325,6 @@ public class ShapeTests
     }
 
     [Theory]
-    [InlineData(DataType.Float8E8M0)]
     [InlineData(DataType.BFloat16)]
     [InlineData(DataType.String)]
     public void CastToTypesWithoutRunTimeSupportIsADiagnostic(DataType to)

@@ -10,7 +10,7 @@ namespace AotInfer.Compiler.Ops.Quantization;
 /// <c>precision</c> (float only). Quantised types int8/uint8/int16/uint16 run through <c>LinearQuantization</c>;
 /// int4/uint4/int2/uint2, float8 (e4m3fn, e4m3fnuz, e5m2, e5m2fnuz) and float4e2m1 run on raw tensors through
 /// <c>RawLinearQuantization</c>. Every type folds at compile time when every input is constant (e.g.
-/// DequantizeLinear of int4 weights becomes a float constant); float8e8m0 only folds.
+/// DequantizeLinear of int4 weights becomes a float constant). float8e8m0 is not a type of these ops (only of Cast).
 /// </summary>
 public sealed class LinearQuantizationLowering : OpLowering
 {
@@ -52,12 +52,12 @@ public sealed class LinearQuantizationLowering : OpLowering
             var type = op.HasInput(2) ? op.Type(2) : outputDtype != 0 ? (DataType)outputDtype : DataType.UInt8;
             if (op.HasInput(2) && outputDtype != 0 && (DataType)outputDtype != type)
                 throw op.Fail($"attribute output_dtype {(DataType)outputDtype} differs from the zero point's type {type}");
-            if (!(IsQuantizedInteger(type) || SmallFloats.IsSmallFloat(type)))
+            if (!IsQuantizedType(type))
                 throw op.Fail($"quantised type {type} is not supported");
             return (type, geometry);
         }
         var quantized = op.Type(0);
-        if (!(IsQuantizedInteger(quantized) || quantized == DataType.Int32 || SmallFloats.IsSmallFloat(quantized)))
+        if (!(IsQuantizedType(quantized) || quantized == DataType.Int32))
             throw op.Fail($"input x has element type {quantized}, which is not a quantised type");
         if (op.HasInput(2) && op.Type(2) != quantized)
             throw op.Fail($"input x_zero_point has element type {op.Type(2)}, expected {quantized} like x");
@@ -66,6 +66,9 @@ public sealed class LinearQuantizationLowering : OpLowering
             throw op.Fail($"attribute output_dtype {output} is not supported (float, float16, double are)");
         return (output, geometry);
     }
+
+    /// <summary>The quantised types of ONNX's QuantizeLinear / DequantizeLinear, but int32 (DequantizeLinear only).</summary>
+    static bool IsQuantizedType(DataType type) => IsQuantizedInteger(type) || (SmallFloats.IsSmallFloat(type) && type != DataType.Float8E8M0);
 
     static bool IsQuantizedInteger(DataType type) => type is DataType.Int8 or DataType.UInt8 or DataType.Int16 or DataType.UInt16
         or DataType.Int4 or DataType.UInt4 or DataType.Int2 or DataType.UInt2;

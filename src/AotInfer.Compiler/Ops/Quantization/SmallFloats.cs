@@ -5,7 +5,8 @@ namespace AotInfer.Compiler.Ops.Quantization;
 
 /// <summary>
 /// The 8-bit and 4-bit float formats of ONNX (float8 e4m3fn/e4m3fnuz/e5m2/e5m2fnuz/e8m0, float4 e2m1), decoded and
-/// encoded at compile time only: generated code cannot hold them, but quantised constants of these types fold.
+/// encoded at compile time for constant folding. Generated code uses the kernels' <c>RawElementFormat</c> (this
+/// project cannot reference the kernels); a test folds and runs the same QuantizeLinear to keep the two in step.
 /// </summary>
 internal static class SmallFloats
 {
@@ -52,39 +53,62 @@ internal static class SmallFloats
     }
 
     /// <summary>
-    /// The code nearest to <paramref name="value"/> (ties to the even code, as IEEE rounding does). Out-of-range
-    /// values become the largest finite value when <paramref name="saturate"/>, else infinity (e5m2) or NaN.
+    /// The code nearest to <paramref name="value"/> (ties to the even code, as IEEE rounding does). Values that round
+    /// beyond the largest finite value become ±max when <paramref name="saturate"/> (always for float4e2m1), else
+    /// infinity (e5m2) or NaN; negative values keep the sign, also when they round to zero (except in the fnuz types).
     /// </summary>
     public static int Encode(DataType type, double value, bool saturate)
     {
         int codes = type == DataType.Float4E2M1 ? 16 : 256;
+        // e8m0 has no sign bit: its 255 codes are all positive powers of two (and NaN).
+        int signBit = type == DataType.Float8E8M0 ? 0 : codes / 2, positiveCodes = signBit == 0 ? codes : signBit;
         if (double.IsNaN(value)) return NaNCode(type, codes);
-        int best = -1;
-        double bestDistance = double.PositiveInfinity, maxFinite = 0;
-        for (int code = 0; code < codes; code++)
+        // The magnitude is rounded among the non-negative codes and the sign bit set afterwards.
+        bool negative = signBit != 0 && (value < 0 || (value == 0 && 1 / value < 0));
+        double magnitude = Math.Abs(value);
+        // A value overflows when it rounds past the largest finite magnitude: beyond it by half the top binade's
+        // spacing, or exactly half when the largest code is odd (the tie goes to the next, unrepresentable, code).
+        double max = 0, belowMax = 0;
+        int maxCode = 0;
+        for (int code = 0; code < positiveCodes; code++)
         {
             double v = Decode(type, code);
             if (double.IsNaN(v) || double.IsInfinity(v)) continue;
-            maxFinite = Math.Max(maxFinite, Math.Abs(v));
-            double distance = Math.Abs(v - value);
-            if (distance < bestDistance || (distance == bestDistance && (code & 1) == 0 && (best & 1) == 1))
+            if (v > max) { belowMax = max; max = v; maxCode = code; }
+            else if (v > belowMax) belowMax = v;
+        }
+        double limit = max + (max - belowMax) / 2;
+        if (magnitude > limit || (magnitude == limit && (maxCode & 1) == 1))
+        {
+            if (saturate || type == DataType.Float4E2M1) return negative ? maxCode | signBit : maxCode;
+            if (type == DataType.Float8E5M2) return negative ? 0xFC : 0x7C;
+            return type == DataType.Float8E4M3FN && negative ? 0xFF : NaNCode(type, codes);
+        }
+        int best = 0;
+        double bestDistance = double.PositiveInfinity;
+        for (int code = 0; code < positiveCodes; code++)
+        {
+            double v = Decode(type, code);
+            if (double.IsNaN(v) || double.IsInfinity(v)) continue;
+            double distance = Math.Abs(v - magnitude);
+            if (distance < bestDistance || (distance == bestDistance && (code & 1) == 0))
             {
                 best = code;
                 bestDistance = distance;
             }
         }
-        if (!saturate && Math.Abs(value) > maxFinite && Math.Abs(Decode(type, best)) == maxFinite && bestDistance > 0)
-        {
-            if (type == DataType.Float8E5M2) return value > 0 ? 0x7C : 0xFC;
-            return NaNCode(type, codes);
-        }
-        return best;
+        // The fnuz types have no negative zero (their 0x80 is NaN).
+        bool hasNegativeZero = signBit != 0 && !double.IsNaN(Decode(type, signBit));
+        return negative && (best != 0 || hasNegativeZero) ? best | signBit : best;
     }
 
-    static int NaNCode(DataType type, int codes)
+    /// <summary>The code NaN encodes to, as the ONNX reference writes it (float4e2m1 has no NaN: 0x8, negative zero).</summary>
+    static int NaNCode(DataType type, int codes) => type switch
     {
-        for (int code = 0; code < codes; code++)
-            if (double.IsNaN(Decode(type, code))) return code;
-        return 0;
-    }
+        DataType.Float8E4M3FN => 0x7F,
+        DataType.Float8E5M2 => 0x7E,
+        DataType.Float8E8M0 => 0xFF,
+        DataType.Float4E2M1 => 0x8,
+        _ => codes / 2,
+    };
 }

@@ -6,8 +6,9 @@ namespace AotInfer.Compiler.Ops.Shape;
 /// <summary>
 /// Cast (target type from the <c>to</c> attribute) and CastLike (target type of input 1). Run-time conversions use
 /// <c>Elementwise.Conversion</c>; casts to and from raw tensors (float8, float4e2m1, 4-bit and 2-bit integers) use
-/// <c>Quantization.RawCast</c>, where <c>saturate</c> (opset 19) decides what float8 does with values out of range.
-/// bfloat16, string and float8e8m0 targets are not supported, nor casts between two raw types.
+/// <c>Quantization.RawCast</c>, where <c>saturate</c> (opset 19) decides what float8 does with values out of range
+/// and <c>round_mode</c> (opset 25) how float8e8m0 rounds. bfloat16 and string targets are not supported, nor casts
+/// between two raw types.
 /// </summary>
 public sealed class CastLowering : OpLowering
 {
@@ -24,6 +25,7 @@ public sealed class CastLowering : OpLowering
         DataType target = op.Node.OpType == "Cast" ? CastTarget(op) : op.Type(1);
         long saturate = op.Attributes.Int("saturate", 1);
         if (saturate != 0 && saturate != 1) throw op.Fail($"attribute 'saturate' must be 0 or 1, not {saturate}");
+        if (target == DataType.Float8E8M0) RoundMode(op);
         if (!DataTypes.IsSupportedAtRunTime(target) && !RawEncoding.IsRaw(target))
             throw op.Fail($"casting to {target} is not supported (AotInfer holds no {target} tensors)");
         if (RawEncoding.IsRaw(source) && RawEncoding.IsRaw(target) && source != target)
@@ -57,10 +59,20 @@ public sealed class CastLowering : OpLowering
             code.Writer.Line($"{kernel}.Decode<{code.OutType(0)}>({code.In(0)}, {EmitContext.Kernels}.Quantization.RawElementType.{source}, {code.Out(0)});");
         else if (RawEncoding.IsRaw(target))
             code.Writer.Line($"{kernel}.Encode<{code.InType(0)}>({code.In(0)}, {code.Out(0)}, {EmitContext.Kernels}.Quantization.RawElementType.{target}, " +
-                             $"{(op.Attributes.Int("saturate", 1) != 0 ? "true" : "false")});");
+                             $"{(op.Attributes.Int("saturate", 1) != 0 ? "true" : "false")}" +
+                             $"{(target == DataType.Float8E8M0 ? $", {EmitContext.Kernels}.Quantization.E8M0Rounding.{RoundMode(op)}" : "")});");
         else
             code.Writer.Line($"{EmitContext.Kernels}.Elementwise.Conversion.Convert<{code.InType(0)}, {code.OutType(0)}>({code.In(0)}, {code.Out(0)});");
     }
+
+    /// <summary>The <c>round_mode</c> attribute (float8e8m0 targets only) as the kernel's E8M0Rounding member name.</summary>
+    static string RoundMode(OpContext op) => op.Attributes.String("round_mode", "up") switch
+    {
+        "up" => "Up",
+        "down" => "Down",
+        "nearest" => "Nearest",
+        var other => throw op.Fail($"attribute 'round_mode' is '{other}'; it must be up, down or nearest"),
+    };
 
     static DataType CastTarget(OpContext op)
     {
