@@ -79,8 +79,19 @@ public class DynamicQuantizeKernelTests
                                 expected[i] = sum * scales[scaleCount == 1 ? 0 : c] + (biasCount == 0 ? 0f : bias[biasCount == 1 ? 0 : c]);
                             }
                             var y = new float[rows * columns];
-                            Requantization.ToFloat(acc, intBias, scales, bias, y, rows, columns);
+                            Requantization.ToFloat(acc, intBias, 1f, scales, bias, y, rows, columns);
                             Assert.True(expected.AsSpan().SequenceEqual(y), $"rows {rows} columns {columns} int bias {intCount} scales {scaleCount} bias {biasCount}");
+                            // With a separate activation scale: the multiplier is the float product aScale · bScale.
+                            float aScale = (float)random.NextDouble() * 0.1f;
+                            var multipliers = new float[scaleCount];
+                            Requantization.Multipliers(aScale, scales, 1f, multipliers);
+                            for (int i = 0; i < expected.Length; i++)
+                            {
+                                int c = i % columns;
+                                expected[i] = (acc[i] + (intCount == 0 ? 0 : intBias[intCount == 1 ? 0 : c])) * multipliers[scaleCount == 1 ? 0 : c] + (biasCount == 0 ? 0f : bias[biasCount == 1 ? 0 : c]);
+                            }
+                            Requantization.ToFloat(acc, intBias, aScale, scales, bias, y, rows, columns);
+                            Assert.True(expected.AsSpan().SequenceEqual(y), $"aScale {aScale} rows {rows} columns {columns} int bias {intCount} scales {scaleCount} bias {biasCount}");
                         }
     }
 }
