@@ -15,14 +15,9 @@ namespace AotInfer.Tests.Compiler;
 /// </summary>
 public class DynamicQuantizationFusionTests
 {
-    static (int[] Shape, Array Data) Input(int seed, params int[] shape) => (shape, Differential.RandomFloats(seed, shape.Aggregate(1, (a, b) => a * b), -2, 2));
+    static (int[] Shape, Array Data) Input(int seed, params int[] shape) => FusionPassTests.Input(seed, shape);
 
-    static AotInfer.Compiler.IR.Graph CompiledGraph(byte[] model)
-    {
-        var result = ModelCompiler.Compile(model, new CompileOptions());
-        Assert.True(result.Success, string.Join(" | ", result.Diagnostics));
-        return result.Graph!;
-    }
+    static AotInfer.Compiler.IR.Graph CompiledGraph(byte[] model) => FusionPassTests.CompiledGraph(model);
 
     /// <summary>What quantize_dynamic writes for x·W (+ bias): int8 weights within ±127, a per-tensor or per-column scale.</summary>
     static OnnxModelBuilder Chain(OnnxModelBuilder b, string x, string y, int k, int n, int seed, bool perColumnScale = false, bool weightZero = true, bool bias = true,
