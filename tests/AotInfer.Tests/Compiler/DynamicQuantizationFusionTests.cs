@@ -91,6 +91,29 @@ public class DynamicQuantizationFusionTests
     }
 
     [Fact]
+    public void MatMulIntegerToFloatTakesTheFollowingActivation()
+    {
+        // The other float-output quantised product: u8 activations given as an input, s8 weights, per-column scales.
+        var random = new Random(12);
+        var model = new OnnxModelBuilder(13)
+            .Input("a", DataType.UInt8, 1, 40)
+            .Initializer("w", new Tensor(DataType.Int8, new[] { 40, 24 }, Enumerable.Range(0, 960).Select(_ => (sbyte)random.Next(-127, 128)).ToArray()))
+            .Initializer("as", new[] { 0.02f })
+            .Initializer("ws", Differential.RandomFloats(13, 24, 0.001f, 0.01f), 24)
+            .Initializer("az", new Tensor(DataType.UInt8, Array.Empty<int>(), new byte[] { 120 }))
+            .Initializer("bias", Differential.RandomFloats(14, 24), 24)
+            .NodeInDomain("com.microsoft", "MatMulIntegerToFloat", new[] { "a", "w", "as", "ws", "az", "", "bias" }, new[] { "m" }, Array.Empty<(string, object)>())
+            .Node("Clip", new[] { "m", "lo", "hi" }, new[] { "y" })
+            .Initializer("lo", new[] { -0.1f })
+            .Initializer("hi", new[] { 0.3f })
+            .Output("y", DataType.Float).ToBytes();
+        var node = Assert.Single(CompiledGraph(model).Nodes);
+        Assert.Equal("Clip", FusedEpilogue.Of(node)!.Kind);
+        var input = new Random(15);
+        Differential.AssertAgrees(model, 1e-4, 1e-5, (new[] { 1, 40 }, Enumerable.Range(0, 40).Select(_ => (byte)input.Next(256)).ToArray()));
+    }
+
+    [Fact]
     public void CastToAnotherTypeIsLeftAlone()
     {
         var random = new Random(10);
