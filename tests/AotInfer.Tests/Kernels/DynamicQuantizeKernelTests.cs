@@ -33,6 +33,8 @@ public class DynamicQuantizeKernelTests
             "zeros" => 0f,
             // Multiples of scale/2 around the range: x / scale lands on .5 exactly, where rounding must be to even.
             "midpoints" => i % 2 == 0 ? 2.55f : (random.Next(-255, 256) + 0.5f) * 0.01f,
+            // One NaN in 37 (none in the shortest): the range, scale and zero point become NaN and every output 0.
+            "nan" => i % 37 == 36 ? float.NaN : (float)(random.NextDouble() * 4 - 2),
             _ => (float)(random.NextDouble() * 4 - 2),
         }).ToArray();
     }
@@ -41,7 +43,7 @@ public class DynamicQuantizeKernelTests
     public void DynamicQuantizeMatchesTheFormulaAtEveryLength()
     {
         int seed = 0;
-        foreach (var kind in new[] { "mixed", "positive", "negative", "zeros", "midpoints" })
+        foreach (var kind in new[] { "mixed", "positive", "negative", "zeros", "midpoints", "nan" })
             foreach (int length in Enumerable.Range(0, 101).Concat(new[] { 255, 256, 257, 784, 1000 }))
             {
                 var x = Values(++seed, length, kind);
