@@ -79,41 +79,14 @@ public static class DynamicQuantizationFusion
 
     static bool SameShape(Value a, Value b) => a.Shape is not null && b.Shape is not null && a.Shape.SequenceEqual(b.Shape);
 
-    /// <summary>
-    /// Builds the fused node, lets its lowering check it detached (it must accept it and compute the chain's result
-    /// type and shape), then splices it in where the chain began. Returns false with the graph untouched otherwise.
-    /// </summary>
+    /// <summary>Builds the fused node and splices it in where the chain began, when its lowering accepts it.</summary>
     static bool TryCommit(Graph graph, OpRegistry registry, Chain chain)
     {
-        var fused = new Node(chain.MatMul.Name, "DynamicQuantizeMatMul", "com.microsoft", 1, new NodeAttributes(Array.Empty<Onnx.Proto.AttributeProto>(), null));
-        fused.Inputs.AddRange(new[] { chain.Input, chain.Weights, chain.WeightScale, chain.WeightZero, chain.Bias });
         // A bias must be one value or one per output column: a Mul/Add broadcast over rows stays node by node.
         if (chain.Bias is not null && chain.Bias.Shape is { } biasShape && FusionGraph.WithoutLeadingOnes(biasShape).Length > 1) return false;
-        var result = chain.Result;
-        var probe = new Value(result.Name);
-        fused.Outputs.Add(probe);
-        try
-        {
-            if (registry.Find(fused) is not { } lowering) return false;
-            lowering.Infer(new OpContext(fused));
-        }
-        catch (Exception e) when (e is UnsupportedModelException or InvalidModelException)
-        {
-            return false;
-        }
-        if (probe.Type != result.Type || !SameShape(probe, result)) return false;
-
-        int index = graph.Nodes.IndexOf(chain.Quantize);
-        foreach (var node in chain.Nodes)
-        {
-            graph.Remove(node);
-            foreach (var output in node.Outputs)
-                if (output != result) graph.Values.Remove(output.Name);
-        }
-        fused.Outputs[0] = result;
-        result.Producer = fused;
-        foreach (var input in fused.Inputs) input?.Consumers.Add(fused);
-        graph.Nodes.Insert(Math.Min(index, graph.Nodes.Count), fused);
+        var fused = new Node(chain.MatMul.Name, "DynamicQuantizeMatMul", "com.microsoft", 1, new NodeAttributes(Array.Empty<Onnx.Proto.AttributeProto>(), null));
+        fused.Inputs.AddRange(new[] { chain.Input, chain.Weights, chain.WeightScale, chain.WeightZero, chain.Bias });
+        if (!FusionGraph.TryReplace(graph, registry, chain.Nodes.ToList(), fused, chain.Result, chain.Quantize, out _)) return false;
         fused.Annotations["fused"] = $"{string.Join(" → ", chain.Nodes.Select(n => n.OpType))} (ONNX Runtime's dynamic quantisation)";
         return true;
     }

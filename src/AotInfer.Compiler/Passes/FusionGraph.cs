@@ -1,5 +1,8 @@
+using System;
+using System.Collections.Generic;
 using System.Linq;
 using AotInfer.Compiler.IR;
+using AotInfer.Compiler.Ops;
 using AotInfer.Onnx;
 
 namespace AotInfer.Compiler.Passes;
@@ -31,6 +34,51 @@ internal static class FusionGraph
         producer.Outputs[0] = result;
         result.Producer = producer;
         graph.Values.Remove(intermediate.Name);
+    }
+
+    /// <summary>
+    /// Replaces the nodes <paramref name="replaced"/> by <paramref name="replacement"/> (inputs set, no outputs yet),
+    /// which is to compute <paramref name="result"/>, inserted where <paramref name="anchor"/> was. The replacement is
+    /// first inferred detached, by its own lowering: only when that lowering accepts it and computes exactly the
+    /// result's type and shape does the graph change; otherwise returns false with the reason and the graph untouched.
+    /// </summary>
+    public static bool TryReplace(Graph graph, OpRegistry registry, IReadOnlyCollection<Node> replaced, Node replacement, Value result, Node anchor, out string reason)
+    {
+        var probe = new Value(result.Name);
+        replacement.Outputs.Add(probe);
+        try
+        {
+            if (registry.Find(replacement) is not { } lowering)
+            {
+                reason = $"{replacement.OpType} has no lowering";
+                return false;
+            }
+            lowering.Infer(new OpContext(replacement));
+        }
+        catch (Exception e) when (e is UnsupportedModelException or InvalidModelException)
+        {
+            reason = $"{replacement.OpType} cannot take it: {e.Message}";
+            return false;
+        }
+        if (probe.Type != result.Type || probe.Shape is null || !probe.Shape.SequenceEqual(result.Shape!))
+        {
+            reason = $"{replacement.OpType} would compute {probe}, not {result}";
+            return false;
+        }
+
+        int index = graph.Nodes.IndexOf(anchor);
+        foreach (var node in replaced)
+        {
+            graph.Remove(node);
+            foreach (var output in node.Outputs)
+                if (output != result) graph.Values.Remove(output.Name);
+        }
+        replacement.Outputs[0] = result;
+        result.Producer = replacement;
+        foreach (var input in replacement.Inputs) input?.Consumers.Add(replacement);
+        graph.Nodes.Insert(Math.Min(index, graph.Nodes.Count), replacement);
+        reason = "";
+        return true;
     }
 
     /// <summary>Replaces input <paramref name="index"/> of <paramref name="node"/> (appending empty slots as needed) by a new constant.</summary>

@@ -147,19 +147,22 @@ public static class Requantization
     }
 
     /// <summary>
-    /// y[r, c] = (acc[r, c] + intBias) · multiplier + floatBias, with per-column (or single) multipliers and biases;
-    /// empty biases mean none. Eight columns at a time with the scalar operations in the same order (int add, convert,
-    /// multiply, add: never fused into an FMA), so every value is the one the scalar loop computes.
+    /// y[r, c] = (acc[r, c] + intBias) · (aScale · bScale) + floatBias, with per-column (or single) B scales and biases;
+    /// empty biases mean none. The multiplier aScale · bScale is the float product <see cref="Multipliers{TScale}"/>
+    /// forms (pass aScale = 1 with ready multipliers). Eight columns at a time with the scalar operations in the same
+    /// order (int add, convert, multiply, add: never fused into an FMA), so every value is the one the scalar loop computes.
     /// </summary>
-    public static void ToFloat(ReadOnlySpan<int> acc, ReadOnlySpan<int> intBias, ReadOnlySpan<float> multipliers, ReadOnlySpan<float> bias, Span<float> y, int rows, int columns)
+    public static void ToFloat(ReadOnlySpan<int> acc, ReadOnlySpan<int> intBias, float aScale, ReadOnlySpan<float> bScales, ReadOnlySpan<float> bias, Span<float> y, int rows, int columns)
     {
+        var multipliers = bScales;
         if (rows == 0 || columns == 0) return;
         if (acc.Length < rows * columns || y.Length < rows * columns) throw new ArgumentException("acc or y is shorter than rows × columns");
         bool intPerColumn = intBias.Length > 1, scalePerColumn = multipliers.Length > 1, biasPerColumn = bias.Length > 1;
         if (intPerColumn && intBias.Length < columns || scalePerColumn && multipliers.Length < columns || biasPerColumn && bias.Length < columns)
             throw new ArgumentException("a per-column bias or multiplier is shorter than the columns");
         int intValue = intBias.IsEmpty ? 0 : intBias[0];
-        float scaleValue = multipliers[0], biasValue = bias.IsEmpty ? 0f : bias[0];
+        float scaleValue = aScale * multipliers[0], biasValue = bias.IsEmpty ? 0f : bias[0];
+        var va = Vector256.Create(aScale);
         ref int i0 = ref MemoryMarshal.GetReference(intBias);
         ref float m0 = ref MemoryMarshal.GetReference(multipliers);
         ref float b0 = ref MemoryMarshal.GetReference(bias);
@@ -175,14 +178,14 @@ public static class Requantization
                 for (; c + 8 <= columns; c += 8)
                 {
                     var sum = Vector256.LoadUnsafe(ref a, (nuint)c) + (intPerColumn ? Vector256.LoadUnsafe(ref i0, (nuint)c) : vi);
-                    var value = Vector256.ConvertToSingle(sum) * (scalePerColumn ? Vector256.LoadUnsafe(ref m0, (nuint)c) : vm);
+                    var value = Vector256.ConvertToSingle(sum) * (scalePerColumn ? va * Vector256.LoadUnsafe(ref m0, (nuint)c) : vm);
                     (value + (biasPerColumn ? Vector256.LoadUnsafe(ref b0, (nuint)c) : vb)).StoreUnsafe(ref destination, (nuint)c);
                 }
             }
             for (; c < columns; c++)
             {
                 int sum = Unsafe.Add(ref a, c) + (intPerColumn ? intBias[c] : intValue);
-                Unsafe.Add(ref destination, c) = sum * (scalePerColumn ? multipliers[c] : scaleValue) + (biasPerColumn ? bias[c] : biasValue);
+                Unsafe.Add(ref destination, c) = sum * (scalePerColumn ? aScale * multipliers[c] : scaleValue) + (biasPerColumn ? bias[c] : biasValue);
             }
         }
     }

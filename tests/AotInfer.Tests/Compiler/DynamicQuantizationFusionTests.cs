@@ -15,14 +15,9 @@ namespace AotInfer.Tests.Compiler;
 /// </summary>
 public class DynamicQuantizationFusionTests
 {
-    static (int[] Shape, Array Data) Input(int seed, params int[] shape) => (shape, Differential.RandomFloats(seed, shape.Aggregate(1, (a, b) => a * b), -2, 2));
+    static (int[] Shape, Array Data) Input(int seed, params int[] shape) => FusionPassTests.Input(seed, shape);
 
-    static AotInfer.Compiler.IR.Graph CompiledGraph(byte[] model)
-    {
-        var result = ModelCompiler.Compile(model, new CompileOptions());
-        Assert.True(result.Success, string.Join(" | ", result.Diagnostics));
-        return result.Graph!;
-    }
+    static AotInfer.Compiler.IR.Graph CompiledGraph(byte[] model) => FusionPassTests.CompiledGraph(model);
 
     /// <summary>What quantize_dynamic writes for x·W (+ bias): int8 weights within ±127, a per-tensor or per-column scale.</summary>
     static OnnxModelBuilder Chain(OnnxModelBuilder b, string x, string y, int k, int n, int seed, bool perColumnScale = false, bool weightZero = true, bool bias = true,
@@ -93,6 +88,29 @@ public class DynamicQuantizationFusionTests
         var model = Chain(b, "x", "y", 16, 8, 8, weightScaleInput: "ws").Output("y", DataType.Float).ToBytes();
         Assert.Contains(CompiledGraph(model).Nodes, n => n.OpType == "MatMulInteger");
         Differential.AssertAgrees(model, 1e-4, 1e-5, Input(9, 1, 16), (Array.Empty<int>(), new[] { 0.004f }));
+    }
+
+    [Fact]
+    public void MatMulIntegerToFloatTakesTheFollowingActivation()
+    {
+        // The other float-output quantised product: u8 activations given as an input, s8 weights, per-column scales.
+        var random = new Random(12);
+        var model = new OnnxModelBuilder(13)
+            .Input("a", DataType.UInt8, 1, 40)
+            .Initializer("w", new Tensor(DataType.Int8, new[] { 40, 24 }, Enumerable.Range(0, 960).Select(_ => (sbyte)random.Next(-127, 128)).ToArray()))
+            .Initializer("as", new[] { 0.02f })
+            .Initializer("ws", Differential.RandomFloats(13, 24, 0.001f, 0.01f), 24)
+            .Initializer("az", new Tensor(DataType.UInt8, Array.Empty<int>(), new byte[] { 120 }))
+            .Initializer("bias", Differential.RandomFloats(14, 24), 24)
+            .NodeInDomain("com.microsoft", "MatMulIntegerToFloat", new[] { "a", "w", "as", "ws", "az", "", "bias" }, new[] { "m" }, Array.Empty<(string, object)>())
+            .Node("Clip", new[] { "m", "lo", "hi" }, new[] { "y" })
+            .Initializer("lo", new[] { -0.1f })
+            .Initializer("hi", new[] { 0.3f })
+            .Output("y", DataType.Float).ToBytes();
+        var node = Assert.Single(CompiledGraph(model).Nodes);
+        Assert.Equal("Clip", FusedEpilogue.Of(node)!.Kind);
+        var input = new Random(15);
+        Differential.AssertAgrees(model, 1e-4, 1e-5, (new[] { 1, 40 }, Enumerable.Range(0, 40).Select(_ => (byte)input.Next(256)).ToArray()));
     }
 
     [Fact]

@@ -14,9 +14,9 @@ namespace AotInfer.Tests.Compiler;
 /// </summary>
 public class FusionPassTests
 {
-    static (int[] Shape, Array Data) Input(int seed, params int[] shape) => (shape, Differential.RandomFloats(seed, shape.Aggregate(1, (a, b) => a * b), -2, 2));
+    internal static (int[] Shape, Array Data) Input(int seed, params int[] shape) => (shape, Differential.RandomFloats(seed, shape.Aggregate(1, (a, b) => a * b), -2, 2));
 
-    static AotInfer.Compiler.IR.Graph CompiledGraph(byte[] model)
+    internal static AotInfer.Compiler.IR.Graph CompiledGraph(byte[] model)
     {
         var result = ModelCompiler.Compile(model, new CompileOptions());
         Assert.True(result.Success, string.Join(" | ", result.Diagnostics));

@@ -33,6 +33,8 @@ public class DynamicQuantizeKernelTests
             "zeros" => 0f,
             // Multiples of scale/2 around the range: x / scale lands on .5 exactly, where rounding must be to even.
             "midpoints" => i % 2 == 0 ? 2.55f : (random.Next(-255, 256) + 0.5f) * 0.01f,
+            // One NaN in 37 (none in the shortest): the range, scale and zero point become NaN and every output 0.
+            "nan" => i % 37 == 36 ? float.NaN : (float)(random.NextDouble() * 4 - 2),
             _ => (float)(random.NextDouble() * 4 - 2),
         }).ToArray();
     }
@@ -41,7 +43,7 @@ public class DynamicQuantizeKernelTests
     public void DynamicQuantizeMatchesTheFormulaAtEveryLength()
     {
         int seed = 0;
-        foreach (var kind in new[] { "mixed", "positive", "negative", "zeros", "midpoints" })
+        foreach (var kind in new[] { "mixed", "positive", "negative", "zeros", "midpoints", "nan" })
             foreach (int length in Enumerable.Range(0, 101).Concat(new[] { 255, 256, 257, 784, 1000 }))
             {
                 var x = Values(++seed, length, kind);
@@ -79,8 +81,19 @@ public class DynamicQuantizeKernelTests
                                 expected[i] = sum * scales[scaleCount == 1 ? 0 : c] + (biasCount == 0 ? 0f : bias[biasCount == 1 ? 0 : c]);
                             }
                             var y = new float[rows * columns];
-                            Requantization.ToFloat(acc, intBias, scales, bias, y, rows, columns);
+                            Requantization.ToFloat(acc, intBias, 1f, scales, bias, y, rows, columns);
                             Assert.True(expected.AsSpan().SequenceEqual(y), $"rows {rows} columns {columns} int bias {intCount} scales {scaleCount} bias {biasCount}");
+                            // With a separate activation scale: the multiplier is the float product aScale · bScale.
+                            float aScale = (float)random.NextDouble() * 0.1f;
+                            var multipliers = new float[scaleCount];
+                            Requantization.Multipliers(aScale, scales, 1f, multipliers);
+                            for (int i = 0; i < expected.Length; i++)
+                            {
+                                int c = i % columns;
+                                expected[i] = (acc[i] + (intCount == 0 ? 0 : intBias[intCount == 1 ? 0 : c])) * multipliers[scaleCount == 1 ? 0 : c] + (biasCount == 0 ? 0f : bias[biasCount == 1 ? 0 : c]);
+                            }
+                            Requantization.ToFloat(acc, intBias, aScale, scales, bias, y, rows, columns);
+                            Assert.True(expected.AsSpan().SequenceEqual(y), $"aScale {aScale} rows {rows} columns {columns} int bias {intCount} scales {scaleCount} bias {biasCount}");
                         }
     }
 }

@@ -232,15 +232,22 @@ public sealed class QuantizedMatMulLowering : OpLowering
 
         // Epilogue: multipliers a_scale·b_scale[/y_scale] (·alpha for QGemm), then to integers or floats.
         string scaleType = code.InType(r.BScale);
-        string multipliers = code.Scratch(DataType.Float, Count(op, r.BScale));
         float alpha = _kind == QuantizedMatMulKind.QGemm ? op.Attributes.Float("alpha", 1f) : 1f;
         if (alpha != 1f) aScale = $"({scaleType})({Literals.Float(alpha)} * (float){aScale})";
-        string yScale = Has(op, r.YScale) ? $"{code.In(r.YScale)}[0]" : $"({scaleType})1f";
-        code.Writer.Line($"{q}.Requantization.Multipliers<{scaleType}>({aScale}, {code.In(r.BScale)}, {yScale}, {multipliers});");
+        string multipliers = "";
+        // Float scales into a float output: ToFloat forms a_scale·b_scale itself (the same float product), no pass over
+        // a multiplier array. Float16 scales multiply in float16 first, as the reference does.
+        if (plan.Output != DataType.Float || scaleType != "float")
+        {
+            multipliers = code.Scratch(DataType.Float, Count(op, r.BScale));
+            string yScale = Has(op, r.YScale) ? $"{code.In(r.YScale)}[0]" : $"({scaleType})1f";
+            code.Writer.Line($"{q}.Requantization.Multipliers<{scaleType}>({aScale}, {code.In(r.BScale)}, {yScale}, {multipliers});");
+        }
         if (plan.Output == DataType.Float)
         {
             string floatBias = _kind != QuantizedMatMulKind.QGemm && Has(op, r.Bias) ? code.In(r.Bias) : "global::System.ReadOnlySpan<float>.Empty";
-            code.Writer.Line($"{q}.Requantization.ToFloat({acc}, {intBias}, {multipliers}, {floatBias}, {code.Out(0)}, {plan.Rows}, {n});");
+            string scales = scaleType == "float" ? $"{aScale}, {code.In(r.BScale)}" : $"1f, {multipliers}";
+            code.Writer.Line($"{q}.Requantization.ToFloat({acc}, {intBias}, {scales}, {floatBias}, {code.Out(0)}, {plan.Rows}, {n});");
             // An activation fused by ActivationFusion (DynamicQuantizeMatMul, MatMulIntegerToFloat) runs on the rows while they are in cache.
             if (Passes.FusedEpilogue.Of(op.Node) is { } fused)
                 code.Writer.Line($"{fused.Expression()}.Apply({code.Out(0)});");

@@ -61,38 +61,6 @@ internal sealed class QdqRewriter
     /// Replaces the group's nodes by <paramref name="replacement"/>, which computes <see cref="QdqGroup.Result"/>.
     /// Returns false with the reason, and leaves the graph untouched, when the replacement's lowering rejects it.
     /// </summary>
-    public bool TryCommit(QdqGroup group, Node replacement, out string reason)
-    {
-        var result = group.Result;
-        var probe = new Value(result.Name);
-        replacement.Outputs.Add(probe);
-        try
-        {
-            _registry.Find(replacement)!.Infer(new OpContext(replacement));
-        }
-        catch (Exception e) when (e is UnsupportedModelException or InvalidModelException)
-        {
-            reason = $"{replacement.OpType} cannot take it: {e.Message}";
-            return false;
-        }
-        if (probe.Type != result.Type || probe.Shape is null || !probe.Shape.SequenceEqual(result.Shape!))
-        {
-            reason = $"{replacement.OpType} would compute {probe}, not {result}";
-            return false;
-        }
-
-        int index = _graph.Nodes.IndexOf(group.Target);
-        foreach (var node in group.Replaced().ToList())
-        {
-            _graph.Remove(node);
-            foreach (var output in node.Outputs)
-                if (output != result) _graph.Values.Remove(output.Name);
-        }
-        replacement.Outputs[0] = result;
-        result.Producer = replacement;
-        foreach (var input in replacement.Inputs) input?.Consumers.Add(replacement);
-        _graph.Nodes.Insert(index, replacement);
-        reason = "";
-        return true;
-    }
+    public bool TryCommit(QdqGroup group, Node replacement, out string reason) =>
+        FusionGraph.TryReplace(_graph, _registry, group.Replaced().ToList(), replacement, group.Result, group.Target, out reason);
 }
