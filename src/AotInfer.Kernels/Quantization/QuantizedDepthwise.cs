@@ -214,17 +214,7 @@ public static class QuantizedDepthwise
             for (; i < count && from + i + 16 <= x.Length; i += 16)
             {
                 Vector128<byte> raw = Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(x), (nuint)(from + i));
-                Vector128<int> a, b, c, e;
-                if (signed)
-                {
-                    Vector128<short> low = Vector128.WidenLower(raw.AsSByte()), high = Vector128.WidenUpper(raw.AsSByte());
-                    (a, b, c, e) = (Vector128.WidenLower(low), Vector128.WidenUpper(low), Vector128.WidenLower(high), Vector128.WidenUpper(high));
-                }
-                else
-                {
-                    Vector128<ushort> low = Vector128.WidenLower(raw), high = Vector128.WidenUpper(raw);
-                    (a, b, c, e) = (Vector128.WidenLower(low).AsInt32(), Vector128.WidenUpper(low).AsInt32(), Vector128.WidenLower(high).AsInt32(), Vector128.WidenUpper(high).AsInt32());
-                }
+                var (a, b, c, e) = LinearQuantizationRuns.Widen(raw, signed);
                 (a - shift).StoreUnsafe(ref d, (nuint)i);
                 (b - shift).StoreUnsafe(ref d, (nuint)i + 4);
                 (c - shift).StoreUnsafe(ref d, (nuint)i + 8);

@@ -186,3 +186,71 @@ public class QuantizedConvolutionKernelTests
         CheckRequantization<sbyte>(tier, 12);
     });
 }
+
+/// <summary>
+/// QuantizeLinear / DequantizeLinear between float and u8/s8 on every tier against the scalar tier (the reference code):
+/// per-tensor lengths 0…70 and per-axis planes, rounding ties, NaN, infinities and saturation. Results must be identical.
+/// </summary>
+[Collection(QuantizedTierCollection.Name)]
+public class LinearQuantizationKernelTests
+{
+    public static IEnumerable<object[]> Tiers() =>
+        Enum.GetValues<QuantizedGemmTier>().Where(t => t <= QuantizedMatrixMultiply.BestTier).Select(t => new object[] { t });
+
+    static TOut[] Run<TOut>(QuantizedGemmTier tier, Func<TOut[]> run)
+    {
+        try
+        {
+            QuantizedMatrixMultiply.Tier = tier;
+            return run();
+        }
+        finally
+        {
+            QuantizedMatrixMultiply.Tier = QuantizedMatrixMultiply.BestTier;
+        }
+    }
+
+    /// <summary>Per-tensor {1, 1, n, 1, 0, 0, 0} or per-axis over channels of a [channels, plane] tensor.</summary>
+    static IEnumerable<(int[] Geometry, int Parameters, string Label)> Layouts()
+    {
+        for (int n = 0; n <= 70; n++) yield return (new[] { 1, 1, n, 1, 0, 0, 0 }, 1, $"per-tensor length {n}");
+        foreach (var (channels, plane) in new[] { (3, 17), (5, 16), (2, 40), (4, 7) })
+            yield return (new[] { 1, channels, plane, 1, 0, 1, 0 }, channels, $"per-axis {channels} channels of {plane}");
+    }
+
+    static void CheckQuantize<T>(QuantizedGemmTier tier, int seed) where T : unmanaged, IBinaryInteger<T>, IMinMaxValue<T>
+    {
+        var random = new Random(seed);
+        foreach (var (geometry, parameters, label) in Layouts())
+        {
+            int count = geometry[1] * geometry[2];
+            float[] scale = Enumerable.Range(0, parameters).Select(_ => random.Next(2) == 0 ? 0.5f : (float)(random.NextDouble() * 0.1 + 1e-3)).ToArray();
+            T[] zero = Enumerable.Range(0, parameters).Select(_ => T.CreateTruncating(random.Next(256) + int.CreateTruncating(T.MinValue))).ToArray();
+            float[] x = Enumerable.Range(0, count).Select(i => (i % 11) switch
+            {
+                0 => float.NaN,
+                1 => random.Next(2) == 0 ? float.PositiveInfinity : float.NegativeInfinity,
+                2 => (random.Next(-300, 300) + 0.5f) * 0.5f,  // a tie at scale 0.5
+                3 => (float)(random.NextDouble() * 1e6 - 5e5),
+                _ => (float)(random.NextDouble() * 40 - 20),
+            }).ToArray();
+            T[] expected = Run(QuantizedGemmTier.Scalar, () => { var y = new T[count]; LinearQuantization.Quantize<float, float, T>(x, scale, zero, y, geometry); return y; });
+            T[] actual = Run(tier, () => { var y = new T[count]; LinearQuantization.Quantize<float, float, T>(x, scale, zero, y, geometry); return y; });
+            for (int i = 0; i < count; i++)
+                Assert.True(expected[i] == actual[i], $"tier {tier} quantize to {typeof(T).Name} {label}: x[{i}] = {x[i]} gives {actual[i]}, expected {expected[i]}");
+            float[] back = Run(tier, () => { var y = new float[count]; LinearQuantization.Dequantize<T, float, float>(actual, scale, zero, y, geometry); return y; });
+            float[] reference = Run(QuantizedGemmTier.Scalar, () => { var y = new float[count]; LinearQuantization.Dequantize<T, float, float>(actual, scale, zero, y, geometry); return y; });
+            for (int i = 0; i < count; i++)
+                Assert.True(BitConverter.SingleToInt32Bits(reference[i]) == BitConverter.SingleToInt32Bits(back[i]),
+                    $"tier {tier} dequantize from {typeof(T).Name} {label}: element {i} is {back[i]}, expected {reference[i]}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Tiers))]
+    public void QuantizeAndDequantizeMatchTheScalarReference(QuantizedGemmTier tier)
+    {
+        CheckQuantize<byte>(tier, 21);
+        CheckQuantize<sbyte>(tier, 22);
+    }
+}
