@@ -203,7 +203,7 @@ public static class QuantizedDepthwise
 
     /// <summary>
     /// destination[i] = x[from + i·step] − zero for i &lt; count, as signed or unsigned bytes; 16 at a time when the step
-    /// is 1 and <paramref name="vectors"/> (then up to 15 ints past <paramref name="count"/> may be written).
+    /// is 1 (8 when it is 2) and <paramref name="vectors"/> (then up to 15 ints past <paramref name="count"/> may be written).
     /// </summary>
     static void Widen(ReadOnlySpan<byte> x, int from, int step, bool signed, int zero, ref int d, int count, bool vectors)
     {
@@ -219,6 +219,29 @@ public static class QuantizedDepthwise
                 (b - shift).StoreUnsafe(ref d, (nuint)i + 4);
                 (c - shift).StoreUnsafe(ref d, (nuint)i + 8);
                 (e - shift).StoreUnsafe(ref d, (nuint)i + 12);
+            }
+        }
+        else if (step == 2 && vectors)
+        {
+            // Sixteen bytes widened to words hold eight (even, odd) pairs; each pair read as one int32 has the even
+            // value in its low half, which the shifts (or the mask) extract with its sign.
+            var shift = Vector128.Create(zero);
+            for (; i < count && from + 2 * i + 16 <= x.Length; i += 8)
+            {
+                Vector128<byte> raw = Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(x), (nuint)(from + 2 * i));
+                Vector128<int> low, high;
+                if (signed)
+                {
+                    low = Vector128.ShiftRightArithmetic(Vector128.WidenLower(raw.AsSByte()).AsInt32() << 16, 16);
+                    high = Vector128.ShiftRightArithmetic(Vector128.WidenUpper(raw.AsSByte()).AsInt32() << 16, 16);
+                }
+                else
+                {
+                    low = Vector128.WidenLower(raw).AsInt32() & Vector128.Create(0xFFFF);
+                    high = Vector128.WidenUpper(raw).AsInt32() & Vector128.Create(0xFFFF);
+                }
+                (low - shift).StoreUnsafe(ref d, (nuint)i);
+                (high - shift).StoreUnsafe(ref d, (nuint)i + 4);
             }
         }
         for (; i < count; i++)
