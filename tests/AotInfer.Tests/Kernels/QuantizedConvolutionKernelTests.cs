@@ -254,3 +254,35 @@ public class LinearQuantizationKernelTests
         CheckQuantize<sbyte>(tier, 22);
     }
 }
+
+/// <summary>
+/// The 2-D im2col gather of quantised (byte) images against the rank-generic one: strides 1…3 (stride 2 has a vector
+/// path), widths past 32 so it runs, pads, dilations, and the zero point as padding.
+/// </summary>
+public class ByteColumnGatherTests
+{
+    [Fact]
+    public void Gather2DOfBytesMatchesTheGenericGather()
+    {
+        var random = new Random(31);
+        for (int trial = 0; trial < 200; trial++)
+        {
+            int h = random.Next(1, 9), w = random.Next(1, 90), kh = random.Next(1, 4), kw = random.Next(1, 4);
+            int sy = random.Next(1, 4), sx = trial % 2 == 0 ? 2 : random.Next(1, 4), dy = random.Next(1, 3), dx = random.Next(1, 3);
+            int[] pads = { random.Next(0, 3), random.Next(0, 3), random.Next(0, 3), random.Next(0, 3) };
+            int spanY = h + pads[0] + pads[2] - (kh - 1) * dy - 1, spanX = w + pads[1] + pads[3] - (kw - 1) * dx - 1;
+            if (spanY < 0 || spanX < 0) continue;
+            int oh = spanY / sy + 1, ow = spanX / sx + 1, channels = random.Next(1, 4);
+            int[] geometry = { 2, h, w, oh, ow, kh, kw, sy, sx, dy, dx, pads[0], pads[1], pads[2], pads[3] };
+            var window = new AotInfer.Kernels.Convolution.Window(geometry);
+            byte[] image = new byte[channels * h * w];
+            random.NextBytes(image);
+            byte zero = (byte)random.Next(256);
+            var expected = new byte[channels * kh * kw * oh * ow];
+            var actual = new byte[expected.Length];
+            AotInfer.Kernels.Convolution.ColumnBuffer.Gather<byte>(image, channels, window, expected, zero);
+            AotInfer.Kernels.Convolution.ColumnBuffer.Gather2D<byte>(image, channels, window, actual, zero);
+            Assert.True(expected.AsSpan().SequenceEqual(actual), $"channels {channels} image {h}x{w} kernel {kh}x{kw} strides {sy}x{sx} dilations {dy}x{dx} pads [{string.Join(",", pads)}]");
+        }
+    }
+}
