@@ -17,22 +17,6 @@ namespace AotInfer.Tests.Kernels;
 [Collection(QuantizedTierCollection.Name)]
 public class QuantizedConvolutionKernelTests
 {
-    public static IEnumerable<object[]> Tiers() =>
-        Enum.GetValues<QuantizedGemmTier>().Where(t => t <= QuantizedMatrixMultiply.BestTier).Select(t => new object[] { t });
-
-    static void WithTier(QuantizedGemmTier tier, Action action)
-    {
-        try
-        {
-            QuantizedMatrixMultiply.Tier = tier;
-            action();
-        }
-        finally
-        {
-            QuantizedMatrixMultiply.Tier = QuantizedMatrixMultiply.BestTier;
-        }
-    }
-
     /// <summary>A depthwise layer: geometry packed as the kernels take it (rank, input, output, kernel, strides, dilations, pads).</summary>
     sealed record DepthwiseCase(int Batch, int Channels, int[] Geometry, bool XSigned, bool WSigned, int[] X, int Zx, int[] W, int[] Zw, string Label);
 
@@ -109,8 +93,8 @@ public class QuantizedConvolutionKernelTests
     }
 
     [Theory]
-    [MemberData(nameof(Tiers))]
-    public void DepthwiseMatchesTheDefinitionForChannelsStridesDilationsPadsAndZeroPoints(QuantizedGemmTier tier) => WithTier(tier, () =>
+    [MemberData(nameof(ForcedTier.All), MemberType = typeof(ForcedTier))]
+    public void DepthwiseMatchesTheDefinitionForChannelsStridesDilationsPadsAndZeroPoints(QuantizedGemmTier tier) => ForcedTier.Run(tier, () =>
     {
         foreach (var t in DepthwiseCases(300, 2024))
         {
@@ -128,8 +112,8 @@ public class QuantizedConvolutionKernelTests
     });
 
     [Theory]
-    [MemberData(nameof(Tiers))]
-    public void DepthwiseRejectsTooSmallScratch(QuantizedGemmTier tier) => WithTier(tier, () =>
+    [MemberData(nameof(ForcedTier.All), MemberType = typeof(ForcedTier))]
+    public void DepthwiseRejectsTooSmallScratch(QuantizedGemmTier tier) => ForcedTier.Run(tier, () =>
     {
         int[] geometry = { 2, 5, 5, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1 };
         var error = Assert.Throws<ArgumentException>(() => QuantizedDepthwise.Convolve2D<byte, sbyte>(new byte[25], ReadOnlySpan<byte>.Empty, new sbyte[9],
@@ -179,8 +163,8 @@ public class QuantizedConvolutionKernelTests
     }
 
     [Theory]
-    [MemberData(nameof(Tiers))]
-    public void RequantizationRoundsHalfToEvenAndSaturatesLikeTheReference(QuantizedGemmTier tier) => WithTier(tier, () =>
+    [MemberData(nameof(ForcedTier.All), MemberType = typeof(ForcedTier))]
+    public void RequantizationRoundsHalfToEvenAndSaturatesLikeTheReference(QuantizedGemmTier tier) => ForcedTier.Run(tier, () =>
     {
         CheckRequantization<byte>(tier, 11);
         CheckRequantization<sbyte>(tier, 12);
@@ -194,22 +178,6 @@ public class QuantizedConvolutionKernelTests
 [Collection(QuantizedTierCollection.Name)]
 public class LinearQuantizationKernelTests
 {
-    public static IEnumerable<object[]> Tiers() =>
-        Enum.GetValues<QuantizedGemmTier>().Where(t => t <= QuantizedMatrixMultiply.BestTier).Select(t => new object[] { t });
-
-    static TOut[] Run<TOut>(QuantizedGemmTier tier, Func<TOut[]> run)
-    {
-        try
-        {
-            QuantizedMatrixMultiply.Tier = tier;
-            return run();
-        }
-        finally
-        {
-            QuantizedMatrixMultiply.Tier = QuantizedMatrixMultiply.BestTier;
-        }
-    }
-
     /// <summary>Per-tensor {1, 1, n, 1, 0, 0, 0} or per-axis over channels of a [channels, plane] tensor.</summary>
     static IEnumerable<(int[] Geometry, int Parameters, string Label)> Layouts()
     {
@@ -234,12 +202,12 @@ public class LinearQuantizationKernelTests
                 3 => (float)(random.NextDouble() * 1e6 - 5e5),
                 _ => (float)(random.NextDouble() * 40 - 20),
             }).ToArray();
-            T[] expected = Run(QuantizedGemmTier.Scalar, () => { var y = new T[count]; LinearQuantization.Quantize<float, float, T>(x, scale, zero, y, geometry); return y; });
-            T[] actual = Run(tier, () => { var y = new T[count]; LinearQuantization.Quantize<float, float, T>(x, scale, zero, y, geometry); return y; });
+            T[] expected = ForcedTier.Run(QuantizedGemmTier.Scalar, () => { var y = new T[count]; LinearQuantization.Quantize<float, float, T>(x, scale, zero, y, geometry); return y; });
+            T[] actual = ForcedTier.Run(tier, () => { var y = new T[count]; LinearQuantization.Quantize<float, float, T>(x, scale, zero, y, geometry); return y; });
             for (int i = 0; i < count; i++)
                 Assert.True(expected[i] == actual[i], $"tier {tier} quantize to {typeof(T).Name} {label}: x[{i}] = {x[i]} gives {actual[i]}, expected {expected[i]}");
-            float[] back = Run(tier, () => { var y = new float[count]; LinearQuantization.Dequantize<T, float, float>(actual, scale, zero, y, geometry); return y; });
-            float[] reference = Run(QuantizedGemmTier.Scalar, () => { var y = new float[count]; LinearQuantization.Dequantize<T, float, float>(actual, scale, zero, y, geometry); return y; });
+            float[] back = ForcedTier.Run(tier, () => { var y = new float[count]; LinearQuantization.Dequantize<T, float, float>(actual, scale, zero, y, geometry); return y; });
+            float[] reference = ForcedTier.Run(QuantizedGemmTier.Scalar, () => { var y = new float[count]; LinearQuantization.Dequantize<T, float, float>(actual, scale, zero, y, geometry); return y; });
             for (int i = 0; i < count; i++)
                 Assert.True(BitConverter.SingleToInt32Bits(reference[i]) == BitConverter.SingleToInt32Bits(back[i]),
                     $"tier {tier} dequantize from {typeof(T).Name} {label}: element {i} is {back[i]}, expected {reference[i]}");
@@ -247,7 +215,7 @@ public class LinearQuantizationKernelTests
     }
 
     [Theory]
-    [MemberData(nameof(Tiers))]
+    [MemberData(nameof(ForcedTier.All), MemberType = typeof(ForcedTier))]
     public void QuantizeAndDequantizeMatchTheScalarReference(QuantizedGemmTier tier)
     {
         CheckQuantize<byte>(tier, 21);
@@ -285,4 +253,29 @@ public class ByteColumnGatherTests
             Assert.True(expected.AsSpan().SequenceEqual(actual), $"channels {channels} image {h}x{w} kernel {kh}x{kw} strides {sy}x{sx} dilations {dy}x{dx} pads [{string.Join(",", pads)}]");
         }
     }
+}
+
+/// <summary>Runs kernel code with <see cref="QuantizedMatrixMultiply.Tier"/> forced on this thread, then restores the best tier.</summary>
+public static class ForcedTier
+{
+    /// <summary>Every tier this machine has, as xunit member data.</summary>
+    public static IEnumerable<object[]> All() =>
+        Enum.GetValues<QuantizedGemmTier>().Where(t => t <= QuantizedMatrixMultiply.BestTier).Select(t => new object[] { t });
+
+    /// <summary>The result of <paramref name="run"/> computed on <paramref name="tier"/>.</summary>
+    public static T Run<T>(QuantizedGemmTier tier, Func<T> run)
+    {
+        try
+        {
+            QuantizedMatrixMultiply.Tier = tier;
+            return run();
+        }
+        finally
+        {
+            QuantizedMatrixMultiply.Tier = QuantizedMatrixMultiply.BestTier;
+        }
+    }
+
+    /// <summary><paramref name="action"/> on <paramref name="tier"/>.</summary>
+    public static void Run(QuantizedGemmTier tier, Action action) => Run(tier, () => { action(); return 0; });
 }
