@@ -3,6 +3,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using AotInfer.Kernels.Convolution;
 
 namespace AotInfer.Kernels.Quantization;
@@ -56,6 +57,8 @@ public static class QuantizedDepthwise
         ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(x);
         var tier = QuantizedMatrixMultiply.Tier;
         bool vectors = tier >= QuantizedGemmTier.Vector128 && Vector128.IsHardwareAccelerated;
+        // Images and outputs no wider than one AVX-512 vector (dscnn's are 5) move a whole row per instruction.
+        bool narrow = tier >= QuantizedGemmTier.Avx512BW && Avx512F.IsSupported && window.Input(1) <= Lanes && outputWidth <= Lanes;
         for (int c = 0; c < channels; c++)
         {
             int zeroW = wZeroPoint.IsEmpty ? 0 : int.CreateTruncating(wZeroPoint[wZeroPoint.Length == 1 ? 0 : c]);
@@ -63,13 +66,17 @@ public static class QuantizedDepthwise
             for (int n = 0; n < batch; n++)
             {
                 int plane = (n * channels + c) * inputSize;
-                shape.FillPlanes(window, bytes, plane, typeof(TX) == typeof(sbyte), zeroX, planes, vectors);
+                if (narrow && shape.Phases == 1) shape.FillNarrowPlane(window, bytes, plane, typeof(TX) == typeof(sbyte), zeroX, planes);
+                else shape.FillPlanes(window, bytes, plane, typeof(TX) == typeof(sbyte), zeroX, planes, vectors);
                 MultiplyAdd(planes, tapWeights, tapOffsets, grid, shape.GridCount, tier);
                 Span<int> output = acc.Slice((n * channels + c) * outputSize, outputSize);
                 for (int oy = 0; oy < window.Output(0); oy++)
                 {
-                    // Narrow rows copy faster in a loop than through a call.
-                    if (outputWidth >= 32) grid.Slice(oy * shape.Width, outputWidth).CopyTo(output.Slice(oy * outputWidth, outputWidth));
+                    // A narrow row moves as one vector (its overflow into the next rows is rewritten by them) while it
+                    // stays inside the grid and this channel's output; otherwise a loop, which beats a call on short rows.
+                    if (narrow && oy * shape.Width + Lanes <= grid.Length && oy * outputWidth + Lanes <= outputSize)
+                        Vector512.LoadUnsafe(ref grid[oy * shape.Width]).StoreUnsafe(ref output[oy * outputWidth]);
+                    else if (outputWidth >= 32) grid.Slice(oy * shape.Width, outputWidth).CopyTo(output.Slice(oy * outputWidth, outputWidth));
                     else for (int ox = 0; ox < outputWidth; ox++) output[oy * outputWidth + ox] = grid[oy * shape.Width + ox];
                 }
             }
@@ -191,6 +198,33 @@ public static class QuantizedDepthwise
                     }
                     plane.Slice(Rows * Width).Clear();
                 }
+            }
+        }
+
+        /// <summary>
+        /// <see cref="FillPlanes"/> for a stride-1 image no wider than a vector, on AVX-512: the plane is cleared, then
+        /// each image row is one 16-int store whose lanes past the image width are 0 (they land on padding, or on the next
+        /// row, which its own store rewrites).
+        /// </summary>
+        public void FillNarrowPlane(Window window, ReadOnlySpan<byte> x, int start, bool signed, int zeroX, Span<int> plane)
+        {
+            int height = window.Input(0), width = window.Input(1), padTop = window.PadBegin(0), padLeft = window.PadBegin(1);
+            plane.Slice(0, PlaneLength).Clear();
+            var inside = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(width));
+            var shift = Vector512.Create(zeroX);
+            ref byte source = ref MemoryMarshal.GetReference(x);
+            for (int iy = 0; iy < height; iy++)
+            {
+                int from = start + iy * width, to = (iy + padTop) * Width + padLeft;
+                if (iy + padTop >= Rows) break;
+                if (from + Lanes > x.Length)
+                {
+                    for (int i = 0; i < width; i++) plane[to + i] = (signed ? (sbyte)x[from + i] : x[from + i]) - zeroX;
+                    continue;
+                }
+                Vector128<byte> raw = Vector128.LoadUnsafe(ref source, (nuint)from);
+                Vector512<int> values = (signed ? Avx512F.ConvertToVector512Int32(raw.AsSByte()) : Avx512F.ConvertToVector512Int32(raw)) - shift;
+                (values & inside).StoreUnsafe(ref plane[to]);
             }
         }
 
