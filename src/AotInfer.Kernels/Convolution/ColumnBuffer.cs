@@ -1,4 +1,7 @@
 using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace AotInfer.Kernels.Convolution;
 
@@ -106,12 +109,35 @@ public static class ColumnBuffer
                         ReadOnlySpan<T> source = plane.Slice((oy * strideY + offsetY) * inputWidth, inputWidth);
                         for (int ox = 0; ox < x0; ox++) segment[ox] = padding;
                         if (strideX == 1) source.Slice(x0 + offsetX, x1 - x0).CopyTo(segment.Slice(x0, x1 - x0));
+                        else if (strideX == 2 && Unsafe.SizeOf<T>() == 1) GatherEvenBytes(plane, (oy * strideY + offsetY) * inputWidth + x0 * 2 + offsetX, segment.Slice(x0, x1 - x0));
                         else for (int ox = x0; ox < x1; ox++) segment[ox] = source[ox * strideX + offsetX];
                         for (int ox = x1; ox < outputWidth; ox++) segment[ox] = padding;
                     }
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// destination[i] = source[from + 2·i] for one-byte elements (the stride-2 rows of quantised images), 16 at a time:
+    /// 32 bytes read as 16 words keep the even byte in each word's low half, which narrowing keeps.
+    /// </summary>
+    static void GatherEvenBytes<T>(ReadOnlySpan<T> source, int from, Span<T> destination) where T : unmanaged
+    {
+        ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(source);
+        Span<byte> target = MemoryMarshal.AsBytes(destination);
+        ref byte s = ref MemoryMarshal.GetReference(bytes);
+        int i = 0;
+        if (Vector128.IsHardwareAccelerated)
+        {
+            for (; i + 16 <= target.Length && from + 2 * i + 32 <= bytes.Length; i += 16)
+            {
+                var low = Vector128.LoadUnsafe(ref s, (nuint)(from + 2 * i)).AsUInt16();
+                var high = Vector128.LoadUnsafe(ref s, (nuint)(from + 2 * i + 16)).AsUInt16();
+                Vector128.Narrow(low, high).StoreUnsafe(ref MemoryMarshal.GetReference(target), (nuint)i);
+            }
+        }
+        for (; i < target.Length; i++) target[i] = bytes[from + 2 * i];
     }
 
     /// <summary>

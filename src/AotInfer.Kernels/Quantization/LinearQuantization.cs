@@ -27,12 +27,20 @@ public static class LinearQuantization
         int so = geometry[4], sd = geometry[5], si = geometry[6];
         double min = double.CreateTruncating(TOut.MinValue), max = double.CreateTruncating(TOut.MaxValue);
         bool wide = typeof(TScale) == typeof(double) || typeof(TIn) == typeof(double);
+        // float → u8/s8 with one scale per run of inner elements: the vector path (LinearQuantizationRuns).
+        bool runs = typeof(TIn) == typeof(float) && typeof(TScale) == typeof(float) && (typeof(TOut) == typeof(byte) || typeof(TOut) == typeof(sbyte)) && si == 0 && inner >= 16;
         int index = 0;
         for (int o = 0; o < outer; o++)
         {
             for (int d = 0; d < axisLength; d++)
             {
                 int parameterBase = o * so + d / block * sd;
+                if (runs && LinearQuantizationRuns.Quantize(Run<TIn, float>(x, index, inner), float.CreateTruncating(scale[parameterBase]),
+                        zeroPoint.IsEmpty ? 0 : int.CreateTruncating(zeroPoint[parameterBase]), Run<TOut, byte>(y, index, inner), typeof(TOut) == typeof(sbyte)))
+                {
+                    index += inner;
+                    continue;
+                }
                 for (int i = 0; i < inner; i++, index++)
                 {
                     int p = parameterBase + i * si;
@@ -55,12 +63,20 @@ public static class LinearQuantization
         int outer = geometry[0], axisLength = geometry[1], inner = geometry[2], block = geometry[3];
         int so = geometry[4], sd = geometry[5], si = geometry[6];
         bool wide = typeof(TOut) == typeof(double);
+        // u8/s8 → float with one scale per run of inner elements: the vector path (LinearQuantizationRuns).
+        bool runs = (typeof(TIn) == typeof(byte) || typeof(TIn) == typeof(sbyte)) && typeof(TScale) == typeof(float) && typeof(TOut) == typeof(float) && si == 0 && inner >= 16;
         int index = 0;
         for (int o = 0; o < outer; o++)
         {
             for (int d = 0; d < axisLength; d++)
             {
                 int parameterBase = o * so + d / block * sd;
+                if (runs && LinearQuantizationRuns.Dequantize(Run<TIn, byte>(x, index, inner), typeof(TIn) == typeof(sbyte),
+                        zeroPoint.IsEmpty ? 0 : int.CreateTruncating(zeroPoint[parameterBase]), float.CreateTruncating(scale[parameterBase]), Run<TOut, float>(y, index, inner)))
+                {
+                    index += inner;
+                    continue;
+                }
                 for (int i = 0; i < inner; i++, index++)
                 {
                     int p = parameterBase + i * si;
@@ -78,6 +94,14 @@ public static class LinearQuantization
             }
         }
     }
+
+    /// <summary><paramref name="count"/> elements of <paramref name="values"/> from <paramref name="start"/>, seen as <typeparamref name="TAs"/> (the same type, checked by the caller).</summary>
+    static Span<TAs> Run<T, TAs>(Span<T> values, int start, int count) =>
+        MemoryMarshal.CreateSpan(ref Unsafe.As<T, TAs>(ref values[start]), count);
+
+    /// <inheritdoc cref="Run{T, TAs}(Span{T}, int, int)"/>
+    static ReadOnlySpan<TAs> Run<T, TAs>(ReadOnlySpan<T> values, int start, int count) =>
+        MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<T, TAs>(ref MemoryMarshal.GetReference(values.Slice(start))), count);
 
     /// <summary>
     /// DynamicQuantizeLinear: uint8 quantisation of x over the range [min(0, min x), max(0, max x)]:

@@ -3,6 +3,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using AotInfer.Kernels.Convolution;
 
 namespace AotInfer.Kernels.Quantization;
@@ -56,6 +57,8 @@ public static class QuantizedDepthwise
         ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(x);
         var tier = QuantizedMatrixMultiply.Tier;
         bool vectors = tier >= QuantizedGemmTier.Vector128 && Vector128.IsHardwareAccelerated;
+        // Images and outputs no wider than one AVX-512 vector (dscnn's are 5) move a whole row per instruction.
+        bool narrow = tier >= QuantizedGemmTier.Avx512BW && Avx512F.IsSupported && window.Input(1) <= Lanes && outputWidth <= Lanes;
         for (int c = 0; c < channels; c++)
         {
             int zeroW = wZeroPoint.IsEmpty ? 0 : int.CreateTruncating(wZeroPoint[wZeroPoint.Length == 1 ? 0 : c]);
@@ -63,13 +66,17 @@ public static class QuantizedDepthwise
             for (int n = 0; n < batch; n++)
             {
                 int plane = (n * channels + c) * inputSize;
-                shape.FillPlanes(window, bytes, plane, typeof(TX) == typeof(sbyte), zeroX, planes, vectors);
+                if (narrow && shape.Phases == 1) shape.FillNarrowPlane(window, bytes, plane, typeof(TX) == typeof(sbyte), zeroX, planes);
+                else shape.FillPlanes(window, bytes, plane, typeof(TX) == typeof(sbyte), zeroX, planes, vectors);
                 MultiplyAdd(planes, tapWeights, tapOffsets, grid, shape.GridCount, tier);
                 Span<int> output = acc.Slice((n * channels + c) * outputSize, outputSize);
                 for (int oy = 0; oy < window.Output(0); oy++)
                 {
-                    // Narrow rows copy faster in a loop than through a call.
-                    if (outputWidth >= 32) grid.Slice(oy * shape.Width, outputWidth).CopyTo(output.Slice(oy * outputWidth, outputWidth));
+                    // A narrow row moves as one vector (its overflow into the next rows is rewritten by them) while it
+                    // stays inside the grid and this channel's output; otherwise a loop, which beats a call on short rows.
+                    if (narrow && oy * shape.Width + Lanes <= grid.Length && oy * outputWidth + Lanes <= outputSize)
+                        Vector512.LoadUnsafe(ref grid[oy * shape.Width]).StoreUnsafe(ref output[oy * outputWidth]);
+                    else if (outputWidth >= 32) grid.Slice(oy * shape.Width, outputWidth).CopyTo(output.Slice(oy * outputWidth, outputWidth));
                     else for (int ox = 0; ox < outputWidth; ox++) output[oy * outputWidth + ox] = grid[oy * shape.Width + ox];
                 }
             }
@@ -194,6 +201,33 @@ public static class QuantizedDepthwise
             }
         }
 
+        /// <summary>
+        /// <see cref="FillPlanes"/> for a stride-1 image no wider than a vector, on AVX-512: the plane is cleared, then
+        /// each image row is one 16-int store whose lanes past the image width are 0 (they land on padding, or on the next
+        /// row, which its own store rewrites).
+        /// </summary>
+        public void FillNarrowPlane(Window window, ReadOnlySpan<byte> x, int start, bool signed, int zeroX, Span<int> plane)
+        {
+            int height = window.Input(0), width = window.Input(1), padTop = window.PadBegin(0), padLeft = window.PadBegin(1);
+            plane.Slice(0, PlaneLength).Clear();
+            var inside = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(width));
+            var shift = Vector512.Create(zeroX);
+            ref byte source = ref MemoryMarshal.GetReference(x);
+            for (int iy = 0; iy < height; iy++)
+            {
+                int from = start + iy * width, to = (iy + padTop) * Width + padLeft;
+                if (iy + padTop >= Rows) break;
+                if (from + Lanes > x.Length)
+                {
+                    for (int i = 0; i < width; i++) plane[to + i] = (signed ? (sbyte)x[from + i] : x[from + i]) - zeroX;
+                    continue;
+                }
+                Vector128<byte> raw = Vector128.LoadUnsafe(ref source, (nuint)from);
+                Vector512<int> values = (signed ? Avx512F.ConvertToVector512Int32(raw.AsSByte()) : Avx512F.ConvertToVector512Int32(raw)) - shift;
+                (values & inside).StoreUnsafe(ref plane[to]);
+            }
+        }
+
         /// <summary>row[from..to) = 0; a loop, as most runs are a pad of one or two.</summary>
         static void Zero(ref int row, int from, int to)
         {
@@ -203,7 +237,7 @@ public static class QuantizedDepthwise
 
     /// <summary>
     /// destination[i] = x[from + i·step] − zero for i &lt; count, as signed or unsigned bytes; 16 at a time when the step
-    /// is 1 and <paramref name="vectors"/> (then up to 15 ints past <paramref name="count"/> may be written).
+    /// is 1 (8 when it is 2) and <paramref name="vectors"/> (then up to 15 ints past <paramref name="count"/> may be written).
     /// </summary>
     static void Widen(ReadOnlySpan<byte> x, int from, int step, bool signed, int zero, ref int d, int count, bool vectors)
     {
@@ -214,21 +248,34 @@ public static class QuantizedDepthwise
             for (; i < count && from + i + 16 <= x.Length; i += 16)
             {
                 Vector128<byte> raw = Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(x), (nuint)(from + i));
-                Vector128<int> a, b, c, e;
-                if (signed)
-                {
-                    Vector128<short> low = Vector128.WidenLower(raw.AsSByte()), high = Vector128.WidenUpper(raw.AsSByte());
-                    (a, b, c, e) = (Vector128.WidenLower(low), Vector128.WidenUpper(low), Vector128.WidenLower(high), Vector128.WidenUpper(high));
-                }
-                else
-                {
-                    Vector128<ushort> low = Vector128.WidenLower(raw), high = Vector128.WidenUpper(raw);
-                    (a, b, c, e) = (Vector128.WidenLower(low).AsInt32(), Vector128.WidenUpper(low).AsInt32(), Vector128.WidenLower(high).AsInt32(), Vector128.WidenUpper(high).AsInt32());
-                }
+                var (a, b, c, e) = LinearQuantizationRuns.Widen(raw, signed);
                 (a - shift).StoreUnsafe(ref d, (nuint)i);
                 (b - shift).StoreUnsafe(ref d, (nuint)i + 4);
                 (c - shift).StoreUnsafe(ref d, (nuint)i + 8);
                 (e - shift).StoreUnsafe(ref d, (nuint)i + 12);
+            }
+        }
+        else if (step == 2 && vectors)
+        {
+            // Sixteen bytes widened to words hold eight (even, odd) pairs; each pair read as one int32 has the even
+            // value in its low half, which the shifts (or the mask) extract with its sign.
+            var shift = Vector128.Create(zero);
+            for (; i < count && from + 2 * i + 16 <= x.Length; i += 8)
+            {
+                Vector128<byte> raw = Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(x), (nuint)(from + 2 * i));
+                Vector128<int> low, high;
+                if (signed)
+                {
+                    low = Vector128.ShiftRightArithmetic(Vector128.WidenLower(raw.AsSByte()).AsInt32() << 16, 16);
+                    high = Vector128.ShiftRightArithmetic(Vector128.WidenUpper(raw.AsSByte()).AsInt32() << 16, 16);
+                }
+                else
+                {
+                    low = Vector128.WidenLower(raw).AsInt32() & Vector128.Create(0xFFFF);
+                    high = Vector128.WidenUpper(raw).AsInt32() & Vector128.Create(0xFFFF);
+                }
+                (low - shift).StoreUnsafe(ref d, (nuint)i);
+                (high - shift).StoreUnsafe(ref d, (nuint)i + 4);
             }
         }
         for (; i < count; i++)

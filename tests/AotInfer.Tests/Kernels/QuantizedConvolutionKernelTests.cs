@@ -17,22 +17,6 @@ namespace AotInfer.Tests.Kernels;
 [Collection(QuantizedTierCollection.Name)]
 public class QuantizedConvolutionKernelTests
 {
-    public static IEnumerable<object[]> Tiers() =>
-        Enum.GetValues<QuantizedGemmTier>().Where(t => t <= QuantizedMatrixMultiply.BestTier).Select(t => new object[] { t });
-
-    static void WithTier(QuantizedGemmTier tier, Action action)
-    {
-        try
-        {
-            QuantizedMatrixMultiply.Tier = tier;
-            action();
-        }
-        finally
-        {
-            QuantizedMatrixMultiply.Tier = QuantizedMatrixMultiply.BestTier;
-        }
-    }
-
     /// <summary>A depthwise layer: geometry packed as the kernels take it (rank, input, output, kernel, strides, dilations, pads).</summary>
     sealed record DepthwiseCase(int Batch, int Channels, int[] Geometry, bool XSigned, bool WSigned, int[] X, int Zx, int[] W, int[] Zw, string Label);
 
@@ -109,8 +93,8 @@ public class QuantizedConvolutionKernelTests
     }
 
     [Theory]
-    [MemberData(nameof(Tiers))]
-    public void DepthwiseMatchesTheDefinitionForChannelsStridesDilationsPadsAndZeroPoints(QuantizedGemmTier tier) => WithTier(tier, () =>
+    [MemberData(nameof(ForcedTier.All), MemberType = typeof(ForcedTier))]
+    public void DepthwiseMatchesTheDefinitionForChannelsStridesDilationsPadsAndZeroPoints(QuantizedGemmTier tier) => ForcedTier.Run(tier, () =>
     {
         foreach (var t in DepthwiseCases(300, 2024))
         {
@@ -128,8 +112,8 @@ public class QuantizedConvolutionKernelTests
     });
 
     [Theory]
-    [MemberData(nameof(Tiers))]
-    public void DepthwiseRejectsTooSmallScratch(QuantizedGemmTier tier) => WithTier(tier, () =>
+    [MemberData(nameof(ForcedTier.All), MemberType = typeof(ForcedTier))]
+    public void DepthwiseRejectsTooSmallScratch(QuantizedGemmTier tier) => ForcedTier.Run(tier, () =>
     {
         int[] geometry = { 2, 5, 5, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1 };
         var error = Assert.Throws<ArgumentException>(() => QuantizedDepthwise.Convolve2D<byte, sbyte>(new byte[25], ReadOnlySpan<byte>.Empty, new sbyte[9],
@@ -179,10 +163,119 @@ public class QuantizedConvolutionKernelTests
     }
 
     [Theory]
-    [MemberData(nameof(Tiers))]
-    public void RequantizationRoundsHalfToEvenAndSaturatesLikeTheReference(QuantizedGemmTier tier) => WithTier(tier, () =>
+    [MemberData(nameof(ForcedTier.All), MemberType = typeof(ForcedTier))]
+    public void RequantizationRoundsHalfToEvenAndSaturatesLikeTheReference(QuantizedGemmTier tier) => ForcedTier.Run(tier, () =>
     {
         CheckRequantization<byte>(tier, 11);
         CheckRequantization<sbyte>(tier, 12);
     });
+}
+
+/// <summary>
+/// QuantizeLinear / DequantizeLinear between float and u8/s8 on every tier against the scalar tier (the reference code):
+/// per-tensor lengths 0…70 and per-axis planes, rounding ties, NaN, infinities and saturation. Results must be identical.
+/// </summary>
+[Collection(QuantizedTierCollection.Name)]
+public class LinearQuantizationKernelTests
+{
+    /// <summary>Per-tensor {1, 1, n, 1, 0, 0, 0} or per-axis over channels of a [channels, plane] tensor.</summary>
+    static IEnumerable<(int[] Geometry, int Parameters, string Label)> Layouts()
+    {
+        for (int n = 0; n <= 70; n++) yield return (new[] { 1, 1, n, 1, 0, 0, 0 }, 1, $"per-tensor length {n}");
+        foreach (var (channels, plane) in new[] { (3, 17), (5, 16), (2, 40), (4, 7) })
+            yield return (new[] { 1, channels, plane, 1, 0, 1, 0 }, channels, $"per-axis {channels} channels of {plane}");
+    }
+
+    static void CheckQuantize<T>(QuantizedGemmTier tier, int seed) where T : unmanaged, IBinaryInteger<T>, IMinMaxValue<T>
+    {
+        var random = new Random(seed);
+        foreach (var (geometry, parameters, label) in Layouts())
+        {
+            int count = geometry[1] * geometry[2];
+            float[] scale = Enumerable.Range(0, parameters).Select(_ => random.Next(2) == 0 ? 0.5f : (float)(random.NextDouble() * 0.1 + 1e-3)).ToArray();
+            T[] zero = Enumerable.Range(0, parameters).Select(_ => T.CreateTruncating(random.Next(256) + int.CreateTruncating(T.MinValue))).ToArray();
+            float[] x = Enumerable.Range(0, count).Select(i => (i % 11) switch
+            {
+                0 => float.NaN,
+                1 => random.Next(2) == 0 ? float.PositiveInfinity : float.NegativeInfinity,
+                2 => (random.Next(-300, 300) + 0.5f) * 0.5f,  // a tie at scale 0.5
+                3 => (float)(random.NextDouble() * 1e6 - 5e5),
+                _ => (float)(random.NextDouble() * 40 - 20),
+            }).ToArray();
+            T[] expected = ForcedTier.Run(QuantizedGemmTier.Scalar, () => { var y = new T[count]; LinearQuantization.Quantize<float, float, T>(x, scale, zero, y, geometry); return y; });
+            T[] actual = ForcedTier.Run(tier, () => { var y = new T[count]; LinearQuantization.Quantize<float, float, T>(x, scale, zero, y, geometry); return y; });
+            for (int i = 0; i < count; i++)
+                Assert.True(expected[i] == actual[i], $"tier {tier} quantize to {typeof(T).Name} {label}: x[{i}] = {x[i]} gives {actual[i]}, expected {expected[i]}");
+            float[] back = ForcedTier.Run(tier, () => { var y = new float[count]; LinearQuantization.Dequantize<T, float, float>(actual, scale, zero, y, geometry); return y; });
+            float[] reference = ForcedTier.Run(QuantizedGemmTier.Scalar, () => { var y = new float[count]; LinearQuantization.Dequantize<T, float, float>(actual, scale, zero, y, geometry); return y; });
+            for (int i = 0; i < count; i++)
+                Assert.True(BitConverter.SingleToInt32Bits(reference[i]) == BitConverter.SingleToInt32Bits(back[i]),
+                    $"tier {tier} dequantize from {typeof(T).Name} {label}: element {i} is {back[i]}, expected {reference[i]}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(ForcedTier.All), MemberType = typeof(ForcedTier))]
+    public void QuantizeAndDequantizeMatchTheScalarReference(QuantizedGemmTier tier)
+    {
+        CheckQuantize<byte>(tier, 21);
+        CheckQuantize<sbyte>(tier, 22);
+    }
+}
+
+/// <summary>
+/// The 2-D im2col gather of quantised (byte) images against the rank-generic one: strides 1…3 (stride 2 has a vector
+/// path), widths past 32 so it runs, pads, dilations, and the zero point as padding.
+/// </summary>
+public class ByteColumnGatherTests
+{
+    [Fact]
+    public void Gather2DOfBytesMatchesTheGenericGather()
+    {
+        var random = new Random(31);
+        for (int trial = 0; trial < 200; trial++)
+        {
+            int h = random.Next(1, 9), w = random.Next(1, 90), kh = random.Next(1, 4), kw = random.Next(1, 4);
+            int sy = random.Next(1, 4), sx = trial % 2 == 0 ? 2 : random.Next(1, 4), dy = random.Next(1, 3), dx = random.Next(1, 3);
+            int[] pads = { random.Next(0, 3), random.Next(0, 3), random.Next(0, 3), random.Next(0, 3) };
+            int spanY = h + pads[0] + pads[2] - (kh - 1) * dy - 1, spanX = w + pads[1] + pads[3] - (kw - 1) * dx - 1;
+            if (spanY < 0 || spanX < 0) continue;
+            int oh = spanY / sy + 1, ow = spanX / sx + 1, channels = random.Next(1, 4);
+            int[] geometry = { 2, h, w, oh, ow, kh, kw, sy, sx, dy, dx, pads[0], pads[1], pads[2], pads[3] };
+            var window = new AotInfer.Kernels.Convolution.Window(geometry);
+            byte[] image = new byte[channels * h * w];
+            random.NextBytes(image);
+            byte zero = (byte)random.Next(256);
+            var expected = new byte[channels * kh * kw * oh * ow];
+            var actual = new byte[expected.Length];
+            AotInfer.Kernels.Convolution.ColumnBuffer.Gather<byte>(image, channels, window, expected, zero);
+            AotInfer.Kernels.Convolution.ColumnBuffer.Gather2D<byte>(image, channels, window, actual, zero);
+            Assert.True(expected.AsSpan().SequenceEqual(actual), $"channels {channels} image {h}x{w} kernel {kh}x{kw} strides {sy}x{sx} dilations {dy}x{dx} pads [{string.Join(",", pads)}]");
+        }
+    }
+}
+
+/// <summary>Runs kernel code with <see cref="QuantizedMatrixMultiply.Tier"/> forced on this thread, then restores the best tier.</summary>
+public static class ForcedTier
+{
+    /// <summary>Every tier this machine has, as xunit member data.</summary>
+    public static IEnumerable<object[]> All() =>
+        Enum.GetValues<QuantizedGemmTier>().Where(t => t <= QuantizedMatrixMultiply.BestTier).Select(t => new object[] { t });
+
+    /// <summary>The result of <paramref name="run"/> computed on <paramref name="tier"/>.</summary>
+    public static T Run<T>(QuantizedGemmTier tier, Func<T> run)
+    {
+        try
+        {
+            QuantizedMatrixMultiply.Tier = tier;
+            return run();
+        }
+        finally
+        {
+            QuantizedMatrixMultiply.Tier = QuantizedMatrixMultiply.BestTier;
+        }
+    }
+
+    /// <summary><paramref name="action"/> on <paramref name="tier"/>.</summary>
+    public static void Run(QuantizedGemmTier tier, Action action) => Run(tier, () => { action(); return 0; });
 }
