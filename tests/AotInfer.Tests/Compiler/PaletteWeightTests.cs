@@ -220,4 +220,20 @@ public class PaletteWeightTests
         compiled.Run(new Array[] { input.Item2 }, new Array[] { actual });
         for (int j = 0; j < n; j++) Assert.True(Math.Abs(expected[j] - actual[j]) <= 1e-4 + 1e-4 * Math.Abs(expected[j]), $"y[{j}] = {actual[j]}, ORT {expected[j]}");
     }
+
+    /// <summary>A Conv clustered per output channel with float16 centroids: one 2-byte-entry palette per channel, ONNX Runtime's answers.</summary>
+    [Fact]
+    public void HalfCodebookClusteredConvStoresTwoByteEntriesAndMatchesOnnxRuntime()
+    {
+        var proto = new OnnxModelBuilder(13).Input("x", DataType.Float, 1, 8, 10, 10)
+            .Initializer("w", Differential.RandomFloats(12, 16 * 8 * 3 * 3), 16, 8, 3, 3)
+            .Initializer("b", Differential.RandomFloats(13, 16), 16)
+            .Node("Conv", new[] { "x", "w", "b" }, new[] { "y" }, ("pads", new long[] { 1, 1, 1, 1 }))
+            .Output("y", DataType.Float).Build();
+        WeightClustering.Cluster(proto, 16, perChannel: true, codebook: CodebookPrecision.Float16);
+        var model = ModelWriter.ToBytes(proto);
+        var result = ModelCompiler.Compile(model, new CompileOptions());
+        Assert.Matches(@"WeightData\.DecodePalette\(""[^""]+""u8, 1152, 4, 16, 16, 2\)", result.Source);
+        Differential.AssertAgrees(model, inputs: (new[] { 1, 8, 10, 10 }, Differential.RandomFloats(14, 800)));
+    }
 }
