@@ -384,8 +384,8 @@ public sealed class ModelEmitter
             string type = DataTypes.CSharpName(c.Type);
             w.Line($"// {Literals.Comment(_constants[i].Name)}: {c.Type}{Literals.Shape(c.Shape)}");
             (int K, int N)? gemv = _gemvLayouts.TryGetValue(_constants[i], out var shape) ? shape : null;
-            w.Line($"internal static readonly {type}[] c{i} = {WeightEncoder.Initializer(c, gemv)};");
-            ConstantBytes += WeightEncoder.StoredBytes(c, gemv);
+            w.Line($"internal static readonly {type}[] c{i} = {WeightEncoder.Initializer(c, gemv, out long bytes)};");
+            ConstantBytes += bytes;
         }
         w.Close();
     }
