@@ -1,5 +1,4 @@
 using System;
-using AotInfer.Compiler.Ops.Linear;
 using AotInfer.Onnx;
 
 namespace AotInfer.Compiler.Emit;
@@ -27,28 +26,28 @@ public static class WeightEncoder
     /// <summary>
     /// The C# expression that decodes <paramref name="t"/> from a base64 <c>u8</c> literal into a new array: a palette
     /// and packed indices when <see cref="PaletteEncoder"/> finds few distinct values, else the raw bytes.
-    /// <paramref name="gemv"/> says that <paramref name="t"/> is a K×N matrix in the GEMV layout (<see cref="GemvLayout"/>),
-    /// which may then keep one palette per column. <paramref name="storedBytes"/> is what the literal holds before
-    /// base64: the size of the constant in the compiled assembly.
+    /// <paramref name="columns"/> says how <paramref name="t"/>, a weight matrix in a kernel's layout, maps to the
+    /// matrix's columns, which may then keep one palette each. <paramref name="storedBytes"/> is what the literal holds
+    /// before base64: the size of the constant in the compiled assembly.
     /// </summary>
-    public static string Initializer(Tensor t, (int K, int N)? gemv, out long storedBytes)
+    public static string Initializer(Tensor t, ColumnLayout? columns, out long storedBytes)
     {
-        var (palette, columns) = Palette(t, gemv);
+        var (palette, byColumn) = Palette(t, columns);
         storedBytes = palette?.Bytes.Length ?? (long)t.Length * DataTypes.SizeOf(t.Type);
         if (palette is null) return $"{EmitContext.Kernels}.WeightData.Decode<{DataTypes.CSharpName(t.Type)}>(\"{Base64(t)}\"u8, {t.Length})";
         string data = $"\"{Convert.ToBase64String(palette.Bytes)}\"u8";
-        return columns
-            ? $"{EmitContext.Kernels}.Linear.GemvWeights.DecodePalette({data}, {gemv!.Value.K}, {gemv.Value.N}, {palette.Groups}, {palette.EntryBytes})"
+        return byColumn
+            ? columns!.DecodeExpression(data, palette.Groups, palette.EntryBytes)
             : $"{EmitContext.Kernels}.WeightData.DecodePalette({data}, {t.Length}, {palette.Bits}, {palette.Groups}, {palette.PaletteSize}, {palette.EntryBytes})";
     }
 
-    /// <summary>The smaller palette encoding (of the GEMV layout's columns or as <see cref="PaletteEncoder.TryEncode"/>), if any; Columns tells which.</summary>
-    static (PaletteEncoder.Encoded? Encoded, bool Columns) Palette(Tensor t, (int K, int N)? gemv)
+    /// <summary>The smaller palette encoding (by the layout's columns or as <see cref="PaletteEncoder.TryEncode"/>), if any; ByColumn tells which.</summary>
+    static (PaletteEncoder.Encoded? Encoded, bool ByColumn) Palette(Tensor t, ColumnLayout? columns)
     {
         var plain = PaletteEncoder.TryEncode(t);
-        var columns = gemv is { } m && t.Type == DataType.Float && t.Length >= PaletteEncoder.MinimumElements
-            ? PaletteEncoder.TryEncodeColumns(t, GemvLayout.ColumnOf(m.K, m.N), m.N)
+        var byColumn = columns is not null && t.Type == DataType.Float && t.Length >= PaletteEncoder.MinimumElements
+            ? PaletteEncoder.TryEncodeColumns(t, columns.ColumnOf(), columns.Columns)
             : null;
-        return columns is not null && (plain is null || columns.Bytes.Length < plain.Bytes.Length) ? (columns, true) : (plain, false);
+        return byColumn is not null && (plain is null || byColumn.Bytes.Length < plain.Bytes.Length) ? (byColumn, true) : (plain, false);
     }
 }
