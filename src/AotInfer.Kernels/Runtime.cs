@@ -125,11 +125,14 @@ public static class WeightData
         int groupSize = count / groups;
         for (int i = 0; i < count; i++)
         {
-            int index = bits == 8 ? indices[i] : (indices[i >> 1] >> ((i & 1) * 4)) & 15;
+            int index = bits == 8 ? indices[i] : Nibble(indices, i);
             result[i] = palettes[i / groupSize * paletteSize + index];
         }
         return result;
     }
+
+    /// <summary>4-bit index <paramref name="position"/> of packed indices (low nibble first).</summary>
+    internal static int Nibble(ReadOnlySpan<byte> indices, int position) => (indices[position >> 1] >> ((position & 1) * 4)) & 15;
 
     /// <summary>Exactly <paramref name="length"/> bytes decoded from base64; anything else is corrupt data.</summary>
     internal static byte[] DecodeBase64(ReadOnlySpan<byte> base64Utf8, int length)

@@ -87,11 +87,14 @@ public static class TransformCommands
             var i => throw new UsageException($"--init '{i}' must be kmeans++ or optimal"),
         };
         var codebook = ParseCodebook(args.Get("--codebook") ?? "fp32");
-        long before = GeneratedWeightSize.Measure(model, directory);
+        long? before = GeneratedWeightSize.TryMeasure(model, directory, out _);
         var layers = WeightClustering.Cluster(model, k, args.Has("--per-channel"), seed, modelDirectory: directory, init: init, codebook: codebook);
         foreach (var l in layers) Console.WriteLine(string.Format(C, "  {0,-28} {1,9} weights {2,4} distinct values  SQNR {3,6:F1} dB", l.Layer, l.Weights, l.DistinctValues, l.Sqnr));
-        long after = GeneratedWeightSize.Measure(model, directory);
-        Console.WriteLine(string.Format(C, "{0} weights; generated constant bytes {1:N0} (input {2:N0}, {3:F2}x smaller)", layers.Sum(l => l.Weights), after, before, (double)before / Math.Max(after, 1)));
+        // The sizes are what AotInfer's generated class stores; a model it cannot compile is still clustered.
+        long? after = GeneratedWeightSize.TryMeasure(model, directory, out string? errors);
+        Console.WriteLine(before is { } b && after is { } a
+            ? string.Format(C, "{0} weights; generated constant bytes {1:N0} (input {2:N0}, {3:F2}x smaller)", layers.Sum(l => l.Weights), a, b, (double)b / Math.Max(a, 1))
+            : $"{layers.Sum(l => l.Weights)} weights; no generated size: AotInfer cannot compile the model ({errors})");
         ModelWriter.Write(model, output);
         Console.WriteLine(Sizes(input, output));
         return 0;

@@ -60,10 +60,11 @@ public sealed class EmitContext
     public string Constant(Tensor value, string name) => _model.DerivedConstant(name, value);
 
     /// <summary>
-    /// <see cref="Constant"/> for a K×N weight matrix in the GEMV layout (<see cref="Ops.Linear.GemvLayout"/>): its
-    /// storage may then keep one palette per column, as per-neuron clustering needs.
+    /// <see cref="Constant"/> for a weight matrix in a kernel's own layout: <paramref name="columns"/>
+    /// maps its elements to the matrix's columns, so that its storage may keep one palette per column, as per-neuron
+    /// clustering needs.
     /// </summary>
-    public string GemvConstant(Tensor laidOut, string name, int k, int n) => _model.DerivedConstant(name, laidOut, (k, n));
+    public string KernelLayoutConstant(Tensor value, string name, ColumnLayout columns) => _model.DerivedConstant(name, value, columns);
 
     /// <summary>
     /// A static readonly field of the generated class, of C# type <paramref name="type"/>, set once at type

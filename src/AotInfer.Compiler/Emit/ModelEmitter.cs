@@ -23,8 +23,8 @@ public sealed class ModelEmitter
     readonly Dictionary<Value, string> _names = new();
     readonly HashSet<Value> _declared = new();
     readonly List<Value> _constants = new();
-    /// <summary>Derived constants in the GEMV layout, with their K×N shape (they may keep per-column palettes).</summary>
-    readonly Dictionary<Value, (int K, int N)> _gemvLayouts = new();
+    /// <summary>Derived constants in a kernel's layout, with how they map to their matrix's columns (for per-column palettes).</summary>
+    readonly Dictionary<Value, ColumnLayout> _columnLayouts = new();
     readonly Dictionary<string, string> _staticArrays = new();
     readonly CodeWriter _statics = new();
     readonly List<string> _parameterNames = new();
@@ -124,12 +124,12 @@ public sealed class ModelEmitter
     /// Registers a constant that a lowering derived from the model's weights at build time (e.g. a re-laid-out
     /// weight matrix) and returns the expression naming it in generated code.
     /// </summary>
-    internal string DerivedConstant(string name, Tensor value, (int K, int N)? gemv = null)
+    internal string DerivedConstant(string name, Tensor value, ColumnLayout? columns = null)
     {
         var v = new Value(name) { Type = value.Type, Shape = value.Shape, Constant = value };
         string field = $"c{_constants.Count}";
         _constants.Add(v);
-        if (gemv is { } shape) _gemvLayouts[v] = shape;
+        if (columns is not null) _columnLayouts[v] = columns;
         return $"Constants.{field}";
     }
 
@@ -390,9 +390,8 @@ public sealed class ModelEmitter
             var c = _constants[i].Constant!;
             string type = DataTypes.CSharpName(c.Type);
             w.Line($"// {Literals.Comment(_constants[i].Name)}: {c.Type}{Literals.Shape(c.Shape)}");
-            (int K, int N)? gemv = _gemvLayouts.TryGetValue(_constants[i], out var shape) ? shape : null;
-            w.Line($"internal static readonly {type}[] c{i} = {WeightEncoder.Initializer(c, gemv)};");
-            ConstantBytes += WeightEncoder.StoredBytes(c, gemv);
+            w.Line($"internal static readonly {type}[] c{i} = {WeightEncoder.Initializer(c, _columnLayouts.TryGetValue(_constants[i], out var columns) ? columns : null, out long bytes)};");
+            ConstantBytes += bytes;
         }
         w.Close();
     }

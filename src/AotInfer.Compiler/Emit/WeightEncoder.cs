@@ -1,5 +1,4 @@
 using System;
-using AotInfer.Compiler.Ops.Linear;
 using AotInfer.Onnx;
 
 namespace AotInfer.Compiler.Emit;
@@ -28,38 +27,33 @@ public static class WeightEncoder
     /// <summary>
     /// The C# expression that decodes <paramref name="t"/> from a base64 <c>u8</c> literal into a new array: a palette
     /// and packed indices when <see cref="PaletteEncoder"/> finds few distinct values, else the raw bytes.
-    /// <paramref name="gemv"/> says that <paramref name="t"/> is a K×N matrix in the GEMV layout (<see cref="GemvLayout"/>),
-    /// which may then keep one palette per column.
+    /// <paramref name="columns"/> says how <paramref name="t"/>, a weight matrix in a kernel's layout, maps to the
+    /// matrix's columns, which may then keep one palette each. <paramref name="storedBytes"/> is what the literal holds
+    /// before base64: the size of the constant in the compiled assembly.
     /// </summary>
-    public static string Initializer(Tensor t, (int K, int N)? gemv = null)
+    public static string Initializer(Tensor t, ColumnLayout? columns, out long storedBytes)
     {
-        string type = DataTypes.CSharpName(t.Type);
         if (RawEncoding.IsRaw(t.Type))
-            return $"{EmitContext.Kernels}.WeightData.Decode<byte>(\"{Base64(t)}\"u8, {RawEncoding.ByteLength(t.Type, t.Length)})";
-        switch (Palette(t, gemv))
         {
-            case ({ } p, true):
-                return $"{EmitContext.Kernels}.Linear.GemvWeights.DecodePalette(\"{Convert.ToBase64String(p.Bytes)}\"u8, {gemv!.Value.K}, {gemv.Value.N}, {p.Groups}, {p.EntryBytes})";
-            case ({ } p, false):
-                return $"{EmitContext.Kernels}.WeightData.DecodePalette(\"{Convert.ToBase64String(p.Bytes)}\"u8, {t.Length}, {p.Bits}, {p.Groups}, {p.PaletteSize}, {p.EntryBytes})";
-            default:
-                return $"{EmitContext.Kernels}.WeightData.Decode<{type}>(\"{Base64(t)}\"u8, {t.Length})";
+            storedBytes = RawEncoding.ByteLength(t.Type, t.Length);
+            return $"{EmitContext.Kernels}.WeightData.Decode<byte>(\"{Base64(t)}\"u8, {storedBytes})";
         }
+        var (palette, byColumn) = Palette(t, columns);
+        storedBytes = palette?.Bytes.Length ?? (long)t.Length * DataTypes.SizeOf(t.Type);
+        if (palette is null) return $"{EmitContext.Kernels}.WeightData.Decode<{DataTypes.CSharpName(t.Type)}>(\"{Base64(t)}\"u8, {t.Length})";
+        string data = $"\"{Convert.ToBase64String(palette.Bytes)}\"u8";
+        return byColumn
+            ? columns!.DecodeExpression(data, palette.Groups, palette.EntryBytes)
+            : $"{EmitContext.Kernels}.WeightData.DecodePalette({data}, {t.Length}, {palette.Bits}, {palette.Groups}, {palette.PaletteSize}, {palette.EntryBytes})";
     }
 
-    /// <summary>
-    /// Bytes the generated code stores for <paramref name="t"/> before base64 (as <see cref="Initializer"/> chooses:
-    /// palette and indices, or the raw elements): the size of the weights in the compiled assembly.
-    /// </summary>
-    public static long StoredBytes(Tensor t, (int K, int N)? gemv = null) =>
-        RawEncoding.IsRaw(t.Type) ? RawEncoding.ByteLength(t.Type, t.Length)
-        : Palette(t, gemv) is ({ } p, _) ? p.Bytes.Length : (long)t.Length * DataTypes.SizeOf(t.Type);
-
-    /// <summary>The smaller palette encoding (of the GEMV layout's columns or as <see cref="PaletteEncoder.TryEncode"/>), if any; Columns tells which.</summary>
-    static (PaletteEncoder.Encoded? Encoded, bool Columns) Palette(Tensor t, (int K, int N)? gemv)
+    /// <summary>The smaller palette encoding (by the layout's columns or as <see cref="PaletteEncoder.TryEncode"/>), if any; ByColumn tells which.</summary>
+    static (PaletteEncoder.Encoded? Encoded, bool ByColumn) Palette(Tensor t, ColumnLayout? columns)
     {
         var plain = PaletteEncoder.TryEncode(t);
-        var columns = gemv is { } m && t.Length >= PaletteEncoder.MinimumElements ? PaletteEncoder.TryEncodeColumns(t, GemvLayout.ColumnOf(m.K, m.N), m.N) : null;
-        return columns is not null && (plain is null || columns.Bytes.Length < plain.Bytes.Length) ? (columns, true) : (plain, false);
+        var byColumn = columns is not null && t.Type == DataType.Float && t.Length >= PaletteEncoder.MinimumElements
+            ? PaletteEncoder.TryEncodeColumns(t, columns.ColumnOf(), columns.Columns)
+            : null;
+        return byColumn is not null && (plain is null || byColumn.Bytes.Length < plain.Bytes.Length) ? (byColumn, true) : (plain, false);
     }
 }

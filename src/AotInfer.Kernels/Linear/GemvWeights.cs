@@ -94,8 +94,7 @@ public sealed unsafe class GemvWeights
             for (int p = 0; p < k; p++)
                 for (int j = 0; j < width && start + j < n; j++, position++)
                 {
-                    int index = (indices[position >> 1] >> ((position & 1) * 4)) & 15;
-                    result[offset + (long)p * width + j] = entries[(start + j) * columnStride + index];
+                    result[offset + (long)p * width + j] = entries[(start + j) * columnStride + WeightData.Nibble(indices, position)];
                 }
             start += width;
         }

@@ -52,6 +52,33 @@ public sealed class BlockSparseMatrix
     internal float[] Values { get; }
 
     /// <summary>
+    /// Decodes the values array (see <see cref="Create"/>) stored as 16-entry palettes: the compiler writes
+    /// <paramref name="palettes"/> palettes (1 for the whole matrix, or <paramref name="n"/>, one per column of B) of
+    /// 16 entries of <paramref name="entryBytes"/> bytes (4: float32, 2: float16), then a 4-bit index (low nibble first)
+    /// for each lane of each block in storage order, lanes past N excepted (they are zero). Exact: each weight gets its
+    /// entry's value. Lane i of a block of group g is column g·h + i, which is what per-neuron clustering shares values by.
+    /// </summary>
+    public static float[] DecodePalette(ReadOnlySpan<byte> base64Utf8, ReadOnlySpan<int> groupStart, int blockHeight, int n, int palettes, int entryBytes)
+    {
+        if (groupStart.Length < 1 || blockHeight < 1 || n < 0 || (palettes != 1 && palettes != n) || entryBytes is not (2 or 4))
+            throw new InvalidOperationException($"corrupt palette weight data: blocks of {blockHeight} over {n} columns with {palettes} palettes of {entryBytes}-byte entries");
+        int lanes = 0;
+        for (int g = 0; g + 1 < groupStart.Length; g++)
+            lanes += (groupStart[g + 1] - groupStart[g]) * Math.Min(blockHeight, n - g * blockHeight);
+        int paletteEntries = palettes * 16, paletteBytes = paletteEntries * entryBytes, columnStride = palettes == 1 ? 0 : 16;
+        var bytes = WeightData.DecodeBase64(base64Utf8, paletteBytes + (lanes * 4 + 7) / 8);
+        var entries = WeightData.ReadPalettes(bytes, paletteEntries, entryBytes);
+        ReadOnlySpan<byte> indices = bytes.AsSpan(paletteBytes);
+        var values = new float[groupStart[groupStart.Length - 1] * blockHeight];
+        int position = 0;
+        for (int g = 0; g + 1 < groupStart.Length; g++)
+            for (int block = groupStart[g]; block < groupStart[g + 1]; block++)
+                for (int lane = 0; lane < blockHeight && g * blockHeight + lane < n; lane++, position++)
+                    values[block * blockHeight + lane] = entries[(g * blockHeight + lane) * columnStride + WeightData.Nibble(indices, position)];
+        return values;
+    }
+
+    /// <summary>
     /// Builds the matrix from compact arrays: group g owns blocks <paramref name="groupStart"/>[g] .. [g + 1]; block b
     /// has k = <paramref name="columns"/>[b] and weights <paramref name="values"/>[b·h .. b·h + h].
     /// </summary>

@@ -15,7 +15,11 @@ public static class GeneratedWeightSize
 {
     /// <summary>Compiles <paramref name="model"/> (symbolic input dimensions pinned to 1) and returns its constant bytes.</summary>
     /// <exception cref="InvalidOperationException">The compiler cannot compile the model (its errors are in the message).</exception>
-    public static long Measure(ModelProto model, string? modelDirectory = null)
+    public static long Measure(ModelProto model, string? modelDirectory = null) =>
+        TryMeasure(model, modelDirectory, out string? errors) ?? throw new InvalidOperationException("AotInfer cannot compile the model: " + errors);
+
+    /// <summary>As <see cref="Measure"/>, or null with the compiler's <paramref name="errors"/> when it cannot compile the model.</summary>
+    public static long? TryMeasure(ModelProto model, string? modelDirectory, out string? errors)
     {
         var options = new CompileOptions { ModelDirectory = modelDirectory };
         var initializers = model.Graph.Initializer.Select(t => t.Name).ToHashSet();
@@ -23,8 +27,7 @@ public static class GeneratedWeightSize
             options.InputShapes[input.Name] = input.Type.TensorType.Shape.Dim
                 .Select(d => d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue ? (int)d.DimValue : 1).ToArray();
         var result = ModelCompiler.Compile(ModelWriter.ToBytes(model), options);
-        if (!result.Success)
-            throw new InvalidOperationException("AotInfer cannot compile the model: " + string.Join(" | ", result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)));
-        return result.ConstantBytes;
+        errors = result.Success ? null : string.Join(" | ", result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error));
+        return result.Success ? result.ConstantBytes : null;
     }
 }

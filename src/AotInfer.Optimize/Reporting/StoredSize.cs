@@ -18,7 +18,8 @@ public sealed record StoredSizeEstimate(long Bytes, long WeightBytes, long Other
 /// The honest stored size of a model, as Deep Compression counts it: each layer weight is encoded the cheapest of
 /// <list type="bullet">
 /// <item>dense: every value at its element size (32-bit float, 8-bit integer);</item>
-/// <item>palette: when it takes at most 256 distinct values, ⌈log2 K⌉-bit indices plus the K-entry codebook at the element size;
+/// <item>palette: when it takes at most 256 distinct values, ⌈log2 K⌉-bit indices plus the K-entry codebook at the element size
+/// (16 bits for float values that are all float16);
 /// or one codebook per output channel (per-channel clustering), indices of ⌈log2 max K⌉ bits;</item>
 /// <item>sparse: the non-zero values (at their element or palette bits) each with a <see cref="GapBits"/>-bit distance to the
 /// previous one; a gap too long for the field costs an extra zero entry.</item>
@@ -62,8 +63,10 @@ public static class StoredSize
     {
         long dense = (long)values.Length * elementBits;
         // Palette candidates: one codebook for the tensor, or one per channel: (index bits, codebook bits).
-        var palettes = new List<(int IndexBits, long CodebookBits)> { Palette(new[] { values.Distinct().Count() }, elementBits) };
-        if (shape.Length > 1) palettes.Add(Palette(DistinctPerChannel(values, shape, channelAxis), elementBits));
+        // Float codebooks whose entries are all float16 values (cluster --codebook fp16) store 16 bits per entry.
+        int entryBits = elementBits == 32 && values.All(v => (float)(Half)v == v) ? 16 : elementBits;
+        var palettes = new List<(int IndexBits, long CodebookBits)> { Palette(new[] { values.Distinct().Count() }, entryBits) };
+        if (shape.Length > 1) palettes.Add(Palette(DistinctPerChannel(values, shape, channelAxis), entryBits));
         long best = dense;
         foreach (var (indexBits, codebook) in palettes)
             if (indexBits <= 8) best = Math.Min(best, (long)values.Length * indexBits + codebook);

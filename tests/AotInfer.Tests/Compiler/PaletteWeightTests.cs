@@ -83,12 +83,7 @@ public class PaletteWeightTests
             .Output("y", DataType.Float).ToBytes();
         var result = ModelCompiler.Compile(model, new CompileOptions { Sparse = mode });
         Assert.Contains(".DecodePalette(", result.Source);
-        var input = (new[] { 1, k }, (Array)Differential.RandomFloats(3, k));
-        var expected = (float[])Differential.RunOnnxRuntime(model, input)[0];
-        var compiled = Differential.CompileModel(model, configure: o => o.Sparse = mode);
-        var actual = new float[n];
-        compiled.Run(new Array[] { input.Item2 }, new Array[] { actual });
-        for (int j = 0; j < n; j++) Assert.True(Math.Abs(expected[j] - actual[j]) <= 1e-4 + 1e-4 * Math.Abs(expected[j]), $"y[{j}] = {actual[j]}, ORT {expected[j]}");
+        AssertGemmMatchesOnnxRuntime(model, k, n, mode);
     }
 
     /// <summary>Every half but NaN widens to a float that converts back to the same 16 bits.</summary>
@@ -213,9 +208,56 @@ public class PaletteWeightTests
         // Batch 1: the weights are re-laid out for the GEMV and keep one palette per output neuron (column).
         Assert.Matches(@"GemvWeights\.DecodePalette\(""[^""]+""u8, 120, 50, 50, 2\)", result.Source);
         Assert.Equal(50 * 16 * 2 + 6000 / 2, result.ConstantBytes);
+        AssertGemmMatchesOnnxRuntime(model, k, n, SparseMode.Auto);
+    }
+
+    /// <summary>A Conv clustered per output channel with float16 centroids: one 2-byte-entry palette per channel, ONNX Runtime's answers.</summary>
+    [Fact]
+    public void HalfCodebookClusteredConvStoresTwoByteEntriesAndMatchesOnnxRuntime()
+    {
+        var proto = new OnnxModelBuilder(13).Input("x", DataType.Float, 1, 8, 10, 10)
+            .Initializer("w", Differential.RandomFloats(12, 16 * 8 * 3 * 3), 16, 8, 3, 3)
+            .Initializer("b", Differential.RandomFloats(13, 16), 16)
+            .Node("Conv", new[] { "x", "w", "b" }, new[] { "y" }, ("pads", new long[] { 1, 1, 1, 1 }))
+            .Output("y", DataType.Float).Build();
+        WeightClustering.Cluster(proto, 16, perChannel: true, codebook: CodebookPrecision.Float16);
+        var model = ModelWriter.ToBytes(proto);
+        var result = ModelCompiler.Compile(model, new CompileOptions());
+        Assert.Matches(@"WeightData\.DecodePalette\(""[^""]+""u8, 1152, 4, 16, 16, 2\)", result.Source);
+        Differential.AssertAgrees(model, inputs: (new[] { 1, 8, 10, 10 }, Differential.RandomFloats(14, 800)));
+    }
+
+    /// <summary>
+    /// Pruned, then clustered per output neuron (16 values each, the pruned zero among them): the sparse layouts keep
+    /// one palette per column through the blocks' lanes, the values decode exactly, and the model agrees with ONNX Runtime.
+    /// </summary>
+    [Theory]
+    [InlineData(SparseMode.Rows)]
+    [InlineData(SparseMode.Blocks4x1)]
+    [InlineData(SparseMode.Blocks8x1)]
+    public void PrunedPerChannelClusteredGemmKeepsColumnPalettesInSparseLayouts(SparseMode mode)
+    {
+        int k = 200, n = 45;
+        var w = Differential.RandomFloats(21, k * n);
+        var random = new Random(22);
+        for (int i = 0; i < w.Length; i++) if (random.NextDouble() < 0.8) w[i] = 0;
+        var proto = new OnnxModelBuilder(13).Input("a", DataType.Float, 1, k)
+            .Initializer("w", w, n, k)
+            .Node("Gemm", new[] { "a", "w" }, new[] { "y" }, ("transB", 1L))
+            .Output("y", DataType.Float).Build();
+        WeightClustering.Cluster(proto, 16, perChannel: true, init: ClusterInit.Optimal, codebook: CodebookPrecision.Float16);
+        var model = ModelWriter.ToBytes(proto);
+        var result = ModelCompiler.Compile(model, new CompileOptions { Sparse = mode });
+        Assert.Matches(@"Sparse\.BlockSparseMatrix\.DecodePalette\(""[^""]+""u8, Constants\.c\d+, \d, 45, 45, 2\)", result.Source);
+        AssertGemmMatchesOnnxRuntime(model, k, n, mode);
+    }
+
+    /// <summary>The compiled 1×k → n Gemm model gives ONNX Runtime's outputs on a random input.</summary>
+    static void AssertGemmMatchesOnnxRuntime(byte[] model, int k, int n, SparseMode mode)
+    {
         var input = (new[] { 1, k }, (Array)Differential.RandomFloats(3, k));
         var expected = (float[])Differential.RunOnnxRuntime(model, input)[0];
-        var compiled = Differential.CompileModel(model);
+        var compiled = Differential.CompileModel(model, configure: o => o.Sparse = mode);
         var actual = new float[n];
         compiled.Run(new Array[] { input.Item2 }, new Array[] { actual });
         for (int j = 0; j < n; j++) Assert.True(Math.Abs(expected[j] - actual[j]) <= 1e-4 + 1e-4 * Math.Abs(expected[j]), $"y[{j}] = {actual[j]}, ORT {expected[j]}");

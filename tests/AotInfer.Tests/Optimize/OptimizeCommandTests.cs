@@ -149,6 +149,23 @@ public class OptimizeCommandTests(ITestOutputHelper output)
         Assert.Contains("--codebook 'bf16' must be fp32 or fp16", e.Message);
     }
 
+    /// <summary>A model the compiler does not support is still clustered (the generated size is only reported when it compiles).</summary>
+    [Fact]
+    public void ClusterWorksOnModelsAotInferCannotCompile()
+    {
+        var w = new Workspace();
+        var model = new OnnxModelBuilder(13).Input("x", DataType.Float, 1, 80)
+            .Initializer("w", Differential.RandomFloats(3, 800), 10, 80)
+            .Node("Gemm", new[] { "x", "w" }, new[] { "g" }, ("transB", 1L))
+            .Node("Unique", new[] { "g" }, new[] { "y" })
+            .Output("y", DataType.Float).Build();
+        string input = w.PathOf("unsupported.onnx"), output = w.PathOf("unsupported_c4.onnx");
+        ModelWriter.Write(model, input);
+        Assert.Equal(0, TransformCommands.Cluster(Args(input, "-o", output, "--k", "4", "--codebook", "fp16")));
+        var weights = new GraphEditor(ModelWriter.Load(output)).ReadFloat("w")!.As<float>();
+        Assert.InRange(weights.Distinct().Count(), 2, 4);
+    }
+
     /// <summary>
     /// The report of a model and three variants, rendered by headless Chromium: the DOM holds the four plots, each
     /// with drawn paths, and the screenshot is a real picture (many colours, not all background).

@@ -22,15 +22,26 @@ public class StoredSizeTests
     [Fact]
     public void SixteenValuesCostFourBitIndicesAndACodebook()
     {
-        var values = Enumerable.Range(0, 1000).Select(i => (float)(i % 16) + 1).ToArray();
+        var values = Enumerable.Range(0, 1000).Select(i => (float)(i % 16) + 1.1f).ToArray();
         Assert.Equal(4L * 1000 + 16 * 32, StoredSize.Bits(values, 32, new[] { 10, 100 }, 0));
+    }
+
+    /// <summary>A codebook of float16 values (<c>cluster --codebook fp16</c>) costs 16 bits per entry; one entry that is not a half brings 32 back.</summary>
+    [Fact]
+    public void Float16CodebooksCostSixteenBitsPerEntry()
+    {
+        var values = Enumerable.Range(0, 1000).Select(i => (float)(i / 100 * 100 + i % 16) + 0.5f).ToArray();
+        Assert.Equal(4L * 1000 + 10 * 16 * 16, StoredSize.Bits(values, 32, new[] { 10, 100 }, 0));
+        float first = values[0];
+        values = values.Select(v => v == first ? 0.1f : v).ToArray(); // still 16 per channel, one entry not a half
+        Assert.Equal(4L * 1000 + 10 * 16 * 32, StoredSize.Bits(values, 32, new[] { 10, 100 }, 0));
     }
 
     [Fact]
     public void PerChannelPalettesPayOneCodebookPerChannel()
     {
         // 10 channels of 100 values, 16 distinct per channel but 160 over the tensor.
-        var values = Enumerable.Range(0, 1000).Select(i => (float)(i / 100 * 100 + i % 16)).ToArray();
+        var values = Enumerable.Range(0, 1000).Select(i => (float)(i / 100 * 100 + i % 16) + 0.1f).ToArray();
         Assert.Equal(4L * 1000 + 10 * 16 * 32, StoredSize.Bits(values, 32, new[] { 10, 100 }, 0));
     }
 

@@ -89,7 +89,7 @@ internal sealed class MatrixProduct
     public void EmitGemv(EmitContext code, OpContext op, int a, int b, string output, string bias, string activation)
     {
         string linear = $"{EmitContext.Kernels}.Linear";
-        string laidOut = code.GemvConstant(GemvLayout.LayOut(op.Input(b).Constant!, Ldb, TransposeB, K, N), op.Input(b).Name + " (laid out for the GEMV)", K, N);
+        string laidOut = code.KernelLayoutConstant(GemvLayout.LayOut(op.Input(b).Constant!, Ldb, TransposeB, K, N), op.Input(b).Name + " (laid out for the GEMV)", new GemvColumns(K, N));
         string weights = code.StaticField($"{linear}.GemvWeights", $"new {linear}.GemvWeights({laidOut}, {Literals.Int(K)}, {Literals.Int(N)})");
         code.Writer.Line($"{linear}.VectorMatrixMultiply.Multiply({code.In(a)}, {weights}, {bias}, {activation}, {output});");
     }

@@ -61,7 +61,9 @@ internal static class SparseProductEmitter
         }
         string groupStart = code.Constant(new Tensor(DataType.Int32, new[] { start.Length }, start), name + "/sparse_group_start");
         string index = code.Constant(new Tensor(DataType.UInt16, new[] { columns.Count }, columns.ToArray()), name + "/sparse_k");
-        string weights = code.Constant(new Tensor(DataType.Float, new[] { values.Count }, values.ToArray()), name + "/sparse_values");
+        // Per-neuron clustering keeps one palette per column of B through the blocks' lanes.
+        string weights = code.KernelLayoutConstant(new Tensor(DataType.Float, new[] { values.Count }, values.ToArray()), name + "/sparse_values",
+            new SparseBlockColumns(start, height, b.N, groupStart));
         return code.StaticField($"{Sparse}.BlockSparseMatrix",
             $"{Sparse}.BlockSparseMatrix.Create({Literals.Int(b.K)}, {Literals.Int(b.N)}, {height}, {groupStart}, {index}, {weights})");
     }
