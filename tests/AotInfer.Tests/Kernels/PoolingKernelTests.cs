@@ -22,7 +22,7 @@ public class PoolingKernelTests
             foreach (int kernel in new[] { 1, 2, 3, 5 })
             foreach (int stride in new[] { 1, 2, 3 })
             foreach (int dilation in new[] { 1, 2 })
-            foreach (int width in new[] { 1, 7, 16, 17, 33, 113 })
+            foreach (int width in new[] { 1, 7, 16, 17, 27, 33, 113 })
             foreach (var pads in new[] { new[] { 0, 0, 0, 0 }, new[] { 1, 1, 1, 1 }, new[] { 2, 0, 1, 3 } })
             foreach (bool ceil in new[] { false, true })
             {
