@@ -257,37 +257,47 @@ public class ConvolutionKernelTests
     {
         var random = new Random(46);
         float[] Random(int n) => Array.ConvertAll(new float[n], _ => (float)random.NextDouble() - 0.5f);
+        // Output width = width + left + right − dilation·(kernel − 1) must equal width: right pad follows from the left.
+        foreach (int kernel in new[] { 1, 3, 5 })
+        foreach (int dilation in new[] { 1, 2 })
+        foreach (int left in new[] { 0, 1, 2 })
+        foreach (int width in new[] { 1, 2, 5, 8, 13, 17 })
+        foreach (var (top, bottom) in new[] { (0, 0), (1, 1), (2, 0), (0, 3) })
+        foreach (int channels in new[] { 1, 3, 17 })
+        {
+            int right = dilation * (kernel - 1) - left, height = 6, batch = 2;
+            int oh = height + top + bottom - dilation * (kernel - 1);
+            if (right < 0 || oh <= 0) continue;
+            int[] geometry = { 2, height, width, oh, width, kernel, kernel, 1, 1, dilation, dilation, top, left, bottom, right };
+            Assert.True(DepthwiseSameWidth.Supports(geometry));
+            float[] x = Random(batch * channels * height * width), w = Random(channels * kernel * kernel), b = Random(channels);
+            var relu = new FusedActivation(ActivationKind.Relu);
+            float[] expected = NaiveConvolution(x, w, b, batch, channels, channels, channels, new Window(geometry));
+            for (int i = 0; i < expected.Length; i++) expected[i] = Math.Max(0, expected[i]);
+            OnEveryTier(tier =>
+            {
+                float[] scratch = new float[DepthwiseSameWidth.ScratchSize(geometry)];
+                scratch.AsSpan().Fill(float.NaN);
+                float[] y = new float[expected.Length];
+                DepthwiseSameWidth.Convolve(x, w, b, y, scratch, batch, channels, geometry, relu);
+                string name = $"tier {tier}, kernel {kernel}, dilation {dilation}, width {width}, pads {top},{left},{bottom},{right}, channels {channels}";
+                for (int i = 0; i < y.Length; i++)
+                    Assert.True(Math.Abs(y[i] - expected[i]) <= 1e-5f * (1 + Math.Abs(expected[i])), $"{name}, element {i}: {y[i]} vs {expected[i]}");
+            });
+        }
+    }
+
+    /// <summary>Runs <paramref name="body"/> with <see cref="MatrixMultiply.Tier"/> forced to each tier the CPU has, restoring it after.</summary>
+    internal static void OnEveryTier(Action<GemmTier> body)
+    {
         var saved = MatrixMultiply.Tier;
         try
         {
-            // Output width = width + left + right − dilation·(kernel − 1) must equal width: right pad follows from the left.
-            foreach (int kernel in new[] { 1, 3, 5 })
-            foreach (int dilation in new[] { 1, 2 })
-            foreach (int left in new[] { 0, 1, 2 })
-            foreach (int width in new[] { 1, 2, 5, 8, 13, 17 })
-            foreach (var (top, bottom) in new[] { (0, 0), (1, 1), (2, 0), (0, 3) })
-            foreach (int channels in new[] { 1, 3, 17 })
+            foreach (var tier in Enum.GetValues<GemmTier>())
             {
-                int right = dilation * (kernel - 1) - left, height = 6, batch = 2;
-                int oh = height + top + bottom - dilation * (kernel - 1);
-                if (right < 0 || oh <= 0) continue;
-                int[] geometry = { 2, height, width, oh, width, kernel, kernel, 1, 1, dilation, dilation, top, left, bottom, right };
-                Assert.True(DepthwiseSameWidth.Supports(geometry));
-                float[] x = Random(batch * channels * height * width), w = Random(channels * kernel * kernel), b = Random(channels);
-                var relu = new FusedActivation(ActivationKind.Relu);
-                float[] expected = NaiveConvolution(x, w, b, batch, channels, channels, channels, new Window(geometry));
-                for (int i = 0; i < expected.Length; i++) expected[i] = Math.Max(0, expected[i]);
-                foreach (var tier in new[] { GemmTier.Scalar, GemmTier.Fma256 })
-                {
-                    MatrixMultiply.Tier = tier;
-                    float[] scratch = new float[DepthwiseSameWidth.ScratchSize(geometry)];
-                    scratch.AsSpan().Fill(float.NaN);
-                    float[] y = new float[expected.Length];
-                    DepthwiseSameWidth.Convolve(x, w, b, y, scratch, batch, channels, geometry, relu);
-                    string name = $"tier {MatrixMultiply.Tier}, kernel {kernel}, dilation {dilation}, width {width}, pads {top},{left},{bottom},{right}, channels {channels}";
-                    for (int i = 0; i < y.Length; i++)
-                        Assert.True(Math.Abs(y[i] - expected[i]) <= 1e-5f * (1 + Math.Abs(expected[i])), $"{name}, element {i}: {y[i]} vs {expected[i]}");
-                }
+                if (tier > MatrixMultiply.BestTier) continue;
+                MatrixMultiply.Tier = tier;
+                body(tier);
             }
         }
         finally
