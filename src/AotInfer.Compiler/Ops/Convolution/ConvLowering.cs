@@ -8,8 +8,9 @@ namespace AotInfer.Compiler.Ops.Convolution;
 /// Conv (opsets 1 and 11) over float tensors of 1 to 3 (or more) spatial dimensions: groups, dilations, strides,
 /// explicit or automatic padding, optional bias, kernel shape from the weights. The kernel is chosen per layer:
 /// <c>depthwise-same-width</c> for 2-D convolutions with one input and one output channel per group, stride 1 and
-/// output rows as wide as the input's (3×3 pad 1: one flat vector loop per plane); <c>depthwise-direct</c> for other
-/// depthwise ones;
+/// output rows as wide as the input's (3×3 pad 1: one flat vector loop per plane); <c>depthwise-stride2</c> for
+/// stride-2 depthwise ones (input rows read in place, even lanes by permutes on AVX-512); <c>depthwise-direct</c> for
+/// other depthwise ones;
 /// <c>winograd-f2x3</c> for 3×3 stride-1 dilation-1 ungrouped convolutions with constant weights and at least 16
 /// input and output channels (2.25× fewer multiplies; weights transformed and packed at type initialisation);
 /// <c>packed-gemm</c> for other 2-D convolutions with constant weights (weights pre-packed for the GEMM micro-kernel
@@ -60,6 +61,11 @@ public sealed class ConvLowering : OpLowering
             case "depthwise-same-width":
                 string bordered = code.Scratch(DataType.Float, SameWidthScratchSize(layer.Geometry));
                 code.Writer.Line($"{ns}.DepthwiseSameWidth.Convolve({code.In(0)}, {code.In(1)}, {bias}, {code.Out(0)}, {bordered}, " +
+                                 $"{layer.Batch}, {layer.InChannels}, {code.IntArray(layer.Geometry.Packed())}{activation});");
+                break;
+            case "depthwise-stride2":
+                string phases = code.Scratch(DataType.Float, DepthwiseScratchSize(layer.Geometry));
+                code.Writer.Line($"{ns}.DepthwiseStride2.Convolve({code.In(0)}, {code.In(1)}, {bias}, {code.Out(0)}, {phases}, " +
                                  $"{layer.Batch}, {layer.InChannels}, {code.IntArray(layer.Geometry.Packed())}{activation});");
                 break;
             case "depthwise-direct":
@@ -164,6 +170,7 @@ public sealed class ConvLowering : OpLowering
         var geometry = WindowGeometry.ForConvolution(op, xs.Skip(2).ToArray(), kernel);
         bool depthwise = rank == 2 && groups == xs[1] && ws[0] == groups;
         string choice = depthwise && KeepsWidth(geometry) ? "depthwise-same-width"
+            : depthwise && geometry.Strides.All(s => s == 2) ? "depthwise-stride2"
             : depthwise ? "depthwise-direct"
             : w.Constant is not null && PrefersWinograd(geometry, xs[1], ws[0], groups) ? "winograd-f2x3"
             : rank == 2 && w.Constant is not null ? "packed-gemm"
