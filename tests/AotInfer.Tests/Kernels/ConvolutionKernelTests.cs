@@ -281,8 +281,7 @@ public class ConvolutionKernelTests
                 float[] y = new float[expected.Length];
                 DepthwiseSameWidth.Convolve(x, w, b, y, scratch, batch, channels, geometry, relu);
                 string name = $"tier {tier}, kernel {kernel}, dilation {dilation}, width {width}, pads {top},{left},{bottom},{right}, channels {channels}";
-                for (int i = 0; i < y.Length; i++)
-                    Assert.True(Math.Abs(y[i] - expected[i]) <= 1e-5f * (1 + Math.Abs(expected[i])), $"{name}, element {i}: {y[i]} vs {expected[i]}");
+                AssertNear(expected, y, name);
             });
         }
     }
@@ -314,10 +313,16 @@ public class ConvolutionKernelTests
                 y.AsSpan().Fill(float.NaN);
                 DepthwiseStride2.Convolve(x, w, b, y, scratch, batch, channels, geometry, clip);
                 string name = $"tier {tier}, kernel {kernel}, dilation {dilation}, width {width}, pads {string.Join(",", pads)}";
-                for (int i = 0; i < y.Length; i++)
-                    Assert.True(Math.Abs(y[i] - expected[i]) <= 1e-5f * (1 + Math.Abs(expected[i])), $"{name}, element {i}: {y[i]} vs {expected[i]}");
+                AssertNear(expected, y, name);
             });
         }
+    }
+
+    /// <summary>Every element within 1e-5 relative (plus 1e-5 absolute) of the definition's.</summary>
+    static void AssertNear(float[] expected, float[] y, string name)
+    {
+        for (int i = 0; i < y.Length; i++)
+            Assert.True(Math.Abs(y[i] - expected[i]) <= 1e-5f * (1 + Math.Abs(expected[i])), $"{name}, element {i}: {y[i]} vs {expected[i]}");
     }
 
     /// <summary>Runs <paramref name="body"/> with <see cref="MatrixMultiply.Tier"/> forced to each tier the CPU has, restoring it after.</summary>
