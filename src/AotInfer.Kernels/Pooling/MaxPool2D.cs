@@ -1,6 +1,7 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using AotInfer.Kernels.Convolution;
 using AotInfer.Kernels.Linear;
 
@@ -8,7 +9,8 @@ namespace AotInfer.Kernels.Pooling;
 
 /// <summary>
 /// Vectorised float 2-D max pooling (no index output) for any kernel, stride, dilation, padding and ceil_mode.
-/// Each output row is computed in three contiguous passes over one row of scratch instead of one strided scalar
+/// Stride 2 on the AVX-512 tier (squeezenet's 3×3/2 pools) reads the input rows directly: per tap, whole-vector loads
+/// and a permute to the even lanes give 16 (or 8) outputs, with no copies and no call per row pass. Otherwise each output row is computed in three contiguous passes over one row of scratch instead of one strided scalar
 /// loop per tap: the max over the kernel's rows (whole input rows, vectorised), then the max over the kernel's
 /// columns (shifted copies of that row, vectorised), then every stride-th element is kept (a vector compress for
 /// stride 2, the common case, on the AVX-512 tier of <see cref="MatrixMultiply.Tier"/>). Padding reads as
@@ -24,7 +26,7 @@ public static class MaxPool2D
     public const int MaxRowWidth = 4096;
 
     /// <summary>y = max over each window of x; <paramref name="planes"/> = N·C planes of the geometry's input size.</summary>
-    public static void Max(ReadOnlySpan<float> x, Span<float> y, int planes, int[] geometry)
+    public static unsafe void Max(ReadOnlySpan<float> x, Span<float> y, int planes, int[] geometry)
     {
         var window = new Window(geometry);
         if (window.Rank != 2) throw new ArgumentException($"geometry has rank {window.Rank}, expected 2", nameof(geometry));
@@ -44,6 +46,9 @@ public static class MaxPool2D
         int first = Math.Max(0, -padLeft), last = Math.Min(inWidth, spanned - padLeft);
         Span<float> columns = stackalloc float[spanned];
         Span<float> windows = stackalloc float[taken];
+        bool direct = stride == 2 && MatrixMultiply.Tier == GemmTier.Avx512 && Avx512F.IsSupported;
+        fixed (float* px = x)
+        fixed (float* py = y)
         for (int plane = 0; plane < planes; plane++)
         {
             ReadOnlySpan<float> input = x.Slice(plane * inputSize, inputSize);
@@ -51,6 +56,9 @@ public static class MaxPool2D
             for (int oh = 0; oh < outHeight; oh++)
             {
                 window.ValidTaps(0, oh, out int khBegin, out int khEnd, out int ihStart);
+                if (direct && khBegin < khEnd &&
+                    Stride2Row(px + (long)plane * inputSize, px + x.Length, py + (long)plane * outputSize + oh * outWidth, window, khBegin, khEnd, ihStart))
+                    continue;
                 if (last <= first || khBegin == khEnd) columns.Fill(float.MinValue);
                 else
                 {
@@ -71,6 +79,85 @@ public static class MaxPool2D
         }
     }
 
+    /// <summary>
+    /// One output row of a stride-2 pool on AVX-512, straight from the input: outputs whose taps all lie inside the
+    /// input row are computed 16 at a time (per tap, two loads and one vpermt2ps keep the even lanes), or 8 at a time
+    /// when fewer than 16 are interior (one load and one vpermps), the border outputs one by one. False, leaving the
+    /// row to the padded-row path, when fewer than 8 outputs are interior or the last loads would run past
+    /// <paramref name="xEnd"/>.
+    /// </summary>
+    static unsafe bool Stride2Row(float* plane, float* xEnd, float* output, Window window, int khBegin, int khEnd, int ihStart)
+    {
+        int inWidth = window.Input(1), outWidth = window.Output(1), kernelWidth = window.Kernel(1);
+        int dilation = window.Dilation(1), padLeft = window.PadBegin(1), rowDilation = window.Dilation(0);
+        // Interior outputs [low, high): first tap 2j − padLeft ≥ 0 and last tap 2j + (KW−1)·d − padLeft < W.
+        int low = (padLeft + 1) / 2, reach = inWidth - 1 - (kernelWidth - 1) * dilation + padLeft;
+        int high = reach < 0 ? 0 : Math.Min(outWidth, reach / 2 + 1);
+        int block = high - low >= 16 ? 16 : 8;
+        if (high - low < block) return false;
+        float* lastRow = plane + (long)(ihStart + (khEnd - 1) * rowDilation) * inWidth;
+        if (lastRow + 2 * (high - block) + (kernelWidth - 1) * dilation - padLeft + 2 * block > xEnd) return false;
+        var evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        if (block == 8) Stride2Blocks8(plane, output, window, khBegin, khEnd, ihStart, low, high, evens);
+        else for (int j = low; ; j += 16)
+        {
+            if (j > high - 16) j = high - 16; // the last block overlaps the one before
+            var best = Vector512.Create(float.MinValue);
+            for (int kh = khBegin; kh < khEnd; kh++)
+            {
+                float* row = plane + (long)(ihStart + kh * rowDilation) * inWidth + 2 * j - padLeft;
+                for (int kw = 0; kw < kernelWidth; kw++)
+                {
+                    float* tap = row + kw * dilation;
+                    best = Vector512.Max(best, Avx512F.PermuteVar16x32x2(Vector512.Load(tap), evens, Vector512.Load(tap + 16)));
+                }
+            }
+            best.Store(output + j);
+            if (j == high - 16) break;
+        }
+        for (int j = 0; j < low; j++) output[j] = BorderWindow(plane, window, khBegin, khEnd, ihStart, j);
+        for (int j = high; j < outWidth; j++) output[j] = BorderWindow(plane, window, khBegin, khEnd, ihStart, j);
+        return true;
+    }
+
+    /// <summary>Interior outputs [low, high) of a narrow stride-2 row, 8 at a time: 16 loaded floats, one vpermps to their even lanes.</summary>
+    static unsafe void Stride2Blocks8(float* plane, float* output, Window window, int khBegin, int khEnd, int ihStart, int low, int high, Vector512<int> evens)
+    {
+        int inWidth = window.Input(1), kernelWidth = window.Kernel(1), dilation = window.Dilation(1), padLeft = window.PadBegin(1);
+        for (int j = low; ; j += 8)
+        {
+            if (j > high - 8) j = high - 8;
+            var best = Vector256.Create(float.MinValue);
+            for (int kh = khBegin; kh < khEnd; kh++)
+            {
+                float* row = plane + (long)(ihStart + kh * window.Dilation(0)) * inWidth + 2 * j - padLeft;
+                for (int kw = 0; kw < kernelWidth; kw++)
+                    best = Vector256.Max(best, Avx512F.PermuteVar16x32(Vector512.Load(row + kw * dilation), evens).GetLower());
+            }
+            best.Store(output + j);
+            if (j == high - 8) break;
+        }
+    }
+
+    /// <summary>Max of output column <paramref name="j"/>'s taps that lie inside the input (stride 2), NaN-propagating like the generic path.</summary>
+    static unsafe float BorderWindow(float* plane, Window window, int khBegin, int khEnd, int ihStart, int j)
+    {
+        int inWidth = window.Input(1);
+        float best = float.MinValue;
+        for (int kh = khBegin; kh < khEnd; kh++)
+        {
+            float* row = plane + (long)(ihStart + kh * window.Dilation(0)) * inWidth;
+            for (int kw = 0; kw < window.Kernel(1); kw++)
+            {
+                int column = 2 * j + kw * window.Dilation(1) - window.PadBegin(1);
+                if (column < 0 || column >= inWidth) continue;
+                float value = row[column];
+                if (value > best || float.IsNaN(value)) best = value;
+            }
+        }
+        return best;
+    }
+
     /// <summary>target[i] = source[i·stride].</summary>
     static void KeepEveryStride(ReadOnlySpan<float> source, Span<float> target, int stride)
     {
@@ -80,15 +167,15 @@ public static class MaxPool2D
             return;
         }
         int i = 0;
-        if (stride == 2 && MatrixMultiply.Tier == GemmTier.Avx512 && Vector512.IsHardwareAccelerated)
+        if (stride == 2 && MatrixMultiply.Tier == GemmTier.Avx512 && Avx512F.IsSupported)
         {
-            // 16 loaded floats hold 8 outputs at their even lanes: one permute gathers them into the lower half.
-            var evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0);
+            // 32 loaded floats hold 16 outputs at their even lanes: one two-register permute (vpermt2ps) gathers them.
+            var evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
             ref float s = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(source);
             ref float t = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(target);
-            // source has 2·(n−1)+1 elements, so a full 16-float load starting at 2i is in bounds while 2i+16 ≤ length.
-            for (; i + 8 <= target.Length && 2 * i + 16 <= source.Length; i += 8)
-                Vector512.Shuffle(Vector512.LoadUnsafe(ref s, (nuint)(2 * i)), evens).GetLower().StoreUnsafe(ref t, (nuint)i);
+            // source has 2·(n−1)+1 elements: two 16-float loads from 2i stay in bounds while 2i+32 ≤ length.
+            for (; i + 16 <= target.Length && 2 * i + 32 <= source.Length; i += 16)
+                Avx512F.PermuteVar16x32x2(Vector512.LoadUnsafe(ref s, (nuint)(2 * i)), evens, Vector512.LoadUnsafe(ref s, (nuint)(2 * i + 16))).StoreUnsafe(ref t, (nuint)i);
         }
         for (; i < target.Length; i++) target[i] = source[i * stride];
     }

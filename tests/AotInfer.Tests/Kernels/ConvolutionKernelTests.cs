@@ -251,4 +251,107 @@ public class ConvolutionKernelTests
                 Assert.True(Math.Abs(y[i] - expected[i]) <= 1e-5f * (1 + Math.Abs(expected[i])), $"{name}, element {i}: {y[i]} vs {expected[i]}");
         }
     }
+
+    [Fact]
+    public void DepthwiseSameWidthMatchesTheDefinitionOnEveryTier()
+    {
+        var random = new Random(46);
+        float[] Random(int n) => Array.ConvertAll(new float[n], _ => (float)random.NextDouble() - 0.5f);
+        // Output width = width + left + right − dilation·(kernel − 1) must equal width: right pad follows from the left.
+        foreach (int kernel in new[] { 1, 3, 5 })
+        foreach (int dilation in new[] { 1, 2 })
+        foreach (int left in new[] { 0, 1, 2 })
+        foreach (int width in new[] { 1, 2, 5, 8, 13, 17 })
+        foreach (var (top, bottom) in new[] { (0, 0), (1, 1), (2, 0), (0, 3) })
+        foreach (int channels in new[] { 1, 3, 17 })
+        {
+            int right = dilation * (kernel - 1) - left, height = 6, batch = 2;
+            int oh = height + top + bottom - dilation * (kernel - 1);
+            if (right < 0 || oh <= 0) continue;
+            int[] geometry = { 2, height, width, oh, width, kernel, kernel, 1, 1, dilation, dilation, top, left, bottom, right };
+            Assert.True(DepthwiseSameWidth.Supports(geometry));
+            float[] x = Random(batch * channels * height * width), w = Random(channels * kernel * kernel), b = Random(channels);
+            var relu = new FusedActivation(ActivationKind.Relu);
+            float[] expected = NaiveConvolution(x, w, b, batch, channels, channels, channels, new Window(geometry));
+            for (int i = 0; i < expected.Length; i++) expected[i] = Math.Max(0, expected[i]);
+            OnEveryTier(tier =>
+            {
+                float[] scratch = new float[DepthwiseSameWidth.ScratchSize(geometry)];
+                scratch.AsSpan().Fill(float.NaN);
+                float[] y = new float[expected.Length];
+                DepthwiseSameWidth.Convolve(x, w, b, y, scratch, batch, channels, geometry, relu);
+                string name = $"tier {tier}, kernel {kernel}, dilation {dilation}, width {width}, pads {top},{left},{bottom},{right}, channels {channels}";
+                AssertNear(expected, y, name);
+            });
+        }
+    }
+
+    [Fact]
+    public void DepthwiseStride2MatchesTheDefinitionOnEveryTier()
+    {
+        var random = new Random(47);
+        float[] Random(int n) => Array.ConvertAll(new float[n], _ => (float)random.NextDouble() - 0.5f);
+        foreach (int kernel in new[] { 1, 3, 5 })
+        foreach (int dilation in new[] { 1, 2 })
+        foreach (int width in new[] { 3, 17, 36, 37, 50 })
+        foreach (var pads in new[] { new[] { 0, 0, 0, 0 }, new[] { 1, 1, 1, 1 }, new[] { 2, 0, 1, 3 } })
+        {
+            int height = 7, channels = 3, batch = 2;
+            int oh = (height + pads[0] + pads[2] - dilation * (kernel - 1) - 1) / 2 + 1;
+            int ow = (width + pads[1] + pads[3] - dilation * (kernel - 1) - 1) / 2 + 1;
+            if (oh <= 0 || ow <= 0 || height + pads[0] + pads[2] < dilation * (kernel - 1) + 1) continue;
+            int[] geometry = { 2, height, width, oh, ow, kernel, kernel, 2, 2, dilation, dilation, pads[0], pads[1], pads[2], pads[3] };
+            Assert.True(DepthwiseStride2.Supports(geometry));
+            float[] x = Random(batch * channels * height * width), w = Random(channels * kernel * kernel), b = Random(channels);
+            var clip = new FusedActivation(ActivationKind.Clip, 0f, 0.25f);
+            float[] expected = NaiveConvolution(x, w, b, batch, channels, channels, channels, new Window(geometry));
+            for (int i = 0; i < expected.Length; i++) expected[i] = Math.Clamp(expected[i], 0f, 0.25f);
+            OnEveryTier(tier =>
+            {
+                float[] scratch = new float[Convolution.Depthwise2DScratchSize(geometry)];
+                float[] y = new float[expected.Length];
+                y.AsSpan().Fill(float.NaN);
+                DepthwiseStride2.Convolve(x, w, b, y, scratch, batch, channels, geometry, clip);
+                string name = $"tier {tier}, kernel {kernel}, dilation {dilation}, width {width}, pads {string.Join(",", pads)}";
+                AssertNear(expected, y, name);
+            });
+        }
+    }
+
+    /// <summary>Every element within 1e-5 relative (plus 1e-5 absolute) of the definition's.</summary>
+    static void AssertNear(float[] expected, float[] y, string name)
+    {
+        for (int i = 0; i < y.Length; i++)
+            Assert.True(Math.Abs(y[i] - expected[i]) <= 1e-5f * (1 + Math.Abs(expected[i])), $"{name}, element {i}: {y[i]} vs {expected[i]}");
+    }
+
+    /// <summary>Runs <paramref name="body"/> with <see cref="MatrixMultiply.Tier"/> forced to each tier the CPU has, restoring it after.</summary>
+    internal static void OnEveryTier(Action<GemmTier> body)
+    {
+        var saved = MatrixMultiply.Tier;
+        try
+        {
+            foreach (var tier in Enum.GetValues<GemmTier>())
+            {
+                if (tier > MatrixMultiply.BestTier) continue;
+                MatrixMultiply.Tier = tier;
+                body(tier);
+            }
+        }
+        finally
+        {
+            MatrixMultiply.Tier = saved;
+        }
+    }
+
+    [Fact]
+    public void DepthwiseSameWidthRejectsStridesAndShortScratch()
+    {
+        int[] strided = { 2, 6, 6, 3, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1 };
+        Assert.False(DepthwiseSameWidth.Supports(strided));
+        Assert.Throws<ArgumentException>(() => DepthwiseSameWidth.Convolve(new float[36], new float[9], ReadOnlySpan<float>.Empty, new float[9], new float[1000], 1, 1, strided));
+        int[] same = { 2, 6, 6, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1 };
+        var error = Assert.Throws<ArgumentException>(() => DepthwiseSameWidth.Convolve(new float[36], new float[9], ReadOnlySpan<float>.Empty, new float[36], new float[10], 1, 1, same));
+        Assert.Contains("scratch", error.Message);
+    }
 }

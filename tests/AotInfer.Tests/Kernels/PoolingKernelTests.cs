@@ -1,5 +1,4 @@
 using System;
-using AotInfer.Kernels.Linear;
 using AotInfer.Kernels.Pooling;
 using Xunit;
 
@@ -16,39 +15,30 @@ public class PoolingKernelTests
     public void MaxPool2DMatchesTheGenericPoolForEveryGeometryAndTier()
     {
         var random = new Random(45);
-        var saved = MatrixMultiply.Tier;
-        try
+        foreach (int kernel in new[] { 1, 2, 3, 5 })
+        foreach (int stride in new[] { 1, 2, 3 })
+        foreach (int dilation in new[] { 1, 2 })
+        foreach (int width in new[] { 1, 7, 16, 17, 27, 33, 113 })
+        foreach (var pads in new[] { new[] { 0, 0, 0, 0 }, new[] { 1, 1, 1, 1 }, new[] { 2, 0, 1, 3 } })
+        foreach (bool ceil in new[] { false, true })
         {
-            foreach (int kernel in new[] { 1, 2, 3, 5 })
-            foreach (int stride in new[] { 1, 2, 3 })
-            foreach (int dilation in new[] { 1, 2 })
-            foreach (int width in new[] { 1, 7, 16, 17, 33, 113 })
-            foreach (var pads in new[] { new[] { 0, 0, 0, 0 }, new[] { 1, 1, 1, 1 }, new[] { 2, 0, 1, 3 } })
-            foreach (bool ceil in new[] { false, true })
+            int height = 6, planes = 3;
+            int oh = Extent(height, pads[0], pads[2], kernel, stride, dilation, ceil), ow = Extent(width, pads[1], pads[3], kernel, stride, dilation, ceil);
+            if (oh <= 0 || ow <= 0) continue;
+            int[] geometry = { 2, height, width, oh, ow, kernel, kernel, stride, stride, dilation, dilation, pads[0], pads[1], pads[2], pads[3] };
+            float[] x = Array.ConvertAll(new float[planes * height * width], _ => (float)random.NextDouble() * 4 - 3);
+            x[random.Next(x.Length)] = float.NaN;
+            float[] expected = new float[planes * oh * ow];
+            Pooling.Max<float>(x, expected, Span<long>.Empty, planes, geometry, false);
+            ConvolutionKernelTests.OnEveryTier(tier =>
             {
-                int height = 6, planes = 3;
-                int oh = Extent(height, pads[0], pads[2], kernel, stride, dilation, ceil), ow = Extent(width, pads[1], pads[3], kernel, stride, dilation, ceil);
-                if (oh <= 0 || ow <= 0) continue;
-                int[] geometry = { 2, height, width, oh, ow, kernel, kernel, stride, stride, dilation, dilation, pads[0], pads[1], pads[2], pads[3] };
-                float[] x = Array.ConvertAll(new float[planes * height * width], _ => (float)random.NextDouble() * 4 - 3);
-                x[random.Next(x.Length)] = float.NaN;
-                float[] expected = new float[planes * oh * ow];
-                Pooling.Max<float>(x, expected, Span<long>.Empty, planes, geometry, false);
-                foreach (var tier in new[] { GemmTier.Scalar, GemmTier.Avx512 })
-                {
-                    MatrixMultiply.Tier = tier;
-                    float[] y = new float[expected.Length];
-                    y.AsSpan().Fill(42f);
-                    MaxPool2D.Max(x, y, planes, geometry);
-                    string name = $"tier {MatrixMultiply.Tier}, kernel {kernel}, stride {stride}, dilation {dilation}, width {width}, pads {string.Join(",", pads)}, ceil {ceil}";
-                    for (int i = 0; i < y.Length; i++)
-                        Assert.True(y[i] == expected[i] || (float.IsNaN(y[i]) && float.IsNaN(expected[i])), $"{name}, element {i}: {y[i]} vs {expected[i]}");
-                }
-            }
-        }
-        finally
-        {
-            MatrixMultiply.Tier = saved;
+                float[] y = new float[expected.Length];
+                y.AsSpan().Fill(42f);
+                MaxPool2D.Max(x, y, planes, geometry);
+                string name = $"tier {tier}, kernel {kernel}, stride {stride}, dilation {dilation}, width {width}, pads {string.Join(",", pads)}, ceil {ceil}";
+                for (int i = 0; i < y.Length; i++)
+                    Assert.True(y[i] == expected[i] || (float.IsNaN(y[i]) && float.IsNaN(expected[i])), $"{name}, element {i}: {y[i]} vs {expected[i]}");
+            });
         }
     }
 

@@ -58,6 +58,24 @@ public class ConvolutionTests
         AssertConvAgrees("Conv", new[] { batch, channels, height, width }, new[] { 14, channels / groups, 3, 3 }, bias: true, weightAsInput: false,
             ("group", groups), ("pads", new[] { 1, 1, 1, 1 }), ("strides", new[] { stride, stride }));
 
+    [Fact]
+    public void DepthwiseSameWidthWithFusedReluMatchesOnnxRuntime()
+    {
+        // DS-CNN's layer: 3×3 pad 1 over 25×5 planes, Relu folded into the kernel's store.
+        var model = new OnnxModelBuilder().Input("x", DataType.Float, 1, 12, 25, 5)
+            .Initializer("w", Differential.RandomFloats(12, 12 * 9), 12, 1, 3, 3)
+            .Initializer("b", Differential.RandomFloats(13, 12), 12)
+            .Node("Conv", new[] { "x", "w", "b" }, new[] { "c" }, ("group", 12), ("pads", new[] { 1, 1, 1, 1 }))
+            .Node("Relu", new[] { "c" }, new[] { "y" })
+            .Output("y", DataType.Float).ToBytes();
+        Differential.AssertAgrees(model, rtol: 1e-4, atol: 1e-4, inputs: new (int[], System.Array)[] { (new[] { 1, 12, 25, 5 }, Differential.RandomFloats(11, 12 * 125)) });
+    }
+
+    [Fact]
+    public void WinogradSizedLayerWithASmallOutputMatchesOnnxRuntime() =>
+        // 32→64 channels over 4×4: packed-gemm (Winograd needs an 8×8 output to pay).
+        AssertConvAgrees("Conv", new[] { 1, 32, 4, 4 }, new[] { 64, 32, 3, 3 }, bias: true, weightAsInput: false, ("pads", new[] { 1, 1, 1, 1 }));
+
     [Theory]
     [InlineData(1, 16, 16, 32, 32)] // resnet8-like
     [InlineData(2, 24, 17, 13, 11)] // odd sizes, two images

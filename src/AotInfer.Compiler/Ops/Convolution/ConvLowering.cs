@@ -7,7 +7,10 @@ namespace AotInfer.Compiler.Ops.Convolution;
 /// <summary>
 /// Conv (opsets 1 and 11) over float tensors of 1 to 3 (or more) spatial dimensions: groups, dilations, strides,
 /// explicit or automatic padding, optional bias, kernel shape from the weights. The kernel is chosen per layer:
-/// <c>depthwise-direct</c> for 2-D convolutions with one input and one output channel per group;
+/// <c>depthwise-same-width</c> for 2-D convolutions with one input and one output channel per group, stride 1 and
+/// output rows as wide as the input's (3×3 pad 1: one flat vector loop per plane); <c>depthwise-stride2</c> for
+/// stride-2 depthwise ones (input rows read in place, even lanes by permutes on AVX-512); <c>depthwise-direct</c> for
+/// other depthwise ones;
 /// <c>winograd-f2x3</c> for 3×3 stride-1 dilation-1 ungrouped convolutions with constant weights and at least 16
 /// input and output channels (2.25× fewer multiplies; weights transformed and packed at type initialisation);
 /// <c>packed-gemm</c> for other 2-D convolutions with constant weights (weights pre-packed for the GEMM micro-kernel
@@ -54,6 +57,16 @@ public sealed class ConvLowering : OpLowering
             case "pointwise-gemm":
                 code.Writer.Line($"{kernels}.Pointwise({code.In(0)}, {code.In(1)}, {bias}, {code.Out(0)}, " +
                                  $"{layer.Batch}, {layer.InChannels}, {layer.OutChannels}, {layer.Groups}, {layer.Geometry.OutputSize}{activation});");
+                break;
+            case "depthwise-same-width":
+                string bordered = code.Scratch(DataType.Float, SameWidthScratchSize(layer.Geometry));
+                code.Writer.Line($"{ns}.DepthwiseSameWidth.Convolve({code.In(0)}, {code.In(1)}, {bias}, {code.Out(0)}, {bordered}, " +
+                                 $"{layer.Batch}, {layer.InChannels}, {code.IntArray(layer.Geometry.Packed())}{activation});");
+                break;
+            case "depthwise-stride2":
+                string phases = code.Scratch(DataType.Float, DepthwiseScratchSize(layer.Geometry));
+                code.Writer.Line($"{ns}.DepthwiseStride2.Convolve({code.In(0)}, {code.In(1)}, {bias}, {code.Out(0)}, {phases}, " +
+                                 $"{layer.Batch}, {layer.InChannels}, {code.IntArray(layer.Geometry.Packed())}{activation});");
                 break;
             case "depthwise-direct":
                 string planes = code.Scratch(DataType.Float, DepthwiseScratchSize(layer.Geometry));
@@ -104,12 +117,28 @@ public sealed class ConvLowering : OpLowering
     }
 
     /// <summary>
+    /// The scratch <c>DepthwiseSameWidth.Convolve</c> needs (its <c>ScratchSize</c>; the kernel checks it): the channel
+    /// with zero rows around it, OH + (KH−1)·dh rows of W, plus the farthest row shift on each side, then one column mask
+    /// of OH·W per kernel column.
+    /// </summary>
+    static int SameWidthScratchSize(WindowGeometry g)
+    {
+        int rows = g.Output[0] + (g.Kernel[0] - 1) * g.Dilations[0], width = g.Input[1];
+        int lead = System.Math.Max(g.PadsBegin[1], (g.Kernel[1] - 1) * g.Dilations[1] - g.PadsBegin[1]);
+        return rows * width + 2 * lead + g.Kernel[1] * g.Output[0] * width;
+    }
+
+    /// <summary>Stride 1 and output rows as wide as input rows: each output reads its taps at fixed flat offsets.</summary>
+    static bool KeepsWidth(WindowGeometry g) => g.Rank == 2 && g.Strides.All(s => s == 1) && g.Output[1] == g.Input[1];
+
+    /// <summary>
     /// Winograd F(2×2, 3×3) pays when the GEMMs are big enough for its transforms: measured on resnet8 and fashion_bncnn
     /// layers it matches or beats packed-gemm from 16 input and output channels on, and loses below (a 1- or 3-channel
-    /// first layer is all transform).
+    /// first layer is all transform). It also needs an output of at least 8×8: on digits_cnn's 4×4 output (32→64
+    /// channels) the tile transforms dominate, 12.6 µs against packed-gemm's 8.7 µs (bench --profile).
     /// </summary>
     static bool PrefersWinograd(WindowGeometry g, int inChannels, int outChannels, int groups) =>
-        g.Rank == 2 && groups == 1 && inChannels >= 16 && outChannels >= 16 &&
+        g.Rank == 2 && groups == 1 && inChannels >= 16 && outChannels >= 16 && g.Output[0] * g.Output[1] >= 64 &&
         g.Kernel.All(k => k == 3) && g.Strides.All(s => s == 1) && g.Dilations.All(d => d == 1);
 
     /// <summary>Everything the emitter needs about one Conv node, validated.</summary>
@@ -139,7 +168,10 @@ public sealed class ConvLowering : OpLowering
         }
         int[] kernel = WindowGeometry.KernelShape(op, rank, ws.Skip(2).ToArray());
         var geometry = WindowGeometry.ForConvolution(op, xs.Skip(2).ToArray(), kernel);
-        string choice = rank == 2 && groups == xs[1] && ws[0] == groups ? "depthwise-direct"
+        bool depthwise = rank == 2 && groups == xs[1] && ws[0] == groups;
+        string choice = depthwise && KeepsWidth(geometry) ? "depthwise-same-width"
+            : depthwise && geometry.Strides.All(s => s == 2) ? "depthwise-stride2"
+            : depthwise ? "depthwise-direct"
             : w.Constant is not null && PrefersWinograd(geometry, xs[1], ws[0], groups) ? "winograd-f2x3"
             : rank == 2 && w.Constant is not null ? "packed-gemm"
             : geometry.IsPointwise ? "pointwise-gemm"
