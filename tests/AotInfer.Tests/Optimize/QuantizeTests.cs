@@ -2,9 +2,11 @@ using System.Linq;
 using AotInfer.Cli.Optimize;
 using AotInfer.Compiler;
 using AotInfer.Compiler.Passes;
-using AotInfer.Tests.Support;
+using AotInfer.Optimize.Datasets;
 using AotInfer.Optimize.Evaluation;
+using AotInfer.Optimize.Onnx;
 using AotInfer.Optimize.Quantization;
+using AotInfer.Tests.Support;
 using Google.Protobuf;
 using Xunit;
 
@@ -69,6 +71,53 @@ public class QuantizeTests
         float step = new AotInfer.Optimize.Onnx.GraphEditor(model).ReadFloat(output.Input[1])!.As<float>()[0];
         for (int seed = 11; seed <= 13; seed++)
             Differential.AssertAgrees(bytes, rtol: 0, atol: 1.01 * step, inputs: (OptimizeTestModels.InputShape, OptimizeTestModels.Input(seed)));
+    }
+
+    [Fact]
+    public void QuantizedModelKeepsARunTimeBatch()
+    {
+        // Two Gemm layers on a symbolic batch: the QuantizeLinear/DequantizeLinear borders and the integer layers
+        // keep samples apart, so the compiled model still takes any number of samples.
+        var model = AotInfer.Onnx.Proto.ModelProto.Parser.ParseFrom(new OnnxModelBuilder(13)
+            .BatchedInput("x", AotInfer.Onnx.DataType.Float, "batch", 6)
+            .Initializer("w1", Differential.RandomFloats(5, 48), 6, 8)
+            .Initializer("b1", Differential.RandomFloats(6, 8), 8)
+            .Initializer("w2", Differential.RandomFloats(7, 32), 8, 4)
+            .Node("Gemm", new[] { "x", "w1", "b1" }, new[] { "h" })
+            .Node("Relu", new[] { "h" }, new[] { "r" })
+            .Node("Gemm", new[] { "r", "w2" }, new[] { "y" })
+            .Output("y", AotInfer.Onnx.DataType.Float).ToBytes());
+        var samples = new AotInfer.Optimize.Datasets.LabeledImages(Differential.RandomFloats(8, 32 * 6, 0, 1), new[] { 6 }, new int[32], "random");
+        StaticQuantizer.Quantize(model, samples, new QuantizeSettings { PerChannel = true, ReportSamples = 0 }, Ort);
+        var bytes = model.ToByteArray();
+        var compiled = Differential.CompileModel(bytes);
+        Assert.True(compiled.Info.Inputs[0].Batched);
+        var x = Differential.RandomFloats(9, 5 * 6, 0, 1);
+        var expected = (float[])Differential.RunOnnxRuntime(bytes, (new[] { 5, 6 }, x))[0];
+        var y = new float[5 * 4];
+        compiled.Run(new System.Array[] { x }, new System.Array[] { y });
+        float step = new AotInfer.Optimize.Onnx.GraphEditor(model).ReadFloat(model.Graph.Node.Single(n => n.Output.Contains("y")).Input[1])!.As<float>()[0];
+        Assert.True(OptimizeTestModels.MaxDifference(expected, y) <= 1.01 * step, $"max difference {OptimizeTestModels.MaxDifference(expected, y)}, one step {step}");
+    }
+
+    [Fact]
+    public void QuantizedLenet300IsAsAccurateAsOnnxRuntimesQuantizerAndCompiledAgreesWithOnnxRuntime()
+    {
+        string dir = SharedMaterial.Require("datasets/fashion-mnist");
+        string modelPath = SharedMaterial.Require("models/fashion_lenet300/model.onnx");
+        var train = DatasetLoader.Load("fashion-mnist-train:" + dir).Take(256);
+        var test = DatasetLoader.Load("fashion-mnist:" + dir);
+        var model = ModelWriter.Load(modelPath);
+        Progress.Enabled = false;
+        StaticQuantizer.Quantize(model, train, new QuantizeSettings { PerChannel = true, ReportSamples = 0 }, Ort);
+        using var compiled = new AotInferRunner(model, null, System.Array.Empty<string>());
+        using var onnxRuntime = new OnnxRuntimeRunner(model, null, System.Array.Empty<string>());
+        var result = AccuracyEvaluator.Evaluate(compiled, onnxRuntime, test);
+        Assert.Equal(10000, result.Samples);
+        // ONNX Runtime's quantize_static (QDQ, per-channel MinMax, the same 256 images) reaches 89.76%.
+        Assert.True(result.Accuracy >= 0.8976, $"AotInfer accuracy {result.Accuracy:P2}");
+        Assert.True(result.ReferenceAccuracy >= 0.8976, $"ONNX Runtime accuracy {result.ReferenceAccuracy:P2}");
+        Assert.True(result.AgreementRate >= 0.999, $"top-1 agreement {result.AgreementRate:P2}");
     }
 
     [Fact]
