@@ -122,16 +122,7 @@ public static class IntegerQdqLayout
         var values = WeightQuantization.Bias(bias.As<float>(), inputScale, weight);
         var scales = Enumerable.Range(0, weight.Scales.Length).Select(c => inputScale * weight.Scales[c]).ToArray();
         int[] vectorShape = perChannel ? new[] { scales.Length } : Array.Empty<int>();
-        string baseName = layer.BiasName! + (graph.Consumers(layer.BiasName!).Count > 1 ? "_" + layer.Name : "");
-        string quantizedName = graph.UniqueName(baseName + "_quantized"), scaleName = graph.UniqueName(baseName + "_scale"), zeroName = graph.UniqueName(baseName + "_zero_point");
-        graph.SetInitializer(quantizedName, new Tensor(DataType.Int32, bias.Shape, values));
-        graph.SetInitializer(scaleName, new Tensor(DataType.Float, vectorShape, scales));
-        graph.SetInitializer(zeroName, new Tensor(DataType.Int32, vectorShape, new int[scales.Length]));
-        var node = new NodeProto { OpType = "DequantizeLinear", Name = graph.UniqueName(baseName + "_DequantizeLinear") };
-        node.Input.Add(new[] { quantizedName, scaleName, zeroName });
-        node.Output.Add(graph.UniqueName(baseName + "_DequantizeLinear_Output"));
-        if (perChannel) GraphEditor.SetInt(node, "axis", 0);
-        graph.Graph.Node.Insert(graph.Graph.Node.IndexOf(layer.Node), node);
-        layer.Node.Input[2] = node.Output[0];
+        StaticQuantizer.ReplaceByDequantized(graph, layer, 2, new Tensor(DataType.Int32, bias.Shape, values),
+            new Tensor(DataType.Float, vectorShape, scales), new Tensor(DataType.Int32, vectorShape, new int[scales.Length]), perChannel ? 0 : null);
     }
 }

@@ -159,22 +159,31 @@ public static class StaticQuantizer
     internal static QuantizedWeight QuantizeWeight(GraphEditor graph, WeightedLayer layer, bool perChannel)
     {
         var quantized = WeightQuantization.Symmetric(graph.ReadFloat(layer.WeightName)!.As<float>(), layer, perChannel);
-        var (q, scales) = (quantized.Values, quantized.Scales);
-        int channels = scales.Length;
-        string baseName = layer.WeightName + (graph.Consumers(layer.WeightName).Count > 1 ? "_" + layer.Name : "");
-        string quantizedName = graph.UniqueName(baseName + "_quantized"), scaleName = graph.UniqueName(baseName + "_scale"), zeroName = graph.UniqueName(baseName + "_zero_point");
+        int channels = quantized.Scales.Length;
         int[] vectorShape = perChannel ? new[] { channels } : Array.Empty<int>();
-        graph.SetInitializer(quantizedName, new Tensor(DataType.Int8, layer.Shape, q));
-        graph.SetInitializer(scaleName, new Tensor(DataType.Float, vectorShape, scales));
-        graph.SetInitializer(zeroName, new Tensor(DataType.Int8, vectorShape, new sbyte[channels]));
-        string dequantized = graph.UniqueName(baseName + "_DequantizeLinear_Output");
-        var node = new NodeProto { OpType = "DequantizeLinear", Name = graph.UniqueName(baseName + "_DequantizeLinear") };
-        node.Input.Add(new[] { quantizedName, scaleName, zeroName });
-        node.Output.Add(dequantized);
-        if (perChannel) GraphEditor.SetInt(node, "axis", layer.OutputAxis);
-        graph.Graph.Node.Insert(graph.Graph.Node.IndexOf(layer.Node), node);
-        layer.Node.Input[1] = dequantized;
+        ReplaceByDequantized(graph, layer, 1, new Tensor(DataType.Int8, layer.Shape, quantized.Values),
+            new Tensor(DataType.Float, vectorShape, quantized.Scales), new Tensor(DataType.Int8, vectorShape, new sbyte[channels]), perChannel ? layer.OutputAxis : null);
         return quantized;
+    }
+
+    /// <summary>
+    /// Makes input <paramref name="input"/> of the layer a DequantizeLinear of the given integers, scale and zero
+    /// point (new initializers named after the constant it replaces), inserted right before the layer.
+    /// </summary>
+    internal static void ReplaceByDequantized(GraphEditor graph, WeightedLayer layer, int input, Tensor integers, Tensor scale, Tensor zeroPoint, int? axis)
+    {
+        string constant = layer.Node.Input[input];
+        string baseName = constant + (graph.Consumers(constant).Count > 1 ? "_" + layer.Name : "");
+        string integerName = graph.UniqueName(baseName + "_quantized"), scaleName = graph.UniqueName(baseName + "_scale"), zeroName = graph.UniqueName(baseName + "_zero_point");
+        graph.SetInitializer(integerName, integers);
+        graph.SetInitializer(scaleName, scale);
+        graph.SetInitializer(zeroName, zeroPoint);
+        var node = new NodeProto { OpType = "DequantizeLinear", Name = graph.UniqueName(baseName + "_DequantizeLinear") };
+        node.Input.Add(new[] { integerName, scaleName, zeroName });
+        node.Output.Add(graph.UniqueName(baseName + "_DequantizeLinear_Output"));
+        if (axis is int a) GraphEditor.SetInt(node, "axis", a);
+        graph.Graph.Node.Insert(graph.Graph.Node.IndexOf(layer.Node), node);
+        layer.Node.Input[input] = node.Output[0];
     }
 
     /// <summary>SQNR and max error of every quantised layer's output, streamed over <paramref name="data"/>.</summary>
