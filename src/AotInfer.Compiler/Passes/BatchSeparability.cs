@@ -56,10 +56,14 @@ public static class BatchSeparability
             case "Softmax" or "LogSoftmax" or "Hardmax":
                 long axis = a.Int("axis", node.Opset >= 13 ? -1 : 1);
                 return Normalize(axis, rank) == 0 ? "normalises across the batch axis" : null;
-            case "Gemm":
+            case "QuantizeLinear" or "DequantizeLinear":
+                // Per tensor, or per axis along a channel axis: each element is converted alone.
+                bool perAxis = node.Input(1)?.Shape is { Length: 1 } scales && scales[0] > 1;
+                return perAxis && Normalize(a.Int("axis", 1), rank) == 0 ? "quantises along the batch axis" : null;
+            case "Gemm" or "QGemm":
                 return node.Input(0) is { } x && batchedInputs.Contains(x) && a.Int("transA", 0) == 0 && batchedInputs.Count == 1
                     ? null : "multiplies across the batch";
-            case "MatMul":
+            case "MatMul" or "QLinearMatMul" or "MatMulIntegerToFloat":
                 return batchedInputs.Count == 1 && batchedInputs[0] == node.Input(0) && node.Input(0)!.Shape!.Length >= 2
                     ? null : "multiplies across the batch";
             case "Flatten":
@@ -100,12 +104,14 @@ public static class BatchSeparability
         "Identity", "Dropout", "Conv", "ConvTranspose", "MaxPool", "AveragePool", "LpPool", "GlobalAveragePool",
         "GlobalMaxPool", "GlobalLpPool", "InstanceNormalization", "LRN", "GroupNormalization", "RMSNormalization",
         "DepthToSpace", "SpaceToDepth",
+        // The integer forms QDQ lowering produces (constant weights, per-tensor activation parameters).
+        "QLinearConv", "QLinearAdd", "QLinearMul", "QLinearAveragePool", "QLinearGlobalAveragePool", "QLinearSigmoid", "QLinearLeakyRelu",
     };
 
     /// <summary>Ops whose output rank legitimately differs from their batched input's (checked separately).</summary>
     static readonly HashSet<string> RankChanging = new(new[]
     {
-        "Flatten", "Reshape", "Squeeze", "Unsqueeze", "MatMul", "ArgMax", "ArgMin", "ReduceL1", "ReduceL2", "ReduceLogSum",
+        "Flatten", "Reshape", "Squeeze", "Unsqueeze", "MatMul", "QLinearMatMul", "MatMulIntegerToFloat", "ArgMax", "ArgMin", "ReduceL1", "ReduceL2", "ReduceLogSum",
         "ReduceLogSumExp", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSum", "ReduceSumSquare",
     });
 }

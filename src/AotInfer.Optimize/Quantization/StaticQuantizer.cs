@@ -5,15 +5,17 @@ using AotInfer.Onnx;
 using AotInfer.Onnx.Proto;
 using AotInfer.Optimize.Datasets;
 using AotInfer.Optimize.Evaluation;
+using AotInfer.Optimize.Folding;
 using AotInfer.Optimize.Onnx;
 
 namespace AotInfer.Optimize.Quantization;
 
 /// <summary>
-/// Static post-training quantisation to QDQ (or, with <see cref="QuantizedFormat.QOperator"/>, QOperator) ONNX: the activation inputs of Conv, Gemm and MatMul get a
-/// QuantizeLinear → DequantizeLinear pair with a range calibrated on data; weights are stored as int8 (symmetric,
-/// per tensor or per output channel) behind a DequantizeLinear; biases stay float. Any runtime that understands QDQ
-/// (ONNX Runtime, AotInfer's int8 path) fuses the pairs into integer kernels.
+/// Static post-training quantisation to QDQ (or, with <see cref="QuantizedFormat.QOperator"/>, QOperator) ONNX: the
+/// inputs and results of Conv, Gemm and MatMul get a QuantizeLinear → DequantizeLinear pair with a range calibrated
+/// on data; weights are stored as int8 (symmetric, per tensor or per output channel) and biases as int32 behind a
+/// DequantizeLinear (<see cref="IntegerQdqLayout"/>). Any runtime that understands QDQ (ONNX Runtime, AotInfer's
+/// int8 path) fuses the pairs into integer kernels.
 /// </summary>
 public static class StaticQuantizer
 {
@@ -24,6 +26,9 @@ public static class StaticQuantizer
     /// </summary>
     public static QuantizeReport Quantize(ModelProto model, LabeledImages calibration, QuantizeSettings settings, ModelRunnerFactory runners, string? modelDirectory = null, ModelRunnerFactory? quantizedRunners = null)
     {
+        // An integer QDQ model has no BatchNormalization between a layer and its QuantizeLinear (as ONNX Runtime's
+        // quantizer pre-processing does, it is folded into the layer first).
+        if (settings.Format == QuantizedFormat.Qdq) ModelFolding.Fold(model, modelDirectory);
         var graph = new GraphEditor(model, modelDirectory);
         if (graph.OnnxOpset < 10) throw new NotSupportedException($"QuantizeLinear needs opset 10 or later; the model imports opset {graph.OnnxOpset}");
         CheckExcludes(graph, settings.Exclude);
@@ -34,8 +39,9 @@ public static class StaticQuantizer
             .Where(l => !settings.Exclude.Contains(l.Node.Name) && !settings.Exclude.Contains(l.Node.Output[0]))
             .Where(l => !qoperator || QOperatorWriter.CanWrite(graph, l)).ToList();
         var activations = layers.Select(l => l.Node.Input[0]).Where(n => !graph.IsConstant(n)).Distinct().ToList();
-        // QOperator layers quantise their outputs too (the Relu output when they absorb the Relu that follows).
-        var observed = qoperator ? activations.Concat(layers.Select(l => QOperatorWriter.QuantizedOutput(graph, l, settings))).Distinct().ToList() : activations;
+        // Both formats quantise layer results too (the Relu output when the layer absorbs the Relu that follows).
+        var observed = qoperator ? activations.Concat(layers.Select(l => QOperatorWriter.QuantizedOutput(graph, l, settings))).Distinct().ToList()
+            : IntegerQdqLayout.CalibratedValues(graph, layers, settings);
 
         var statistics = Calibrate(float32, calibration, observed, settings.Method, runners, modelDirectory);
         var ranges = statistics.ToDictionary(s => s.Name, s => RangeSelection.Choose(s, settings.Method));
@@ -43,11 +49,7 @@ public static class StaticQuantizer
         // The value each layer's error is measured on: its output, or the Relu output a QOperator layer absorbed.
         var compared = layers.Select(l => l.Node.Output[0]).ToList();
         if (qoperator) compared = QOperatorWriter.Write(graph, layers, ranges, settings, perChannel);
-        else
-        {
-            foreach (var name in activations) InsertActivationQdq(graph, name, ranges[name], settings, layers);
-            foreach (var layer in layers) QuantizeWeight(graph, layer, perChannel);
-        }
+        else IntegerQdqLayout.Write(graph, layers, ranges, settings, perChannel);
         ModelWriter.Stamp(model, "quantize", $"static {(qoperator ? "QOperator" : "QDQ")} {settings.Method} {(perChannel ? "per-channel" : "per-tensor")} {(settings.Symmetric ? "symmetric" : "asymmetric")} {(settings.SignedActivations ? "int8" : "uint8")} activations, {calibration.Count} samples");
 
         graph.RemoveUnused(); // the float weights the integers replaced
@@ -119,12 +121,30 @@ public static class StaticQuantizer
 
     internal static void InsertActivationQdq(GraphEditor graph, string name, (float Low, float High) range, QuantizeSettings settings, List<WeightedLayer> layers)
     {
+        var (scaleName, zeroName) = AddActivationParameters(graph, name, range, settings);
+        var (quantize, dequantize) = NewQdqPair(graph, name, scaleName, zeroName);
+        // Inserted right before the first quantised reader, so the node list stays topologically sorted.
+        int position = graph.Graph.Node.IndexOf(layers.First(l => l.Node.Input[0] == name).Node);
+        graph.Graph.Node.Insert(position, dequantize);
+        graph.Graph.Node.Insert(position, quantize);
+        foreach (var layer in layers.Where(l => l.Node.Input[0] == name)) layer.Node.Input[0] = dequantize.Output[0];
+    }
+
+    /// <summary>Adds the scale and zero point initializers of activation <paramref name="name"/> and returns their names.</summary>
+    internal static (string Scale, string ZeroPoint) AddActivationParameters(GraphEditor graph, string name, (float Low, float High) range, QuantizeSettings settings)
+    {
         var (scale, zeroPoint) = ActivationParameters(range, settings.Symmetric, settings.SignedActivations);
         string scaleName = graph.UniqueName(name + "_scale"), zeroName = graph.UniqueName(name + "_zero_point");
         graph.SetInitializer(scaleName, new Tensor(DataType.Float, Array.Empty<int>(), new[] { scale }));
         graph.SetInitializer(zeroName, settings.SignedActivations
             ? new Tensor(DataType.Int8, Array.Empty<int>(), new[] { (sbyte)zeroPoint })
             : new Tensor(DataType.UInt8, Array.Empty<int>(), new[] { (byte)zeroPoint }));
+        return (scaleName, zeroName);
+    }
+
+    /// <summary>A QuantizeLinear → DequantizeLinear pair reading <paramref name="name"/> (not yet in the graph).</summary>
+    internal static (NodeProto Quantize, NodeProto Dequantize) NewQdqPair(GraphEditor graph, string name, string scaleName, string zeroName)
+    {
         string quantized = graph.UniqueName(name + "_QuantizeLinear_Output"), dequantized = graph.UniqueName(name + "_DequantizeLinear_Output");
         var quantize = new NodeProto { OpType = "QuantizeLinear", Name = graph.UniqueName(name + "_QuantizeLinear") };
         quantize.Input.Add(new[] { name, scaleName, zeroName });
@@ -132,31 +152,38 @@ public static class StaticQuantizer
         var dequantize = new NodeProto { OpType = "DequantizeLinear", Name = graph.UniqueName(name + "_DequantizeLinear") };
         dequantize.Input.Add(new[] { quantized, scaleName, zeroName });
         dequantize.Output.Add(dequantized);
-        // Inserted right before the first quantised reader, so the node list stays topologically sorted.
-        int position = graph.Graph.Node.IndexOf(layers.First(l => l.Node.Input[0] == name).Node);
-        graph.Graph.Node.Insert(position, dequantize);
-        graph.Graph.Node.Insert(position, quantize);
-        foreach (var layer in layers.Where(l => l.Node.Input[0] == name)) layer.Node.Input[0] = dequantized;
+        return (quantize, dequantize);
     }
 
-    internal static void QuantizeWeight(GraphEditor graph, WeightedLayer layer, bool perChannel)
+    /// <summary>Stores the layer's weight as int8 behind a DequantizeLinear and returns the quantised weight.</summary>
+    internal static QuantizedWeight QuantizeWeight(GraphEditor graph, WeightedLayer layer, bool perChannel)
     {
         var quantized = WeightQuantization.Symmetric(graph.ReadFloat(layer.WeightName)!.As<float>(), layer, perChannel);
-        var (q, scales) = (quantized.Values, quantized.Scales);
-        int channels = scales.Length;
-        string baseName = layer.WeightName + (graph.Consumers(layer.WeightName).Count > 1 ? "_" + layer.Name : "");
-        string quantizedName = graph.UniqueName(baseName + "_quantized"), scaleName = graph.UniqueName(baseName + "_scale"), zeroName = graph.UniqueName(baseName + "_zero_point");
+        int channels = quantized.Scales.Length;
         int[] vectorShape = perChannel ? new[] { channels } : Array.Empty<int>();
-        graph.SetInitializer(quantizedName, new Tensor(DataType.Int8, layer.Shape, q));
-        graph.SetInitializer(scaleName, new Tensor(DataType.Float, vectorShape, scales));
-        graph.SetInitializer(zeroName, new Tensor(DataType.Int8, vectorShape, new sbyte[channels]));
-        string dequantized = graph.UniqueName(baseName + "_DequantizeLinear_Output");
+        ReplaceByDequantized(graph, layer, 1, new Tensor(DataType.Int8, layer.Shape, quantized.Values),
+            new Tensor(DataType.Float, vectorShape, quantized.Scales), new Tensor(DataType.Int8, vectorShape, new sbyte[channels]), perChannel ? layer.OutputAxis : null);
+        return quantized;
+    }
+
+    /// <summary>
+    /// Makes input <paramref name="input"/> of the layer a DequantizeLinear of the given integers, scale and zero
+    /// point (new initializers named after the constant it replaces), inserted right before the layer.
+    /// </summary>
+    internal static void ReplaceByDequantized(GraphEditor graph, WeightedLayer layer, int input, Tensor integers, Tensor scale, Tensor zeroPoint, int? axis)
+    {
+        string constant = layer.Node.Input[input];
+        string baseName = constant + (graph.Consumers(constant).Count > 1 ? "_" + layer.Name : "");
+        string integerName = graph.UniqueName(baseName + "_quantized"), scaleName = graph.UniqueName(baseName + "_scale"), zeroName = graph.UniqueName(baseName + "_zero_point");
+        graph.SetInitializer(integerName, integers);
+        graph.SetInitializer(scaleName, scale);
+        graph.SetInitializer(zeroName, zeroPoint);
         var node = new NodeProto { OpType = "DequantizeLinear", Name = graph.UniqueName(baseName + "_DequantizeLinear") };
-        node.Input.Add(new[] { quantizedName, scaleName, zeroName });
-        node.Output.Add(dequantized);
-        if (perChannel) GraphEditor.SetInt(node, "axis", layer.OutputAxis);
+        node.Input.Add(new[] { integerName, scaleName, zeroName });
+        node.Output.Add(graph.UniqueName(baseName + "_DequantizeLinear_Output"));
+        if (axis is int a) GraphEditor.SetInt(node, "axis", a);
         graph.Graph.Node.Insert(graph.Graph.Node.IndexOf(layer.Node), node);
-        layer.Node.Input[1] = dequantized;
+        layer.Node.Input[input] = node.Output[0];
     }
 
     /// <summary>SQNR and max error of every quantised layer's output, streamed over <paramref name="data"/>.</summary>
