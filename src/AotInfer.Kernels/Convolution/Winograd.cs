@@ -70,11 +70,11 @@ public static unsafe class Winograd
     }
 
     /// <summary>
-    /// y = W ⊛ x + b (then the fused activation) for a 3×3, stride-1, dilation-1, group-1 convolution with the
+    /// y = W ⊛ x + b (+ the fused residual, then the fused activation) for a 3×3, stride-1, dilation-1, group-1 convolution with the
     /// transformed filter <paramref name="filter"/> (<see cref="PackFilter"/>).
     /// </summary>
     public static void Convolve(ReadOnlySpan<float> x, PackedFilter filter, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch,
-        int batch, int inChannels, int[] geometry, FusedActivation activation = default)
+        int batch, int inChannels, int[] geometry, FusedActivation activation = default, ReadOnlySpan<float> residual = default)
     {
         var window = new Window2D(new Window(geometry));
         if (window.KernelHeight != 3 || window.KernelWidth != 3 || window.StrideHeight != 1 || window.StrideWidth != 1 ||
@@ -134,7 +134,9 @@ public static unsafe class Winograd
                     Interleave(pq, shape, window, py + (long)m * outputSize);
                 }
             }
-            Convolution.AddBias(y.Slice(n * outChannels * outputSize, outChannels * outputSize), bias, 0, outChannels, outputSize, activation);
+            int first = n * outChannels * outputSize;
+            Convolution.AddBias(y.Slice(first, outChannels * outputSize), bias, 0, outChannels, outputSize, activation,
+                Convolution.ResidualSlice(residual, first, outChannels * outputSize));
         }
     }
 
