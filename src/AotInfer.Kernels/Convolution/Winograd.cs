@@ -132,11 +132,11 @@ public static unsafe class Winograd
                 {
                     TransformOutput(pm + (long)m * tiles, outChannels * tiles, shape, pq);
                     Interleave(pq, shape, window, py + (long)m * outputSize);
+                    // The epilogue per output plane, while it is still in L1: the whole output would have left it.
+                    int first = (n * outChannels + m) * outputSize;
+                    Convolution.AddBias(y.Slice(first, outputSize), bias, m, 1, outputSize, activation, Convolution.ResidualSlice(residual, first, outputSize));
                 }
             }
-            int first = n * outChannels * outputSize;
-            Convolution.AddBias(y.Slice(first, outChannels * outputSize), bias, 0, outChannels, outputSize, activation,
-                Convolution.ResidualSlice(residual, first, outChannels * outputSize));
         }
     }
 
