@@ -28,6 +28,12 @@ public class ResidualFusionTests
         return b.Output("y", DataType.Float).ToBytes();
     }
 
+    /// <summary>x [1, 4, 6, 6] → Conv(3×3, pad 1, no bias) → c, for the tests that vary what reads c.</summary>
+    static OnnxModelBuilder SmallConv(int seed) => new OnnxModelBuilder(13)
+        .Input("x", DataType.Float, 1, 4, 6, 6)
+        .Initializer("w", Differential.RandomFloats(seed, 4 * 4 * 9), 4, 4, 3, 3)
+        .Node("Conv", new[] { "x", "w" }, new[] { "c" }, ("pads", new long[] { 1, 1, 1, 1 }));
+
     [Theory]
     [InlineData(8, 3, true, true, "packed-gemm")]
     [InlineData(8, 3, false, false, "packed-gemm")]
@@ -48,10 +54,7 @@ public class ResidualFusionTests
     [Fact]
     public void ConvWithoutBiasTakesTheResidual()
     {
-        var model = new OnnxModelBuilder(13)
-            .Input("x", DataType.Float, 1, 4, 6, 6)
-            .Initializer("w", Differential.RandomFloats(44, 4 * 4 * 9), 4, 4, 3, 3)
-            .Node("Conv", new[] { "x", "w" }, new[] { "c" }, ("pads", new long[] { 1, 1, 1, 1 }))
+        var model = SmallConv(44)
             .Node("Add", new[] { "x", "c" }, new[] { "y" })
             .Output("y", DataType.Float).ToBytes();
         var conv = Assert.Single(CompiledGraph(model).Nodes);
@@ -93,10 +96,7 @@ public class ResidualFusionTests
     [Fact]
     public void ConvOutputWithAnotherReaderIsNotFused()
     {
-        var model = new OnnxModelBuilder(13)
-            .Input("x", DataType.Float, 1, 4, 6, 6)
-            .Initializer("w", Differential.RandomFloats(51, 4 * 4 * 9), 4, 4, 3, 3)
-            .Node("Conv", new[] { "x", "w" }, new[] { "c" }, ("pads", new long[] { 1, 1, 1, 1 }))
+        var model = SmallConv(51)
             .Node("Add", new[] { "c", "x" }, new[] { "y" })
             .Node("Sigmoid", new[] { "c" }, new[] { "z" })
             .Output("y", DataType.Float)
@@ -112,11 +112,8 @@ public class ResidualFusionTests
     [InlineData(new[] { 1, 4, 1, 6 })] // broadcast over rows
     public void BroadcastingAddIsNotFused(int[] otherShape)
     {
-        var model = new OnnxModelBuilder(13)
-            .Input("x", DataType.Float, 1, 4, 6, 6)
+        var model = SmallConv(53)
             .Input("r", DataType.Float, otherShape)
-            .Initializer("w", Differential.RandomFloats(53, 4 * 4 * 9), 4, 4, 3, 3)
-            .Node("Conv", new[] { "x", "w" }, new[] { "c" }, ("pads", new long[] { 1, 1, 1, 1 }))
             .Node("Add", new[] { "c", "r" }, new[] { "y" })
             .Output("y", DataType.Float).ToBytes();
         var graph = CompiledGraph(model);
