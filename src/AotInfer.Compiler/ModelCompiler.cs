@@ -72,10 +72,12 @@ public static class ModelCompiler
         GraphCleanup.RemoveDeadNodes(graph);
         if (options.Fuse)
         {
-            // Order matters: Conv+BN+Relu, MatMul+Add+Relu and quantize_dynamic's chain + Relu each become one kernel call.
+            // Order matters: Conv+BN+Relu, MatMul+Add+Relu, Conv+Add(shortcut)+Relu and quantize_dynamic's chain + Relu
+            // each become one kernel call.
             BatchNormFolding.Run(graph);
             DynamicQuantizationFusion.Run(graph, registry);
             BiasFusion.Run(graph);
+            ResidualFusion.Run(graph);
             ActivationFusion.Run(graph);
         }
         // After fusion: the sparse product replaces only the matrix product; the fused epilogue still follows it.

@@ -21,6 +21,9 @@ public sealed record FusedEpilogue(string Kind, float Alpha, float Beta, string 
     /// <summary>The annotation key of a bias folded into a MatMul or Conv.</summary>
     public const string BiasKey = "fused bias";
 
+    /// <summary>The annotation key of a residual Add fused into a Conv (<see cref="ResidualFusion"/>).</summary>
+    public const string ResidualKey = "fused residual";
+
     /// <summary>The annotation key of a BatchNormalization folded into the weights.</summary>
     public const string BatchNormKey = "folded";
 

@@ -9,7 +9,8 @@ namespace AotInfer.Kernels.Convolution;
 /// <see cref="PackedGemm"/> for 2-D convolutions with constant weights, <see cref="Im2ColGemm"/> in general, <see cref="Pointwise"/> for 1×1 stride-1 unpadded convolutions (the
 /// image already is the column matrix), <see cref="Depthwise2D"/> when every group has one input and one output
 /// channel. Weights are in ONNX layout <c>[M, C/group, k...]</c>, i.e. per group a row-major <c>[M/group, C/group·K]</c>
-/// matrix, so the GEMM reads them as they are. An empty <c>bias</c> means no bias.
+/// matrix, so the GEMM reads them as they are. An empty <c>bias</c> means no bias. A non-empty <c>residual</c> (laid out
+/// like <c>y</c>) is added before the fused activation: the compiler's fused residual Add (ResNet shortcuts).
 /// </summary>
 public static class Convolution
 {
@@ -18,7 +19,7 @@ public static class Convolution
     /// (at least <c>C/group · K · OutputSize</c> elements) and <see cref="MatrixMultiply"/>.
     /// </summary>
     public static void Im2ColGemm(ReadOnlySpan<float> x, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> y, Span<float> columns,
-        int batch, int inChannels, int outChannels, int groups, int[] geometry, FusedActivation activation = default)
+        int batch, int inChannels, int outChannels, int groups, int[] geometry, FusedActivation activation = default, ReadOnlySpan<float> residual = default)
     {
         var window = new Window(geometry);
         int groupIn = inChannels / groups, groupOut = outChannels / groups;
@@ -30,7 +31,7 @@ public static class Convolution
                 ColumnBuffer.Gather(x.Slice((n * inChannels + g * groupIn) * inputSize, groupIn * inputSize), groupIn, window, columns);
                 Span<float> yGroup = y.Slice((n * outChannels + g * groupOut) * outputSize, groupOut * outputSize);
                 MatrixMultiply.Multiply(weights.Slice(g * groupOut * depth, groupOut * depth), depth, columns, outputSize, yGroup, outputSize, groupOut, outputSize, depth);
-                AddBias(yGroup, bias, g * groupOut, groupOut, outputSize, activation);
+                AddBias(yGroup, bias, g * groupOut, groupOut, outputSize, activation, ResidualSlice(residual, (n * outChannels + g * groupOut) * outputSize, yGroup.Length));
             }
         }
     }
@@ -43,7 +44,7 @@ public static class Convolution
     /// empty for 1×1 stride-1 unpadded windows, which read the image in place).
     /// </summary>
     public static unsafe void PackedGemm(ReadOnlySpan<float> x, PackedFilter filter, ReadOnlySpan<float> bias, Span<float> y, Span<float> padded,
-        int batch, int inChannels, int[] geometry, FusedActivation activation = default)
+        int batch, int inChannels, int[] geometry, FusedActivation activation = default, ReadOnlySpan<float> residual = default)
     {
         ArgumentNullException.ThrowIfNull(filter);
         var window = new Window2D(new Window(geometry));
@@ -80,7 +81,8 @@ public static class Convolution
                         case GemmTier.Vector128: PackedConvolutionDriver<GemmKernelVector128>.Multiply(image, groupIn, window, weights, groupOut, filter.PaddedRows, output, panel); break;
                         default: PackedConvolutionDriver<GemmKernelScalar>.Multiply(image, groupIn, window, weights, groupOut, filter.PaddedRows, output, panel); break;
                     }
-                    AddBias(y.Slice((n * outChannels + g * groupOut) * outputSize, groupOut * outputSize), bias, g * groupOut, groupOut, outputSize, activation);
+                    int first = (n * outChannels + g * groupOut) * outputSize;
+                    AddBias(y.Slice(first, groupOut * outputSize), bias, g * groupOut, groupOut, outputSize, activation, ResidualSlice(residual, first, groupOut * outputSize));
                 }
             }
         }
@@ -95,7 +97,7 @@ public static class Convolution
 
     /// <summary>y = W · x + b for a 1×1, stride-1, unpadded convolution: each image is already the column matrix.</summary>
     public static void Pointwise(ReadOnlySpan<float> x, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> y,
-        int batch, int inChannels, int outChannels, int groups, int size, FusedActivation activation = default)
+        int batch, int inChannels, int outChannels, int groups, int size, FusedActivation activation = default, ReadOnlySpan<float> residual = default)
     {
         int groupIn = inChannels / groups, groupOut = outChannels / groups;
         for (int n = 0; n < batch; n++)
@@ -105,7 +107,7 @@ public static class Convolution
                 Span<float> yGroup = y.Slice((n * outChannels + g * groupOut) * size, groupOut * size);
                 MatrixMultiply.Multiply(weights.Slice(g * groupOut * groupIn, groupOut * groupIn), groupIn,
                     x.Slice((n * inChannels + g * groupIn) * size, groupIn * size), size, yGroup, size, groupOut, size, groupIn);
-                AddBias(yGroup, bias, g * groupOut, groupOut, size, activation);
+                AddBias(yGroup, bias, g * groupOut, groupOut, size, activation, ResidualSlice(residual, (n * outChannels + g * groupOut) * size, yGroup.Length));
             }
         }
     }
@@ -234,12 +236,31 @@ public static class Convolution
     }
 
     /// <summary>
-    /// Row m of <paramref name="rows"/> becomes activation(row + bias[first + m]) (no bias when it is empty): the
-    /// fused epilogue, one pass because MatrixMultiply.Multiply overwrites its output and the rows are still in cache.
+    /// Row m of <paramref name="rows"/> becomes activation(row + bias[first + m] + residual row m) (no bias or residual
+    /// when empty): the fused epilogue, row by row while each row is still in cache, so a residual Add and the Relu
+    /// after it cost one more read stream here instead of two extra passes over the whole tensor.
     /// </summary>
-    internal static void AddBias(Span<float> rows, ReadOnlySpan<float> bias, int first, int count, int length, FusedActivation activation)
+    internal static void AddBias(Span<float> rows, ReadOnlySpan<float> bias, int first, int count, int length, FusedActivation activation,
+        ReadOnlySpan<float> residual = default)
     {
-        if (bias.IsEmpty && activation.Kind == ActivationKind.None) return;
-        for (int m = 0; m < count; m++) activation.Apply(rows.Slice(m * length, length), bias.IsEmpty ? 0f : bias[first + m]);
+        if (bias.IsEmpty && activation.Kind == ActivationKind.None && residual.IsEmpty) return;
+        for (int m = 0; m < count; m++)
+        {
+            Span<float> row = rows.Slice(m * length, length);
+            if (!residual.IsEmpty) VectorMath.Add(row, residual.Slice(m * length, length));
+            activation.Apply(row, bias.IsEmpty ? 0f : bias[first + m]);
+        }
+    }
+
+    /// <summary>
+    /// The part of a fused residual operand (laid out like the output y) that lines up with y[first .. first + length];
+    /// empty when there is no residual.
+    /// </summary>
+    internal static ReadOnlySpan<float> ResidualSlice(ReadOnlySpan<float> residual, int first, int length)
+    {
+        if (residual.IsEmpty) return residual;
+        if (residual.Length < first + length)
+            throw new ArgumentException($"residual has {residual.Length} elements, fewer than the output's {first + length}", nameof(residual));
+        return residual.Slice(first, length);
     }
 }

@@ -70,11 +70,11 @@ public static unsafe class Winograd
     }
 
     /// <summary>
-    /// y = W ⊛ x + b (then the fused activation) for a 3×3, stride-1, dilation-1, group-1 convolution with the
+    /// y = W ⊛ x + b (+ the fused residual, then the fused activation) for a 3×3, stride-1, dilation-1, group-1 convolution with the
     /// transformed filter <paramref name="filter"/> (<see cref="PackFilter"/>).
     /// </summary>
     public static void Convolve(ReadOnlySpan<float> x, PackedFilter filter, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch,
-        int batch, int inChannels, int[] geometry, FusedActivation activation = default)
+        int batch, int inChannels, int[] geometry, FusedActivation activation = default, ReadOnlySpan<float> residual = default)
     {
         var window = new Window2D(new Window(geometry));
         if (window.KernelHeight != 3 || window.KernelWidth != 3 || window.StrideHeight != 1 || window.StrideWidth != 1 ||
@@ -132,9 +132,11 @@ public static unsafe class Winograd
                 {
                     TransformOutput(pm + (long)m * tiles, outChannels * tiles, shape, pq);
                     Interleave(pq, shape, window, py + (long)m * outputSize);
+                    // The epilogue per output plane, while it is still in L1: the whole output would have left it.
+                    int first = (n * outChannels + m) * outputSize;
+                    Convolution.AddBias(y.Slice(first, outputSize), bias, m, 1, outputSize, activation, Convolution.ResidualSlice(residual, first, outputSize));
                 }
             }
-            Convolution.AddBias(y.Slice(n * outChannels * outputSize, outChannels * outputSize), bias, 0, outChannels, outputSize, activation);
         }
     }
 

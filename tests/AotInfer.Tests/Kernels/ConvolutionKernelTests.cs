@@ -115,6 +115,62 @@ public class ConvolutionKernelTests
         return y;
     }
 
+    static readonly FusedActivation Relu = new(ActivationKind.Relu);
+
+    /// <summary>A fused residual is added before the activation: y = max(conv + residual, 0), as Add then Relu.</summary>
+    static void AssertResidualRelu(float[] convolution, float[] residual, float[] y, GemmTier tier)
+    {
+        for (int i = 0; i < y.Length; i++)
+        {
+            float want = Math.Max(convolution[i] + residual[i], 0f);
+            Assert.True(Math.Abs(y[i] - want) <= 1e-4f * (1 + Math.Abs(want)), $"tier {tier}, residual, element {i}: {y[i]} vs {want}");
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 8, 12, 1, 1)]  // pointwise, one group
+    [InlineData(2, 6, 9, 3, 1)]   // pointwise, grouped, two images
+    [InlineData(1, 5, 7, 1, 3)]   // im2col+gemm, 3×3 padded
+    [InlineData(2, 4, 6, 2, 3)]   // im2col+gemm, grouped, two images
+    public void PointwiseAndIm2ColAddAFusedResidualOnEveryTier(int batch, int channels, int outChannels, int groups, int kernel)
+    {
+        const int height = 7, width = 9;
+        int pad = kernel / 2;
+        int[] geometry = { 2, height, width, height, width, kernel, kernel, 1, 1, 1, 1, pad, pad, pad, pad };
+        var window = new Window(geometry);
+        var random = new Random(45);
+        float[] Random(int n) => Array.ConvertAll(new float[n], _ => (float)random.NextDouble() - 0.5f);
+        float[] x = Random(batch * channels * height * width), w = Random(outChannels * channels / groups * kernel * kernel), b = Random(outChannels);
+        float[] expected = NaiveConvolution(x, w, b, batch, channels, outChannels, groups, window), residual = Random(expected.Length);
+        var saved = MatrixMultiply.Tier;
+        try
+        {
+            foreach (var tier in Enum.GetValues<GemmTier>())
+            {
+                MatrixMultiply.Tier = tier;
+                float[] y = new float[expected.Length];
+                y.AsSpan().Fill(float.NaN);
+                if (kernel == 1) Convolution.Pointwise(x, w, b, y, batch, channels, outChannels, groups, height * width, Relu, residual);
+                else Convolution.Im2ColGemm(x, w, b, y, new float[channels / groups * kernel * kernel * height * width], batch, channels, outChannels, groups, geometry, Relu, residual);
+                AssertResidualRelu(expected, residual, y, tier);
+            }
+        }
+        finally
+        {
+            MatrixMultiply.Tier = saved;
+        }
+    }
+
+    [Fact]
+    public void AResidualShorterThanTheOutputIsRejected()
+    {
+        int[] geometry = { 2, 5, 5, 5, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0 };
+        var filter = PackedFilter.Pack(new float[4 * 3], 1, 4, 3);
+        var error = Assert.Throws<ArgumentException>(() =>
+            Convolution.PackedGemm(new float[3 * 25], filter, ReadOnlySpan<float>.Empty, new float[4 * 25], Span<float>.Empty, 1, 3, geometry, default, new float[4 * 25 - 1]));
+        Assert.Contains("residual", error.Message);
+    }
+
     public static IEnumerable<object[]> PackedGemmCases()
     {
         // (batch, C, H, W, M, groups, kernel, stride, dilation, pads top/left/bottom/right): odd sizes, outputs that
@@ -142,6 +198,7 @@ public class ConvolutionKernelTests
         float[] Random(int n) => Array.ConvertAll(new float[n], _ => (float)random.NextDouble() - 0.5f);
         float[] x = Random(batch * channels * height * width), w = Random(outChannels * channels / groups * kernel * kernel), b = Random(outChannels);
         float[] expected = NaiveConvolution(x, w, b, batch, channels, outChannels, groups, window);
+        float[] residual = Random(expected.Length);
         var saved = MatrixMultiply.Tier;
         try
         {
@@ -155,6 +212,9 @@ public class ConvolutionKernelTests
                 Convolution.PackedGemm(x, filter, b, y, padded, batch, channels, geometry);
                 for (int i = 0; i < y.Length; i++)
                     Assert.True(Math.Abs(y[i] - expected[i]) <= 1e-4f * (1 + Math.Abs(expected[i])), $"tier {filter.Tier}, element {i}: {y[i]} vs {expected[i]}");
+                y.AsSpan().Fill(float.NaN);
+                Convolution.PackedGemm(x, filter, b, y, padded, batch, channels, geometry, Relu, residual);
+                AssertResidualRelu(expected, residual, y, filter.Tier);
             }
         }
         finally
@@ -188,6 +248,7 @@ public class ConvolutionKernelTests
         float[] Random(int n) => Array.ConvertAll(new float[n], _ => (float)random.NextDouble() - 0.5f);
         float[] x = Random(batch * channels * height * width), w = Random(outChannels * channels * 9), b = Random(outChannels);
         float[] expected = NaiveConvolution(x, w, b, batch, channels, outChannels, 1, new Window(geometry));
+        float[] residual = Random(expected.Length);
         var relu = new FusedActivation(ActivationKind.Relu);
         var saved = MatrixMultiply.Tier;
         try
@@ -205,6 +266,8 @@ public class ConvolutionKernelTests
                     float want = Math.Max(expected[i], 0f);
                     Assert.True(Math.Abs(y[i] - want) <= 1e-4f * (1 + Math.Abs(want)), $"tier {filter.Tier}, element {i}: {y[i]} vs {want}");
                 }
+                Winograd.Convolve(x, filter, b, y, scratch, batch, channels, geometry, relu, residual);
+                AssertResidualRelu(expected, residual, y, filter.Tier);
             }
         }
         finally

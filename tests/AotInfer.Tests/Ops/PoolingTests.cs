@@ -61,6 +61,24 @@ public class PoolingTests
             ("count_include_pad", countIncludePad), ("ceil_mode", ceilMode),
         });
 
+    [Theory]
+    [InlineData(new[] { 1, 64, 8, 8 }, new[] { 8, 8 }, new[] { 8, 8 }, 0, "global-average")] // resnet8's head
+    [InlineData(new[] { 2, 3, 5, 7 }, new[] { 5, 7 }, new[] { 1, 1 }, 1, "global-average")]
+    [InlineData(new[] { 2, 3, 17 }, new[] { 17 }, new[] { 2 }, 0, "global-average")]
+    [InlineData(new[] { 1, 4, 6, 6 }, new[] { 6, 6 }, new[] { 1, 1 }, 0, "rows-2d", 1)]           // padded: 3×3 windows
+    public void AveragePoolOverTheWholePlaneTakesTheGlobalKernelAndMatchesOnnxRuntime(int[] x, int[] kernel, int[] strides, int countIncludePad,
+        string expectedKernel, int pad = 0)
+    {
+        var attributes = new (string, object)[]
+        {
+            ("kernel_shape", kernel), ("strides", strides), ("count_include_pad", countIncludePad), ("pads", Enumerable.Repeat(pad, 2 * kernel.Length).ToArray()),
+        };
+        AssertPoolAgrees("AveragePool", x, attributes: attributes);
+        var model = new OnnxModelBuilder(19).Input("x", DataType.Float, x).Node("AveragePool", new[] { "x" }, new[] { "y" }, attributes).Output("y", DataType.Float).ToBytes();
+        var pool = Assert.Single(AotInfer.Tests.Compiler.FusionPassTests.CompiledGraph(model).Nodes);
+        Assert.Equal(expectedKernel, pool.Annotations["kernel"]);
+    }
+
     [Fact]
     public void AveragePool1DSameLowerMatchesOnnxRuntime() =>
         AssertPoolAgrees("AveragePool", new[] { 2, 3, 17 }, attributes: new (string, object)[] { ("kernel_shape", new[] { 4 }), ("strides", new[] { 3 }), ("auto_pad", "SAME_LOWER") });

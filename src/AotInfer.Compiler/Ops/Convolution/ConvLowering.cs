@@ -39,6 +39,8 @@ public sealed class ConvLowering : OpLowering
         string ns = $"{EmitContext.Kernels}.Convolution", kernels = ns + ".Convolution";
         // A fused activation (Passes/ActivationFusion) rides along with the bias in the kernel's epilogue.
         string activation = Passes.FusedEpilogue.Of(op.Node) is { } fused ? ", " + fused.Expression() : "";
+        // A fused residual Add (Passes/ResidualFusion, only for the kernels it lists) is added in the same epilogue, before the activation.
+        if (op.HasInput(Passes.ResidualFusion.InputIndex)) activation += ", residual: " + code.In(Passes.ResidualFusion.InputIndex);
         switch (layer.Kernel)
         {
             case "packed-gemm":
