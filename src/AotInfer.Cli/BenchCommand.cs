@@ -13,9 +13,10 @@ namespace AotInfer.Cli;
 /// </summary>
 public static class BenchCommand
 {
-    /// <summary>Runs the verb.</summary>
-    public static int Run(Arguments args)
+    /// <summary>Runs the verb, printing results to <paramref name="output"/> (standard output by default; errors always go to standard error).</summary>
+    public static int Run(Arguments args, TextWriter? output = null)
     {
+        output ??= Console.Out;
         if (args.Positional.Count != 1) throw new UsageException("bench needs one model file (or a folder holding model.onnx)");
         string vs = args.Get("--vs", "onnxruntime")!;
         if (vs != "onnxruntime") throw new UsageException($"--vs {vs}: only onnxruntime is supported");
@@ -36,14 +37,14 @@ public static class BenchCommand
         BenchResult result;
         try
         {
-            result = BenchRunner.Measure(name, File.ReadAllBytes(path), compiled, settings, quiet ? null : m => Console.WriteLine("  " + m));
+            result = BenchRunner.Measure(name, File.ReadAllBytes(path), compiled, settings, quiet ? null : m => output.WriteLine("  " + m));
         }
         catch (BenchMismatchException e)
         {
             Console.Error.WriteLine($"aotinfer: {name}: outputs disagree, not timing: {e.Message}");
             return 1;
         }
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{name}: aotinfer {result.AotInferMicroseconds:F1} µs, onnxruntime {result.OrtMicroseconds:F1} µs, speedup {result.Speedup:F2}×, " +
             $"allocated {result.AllocatedBytesPerRun:F0} B/run ({result.Rounds} rounds, threads {settings.Threads}); " +
             $"thread CPU time: aotinfer {result.AotInferCpuMicroseconds:F1} µs, onnxruntime {result.OrtCpuMicroseconds:F1} µs, speedup {result.CpuSpeedup:F2}×"));
@@ -55,7 +56,7 @@ public static class BenchCommand
             // A second build with a clock stamp per layer: the timing above is of the unstamped code.
             var profiled = CompileCommand.Compile(path, args, pinUnknownDimsToOne: true, profile: true);
             if (!profiled.Success) return 1;
-            ProfileTable.Write(Console.Out, LayerProfiler.Measure(File.ReadAllBytes(path), profiled, settings));
+            ProfileTable.Write(output, LayerProfiler.Measure(File.ReadAllBytes(path), profiled, settings));
         }
         return 0;
     }

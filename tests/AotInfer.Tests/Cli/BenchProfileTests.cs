@@ -99,19 +99,17 @@ public class BenchProfileTests
     {
         string dir = Path.Combine(Path.GetTempPath(), "aotinfer-profile-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
-        var console = Console.Out;
+        // Output goes to a writer of the test's own: tests run in parallel and others print to the shared console.
         var captured = new StringWriter();
         try
         {
             string model = Path.Combine(dir, "model.onnx");
             File.WriteAllBytes(model, ConvReluPool());
             var args = Arguments.Parse(new[] { model, "--vs", "onnxruntime", "--rounds", "3", "--round-ms", "2", "--warmup-ms", "50", "--quiet", "--profile" }, "--quiet", "--profile");
-            Console.SetOut(captured);
-            Assert.Equal(0, BenchCommand.Run(args));
+            Assert.Equal(0, BenchCommand.Run(args, captured));
         }
         finally
         {
-            Console.SetOut(console);
             Directory.Delete(dir, recursive: true);
         }
         string[] lines = captured.ToString().Split('\n');
