@@ -52,6 +52,43 @@ public class PoolingKernelTests
         }
     }
 
+    /// <summary>
+    /// The same sweep for the u8 and s8 pools of quantised models (the stride-2 narrowing path included), against the
+    /// generic pool: every value of the type appears, the minimum included (it is also the padding).
+    /// </summary>
+    [Fact]
+    public void MaxPool2DOfBytesMatchesTheGenericPoolForEveryGeometry()
+    {
+        var random = new Random(46);
+        foreach (int kernel in new[] { 1, 2, 3 })
+        foreach (int stride in new[] { 1, 2, 3 })
+        foreach (int dilation in new[] { 1, 2 })
+        foreach (int width in new[] { 1, 7, 16, 17, 24, 33, 113 })
+        foreach (var pads in new[] { new[] { 0, 0, 0, 0 }, new[] { 1, 1, 1, 1 }, new[] { 2, 0, 1, 3 } })
+        foreach (bool ceil in new[] { false, true })
+        {
+            int height = 6, planes = 3;
+            int oh = Extent(height, pads[0], pads[2], kernel, stride, dilation, ceil), ow = Extent(width, pads[1], pads[3], kernel, stride, dilation, ceil);
+            if (oh <= 0 || ow <= 0) continue;
+            int[] geometry = { 2, height, width, oh, ow, kernel, kernel, stride, stride, dilation, dilation, pads[0], pads[1], pads[2], pads[3] };
+            byte[] x = new byte[planes * height * width];
+            random.NextBytes(x);
+            string name = $"kernel {kernel}, stride {stride}, dilation {dilation}, width {width}, pads {string.Join(",", pads)}, ceil {ceil}";
+            Check<byte>(x, planes, geometry, name);
+            Check<sbyte>(Array.ConvertAll(x, v => (sbyte)v), planes, geometry, name);
+        }
+
+        static void Check<T>(T[] x, int planes, int[] geometry, string name) where T : unmanaged, System.Numerics.INumber<T>, System.Numerics.IMinMaxValue<T>
+        {
+            var expected = new T[planes * geometry[3] * geometry[4]];
+            Pooling.Max<T>(x, expected, Span<long>.Empty, planes, geometry, false);
+            var y = new T[expected.Length];
+            MaxPool2D.Max<T>(x, y, planes, geometry);
+            for (int i = 0; i < y.Length; i++)
+                Assert.True(y[i] == expected[i], $"{typeof(T).Name} {name}, element {i}: {y[i]} vs {expected[i]}");
+        }
+    }
+
     [Fact]
     public void MaxPool2DRejectsOtherRanksAndShortOutputs()
     {
