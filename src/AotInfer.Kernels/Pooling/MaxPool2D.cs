@@ -47,6 +47,11 @@ public static class MaxPool2D
         int inputSize = inHeight * inWidth, outputSize = outHeight * outWidth;
         if (x.Length < planes * inputSize || y.Length < planes * outputSize)
             throw new ArgumentException($"x or y is too short for {planes} planes of {inHeight}×{inWidth} → {outHeight}×{outWidth}");
+        if (Unsafe.SizeOf<T>() == 1 && IsPlain2x2(window))
+        {
+            Max2x2Bytes(x, y, planes, inHeight, inWidth, outHeight, outWidth);
+            return;
+        }
         // Input columns [first, last) land in the spanned row at first + padLeft; the rest of the row is padding.
         int first = Math.Max(0, -padLeft), last = Math.Min(inWidth, spanned - padLeft);
         Span<T> columns = stackalloc T[spanned];
@@ -74,6 +79,50 @@ public static class MaxPool2D
                 columns.Slice(0, taken).CopyTo(windows);
                 for (int kw = 1; kw < kernelWidth; kw++) VectorMath.Max(windows, columns.Slice(kw * dilation, taken));
                 KeepEveryStride(windows, output.Slice(oh * outWidth, outWidth), stride);
+            }
+        }
+    }
+
+    /// <summary>2×2 windows at stride 2, no dilation, no padding, every window inside the image (LeNet's pools).</summary>
+    static bool IsPlain2x2(Window window)
+    {
+        for (int d = 0; d < 2; d++)
+            if (window.Kernel(d) != 2 || window.Stride(d) != 2 || window.Dilation(d) != 1 || window.PadBegin(d) != 0 || window.PadEnd(d) != 0
+                || 2 * window.Output(d) > window.Input(d)) return false;
+        return true;
+    }
+
+    /// <summary>
+    /// The 2×2 stride-2 pool of one-byte elements in one pass per output row: the max of the two input rows, then of
+    /// each pair of neighbours (the even and odd bytes, split by narrowing words and words shifted down by 8), 8
+    /// outputs per step. The row-and-compress passes of the general kernel cost more than the maxima themselves here.
+    /// </summary>
+    static void Max2x2Bytes<T>(ReadOnlySpan<T> x, Span<T> y, int planes, int inHeight, int inWidth, int outHeight, int outWidth)
+        where T : unmanaged, INumber<T>
+    {
+        ref T x0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
+        ref T y0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(y);
+        for (int plane = 0; plane < planes; plane++)
+        {
+            for (int oh = 0; oh < outHeight; oh++)
+            {
+                ref T top = ref Unsafe.Add(ref x0, (plane * inHeight + 2 * oh) * inWidth);
+                ref T bottom = ref Unsafe.Add(ref top, inWidth);
+                ref T output = ref Unsafe.Add(ref y0, (plane * outHeight + oh) * outWidth);
+                int i = 0;
+                if (Vector128.IsHardwareAccelerated)
+                {
+                    for (; i + 8 <= outWidth && 2 * i + 16 <= inWidth; i += 8)
+                    {
+                        var rows = Vector128.Max(Vector128.LoadUnsafe(ref top, (nuint)(2 * i)), Vector128.LoadUnsafe(ref bottom, (nuint)(2 * i))).AsUInt16();
+                        var even = Vector128.Narrow(rows, rows).As<byte, T>();
+                        var odd = Vector128.Narrow(rows >>> 8, rows >>> 8).As<byte, T>();
+                        Unsafe.WriteUnaligned(ref Unsafe.As<T, byte>(ref Unsafe.Add(ref output, i)), Vector128.Max(even, odd).AsUInt64().ToScalar());
+                    }
+                }
+                for (; i < outWidth; i++)
+                    Unsafe.Add(ref output, i) = T.Max(T.Max(Unsafe.Add(ref top, 2 * i), Unsafe.Add(ref top, 2 * i + 1)),
+                                                      T.Max(Unsafe.Add(ref bottom, 2 * i), Unsafe.Add(ref bottom, 2 * i + 1)));
             }
         }
     }
