@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using AotInfer.Kernels.Linear;
 using AotInfer.Kernels.Pooling;
 using Xunit;
@@ -19,20 +20,12 @@ public class PoolingKernelTests
         var saved = MatrixMultiply.Tier;
         try
         {
-            foreach (int kernel in new[] { 1, 2, 3, 5 })
-            foreach (int stride in new[] { 1, 2, 3 })
-            foreach (int dilation in new[] { 1, 2 })
-            foreach (int width in new[] { 1, 7, 16, 17, 33, 113 })
-            foreach (var pads in new[] { new[] { 0, 0, 0, 0 }, new[] { 1, 1, 1, 1 }, new[] { 2, 0, 1, 3 } })
-            foreach (bool ceil in new[] { false, true })
+            foreach (var (geometry, geometryName) in Geometries(new[] { 1, 2, 3, 5 }, new[] { 1, 7, 16, 17, 33, 113 }))
             {
-                int height = 6, planes = 3;
-                int oh = Extent(height, pads[0], pads[2], kernel, stride, dilation, ceil), ow = Extent(width, pads[1], pads[3], kernel, stride, dilation, ceil);
-                if (oh <= 0 || ow <= 0) continue;
-                int[] geometry = { 2, height, width, oh, ow, kernel, kernel, stride, stride, dilation, dilation, pads[0], pads[1], pads[2], pads[3] };
-                float[] x = Array.ConvertAll(new float[planes * height * width], _ => (float)random.NextDouble() * 4 - 3);
+                int planes = 3;
+                float[] x = Array.ConvertAll(new float[planes * geometry[1] * geometry[2]], _ => (float)random.NextDouble() * 4 - 3);
                 x[random.Next(x.Length)] = float.NaN;
-                float[] expected = new float[planes * oh * ow];
+                float[] expected = new float[planes * geometry[3] * geometry[4]];
                 Pooling.Max<float>(x, expected, Span<long>.Empty, planes, geometry, false);
                 foreach (var tier in new[] { GemmTier.Scalar, GemmTier.Avx512 })
                 {
@@ -40,7 +33,7 @@ public class PoolingKernelTests
                     float[] y = new float[expected.Length];
                     y.AsSpan().Fill(42f);
                     MaxPool2D.Max(x, y, planes, geometry);
-                    string name = $"tier {MatrixMultiply.Tier}, kernel {kernel}, stride {stride}, dilation {dilation}, width {width}, pads {string.Join(",", pads)}, ceil {ceil}";
+                    string name = $"tier {MatrixMultiply.Tier}, {geometryName}";
                     for (int i = 0; i < y.Length; i++)
                         Assert.True(y[i] == expected[i] || (float.IsNaN(y[i]) && float.IsNaN(expected[i])), $"{name}, element {i}: {y[i]} vs {expected[i]}");
                 }
@@ -60,20 +53,11 @@ public class PoolingKernelTests
     public void MaxPool2DOfBytesMatchesTheGenericPoolForEveryGeometry()
     {
         var random = new Random(46);
-        foreach (int kernel in new[] { 1, 2, 3 })
-        foreach (int stride in new[] { 1, 2, 3 })
-        foreach (int dilation in new[] { 1, 2 })
-        foreach (int width in new[] { 1, 7, 16, 17, 24, 33, 113 })
-        foreach (var pads in new[] { new[] { 0, 0, 0, 0 }, new[] { 1, 1, 1, 1 }, new[] { 2, 0, 1, 3 } })
-        foreach (bool ceil in new[] { false, true })
+        foreach (var (geometry, name) in Geometries(new[] { 1, 2, 3 }, new[] { 1, 7, 16, 17, 24, 33, 113 }))
         {
-            int height = 6, planes = 3;
-            int oh = Extent(height, pads[0], pads[2], kernel, stride, dilation, ceil), ow = Extent(width, pads[1], pads[3], kernel, stride, dilation, ceil);
-            if (oh <= 0 || ow <= 0) continue;
-            int[] geometry = { 2, height, width, oh, ow, kernel, kernel, stride, stride, dilation, dilation, pads[0], pads[1], pads[2], pads[3] };
-            byte[] x = new byte[planes * height * width];
+            int planes = 3;
+            byte[] x = new byte[planes * geometry[1] * geometry[2]];
             random.NextBytes(x);
-            string name = $"kernel {kernel}, stride {stride}, dilation {dilation}, width {width}, pads {string.Join(",", pads)}, ceil {ceil}";
             Check<byte>(x, planes, geometry, name);
             Check<sbyte>(Array.ConvertAll(x, v => (sbyte)v), planes, geometry, name);
         }
@@ -99,6 +83,27 @@ public class PoolingKernelTests
     }
 
     /// <summary>Output extent of one pooled dimension (ONNX's floor or ceil formula, a last window starting in padding dropped).</summary>
+    /// <summary>
+    /// 2-D pool geometries of height 6 over the given square kernels and widths: strides 1…3, dilations 1 and 2,
+    /// no, symmetric and asymmetric pads, floor and ceil mode (those with an empty output skipped), with a label.
+    /// </summary>
+    static IEnumerable<(int[] Geometry, string Name)> Geometries(int[] kernels, int[] widths)
+    {
+        const int height = 6;
+        foreach (int kernel in kernels)
+        foreach (int stride in new[] { 1, 2, 3 })
+        foreach (int dilation in new[] { 1, 2 })
+        foreach (int width in widths)
+        foreach (var pads in new[] { new[] { 0, 0, 0, 0 }, new[] { 1, 1, 1, 1 }, new[] { 2, 0, 1, 3 } })
+        foreach (bool ceil in new[] { false, true })
+        {
+            int oh = Extent(height, pads[0], pads[2], kernel, stride, dilation, ceil), ow = Extent(width, pads[1], pads[3], kernel, stride, dilation, ceil);
+            if (oh <= 0 || ow <= 0) continue;
+            yield return (new[] { 2, height, width, oh, ow, kernel, kernel, stride, stride, dilation, dilation, pads[0], pads[1], pads[2], pads[3] },
+                $"kernel {kernel}, stride {stride}, dilation {dilation}, width {width}, pads {string.Join(",", pads)}, ceil {ceil}");
+        }
+    }
+
     static int Extent(int input, int padBegin, int padEnd, int kernel, int stride, int dilation, bool ceil)
     {
         int span = input + padBegin + padEnd - dilation * (kernel - 1) - 1;
