@@ -14,9 +14,12 @@ static class Int8Bench
 {
     public static void Run(string[] args)
     {
+        // "novnni" anywhere keeps the column GEMM on vpmaddubsw on a CPU with AVX-VNNI (to compare the two).
+        if (args.Contains("novnni", StringComparer.OrdinalIgnoreCase)) Int8Gemm.AllowVnni = false;
+        args = args.Where(a => !a.Equals("novnni", StringComparison.OrdinalIgnoreCase)).ToArray();
         if (args.Length > 0) QuantizedMatrixMultiply.Tier = Enum.Parse<QuantizedGemmTier>(args[0], ignoreCase: true);
         double peak = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 114.7; // 32 MAC/cycle × 3.585 GHz
-        Console.WriteLine($"int8 tier {QuantizedMatrixMultiply.Tier} (best {QuantizedMatrixMultiply.BestTier}); ceiling {peak} GMAC/s; GMAC/s by thread CPU time (wall clock)");
+        Console.WriteLine($"int8 tier {QuantizedMatrixMultiply.Tier}{(Int8Gemm.AllowVnni ? "" : " without VNNI")} (best {QuantizedMatrixMultiply.BestTier}); ceiling {peak} GMAC/s; GMAC/s by thread CPU time (wall clock)");
         foreach (var (m, n, k) in new[] { (256, 256, 256), (512, 512, 512), (64, 64, 64), (1, 1024, 1024), (1, 300, 784), (1, 10, 784), (1024, 16, 144), (256, 32, 288), (64, 64, 576) })
         {
             var random = new Random(1);

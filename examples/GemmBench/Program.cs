@@ -10,7 +10,7 @@ using AotInfer.Kernels.Quantization;
 // be shared, so each run is timed both by the wall clock and by this thread's CPU time (clock_gettime THREAD_CPUTIME on
 // Linux); the CPU-time figure is the one that does not count time slices given to other processes.
 // Usage: GemmBench [tier] [peakGflops] [--gemv-only]; tier is Scalar, Vector128, Fma256 or Avx512 (default: the best available).
-//        GemmBench int8 [tier] [peakGmacs]; tier is Scalar, Vector128, Avx2 or Avx512BW.
+//        GemmBench int8 [tier] [peakGmacs] [novnni]; tier is Scalar, Vector128, Avx2 or Avx512BW; novnni keeps vpmaddubsw on AVX-VNNI CPUs.
 if (args.Length > 0 && args[0] == "int8")
 {
     Int8Bench.Run(args.Skip(1).ToArray());

@@ -64,10 +64,13 @@ public static class ColumnBuffer
     /// filled from its valid rectangle directly, and when the layer keeps the width (unit strides, output width = input
     /// width) the whole rectangle is one block copy of the shifted plane, after which only the columns that read past a
     /// row edge are set back to <paramref name="padding"/>. For the short rows of small images the per-segment overhead
-    /// of the general gather dominated the int8 convolutions.
+    /// of the general gather dominated the int8 convolutions; byte images of small planes go through
+    /// <see cref="ByteColumnGather"/> (a padded copy of each plane) instead.
     /// </summary>
     public static void Gather2D<T>(ReadOnlySpan<T> image, int channels, Window window, Span<T> columns, T padding = default) where T : unmanaged
     {
+        if (Unsafe.SizeOf<T>() == 1 && ByteColumnGather.TryGather(MemoryMarshal.AsBytes(image), channels, window, MemoryMarshal.AsBytes(columns), Unsafe.As<T, byte>(ref padding)))
+            return;
         int inputHeight = window.Input(0), inputWidth = window.Input(1), outputHeight = window.Output(0), outputWidth = window.Output(1);
         int kernelHeight = window.Kernel(0), kernelWidth = window.Kernel(1), strideY = window.Stride(0), strideX = window.Stride(1);
         int inputSize = inputHeight * inputWidth, outputSize = outputHeight * outputWidth;

@@ -1,4 +1,5 @@
 using System;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -8,8 +9,8 @@ using AotInfer.Kernels.Linear;
 namespace AotInfer.Kernels.Pooling;
 
 /// <summary>
-/// Vectorised float 2-D max pooling (no index output) for any kernel, stride, dilation, padding and ceil_mode.
-/// Stride 2 on the AVX-512 tier (squeezenet's 3×3/2 pools) reads the input rows directly: per tap, whole-vector loads
+/// Vectorised 2-D max pooling (no index output; float, or any other number type) for any kernel, stride, dilation, padding and ceil_mode.
+/// Float stride 2 on the AVX-512 tier (squeezenet's 3×3/2 pools) reads the input rows directly: per tap, whole-vector loads
 /// and a permute to the even lanes give 16 (or 8) outputs, with no copies and no call per row pass. Otherwise each output row is computed in three contiguous passes over one row of scratch instead of one strided scalar
 /// loop per tap: the max over the kernel's rows (whole input rows, vectorised), then the max over the kernel's
 /// columns (shifted copies of that row, vectorised), then every stride-th element is kept (a vector compress for
@@ -26,7 +27,13 @@ public static class MaxPool2D
     public const int MaxRowWidth = 4096;
 
     /// <summary>y = max over each window of x; <paramref name="planes"/> = N·C planes of the geometry's input size.</summary>
-    public static unsafe void Max(ReadOnlySpan<float> x, Span<float> y, int planes, int[] geometry)
+    public static void Max(ReadOnlySpan<float> x, Span<float> y, int planes, int[] geometry) => Max<float>(x, y, planes, geometry);
+
+    /// <summary>
+    /// <see cref="Max(ReadOnlySpan{float}, Span{float}, int, int[])"/> for any element type (the u8/s8 pools of
+    /// quantised models: window-by-window scalar code was half of lenet5_qop's time); padding reads as the type's minimum.
+    /// </summary>
+    public static unsafe void Max<T>(ReadOnlySpan<T> x, Span<T> y, int planes, int[] geometry) where T : unmanaged, INumber<T>, IMinMaxValue<T>
     {
         var window = new Window(geometry);
         if (window.Rank != 2) throw new ArgumentException($"geometry has rank {window.Rank}, expected 2", nameof(geometry));
@@ -36,38 +43,43 @@ public static class MaxPool2D
         int spanned = (outWidth - 1) * stride + (kernelWidth - 1) * dilation + 1, taken = (outWidth - 1) * stride + 1;
         if (spanned > MaxRowWidth)
         {
-            Pooling.Max(x, y, Span<long>.Empty, planes, geometry, false);
+            Pooling.Max<T>(x, y, Span<long>.Empty, planes, geometry, false);
             return;
         }
         int inputSize = inHeight * inWidth, outputSize = outHeight * outWidth;
         if (x.Length < planes * inputSize || y.Length < planes * outputSize)
             throw new ArgumentException($"x or y is too short for {planes} planes of {inHeight}×{inWidth} → {outHeight}×{outWidth}");
+        if (Unsafe.SizeOf<T>() == 1 && IsPlain2x2(window))
+        {
+            Max2x2Bytes(x, y, planes, inHeight, inWidth, outHeight, outWidth);
+            return;
+        }
         // Input columns [first, last) land in the spanned row at first + padLeft; the rest of the row is padding.
         int first = Math.Max(0, -padLeft), last = Math.Min(inWidth, spanned - padLeft);
-        Span<float> columns = stackalloc float[spanned];
-        Span<float> windows = stackalloc float[taken];
-        bool direct = stride == 2 && MatrixMultiply.Tier == GemmTier.Avx512 && Avx512F.IsSupported;
-        fixed (float* px = x)
-        fixed (float* py = y)
+        Span<T> columns = stackalloc T[spanned];
+        Span<T> windows = stackalloc T[taken];
+        bool direct = typeof(T) == typeof(float) && stride == 2 && MatrixMultiply.Tier == GemmTier.Avx512 && Avx512F.IsSupported;
+        fixed (T* px = x)
+        fixed (T* py = y)
         for (int plane = 0; plane < planes; plane++)
         {
-            ReadOnlySpan<float> input = x.Slice(plane * inputSize, inputSize);
-            Span<float> output = y.Slice(plane * outputSize, outputSize);
+            ReadOnlySpan<T> input = x.Slice(plane * inputSize, inputSize);
+            Span<T> output = y.Slice(plane * outputSize, outputSize);
             for (int oh = 0; oh < outHeight; oh++)
             {
                 window.ValidTaps(0, oh, out int khBegin, out int khEnd, out int ihStart);
                 if (direct && khBegin < khEnd &&
-                    Stride2Row(px + (long)plane * inputSize, px + x.Length, py + (long)plane * outputSize + oh * outWidth, window, khBegin, khEnd, ihStart))
+                    Stride2Row((float*)px + (long)plane * inputSize, (float*)px + x.Length, (float*)py + (long)plane * outputSize + oh * outWidth, window, khBegin, khEnd, ihStart))
                     continue;
-                if (last <= first || khBegin == khEnd) columns.Fill(float.MinValue);
+                if (last <= first || khBegin == khEnd) columns.Fill(T.MinValue);
                 else
                 {
-                    columns.Slice(0, first + padLeft).Fill(float.MinValue);
-                    columns.Slice(last + padLeft).Fill(float.MinValue);
-                    Span<float> inside = columns.Slice(first + padLeft, last - first);
+                    columns.Slice(0, first + padLeft).Fill(T.MinValue);
+                    columns.Slice(last + padLeft).Fill(T.MinValue);
+                    Span<T> inside = columns.Slice(first + padLeft, last - first);
                     for (int kh = khBegin; kh < khEnd; kh++)
                     {
-                        ReadOnlySpan<float> row = input.Slice((ihStart + kh * window.Dilation(0)) * inWidth + first, last - first);
+                        ReadOnlySpan<T> row = input.Slice((ihStart + kh * window.Dilation(0)) * inWidth + first, last - first);
                         if (kh == khBegin) row.CopyTo(inside);
                         else VectorMath.Max(inside, row);
                     }
@@ -158,8 +170,52 @@ public static class MaxPool2D
         return best;
     }
 
+    /// <summary>2×2 windows at stride 2, no dilation, no padding, every window inside the image (LeNet's pools).</summary>
+    static bool IsPlain2x2(Window window)
+    {
+        for (int d = 0; d < 2; d++)
+            if (window.Kernel(d) != 2 || window.Stride(d) != 2 || window.Dilation(d) != 1 || window.PadBegin(d) != 0 || window.PadEnd(d) != 0
+                || 2 * window.Output(d) > window.Input(d)) return false;
+        return true;
+    }
+
+    /// <summary>
+    /// The 2×2 stride-2 pool of one-byte elements in one pass per output row: the max of the two input rows, then of
+    /// each pair of neighbours (the even and odd bytes, split by narrowing words and words shifted down by 8), 8
+    /// outputs per step. The row-and-compress passes of the general kernel cost more than the maxima themselves here.
+    /// </summary>
+    static void Max2x2Bytes<T>(ReadOnlySpan<T> x, Span<T> y, int planes, int inHeight, int inWidth, int outHeight, int outWidth)
+        where T : unmanaged, INumber<T>
+    {
+        ref T x0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
+        ref T y0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(y);
+        for (int plane = 0; plane < planes; plane++)
+        {
+            for (int oh = 0; oh < outHeight; oh++)
+            {
+                ref T top = ref Unsafe.Add(ref x0, (plane * inHeight + 2 * oh) * inWidth);
+                ref T bottom = ref Unsafe.Add(ref top, inWidth);
+                ref T output = ref Unsafe.Add(ref y0, (plane * outHeight + oh) * outWidth);
+                int i = 0;
+                if (Vector128.IsHardwareAccelerated)
+                {
+                    for (; i + 8 <= outWidth && 2 * i + 16 <= inWidth; i += 8)
+                    {
+                        var rows = Vector128.Max(Vector128.LoadUnsafe(ref top, (nuint)(2 * i)), Vector128.LoadUnsafe(ref bottom, (nuint)(2 * i))).AsUInt16();
+                        var even = Vector128.Narrow(rows, rows).As<byte, T>();
+                        var odd = Vector128.Narrow(rows >>> 8, rows >>> 8).As<byte, T>();
+                        Unsafe.WriteUnaligned(ref Unsafe.As<T, byte>(ref Unsafe.Add(ref output, i)), Vector128.Max(even, odd).AsUInt64().ToScalar());
+                    }
+                }
+                for (; i < outWidth; i++)
+                    Unsafe.Add(ref output, i) = T.Max(T.Max(Unsafe.Add(ref top, 2 * i), Unsafe.Add(ref top, 2 * i + 1)),
+                                                      T.Max(Unsafe.Add(ref bottom, 2 * i), Unsafe.Add(ref bottom, 2 * i + 1)));
+            }
+        }
+    }
+
     /// <summary>target[i] = source[i·stride].</summary>
-    static void KeepEveryStride(ReadOnlySpan<float> source, Span<float> target, int stride)
+    static void KeepEveryStride<T>(ReadOnlySpan<T> source, Span<T> target, int stride) where T : unmanaged
     {
         if (stride == 1)
         {
@@ -167,15 +223,26 @@ public static class MaxPool2D
             return;
         }
         int i = 0;
-        if (stride == 2 && MatrixMultiply.Tier == GemmTier.Avx512 && Avx512F.IsSupported)
+        if (typeof(T) == typeof(float) && stride == 2 && MatrixMultiply.Tier == GemmTier.Avx512 && Avx512F.IsSupported)
         {
             // 32 loaded floats hold 16 outputs at their even lanes: one two-register permute (vpermt2ps) gathers them.
             var evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-            ref float s = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(source);
-            ref float t = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(target);
+            ref float s = ref Unsafe.As<T, float>(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(source));
+            ref float t = ref Unsafe.As<T, float>(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(target));
             // source has 2·(n−1)+1 elements: two 16-float loads from 2i stay in bounds while 2i+32 ≤ length.
             for (; i + 16 <= target.Length && 2 * i + 32 <= source.Length; i += 16)
                 Avx512F.PermuteVar16x32x2(Vector512.LoadUnsafe(ref s, (nuint)(2 * i)), evens, Vector512.LoadUnsafe(ref s, (nuint)(2 * i + 16))).StoreUnsafe(ref t, (nuint)i);
+        }
+        if (Unsafe.SizeOf<T>() == 1 && stride == 2 && Vector128.IsHardwareAccelerated)
+        {
+            // 16 loaded bytes as 8 words hold 8 outputs in their low bytes, which narrowing keeps.
+            ref byte s = ref Unsafe.As<T, byte>(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(source));
+            ref byte t = ref Unsafe.As<T, byte>(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(target));
+            for (; i + 8 <= target.Length && 2 * i + 16 <= source.Length; i += 8)
+            {
+                var words = Vector128.LoadUnsafe(ref s, (nuint)(2 * i)).AsUInt16();
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref t, i), Vector128.Narrow(words, words).AsUInt64().ToScalar());
+            }
         }
         for (; i < target.Length; i++) target[i] = source[i * stride];
     }

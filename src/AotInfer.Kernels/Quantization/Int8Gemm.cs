@@ -22,7 +22,8 @@ namespace AotInfer.Kernels.Quantization;
 /// layers.</item>
 /// <item><see cref="MultiplyColumns"/> (convolution: C[r, p] = Σ_k w[r, k]·col[k, p]): the im2col columns packed in
 /// panels of one vector of output positions (four k per int32 lane, <see cref="PackColumns{T}"/>), four weight rows
-/// broadcast at a time; the result is already channel-major (NCHW).</item>
+/// broadcast at a time; the result is already channel-major (NCHW). On the AVX2 and AVX-512 tiers of a CPU with
+/// AVX-VNNI it runs 256-bit <c>vpdpbusd</c> (<see cref="Int8AvxVnni"/>, see <see cref="AllowVnni"/>).</item>
 /// </list>
 /// Activations enter in the scheme's domain: unsigned for <see cref="Int8ProductScheme.SevenBitWeights"/>, signed
 /// for <see cref="Int8ProductScheme.SignTransfer"/>; converting between u8 and s8 is flipping the top bit, and the
@@ -67,7 +68,8 @@ public static class Int8Gemm
     /// <summary>
     /// Packs the column matrix (<paramref name="k"/> × <paramref name="n"/>, row-major, u8 or s8) into panels of one
     /// vector of columns for the tier in use: byte ((panel·quads + q)·lanes + j)·4 + i holds col[4q + i, panel·lanes + j]
-    /// in <paramref name="scheme"/>'s domain; padding rows and columns are zero.
+    /// in <paramref name="scheme"/>'s domain (unsigned when <see cref="MultiplyColumns"/> runs VNNI); padding rows and
+    /// columns are zero.
     /// </summary>
     public static void PackColumns<T>(ReadOnlySpan<T> columns, int k, int n, Int8ProductScheme scheme, Span<sbyte> packed) where T : unmanaged
     {
@@ -75,7 +77,8 @@ public static class Int8Gemm
         Span<byte> destination = MemoryMarshal.AsBytes(packed);
         int lanes = Lanes(QuantizedMatrixMultiply.Tier), quads = (k + 3) / 4;
         int lanesShift = BitOperations.Log2((uint)lanes);
-        byte flip = Flips<T>(scheme) ? (byte)0x80 : (byte)0;
+        // The VNNI kernels take unsigned activations under either scheme (they correct for it per row).
+        byte flip = Flips<T>(UsesVnni(QuantizedMatrixMultiply.Tier) ? Int8ProductScheme.SevenBitWeights : scheme) ? (byte)0x80 : (byte)0;
         int vectorColumns = lanes >= 4 && Sse2.IsSupported ? n / 16 * 16 : 0;
         var mask = Vector128.Create(flip);
         ref byte s0 = ref MemoryMarshal.GetReference(source);
@@ -111,6 +114,26 @@ public static class Int8Gemm
             }
         }
     }
+
+    [ThreadStatic] static bool t_vnniOff;
+
+    /// <summary>
+    /// Whether <see cref="MultiplyColumns"/> may use AVX-VNNI (<c>vpdpbusd</c>) on the AVX2 and AVX-512 tiers when the
+    /// CPU has it (default true). Per thread, like <see cref="QuantizedMatrixMultiply.Tier"/>: tests turn it off to
+    /// cover the <c>vpmaddubsw</c> kernels on machines with VNNI. Packing and multiplying must see the same setting.
+    /// </summary>
+    public static bool AllowVnni
+    {
+        get => !t_vnniOff;
+        set => t_vnniOff = !value;
+    }
+
+    /// <summary>
+    /// Whether the column GEMM runs on <see cref="Int8AvxVnni"/> (AVX2 tier) or <see cref="Int8AvxVnniPair"/> (AVX-512
+    /// tier, same panels) for <paramref name="tier"/>: 256-bit <c>vpdpbusd</c> does 32 exact byte products in one
+    /// instruction where the AVX-512 tier needs five for 64 under the sign transfer.
+    /// </summary>
+    static bool UsesVnni(QuantizedGemmTier tier) => tier >= QuantizedGemmTier.Avx2 && AvxVnni.IsSupported && !t_vnniOff;
 
     /// <summary>Byte offset of column <paramref name="column"/>'s quad <paramref name="q"/> in the panel layout (lanes = 1 &lt;&lt; shift).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -160,6 +183,18 @@ public static class Int8Gemm
             || offsets.Length < rows || c.Length < (rows - 1) * ldc + n)
             throw new ArgumentException("weight rows, packed columns, offsets or C do not fit the given sizes");
         bool sign = weights.Scheme == Int8ProductScheme.SignTransfer;
+        if (UsesVnni(QuantizedMatrixMultiply.Tier) && Lanes(QuantizedMatrixMultiply.Tier) == 16)
+        {
+            if (sign) Columns<Int8AvxVnniPair, Vector256Pair<sbyte>, Vector256Pair<int>, SignTransferScheme>(weights, firstRow, rows, packedColumns, n, offsets, c, ldc);
+            else Columns<Int8AvxVnniPair, Vector256Pair<sbyte>, Vector256Pair<int>, SevenBitWeightsScheme>(weights, firstRow, rows, packedColumns, n, offsets, c, ldc);
+            return;
+        }
+        if (UsesVnni(QuantizedMatrixMultiply.Tier))
+        {
+            if (sign) Columns<Int8AvxVnni, Vector256<sbyte>, Vector256<int>, SignTransferScheme>(weights, firstRow, rows, packedColumns, n, offsets, c, ldc);
+            else Columns<Int8AvxVnni, Vector256<sbyte>, Vector256<int>, SevenBitWeightsScheme>(weights, firstRow, rows, packedColumns, n, offsets, c, ldc);
+            return;
+        }
         switch (QuantizedMatrixMultiply.Tier)
         {
             case QuantizedGemmTier.Avx512BW when Avx512BW.IsSupported:
@@ -330,17 +365,18 @@ public static class Int8Gemm
             int r = 0;
             for (; width == lanes && r + 4 <= rows; r += 4)
                 ColumnTile4<TIsa, TB, TI, TScheme>(ref p, ref weights.Values[(firstRow + r) * stride], ref weights.Negated[(firstRow + r) * stride], stride, quads,
-                    offsets.Slice(r, 4), ref Unsafe.Add(ref c0, r * ldc + column), ldc);
+                    offsets.Slice(r, 4), weights.RowSums.AsSpan(firstRow + r, 4), ref Unsafe.Add(ref c0, r * ldc + column), ldc);
             for (; r < rows; r++)
             {
-                ColumnTile1<TIsa, TB, TI, TScheme>(ref p, ref weights.Values[(firstRow + r) * stride], ref weights.Negated[(firstRow + r) * stride], quads, offsets[r], ref tail[0]);
+                ColumnTile1<TIsa, TB, TI, TScheme>(ref p, ref weights.Values[(firstRow + r) * stride], ref weights.Negated[(firstRow + r) * stride], quads,
+                    offsets[r] - TIsa.RowExcess<TScheme>(weights.RowSums[firstRow + r]), ref tail[0]);
                 tail.Slice(0, width).CopyTo(c.Slice(r * ldc + column, width));
             }
         }
     }
 
     /// <summary>Four weight rows (stride apart, broadcast four k at a time) × one panel of columns + offsets, stored at c (row stride ldc).</summary>
-    static void ColumnTile4<TIsa, TB, TI, TScheme>(ref sbyte panel, ref sbyte w, ref sbyte nw, int stride, int quads, ReadOnlySpan<int> offsets, ref int c, int ldc)
+    static void ColumnTile4<TIsa, TB, TI, TScheme>(ref sbyte panel, ref sbyte w, ref sbyte nw, int stride, int quads, ReadOnlySpan<int> offsets, ReadOnlySpan<int> rowSums, ref int c, int ldc)
         where TIsa : IInt8Isa<TB, TI> where TB : struct where TI : struct where TScheme : IInt8Scheme
     {
         TI c0 = default, c1 = default, c2 = default, c3 = default;
@@ -355,10 +391,10 @@ public static class Int8Gemm
             w = ref Unsafe.Add(ref w, 4);
             nw = ref Unsafe.Add(ref nw, 4);
         }
-        TIsa.Store(c0, offsets[0], ref c);
-        TIsa.Store(c1, offsets[1], ref Unsafe.Add(ref c, ldc));
-        TIsa.Store(c2, offsets[2], ref Unsafe.Add(ref c, 2 * ldc));
-        TIsa.Store(c3, offsets[3], ref Unsafe.Add(ref c, 3 * ldc));
+        TIsa.Store(c0, offsets[0] - TIsa.RowExcess<TScheme>(rowSums[0]), ref c);
+        TIsa.Store(c1, offsets[1] - TIsa.RowExcess<TScheme>(rowSums[1]), ref Unsafe.Add(ref c, ldc));
+        TIsa.Store(c2, offsets[2] - TIsa.RowExcess<TScheme>(rowSums[2]), ref Unsafe.Add(ref c, 2 * ldc));
+        TIsa.Store(c3, offsets[3] - TIsa.RowExcess<TScheme>(rowSums[3]), ref Unsafe.Add(ref c, 3 * ldc));
     }
 
     static void ColumnTile1<TIsa, TB, TI, TScheme>(ref sbyte panel, ref sbyte w, ref sbyte nw, int quads, int offset, ref int c)

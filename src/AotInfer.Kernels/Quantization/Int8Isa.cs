@@ -47,6 +47,12 @@ internal interface IInt8Isa<TBytes, TInts> where TBytes : struct where TInts : s
 
     /// <summary>Stores value + offset into Bytes/4 ints at <paramref name="destination"/>.</summary>
     static abstract void Store(TInts value, int offset, ref int destination);
+
+    /// <summary>
+    /// What <see cref="Dot{TScheme}"/> adds to a weight row's results beyond Σ a·w, given the row's sum of weights, so
+    /// the caller can subtract it once per row: nothing, except for tiers that move the activations to another domain.
+    /// </summary>
+    static virtual int RowExcess<TScheme>(int rowSum) where TScheme : IInt8Scheme => 0;
 }
 
 /// <summary>512-bit tier: <c>vpmaddubsw</c> + <c>vpmaddwd</c> (AVX-512BW); the sign transfer is a masked select.</summary>
@@ -101,6 +107,83 @@ internal readonly struct Int8Avx2 : IInt8Isa<Vector256<sbyte>, Vector256<int>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Vector256<int> value, int offset, ref int destination) => (value + Vector256.Create(offset)).StoreUnsafe(ref destination);
+}
+
+/// <summary>
+/// 256-bit tier with AVX-VNNI: <c>vpdpbusd</c> adds the four u8 × s8 products of each lane straight into int32, with
+/// no int16 pair sum to saturate, so one instruction replaces <c>vpmaddubsw</c> + <c>vpmaddwd</c> + add (and the sign
+/// transfer) whatever the weights. Activations are always packed unsigned for it (<see cref="Int8Gemm.PackColumns{T}"/>),
+/// so under the sign-transfer scheme, whose offsets assume signed activations, every result carries an extra 128·Σw,
+/// taken off once per row (<see cref="RowExcess{TScheme}"/>).
+/// </summary>
+internal readonly struct Int8AvxVnni : IInt8Isa<Vector256<sbyte>, Vector256<int>>
+{
+    public static int Bytes => 32;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<sbyte> Load(ref sbyte source) => Vector256.LoadUnsafe(ref source);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<sbyte> BroadcastQuad(ref sbyte source) => Int8Avx2.BroadcastQuad(ref source);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Dot<TScheme>(Vector256<int> acc, Vector256<sbyte> activations, Vector256<sbyte> weights, Vector256<sbyte> negatedWeights) where TScheme : IInt8Scheme
+        => AvxVnni.MultiplyWideningAndAdd(acc, activations.AsByte(), weights);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Sum(Vector256<int> value) => Vector256.Sum(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector256<int> value, int offset, ref int destination) => (value + Vector256.Create(offset)).StoreUnsafe(ref destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int RowExcess<TScheme>(int rowSum) where TScheme : IInt8Scheme => TScheme.SignTransfer ? 128 * rowSum : 0;
+}
+
+/// <summary>Two 256-bit vectors handled as one: the 64-byte panels of the AVX-512 tier on <see cref="Int8AvxVnniPair"/>.</summary>
+internal readonly struct Vector256Pair<T>(Vector256<T> low, Vector256<T> high) where T : struct
+{
+    public Vector256<T> Low { get; } = low;
+
+    public Vector256<T> High { get; } = high;
+}
+
+/// <summary>
+/// <see cref="Int8AvxVnni"/> over 64-byte vectors (two 256-bit halves), for the panels packed for the AVX-512 tier: 16
+/// columns per panel give each weight broadcast two <c>vpdpbusd</c> and a four-row tile eight independent accumulators,
+/// enough to cover the instruction's latency.
+/// </summary>
+internal readonly struct Int8AvxVnniPair : IInt8Isa<Vector256Pair<sbyte>, Vector256Pair<int>>
+{
+    public static int Bytes => 64;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256Pair<sbyte> Load(ref sbyte source) => new(Vector256.LoadUnsafe(ref source), Vector256.LoadUnsafe(ref source, 32));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256Pair<sbyte> BroadcastQuad(ref sbyte source)
+    {
+        Vector256<sbyte> quad = Int8Avx2.BroadcastQuad(ref source);
+        return new(quad, quad);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256Pair<int> Dot<TScheme>(Vector256Pair<int> acc, Vector256Pair<sbyte> activations, Vector256Pair<sbyte> weights, Vector256Pair<sbyte> negatedWeights)
+        where TScheme : IInt8Scheme =>
+        new(Int8AvxVnni.Dot<TScheme>(acc.Low, activations.Low, weights.Low, default), Int8AvxVnni.Dot<TScheme>(acc.High, activations.High, weights.High, default));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Sum(Vector256Pair<int> value) => Vector256.Sum(value.Low + value.High);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector256Pair<int> value, int offset, ref int destination)
+    {
+        Int8AvxVnni.Store(value.Low, offset, ref destination);
+        Int8AvxVnni.Store(value.High, offset, ref Unsafe.Add(ref destination, 8));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int RowExcess<TScheme>(int rowSum) where TScheme : IInt8Scheme => Int8AvxVnni.RowExcess<TScheme>(rowSum);
 }
 
 /// <summary>128-bit tier: <c>psignb</c> + <c>pmaddubsw</c> (SSSE3) + <c>pmaddwd</c> (SSE2).</summary>

@@ -13,7 +13,8 @@ namespace AotInfer.Tests.Kernels;
 /// and odd sizes, M = 1), every zero-point class (0, 128 / −128, random, per-channel weights), both product schemes
 /// (weights within ±64 and within ±127), u8 and s8 on both sides, and extreme operands (all 255 or all −128 times
 /// weights all ±127 at K = 4097) that a saturating int16 pair sum would get wrong. Results must be exact. Every M = 1
-/// case also runs the GEMV (<see cref="Int8VectorMatrixMultiply"/>).
+/// case also runs the GEMV (<see cref="Int8VectorMatrixMultiply"/>). On a CPU with AVX-VNNI the column GEMM runs both with
+/// and without <c>vpdpbusd</c>.
 /// </summary>
 [Collection(QuantizedTierCollection.Name)]
 public class Int8GemmTests
@@ -141,6 +142,13 @@ public class Int8GemmTests
         {
             QuantizedMatrixMultiply.Tier = tier;
             var shapes = new List<(string, int[])> { ("rows", RunRows(t)), ("columns", RunColumns(t)) };
+            // On a CPU with AVX-VNNI the column GEMM runs vpdpbusd by default: the vpmaddubsw kernels of the tier too.
+            if (tier >= QuantizedGemmTier.Avx2 && System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
+            {
+                Int8Gemm.AllowVnni = false;
+                try { shapes.Add(("columns without VNNI", RunColumns(t))); }
+                finally { Int8Gemm.AllowVnni = true; }
+            }
             if (t.M == 1) shapes.Add(("vector", RunVector(t)));
             foreach (var (shape, actual) in shapes)
                 for (int i = 0; i < expected.Length; i++)

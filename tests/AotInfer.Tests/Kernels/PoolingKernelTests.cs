@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using AotInfer.Kernels.Pooling;
 using Xunit;
 
@@ -15,30 +16,50 @@ public class PoolingKernelTests
     public void MaxPool2DMatchesTheGenericPoolForEveryGeometryAndTier()
     {
         var random = new Random(45);
-        foreach (int kernel in new[] { 1, 2, 3, 5 })
-        foreach (int stride in new[] { 1, 2, 3 })
-        foreach (int dilation in new[] { 1, 2 })
-        foreach (int width in new[] { 1, 7, 16, 17, 27, 33, 113 })
-        foreach (var pads in new[] { new[] { 0, 0, 0, 0 }, new[] { 1, 1, 1, 1 }, new[] { 2, 0, 1, 3 } })
-        foreach (bool ceil in new[] { false, true })
+        foreach (var (geometry, geometryName) in Geometries(new[] { 1, 2, 3, 5 }, new[] { 1, 7, 16, 17, 27, 33, 113 }))
         {
-            int height = 6, planes = 3;
-            int oh = Extent(height, pads[0], pads[2], kernel, stride, dilation, ceil), ow = Extent(width, pads[1], pads[3], kernel, stride, dilation, ceil);
-            if (oh <= 0 || ow <= 0) continue;
-            int[] geometry = { 2, height, width, oh, ow, kernel, kernel, stride, stride, dilation, dilation, pads[0], pads[1], pads[2], pads[3] };
-            float[] x = Array.ConvertAll(new float[planes * height * width], _ => (float)random.NextDouble() * 4 - 3);
+            int planes = 3;
+            float[] x = Array.ConvertAll(new float[planes * geometry[1] * geometry[2]], _ => (float)random.NextDouble() * 4 - 3);
             x[random.Next(x.Length)] = float.NaN;
-            float[] expected = new float[planes * oh * ow];
+            float[] expected = new float[planes * geometry[3] * geometry[4]];
             Pooling.Max<float>(x, expected, Span<long>.Empty, planes, geometry, false);
             ConvolutionKernelTests.OnEveryTier(tier =>
             {
                 float[] y = new float[expected.Length];
                 y.AsSpan().Fill(42f);
                 MaxPool2D.Max(x, y, planes, geometry);
-                string name = $"tier {tier}, kernel {kernel}, stride {stride}, dilation {dilation}, width {width}, pads {string.Join(",", pads)}, ceil {ceil}";
+                string name = $"tier {tier}, {geometryName}";
                 for (int i = 0; i < y.Length; i++)
                     Assert.True(y[i] == expected[i] || (float.IsNaN(y[i]) && float.IsNaN(expected[i])), $"{name}, element {i}: {y[i]} vs {expected[i]}");
             });
+        }
+    }
+
+    /// <summary>
+    /// The same sweep for the u8 and s8 pools of quantised models (the stride-2 narrowing path included), against the
+    /// generic pool: every value of the type appears, the minimum included (it is also the padding).
+    /// </summary>
+    [Fact]
+    public void MaxPool2DOfBytesMatchesTheGenericPoolForEveryGeometry()
+    {
+        var random = new Random(46);
+        foreach (var (geometry, name) in Geometries(new[] { 1, 2, 3 }, new[] { 1, 7, 16, 17, 24, 33, 113 }))
+        {
+            int planes = 3;
+            byte[] x = new byte[planes * geometry[1] * geometry[2]];
+            random.NextBytes(x);
+            Check<byte>(x, planes, geometry, name);
+            Check<sbyte>(Array.ConvertAll(x, v => (sbyte)v), planes, geometry, name);
+        }
+
+        static void Check<T>(T[] x, int planes, int[] geometry, string name) where T : unmanaged, System.Numerics.INumber<T>, System.Numerics.IMinMaxValue<T>
+        {
+            var expected = new T[planes * geometry[3] * geometry[4]];
+            Pooling.Max<T>(x, expected, Span<long>.Empty, planes, geometry, false);
+            var y = new T[expected.Length];
+            MaxPool2D.Max<T>(x, y, planes, geometry);
+            for (int i = 0; i < y.Length; i++)
+                Assert.True(y[i] == expected[i], $"{typeof(T).Name} {name}, element {i}: {y[i]} vs {expected[i]}");
         }
     }
 
@@ -49,6 +70,27 @@ public class PoolingKernelTests
         Assert.Throws<ArgumentException>(() => MaxPool2D.Max(new float[8], new float[4], 1, oneD));
         int[] twoD = { 2, 4, 4, 2, 2, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0 };
         Assert.Throws<ArgumentException>(() => MaxPool2D.Max(new float[16], new float[3], 1, twoD));
+    }
+
+    /// <summary>
+    /// 2-D pool geometries of height 6 over the given square kernels and widths: strides 1…3, dilations 1 and 2,
+    /// no, symmetric and asymmetric pads, floor and ceil mode (those with an empty output skipped), with a label.
+    /// </summary>
+    static IEnumerable<(int[] Geometry, string Name)> Geometries(int[] kernels, int[] widths)
+    {
+        const int height = 6;
+        foreach (int kernel in kernels)
+        foreach (int stride in new[] { 1, 2, 3 })
+        foreach (int dilation in new[] { 1, 2 })
+        foreach (int width in widths)
+        foreach (var pads in new[] { new[] { 0, 0, 0, 0 }, new[] { 1, 1, 1, 1 }, new[] { 2, 0, 1, 3 } })
+        foreach (bool ceil in new[] { false, true })
+        {
+            int oh = Extent(height, pads[0], pads[2], kernel, stride, dilation, ceil), ow = Extent(width, pads[1], pads[3], kernel, stride, dilation, ceil);
+            if (oh <= 0 || ow <= 0) continue;
+            yield return (new[] { 2, height, width, oh, ow, kernel, kernel, stride, stride, dilation, dilation, pads[0], pads[1], pads[2], pads[3] },
+                $"kernel {kernel}, stride {stride}, dilation {dilation}, width {width}, pads {string.Join(",", pads)}, ceil {ceil}");
+        }
     }
 
     /// <summary>Output extent of one pooled dimension (ONNX's floor or ceil formula, a last window starting in padding dropped).</summary>
