@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using AotInfer.Compiler;
 using AotInfer.Onnx;
 using AotInfer.Tests.Support;
 using Xunit;
@@ -184,6 +185,36 @@ public class QuantizationTests
                 ("strides", new long[] { stride, stride }), ("pads", new long[] { pad, pad, pad, pad }))
             .Output("y", xType).ToBytes();
         Array x = signedInput ? RandomSBytes(41, inC * size * size) : RandomBytes(41, inC * size * size);
+        Differential.AssertAgrees(model, inputs: (new[] { 1, inC, size, size }, x));
+    }
+
+    [Theory]
+    [InlineData(false, 1, 0)]
+    [InlineData(true, 1, 0)]
+    [InlineData(false, 3, 0)]
+    [InlineData(true, 3, 20)]
+    public void DenseLayerQLinearConvRunsTheGemvAndMatchesOnnxRuntime(bool signedInput, int size, int minus128Every)
+    {
+        // One output position whose window is the whole input (a Gemm written as a 1×1 QLinearConv on a 1×1 plane, as
+        // `quantize --format qoperator` writes it, or a kernel as large as the image) is a dense layer: the GEMV runs it.
+        // 21 outputs leave a partial 16-output panel; 37 input channels a partial 4-deep quad.
+        int inC = 37, outC = 21;
+        sbyte[] weights = RandomSBytes(42, outC * inC * size * size).Select((v, i) => minus128Every != 0 && i % minus128Every == 0 ? sbyte.MinValue : v == sbyte.MinValue ? (sbyte)-127 : v).ToArray();
+        var xType = signedInput ? DataType.Int8 : DataType.UInt8;
+        Tensor Zero(int value) => signedInput ? S8(Scalar, (sbyte)(value - 128)) : U8(Scalar, (byte)value);
+        var model = new OnnxModelBuilder(13)
+            .Input("x", xType, 1, inC, size, size)
+            .Initializer("sx", F(Scalar, 0.03f)).Initializer("zx", Zero(110))
+            .Initializer("w", S8(new[] { outC, inC, size, size }, weights))
+            .Initializer("sw", F(new[] { outC }, Enumerable.Range(0, outC).Select(i => 0.002f + 0.0005f * i).ToArray())).Initializer("zw", S8(new[] { outC }, new sbyte[outC]))
+            .Initializer("sy", F(Scalar, 0.2f)).Initializer("zy", Zero(128))
+            .Initializer("bias", I32(new[] { outC }, Enumerable.Range(0, outC).Select(i => (i - 10) * 700).ToArray()))
+            .Node("QLinearConv", new[] { "x", "sx", "zx", "w", "sw", "zw", "sy", "zy", "bias" }, new[] { "y" })
+            .Output("y", xType).ToBytes();
+        var compiled = ModelCompiler.Compile(model, new CompileOptions { ClassName = "DenseQLinearConv" });
+        Assert.True(compiled.Success, string.Join("; ", compiled.Diagnostics));
+        Assert.Contains("Int8VectorMatrixMultiply.Multiply", compiled.Source);
+        Array x = signedInput ? RandomSBytes(43, inC * size * size) : RandomBytes(43, inC * size * size);
         Differential.AssertAgrees(model, inputs: (new[] { 1, inC, size, size }, x));
     }
 

@@ -12,7 +12,9 @@ namespace AotInfer.Compiler.Ops.Quantization;
 /// int32 bias and per-tensor or per-channel requantisation. Constant weights within ±127 of their zero points (every
 /// ONNX Runtime quantiser's output) run the byte GEMM <c>Int8Gemm</c> (<c>vpmaddubsw</c>; bias and input zero point
 /// folded into one offset per channel; 1×1 stride-1 layers skip im2col); others the widening int16 GEMM.
-/// Depthwise 2-D layers run the direct kernel <c>QuantizedDepthwise</c> instead. Groups, strides, dilations, pads and auto_pad as Conv.
+/// Depthwise 2-D layers run the direct kernel <c>QuantizedDepthwise</c> instead, and a dense layer in convolution form
+/// (one output position whose window is the whole input, as a Gemm written as a 1×1 QLinearConv) the batch-1 GEMV
+/// <c>Int8VectorMatrixMultiply</c>. Groups, strides, dilations, pads and auto_pad as Conv.
 /// </summary>
 public sealed class QuantizedConvLowering : OpLowering
 {
@@ -31,7 +33,16 @@ public sealed class QuantizedConvLowering : OpLowering
 
     /// <summary>A described layer; <paramref name="ByteGemm"/> names the <c>Int8Gemm</c> scheme, null for the widening GEMM.</summary>
     sealed record Layer(int Batch, int InChannels, int OutChannels, int Groups, WindowGeometry Geometry, DataType XType, DataType WType, DataType Output, bool PackedWeights, bool Depthwise,
-        string? ByteGemm, bool Pointwise, string WideningReason);
+        string? ByteGemm, bool Pointwise, string WideningReason)
+    {
+        /// <summary>
+        /// One sample, one group and one output position whose window is the whole unpadded input (a Gemm written as a
+        /// 1×1 QLinearConv on a 1×1 plane, or a kernel as large as the image): a dense layer, x·Wᵀ, run as the GEMV.
+        /// </summary>
+        public bool Dense => ByteGemm is not null && Batch == 1 && Groups == 1 && Geometry.OutputSize == 1 &&
+                             Geometry.Kernel.SequenceEqual(Geometry.Input) && Geometry.Dilations.All(d => d == 1) &&
+                             Geometry.PadsBegin.Concat(Geometry.PadsEnd).All(p => p == 0);
+    }
 
     Layer Describe(OpContext op)
     {
@@ -87,7 +98,7 @@ public sealed class QuantizedConvLowering : OpLowering
     {
         var layer = Describe(op);
         op.SetOutput(0, layer.Output, new[] { layer.Batch, layer.OutChannels }.Concat(layer.Geometry.Output).ToArray());
-        string shape = layer.Depthwise ? "depthwise-direct" : layer.ByteGemm is null ? $"im2col+GEMM (int16 widening: {layer.WideningReason})" : $"{(layer.Pointwise ? "1×1" : "im2col")}+GEMM (vpmaddubsw, {layer.ByteGemm})";
+        string shape = layer.Depthwise ? "depthwise-direct" : layer.Dense ? $"GEMV (dense layer, {layer.ByteGemm})" : layer.ByteGemm is null ? $"im2col+GEMM (int16 widening: {layer.WideningReason})" : $"{(layer.Pointwise ? "1×1" : "im2col")}+GEMM (vpmaddubsw, {layer.ByteGemm})";
         op.Node.Annotations["kernel"] = $"int8 {shape} {DataTypes.CSharpName(layer.XType)}×{DataTypes.CSharpName(layer.WType)}" +
                                         (layer.PackedWeights ? ", weights pre-packed" : "") + $" → {layer.Output}";
         op.Node.Annotations["window"] = layer.Geometry.ToString();
@@ -108,7 +119,16 @@ public sealed class QuantizedConvLowering : OpLowering
         string acc = _requantize ? code.Scratch(DataType.Int32, total) : code.Out(0);
         string bias = _requantize && op.HasInput(8) ? code.In(8) : "global::System.ReadOnlySpan<int>.Empty";
         string weights = "";
-        if (layer.ByteGemm is not null)
+        if (layer.Dense)
+        {
+            // The bias folds into the GEMV's per-output offsets, so the requantisation below gets none.
+            string zeros = op.HasInput(WZero) ? code.ConstantArray(WZero) : $"global::System.Array.Empty<{wT}>()";
+            string packed = code.StaticField($"{q}.Int8GemvWeights", $"{q}.Int8GemvWeights.Pack<{wT}>({code.ConstantArray(W)}, {zeros}, {layer.OutChannels}, {depth}, false)");
+            string packedRow = code.Scratch(DataType.Int8, QuantizedPacking.PackedRowsLength(1, depth));
+            code.Writer.Line($"{q}.Int8VectorMatrixMultiply.Multiply<{xT}>({code.In(0)}, {xZero}, {packed}, {bias}, {acc}, {packedRow});");
+            bias = "global::System.ReadOnlySpan<int>.Empty";
+        }
+        else if (layer.ByteGemm is not null)
         {
             // The byte GEMM folds the bias into its per-channel offsets, so the requantisation below gets none.
             string zeros = op.HasInput(WZero) ? code.ConstantArray(WZero) : $"global::System.Array.Empty<{wT}>()";
