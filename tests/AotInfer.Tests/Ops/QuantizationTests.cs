@@ -171,19 +171,8 @@ public class QuantizationTests
         // Constant s8 weights within ±127 (or with every n-th at −128, fixed up after the GEMM) run the vpmaddubsw GEMM
         // (1×1 stride-1 layers without im2col); 37 output positions leave a partial panel.
         int inC = 8, outC = 12, size = 13;
-        sbyte[] weights = RandomSBytes(40, outC * inC * kernel * kernel).Select((v, i) => minus128Every != 0 && i % minus128Every == 0 ? sbyte.MinValue : v == sbyte.MinValue ? (sbyte)-127 : v).ToArray();
-        var xType = signedInput ? DataType.Int8 : DataType.UInt8;
-        Tensor Zero(int value) => signedInput ? S8(Scalar, (sbyte)(value - 128)) : U8(Scalar, (byte)value);
-        var model = new OnnxModelBuilder(13)
-            .Input("x", xType, 1, inC, size, size)
-            .Initializer("sx", F(Scalar, 0.03f)).Initializer("zx", Zero(110))
-            .Initializer("w", S8(new[] { outC, inC, kernel, kernel }, weights))
-            .Initializer("sw", F(new[] { outC }, Enumerable.Range(0, outC).Select(i => 0.002f + 0.0005f * i).ToArray())).Initializer("zw", S8(new[] { outC }, new sbyte[outC]))
-            .Initializer("sy", F(Scalar, 0.2f)).Initializer("zy", Zero(128))
-            .Initializer("bias", I32(new[] { outC }, Enumerable.Range(0, outC).Select(i => (i - 6) * 700).ToArray()))
-            .Node("QLinearConv", new[] { "x", "sx", "zx", "w", "sw", "zw", "sy", "zy", "bias" }, new[] { "y" },
-                ("strides", new long[] { stride, stride }), ("pads", new long[] { pad, pad, pad, pad }))
-            .Output("y", xType).ToBytes();
+        var model = ByteWeightQLinearConv(signedInput, inC, outC, kernel, size, ByteGemmWeights(40, outC * inC * kernel * kernel, minus128Every),
+            ("strides", new long[] { stride, stride }), ("pads", new long[] { pad, pad, pad, pad }));
         Array x = signedInput ? RandomSBytes(41, inC * size * size) : RandomBytes(41, inC * size * size);
         Differential.AssertAgrees(model, inputs: (new[] { 1, inC, size, size }, x));
     }
@@ -199,23 +188,35 @@ public class QuantizationTests
         // `quantize --format qoperator` writes it, or a kernel as large as the image) is a dense layer: the GEMV runs it.
         // 21 outputs leave a partial 16-output panel; 37 input channels a partial 4-deep quad.
         int inC = 37, outC = 21;
-        sbyte[] weights = RandomSBytes(42, outC * inC * size * size).Select((v, i) => minus128Every != 0 && i % minus128Every == 0 ? sbyte.MinValue : v == sbyte.MinValue ? (sbyte)-127 : v).ToArray();
-        var xType = signedInput ? DataType.Int8 : DataType.UInt8;
-        Tensor Zero(int value) => signedInput ? S8(Scalar, (sbyte)(value - 128)) : U8(Scalar, (byte)value);
-        var model = new OnnxModelBuilder(13)
-            .Input("x", xType, 1, inC, size, size)
-            .Initializer("sx", F(Scalar, 0.03f)).Initializer("zx", Zero(110))
-            .Initializer("w", S8(new[] { outC, inC, size, size }, weights))
-            .Initializer("sw", F(new[] { outC }, Enumerable.Range(0, outC).Select(i => 0.002f + 0.0005f * i).ToArray())).Initializer("zw", S8(new[] { outC }, new sbyte[outC]))
-            .Initializer("sy", F(Scalar, 0.2f)).Initializer("zy", Zero(128))
-            .Initializer("bias", I32(new[] { outC }, Enumerable.Range(0, outC).Select(i => (i - 10) * 700).ToArray()))
-            .Node("QLinearConv", new[] { "x", "sx", "zx", "w", "sw", "zw", "sy", "zy", "bias" }, new[] { "y" })
-            .Output("y", xType).ToBytes();
+        var model = ByteWeightQLinearConv(signedInput, inC, outC, size, size, ByteGemmWeights(42, outC * inC * size * size, minus128Every));
         var compiled = ModelCompiler.Compile(model, new CompileOptions { ClassName = "DenseQLinearConv" });
         Assert.True(compiled.Success, string.Join("; ", compiled.Diagnostics));
         Assert.Contains("Int8VectorMatrixMultiply.Multiply", compiled.Source);
         Array x = signedInput ? RandomSBytes(43, inC * size * size) : RandomBytes(43, inC * size * size);
         Differential.AssertAgrees(model, inputs: (new[] { 1, inC, size, size }, x));
+    }
+
+    /// <summary>Random s8 weights within ±127, or with every <paramref name="minus128Every"/>-th at −128 (0: none).</summary>
+    static sbyte[] ByteGemmWeights(int seed, int count, int minus128Every) =>
+        RandomSBytes(seed, count).Select((v, i) => minus128Every != 0 && i % minus128Every == 0 ? sbyte.MinValue : v == sbyte.MinValue ? (sbyte)-127 : v).ToArray();
+
+    /// <summary>
+    /// A QLinearConv with constant s8 weights (per-channel scales, zero points 0) and an int32 bias over a u8 or s8
+    /// image of <paramref name="size"/>², input and output zero points in the middle of the range.
+    /// </summary>
+    static byte[] ByteWeightQLinearConv(bool signedInput, int inC, int outC, int kernel, int size, sbyte[] weights, params (string Name, object Value)[] attributes)
+    {
+        var xType = signedInput ? DataType.Int8 : DataType.UInt8;
+        Tensor Zero(int value) => signedInput ? S8(Scalar, (sbyte)(value - 128)) : U8(Scalar, (byte)value);
+        return new OnnxModelBuilder(13)
+            .Input("x", xType, 1, inC, size, size)
+            .Initializer("sx", F(Scalar, 0.03f)).Initializer("zx", Zero(110))
+            .Initializer("w", S8(new[] { outC, inC, kernel, kernel }, weights))
+            .Initializer("sw", F(new[] { outC }, Enumerable.Range(0, outC).Select(i => 0.002f + 0.0005f * i).ToArray())).Initializer("zw", S8(new[] { outC }, new sbyte[outC]))
+            .Initializer("sy", F(Scalar, 0.2f)).Initializer("zy", Zero(128))
+            .Initializer("bias", I32(new[] { outC }, Enumerable.Range(0, outC).Select(i => (i - outC / 2) * 700).ToArray()))
+            .Node("QLinearConv", new[] { "x", "sx", "zx", "w", "sw", "zw", "sy", "zy", "bias" }, new[] { "y" }, attributes)
+            .Output("y", xType).ToBytes();
     }
 
     [Theory]
