@@ -55,19 +55,38 @@ public static class IntegerQdqLayout
     /// </summary>
     public static void Write(GraphEditor graph, List<WeightedLayer> layers, IReadOnlyDictionary<string, (float Low, float High)> ranges, QuantizeSettings settings, bool perChannel)
     {
-        var parameters = AssignParameters(graph, layers, ranges, settings);
-        // The input scale is the scale of the layer's int32 bias; keyed by the names before the pairs rewire them.
-        var scaleNames = parameters.ToDictionary(p => p.Value, p => p.Names.Scale);
-        var inputScales = layers.Select(l => scaleNames.TryGetValue(l.Node.Input[0], out var scale) ? graph.Read(scale).As<float>()[0] : (float?)null).ToList();
-        foreach (var (value, names) in parameters) InsertPair(graph, value, names.Scale, names.ZeroPoint);
-        for (int i = 0; i < layers.Count; i++)
+        InsertPairs(graph, layers, ranges, settings);
+        QuantizeLayers(graph, layers, perChannel);
+    }
+
+    /// <summary>
+    /// The activation half of <see cref="Write"/>: a QuantizeLinear → DequantizeLinear pair on every layer's input and
+    /// result (and after the pass-through ops between them), scales and zero points from <paramref name="ranges"/>.
+    /// Quantisation-aware training trains with these pairs in place before <see cref="QuantizeLayers"/> runs.
+    /// </summary>
+    public static void InsertPairs(GraphEditor graph, List<WeightedLayer> layers, IReadOnlyDictionary<string, (float Low, float High)> ranges, QuantizeSettings settings)
+    {
+        foreach (var (value, names) in AssignParameters(graph, layers, ranges, settings)) InsertPair(graph, value, names.Scale, names.ZeroPoint);
+    }
+
+    /// <summary>
+    /// The weight half of <see cref="Write"/>, after the pairs are in place: int8 weights behind DequantizeLinear and an
+    /// int32 bias in the scale of input × weight, the input scale read from the DequantizeLinear feeding the layer.
+    /// </summary>
+    public static void QuantizeLayers(GraphEditor graph, List<WeightedLayer> layers, bool perChannel)
+    {
+        foreach (var layer in layers)
         {
-            var layer = layers[i];
             var weight = StaticQuantizer.QuantizeWeight(graph, layer, perChannel);
             // A constant input has no pair, so no input scale: its bias stays float.
-            if (layer.BiasName is not null && inputScales[i] is float inputScale) QuantizeBias(graph, layer, inputScale, weight, perChannel);
+            if (layer.BiasName is not null && InputScale(graph, layer) is float inputScale) QuantizeBias(graph, layer, inputScale, weight, perChannel);
         }
     }
+
+    /// <summary>The scalar scale of the DequantizeLinear that produces the layer's input, if one does.</summary>
+    static float? InputScale(GraphEditor graph, WeightedLayer layer) =>
+        graph.Producer(layer.Node.Input[0]) is { OpType: "DequantizeLinear" } dequantize && graph.IsConstant(dequantize.Input[1]) &&
+        graph.ReadFloat(dequantize.Input[1]) is { } scale && scale.As<float>().Length == 1 ? scale.As<float>()[0] : null;
 
     /// <summary>Scale and zero point initializers of every value that gets a pair, in node order.</summary>
     static List<(string Value, (string Scale, string ZeroPoint) Names)> AssignParameters(GraphEditor graph, List<WeightedLayer> layers, IReadOnlyDictionary<string, (float Low, float High)> ranges, QuantizeSettings settings)

@@ -119,17 +119,6 @@ public static class StaticQuantizer
         return ((float)scale, Math.Clamp(zeroPoint, qmin, qmax));
     }
 
-    internal static void InsertActivationQdq(GraphEditor graph, string name, (float Low, float High) range, QuantizeSettings settings, List<WeightedLayer> layers)
-    {
-        var (scaleName, zeroName) = AddActivationParameters(graph, name, range, settings);
-        var (quantize, dequantize) = NewQdqPair(graph, name, scaleName, zeroName);
-        // Inserted right before the first quantised reader, so the node list stays topologically sorted.
-        int position = graph.Graph.Node.IndexOf(layers.First(l => l.Node.Input[0] == name).Node);
-        graph.Graph.Node.Insert(position, dequantize);
-        graph.Graph.Node.Insert(position, quantize);
-        foreach (var layer in layers.Where(l => l.Node.Input[0] == name)) layer.Node.Input[0] = dequantize.Output[0];
-    }
-
     /// <summary>Adds the scale and zero point initializers of activation <paramref name="name"/> and returns their names.</summary>
     internal static (string Scale, string ZeroPoint) AddActivationParameters(GraphEditor graph, string name, (float Low, float High) range, QuantizeSettings settings)
     {

@@ -1,5 +1,7 @@
 using System;
 using System.Linq;
+using AotInfer.Compiler;
+using AotInfer.Compiler.Passes;
 using AotInfer.Onnx;
 using AotInfer.Onnx.Proto;
 using AotInfer.Optimize.Evaluation;
@@ -120,13 +122,23 @@ public class QuantizationAwareTrainingTests
         var epochs = QuantizationAwareTraining.Run(model, null, new QatSettings(options), OptimizeTestModels.Samples(32));
         Assert.Equal(3, epochs.Count);
         Assert.DoesNotContain(model.Graph.Node, n => n.OpType == "BatchNormalization");
-        // Three layers: three activation pairs and three int8 weights behind DequantizeLinear.
-        Assert.Equal(3, model.Graph.Node.Count(n => n.OpType == "QuantizeLinear"));
-        Assert.Equal(6, model.Graph.Node.Count(n => n.OpType == "DequantizeLinear"));
+        // The integer layout the static quantizer writes: pairs on x, on each Conv's Relu output, on the Flatten output
+        // and on the Gemm output; int8 weights and int32 biases behind DequantizeLinear.
+        Assert.Equal(5, model.Graph.Node.Count(n => n.OpType == "QuantizeLinear"));
+        Assert.Equal(5 + 3 + 2, model.Graph.Node.Count(n => n.OpType == "DequantizeLinear"));
         Assert.Equal(3, model.Graph.Initializer.Count(t => t.DataType == (int)DataType.Int8 && t.Dims.Count >= 2));
+        var int32 = model.Graph.Initializer.Where(t => t.DataType == (int)DataType.Int32).Select(t => t.Name).ToHashSet();
+        Assert.Equal(2, model.Graph.Node.Count(n => n.OpType == "DequantizeLinear" && int32.Contains(n.Input[0])));
         var graph = new GraphEditor(model);
         foreach (var q in model.Graph.Node.Where(n => n.OpType == "QuantizeLinear"))
             Assert.NotEqual(1f / 255, graph.ReadFloat(q.Input[1])!.As<float>()[0]); // the placeholder range was replaced
+
+        // Every layer compiles to an integer kernel: only the float borders stay float.
+        var compiled = ModelCompiler.Compile(model.ToByteArray(), new CompileOptions()).Graph!;
+        PrecisionAnnotation.Run(compiled);
+        Assert.Equal(2, compiled.Nodes.Count(n => n.OpType == "QLinearConv"));
+        Assert.Equal(1, compiled.Nodes.Count(n => n.OpType == "QGemm"));
+        Assert.All(compiled.Nodes, n => Assert.False(((string)n.Annotations[PrecisionAnnotation.Key]).StartsWith("float"), $"{n.OpType} {n.Name}: {n.Annotations[PrecisionAnnotation.Key]}"));
 
         byte[] bytes = model.ToByteArray();
         for (int seed = 21; seed <= 23; seed++)

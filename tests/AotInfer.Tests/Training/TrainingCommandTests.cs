@@ -106,7 +106,8 @@ public class TrainingCommandTests
         string output = w.PathOf("qat.onnx");
         Assert.Equal(0, QatCommand.Run(Args(w.Teacher, "-o", output, "--dataset", w.Dataset, "--epochs", "1", "--activations", "int8", "--per-tensor")));
         var model = ModelWriter.Load(output);
-        Assert.Equal(2, model.Graph.Node.Count(n => n.OpType == "QuantizeLinear"));
+        // 8 → Gemm → Relu → Gemm → 3: pairs on the input, the Relu output and the last Gemm's output.
+        Assert.Equal(3, model.Graph.Node.Count(n => n.OpType == "QuantizeLinear"));
         Assert.Equal((int)DataType.Int8, model.Graph.Initializer.First(t => t.Name.Contains("zero_point") && t.Dims.Count == 0).DataType);
 
         Func<Arguments, int> qat = QatCommand.Run;

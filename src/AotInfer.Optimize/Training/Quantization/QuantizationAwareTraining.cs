@@ -19,11 +19,13 @@ public sealed record QatSettings(TrainingOptions Training, bool PerChannel = tru
 
 /// <summary>
 /// Quantisation-aware training to QDQ ONNX: BatchNormalization is folded into the convolutions (the integer model has
-/// none), the inputs of every Conv/Gemm/MatMul get a QuantizeLinear → DequantizeLinear pair exactly where
-/// <see cref="StaticQuantizer"/> puts them, and the model is trained with those pairs in the graph (their ranges follow
-/// the data by moving average, see <see cref="Ops.QuantizeLinearOp"/>) and with fake-quantised weights
-/// (<see cref="FakeQuantizedWeights"/>). The export stores the weights as int8 behind DequantizeLinear, so the written
-/// model computes what training saw: ONNX Runtime and AotInfer's int8 path run it unchanged.
+/// none), every Conv/Gemm/MatMul's input and result get a QuantizeLinear → DequantizeLinear pair exactly where
+/// <see cref="StaticQuantizer"/> puts them (<see cref="IntegerQdqLayout"/>: ONNX Runtime's integer layout, a result
+/// after its lone Relu), and the model is trained with those pairs in the graph (their ranges follow the data by moving
+/// average, see <see cref="Ops.QuantizeLinearOp"/>) and with fake-quantised weights (<see cref="FakeQuantizedWeights"/>).
+/// The export stores the weights as int8 and the biases as int32 behind DequantizeLinear, so the written model
+/// computes what training saw (up to the bias rounding, far below one output step) and both ONNX Runtime and
+/// AotInfer run every layer as integer code.
 /// </summary>
 public static class QuantizationAwareTraining
 {
@@ -36,9 +38,10 @@ public static class QuantizationAwareTraining
         var layers = WeightedLayer.Find(graph);
         if (layers.Count == 0) throw new InvalidOperationException("the model has no Conv, Gemm or MatMul with a constant float weight to quantise");
         var quantize = new QuantizeSettings { PerChannel = settings.PerChannel, SignedActivations = settings.SignedActivations };
-        var activations = layers.Select(l => l.Node.Input[0]).Where(n => !graph.IsConstant(n)).Distinct().ToList();
-        // The range is a placeholder: the first training batch sets it.
-        foreach (var name in activations) StaticQuantizer.InsertActivationQdq(graph, name, (0f, 1f), quantize, layers);
+        // The ranges are placeholders: the first training batch sets them. A pass-through op (MaxPool, Flatten…) shares
+        // its input's scale and zero point, so both of its QuantizeLinear nodes follow one range.
+        var placeholders = IntegerQdqLayout.CalibratedValues(graph, layers, quantize).ToDictionary(name => name, _ => (0f, 1f));
+        IntegerQdqLayout.InsertPairs(graph, layers, placeholders, quantize);
 
         var training = TrainingGraph.Build(model, modelDirectory, settings.Training.Seed);
         var options = settings.Training with { Hook = new FakeQuantizedWeights(layers, settings.PerChannel), Label = "qat" };
@@ -53,7 +56,7 @@ public static class QuantizationAwareTraining
                 ? new Tensor(DataType.Int8, Array.Empty<int>(), new[] { (sbyte)zeroPoint })
                 : new Tensor(DataType.UInt8, Array.Empty<int>(), new[] { (byte)zeroPoint }));
         }
-        foreach (var layer in layers) StaticQuantizer.QuantizeWeight(graph, layer, settings.PerChannel);
+        IntegerQdqLayout.QuantizeLayers(graph, layers, settings.PerChannel);
         graph.RemoveUnused();
         ModelWriter.Stamp(model, "qat", $"quantisation-aware training: {(settings.PerChannel ? "per-channel" : "per-tensor")} symmetric int8 weights, {(settings.SignedActivations ? "int8" : "uint8")} activations (moving-average ranges), {options.Epochs} epoch(s) lr {options.LearningRate} {options.Optimizer}");
         return epochs;
