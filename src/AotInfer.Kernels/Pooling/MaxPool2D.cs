@@ -14,7 +14,8 @@ namespace AotInfer.Kernels.Pooling;
 /// and a permute to the even lanes give 16 (or 8) outputs, with no copies and no call per row pass. Otherwise each output row is computed in three contiguous passes over one row of scratch instead of one strided scalar
 /// loop per tap: the max over the kernel's rows (whole input rows, vectorised), then the max over the kernel's
 /// columns (shifted copies of that row, vectorised), then every stride-th element is kept (a vector compress for
-/// stride 2, the common case, on the AVX-512 tier of <see cref="MatrixMultiply.Tier"/>). Padding reads as
+/// stride 2, the common case, on the AVX-512 tier of <see cref="MatrixMultiply.Tier"/>). Plain 2×2 stride-2 pools
+/// (LeNet's) take a flat two-pass path over many rows at once. Padding reads as
 /// <see cref="float.MinValue"/>, the identity the generic path starts from, so both paths give the same maxima and
 /// both propagate NaN.
 /// </summary>
@@ -52,6 +53,13 @@ public static class MaxPool2D
         if (Unsafe.SizeOf<T>() == 1 && IsPlain2x2(window))
         {
             Max2x2Bytes(x, y, planes, inHeight, inWidth, outHeight, outWidth);
+            return;
+        }
+        if (typeof(T) == typeof(float) && IsPlain2x2(window) && 2 * outWidth <= PairChunk)
+        {
+            fixed (T* px = x)
+            fixed (T* py = y)
+                Max2x2Floats((float*)px, (float*)py, planes, inHeight, inWidth, outHeight, outWidth);
             return;
         }
         // Input columns [first, last) land in the spanned row at first + padLeft; the rest of the row is padding.
@@ -177,6 +185,67 @@ public static class MaxPool2D
             if (window.Kernel(d) != 2 || window.Stride(d) != 2 || window.Dilation(d) != 1 || window.PadBegin(d) != 0 || window.PadEnd(d) != 0
                 || 2 * window.Output(d) > window.Input(d)) return false;
         return true;
+    }
+
+    /// <summary>Floats of the stack chunk <see cref="Max2x2Floats"/> gathers row-pair maxima into (8 KB).</summary>
+    const int PairChunk = 2048;
+
+    /// <summary>
+    /// The 2×2 stride-2 float pool in two flat passes per chunk of output rows, whatever the width: the max of each
+    /// pair of input rows into a chunk of rows 2·OW wide, then the max of each pair of neighbours over the whole chunk
+    /// at once (vpermt2ps to the even and odd lanes, or shufps). Row by row, LeNet's 24- and 8-wide rows left most
+    /// lanes of the stride-2 row kernel idle and paid its border handling on every row (fashion_lenet5's two pools
+    /// took 4.9 and 5.2 µs).
+    /// </summary>
+    static unsafe void Max2x2Floats(float* x, float* y, int planes, int inHeight, int inWidth, int outHeight, int outWidth)
+    {
+        int pitch = 2 * outWidth, rowsPerChunk = PairChunk / pitch, total = planes * outHeight;
+        float* pairs = stackalloc float[PairChunk];
+        for (int first = 0; first < total; first += rowsPerChunk)
+        {
+            int rows = Math.Min(rowsPerChunk, total - first);
+            for (int r = 0; r < rows; r++)
+            {
+                int plane = (first + r) / outHeight, oh = (first + r) % outHeight;
+                float* top = x + ((long)plane * inHeight + 2 * oh) * inWidth;
+                RowMax(top, top + inWidth, pairs + r * pitch, pitch);
+            }
+            NeighbourMax(pairs, y + (long)first * outWidth, rows * outWidth);
+        }
+    }
+
+    /// <summary>target[i] = max(a[i], b[i]) for i &lt; n, NaN-propagating.</summary>
+    static unsafe void RowMax(float* a, float* b, float* target, int n)
+    {
+        int i = 0;
+        if (MatrixMultiply.Tier == GemmTier.Avx512 && Vector512.IsHardwareAccelerated)
+            for (; i + 16 <= n; i += 16) Vector512.Max(Vector512.Load(a + i), Vector512.Load(b + i)).Store(target + i);
+        if (MatrixMultiply.Tier != GemmTier.Scalar && Vector128.IsHardwareAccelerated)
+            for (; i + 4 <= n; i += 4) Vector128.Max(Vector128.Load(a + i), Vector128.Load(b + i)).Store(target + i);
+        for (; i < n; i++) target[i] = MathF.Max(a[i], b[i]);
+    }
+
+    /// <summary>target[i] = max(source[2i], source[2i+1]) for i &lt; n, NaN-propagating.</summary>
+    static unsafe void NeighbourMax(float* source, float* target, int n)
+    {
+        int i = 0;
+        if (MatrixMultiply.Tier == GemmTier.Avx512 && Avx512F.IsSupported)
+        {
+            var evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            var odds = evens + Vector512<int>.One;
+            for (; i + 16 <= n; i += 16)
+            {
+                Vector512<float> low = Vector512.Load(source + 2 * i), high = Vector512.Load(source + 2 * i + 16);
+                Vector512.Max(Avx512F.PermuteVar16x32x2(low, evens, high), Avx512F.PermuteVar16x32x2(low, odds, high)).Store(target + i);
+            }
+        }
+        if (MatrixMultiply.Tier != GemmTier.Scalar && Sse.IsSupported)
+            for (; i + 4 <= n; i += 4)
+            {
+                Vector128<float> low = Vector128.Load(source + 2 * i), high = Vector128.Load(source + 2 * i + 4);
+                Vector128.Max(Sse.Shuffle(low, high, 0b10_00_10_00), Sse.Shuffle(low, high, 0b11_01_11_01)).Store(target + i);
+            }
+        for (; i < n; i++) target[i] = MathF.Max(source[2 * i], source[2 * i + 1]);
     }
 
     /// <summary>

@@ -63,6 +63,35 @@ public class PoolingKernelTests
         }
     }
 
+    /// <summary>
+    /// Plain 2×2 stride-2 float pools (the flat two-pass path) over odd and even heights and widths, widths whose row
+    /// pairs straddle the vector lengths and the stack chunk, and one too wide for the chunk, on every tier.
+    /// </summary>
+    [Fact]
+    public void Plain2x2MaxPoolMatchesTheGenericPoolForEveryShapeAndTier()
+    {
+        var random = new Random(47);
+        foreach (int height in new[] { 2, 3, 5, 8, 9 })
+        foreach (int width in new[] { 2, 3, 8, 9, 24, 25, 33, 48, 1030, 3000 })
+        {
+            int planes = 5, oh = height / 2, ow = width / 2;
+            int[] geometry = { 2, height, width, oh, ow, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0 };
+            float[] x = Array.ConvertAll(new float[planes * height * width], _ => (float)random.NextDouble() * 4 - 3);
+            x[random.Next(x.Length)] = float.NaN;
+            float[] expected = new float[planes * oh * ow];
+            Pooling.Max<float>(x, expected, Span<long>.Empty, planes, geometry, false);
+            ConvolutionKernelTests.OnEveryTier(tier =>
+            {
+                float[] y = new float[expected.Length + 1];
+                y.AsSpan().Fill(42f);
+                MaxPool2D.Max(x, y, planes, geometry);
+                for (int i = 0; i < expected.Length; i++)
+                    Assert.True(y[i] == expected[i] || (float.IsNaN(y[i]) && float.IsNaN(expected[i])), $"tier {tier}, {height}×{width}, element {i}: {y[i]} vs {expected[i]}");
+                Assert.Equal(42f, y[^1]); // nothing written past the output
+            });
+        }
+    }
+
     [Fact]
     public void MaxPool2DRejectsOtherRanksAndShortOutputs()
     {
