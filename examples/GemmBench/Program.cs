@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using AotInfer.Kernels.Linear;
 using AotInfer.Kernels.Quantization;
 
@@ -39,7 +40,8 @@ foreach (var (m, n, k) in new[] { (256, 256, 256), (512, 512, 512), (64, 64, 64)
 
 // The batch-1 fully-connected layers of the small models (fashion_lenet300, digits_mlp, mnist-8): the GEMV kernel
 // on weights laid out for it against the GEMM's M = 1 path on pre-packed B. Random weights serve in either layout.
-foreach (var (k, n) in new[] { (784, 300), (300, 100), (100, 10), (64, 128), (256, 10), (1024, 1024) })
+// (800, 500) is fashion_lenet5's f1 and (11616, 32) burn-mnist's fc1: 1.6 and 1.5 MB of weights, more than the L2.
+foreach (var (k, n) in new[] { (784, 300), (300, 100), (100, 10), (64, 128), (256, 10), (800, 500), (11616, 32), (1024, 1024) })
 {
     var random = new Random(2);
     float[] x = Enumerable.Range(0, k).Select(_ => (float)random.NextDouble()).ToArray();
@@ -54,6 +56,34 @@ foreach (var (k, n) in new[] { (784, 300), (300, 100), (100, 10), (64, 128), (25
     var tGemm = Timing.Rate(() => MatrixMultiply.Multiply(x, k, packed, y, n, 1), flops, reps);
     Console.WriteLine(FormattableString.Invariant(
         $"GEMV {k,4}x{n,4}: {flops / tGemv.Cpu / 1e3,7:F2} µs = {tGemv.Cpu,5:F1} GFLOP/s ({tGemv.Cpu / peak,4:P0} of peak, {4.0 * k * n / (flops / tGemv.Cpu),5:F0} GB/s of weights); GEMM M=1 on packed B {flops / tGemm.Cpu / 1e3,7:F2} µs"));
+}
+
+// The bound a batch-1 dense layer cannot beat: reading its weights once. A plain vector sum over buffers around the
+// cache sizes gives the read bandwidth the GEMV lines above are compared with.
+foreach (int kilobytes in new[] { 256, 1024, 1600, 8192 })
+{
+    float[] data = Enumerable.Range(0, kilobytes * 256).Select(i => (float)(i % 7)).ToArray();
+    double bytes = 4.0 * data.Length;
+    var read = Timing.Rate(() => ReadBandwidth.Sum(data), bytes, Math.Max(1, (int)(4e8 / bytes)));
+    Console.WriteLine(FormattableString.Invariant($"read {kilobytes,5} KB: {bytes / read.Cpu / 1e3,7:F2} µs = {read.Cpu,5:F0} GB/s"));
+}
+
+/// <summary>A streaming read of a buffer: eight independent 512-bit accumulators, so only the loads limit it.</summary>
+static class ReadBandwidth
+{
+    public static float Sum(float[] data)
+    {
+        ref float r = ref MemoryMarshal.GetArrayDataReference(data);
+        var s0 = Vector512<float>.Zero; var s1 = s0; var s2 = s0; var s3 = s0; var s4 = s0; var s5 = s0; var s6 = s0; var s7 = s0;
+        for (nuint i = 0; i + 128 <= (nuint)data.Length; i += 128)
+        {
+            s0 += Vector512.LoadUnsafe(ref r, i); s1 += Vector512.LoadUnsafe(ref r, i + 16);
+            s2 += Vector512.LoadUnsafe(ref r, i + 32); s3 += Vector512.LoadUnsafe(ref r, i + 48);
+            s4 += Vector512.LoadUnsafe(ref r, i + 64); s5 += Vector512.LoadUnsafe(ref r, i + 80);
+            s6 += Vector512.LoadUnsafe(ref r, i + 96); s7 += Vector512.LoadUnsafe(ref r, i + 112);
+        }
+        return Vector512.Sum(s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7);
+    }
 }
 
 /// <summary>Median throughput of a kernel call by thread CPU time and by wall clock.</summary>
