@@ -15,7 +15,7 @@ namespace AotInfer.Kernels.Pooling;
 /// loop per tap: the max over the kernel's rows (whole input rows, vectorised), then the max over the kernel's
 /// columns (shifted copies of that row, vectorised), then every stride-th element is kept (a vector compress for
 /// stride 2, the common case, on the AVX-512 tier of <see cref="MatrixMultiply.Tier"/>). Plain 2×2 stride-2 pools
-/// (LeNet's) take a flat two-pass path over many rows at once. Padding reads as
+/// and other k×k stride-k ones take a flat two-pass path over many rows at once. Padding reads as
 /// <see cref="float.MinValue"/>, the identity the generic path starts from, so both paths give the same maxima and
 /// both propagate NaN.
 /// </summary>
@@ -50,16 +50,16 @@ public static class MaxPool2D
         int inputSize = inHeight * inWidth, outputSize = outHeight * outWidth;
         if (x.Length < planes * inputSize || y.Length < planes * outputSize)
             throw new ArgumentException($"x or y is too short for {planes} planes of {inHeight}×{inWidth} → {outHeight}×{outWidth}");
-        if (Unsafe.SizeOf<T>() == 1 && IsPlain2x2(window))
+        if (Unsafe.SizeOf<T>() == 1 && TilesThePlane(window) == 2)
         {
             Max2x2Bytes(x, y, planes, inHeight, inWidth, outHeight, outWidth);
             return;
         }
-        if (typeof(T) == typeof(float) && IsPlain2x2(window) && 2 * outWidth <= PairChunk)
+        if (typeof(T) == typeof(float) && TilesThePlane(window) is int size and > 1 && size * outWidth <= RowChunk)
         {
             fixed (T* px = x)
             fixed (T* py = y)
-                Max2x2Floats((float*)px, (float*)py, planes, inHeight, inWidth, outHeight, outWidth);
+                MaxOfTiles((float*)px, (float*)py, planes, size, inHeight, inWidth, outHeight, outWidth);
             return;
         }
         // Input columns [first, last) land in the spanned row at first + padLeft; the rest of the row is padding.
@@ -178,39 +178,52 @@ public static class MaxPool2D
         return best;
     }
 
-    /// <summary>2×2 windows at stride 2, no dilation, no padding, every window inside the image (LeNet's pools).</summary>
-    static bool IsPlain2x2(Window window)
+    /// <summary>
+    /// The window size k when every window is a k×k tile at stride k (no dilation, no padding, inside the image:
+    /// LeNet's 2×2/2 pools, mnist-8's 3×3/3); null otherwise.
+    /// </summary>
+    static int? TilesThePlane(Window window)
     {
+        int k = window.Kernel(0);
         for (int d = 0; d < 2; d++)
-            if (window.Kernel(d) != 2 || window.Stride(d) != 2 || window.Dilation(d) != 1 || window.PadBegin(d) != 0 || window.PadEnd(d) != 0
-                || 2 * window.Output(d) > window.Input(d)) return false;
-        return true;
+            if (window.Kernel(d) != k || window.Stride(d) != k || window.Dilation(d) != 1 || window.PadBegin(d) != 0 || window.PadEnd(d) != 0
+                || k * window.Output(d) > window.Input(d)) return null;
+        return k;
     }
 
-    /// <summary>Floats of the stack chunk <see cref="Max2x2Floats"/> gathers row-pair maxima into (8 KB).</summary>
-    const int PairChunk = 2048;
+    /// <summary>Floats of the stack chunk <see cref="MaxOfTiles"/> gathers row-group maxima into (8 KB).</summary>
+    const int RowChunk = 2048;
 
     /// <summary>
-    /// The 2×2 stride-2 float pool in two flat passes per chunk of output rows, whatever the width: the max of each
-    /// pair of input rows into a chunk of rows 2·OW wide, then the max of each pair of neighbours over the whole chunk
-    /// at once (vpermt2ps to the even and odd lanes, or shufps). Row by row, LeNet's 24- and 8-wide rows left most
+    /// A k×k stride-k float pool in two flat passes per chunk of output rows, whatever the width: the max of each group
+    /// of k input rows into a chunk of rows k·OW wide, then the max of each k neighbours over the whole chunk at once
+    /// (for k = 2 by vpermt2ps or shufps to the even and odd lanes). Row by row, LeNet's 24- and 8-wide rows left most
     /// lanes of the stride-2 row kernel idle and paid its border handling on every row (fashion_lenet5's two pools
     /// took 4.9 and 5.2 µs).
     /// </summary>
-    static unsafe void Max2x2Floats(float* x, float* y, int planes, int inHeight, int inWidth, int outHeight, int outWidth)
+    static unsafe void MaxOfTiles(float* x, float* y, int planes, int size, int inHeight, int inWidth, int outHeight, int outWidth)
     {
-        int pitch = 2 * outWidth, rowsPerChunk = PairChunk / pitch, total = planes * outHeight;
-        float* pairs = stackalloc float[PairChunk];
+        int pitch = size * outWidth, rowsPerChunk = RowChunk / pitch, total = planes * outHeight;
+        float* groups = stackalloc float[RowChunk];
         for (int first = 0; first < total; first += rowsPerChunk)
         {
             int rows = Math.Min(rowsPerChunk, total - first);
             for (int r = 0; r < rows; r++)
             {
                 int plane = (first + r) / outHeight, oh = (first + r) % outHeight;
-                float* top = x + ((long)plane * inHeight + 2 * oh) * inWidth;
-                RowMax(top, top + inWidth, pairs + r * pitch, pitch);
+                float* top = x + ((long)plane * inHeight + size * oh) * inWidth, target = groups + r * pitch;
+                RowMax(top, top + inWidth, target, pitch);
+                for (int kh = 2; kh < size; kh++) RowMax(target, top + kh * inWidth, target, pitch);
             }
-            NeighbourMax(pairs, y + (long)first * outWidth, rows * outWidth);
+            float* output = y + (long)first * outWidth;
+            if (size == 2) NeighbourMax(groups, output, rows * outWidth);
+            else
+                for (int i = 0; i < rows * outWidth; i++)
+                {
+                    float best = groups[size * i];
+                    for (int kw = 1; kw < size; kw++) best = MathF.Max(best, groups[size * i + kw]);
+                    output[i] = best;
+                }
         }
     }
 

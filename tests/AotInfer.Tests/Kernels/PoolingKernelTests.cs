@@ -64,18 +64,20 @@ public class PoolingKernelTests
     }
 
     /// <summary>
-    /// Plain 2×2 stride-2 float pools (the flat two-pass path) over odd and even heights and widths, widths whose row
-    /// pairs straddle the vector lengths and the stack chunk, and one too wide for the chunk, on every tier.
+    /// k×k stride-k float pools (the flat two-pass path; k = 2 and 3) over heights and widths with and without a
+    /// leftover, widths whose row groups straddle the vector lengths and the stack chunk, and one too wide for the
+    /// chunk, on every tier.
     /// </summary>
     [Fact]
-    public void Plain2x2MaxPoolMatchesTheGenericPoolForEveryShapeAndTier()
+    public void TiledMaxPoolMatchesTheGenericPoolForEveryShapeAndTier()
     {
         var random = new Random(47);
-        foreach (int height in new[] { 2, 3, 5, 8, 9 })
-        foreach (int width in new[] { 2, 3, 8, 9, 24, 25, 33, 48, 1030, 3000 })
+        foreach (int size in new[] { 2, 3 })
+        foreach (int height in new[] { 3, 5, 8, 9 })
+        foreach (int width in new[] { 3, 8, 9, 14, 24, 25, 33, 48, 1030, 3000 })
         {
-            int planes = 5, oh = height / 2, ow = width / 2;
-            int[] geometry = { 2, height, width, oh, ow, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0 };
+            int planes = 5, oh = height / size, ow = width / size;
+            int[] geometry = { 2, height, width, oh, ow, size, size, size, size, 1, 1, 0, 0, 0, 0 };
             float[] x = Array.ConvertAll(new float[planes * height * width], _ => (float)random.NextDouble() * 4 - 3);
             x[random.Next(x.Length)] = float.NaN;
             float[] expected = new float[planes * oh * ow];
@@ -86,7 +88,7 @@ public class PoolingKernelTests
                 y.AsSpan().Fill(42f);
                 MaxPool2D.Max(x, y, planes, geometry);
                 for (int i = 0; i < expected.Length; i++)
-                    Assert.True(y[i] == expected[i] || (float.IsNaN(y[i]) && float.IsNaN(expected[i])), $"tier {tier}, {height}×{width}, element {i}: {y[i]} vs {expected[i]}");
+                    Assert.True(y[i] == expected[i] || (float.IsNaN(y[i]) && float.IsNaN(expected[i])), $"tier {tier}, {size}×{size} on {height}×{width}, element {i}: {y[i]} vs {expected[i]}");
                 Assert.Equal(42f, y[^1]); // nothing written past the output
             });
         }
