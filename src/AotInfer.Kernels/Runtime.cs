@@ -131,6 +131,25 @@ public static class WeightData
         return result;
     }
 
+    /// <summary>
+    /// Decodes <paramref name="count"/> one-byte integers (<c>sbyte</c> or <c>byte</c>: the int8/uint8 weights of
+    /// quantised models) stored as <paramref name="groups"/> palettes of 16 one-byte entries, then one 4-bit index per
+    /// element (low nibble first); element i uses the palette of group i / (count / groups).
+    /// </summary>
+    public static T[] DecodeBytePalette<T>(ReadOnlySpan<byte> base64Utf8, int count, int groups) where T : unmanaged
+    {
+        if (System.Runtime.CompilerServices.Unsafe.SizeOf<T>() != 1 || groups <= 0 || count % groups != 0)
+            throw new InvalidOperationException($"corrupt palette weight data: {groups} byte palettes for {count} values of {typeof(T).Name}");
+        int paletteBytes = groups * 16;
+        var bytes = DecodeBase64(base64Utf8, paletteBytes + (count + 1) / 2);
+        ReadOnlySpan<byte> indices = bytes.AsSpan(paletteBytes);
+        var result = new T[count];
+        Span<byte> values = MemoryMarshal.AsBytes(result.AsSpan());
+        int groupSize = count / groups;
+        for (int i = 0; i < count; i++) values[i] = bytes[i / groupSize * 16 + Nibble(indices, i)];
+        return result;
+    }
+
     /// <summary>4-bit index <paramref name="position"/> of packed indices (low nibble first).</summary>
     internal static int Nibble(ReadOnlySpan<byte> indices, int position) => (indices[position >> 1] >> ((position & 1) * 4)) & 15;
 

@@ -16,7 +16,9 @@ namespace AotInfer.Compiler.Emit;
 /// float16 (what <c>cluster --codebook fp16</c> writes), else 4; the smallest candidate wins. Values are compared by
 /// their bits, so decoding is exact (signed zeros and NaN payloads included).
 /// Weights re-laid out for the batch-1 fully-connected kernel (GEMV) keep one palette per output column through
-/// <see cref="TryEncodeColumns"/>.
+/// <see cref="TryEncodeColumns"/>. Int8/uint8 weights of quantised models (the integer kernels pack them at type
+/// initialisation from their ONNX layout) take <see cref="TryEncodeBytes"/>: a clustered model quantised per channel
+/// has at most 16 integers per output channel, so 4-bit indices halve them.
 /// Layout of the encoded bytes: every palette (groups × palette size entries, little-endian float32 or float16), then
 /// the indices packed low nibble first.
 /// </remarks>
@@ -30,7 +32,7 @@ public static class PaletteEncoder
     /// <param name="Bits">Bits per index: 4 or 8.</param>
     /// <param name="Groups">Number of palettes (consecutive equal slices of the elements).</param>
     /// <param name="PaletteSize">Entries per palette (16 or 256).</param>
-    /// <param name="EntryBytes">Bytes per palette entry: 4 (float32) or 2 (float16, every entry exactly a half).</param>
+    /// <param name="EntryBytes">Bytes per palette entry: 4 (float32), 2 (float16, every entry exactly a half) or 1 (int8/uint8).</param>
     public sealed record Encoded(byte[] Bytes, int Bits, int Groups, int PaletteSize, int EntryBytes);
 
     /// <summary>The palette encoding of <paramref name="t"/>, or null when it would not be smaller than the raw floats.</summary>
@@ -41,13 +43,8 @@ public static class PaletteEncoder
         var candidates = new List<Encoded>();
         if (Palettes(bits, new int[bits.Length], 1, 256) is { } whole) candidates.Add(Encode(bits, new int[bits.Length], whole, whole[0].Count > 16 ? 8 : 4));
         int slices = t.Shape.Length > 1 ? t.Shape[0] : 1;
-        if (slices > 1 && t.Length % slices == 0)
-        {
-            int size = t.Length / slices;
-            var sliceOf = new int[bits.Length];
-            for (int i = 0; i < sliceOf.Length; i++) sliceOf[i] = i / size;
-            if (Palettes(bits, sliceOf, slices, 16) is { } perSlice) candidates.Add(Encode(bits, sliceOf, perSlice, 4));
-        }
+        if (slices > 1 && t.Length % slices == 0 && Palettes(bits, SliceOf(t.Length, slices), slices, 16) is { } perSlice)
+            candidates.Add(Encode(bits, SliceOf(t.Length, slices), perSlice, 4));
         return Smallest(candidates, t);
     }
 
@@ -72,6 +69,37 @@ public static class PaletteEncoder
         if (Palettes(bits, matrixOf, 1, 16) is { } whole) candidates.Add(Encode(bits, matrixOf, whole, 4));
         else if (Palettes(bits, columnOf, columns, 16) is { } perColumn) candidates.Add(Encode(bits, columnOf, perColumn, 4));
         return Smallest(candidates, t);
+    }
+
+    /// <summary>
+    /// 4-bit palettes of a one-byte integer tensor: one 16-entry palette of bytes for the whole tensor, or one per slice
+    /// along axis 0 (an output channel), whichever is smaller; null when a slice has more than 16 values or the
+    /// encoding would not save a quarter of the raw bytes.
+    /// </summary>
+    public static Encoded? TryEncodeBytes(Tensor t)
+    {
+        if (t.Type is not (DataType.Int8 or DataType.UInt8) || t.Length < MinimumElements) return null;
+        var bits = new uint[t.Length];
+        var raw = WeightEncoder.Bytes(t);
+        for (int i = 0; i < bits.Length; i++) bits[i] = raw[i];
+        var candidates = new List<Encoded>();
+        if (Palettes(bits, new int[bits.Length], 1, 16) is { } whole) candidates.Add(Encode(bits, new int[bits.Length], whole, 4, entryBytes: 1));
+        int slices = t.Shape.Length > 1 ? t.Shape[0] : 1;
+        if (slices > 1 && t.Length % slices == 0 && Palettes(bits, SliceOf(t.Length, slices), slices, 16) is { } perSlice)
+            candidates.Add(Encode(bits, SliceOf(t.Length, slices), perSlice, 4, entryBytes: 1));
+        Encoded? best = null;
+        foreach (var c in candidates)
+            if (best is null || c.Bytes.Length < best.Bytes.Length) best = c;
+        return best is not null && best.Bytes.Length * 4 <= t.Length * 3 ? best : null;
+    }
+
+    /// <summary>Each element's slice along axis 0: <paramref name="slices"/> consecutive equal runs.</summary>
+    static int[] SliceOf(int length, int slices)
+    {
+        var sliceOf = new int[length];
+        int size = length / slices;
+        for (int i = 0; i < length; i++) sliceOf[i] = i / size;
+        return sliceOf;
     }
 
     static uint[] Bits(Tensor t)
@@ -117,13 +145,16 @@ public static class PaletteEncoder
         return true;
     }
 
-    /// <summary>Palettes (2-byte entries when all are halves), then one index per element of a group, in storage order.</summary>
-    static Encoded Encode(uint[] bits, int[] groupOf, List<uint>[] palettes, int indexBits)
+    /// <summary>
+    /// Palettes (float entries: 2 bytes when all are halves, else 4; or the given <paramref name="entryBytes"/>), then
+    /// one index per element of a group, in storage order.
+    /// </summary>
+    static Encoded Encode(uint[] bits, int[] groupOf, List<uint>[] palettes, int indexBits, int? entryBytes = null)
     {
-        int entryBytes = AllHalves(palettes) ? 2 : 4;
+        int width = entryBytes ?? (AllHalves(palettes) ? 2 : 4);
         int paletteSize = indexBits == 4 ? 16 : 256, groups = palettes.Length, indexed = 0;
         foreach (int g in groupOf) if (g >= 0) indexed++;
-        int paletteBytes = groups * paletteSize * entryBytes;
+        int paletteBytes = groups * paletteSize * width;
         var bytes = new byte[paletteBytes + (indexed * indexBits + 7) / 8];
         var lookups = new Dictionary<uint, int>[groups];
         for (int g = 0; g < groups; g++)
@@ -132,8 +163,9 @@ public static class PaletteEncoder
             for (int e = 0; e < palettes[g].Count; e++)
             {
                 lookups[g][palettes[g][e]] = e;
-                int offset = (g * paletteSize + e) * entryBytes;
-                if (entryBytes == 4) BitConverter.GetBytes(palettes[g][e]).CopyTo(bytes, offset);
+                int offset = (g * paletteSize + e) * width;
+                if (width == 4) BitConverter.GetBytes(palettes[g][e]).CopyTo(bytes, offset);
+                else if (width == 1) bytes[offset] = (byte)palettes[g][e];
                 else
                 {
                     HalfPrecision.TryToHalf(palettes[g][e], out ushort half);
@@ -149,6 +181,6 @@ public static class PaletteEncoder
             else bytes[paletteBytes + position / 2] |= (byte)(position % 2 == 0 ? index : index << 4);
             position++;
         }
-        return new Encoded(bytes, indexBits, groups, paletteSize, entryBytes);
+        return new Encoded(bytes, indexBits, groups, paletteSize, width);
     }
 }

@@ -38,6 +38,11 @@ public static class WeightEncoder
             storedBytes = RawEncoding.ByteLength(t.Type, t.Length);
             return $"{EmitContext.Kernels}.WeightData.Decode<byte>(\"{Base64(t)}\"u8, {storedBytes})";
         }
+        if (PaletteEncoder.TryEncodeBytes(t) is { } bytePalette)
+        {
+            storedBytes = bytePalette.Bytes.Length;
+            return $"{EmitContext.Kernels}.WeightData.DecodeBytePalette<{DataTypes.CSharpName(t.Type)}>(\"{Convert.ToBase64String(bytePalette.Bytes)}\"u8, {t.Length}, {bytePalette.Groups})";
+        }
         var (palette, byColumn) = Palette(t, columns);
         storedBytes = palette?.Bytes.Length ?? (long)t.Length * DataTypes.SizeOf(t.Type);
         if (palette is null) return $"{EmitContext.Kernels}.WeightData.Decode<{DataTypes.CSharpName(t.Type)}>(\"{Base64(t)}\"u8, {t.Length})";

@@ -252,6 +252,65 @@ public class PaletteWeightTests
         AssertGemmMatchesOnnxRuntime(model, k, n, mode);
     }
 
+    /// <summary>int8 and uint8 tensors with at most 16 values per output channel (or in all) decode byte for byte.</summary>
+    [Theory]
+    [InlineData(DataType.Int8, 1)]
+    [InlineData(DataType.Int8, 30)]
+    [InlineData(DataType.UInt8, 30)]
+    public void BytePalettesRoundTripByteForByte(DataType type, int channels)
+    {
+        var random = new Random(channels);
+        var palettes = Enumerable.Range(0, channels).Select(_ => Enumerable.Range(0, 16).Select(_ => (byte)random.Next(256)).ToArray()).ToArray();
+        int perChannel = 180;
+        var raw = Enumerable.Range(0, channels * perChannel).Select(i => palettes[i / perChannel][random.Next(16)]).ToArray();
+        var t = type == DataType.Int8
+            ? new Tensor(type, new[] { channels, 5, 36 }, raw.Select(b => (sbyte)b).ToArray())
+            : new Tensor(type, new[] { channels, 5, 36 }, raw);
+        var encoded = PaletteEncoder.TryEncodeBytes(t);
+        Assert.NotNull(encoded);
+        Assert.Equal((channels, 1), (encoded!.Groups, encoded.EntryBytes));
+        Assert.Equal(channels * 16 + raw.Length / 2 + raw.Length % 2, encoded.Bytes.Length);
+        var utf8 = System.Text.Encoding.ASCII.GetBytes(Convert.ToBase64String(encoded.Bytes));
+        var decoded = type == DataType.Int8
+            ? WeightData.DecodeBytePalette<sbyte>(utf8, raw.Length, encoded.Groups).Select(v => (byte)v).ToArray()
+            : WeightData.DecodeBytePalette<byte>(utf8, raw.Length, encoded.Groups);
+        Assert.Equal(raw, decoded);
+    }
+
+    [Fact]
+    public void BytesWithManyValuesOrFewElementsStayRaw()
+    {
+        var many = Enumerable.Range(0, 300).Select(i => (sbyte)(i % 17 - 8)).ToArray();
+        Assert.Null(PaletteEncoder.TryEncodeBytes(new Tensor(DataType.Int8, new[] { 300 }, many)));
+        Assert.Null(PaletteEncoder.TryEncodeBytes(new Tensor(DataType.Int8, new[] { 2, 20 }, new sbyte[40])));
+        Assert.Null(PaletteEncoder.TryEncodeBytes(new Tensor(DataType.Int32, new[] { 100 }, new int[100])));
+        Assert.Throws<InvalidOperationException>(() => WeightData.DecodeBytePalette<int>("AAAA"u8, 4, 1));
+    }
+
+    /// <summary>
+    /// Clustered per channel (16 values), then quantised to int8 per channel: the int8 weights keep at most 16 integers
+    /// per output channel, the generated source stores the Gemm's as 4-bit indices into byte palettes, and the
+    /// compiled integer model agrees with ONNX Runtime on the same QDQ file.
+    /// </summary>
+    [Fact]
+    public void ClusteredInt8WeightsAreStoredAsBytePalettesAndAgreeWithOnnxRuntime()
+    {
+        var proto = AotInfer.Tests.Optimize.OptimizeTestModels.SmallCnn();
+        WeightClustering.Cluster(proto, 16, perChannel: true);
+        var settings = new AotInfer.Optimize.Quantization.QuantizeSettings { PerChannel = true, ReportSamples = 0 };
+        AotInfer.Optimize.Quantization.StaticQuantizer.Quantize(proto, AotInfer.Tests.Optimize.OptimizeTestModels.Samples(32), settings,
+            (m, d, e) => new AotInfer.Cli.Optimize.OnnxRuntimeRunner(m, d, e));
+        var model = ModelWriter.ToBytes(proto);
+        var result = ModelCompiler.Compile(model, new CompileOptions());
+        // The Gemm's 5×108 int8 weights: 5 palettes of 16 bytes and 540 nibbles, 350 bytes instead of 540.
+        Assert.Matches(@"WeightData\.DecodeBytePalette<sbyte>\(""[^""]+""u8, 540, 5\)", result.Source);
+        var output = proto.Graph.Node.Single(n => n.Output.Contains("y"));
+        float step = new GraphEditor(proto).ReadFloat(output.Input[1])!.As<float>()[0];
+        for (int seed = 11; seed <= 13; seed++)
+            Differential.AssertAgrees(model, rtol: 0, atol: 1.01 * step,
+                inputs: (AotInfer.Tests.Optimize.OptimizeTestModels.InputShape, AotInfer.Tests.Optimize.OptimizeTestModels.Input(seed)));
+    }
+
     /// <summary>The compiled 1×k → n Gemm model gives ONNX Runtime's outputs on a random input.</summary>
     static void AssertGemmMatchesOnnxRuntime(byte[] model, int k, int n, SparseMode mode)
     {

@@ -22,7 +22,8 @@ public class DatasetTests
     [InlineData(true)]
     public void IdxImagesAreScaledAndLabelled(bool gzip)
     {
-        string dir = Directory.CreateTempSubdirectory("idx").FullName;
+        using var temporary = new TemporaryDirectory("idx");
+        string dir = temporary.Path;
         var images = Idx(new byte[] { 0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2 }, new byte[] { 0, 255, 51, 102, 1, 2, 3, 4 });
         var labels = Idx(new byte[] { 0, 0, 8, 1, 0, 0, 0, 2 }, new byte[] { 7, 3 });
         string imagesPath = Path.Combine(dir, "i"), labelsPath = Path.Combine(dir, "l");
@@ -48,7 +49,8 @@ public class DatasetTests
     [Fact]
     public void TruncatedIdxIsRejected()
     {
-        string path = Path.Combine(Directory.CreateTempSubdirectory("idx").FullName, "bad");
+        using var temporary = new TemporaryDirectory("idx");
+        string path = temporary.PathOf("bad");
         File.WriteAllBytes(path, new byte[] { 0, 0, 8, 1, 0, 0, 0, 5, 1, 2 });
         Assert.Throws<InvalidDataException>(() => IdxReader.ReadBytes(path));
     }

@@ -24,11 +24,12 @@ namespace AotInfer.Tests.Optimize;
 public class OptimizeCommandTests(ITestOutputHelper output)
 {
     /// <summary>A folder with the folded small CNN (model.onnx) and a 24-sample dataset as TensorProto files.</summary>
-    sealed class Workspace
+    sealed class Workspace : IDisposable
     {
+        readonly TemporaryDirectory _directory = new("aotinfer-optimize");
+
         public Workspace()
         {
-            Directory = System.IO.Directory.CreateTempSubdirectory("aotinfer-optimize").FullName;
             var model = OptimizeTestModels.SmallCnn();
             ModelFolding.Fold(model);
             Model = Path.Combine(Directory, "model.onnx");
@@ -41,7 +42,9 @@ public class OptimizeCommandTests(ITestOutputHelper output)
             Dataset = $"pb:{images},{labels}";
         }
 
-        public string Directory { get; }
+        public string Directory => _directory.Path;
+
+        public void Dispose() => _directory.Dispose();
         public string Model { get; }
         public string Dataset { get; }
 
@@ -54,7 +57,7 @@ public class OptimizeCommandTests(ITestOutputHelper output)
     [Fact]
     public void QuantizeWritesQOperatorAndDynamicModelsThatOnnxRuntimeRuns()
     {
-        var w = new Workspace();
+        using var w = new Workspace();
         string qop = w.PathOf("qop.onnx"), dynamic = w.PathOf("dynamic.onnx");
         Assert.Equal(0, QuantizeCommand.Run(Args(w.Model, "-o", qop, "--dataset", w.Dataset, "--format", "qoperator", "--per-channel", "--report-samples", "4")));
         Assert.Equal(0, QuantizeCommand.Run(Args(w.Model, "-o", dynamic, "--dynamic", "--per-channel")));
@@ -70,7 +73,7 @@ public class OptimizeCommandTests(ITestOutputHelper output)
     [InlineData("idx:only-one-file")]
     public void QuantizeRejectsABadDatasetSpec(string spec)
     {
-        var w = new Workspace();
+        using var w = new Workspace();
         var e = Assert.Throws<UsageException>(() => QuantizeCommand.Run(Args(w.Model, "-o", w.PathOf("q.onnx"), "--dataset", spec)));
         Assert.Contains(spec.Split(':')[0], e.Message);
     }
@@ -78,7 +81,7 @@ public class OptimizeCommandTests(ITestOutputHelper output)
     [Fact]
     public void QuantizeRejectsAnUnknownFormat()
     {
-        var w = new Workspace();
+        using var w = new Workspace();
         var e = Assert.Throws<UsageException>(() => QuantizeCommand.Run(Args(w.Model, "-o", w.PathOf("q.onnx"), "--dataset", w.Dataset, "--format", "qgemm")));
         Assert.Contains("'qgemm'", e.Message);
     }
@@ -86,7 +89,7 @@ public class OptimizeCommandTests(ITestOutputHelper output)
     [Fact]
     public void QuantizeRejectsAnUnknownExcludedNode()
     {
-        var w = new Workspace();
+        using var w = new Workspace();
         var e = Assert.Throws<ArgumentException>(() => QuantizeCommand.Run(Args(w.Model, "-o", w.PathOf("q.onnx"), "--dataset", w.Dataset, "--exclude", "Conv_0,not_a_node")));
         Assert.Contains("'not_a_node'", e.Message);
         Assert.DoesNotContain("'Conv_0'", e.Message);
@@ -95,7 +98,7 @@ public class OptimizeCommandTests(ITestOutputHelper output)
     [Fact]
     public void DynamicQuantizeRejectsCalibrationOptions()
     {
-        var w = new Workspace();
+        using var w = new Workspace();
         var e = Assert.Throws<UsageException>(() => QuantizeCommand.Run(Args(w.Model, "-o", w.PathOf("q.onnx"), "--dynamic", "--dataset", w.Dataset)));
         Assert.Contains("--dataset", e.Message);
     }
@@ -103,7 +106,7 @@ public class OptimizeCommandTests(ITestOutputHelper output)
     [Fact]
     public void RankNeedsADatasetAValidSparsityAndNoOutput()
     {
-        var w = new Workspace();
+        using var w = new Workspace();
         Assert.Contains("--dataset", Assert.Throws<UsageException>(() => RankCommand.Run(Args(w.Model, "--rank"))).Message);
         Assert.Contains("--sparsity", Assert.Throws<UsageException>(() => RankCommand.Run(Args(w.Model, "--rank", "--dataset", w.Dataset, "--sparsity", "1.5"))).Message);
         Assert.Contains("-o", Assert.Throws<UsageException>(() => RankCommand.Run(Args(w.Model, "--rank", "--dataset", w.Dataset, "-o", w.PathOf("x.onnx")))).Message);
@@ -112,7 +115,7 @@ public class OptimizeCommandTests(ITestOutputHelper output)
     [Fact]
     public void RankWritesOneRowPerLayer()
     {
-        var w = new Workspace();
+        using var w = new Workspace();
         string json = w.PathOf("rank.json");
         Assert.Equal(0, RankCommand.Run(Args(w.Model, "--rank", "--dataset", w.Dataset, "--sparsity", "0.7", "--runtime", "ort", "--json", json)));
         using var doc = JsonDocument.Parse(File.ReadAllText(json));
@@ -124,7 +127,7 @@ public class OptimizeCommandTests(ITestOutputHelper output)
     [Fact]
     public void ReportRejectsMissingModelsOutputAndDataset()
     {
-        var w = new Workspace();
+        using var w = new Workspace();
         Assert.Contains("does not exist", Assert.Throws<UsageException>(() => ReportCommand.Run(Args(w.Model, w.PathOf("missing.onnx"), "--dataset", w.Dataset, "-o", w.PathOf("r.html")))).Message);
         Assert.Contains("-o", Assert.Throws<UsageException>(() => ReportCommand.Run(Args(w.Model, "--dataset", w.Dataset))).Message);
         Assert.Contains("bogus", Assert.Throws<UsageException>(() => ReportCommand.Run(Args(w.Model, "--dataset", "bogus:x", "-o", w.PathOf("r.html")))).Message);
@@ -134,7 +137,7 @@ public class OptimizeCommandTests(ITestOutputHelper output)
     [Fact]
     public void ClusterCodebookFp16WritesHalvesAndRejectsOtherPrecisions()
     {
-        var w = new Workspace();
+        using var w = new Workspace();
         string fp16 = w.PathOf("c16.onnx"), fp32 = w.PathOf("c32.onnx");
         Assert.Equal(0, TransformCommands.Cluster(Args(w.Model, "-o", fp16, "--k", "4", "--per-channel", "--codebook", "fp16")));
         Assert.Equal(0, TransformCommands.Cluster(Args(w.Model, "-o", fp32, "--k", "4", "--per-channel")));
@@ -153,7 +156,7 @@ public class OptimizeCommandTests(ITestOutputHelper output)
     [Fact]
     public void ClusterWorksOnModelsAotInferCannotCompile()
     {
-        var w = new Workspace();
+        using var w = new Workspace();
         var model = new OnnxModelBuilder(13).Input("x", DataType.Float, 1, 80)
             .Initializer("w", Differential.RandomFloats(3, 800), 10, 80)
             .Node("Gemm", new[] { "x", "w" }, new[] { "g" }, ("transB", 1L))
@@ -173,7 +176,7 @@ public class OptimizeCommandTests(ITestOutputHelper output)
     [Fact]
     public void ReportRendersFourPlotsInHeadlessChromium()
     {
-        var w = new Workspace();
+        using var w = new Workspace();
         ModelRunnerFactory ort = (m, d, e) => new OnnxRuntimeRunner(m, d, e);
         var pruned = ModelWriter.Load(w.Model);
         MagnitudePruning.Prune(pruned, 0.5, global: true);

@@ -5,6 +5,7 @@ using AotInfer.Optimize.Datasets;
 using AotInfer.Optimize.Evaluation;
 using AotInfer.Optimize.Pruning;
 using Xunit;
+using AotInfer.Tests.Support;
 
 namespace AotInfer.Tests.Optimize;
 
@@ -121,7 +122,8 @@ public class PrunedWeightReconstructionTests
     [Fact]
     public void RefitDoesNotApplyToStructuredPruning()
     {
-        string dir = System.IO.Directory.CreateTempSubdirectory("refit").FullName;
+        using var temporary = new TemporaryDirectory("refit");
+        string dir = temporary.Path;
         string model = System.IO.Path.Combine(dir, "m.onnx");
         AotInfer.Optimize.Onnx.ModelWriter.Write(OptimizeTestModels.SmallCnn(), model);
         var args = AotInfer.Cli.Arguments.Parse(new[] { model, "-o", model + ".out", "--structured", "channels", "--dataset", "fashion-mnist:" + dir });

@@ -18,7 +18,8 @@ public class TransformTests
     public void WrittenModelRoundTripsAndKeepsOpsetsAndNames()
     {
         var model = OptimizeTestModels.SmallCnn();
-        string path = Path.Combine(Directory.CreateTempSubdirectory("writer").FullName, "m.onnx");
+        using var temporary = new TemporaryDirectory("writer");
+        string path = temporary.PathOf("m.onnx");
         ModelWriter.Write(model, path);
         var loaded = ModelWriter.Load(path);
         Assert.Equal(model, loaded);

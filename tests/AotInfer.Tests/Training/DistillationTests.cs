@@ -116,7 +116,8 @@ public class DistillationTests
         var logits = TeacherLogits.Compute(teacher, null, data);
         Assert.Equal(10 * 5, logits.Length);
         Assert.Equal(OptimizeTestModels.RunOrt(teacher, data.Sample(3).ToArray()), logits.AsSpan(15, 5).ToArray(), new ToleranceComparer(1e-4f));
-        string path = Path.Combine(Directory.CreateTempSubdirectory("aotinfer-teacher").FullName, "t.cache");
+        using var temporary = new TemporaryDirectory("aotinfer-teacher");
+        string path = temporary.PathOf("t.cache");
         string key = TeacherLogits.Key(teacher, data);
         TeacherLogits.Save(path, key, logits);
         Assert.Equal(logits, TeacherLogits.Load(path, key));

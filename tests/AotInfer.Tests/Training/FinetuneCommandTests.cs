@@ -58,7 +58,8 @@ public class FinetuneCommandTests
     [Fact]
     public void PrunesFineTunesAndWritesAModelOnnxRuntimeRuns()
     {
-        string dir = Directory.CreateTempSubdirectory("finetune").FullName;
+        using var temporary = new TemporaryDirectory("finetune");
+        string dir = temporary.Path;
         var (images, labels) = WriteDataset(dir, 300, 1);
         string model = WriteModel(dir), output = Path.Combine(dir, "out.onnx"), json = Path.Combine(dir, "out.json");
         var args = Arguments.Parse(new[]
@@ -90,7 +91,8 @@ public class FinetuneCommandTests
     [InlineData("--epochs", "0", "--epochs must be")]
     public void BadOptionsAreUsageErrors(string option, string value, string message)
     {
-        string dir = Directory.CreateTempSubdirectory("finetune-bad").FullName;
+        using var temporary = new TemporaryDirectory("finetune-bad");
+        string dir = temporary.Path;
         var (images, labels) = WriteDataset(dir, 10, 2);
         string model = WriteModel(dir);
         var args = Arguments.Parse(new[] { model, "-o", Path.Combine(dir, "o.onnx"), "--dataset", $"idx:{images},{labels}", option, value });

@@ -19,11 +19,12 @@ public class TrainingCommandTests
     public TrainingCommandTests() => Progress.Enabled = false;
 
     /// <summary>A folder with an 8-10-3 MLP (teacher.onnx), a 8-4-3 student and 60 samples as TensorProto files.</summary>
-    sealed class Workspace
+    sealed class Workspace : IDisposable
     {
+        readonly TemporaryDirectory _directory = new("aotinfer-training");
+
         public Workspace()
         {
-            Directory = System.IO.Directory.CreateTempSubdirectory("aotinfer-training").FullName;
             ModelWriter.Write(MlpBuilder.Create(new[] { 8, 10, 3 }, new[] { 8 }, 1), Teacher);
             ModelWriter.Write(MlpBuilder.Create(new[] { 8, 4, 3 }, new[] { 8 }, 2), Student);
             var pixels = Differential.RandomFloats(5, 60 * 8, 0, 1);
@@ -34,7 +35,9 @@ public class TrainingCommandTests
             Dataset = $"pb:{images},{labelFile}";
         }
 
-        public string Directory { get; }
+        public string Directory => _directory.Path;
+
+        public void Dispose() => _directory.Dispose();
         public string Teacher => PathOf("teacher.onnx");
         public string Student => PathOf("student.onnx");
         public string Dataset { get; }
@@ -53,7 +56,7 @@ public class TrainingCommandTests
     [Fact]
     public void DistillTrainsAStudentWithACachedTeacherAndRefusesBadInput()
     {
-        var w = new Workspace();
+        using var w = new Workspace();
         string output = w.PathOf("out.onnx"), cache = w.PathOf("teacher.cache");
         Assert.Equal(0, DistillCommand.Distill(Args("--teacher", w.Teacher, "--student-layers", "5", "-o", output, "--dataset", w.Dataset, "--epochs", "2", "--teacher-cache", cache, "--json", w.PathOf("d.json"))));
         Assert.True(File.Exists(cache));
@@ -82,7 +85,7 @@ public class TrainingCommandTests
     [Fact]
     public void InitMlpAndTransferWorkAndRefuseBadInput()
     {
-        var w = new Workspace();
+        using var w = new Workspace();
         string mlp = w.PathOf("mlp.onnx"), output = w.PathOf("t.onnx");
         Assert.Equal(0, DistillCommand.InitMlp(Args("-o", mlp, "--layers", "8,6,3", "--seed", "4")));
         Assert.Equal(0, DistillCommand.Transfer(Args(mlp, "-o", output, "--dataset", w.Dataset, "--new-head", "4", "--freeze", "fc1", "--epochs", "2")));
@@ -102,7 +105,7 @@ public class TrainingCommandTests
     [Fact]
     public void QatWritesQdqAndRefusesBadInput()
     {
-        var w = new Workspace();
+        using var w = new Workspace();
         string output = w.PathOf("qat.onnx");
         Assert.Equal(0, QatCommand.Run(Args(w.Teacher, "-o", output, "--dataset", w.Dataset, "--epochs", "1", "--activations", "int8", "--per-tensor")));
         var model = ModelWriter.Load(output);
@@ -120,7 +123,7 @@ public class TrainingCommandTests
     [Fact]
     public void SearchPrintsATableAndRefusesBadInput()
     {
-        var w = new Workspace();
+        using var w = new Workspace();
         string output = w.PathOf("best.onnx"), json = w.PathOf("search.json");
         Assert.Equal(0, SearchCommand.Run(Args(w.Student, "-o", output, "--dataset", w.Dataset, "--search", "random", "--trials", "3", "--lr", "1e-3,1e-2", "--epochs", "1,2", "--prune", "0,0.5", "--prune-steps", "2", "--json", json)));
         Assert.Equal(3, System.Text.Json.JsonDocument.Parse(File.ReadAllText(json)).RootElement.GetProperty("trials").GetArrayLength());
@@ -140,7 +143,7 @@ public class TrainingCommandTests
     [Fact]
     public void SharedWeightFineTuningPrintsTheStoredSizeAndRefusesPruning()
     {
-        var w = new Workspace();
+        using var w = new Workspace();
         string clustered = w.PathOf("clustered.onnx"), output = w.PathOf("shared.onnx");
         var model = ModelWriter.Load(w.Teacher);
         AotInfer.Optimize.Clustering.WeightClustering.Cluster(model, 4, perChannel: false);
