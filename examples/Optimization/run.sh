@@ -52,8 +52,8 @@ for name in fashion_lenet300 fashion_lenet5 fashion_bncnn; do
   if [ "$name" = fashion_lenet300 ]; then
     # Deep Compression's pipeline without retraining: prune 80% (kept weights re-fitted by least squares instead of
     # retrained) → 16 shared values per output channel → int8 (per-channel scales map each channel's 16 values to at
-    # most 16 integers, so the 4-bit palettes survive in the stored bytes; the compiled int8 kernels keep packed int8
-    # weights, so the generated weight bytes are those of int8_minmax).
+    # most 16 integers, so the 4-bit palettes survive both in the stored bytes and in the generated class, which keeps
+    # one byte palette per output channel and decodes the int8 weights at type initialisation).
     once "$dir/p80_magnitude_only.onnx" "${CLI[@]}" prune "$base" -o "$dir/p80_magnitude_only.onnx" --sparsity 0.8 --global
     once "$dir/p80.onnx" "${CLI[@]}" prune "$base" -o "$dir/p80.onnx" --sparsity 0.8 --global --dataset "$TRAIN" --samples 256
     once "$dir/p80_c16.onnx" "${CLI[@]}" cluster "$dir/p80.onnx" -o "$dir/p80_c16.onnx" --k 16 --per-channel
