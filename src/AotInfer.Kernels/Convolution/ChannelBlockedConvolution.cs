@@ -1,6 +1,7 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using AotInfer.Kernels.Linear;
 
 namespace AotInfer.Kernels.Convolution;
@@ -152,7 +153,7 @@ public static unsafe class ChannelBlockedConvolution
                 float* input = row + (long)ow * window.StrideWidth;
                 if (tiles.Pair == 2) Tile<TOps, TVector, TwoBlocks>(pixels, input, window.StrideWidth, tiles, bias0, bias1, low, high, tile);
                 else Tile<TOps, TVector, OneBlock>(pixels, input, window.StrideWidth, tiles, bias0, bias1, low, high, tile);
-                StoreTransposed(tile, lanes, pixels, tiles.Channels, tiles.Output + (long)oh * width + ow, outputSize);
+                StoreTransposed(tile, lanes, pixels, tiles.Channels, tiles.Output + (long)oh * width + ow, oh * width + ow, outputSize);
             }
         }
     }
@@ -221,13 +222,87 @@ public static unsafe class ChannelBlockedConvolution
         if (TBlocks.Count == 2) TOps.Store(TOps.Clamp(second, low, high), tile + 8 * TOps.Lanes);
     }
 
-    /// <summary>y[m, r] = tile[m / L][r][m % L] for the block pair's <paramref name="channels"/> channels, planes <paramref name="outputSize"/> apart.</summary>
-    static void StoreTransposed(float* tile, int lanes, int pixels, int channels, float* y, int outputSize)
+    /// <summary>
+    /// y[m, r] = tile[m / L][r][m % L] for the block pair's <paramref name="channels"/> channels, planes
+    /// <paramref name="outputSize"/> apart; the run starts at <paramref name="position"/> of its plane.
+    /// </summary>
+    static void StoreTransposed(float* tile, int lanes, int pixels, int channels, float* y, int position, int outputSize)
     {
+        // A whole 8-pixel row per channel even for shorter runs: the extra values land on later pixels of the same
+        // plane, which later runs or rows overwrite; never past the plane's end.
+        if (lanes == 16 && position + 8 <= outputSize && Avx512F.IsSupported)
+        {
+            for (int first = 0; first < channels; first += 16)
+                Transpose8x16(tile + first / 16 * 8 * 16, Math.Min(16, channels - first), y + (long)first * outputSize, outputSize);
+            return;
+        }
         for (int m = 0; m < channels; m++)
         {
             float* source = tile + (m / lanes) * 8 * lanes + m % lanes, target = y + (long)m * outputSize;
             for (int r = 0; r < pixels; r++) target[r] = source[r * lanes];
+        }
+    }
+
+    /// <summary>
+    /// 8 pixels × 16 channels (8 zmm) to 16 channels × 8 pixels in three rounds of two-source permutes, each swapping
+    /// one pixel bit of the vector index with one channel bit of the position: 24 permutes instead of 128 scalar moves.
+    /// </summary>
+    static void Transpose8x16(float* tile, int channels, float* y, int outputSize)
+    {
+        var r0 = Vector512.Load(tile); var r1 = Vector512.Load(tile + 16); var r2 = Vector512.Load(tile + 32); var r3 = Vector512.Load(tile + 48);
+        var r4 = Vector512.Load(tile + 64); var r5 = Vector512.Load(tile + 80); var r6 = Vector512.Load(tile + 96); var r7 = Vector512.Load(tile + 112);
+        // Round 1, pixels r and r + 4: vector (c3, r1, r0), position (r2, c2, c1, c0).
+        Swap(ref r0, ref r4, TransposeIndices.Round1Low, TransposeIndices.Round1High);
+        Swap(ref r1, ref r5, TransposeIndices.Round1Low, TransposeIndices.Round1High);
+        Swap(ref r2, ref r6, TransposeIndices.Round1Low, TransposeIndices.Round1High);
+        Swap(ref r3, ref r7, TransposeIndices.Round1Low, TransposeIndices.Round1High);
+        // Round 2, vectors differing in r1: vector (c3, c2, r0), position (r2, r1, c1, c0).
+        Swap(ref r0, ref r2, TransposeIndices.Round2Low, TransposeIndices.Round2High);
+        Swap(ref r1, ref r3, TransposeIndices.Round2Low, TransposeIndices.Round2High);
+        Swap(ref r4, ref r6, TransposeIndices.Round2Low, TransposeIndices.Round2High);
+        Swap(ref r5, ref r7, TransposeIndices.Round2Low, TransposeIndices.Round2High);
+        // Round 3, vectors differing in r0: vector (c3, c2, c1), position (c0, r2, r1, r0): channel 2k then 2k + 1.
+        Swap(ref r0, ref r1, TransposeIndices.Round3Low, TransposeIndices.Round3High);
+        Swap(ref r2, ref r3, TransposeIndices.Round3Low, TransposeIndices.Round3High);
+        Swap(ref r4, ref r5, TransposeIndices.Round3Low, TransposeIndices.Round3High);
+        Swap(ref r6, ref r7, TransposeIndices.Round3Low, TransposeIndices.Round3High);
+        // Vector index (c3, c2, c1) after the rounds: r0, r1 hold channels 0–3, r2, r3 4–7, r4, r5 8–11, r6, r7 12–15.
+        StorePair(r0, 0); StorePair(r1, 2); StorePair(r2, 4); StorePair(r3, 6);
+        StorePair(r4, 8); StorePair(r5, 10); StorePair(r6, 12); StorePair(r7, 14);
+
+        void StorePair(Vector512<float> pair, int channel)
+        {
+            if (channel < channels) Vector256.Store(pair.GetLower(), y + (long)channel * outputSize);
+            if (channel + 1 < channels) Vector256.Store(pair.GetUpper(), y + (long)(channel + 1) * outputSize);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Swap(ref Vector512<float> low, ref Vector512<float> high, Vector512<int> lowIndices, Vector512<int> highIndices)
+    {
+        var first = Avx512F.PermuteVar16x32x2(low, lowIndices, high);
+        high = Avx512F.PermuteVar16x32x2(low, highIndices, high);
+        low = first;
+    }
+
+    /// <summary>The permute controls of <see cref="Transpose8x16"/> (index ≥ 16 picks the second source).</summary>
+    static class TransposeIndices
+    {
+        // Round 1 moves pixel bit r2 to position bit 3, channel bit c3 to the vector index: the 256-bit halves.
+        public static readonly Vector512<int> Round1Low = Indices(i => i < 8 ? i : i + 8);
+        public static readonly Vector512<int> Round1High = Indices(i => i < 8 ? i + 8 : i + 16);
+        // Round 2: position (r2, r1, c1, c0) takes source (r1 ? B : A)[r2·8 + c2·4 + c1c0].
+        public static readonly Vector512<int> Round2Low = Indices(i => (i >> 2 & 1) * 16 + (i >> 3) * 8 + (i & 3));
+        public static readonly Vector512<int> Round2High = Indices(i => (i >> 2 & 1) * 16 + (i >> 3) * 8 + 4 + (i & 3));
+        // Round 3: position (c0, r2, r1, r0) takes source (r0 ? B : A)[r2·8 + r1·4 + c1·2 + c0].
+        public static readonly Vector512<int> Round3Low = Indices(i => (i & 1) * 16 + (i >> 2 & 1) * 8 + (i >> 1 & 1) * 4 + (i >> 3));
+        public static readonly Vector512<int> Round3High = Indices(i => (i & 1) * 16 + (i >> 2 & 1) * 8 + (i >> 1 & 1) * 4 + 2 + (i >> 3));
+
+        static Vector512<int> Indices(Func<int, int> index)
+        {
+            Span<int> values = stackalloc int[16];
+            for (int i = 0; i < 16; i++) values[i] = index(i);
+            return Vector512.Create((ReadOnlySpan<int>)values);
         }
     }
 
