@@ -35,10 +35,10 @@ public class ResidualFusionTests
         .Node("Conv", new[] { "x", "w" }, new[] { "c" }, ("pads", new long[] { 1, 1, 1, 1 }));
 
     [Theory]
-    [InlineData(8, 3, true, true, "packed-gemm")]
-    [InlineData(8, 3, false, false, "packed-gemm")]
-    [InlineData(16, 3, false, true, "winograd-f2x3")]
-    [InlineData(16, 3, true, false, "winograd-f2x3")]
+    [InlineData(8, 3, true, true, "channel-blocked")]
+    [InlineData(8, 3, false, false, "channel-blocked")]
+    [InlineData(16, 3, false, true, "channel-blocked")]
+    [InlineData(128, 3, true, false, "winograd-f2x3")]
     [InlineData(12, 1, true, true, "packed-gemm")] // the 1×1 convolutions before MobileNetV2's residual Adds
     public void ConvAddReluBecomesOneConv(int channels, int kernel, bool convFirst, bool relu, string expectedKernel)
     {
@@ -48,7 +48,8 @@ public class ResidualFusionTests
         Assert.Equal("x", conv.Input(ResidualFusion.InputIndex)!.Name);
         Assert.True(conv.Annotations.ContainsKey(FusedEpilogue.ResidualKey));
         Assert.Equal(relu ? "Relu" : null, FusedEpilogue.Of(conv)?.Kind);
-        Differential.AssertAgrees(model, 1e-4, 1e-5, Input(43, 1, channels, 9, 10));
+        // 128 channels sum 1152 products per output, through Winograd's transforms: float rounding reaches ~4e-5.
+        Differential.AssertAgrees(model, 1e-4, channels >= 128 ? 1e-4 : 1e-5, Input(43, 1, channels, 9, 10));
     }
 
     [Fact]

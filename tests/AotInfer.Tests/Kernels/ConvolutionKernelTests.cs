@@ -89,7 +89,7 @@ public class ConvolutionKernelTests
     }
 
     /// <summary>Direct 2-D convolution from the definition, accumulated in double: the reference for the fast paths.</summary>
-    static float[] NaiveConvolution(float[] x, float[] w, float[] b, int batch, int inChannels, int outChannels, int groups, Window window)
+    internal static float[] NaiveConvolution(float[] x, float[] w, float[] b, int batch, int inChannels, int outChannels, int groups, Window window)
     {
         int groupIn = inChannels / groups, groupOut = outChannels / groups;
         int ih = window.Input(0), iw = window.Input(1), oh = window.Output(0), ow = window.Output(1), kh = window.Kernel(0), kw = window.Kernel(1);

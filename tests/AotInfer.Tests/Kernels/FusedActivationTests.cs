@@ -39,7 +39,7 @@ public class FusedActivationTests
         Assert.Equal(new float[] { 2, 0, 0, 0, 6, 0 }, y);
     }
 
-    static float Reference(ActivationKind kind, float alpha, float beta, float x) => kind switch
+    internal static float Reference(ActivationKind kind, float alpha, float beta, float x) => kind switch
     {
         ActivationKind.None => x,
         ActivationKind.Relu => new ReluOperator<float>().Invoke(x),

@@ -71,14 +71,18 @@ public class ConvolutionTests
         Differential.AssertAgrees(model, rtol: 1e-4, atol: 1e-4, inputs: new (int[], System.Array)[] { (new[] { 1, 12, 25, 5 }, Differential.RandomFloats(11, 12 * 125)) });
     }
 
-    [Fact]
-    public void WinogradSizedLayerWithASmallOutputMatchesOnnxRuntime() =>
-        // 32→64 channels over 4×4: packed-gemm (Winograd needs an 8×8 output to pay).
-        AssertConvAgrees("Conv", new[] { 1, 32, 4, 4 }, new[] { 64, 32, 3, 3 }, bias: true, weightAsInput: false, ("pads", new[] { 1, 1, 1, 1 }));
+    [Theory]
+    [InlineData(1, 32, 64, 4, 4, 1, 1, new[] { 1, 1, 1, 1 })]     // digits_cnn's 4×4 layer
+    [InlineData(1, 16, 32, 32, 32, 2, 1, new[] { 0, 0, 1, 1 })]   // resnet8's stride-2 layer, end pads only
+    [InlineData(2, 5, 33, 11, 13, 1, 2, new[] { 2, 0, 1, 3 })]    // dilation 2, asymmetric pads, two images, three blocks
+    [InlineData(1, 1, 8, 28, 28, 1, 1, new[] { 2, 2, 2, 2 })]     // a single input channel
+    public void ChannelBlockedConvolutionMatchesOnnxRuntime(int batch, int channels, int outChannels, int height, int width, int stride, int dilation, int[] pads) =>
+        AssertConvAgrees("Conv", new[] { batch, channels, height, width }, new[] { outChannels, channels, 3, 3 }, bias: true, weightAsInput: false,
+            ("pads", pads), ("strides", new[] { stride, stride }), ("dilations", new[] { dilation, dilation }));
 
     [Theory]
-    [InlineData(1, 16, 16, 32, 32)] // resnet8-like
-    [InlineData(2, 24, 17, 13, 11)] // odd sizes, two images
+    [InlineData(1, 16, 128, 16, 16)] // Winograd from 128 output channels
+    [InlineData(2, 24, 130, 13, 11)] // odd sizes, two images
     public void WinogradConvolutionMatchesOnnxRuntime(int batch, int channels, int outChannels, int height, int width) =>
         AssertConvAgrees("Conv", new[] { batch, channels, height, width }, new[] { outChannels, channels, 3, 3 }, bias: true, weightAsInput: false,
             ("pads", new[] { 1, 1, 1, 1 }));

@@ -1,0 +1,322 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using AotInfer.Kernels.Linear;
+
+namespace AotInfer.Kernels.Convolution;
+
+/// <summary>
+/// Direct 2-D convolution vectorised over output channels, for ungrouped convolutions with constant weights on small
+/// planes. A tile is a run of up to 8 output pixels along one row × one or two blocks of L output channels (L = 16 with
+/// AVX-512), all accumulators in registers: per tap (c, kh, kw) the kernel loads one L-channel weight vector per block
+/// and broadcasts each pixel's input value into it. The bias starts the accumulators and Relu/Clip clamp them before the
+/// store, which transposes each pixel's L channels back to the L NCHW planes.
+/// </summary>
+/// <remarks>
+/// Why: the GEMM formulation (<see cref="Convolution.PackedGemm"/>) vectorises over pixels, so on 8×8 or 4×4 outputs its
+/// 32-wide column tiles are mostly empty and the im2col gather costs as much as the product. Vectorising over channels
+/// keeps every lane busy whatever the plane, like ONNX Runtime's NCHWc kernels, without changing the tensor layout.
+/// The image is read from a zero-bordered copy (<see cref="Window2D.Pad"/>), so the inner loop has no bounds tests;
+/// windows that need no padding read the image in place.
+/// </remarks>
+public static unsafe class ChannelBlockedConvolution
+{
+    /// <summary>Floats of the <c>padded</c> scratch <see cref="Convolve"/> needs (0 when it reads the image in place).</summary>
+    public static int ScratchSize(int inChannels, int[] geometry)
+    {
+        var window = new Window2D(new Window(geometry));
+        return ReadsInPlace(window) ? 0 : Window2D.PaddedSize(inChannels, window.PaddedHeight, window.PaddedWidth);
+    }
+
+    /// <summary>
+    /// y = W ⊛ x + b (+ the fused residual, then the fused activation) for an ungrouped 2-D convolution with the packed
+    /// filter <paramref name="filter"/> (<see cref="ChannelBlockedFilter.Pack"/>, for this <paramref name="geometry"/>).
+    /// <paramref name="padded"/> is scratch of <see cref="ScratchSize"/> floats.
+    /// </summary>
+    public static void Convolve(ReadOnlySpan<float> x, ChannelBlockedFilter filter, ReadOnlySpan<float> bias, Span<float> y, Span<float> padded,
+        int batch, int inChannels, int[] geometry, FusedActivation activation = default, ReadOnlySpan<float> residual = default)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        ArgumentNullException.ThrowIfNull(geometry);
+        if (!geometry.AsSpan().SequenceEqual(filter.Geometry))
+            throw new ArgumentException("the filter was packed for another window geometry", nameof(filter));
+        if (filter.InChannels != inChannels)
+            throw new ArgumentException($"the filter has {filter.InChannels} input channels, the input {inChannels}", nameof(filter));
+        var window = new Window2D(new Window(geometry));
+        int outChannels = filter.OutChannels, inputSize = window.InputHeight * window.InputWidth, outputSize = window.OutputHeight * window.OutputWidth;
+        if (x.Length < batch * inChannels * inputSize) throw new ArgumentException($"x has {x.Length} elements, fewer than {batch}×{inChannels}×{inputSize}", nameof(x));
+        if (y.Length < batch * outChannels * outputSize) throw new ArgumentException($"y has {y.Length} elements, fewer than {batch}×{outChannels}×{outputSize}", nameof(y));
+        if (!bias.IsEmpty && bias.Length < outChannels) throw new ArgumentException($"bias has {bias.Length} elements, fewer than {outChannels}", nameof(bias));
+        bool inPlace = ReadsInPlace(window);
+        if (padded.Length < ScratchSize(inChannels, geometry))
+            throw new ArgumentException($"padded scratch has {padded.Length} elements, fewer than {ScratchSize(inChannels, geometry)}", nameof(padded));
+        // Relu, Clip and no activation are a clamp in registers; a residual (added before the activation) and the
+        // other activations run over each finished pair of channel blocks while it is still in cache.
+        bool clampInRegisters = residual.IsEmpty && activation.Kind is ActivationKind.None or ActivationKind.Relu or ActivationKind.Clip;
+        float low = float.NegativeInfinity, high = float.PositiveInfinity;
+        if (clampInRegisters && activation.Kind == ActivationKind.Relu) low = 0f;
+        if (clampInRegisters && activation.Kind == ActivationKind.Clip) (low, high) = (activation.Alpha, activation.Beta);
+        int lanes = filter.Lanes, blocks = filter.Blocks;
+        float* blockBias = stackalloc float[2 * 16];
+        fixed (float* px = x)
+        fixed (float* py = y)
+        fixed (float* pp = padded)
+        {
+            for (int n = 0; n < batch; n++)
+            {
+                float* image = px + (long)n * inChannels * inputSize;
+                if (!inPlace)
+                {
+                    window.Pad(image, inChannels, pp);
+                    image = pp;
+                }
+                for (int block = 0; block < blocks; block += 2)
+                {
+                    int pair = Math.Min(2, blocks - block), first = block * lanes, channels = Math.Min(pair * lanes, outChannels - first);
+                    for (int i = 0; i < 2 * lanes; i++) blockBias[i] = i < channels && !bias.IsEmpty ? bias[first + i] : 0f;
+                    var tiles = new TileArguments(image, filter, block, pair, channels, blockBias, low, high, py + ((long)n * outChannels + first) * outputSize);
+                    switch (filter.Tier)
+                    {
+                        case GemmTier.Avx512: Rows<ChannelVector512, Vector512<float>>(window, tiles); break;
+                        case GemmTier.Fma256: Rows<ChannelVector256, Vector256<float>>(window, tiles); break;
+                        case GemmTier.Vector128: Rows<ChannelVector128, Vector128<float>>(window, tiles); break;
+                        default: Rows<ChannelScalar, float>(window, tiles); break;
+                    }
+                    if (!clampInRegisters)
+                    {
+                        int start = (n * outChannels + first) * outputSize;
+                        Convolution.AddBias(y.Slice(start, channels * outputSize), ReadOnlySpan<float>.Empty, 0, channels, outputSize, activation,
+                            Convolution.ResidualSlice(residual, start, channels * outputSize));
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>No padding and every tap inside the image: the kernel reads the image itself, no copy.</summary>
+    static bool ReadsInPlace(in Window2D window) => window.PadTop == 0 && window.PadLeft == 0 &&
+                                                  window.PaddedHeight <= window.InputHeight && window.PaddedWidth <= window.InputWidth;
+
+    /// <summary>The row pitch and plane size of the image the kernel reads (the padded copy or the image).</summary>
+    internal static void Source(in Window2D window, out int pitch, out int planeSize)
+    {
+        bool inPlace = ReadsInPlace(window);
+        pitch = inPlace ? window.InputWidth : window.PaddedWidth;
+        planeSize = inPlace ? window.InputHeight * window.InputWidth : window.PaddedHeight * window.PaddedWidth;
+    }
+
+    /// <summary>What every tile of one pair of channel blocks shares.</summary>
+    readonly struct TileArguments
+    {
+        public readonly float* Image, Weights0, Weights1, Bias;
+        public readonly int* Taps;
+        public readonly int Depth, Pair, Channels;
+        public readonly float Low, High;
+        public readonly float* Output;
+
+        public TileArguments(float* image, ChannelBlockedFilter filter, int block, int pair, int channels, float* bias, float low, float high, float* output)
+        {
+            Image = image;
+            Weights0 = filter.Block(block);
+            Weights1 = pair == 2 ? filter.Block(block + 1) : null;
+            Taps = filter.TapOffsets;
+            Depth = filter.Depth;
+            Pair = pair;
+            Channels = channels;
+            Bias = bias;
+            Low = low;
+            High = high;
+            Output = output;
+        }
+    }
+
+    /// <summary>
+    /// Every output row of one pair of channel blocks, each row split into equal runs of at most
+    /// <see cref="IChannelVector{TVector}.MaxPixels"/> pixels (a 28-wide row is 4 runs of 7, not 3 of 8 and one of 4).
+    /// </summary>
+    static void Rows<TOps, TVector>(in Window2D window, in TileArguments tiles)
+        where TOps : IChannelVector<TVector> where TVector : struct
+    {
+        int lanes = TOps.Lanes, width = window.OutputWidth, outputSize = window.OutputHeight * width;
+        int runs = (width + TOps.MaxPixels - 1) / TOps.MaxPixels, run = (width + runs - 1) / runs;
+        Source(window, out int pitch, out _);
+        float* tile = stackalloc float[2 * 8 * lanes];
+        TVector bias0 = TOps.Load(tiles.Bias), bias1 = TOps.Load(tiles.Bias + lanes);
+        TVector low = TOps.Broadcast(tiles.Low), high = TOps.Broadcast(tiles.High);
+        for (int oh = 0; oh < window.OutputHeight; oh++)
+        {
+            float* row = tiles.Image + (long)oh * window.StrideHeight * pitch;
+            for (int ow = 0; ow < width; ow += run)
+            {
+                int pixels = Math.Min(run, width - ow);
+                float* input = row + (long)ow * window.StrideWidth;
+                if (tiles.Pair == 2) Tile<TOps, TVector, TwoBlocks>(pixels, input, window.StrideWidth, tiles, bias0, bias1, low, high, tile);
+                else Tile<TOps, TVector, OneBlock>(pixels, input, window.StrideWidth, tiles, bias0, bias1, low, high, tile);
+                StoreTransposed(tile, lanes, pixels, tiles.Channels, tiles.Output + (long)oh * width + ow, oh * width + ow, outputSize);
+            }
+        }
+    }
+
+    /// <summary>Picks the tile instantiation for the run length (each keeps its accumulators in registers).</summary>
+    static void Tile<TOps, TVector, TBlocks>(int pixels, float* input, int step, in TileArguments tiles, TVector bias0, TVector bias1, TVector low, TVector high, float* tile)
+        where TOps : IChannelVector<TVector> where TVector : struct where TBlocks : IBlockCount
+    {
+        switch (pixels)
+        {
+            case 1: Tile<TOps, TVector, TBlocks, Pixels1>(input, step, tiles, bias0, bias1, low, high, tile); break;
+            case 2: Tile<TOps, TVector, TBlocks, Pixels2>(input, step, tiles, bias0, bias1, low, high, tile); break;
+            case 3: Tile<TOps, TVector, TBlocks, Pixels3>(input, step, tiles, bias0, bias1, low, high, tile); break;
+            case 4: Tile<TOps, TVector, TBlocks, Pixels4>(input, step, tiles, bias0, bias1, low, high, tile); break;
+            case 5: Tile<TOps, TVector, TBlocks, Pixels5>(input, step, tiles, bias0, bias1, low, high, tile); break;
+            case 6: Tile<TOps, TVector, TBlocks, Pixels6>(input, step, tiles, bias0, bias1, low, high, tile); break;
+            case 7: Tile<TOps, TVector, TBlocks, Pixels7>(input, step, tiles, bias0, bias1, low, high, tile); break;
+            default: Tile<TOps, TVector, TBlocks, Pixels8>(input, step, tiles, bias0, bias1, low, high, tile); break;
+        }
+    }
+
+    /// <summary>
+    /// One tile: P pixels (input values <paramref name="step"/> apart) × one or two channel blocks, accumulated over
+    /// every tap, clamped, stored as <c>tile[block][pixel][lane]</c> (block stride 8 pixels).
+    /// </summary>
+    static void Tile<TOps, TVector, TBlocks, TPixels>(float* input, int step, in TileArguments tiles, TVector bias0, TVector bias1, TVector low, TVector high, float* tile)
+        where TOps : IChannelVector<TVector> where TVector : struct where TBlocks : IBlockCount where TPixels : IPixelCount
+    {
+        int pixels = TPixels.Count, lanes = TOps.Lanes, depth = tiles.Depth;
+        bool two = TBlocks.Count == 2;
+        int* taps = tiles.Taps;
+        float* w0 = tiles.Weights0, w1 = tiles.Weights1;
+        TVector a0 = bias0, a1 = bias0, a2 = bias0, a3 = bias0, a4 = bias0, a5 = bias0, a6 = bias0, a7 = bias0;
+        TVector b0 = bias1, b1 = bias1, b2 = bias1, b3 = bias1, b4 = bias1, b5 = bias1, b6 = bias1, b7 = bias1;
+        for (int t = 0; t < depth; t++)
+        {
+            float* p = input + taps[t];
+            TVector wa = TOps.Load(w0 + (long)t * lanes), wb = two ? TOps.Load(w1 + (long)t * lanes) : default;
+            TVector v = TOps.Broadcast(p[0]);
+            a0 = TOps.MultiplyAdd(v, wa, a0);
+            if (two) b0 = TOps.MultiplyAdd(v, wb, b0);
+            if (pixels > 1) { v = TOps.Broadcast(p[step]); a1 = TOps.MultiplyAdd(v, wa, a1); if (two) b1 = TOps.MultiplyAdd(v, wb, b1); }
+            if (pixels > 2) { v = TOps.Broadcast(p[2 * step]); a2 = TOps.MultiplyAdd(v, wa, a2); if (two) b2 = TOps.MultiplyAdd(v, wb, b2); }
+            if (pixels > 3) { v = TOps.Broadcast(p[3 * step]); a3 = TOps.MultiplyAdd(v, wa, a3); if (two) b3 = TOps.MultiplyAdd(v, wb, b3); }
+            if (pixels > 4) { v = TOps.Broadcast(p[4 * step]); a4 = TOps.MultiplyAdd(v, wa, a4); if (two) b4 = TOps.MultiplyAdd(v, wb, b4); }
+            if (pixels > 5) { v = TOps.Broadcast(p[5 * step]); a5 = TOps.MultiplyAdd(v, wa, a5); if (two) b5 = TOps.MultiplyAdd(v, wb, b5); }
+            if (pixels > 6) { v = TOps.Broadcast(p[6 * step]); a6 = TOps.MultiplyAdd(v, wa, a6); if (two) b6 = TOps.MultiplyAdd(v, wb, b6); }
+            if (pixels > 7) { v = TOps.Broadcast(p[7 * step]); a7 = TOps.MultiplyAdd(v, wa, a7); if (two) b7 = TOps.MultiplyAdd(v, wb, b7); }
+        }
+        Store<TOps, TVector, TBlocks>(a0, b0, low, high, tile);
+        if (pixels > 1) Store<TOps, TVector, TBlocks>(a1, b1, low, high, tile + lanes);
+        if (pixels > 2) Store<TOps, TVector, TBlocks>(a2, b2, low, high, tile + 2 * lanes);
+        if (pixels > 3) Store<TOps, TVector, TBlocks>(a3, b3, low, high, tile + 3 * lanes);
+        if (pixels > 4) Store<TOps, TVector, TBlocks>(a4, b4, low, high, tile + 4 * lanes);
+        if (pixels > 5) Store<TOps, TVector, TBlocks>(a5, b5, low, high, tile + 5 * lanes);
+        if (pixels > 6) Store<TOps, TVector, TBlocks>(a6, b6, low, high, tile + 6 * lanes);
+        if (pixels > 7) Store<TOps, TVector, TBlocks>(a7, b7, low, high, tile + 7 * lanes);
+    }
+
+    /// <summary>One pixel's clamped accumulators into the tile: block 0 at <paramref name="tile"/>, block 1 eight pixels on.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Store<TOps, TVector, TBlocks>(TVector first, TVector second, TVector low, TVector high, float* tile)
+        where TOps : IChannelVector<TVector> where TVector : struct where TBlocks : IBlockCount
+    {
+        TOps.Store(TOps.Clamp(first, low, high), tile);
+        if (TBlocks.Count == 2) TOps.Store(TOps.Clamp(second, low, high), tile + 8 * TOps.Lanes);
+    }
+
+    /// <summary>
+    /// y[m, r] = tile[m / L][r][m % L] for the block pair's <paramref name="channels"/> channels, planes
+    /// <paramref name="outputSize"/> apart; the run starts at <paramref name="position"/> of its plane.
+    /// </summary>
+    static void StoreTransposed(float* tile, int lanes, int pixels, int channels, float* y, int position, int outputSize)
+    {
+        // A whole 8-pixel row per channel even for shorter runs: the extra values land on later pixels of the same
+        // plane, which later runs or rows overwrite; never past the plane's end.
+        if (lanes == 16 && position + 8 <= outputSize && Avx512F.IsSupported)
+        {
+            for (int first = 0; first < channels; first += 16)
+                Transpose8x16(tile + first / 16 * 8 * 16, Math.Min(16, channels - first), y + (long)first * outputSize, outputSize);
+            return;
+        }
+        for (int m = 0; m < channels; m++)
+        {
+            float* source = tile + (m / lanes) * 8 * lanes + m % lanes, target = y + (long)m * outputSize;
+            for (int r = 0; r < pixels; r++) target[r] = source[r * lanes];
+        }
+    }
+
+    /// <summary>
+    /// 8 pixels × 16 channels (8 zmm) to 16 channels × 8 pixels in three rounds of two-source permutes, each swapping
+    /// one pixel bit of the vector index with one channel bit of the position: 24 permutes instead of 128 scalar moves.
+    /// </summary>
+    static void Transpose8x16(float* tile, int channels, float* y, int outputSize)
+    {
+        var r0 = Vector512.Load(tile); var r1 = Vector512.Load(tile + 16); var r2 = Vector512.Load(tile + 32); var r3 = Vector512.Load(tile + 48);
+        var r4 = Vector512.Load(tile + 64); var r5 = Vector512.Load(tile + 80); var r6 = Vector512.Load(tile + 96); var r7 = Vector512.Load(tile + 112);
+        // Round 1, pixels r and r + 4: vector (c3, r1, r0), position (r2, c2, c1, c0).
+        Swap(ref r0, ref r4, TransposeIndices.Round1Low, TransposeIndices.Round1High);
+        Swap(ref r1, ref r5, TransposeIndices.Round1Low, TransposeIndices.Round1High);
+        Swap(ref r2, ref r6, TransposeIndices.Round1Low, TransposeIndices.Round1High);
+        Swap(ref r3, ref r7, TransposeIndices.Round1Low, TransposeIndices.Round1High);
+        // Round 2, vectors differing in r1: vector (c3, c2, r0), position (r2, r1, c1, c0).
+        Swap(ref r0, ref r2, TransposeIndices.Round2Low, TransposeIndices.Round2High);
+        Swap(ref r1, ref r3, TransposeIndices.Round2Low, TransposeIndices.Round2High);
+        Swap(ref r4, ref r6, TransposeIndices.Round2Low, TransposeIndices.Round2High);
+        Swap(ref r5, ref r7, TransposeIndices.Round2Low, TransposeIndices.Round2High);
+        // Round 3, vectors differing in r0: vector (c3, c2, c1), position (c0, r2, r1, r0): channel 2k then 2k + 1.
+        Swap(ref r0, ref r1, TransposeIndices.Round3Low, TransposeIndices.Round3High);
+        Swap(ref r2, ref r3, TransposeIndices.Round3Low, TransposeIndices.Round3High);
+        Swap(ref r4, ref r5, TransposeIndices.Round3Low, TransposeIndices.Round3High);
+        Swap(ref r6, ref r7, TransposeIndices.Round3Low, TransposeIndices.Round3High);
+        // Vector index (c3, c2, c1) after the rounds: r0, r1 hold channels 0–3, r2, r3 4–7, r4, r5 8–11, r6, r7 12–15.
+        StorePair(r0, 0); StorePair(r1, 2); StorePair(r2, 4); StorePair(r3, 6);
+        StorePair(r4, 8); StorePair(r5, 10); StorePair(r6, 12); StorePair(r7, 14);
+
+        void StorePair(Vector512<float> pair, int channel)
+        {
+            if (channel < channels) Vector256.Store(pair.GetLower(), y + (long)channel * outputSize);
+            if (channel + 1 < channels) Vector256.Store(pair.GetUpper(), y + (long)(channel + 1) * outputSize);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Swap(ref Vector512<float> low, ref Vector512<float> high, Vector512<int> lowIndices, Vector512<int> highIndices)
+    {
+        var first = Avx512F.PermuteVar16x32x2(low, lowIndices, high);
+        high = Avx512F.PermuteVar16x32x2(low, highIndices, high);
+        low = first;
+    }
+
+    /// <summary>The permute controls of <see cref="Transpose8x16"/> (index ≥ 16 picks the second source).</summary>
+    static class TransposeIndices
+    {
+        // Round 1 moves pixel bit r2 to position bit 3, channel bit c3 to the vector index: the 256-bit halves.
+        public static readonly Vector512<int> Round1Low = Indices(i => i < 8 ? i : i + 8);
+        public static readonly Vector512<int> Round1High = Indices(i => i < 8 ? i + 8 : i + 16);
+        // Round 2: position (r2, r1, c1, c0) takes source (r1 ? B : A)[r2·8 + c2·4 + c1c0].
+        public static readonly Vector512<int> Round2Low = Indices(i => (i >> 2 & 1) * 16 + (i >> 3) * 8 + (i & 3));
+        public static readonly Vector512<int> Round2High = Indices(i => (i >> 2 & 1) * 16 + (i >> 3) * 8 + 4 + (i & 3));
+        // Round 3: position (c0, r2, r1, r0) takes source (r0 ? B : A)[r2·8 + r1·4 + c1·2 + c0].
+        public static readonly Vector512<int> Round3Low = Indices(i => (i & 1) * 16 + (i >> 2 & 1) * 8 + (i >> 1 & 1) * 4 + (i >> 3));
+        public static readonly Vector512<int> Round3High = Indices(i => (i & 1) * 16 + (i >> 2 & 1) * 8 + (i >> 1 & 1) * 4 + 2 + (i >> 3));
+
+        static Vector512<int> Indices(Func<int, int> index)
+        {
+            Span<int> values = stackalloc int[16];
+            for (int i = 0; i < 16; i++) values[i] = index(i);
+            return Vector512.Create((ReadOnlySpan<int>)values);
+        }
+    }
+
+    interface IPixelCount { static abstract int Count { get; } }
+    readonly struct Pixels1 : IPixelCount { public static int Count => 1; }
+    readonly struct Pixels2 : IPixelCount { public static int Count => 2; }
+    readonly struct Pixels3 : IPixelCount { public static int Count => 3; }
+    readonly struct Pixels4 : IPixelCount { public static int Count => 4; }
+    readonly struct Pixels5 : IPixelCount { public static int Count => 5; }
+    readonly struct Pixels6 : IPixelCount { public static int Count => 6; }
+    readonly struct Pixels7 : IPixelCount { public static int Count => 7; }
+    readonly struct Pixels8 : IPixelCount { public static int Count => 8; }
+
+    interface IBlockCount { static abstract int Count { get; } }
+    readonly struct OneBlock : IBlockCount { public static int Count => 1; }
+    readonly struct TwoBlocks : IBlockCount { public static int Count => 2; }
+}
