@@ -25,8 +25,8 @@ namespace AotInfer.Kernels.Quantization;
 /// </remarks>
 public static class Int8DirectConvolution
 {
-    /// <summary>Output vectors per tile: two keep 8 accumulators + 2 activations + 4 weights in 16 vector registers.</summary>
-    const int TileVectors = 2;
+    /// <summary>Output vectors per tile: three keep 12 accumulators + 3 activations + 1 weight broadcast in the 16 registers VEX encodes.</summary>
+    const int TileVectors = 3;
 
     /// <summary>
     /// Ints of scratch <see cref="Convolve{TX}"/> and <see cref="ConvolveToBytes{TX, TY}"/> need for an image of
@@ -126,24 +126,44 @@ public static class Int8DirectConvolution
         ref int t0 = ref MemoryMarshal.GetReference(taps);
         Span<int> tile = stackalloc int[4 * TileVectors * 16];
         Span<int> offsets = stackalloc int[4];
+        Span<float> multipliers = stackalloc float[4];
+        Span<int> at = stackalloc int[TileVectors];
         ref int tileStart = ref MemoryMarshal.GetReference(tile);
+        bool fastBytes = lanes == 8 && output.VectorRequantize;
+        var bounds = new ByteBounds(output.ZeroPoint, output.Signed);
         for (int block = 0; block * 4 < weights.OutChannels; block++)
         {
             int rows = Math.Min(4, weights.OutChannels - 4 * block);
             for (int i = 0; i < rows; i++)
+            {
                 offsets[i] = (bias.IsEmpty ? 0 : bias[4 * block + i]) - zero * weights.RowSums[4 * block + i];
+                if (!output.Bytes.IsEmpty) multipliers[i] = output.Multipliers[output.Multipliers.Length == 1 ? 0 : 4 * block + i];
+            }
             ref int w = ref weights.Values[block * quads * 4];
             for (int v = 0; v < vectors; v += TileVectors)
             {
+                // A short last tile runs two vectors (one alone is computed twice, stored once).
                 int count = Math.Min(TileVectors, vectors - v);
-                int p0 = VectorOffset(layout, v, perRow, lanes), p1 = count > 1 ? VectorOffset(layout, v + 1, perRow, lanes) : p0;
-                Tile4x2<TIsa, TV>(ref i0, p0, p1, ref t0, ref w, quads, ref tileStart);
+                int p0 = VectorOffset(layout, v, perRow, lanes), p1 = VectorOffset(layout, v + Math.Min(1, count - 1), perRow, lanes);
+                if (count == TileVectors) Tile4x3<TIsa, TV>(ref i0, p0, p1, VectorOffset(layout, v + 2, perRow, lanes), ref t0, ref w, quads, ref tileStart);
+                else Tile4x2<TIsa, TV>(ref i0, p0, p1, ref t0, ref w, quads, ref tileStart);
+                bool full = true;
                 for (int j = 0; j < count; j++)
                 {
-                    int oy = (v + j) / perRow, ox = (v + j - oy * perRow) * lanes, width = Math.Min(lanes, outputWidth - ox);
-                    int at = outputBase + 4 * block * outputSize + oy * outputWidth + ox;
+                    int oy = (v + j) / perRow, ox = (v + j - oy * perRow) * lanes;
+                    full &= ox + lanes <= outputWidth;
+                    at[j] = outputBase + 4 * block * outputSize + oy * outputWidth + ox;
+                }
+                if (fastBytes && full && rows == 4)
+                {
+                    TileToBytes(ref tileStart, count, offsets, multipliers, bounds, ref MemoryMarshal.GetReference(output.Bytes), at, outputSize);
+                    continue;
+                }
+                for (int j = 0; j < count; j++)
+                {
+                    int width = Math.Min(lanes, outputWidth - (v + j) % perRow * lanes);
                     for (int i = 0; i < rows; i++)
-                        Emit(output, ref Unsafe.Add(ref tileStart, (i * TileVectors + j) * lanes), width, offsets[i], 4 * block + i, at + i * outputSize);
+                        Emit(output, ref Unsafe.Add(ref tileStart, (i * TileVectors + j) * lanes), width, offsets[i], 4 * block + i, at[j] + i * outputSize);
                 }
             }
         }
@@ -159,8 +179,39 @@ public static class Int8DirectConvolution
 
     /// <summary>
     /// Four output channels (weight quads side by side at <paramref name="w"/>) × the pixel vectors at image offsets
-    /// <paramref name="p0"/> and <paramref name="p1"/>, over every tap; sums stored at tile[(row·TileVectors + vector)·lanes].
+    /// <paramref name="p0"/>, <paramref name="p1"/> and <paramref name="p2"/>, over every tap; sums stored at
+    /// tile[(row·TileVectors + vector)·lanes].
     /// </summary>
+    static void Tile4x3<TIsa, TV>(ref int image, int p0, int p1, int p2, ref int taps, ref int w, int quads, ref int tile)
+        where TIsa : IInt8QuadDot<TV> where TV : struct
+    {
+        TV c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
+        TV c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
+        ref int x0 = ref Unsafe.Add(ref image, p0);
+        ref int x1 = ref Unsafe.Add(ref image, p1);
+        ref int x2 = ref Unsafe.Add(ref image, p2);
+        for (int q = 0; q < quads; q++)
+        {
+            int tap = Unsafe.Add(ref taps, q);
+            TV a0 = TIsa.Load(ref Unsafe.Add(ref x0, tap)), a1 = TIsa.Load(ref Unsafe.Add(ref x1, tap)), a2 = TIsa.Load(ref Unsafe.Add(ref x2, tap));
+            TV weight = TIsa.Broadcast(ref w);
+            c00 = TIsa.Dot(c00, a0, weight); c01 = TIsa.Dot(c01, a1, weight); c02 = TIsa.Dot(c02, a2, weight);
+            weight = TIsa.Broadcast(ref Unsafe.Add(ref w, 1));
+            c10 = TIsa.Dot(c10, a0, weight); c11 = TIsa.Dot(c11, a1, weight); c12 = TIsa.Dot(c12, a2, weight);
+            weight = TIsa.Broadcast(ref Unsafe.Add(ref w, 2));
+            c20 = TIsa.Dot(c20, a0, weight); c21 = TIsa.Dot(c21, a1, weight); c22 = TIsa.Dot(c22, a2, weight);
+            weight = TIsa.Broadcast(ref Unsafe.Add(ref w, 3));
+            c30 = TIsa.Dot(c30, a0, weight); c31 = TIsa.Dot(c31, a1, weight); c32 = TIsa.Dot(c32, a2, weight);
+            w = ref Unsafe.Add(ref w, 4);
+        }
+        int lanes = TIsa.Lanes;
+        TIsa.Store(c00, ref tile); TIsa.Store(c01, ref Unsafe.Add(ref tile, lanes)); TIsa.Store(c02, ref Unsafe.Add(ref tile, 2 * lanes));
+        TIsa.Store(c10, ref Unsafe.Add(ref tile, 3 * lanes)); TIsa.Store(c11, ref Unsafe.Add(ref tile, 4 * lanes)); TIsa.Store(c12, ref Unsafe.Add(ref tile, 5 * lanes));
+        TIsa.Store(c20, ref Unsafe.Add(ref tile, 6 * lanes)); TIsa.Store(c21, ref Unsafe.Add(ref tile, 7 * lanes)); TIsa.Store(c22, ref Unsafe.Add(ref tile, 8 * lanes));
+        TIsa.Store(c30, ref Unsafe.Add(ref tile, 9 * lanes)); TIsa.Store(c31, ref Unsafe.Add(ref tile, 10 * lanes)); TIsa.Store(c32, ref Unsafe.Add(ref tile, 11 * lanes));
+    }
+
+    /// <summary><see cref="Tile4x3{TIsa, TV}"/> for two pixel vectors (a short last tile), same tile layout.</summary>
     static void Tile4x2<TIsa, TV>(ref int image, int p0, int p1, ref int taps, ref int w, int quads, ref int tile)
         where TIsa : IInt8QuadDot<TV> where TV : struct
     {
@@ -171,21 +222,45 @@ public static class Int8DirectConvolution
         {
             int tap = Unsafe.Add(ref taps, q);
             TV a0 = TIsa.Load(ref Unsafe.Add(ref x0, tap)), a1 = TIsa.Load(ref Unsafe.Add(ref x1, tap));
-            TV w0 = TIsa.Broadcast(ref w);
-            c00 = TIsa.Dot(c00, a0, w0); c01 = TIsa.Dot(c01, a1, w0);
-            TV w1 = TIsa.Broadcast(ref Unsafe.Add(ref w, 1));
-            c10 = TIsa.Dot(c10, a0, w1); c11 = TIsa.Dot(c11, a1, w1);
-            TV w2 = TIsa.Broadcast(ref Unsafe.Add(ref w, 2));
-            c20 = TIsa.Dot(c20, a0, w2); c21 = TIsa.Dot(c21, a1, w2);
-            TV w3 = TIsa.Broadcast(ref Unsafe.Add(ref w, 3));
-            c30 = TIsa.Dot(c30, a0, w3); c31 = TIsa.Dot(c31, a1, w3);
+            TV weight = TIsa.Broadcast(ref w);
+            c00 = TIsa.Dot(c00, a0, weight); c01 = TIsa.Dot(c01, a1, weight);
+            weight = TIsa.Broadcast(ref Unsafe.Add(ref w, 1));
+            c10 = TIsa.Dot(c10, a0, weight); c11 = TIsa.Dot(c11, a1, weight);
+            weight = TIsa.Broadcast(ref Unsafe.Add(ref w, 2));
+            c20 = TIsa.Dot(c20, a0, weight); c21 = TIsa.Dot(c21, a1, weight);
+            weight = TIsa.Broadcast(ref Unsafe.Add(ref w, 3));
+            c30 = TIsa.Dot(c30, a0, weight); c31 = TIsa.Dot(c31, a1, weight);
             w = ref Unsafe.Add(ref w, 4);
         }
         int lanes = TIsa.Lanes;
         TIsa.Store(c00, ref tile); TIsa.Store(c01, ref Unsafe.Add(ref tile, lanes));
-        TIsa.Store(c10, ref Unsafe.Add(ref tile, 2 * lanes)); TIsa.Store(c11, ref Unsafe.Add(ref tile, 3 * lanes));
-        TIsa.Store(c20, ref Unsafe.Add(ref tile, 4 * lanes)); TIsa.Store(c21, ref Unsafe.Add(ref tile, 5 * lanes));
-        TIsa.Store(c30, ref Unsafe.Add(ref tile, 6 * lanes)); TIsa.Store(c31, ref Unsafe.Add(ref tile, 7 * lanes));
+        TIsa.Store(c10, ref Unsafe.Add(ref tile, 3 * lanes)); TIsa.Store(c11, ref Unsafe.Add(ref tile, 4 * lanes));
+        TIsa.Store(c20, ref Unsafe.Add(ref tile, 6 * lanes)); TIsa.Store(c21, ref Unsafe.Add(ref tile, 7 * lanes));
+        TIsa.Store(c30, ref Unsafe.Add(ref tile, 9 * lanes)); TIsa.Store(c31, ref Unsafe.Add(ref tile, 10 * lanes));
+    }
+
+    /// <summary>
+    /// The common case of the byte output: a tile of four channels × <paramref name="count"/> whole vectors of eight
+    /// sums, requantised eight at a time, channel i's bytes at at[j] + i·<paramref name="outputSize"/>.
+    /// </summary>
+    static void TileToBytes(ref int tile, int count, ReadOnlySpan<int> offsets, ReadOnlySpan<float> multipliers, in ByteBounds bounds, ref byte y, ReadOnlySpan<int> at, int outputSize)
+    {
+        for (int i = 0; i < 4; i++)
+        {
+            Vector256<int> offset = Vector256.Create(offsets[i]);
+            Vector256<float> scale = Vector256.Create(multipliers[i]);
+            ref byte row = ref Unsafe.Add(ref y, i * outputSize);
+            for (int j = 0; j < count; j++)
+                RequantizeVector(Vector256.LoadUnsafe(ref tile, (nuint)((i * TileVectors + j) * 8)), offset, scale, bounds, ref Unsafe.Add(ref row, at[j]));
+        }
+    }
+
+    /// <summary>The requantisation's constants as vectors: the output range less the zero point (float), and the zero point.</summary>
+    readonly struct ByteBounds(int zeroPoint, bool signed)
+    {
+        public readonly Vector256<float> Low = Vector256.Create((float)((signed ? -128 : 0) - zeroPoint));
+        public readonly Vector256<float> High = Vector256.Create((float)((signed ? 127 : 255) - zeroPoint));
+        public readonly Vector256<int> Zero = Vector256.Create(zeroPoint);
     }
 
     /// <summary>Writes <paramref name="count"/> sums + <paramref name="offset"/> of output channel <paramref name="channel"/> at output index <paramref name="at"/>.</summary>
@@ -201,7 +276,11 @@ public static class Int8DirectConvolution
         ref byte destination = ref output.Bytes[at];
         int i = 0;
         if (output.VectorRequantize)
-            for (; i + 8 <= count; i += 8) RequantizeVector(ref Unsafe.Add(ref sums, i), offset, multiplier, output.ZeroPoint, output.Signed, ref Unsafe.Add(ref destination, i));
+        {
+            var bounds = new ByteBounds(output.ZeroPoint, output.Signed);
+            for (; i + 8 <= count; i += 8)
+                RequantizeVector(Vector256.LoadUnsafe(ref sums, (nuint)i), Vector256.Create(offset), Vector256.Create(multiplier), bounds, ref Unsafe.Add(ref destination, i));
+        }
         for (; i < count; i++)
             Unsafe.Add(ref destination, i) = RequantizeScalar(Unsafe.Add(ref sums, i) + offset, multiplier, output.ZeroPoint, output.Signed);
     }
@@ -221,11 +300,17 @@ public static class Int8DirectConvolution
     /// clamping after, and the clamped values narrow to bytes without saturation (signed or not, the low byte is right).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void RequantizeVector(ref int sums, int offset, float multiplier, int zeroPoint, bool signed, ref byte destination)
+    static void RequantizeVector(Vector256<int> sums, Vector256<int> offset, Vector256<float> multiplier, in ByteBounds bounds, ref byte destination)
     {
-        Vector256<float> value = Vector256.ConvertToSingle(Vector256.LoadUnsafe(ref sums) + Vector256.Create(offset)) * Vector256.Create(multiplier);
-        value = Vector256.MinNative(Vector256.MaxNative(value, Vector256.Create((float)((signed ? -128 : 0) - zeroPoint))), Vector256.Create((float)((signed ? 127 : 255) - zeroPoint)));
-        Vector256<int> rounded = Vector256.ConvertToInt32Native(Vector256.Round(value)) + Vector256.Create(zeroPoint);
+        Vector256<float> value = Vector256.ConvertToSingle(sums + offset) * multiplier;
+        value = Vector256.MinNative(Vector256.MaxNative(value, bounds.Low), bounds.High);
+        Vector256<int> rounded = Vector256.ConvertToInt32Native(Vector256.Round(value)) + bounds.Zero;
+        if (Avx512F.VL.IsSupported)
+        {
+            // vpmovdb: one instruction keeps each lane's low byte.
+            Unsafe.WriteUnaligned(ref destination, Avx512F.VL.ConvertToVector128Byte(rounded).AsUInt64().ToScalar());
+            return;
+        }
         Vector128<ushort> words = Vector128.Narrow(rounded.GetLower(), rounded.GetUpper()).AsUInt16();
         Unsafe.WriteUnaligned(ref destination, Vector128.Narrow(words, words).AsUInt64().ToScalar());
     }
