@@ -133,7 +133,7 @@ public static class Int8Gemm
     /// tier, same panels) for <paramref name="tier"/>: 256-bit <c>vpdpbusd</c> does 32 exact byte products in one
     /// instruction where the AVX-512 tier needs five for 64 under the sign transfer.
     /// </summary>
-    static bool UsesVnni(QuantizedGemmTier tier) => tier >= QuantizedGemmTier.Avx2 && AvxVnni.IsSupported && !t_vnniOff;
+    internal static bool UsesVnni(QuantizedGemmTier tier) => tier >= QuantizedGemmTier.Avx2 && AvxVnni.IsSupported && !t_vnniOff;
 
     /// <summary>Byte offset of column <paramref name="column"/>'s quad <paramref name="q"/> in the panel layout (lanes = 1 &lt;&lt; shift).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -33,8 +33,14 @@ public sealed class QuantizedConvLowering : OpLowering
 
     /// <summary>A described layer; <paramref name="ByteGemm"/> names the <c>Int8Gemm</c> scheme, null for the widening GEMM.</summary>
     sealed record Layer(int Batch, int InChannels, int OutChannels, int Groups, WindowGeometry Geometry, DataType XType, DataType WType, DataType Output, bool PackedWeights, bool Depthwise,
-        string? ByteGemm, bool Pointwise, string WideningReason)
+        string? ByteGemm, bool Pointwise, string WideningReason, bool DirectCandidate)
     {
+        /// <summary>
+        /// A 2-D k×k layer (k·k &gt; 1) of one group, three input channels or more, whose centred weights fit a signed
+        /// byte: the direct convolution <c>Int8DirectConvolution</c> (no im2col, requantised in the same pass).
+        /// </summary>
+        public bool Direct => DirectCandidate && !Dense;
+
         /// <summary>
         /// One sample, one group and one output position whose window is the whole unpadded input (a Gemm written as a
         /// 1×1 QLinearConv on a 1×1 plane, or a kernel as large as the image): a dense layer, x·Wᵀ, run as the GEMV.
@@ -90,7 +96,12 @@ public sealed class QuantizedConvLowering : OpLowering
             ? QuantizedPacking.ByteGemmChoice(op.Input(W).Constant!, op.HasInput(WZero) ? op.Input(WZero).Constant : null, outChannels, ws[1] * kernel.Aggregate(1, (a, b) => a * b), transposed: false)
             : (null, depthwise ? "depthwise" : "weights not constant");
         bool pointwise = kernel.All(k => k == 1) && geometry.Strides.All(s => s == 1) && geometry.PadsBegin.Concat(geometry.PadsEnd).All(p => p == 0);
-        return new Layer(xs[0], xs[1], outChannels, groups, geometry, xType, wType, output, packed && !depthwise, depthwise, byteGemm, pointwise, reason);
+        // With one input channel three quarters of each quad are padding, and a 1×1 kernel reads each input byte once
+        // anyway: im2col's dense columns win there (GemmBench int8conv: 1→6 5×5 at 28×28 2.9 µs im2col, 3.3 µs direct;
+        // 3→16 3×3 at 32×32 7.3 µs im2col, 5.4 µs direct).
+        bool direct = packed && !depthwise && rank == 2 && groups == 1 && xs[1] >= 3 && kernel[0] * kernel[1] > 1 &&
+                      QuantizedPacking.CentredFitsSignedByte(op.Input(W).Constant!, op.HasInput(WZero) ? op.Input(WZero).Constant : null, outChannels, ws[1] * kernel[0] * kernel[1]);
+        return new Layer(xs[0], xs[1], outChannels, groups, geometry, xType, wType, output, packed && !depthwise, depthwise, byteGemm, pointwise, reason, direct);
     }
 
     /// <inheritdoc/>
@@ -98,7 +109,7 @@ public sealed class QuantizedConvLowering : OpLowering
     {
         var layer = Describe(op);
         op.SetOutput(0, layer.Output, new[] { layer.Batch, layer.OutChannels }.Concat(layer.Geometry.Output).ToArray());
-        string shape = layer.Depthwise ? "depthwise-direct" : layer.Dense ? $"GEMV (dense layer, {layer.ByteGemm})" : layer.ByteGemm is null ? $"im2col+GEMM (int16 widening: {layer.WideningReason})" : $"{(layer.Pointwise ? "1×1" : "im2col")}+GEMM (vpmaddubsw, or vpdpbusd where the CPU has AVX-VNNI; {layer.ByteGemm})";
+        string shape = layer.Depthwise ? "depthwise-direct" : layer.Direct ? "direct (no im2col; vpdpbusd where the CPU has AVX-VNNI, requantised in the same pass)" : layer.Dense ? $"GEMV (dense layer, {layer.ByteGemm})" : layer.ByteGemm is null ? $"im2col+GEMM (int16 widening: {layer.WideningReason})" : $"{(layer.Pointwise ? "1×1" : "im2col")}+GEMM (vpmaddubsw, or vpdpbusd where the CPU has AVX-VNNI; {layer.ByteGemm})";
         op.Node.Annotations["kernel"] = $"int8 {shape} {DataTypes.CSharpName(layer.XType)}×{DataTypes.CSharpName(layer.WType)}" +
                                         (layer.PackedWeights ? ", weights pre-packed" : "") + $" → {layer.Output}";
         op.Node.Annotations["window"] = layer.Geometry.ToString();
@@ -115,6 +126,11 @@ public sealed class QuantizedConvLowering : OpLowering
         code.Writer.Line($"// {(_requantize ? "QLinearConv" : "ConvInteger")} {xT}×{wT}, {layer.InChannels}→{layer.OutChannels} channels, groups {layer.Groups}, {g}");
 
         string xZero = op.HasInput(XZero) ? code.In(XZero) : $"global::System.ReadOnlySpan<{xT}>.Empty";
+        if (layer.Direct)
+        {
+            EmitDirect(op, code, layer, xZero);
+            return;
+        }
         int total = layer.Batch * layer.OutChannels * outputSize;
         string acc = _requantize ? code.Scratch(DataType.Int32, total) : code.Out(0);
         string bias = _requantize && op.HasInput(8) ? code.In(8) : "global::System.ReadOnlySpan<int>.Empty";
@@ -171,5 +187,27 @@ public sealed class QuantizedConvLowering : OpLowering
         code.Writer.Line($"{q}.Requantization.Multipliers<float>({code.In(1)}[0], {code.In(4)}, {code.In(6)}[0], {multipliers});");
         code.Writer.Line($"{q}.Requantization.ToInteger<{code.OutType(0)}>({acc}, {bias}, {multipliers}, true, (int){code.In(7)}[0], {code.Out(0)}, " +
                          $"{layer.Batch * layer.OutChannels}, {outputSize});");
+    }
+
+    /// <summary>The k×k layers <see cref="Layer.Direct"/> takes: weights packed once, one kernel call that also requantises.</summary>
+    void EmitDirect(OpContext op, EmitContext code, Layer layer, string xZero)
+    {
+        string q = $"{EmitContext.Kernels}.Quantization";
+        string xT = DataTypes.CSharpName(layer.XType), wT = DataTypes.CSharpName(layer.WType);
+        var g = layer.Geometry;
+        string zeros = op.HasInput(WZero) ? code.ConstantArray(WZero) : $"global::System.Array.Empty<{wT}>()";
+        string packed = code.StaticField($"{q}.Int8ConvWeights", $"{q}.Int8ConvWeights.Pack<{wT}>({code.ConstantArray(W)}, {zeros}, {layer.OutChannels}, {layer.InChannels}, {g.KernelSize})");
+        string scratch = code.Scratch(DataType.Int32, QuantizedPacking.DirectConvolutionScratchLength(layer.InChannels, g));
+        string geometry = code.IntArray(g.Packed());
+        if (!_requantize)
+        {
+            code.Writer.Line($"{q}.Int8DirectConvolution.Convolve<{xT}>({code.In(0)}, {xZero}, {packed}, global::System.ReadOnlySpan<int>.Empty, {code.Out(0)}, {scratch}, {layer.Batch}, {geometry});");
+            return;
+        }
+        string bias = op.HasInput(8) ? code.In(8) : "global::System.ReadOnlySpan<int>.Empty";
+        string multipliers = code.Scratch(DataType.Float, ShapeMath.ElementCount(op.Shape(4)));
+        code.Writer.Line($"{q}.Requantization.Multipliers<float>({code.In(1)}[0], {code.In(4)}, {code.In(6)}[0], {multipliers});");
+        code.Writer.Line($"{q}.Int8DirectConvolution.ConvolveToBytes<{xT}, {code.OutType(0)}>({code.In(0)}, {xZero}, {packed}, {bias}, {multipliers}, (int){code.In(7)}[0], " +
+                         $"{code.Out(0)}, {scratch}, {layer.Batch}, {geometry});");
     }
 }

@@ -38,6 +38,37 @@ internal static class QuantizedPacking
     }
 
     /// <summary>
+    /// Ints of scratch <c>Int8DirectConvolution</c> needs (its <c>ScratchLength</c>; the kernel checks it): the image as
+    /// ⌈C/4⌉ planes of channel quads, each padded row split into stride phases of ⌈width/stride⌉ + 4 ints, 16 ints of
+    /// slack, and one tap offset per channel quad and kernel position.
+    /// </summary>
+    public static int DirectConvolutionScratchLength(int inChannels, Convolution.WindowGeometry g)
+    {
+        int quads = (inChannels + 3) / 4;
+        int height = (g.Output[0] - 1) * g.Strides[0] + (g.Kernel[0] - 1) * g.Dilations[0] + 1;
+        int width = (g.Output[1] - 1) * g.Strides[1] + (g.Kernel[1] - 1) * g.Dilations[1] + 1;
+        return quads * height * g.Strides[1] * ((width + g.Strides[1] - 1) / g.Strides[1] + 4) + 16 + quads * g.Kernel[0] * g.Kernel[1];
+    }
+
+    /// <summary>
+    /// Whether every centred weight w − zw lies in [−128, 127], what the direct convolution (<c>Int8ConvWeights.Fits</c>)
+    /// needs; weights are rows × depth, zero points none, one, or one per row.
+    /// </summary>
+    public static bool CentredFitsSignedByte(Tensor weights, Tensor? zeroPoints, int rows, int depth)
+    {
+        int[] w = Values(weights);
+        int[] zeros = zeroPoints is null ? Array.Empty<int>() : Values(zeroPoints);
+        if (w.Length < (long)rows * depth || (zeros.Length > 1 && zeros.Length != rows)) return false;
+        for (int r = 0; r < rows; r++)
+        {
+            int zero = zeros.Length == 0 ? 0 : zeros[zeros.Length == 1 ? 0 : r];
+            for (int k = 0; k < depth; k++)
+                if (w[r * depth + k] - zero is < -128 or > 127) return false;
+        }
+        return true;
+    }
+
+    /// <summary>
     /// Which scheme the byte GEMM (<c>Int8Gemm</c>, <c>vpmaddubsw</c>) would use for these constant weights — "7-bit
     /// weights" when every |w − zw| ≤ 64, "sign transfer" when ≤ 127 or 128 for at most one weight in 16 (fixed up
     /// after the GEMM) — or null otherwise (the widening kernel is exact for any weights). Mirrors

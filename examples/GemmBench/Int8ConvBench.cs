@@ -1,0 +1,62 @@
+using System;
+using System.Globalization;
+using System.Linq;
+using AotInfer.Kernels.Quantization;
+
+/// <summary>
+/// The int8conv mode of GemmBench: the k×k QLinearConv layers of the small int8 models (resnet8, lenet5, the stem),
+/// batch 1, u8 images × s8 weights, requantised to u8 — <see cref="Int8DirectConvolution"/> next to the im2col path
+/// (<see cref="QuantizedConvolution"/> on <see cref="Int8Gemm"/>, then <see cref="Requantization.ToInteger{TOut}"/>);
+/// the two outputs are compared before timing. Microseconds per layer and GMAC/s by thread CPU time.
+/// </summary>
+static class Int8ConvBench
+{
+    public static void Run(string[] args)
+    {
+        if (args.Contains("novnni", StringComparer.OrdinalIgnoreCase)) Int8Gemm.AllowVnni = false;
+        args = args.Where(a => !a.Equals("novnni", StringComparison.OrdinalIgnoreCase)).ToArray();
+        if (args.Length > 0) QuantizedMatrixMultiply.Tier = Enum.Parse<QuantizedGemmTier>(args[0], ignoreCase: true);
+        Console.WriteLine($"int8 conv, tier {QuantizedMatrixMultiply.Tier}{(Int8Gemm.AllowVnni ? "" : " without VNNI")}; µs per layer by thread CPU time (GMAC/s)");
+        foreach (var (channels, size, outChannels, kernel, stride, pad) in new[]
+                 {
+                     (3, 32, 16, 3, 1, 1), (16, 32, 16, 3, 1, 1), (16, 32, 32, 3, 2, 1), (32, 16, 32, 3, 1, 1), (32, 16, 64, 3, 2, 1), (64, 8, 64, 3, 1, 1),
+                     (1, 28, 6, 5, 1, 0), (6, 12, 16, 5, 1, 0),
+                 })
+        {
+            int output = (size + 2 * pad - kernel) / stride + 1;
+            int[] geometry = { 2, size, size, output, output, kernel, kernel, stride, stride, 1, 1, pad, pad, pad, pad };
+            var random = new Random(1);
+            byte[] x = Enumerable.Range(0, channels * size * size).Select(_ => (byte)random.Next(256)).ToArray();
+            byte[] xZero = { 131 };
+            int depth = channels * kernel * kernel, outputSize = output * output;
+            sbyte[] w = Enumerable.Range(0, outChannels * depth).Select(_ => (sbyte)random.Next(-127, 128)).ToArray();
+            int[] bias = Enumerable.Range(0, outChannels).Select(_ => random.Next(-5000, 5000)).ToArray();
+            float[] multipliers = Enumerable.Range(0, outChannels).Select(_ => (float)(random.NextDouble() * 0.004)).ToArray();
+            byte[] direct = new byte[outChannels * outputSize], gemm = new byte[outChannels * outputSize];
+
+            var directWeights = Int8ConvWeights.Pack(w, Array.Empty<sbyte>(), outChannels, channels, kernel * kernel);
+            int[] scratch = new int[Int8DirectConvolution.ScratchLength(channels, geometry)];
+            void Direct() => Int8DirectConvolution.ConvolveToBytes<byte, byte>(x, xZero, directWeights, bias, multipliers, 7, direct, scratch, 1, geometry);
+
+            var gemmWeights = Int8PackedWeights.Pack(w, Array.Empty<sbyte>(), outChannels, depth, transposed: false);
+            byte[] columns = new byte[depth * outputSize];
+            sbyte[] packedColumns = new sbyte[Int8Gemm.PackedColumnsLength(depth, outputSize)];
+            int[] offsets = new int[outChannels], acc = new int[outChannels * outputSize];
+            void Im2Col()
+            {
+                QuantizedConvolution.Im2ColGemm<byte>(x, xZero, gemmWeights, bias, acc, columns, packedColumns, offsets, 1, channels, outChannels, 1, geometry);
+                Requantization.ToInteger<byte>(acc, ReadOnlySpan<int>.Empty, multipliers, true, 7, gemm, outChannels, outputSize);
+            }
+
+            Direct();
+            Im2Col();
+            if (Environment.GetEnvironmentVariable("NOCHECK") is null && !direct.AsSpan().SequenceEqual(gemm)) throw new InvalidOperationException($"direct and im2col convolutions differ at {channels}→{outChannels} {size}x{size}");
+            double macs = (double)outChannels * depth * outputSize;
+            int reps = Math.Max(1, (int)(2e7 / macs));
+            var directRate = Timing.Rate(Direct, macs, reps);
+            var im2colRate = Timing.Rate(Im2Col, macs, reps);
+            Console.WriteLine(FormattableString.Invariant(
+                $"{channels,3}→{outChannels,3} {size,2}x{size,2} k{kernel} s{stride}: direct {macs / directRate.Cpu / 1e3,6:F2} µs ({directRate.Cpu,5:F1}), im2col {macs / im2colRate.Cpu / 1e3,6:F2} µs ({im2colRate.Cpu,5:F1})"));
+        }
+    }
+}

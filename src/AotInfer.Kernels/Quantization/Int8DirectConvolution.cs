@@ -1,0 +1,324 @@
+using System;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using AotInfer.Kernels.Convolution;
+
+namespace AotInfer.Kernels.Quantization;
+
+/// <summary>
+/// 2-D integer convolution (one group, any kernel, stride, dilation and padding) without im2col: the image is laid out
+/// once per call as four-channel quads in padded, stride-phased planes (<see cref="QuadImageLayout"/>), where the quads
+/// of consecutive output pixels at any kernel position are consecutive ints. A tile of four output channels × two
+/// vectors of output pixels then loads its activations straight from that image and broadcasts one weight quad per
+/// channel (<see cref="Int8ConvWeights"/>), on 256-bit <c>vpdpbusd</c> where the CPU has AVX-VNNI
+/// (<see cref="IInt8QuadDot{TV}"/>). The tile's int32 sums are requantised to bytes (or stored as int32) in the same
+/// pass, straight into the NCHW output planes: no column matrix, no packed panels, no int32 output plane.
+/// </summary>
+/// <remarks>
+/// im2col copied each input byte KH·KW times per call and the separate requantisation pass re-read every int32; with
+/// 16 to 64 channels on 8×8 to 32×32 planes those passes cost about as much as the multiply itself.
+/// Activations are unsigned in the kernel (s8 images flip their top bit with their zero point), and the activation
+/// zero point folds into one offset per channel, bias − za·Σ_k(w − zw), so padding (filled with za) adds exactly 0.
+/// </remarks>
+public static class Int8DirectConvolution
+{
+    /// <summary>Output vectors per tile: three keep 12 accumulators + 3 activations + 1 weight broadcast in the 16 registers VEX encodes.</summary>
+    const int TileVectors = 3;
+
+    /// <summary>
+    /// Ints of scratch <see cref="Convolve{TX}"/> and <see cref="ConvolveToBytes{TX, TY}"/> need for an image of
+    /// <paramref name="inChannels"/> channels and this <paramref name="geometry"/> (<c>Window</c> packing).
+    /// </summary>
+    public static int ScratchLength(int inChannels, int[] geometry)
+    {
+        var window = new Window(geometry);
+        return new QuadImageLayout(window, inChannels).Length + (inChannels + 3) / 4 * window.KernelSize;
+    }
+
+    /// <summary>
+    /// y[n, m, oy, ox] = Σ (x − zx)·(w[m] − zw[m]) + bias[m] as int32 (ConvInteger) for a batch of NCHW byte images;
+    /// an empty bias means none, an empty zero point 0. <paramref name="scratch"/>: <see cref="ScratchLength"/> ints.
+    /// </summary>
+    public static void Convolve<TX>(ReadOnlySpan<TX> x, ReadOnlySpan<TX> xZeroPoint, Int8ConvWeights weights, ReadOnlySpan<int> bias, Span<int> y,
+        Span<int> scratch, int batch, int[] geometry) where TX : unmanaged, IBinaryInteger<TX>
+    {
+        var output = new Output { Ints = y };
+        Run(x, xZeroPoint, weights, bias, output, scratch, batch, geometry);
+    }
+
+    /// <summary>
+    /// QLinearConv: y = saturate(round_half_even((Σ (x − zx)·(w[m] − zw[m]) + bias[m]) · multipliers[m]) + zy) as u8
+    /// or s8, like <see cref="Requantization.ToInteger{TOut}"/> with per-channel (or one) multipliers.
+    /// </summary>
+    public static void ConvolveToBytes<TX, TY>(ReadOnlySpan<TX> x, ReadOnlySpan<TX> xZeroPoint, Int8ConvWeights weights, ReadOnlySpan<int> bias,
+        ReadOnlySpan<float> multipliers, int yZeroPoint, Span<TY> y, Span<int> scratch, int batch, int[] geometry)
+        where TX : unmanaged, IBinaryInteger<TX> where TY : unmanaged, IBinaryInteger<TY>
+    {
+        if (Unsafe.SizeOf<TY>() != 1) throw new ArgumentException($"the output must be byte or sbyte, not {typeof(TY).Name}");
+        if (multipliers.Length != 1 && multipliers.Length != weights.OutChannels) throw new ArgumentException($"expected 1 or {weights.OutChannels} multipliers, got {multipliers.Length}");
+        var output = new Output
+        {
+            Bytes = MemoryMarshal.AsBytes(y),
+            Signed = typeof(TY) == typeof(sbyte),
+            Multipliers = multipliers,
+            ZeroPoint = yZeroPoint,
+            VectorRequantize = AllFinite(multipliers) && Vector256.IsHardwareAccelerated && QuantizedMatrixMultiply.Tier >= QuantizedGemmTier.Avx2,
+        };
+        Run(x, xZeroPoint, weights, bias, output, scratch, batch, geometry);
+    }
+
+    /// <summary>Where a tile's sums go: int32 planes, or bytes through the requantisation.</summary>
+    ref struct Output
+    {
+        public Span<int> Ints;
+        public Span<byte> Bytes;
+        public bool Signed;
+        public ReadOnlySpan<float> Multipliers;
+        public int ZeroPoint;
+        public bool VectorRequantize;
+    }
+
+    static void Run<TX>(ReadOnlySpan<TX> x, ReadOnlySpan<TX> xZeroPoint, Int8ConvWeights weights, ReadOnlySpan<int> bias, scoped in Output output,
+        Span<int> scratch, int batch, int[] geometry) where TX : unmanaged, IBinaryInteger<TX>
+    {
+        if (Unsafe.SizeOf<TX>() != 1) throw new ArgumentException($"the input must be byte or sbyte, not {typeof(TX).Name}");
+        var window = new Window(geometry);
+        if (window.Rank != 2) throw new ArgumentException($"the direct int8 convolution is 2-D, got rank {window.Rank}");
+        if (window.KernelSize != weights.KernelSize) throw new ArgumentException($"packed weights have {weights.KernelSize} kernel positions, the layer {window.KernelSize}");
+        int channels = weights.InChannels, outChannels = weights.OutChannels, inputSize = window.InputSize, outputSize = window.OutputSize;
+        var layout = new QuadImageLayout(window, channels);
+        if (scratch.Length < ScratchLength(channels, geometry)) throw new ArgumentException($"scratch holds {scratch.Length} ints, expected {ScratchLength(channels, geometry)}");
+        if (x.Length < batch * channels * inputSize) throw new ArgumentException("x is shorter than batch × channels × input size");
+        if (output.Ints.Length + output.Bytes.Length < batch * outChannels * outputSize) throw new ArgumentException("y is shorter than batch × output channels × output size");
+        if (!bias.IsEmpty && bias.Length < outChannels) throw new ArgumentException($"bias holds {bias.Length} values, expected {outChannels}");
+
+        // The kernel multiplies unsigned activations: s8 images (and their zero point) flip their top bit.
+        byte flip = typeof(TX) == typeof(sbyte) ? (byte)0x80 : (byte)0;
+        byte zero = (byte)((xZeroPoint.IsEmpty ? (byte)0 : byte.CreateTruncating(xZeroPoint[0])) ^ flip);
+        Span<int> image = scratch.Slice(0, layout.Length), taps = scratch.Slice(layout.Length, weights.Quads);
+        int kernelHeight = window.Kernel(0), kernelWidth = window.Kernel(1);
+        for (int cq = 0, q = 0; cq < layout.ChannelQuads; cq++)
+            for (int ky = 0; ky < kernelHeight; ky++)
+                for (int kx = 0; kx < kernelWidth; kx++) taps[q++] = layout.TapOffset(cq, ky, kx);
+        ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(x);
+        for (int n = 0; n < batch; n++)
+        {
+            QuadInterleavedImage.Build(bytes.Slice(n * channels * inputSize, channels * inputSize), channels, layout, flip, zero, image);
+            int outputBase = n * outChannels * outputSize;
+            var tier = QuantizedMatrixMultiply.Tier;
+            if (Int8Gemm.UsesVnni(tier)) Images<QuadDotAvxVnni, Vector256<int>>(image, taps, weights, layout, bias, zero, output, outputBase);
+            else if (tier >= QuantizedGemmTier.Avx2 && Avx2.IsSupported) Images<QuadDotAvx2, Vector256<int>>(image, taps, weights, layout, bias, zero, output, outputBase);
+            else if (tier >= QuantizedGemmTier.Vector128 && Sse2.IsSupported) Images<QuadDotSse2, Vector128<int>>(image, taps, weights, layout, bias, zero, output, outputBase);
+            else Images<QuadDotScalar, int>(image, taps, weights, layout, bias, zero, output, outputBase);
+        }
+    }
+
+    /// <summary>One laid-out image × every output channel, four channels × <see cref="TileVectors"/> pixel vectors per tile.</summary>
+    static void Images<TIsa, TV>(ReadOnlySpan<int> image, ReadOnlySpan<int> taps, Int8ConvWeights weights, QuadImageLayout layout, ReadOnlySpan<int> bias,
+        int zero, scoped in Output output, int outputBase) where TIsa : IInt8QuadDot<TV> where TV : struct
+    {
+        int lanes = TIsa.Lanes, outputWidth = layout.Window.Output(1), outputSize = layout.Window.OutputSize;
+        int perRow = (outputWidth + lanes - 1) / lanes, vectors = layout.Window.Output(0) * perRow, quads = weights.Quads;
+        ref int i0 = ref MemoryMarshal.GetReference(image);
+        ref int t0 = ref MemoryMarshal.GetReference(taps);
+        Span<int> tile = stackalloc int[4 * TileVectors * 16];
+        Span<int> offsets = stackalloc int[4];
+        Span<float> multipliers = stackalloc float[4];
+        Span<int> at = stackalloc int[TileVectors];
+        ref int tileStart = ref MemoryMarshal.GetReference(tile);
+        bool fastBytes = lanes == 8 && output.VectorRequantize;
+        var bounds = new ByteBounds(output.ZeroPoint, output.Signed);
+        for (int block = 0; block * 4 < weights.OutChannels; block++)
+        {
+            int rows = Math.Min(4, weights.OutChannels - 4 * block);
+            for (int i = 0; i < rows; i++)
+            {
+                offsets[i] = (bias.IsEmpty ? 0 : bias[4 * block + i]) - zero * weights.RowSums[4 * block + i];
+                if (!output.Bytes.IsEmpty) multipliers[i] = output.Multipliers[output.Multipliers.Length == 1 ? 0 : 4 * block + i];
+            }
+            ref int w = ref weights.Values[block * quads * 4];
+            for (int v = 0; v < vectors; v += TileVectors)
+            {
+                // A short last tile runs two vectors (one alone is computed twice, stored once).
+                int count = Math.Min(TileVectors, vectors - v);
+                int p0 = VectorOffset(layout, v, perRow, lanes), p1 = VectorOffset(layout, v + Math.Min(1, count - 1), perRow, lanes);
+                if (count == TileVectors) Tile4x3<TIsa, TV>(ref i0, p0, p1, VectorOffset(layout, v + 2, perRow, lanes), ref t0, ref w, quads, ref tileStart);
+                else Tile4x2<TIsa, TV>(ref i0, p0, p1, ref t0, ref w, quads, ref tileStart);
+                bool full = true;
+                for (int j = 0; j < count; j++)
+                {
+                    int oy = (v + j) / perRow, ox = (v + j - oy * perRow) * lanes;
+                    full &= ox + lanes <= outputWidth;
+                    at[j] = outputBase + 4 * block * outputSize + oy * outputWidth + ox;
+                }
+                if (fastBytes && full && rows == 4)
+                {
+                    TileToBytes(ref tileStart, count, offsets, multipliers, bounds, ref MemoryMarshal.GetReference(output.Bytes), at, outputSize);
+                    continue;
+                }
+                for (int j = 0; j < count; j++)
+                {
+                    int width = Math.Min(lanes, outputWidth - (v + j) % perRow * lanes);
+                    for (int i = 0; i < rows; i++)
+                        Emit(output, ref Unsafe.Add(ref tileStart, (i * TileVectors + j) * lanes), width, offsets[i], 4 * block + i, at[j] + i * outputSize);
+                }
+            }
+        }
+    }
+
+    /// <summary>Offset in the laid-out image of pixel vector <paramref name="v"/> (row-major, <paramref name="perRow"/> vectors per output row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static int VectorOffset(QuadImageLayout layout, int v, int perRow, int lanes)
+    {
+        int oy = v / perRow;
+        return layout.PixelOffset(oy, (v - oy * perRow) * lanes);
+    }
+
+    /// <summary>
+    /// Four output channels (weight quads side by side at <paramref name="w"/>) × the pixel vectors at image offsets
+    /// <paramref name="p0"/>, <paramref name="p1"/> and <paramref name="p2"/>, over every tap; sums stored at
+    /// tile[(row·TileVectors + vector)·lanes].
+    /// </summary>
+    static void Tile4x3<TIsa, TV>(ref int image, int p0, int p1, int p2, ref int taps, ref int w, int quads, ref int tile)
+        where TIsa : IInt8QuadDot<TV> where TV : struct
+    {
+        TV c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
+        TV c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
+        ref int x0 = ref Unsafe.Add(ref image, p0);
+        ref int x1 = ref Unsafe.Add(ref image, p1);
+        ref int x2 = ref Unsafe.Add(ref image, p2);
+        for (int q = 0; q < quads; q++)
+        {
+            int tap = Unsafe.Add(ref taps, q);
+            TV a0 = TIsa.Load(ref Unsafe.Add(ref x0, tap)), a1 = TIsa.Load(ref Unsafe.Add(ref x1, tap)), a2 = TIsa.Load(ref Unsafe.Add(ref x2, tap));
+            TV weight = TIsa.Broadcast(ref w);
+            c00 = TIsa.Dot(c00, a0, weight); c01 = TIsa.Dot(c01, a1, weight); c02 = TIsa.Dot(c02, a2, weight);
+            weight = TIsa.Broadcast(ref Unsafe.Add(ref w, 1));
+            c10 = TIsa.Dot(c10, a0, weight); c11 = TIsa.Dot(c11, a1, weight); c12 = TIsa.Dot(c12, a2, weight);
+            weight = TIsa.Broadcast(ref Unsafe.Add(ref w, 2));
+            c20 = TIsa.Dot(c20, a0, weight); c21 = TIsa.Dot(c21, a1, weight); c22 = TIsa.Dot(c22, a2, weight);
+            weight = TIsa.Broadcast(ref Unsafe.Add(ref w, 3));
+            c30 = TIsa.Dot(c30, a0, weight); c31 = TIsa.Dot(c31, a1, weight); c32 = TIsa.Dot(c32, a2, weight);
+            w = ref Unsafe.Add(ref w, 4);
+        }
+        int lanes = TIsa.Lanes;
+        TIsa.Store(c00, ref tile); TIsa.Store(c01, ref Unsafe.Add(ref tile, lanes)); TIsa.Store(c02, ref Unsafe.Add(ref tile, 2 * lanes));
+        TIsa.Store(c10, ref Unsafe.Add(ref tile, 3 * lanes)); TIsa.Store(c11, ref Unsafe.Add(ref tile, 4 * lanes)); TIsa.Store(c12, ref Unsafe.Add(ref tile, 5 * lanes));
+        TIsa.Store(c20, ref Unsafe.Add(ref tile, 6 * lanes)); TIsa.Store(c21, ref Unsafe.Add(ref tile, 7 * lanes)); TIsa.Store(c22, ref Unsafe.Add(ref tile, 8 * lanes));
+        TIsa.Store(c30, ref Unsafe.Add(ref tile, 9 * lanes)); TIsa.Store(c31, ref Unsafe.Add(ref tile, 10 * lanes)); TIsa.Store(c32, ref Unsafe.Add(ref tile, 11 * lanes));
+    }
+
+    /// <summary><see cref="Tile4x3{TIsa, TV}"/> for two pixel vectors (a short last tile), same tile layout.</summary>
+    static void Tile4x2<TIsa, TV>(ref int image, int p0, int p1, ref int taps, ref int w, int quads, ref int tile)
+        where TIsa : IInt8QuadDot<TV> where TV : struct
+    {
+        TV c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        ref int x0 = ref Unsafe.Add(ref image, p0);
+        ref int x1 = ref Unsafe.Add(ref image, p1);
+        for (int q = 0; q < quads; q++)
+        {
+            int tap = Unsafe.Add(ref taps, q);
+            TV a0 = TIsa.Load(ref Unsafe.Add(ref x0, tap)), a1 = TIsa.Load(ref Unsafe.Add(ref x1, tap));
+            TV weight = TIsa.Broadcast(ref w);
+            c00 = TIsa.Dot(c00, a0, weight); c01 = TIsa.Dot(c01, a1, weight);
+            weight = TIsa.Broadcast(ref Unsafe.Add(ref w, 1));
+            c10 = TIsa.Dot(c10, a0, weight); c11 = TIsa.Dot(c11, a1, weight);
+            weight = TIsa.Broadcast(ref Unsafe.Add(ref w, 2));
+            c20 = TIsa.Dot(c20, a0, weight); c21 = TIsa.Dot(c21, a1, weight);
+            weight = TIsa.Broadcast(ref Unsafe.Add(ref w, 3));
+            c30 = TIsa.Dot(c30, a0, weight); c31 = TIsa.Dot(c31, a1, weight);
+            w = ref Unsafe.Add(ref w, 4);
+        }
+        int lanes = TIsa.Lanes;
+        TIsa.Store(c00, ref tile); TIsa.Store(c01, ref Unsafe.Add(ref tile, lanes));
+        TIsa.Store(c10, ref Unsafe.Add(ref tile, 3 * lanes)); TIsa.Store(c11, ref Unsafe.Add(ref tile, 4 * lanes));
+        TIsa.Store(c20, ref Unsafe.Add(ref tile, 6 * lanes)); TIsa.Store(c21, ref Unsafe.Add(ref tile, 7 * lanes));
+        TIsa.Store(c30, ref Unsafe.Add(ref tile, 9 * lanes)); TIsa.Store(c31, ref Unsafe.Add(ref tile, 10 * lanes));
+    }
+
+    /// <summary>
+    /// The common case of the byte output: a tile of four channels × <paramref name="count"/> whole vectors of eight
+    /// sums, requantised eight at a time, channel i's bytes at at[j] + i·<paramref name="outputSize"/>.
+    /// </summary>
+    static void TileToBytes(ref int tile, int count, ReadOnlySpan<int> offsets, ReadOnlySpan<float> multipliers, in ByteBounds bounds, ref byte y, ReadOnlySpan<int> at, int outputSize)
+    {
+        for (int i = 0; i < 4; i++)
+        {
+            Vector256<int> offset = Vector256.Create(offsets[i]);
+            Vector256<float> scale = Vector256.Create(multipliers[i]);
+            ref byte row = ref Unsafe.Add(ref y, i * outputSize);
+            for (int j = 0; j < count; j++)
+                RequantizeVector(Vector256.LoadUnsafe(ref tile, (nuint)((i * TileVectors + j) * 8)), offset, scale, bounds, ref Unsafe.Add(ref row, at[j]));
+        }
+    }
+
+    /// <summary>The requantisation's constants as vectors: the output range less the zero point (float), and the zero point.</summary>
+    readonly struct ByteBounds(int zeroPoint, bool signed)
+    {
+        public readonly Vector256<float> Low = Vector256.Create((float)((signed ? -128 : 0) - zeroPoint));
+        public readonly Vector256<float> High = Vector256.Create((float)((signed ? 127 : 255) - zeroPoint));
+        public readonly Vector256<int> Zero = Vector256.Create(zeroPoint);
+    }
+
+    /// <summary>Writes <paramref name="count"/> sums + <paramref name="offset"/> of output channel <paramref name="channel"/> at output index <paramref name="at"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Emit(scoped in Output output, ref int sums, int count, int offset, int channel, int at)
+    {
+        if (output.Bytes.IsEmpty)
+        {
+            for (int k = 0; k < count; k++) output.Ints[at + k] = Unsafe.Add(ref sums, k) + offset;
+            return;
+        }
+        float multiplier = output.Multipliers[output.Multipliers.Length == 1 ? 0 : channel];
+        ref byte destination = ref output.Bytes[at];
+        int i = 0;
+        if (output.VectorRequantize)
+        {
+            var bounds = new ByteBounds(output.ZeroPoint, output.Signed);
+            for (; i + 8 <= count; i += 8)
+                RequantizeVector(Vector256.LoadUnsafe(ref sums, (nuint)i), Vector256.Create(offset), Vector256.Create(multiplier), bounds, ref Unsafe.Add(ref destination, i));
+        }
+        for (; i < count; i++)
+            Unsafe.Add(ref destination, i) = RequantizeScalar(Unsafe.Add(ref sums, i) + offset, multiplier, output.ZeroPoint, output.Signed);
+    }
+
+    /// <summary>
+    /// <see cref="Requantization.ToInteger{TOut}"/>'s arithmetic for one value: (sum) · multiplier, clamped to the
+    /// output range less the zero point, rounded half to even, plus the zero point.
+    /// </summary>
+    static byte RequantizeScalar(int sum, float multiplier, int zeroPoint, bool signed)
+    {
+        float value = Math.Clamp(sum * multiplier, (signed ? -128 : 0) - zeroPoint, (signed ? 127 : 255) - zeroPoint);
+        return (byte)((int)MathF.Round(value, MidpointRounding.ToEven) + zeroPoint);
+    }
+
+    /// <summary>
+    /// <see cref="RequantizeScalar"/> for eight values: the bounds are integers, so clamping before rounding equals
+    /// clamping after, and the clamped values narrow to bytes without saturation (signed or not, the low byte is right).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void RequantizeVector(Vector256<int> sums, Vector256<int> offset, Vector256<float> multiplier, in ByteBounds bounds, ref byte destination)
+    {
+        Vector256<float> value = Vector256.ConvertToSingle(sums + offset) * multiplier;
+        value = Vector256.MinNative(Vector256.MaxNative(value, bounds.Low), bounds.High);
+        Vector256<int> rounded = Vector256.ConvertToInt32Native(Vector256.Round(value)) + bounds.Zero;
+        if (Avx512F.VL.IsSupported)
+        {
+            // vpmovdb: one instruction keeps each lane's low byte.
+            Unsafe.WriteUnaligned(ref destination, Avx512F.VL.ConvertToVector128Byte(rounded).AsUInt64().ToScalar());
+            return;
+        }
+        Vector128<ushort> words = Vector128.Narrow(rounded.GetLower(), rounded.GetUpper()).AsUInt16();
+        Unsafe.WriteUnaligned(ref destination, Vector128.Narrow(words, words).AsUInt64().ToScalar());
+    }
+
+    static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        foreach (float value in values)
+            if (!float.IsFinite(value)) return false;
+        return true;
+    }
+}
