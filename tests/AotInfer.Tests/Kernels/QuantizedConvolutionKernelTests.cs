@@ -111,6 +111,29 @@ public class QuantizedConvolutionKernelTests
         }
     });
 
+    /// <summary>
+    /// Kernels with more taps than a float sum holds exactly (17×17 = 289 &gt; <see cref="QuantizedDepthwise.ExactFloatTaps"/>)
+    /// on extreme u8×u8 values: 289·255² exceeds 2²⁴, so a single float sum would round; the chunked sums must not.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(ForcedTier.All), MemberType = typeof(ForcedTier))]
+    public void DepthwiseWithMoreTapsThanAFloatSumHoldsIsExact(QuantizedGemmTier tier) => ForcedTier.Run(tier, () =>
+    {
+        var random = new Random(17);
+        foreach (int h in new[] { 17, 20, 23 })
+        {
+            int w = h + 2, channels = 3, oh = h - 16 + 2, ow = w - 16 + 2;
+            int[] geometry = { 2, h, w, oh, ow, 17, 17, 1, 1, 1, 1, 1, 1, 1, 1 };
+            int[] x = Enumerable.Range(0, channels * h * w).Select(i => i % 31 == 0 ? random.Next(256) : 255).ToArray();
+            int[] weights = Enumerable.Range(0, channels * 289).Select(i => i % 29 == 0 ? random.Next(256) : 255).ToArray();
+            var t = new DepthwiseCase(1, channels, geometry, false, false, x, 0, weights, new[] { 0 }, $"image {h}x{w} kernel 17x17 u8xu8");
+            int[] expected = DepthwiseReference(t), actual = RunDepthwise<byte, byte>(t);
+            Assert.True(expected.Max() > 1 << 24, "the case must exceed what a float holds exactly");
+            for (int i = 0; i < expected.Length; i++)
+                Assert.True(expected[i] == actual[i], $"tier {tier} {t.Label}: element {i} is {actual[i]}, expected {expected[i]}");
+        }
+    });
+
     [Theory]
     [MemberData(nameof(ForcedTier.All), MemberType = typeof(ForcedTier))]
     public void DepthwiseRejectsTooSmallScratch(QuantizedGemmTier tier) => ForcedTier.Run(tier, () =>
