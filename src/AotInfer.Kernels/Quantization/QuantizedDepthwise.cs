@@ -38,7 +38,7 @@ public static class QuantizedDepthwise
     /// </summary>
     public const int ExactFloatTaps = 258;
 
-    /// <summary>Ints of scratch <see cref="Convolve2D{TX, TW}"/> needs for a layer of this geometry (the packed window).</summary>
+    /// <summary>Ints of scratch <see cref="Convolve2D{TX, TW}"/> and <see cref="Convolve2DRequantized{TX, TW, TOut}"/> need for a layer of this geometry (the packed window).</summary>
     public static int ScratchLength(int[] geometry)
     {
         var shape = new PhaseShape(new Window(geometry));
@@ -46,13 +46,53 @@ public static class QuantizedDepthwise
     }
 
     /// <summary>
-    /// acc[n, c, ·] for every image n of the batch and channel c (see the class remarks). Empty zero points mean 0;
-    /// <paramref name="wZeroPoint"/> holds one value or one per channel. <paramref name="scratch"/> holds
+    /// acc[n, c, ·] for every image n of the batch and channel c (see the class remarks), ConvInteger. Empty zero points
+    /// mean 0; <paramref name="wZeroPoint"/> holds one value or one per channel. <paramref name="scratch"/> holds
     /// <see cref="ScratchLength"/> ints.
     /// </summary>
     public static void Convolve2D<TX, TW>(ReadOnlySpan<TX> x, ReadOnlySpan<TX> xZeroPoint, ReadOnlySpan<TW> weights, ReadOnlySpan<TW> wZeroPoint,
         Span<int> acc, Span<int> scratch, int batch, int channels, int[] geometry)
         where TX : unmanaged, IBinaryInteger<TX> where TW : unmanaged, IBinaryInteger<TW>
+        => Convolve<TX, TW, byte>(x, xZeroPoint, weights, wZeroPoint, new Epilogue(acc), Span<byte>.Empty, scratch, batch, channels, geometry);
+
+    /// <summary>
+    /// y[n, c, ·] = saturate(round_half_even((acc[n, c, ·] + bias[c]) · multipliers[c]) + yZeroPoint) (QLinearConv), the
+    /// requantisation of <see cref="Requantization.ToInteger{TOut}"/> applied to each output row as it leaves the grid, so
+    /// no int32 tensor is written and read back. An empty <paramref name="bias"/> means none; one multiplier means per
+    /// tensor. The other arguments are those of <see cref="Convolve2D{TX, TW}"/>.
+    /// </summary>
+    public static void Convolve2DRequantized<TX, TW, TOut>(ReadOnlySpan<TX> x, ReadOnlySpan<TX> xZeroPoint, ReadOnlySpan<TW> weights, ReadOnlySpan<TW> wZeroPoint,
+        ReadOnlySpan<int> bias, ReadOnlySpan<float> multipliers, int yZeroPoint, Span<TOut> y, Span<int> scratch, int batch, int channels, int[] geometry)
+        where TX : unmanaged, IBinaryInteger<TX> where TW : unmanaged, IBinaryInteger<TW> where TOut : unmanaged, IBinaryInteger<TOut>, IMinMaxValue<TOut>
+    {
+        if (multipliers.Length != 1 && multipliers.Length != channels) throw new ArgumentException($"{multipliers.Length} multipliers for {channels} channels", nameof(multipliers));
+        if (!bias.IsEmpty && bias.Length != channels) throw new ArgumentException($"a bias of {bias.Length} values for {channels} channels", nameof(bias));
+        Convolve(x, xZeroPoint, weights, wZeroPoint, new Epilogue(bias, multipliers, yZeroPoint), y, scratch, batch, channels, geometry);
+    }
+
+    /// <summary>What leaves the grid: int32 sums into <see cref="Acc"/>, or, when <see cref="Requantize"/>, requantised outputs.</summary>
+    readonly ref struct Epilogue
+    {
+        public readonly bool Requantize;
+        public readonly Span<int> Acc;
+        public readonly ReadOnlySpan<int> Bias;
+        public readonly ReadOnlySpan<float> Multipliers;
+        public readonly int ZeroPoint;
+
+        public Epilogue(Span<int> acc) => Acc = acc;
+
+        public Epilogue(ReadOnlySpan<int> bias, ReadOnlySpan<float> multipliers, int zeroPoint)
+        {
+            Requantize = true;
+            Bias = bias;
+            Multipliers = multipliers;
+            ZeroPoint = zeroPoint;
+        }
+    }
+
+    static void Convolve<TX, TW, TOut>(ReadOnlySpan<TX> x, ReadOnlySpan<TX> xZeroPoint, ReadOnlySpan<TW> weights, ReadOnlySpan<TW> wZeroPoint,
+        Epilogue epilogue, Span<TOut> y, Span<int> scratch, int batch, int channels, int[] geometry)
+        where TX : unmanaged, IBinaryInteger<TX> where TW : unmanaged, IBinaryInteger<TW> where TOut : unmanaged, IBinaryInteger<TOut>, IMinMaxValue<TOut>
     {
         if (typeof(TX) != typeof(byte) && typeof(TX) != typeof(sbyte)) throw new NotSupportedException($"depthwise int8 convolution of {typeof(TX).Name} images");
         var window = new Window(geometry);
@@ -70,8 +110,9 @@ public static class QuantizedDepthwise
         var tier = QuantizedMatrixMultiply.Tier;
         bool vectors = tier >= QuantizedGemmTier.Vector128 && Vector128.IsHardwareAccelerated;
         // Images and outputs no wider than one AVX-512 vector (dscnn's are 5) move a whole row per instruction.
-        bool narrow = tier >= QuantizedGemmTier.Avx512BW && Avx512F.IsSupported && window.Input(1) <= Lanes && outputWidth <= Lanes;
-        for (int c = 0; c < channels; c++)
+        bool avx512 = tier >= QuantizedGemmTier.Avx512BW && Avx512F.IsSupported;
+        bool narrow = avx512 && window.Input(1) <= Lanes && outputWidth <= Lanes;
+                for (int c = 0; c < channels; c++)
         {
             int zeroW = wZeroPoint.IsEmpty ? 0 : int.CreateTruncating(wZeroPoint[wZeroPoint.Length == 1 ? 0 : c]);
             for (int t = 0; t < shape.Taps; t++) tapWeights[t] = int.CreateTruncating(weights[c * shape.Taps + t]) - zeroW;
@@ -85,7 +126,12 @@ public static class QuantizedDepthwise
                     int taps = Math.Min(ExactFloatTaps, shape.Taps - from);
                     MultiplyAdd(planes, tapWeights.Slice(from, taps), tapOffsets.Slice(from, taps), grid, shape.GridCount, from > 0, tier);
                 }
-                Span<int> output = acc.Slice((n * channels + c) * outputSize, outputSize);
+                if (epilogue.Requantize)
+                {
+                    RequantizeRows(grid, shape.Width, window, epilogue, c, y.Slice((n * channels + c) * outputSize, outputSize), avx512);
+                    continue;
+                }
+                Span<int> output = epilogue.Acc.Slice((n * channels + c) * outputSize, outputSize);
                 for (int oy = 0; oy < window.Output(0); oy++)
                 {
                     // A narrow row moves as one vector (its overflow into the next rows is rewritten by them) while it
@@ -95,6 +141,58 @@ public static class QuantizedDepthwise
                     else if (outputWidth >= 32) grid.Slice(oy * shape.Width, outputWidth).CopyTo(output.Slice(oy * outputWidth, outputWidth));
                     else for (int ox = 0; ox < outputWidth; ox++) output[oy * outputWidth + ox] = grid[oy * shape.Width + ox];
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// One channel's output rows, requantised from the grid (pitch <paramref name="pitch"/>) into <paramref name="output"/>.
+    /// On AVX-512 with byte outputs and a finite multiplier, 16 values per step with the operations of
+    /// <see cref="Requantization.ToInteger{TOut}"/>'s AVX-512 path (int32 bias add, float multiply, clamp, round half to
+    /// even, zero point, saturating narrow): a row's last 16 overlap the previous ones, and a row narrower than 16 is
+    /// stored whole when its spill stays in this channel's later rows (they rewrite it), else through a small buffer.
+    /// Otherwise each row is handed to <see cref="Requantization.ToInteger{TOut}"/>.
+    /// </summary>
+    static void RequantizeRows<TOut>(Span<int> grid, int pitch, Window window, in Epilogue epilogue, int channel, Span<TOut> output, bool avx512)
+        where TOut : unmanaged, IBinaryInteger<TOut>, IMinMaxValue<TOut>
+    {
+        int rows = window.Output(0), width = window.Output(1);
+        int parameter = epilogue.Multipliers.Length == 1 ? 0 : channel;
+        float multiplier = epilogue.Multipliers[parameter];
+        int bias = epilogue.Bias.IsEmpty ? 0 : epilogue.Bias[channel];
+        if (!avx512 || (typeof(TOut) != typeof(byte) && typeof(TOut) != typeof(sbyte)) || !float.IsFinite(multiplier))
+        {
+            ReadOnlySpan<int> rowBias = epilogue.Bias.IsEmpty ? default : epilogue.Bias.Slice(channel, 1);
+            for (int oy = 0; oy < rows; oy++)
+                Requantization.ToInteger(grid.Slice(oy * pitch, width), rowBias, epilogue.Multipliers.Slice(parameter, 1), true, epilogue.ZeroPoint,
+                    output.Slice(oy * width, width), 1, width);
+            return;
+        }
+        bool signed = typeof(TOut) == typeof(sbyte);
+        var low = Vector512.Create((float)((signed ? -128 : 0) - epilogue.ZeroPoint));
+        var high = Vector512.Create((float)((signed ? 127 : 255) - epilogue.ZeroPoint));
+        var zero = Vector512.Create(epilogue.ZeroPoint);
+        var offset = Vector512.Create(bias);
+        var scale = Vector512.Create(multiplier);
+        Span<byte> bytes = MemoryMarshal.AsBytes(output);
+        ref int source = ref MemoryMarshal.GetReference(grid);
+        Span<byte> spill = stackalloc byte[Lanes];
+        for (int oy = 0; oy < rows; oy++)
+        {
+            for (int ox = 0; ; ox += Lanes)
+            {
+                if (width >= Lanes && ox > width - Lanes) ox = width - Lanes;
+                var product = Avx512F.ConvertToVector512Single(Vector512.LoadUnsafe(ref source, (nuint)(oy * pitch + ox)) + offset) * scale;
+                var rounded = Avx512F.ConvertToVector512Int32(Avx512F.Min(Avx512F.Max(product, low), high)) + zero;
+                Vector128<byte> values = signed ? Avx512F.ConvertToVector128SByte(rounded).AsByte() : Avx512F.ConvertToVector128Byte(rounded);
+                int at = oy * width + ox;
+                if (at + Lanes <= bytes.Length) values.StoreUnsafe(ref bytes[at]);
+                else
+                {
+                    values.StoreUnsafe(ref spill[0]);
+                    spill.Slice(0, width - ox).CopyTo(bytes.Slice(at));
+                }
+                if (ox + Lanes >= width) break;
             }
         }
     }
@@ -215,8 +313,11 @@ public static class QuantizedDepthwise
         /// </summary>
         public int PlaneLength => (Rows + 1) * Width + Lanes;
 
-        /// <summary>The grid rounded up to whole vectors of the widest tier.</summary>
-        public int GridLength => (GridCount + Lanes - 1) / Lanes * Lanes;
+        /// <summary>
+        /// The grid rounded up to whole vectors of the widest tier, plus one vector: a row read as a whole vector from the
+        /// last row's start may pass the grid's end.
+        /// </summary>
+        public int GridLength => (GridCount + Lanes - 1) / Lanes * Lanes + Lanes;
 
         /// <summary>offsets[ky·kw + kx] = where tap (ky, kx) reads in the planes, relative to the output's grid index.</summary>
         public void TapOffsets(Window window, Span<int> offsets)
