@@ -19,14 +19,26 @@ namespace AotInfer.Kernels.Quantization;
 /// flat grid of pitch Wq (the phase width) every tap is one constant shift and the whole channel is one vectorised
 /// loop of multiply-adds over all output rows at once, whatever the strides, dilations, pads or width (a 5-wide
 /// image fills the vectors as well as a 112-wide one). The grid's extra columns (ox ≥ output width) are computed and
-/// dropped when the rows are copied out. Products are exact in int32: |w − zw|, |x − zx| ≤ 255.
+/// dropped when the rows are copied out.
+/// <para>
+/// The planes and weights hold the centred values as floats and the taps accumulate with float fused multiply-adds
+/// (two per cycle, where int32 <c>vpmulld</c> is one and slower), yet the sums are exact: every product is an integer
+/// of magnitude ≤ 255·255, so a sum of up to <see cref="ExactFloatTaps"/> of them stays below 2²⁴, where every integer
+/// is a float. Kernels with more taps sum them in chunks of that many, each chunk converted and added in int32.
+/// </para>
 /// </remarks>
 public static class QuantizedDepthwise
 {
     /// <summary>Vector width (int32 lanes) every grid and plane is padded for, the widest tier's.</summary>
     const int Lanes = 16;
 
-    /// <summary>Ints of scratch <see cref="Convolve2D{TX, TW}"/> needs for a layer of this geometry (the packed window).</summary>
+    /// <summary>
+    /// Taps a float sum accumulates exactly: |w − zw|·|x − zx| ≤ 255² = 65025 and 258·65025 &lt; 2²⁴ = 16777216, below
+    /// which every integer is a float, whatever the order of the additions.
+    /// </summary>
+    public const int ExactFloatTaps = 258;
+
+    /// <summary>Ints of scratch <see cref="Convolve2D{TX, TW}"/> and <see cref="Convolve2DRequantized{TX, TW, TOut}"/> need for a layer of this geometry (the packed window).</summary>
     public static int ScratchLength(int[] geometry)
     {
         var shape = new PhaseShape(new Window(geometry));
@@ -34,22 +46,62 @@ public static class QuantizedDepthwise
     }
 
     /// <summary>
-    /// acc[n, c, ·] for every image n of the batch and channel c (see the class remarks). Empty zero points mean 0;
-    /// <paramref name="wZeroPoint"/> holds one value or one per channel. <paramref name="scratch"/> holds
+    /// acc[n, c, ·] for every image n of the batch and channel c (see the class remarks), ConvInteger. Empty zero points
+    /// mean 0; <paramref name="wZeroPoint"/> holds one value or one per channel. <paramref name="scratch"/> holds
     /// <see cref="ScratchLength"/> ints.
     /// </summary>
     public static void Convolve2D<TX, TW>(ReadOnlySpan<TX> x, ReadOnlySpan<TX> xZeroPoint, ReadOnlySpan<TW> weights, ReadOnlySpan<TW> wZeroPoint,
         Span<int> acc, Span<int> scratch, int batch, int channels, int[] geometry)
         where TX : unmanaged, IBinaryInteger<TX> where TW : unmanaged, IBinaryInteger<TW>
+        => Convolve<TX, TW, byte>(x, xZeroPoint, weights, wZeroPoint, new Epilogue(acc), Span<byte>.Empty, scratch, batch, channels, geometry);
+
+    /// <summary>
+    /// y[n, c, ·] = saturate(round_half_even((acc[n, c, ·] + bias[c]) · multipliers[c]) + yZeroPoint) (QLinearConv), the
+    /// requantisation of <see cref="Requantization.ToInteger{TOut}"/> applied to each output row as it leaves the grid, so
+    /// no int32 tensor is written and read back. An empty <paramref name="bias"/> means none; one multiplier means per
+    /// tensor. The other arguments are those of <see cref="Convolve2D{TX, TW}"/>.
+    /// </summary>
+    public static void Convolve2DRequantized<TX, TW, TOut>(ReadOnlySpan<TX> x, ReadOnlySpan<TX> xZeroPoint, ReadOnlySpan<TW> weights, ReadOnlySpan<TW> wZeroPoint,
+        ReadOnlySpan<int> bias, ReadOnlySpan<float> multipliers, int yZeroPoint, Span<TOut> y, Span<int> scratch, int batch, int channels, int[] geometry)
+        where TX : unmanaged, IBinaryInteger<TX> where TW : unmanaged, IBinaryInteger<TW> where TOut : unmanaged, IBinaryInteger<TOut>, IMinMaxValue<TOut>
+    {
+        if (multipliers.Length != 1 && multipliers.Length != channels) throw new ArgumentException($"{multipliers.Length} multipliers for {channels} channels", nameof(multipliers));
+        if (!bias.IsEmpty && bias.Length != channels) throw new ArgumentException($"a bias of {bias.Length} values for {channels} channels", nameof(bias));
+        Convolve(x, xZeroPoint, weights, wZeroPoint, new Epilogue(bias, multipliers, yZeroPoint), y, scratch, batch, channels, geometry);
+    }
+
+    /// <summary>What leaves the grid: int32 sums into <see cref="Acc"/>, or, when <see cref="Requantize"/>, requantised outputs.</summary>
+    readonly ref struct Epilogue
+    {
+        public readonly bool Requantize;
+        public readonly Span<int> Acc;
+        public readonly ReadOnlySpan<int> Bias;
+        public readonly ReadOnlySpan<float> Multipliers;
+        public readonly int ZeroPoint;
+
+        public Epilogue(Span<int> acc) => Acc = acc;
+
+        public Epilogue(ReadOnlySpan<int> bias, ReadOnlySpan<float> multipliers, int zeroPoint)
+        {
+            Requantize = true;
+            Bias = bias;
+            Multipliers = multipliers;
+            ZeroPoint = zeroPoint;
+        }
+    }
+
+    static void Convolve<TX, TW, TOut>(ReadOnlySpan<TX> x, ReadOnlySpan<TX> xZeroPoint, ReadOnlySpan<TW> weights, ReadOnlySpan<TW> wZeroPoint,
+        Epilogue epilogue, Span<TOut> y, Span<int> scratch, int batch, int channels, int[] geometry)
+        where TX : unmanaged, IBinaryInteger<TX> where TW : unmanaged, IBinaryInteger<TW> where TOut : unmanaged, IBinaryInteger<TOut>, IMinMaxValue<TOut>
     {
         if (typeof(TX) != typeof(byte) && typeof(TX) != typeof(sbyte)) throw new NotSupportedException($"depthwise int8 convolution of {typeof(TX).Name} images");
         var window = new Window(geometry);
         var shape = new PhaseShape(window);
         if (scratch.Length < ScratchLength(geometry))
             throw new ArgumentException($"depthwise scratch holds {scratch.Length} ints, the layer needs {ScratchLength(geometry)}", nameof(scratch));
-        Span<int> tapWeights = scratch.Slice(0, shape.Taps);
+        Span<float> tapWeights = MemoryMarshal.Cast<int, float>(scratch.Slice(0, shape.Taps));
         Span<int> tapOffsets = scratch.Slice(shape.Taps, shape.Taps);
-        Span<int> planes = scratch.Slice(2 * shape.Taps, shape.Phases * shape.PlaneLength);
+        Span<float> planes = MemoryMarshal.Cast<int, float>(scratch.Slice(2 * shape.Taps, shape.Phases * shape.PlaneLength));
         Span<int> grid = scratch.Slice(2 * shape.Taps + planes.Length, shape.GridLength);
         shape.TapOffsets(window, tapOffsets);
         int zeroX = xZeroPoint.IsEmpty ? 0 : int.CreateTruncating(xZeroPoint[0]);
@@ -58,8 +110,9 @@ public static class QuantizedDepthwise
         var tier = QuantizedMatrixMultiply.Tier;
         bool vectors = tier >= QuantizedGemmTier.Vector128 && Vector128.IsHardwareAccelerated;
         // Images and outputs no wider than one AVX-512 vector (dscnn's are 5) move a whole row per instruction.
-        bool narrow = tier >= QuantizedGemmTier.Avx512BW && Avx512F.IsSupported && window.Input(1) <= Lanes && outputWidth <= Lanes;
-        for (int c = 0; c < channels; c++)
+        bool avx512 = tier >= QuantizedGemmTier.Avx512BW && Avx512F.IsSupported;
+        bool narrow = avx512 && window.Input(1) <= Lanes && outputWidth <= Lanes;
+                for (int c = 0; c < channels; c++)
         {
             int zeroW = wZeroPoint.IsEmpty ? 0 : int.CreateTruncating(wZeroPoint[wZeroPoint.Length == 1 ? 0 : c]);
             for (int t = 0; t < shape.Taps; t++) tapWeights[t] = int.CreateTruncating(weights[c * shape.Taps + t]) - zeroW;
@@ -68,8 +121,17 @@ public static class QuantizedDepthwise
                 int plane = (n * channels + c) * inputSize;
                 if (narrow && shape.Phases == 1) shape.FillNarrowPlane(window, bytes, plane, typeof(TX) == typeof(sbyte), zeroX, planes);
                 else shape.FillPlanes(window, bytes, plane, typeof(TX) == typeof(sbyte), zeroX, planes, vectors);
-                MultiplyAdd(planes, tapWeights, tapOffsets, grid, shape.GridCount, tier);
-                Span<int> output = acc.Slice((n * channels + c) * outputSize, outputSize);
+                for (int from = 0; from < shape.Taps; from += ExactFloatTaps)
+                {
+                    int taps = Math.Min(ExactFloatTaps, shape.Taps - from);
+                    MultiplyAdd(planes, tapWeights.Slice(from, taps), tapOffsets.Slice(from, taps), grid, shape.GridCount, from > 0, tier);
+                }
+                if (epilogue.Requantize)
+                {
+                    RequantizeRows(grid, shape.Width, window, epilogue, c, y.Slice((n * channels + c) * outputSize, outputSize), avx512);
+                    continue;
+                }
+                Span<int> output = epilogue.Acc.Slice((n * channels + c) * outputSize, outputSize);
                 for (int oy = 0; oy < window.Output(0); oy++)
                 {
                     // A narrow row moves as one vector (its overflow into the next rows is rewritten by them) while it
@@ -83,45 +145,147 @@ public static class QuantizedDepthwise
         }
     }
 
-    /// <summary>grid[j] = Σ_t weights[t]·planes[j + offsets[t]] for j &lt; count, on the widest tier allowed.</summary>
-    static void MultiplyAdd(ReadOnlySpan<int> planes, ReadOnlySpan<int> weights, ReadOnlySpan<int> offsets, Span<int> grid, int count, QuantizedGemmTier tier)
+    /// <summary>
+    /// One channel's output rows, requantised from the grid (pitch <paramref name="pitch"/>) into <paramref name="output"/>.
+    /// On AVX-512 with byte outputs and a finite multiplier, 16 values per step with the operations of
+    /// <see cref="Requantization.ToInteger{TOut}"/>'s AVX-512 path (int32 bias add, float multiply, clamp, round half to
+    /// even, zero point, saturating narrow): a row's last 16 overlap the previous ones, and a row narrower than 16 is
+    /// stored whole when its spill stays in this channel's later rows (they rewrite it), else through a small buffer.
+    /// Otherwise each row is handed to <see cref="Requantization.ToInteger{TOut}"/>.
+    /// </summary>
+    static void RequantizeRows<TOut>(Span<int> grid, int pitch, Window window, in Epilogue epilogue, int channel, Span<TOut> output, bool avx512)
+        where TOut : unmanaged, IBinaryInteger<TOut>, IMinMaxValue<TOut>
     {
-        ref int source = ref MemoryMarshal.GetReference(planes);
+        int rows = window.Output(0), width = window.Output(1);
+        int parameter = epilogue.Multipliers.Length == 1 ? 0 : channel;
+        float multiplier = epilogue.Multipliers[parameter];
+        int bias = epilogue.Bias.IsEmpty ? 0 : epilogue.Bias[channel];
+        if (!avx512 || (typeof(TOut) != typeof(byte) && typeof(TOut) != typeof(sbyte)) || !float.IsFinite(multiplier))
+        {
+            ReadOnlySpan<int> rowBias = epilogue.Bias.IsEmpty ? default : epilogue.Bias.Slice(channel, 1);
+            for (int oy = 0; oy < rows; oy++)
+                Requantization.ToInteger(grid.Slice(oy * pitch, width), rowBias, epilogue.Multipliers.Slice(parameter, 1), true, epilogue.ZeroPoint,
+                    output.Slice(oy * width, width), 1, width);
+            return;
+        }
+        bool signed = typeof(TOut) == typeof(sbyte);
+        var low = Vector512.Create((float)((signed ? -128 : 0) - epilogue.ZeroPoint));
+        var high = Vector512.Create((float)((signed ? 127 : 255) - epilogue.ZeroPoint));
+        var zero = Vector512.Create(epilogue.ZeroPoint);
+        var offset = Vector512.Create(bias);
+        var scale = Vector512.Create(multiplier);
+        Span<byte> bytes = MemoryMarshal.AsBytes(output);
+        ref int source = ref MemoryMarshal.GetReference(grid);
+        Span<byte> spill = stackalloc byte[Lanes];
+        for (int oy = 0; oy < rows; oy++)
+        {
+            for (int ox = 0; ; ox += Lanes)
+            {
+                if (width >= Lanes && ox > width - Lanes) ox = width - Lanes;
+                var product = Avx512F.ConvertToVector512Single(Vector512.LoadUnsafe(ref source, (nuint)(oy * pitch + ox)) + offset) * scale;
+                var rounded = Avx512F.ConvertToVector512Int32(Avx512F.Min(Avx512F.Max(product, low), high)) + zero;
+                Vector128<byte> values = signed ? Avx512F.ConvertToVector128SByte(rounded).AsByte() : Avx512F.ConvertToVector128Byte(rounded);
+                int at = oy * width + ox;
+                if (at + Lanes <= bytes.Length) values.StoreUnsafe(ref bytes[at]);
+                else
+                {
+                    values.StoreUnsafe(ref spill[0]);
+                    spill.Slice(0, width - ox).CopyTo(bytes.Slice(at));
+                }
+                if (ox + Lanes >= width) break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// grid[j] = Σ_t weights[t]·planes[j + offsets[t]] for j &lt; count (added to grid[j] when <paramref name="accumulate"/>),
+    /// summed in float (exact for up to <see cref="ExactFloatTaps"/> taps) and stored as int32, on the widest tier
+    /// allowed. The vector tiers sum four (AVX-512) or two (AVX2) vectors of outputs at once: one chain of dependent
+    /// fused multiply-adds per vector would wait on the FMA latency at every tap.
+    /// </summary>
+    static void MultiplyAdd(ReadOnlySpan<float> planes, ReadOnlySpan<float> weights, ReadOnlySpan<int> offsets, Span<int> grid, int count, bool accumulate,
+        QuantizedGemmTier tier)
+    {
+        ref float source = ref MemoryMarshal.GetReference(planes);
         ref int destination = ref MemoryMarshal.GetReference(grid);
         int j = 0;
         if (tier >= QuantizedGemmTier.Avx512BW && Vector512.IsHardwareAccelerated)
         {
-            for (; j < count; j += Vector512<int>.Count)
+            const int step = 16;
+            for (; j + 3 * step < count; j += 4 * step)
             {
-                var sum = Vector512<int>.Zero;
-                for (int t = 0; t < weights.Length; t++) sum += Vector512.Create(weights[t]) * Vector512.LoadUnsafe(ref source, (nuint)(j + offsets[t]));
-                sum.StoreUnsafe(ref destination, (nuint)j);
+                Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+                for (int t = 0; t < weights.Length; t++)
+                {
+                    var w = Vector512.Create(weights[t]);
+                    ref float at = ref Unsafe.Add(ref source, j + offsets[t]);
+                    s0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref at), w, s0);
+                    s1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref at, step), w, s1);
+                    s2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref at, 2 * step), w, s2);
+                    s3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref at, 3 * step), w, s3);
+                }
+                Store(s0, ref destination, j, accumulate);
+                Store(s1, ref destination, j + step, accumulate);
+                Store(s2, ref destination, j + 2 * step, accumulate);
+                Store(s3, ref destination, j + 3 * step, accumulate);
+            }
+            for (; j < count; j += step)
+            {
+                Vector512<float> sum = default;
+                for (int t = 0; t < weights.Length; t++)
+                    sum = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref source, (nuint)(j + offsets[t])), Vector512.Create(weights[t]), sum);
+                Store(sum, ref destination, j, accumulate);
             }
         }
         else if (tier >= QuantizedGemmTier.Avx2 && Vector256.IsHardwareAccelerated)
         {
-            for (; j < count; j += Vector256<int>.Count)
+            const int step = 8;
+            for (; j < count; j += 2 * step)
             {
-                var sum = Vector256<int>.Zero;
-                for (int t = 0; t < weights.Length; t++) sum += Vector256.Create(weights[t]) * Vector256.LoadUnsafe(ref source, (nuint)(j + offsets[t]));
-                sum.StoreUnsafe(ref destination, (nuint)j);
+                Vector256<float> s0 = default, s1 = default;
+                for (int t = 0; t < weights.Length; t++)
+                {
+                    var w = Vector256.Create(weights[t]);
+                    ref float at = ref Unsafe.Add(ref source, j + offsets[t]);
+                    s0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref at), w, s0);
+                    s1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref at, step), w, s1);
+                }
+                Store(s0, ref destination, j, accumulate);
+                Store(s1, ref destination, j + step, accumulate);
             }
         }
         else if (tier >= QuantizedGemmTier.Vector128 && Vector128.IsHardwareAccelerated)
         {
-            for (; j < count; j += Vector128<int>.Count)
+            for (; j < count; j += Vector128<float>.Count)
             {
-                var sum = Vector128<int>.Zero;
+                Vector128<float> sum = default;
                 for (int t = 0; t < weights.Length; t++) sum += Vector128.Create(weights[t]) * Vector128.LoadUnsafe(ref source, (nuint)(j + offsets[t]));
-                sum.StoreUnsafe(ref destination, (nuint)j);
+                var value = Vector128.ConvertToInt32(sum);
+                (accumulate ? value + Vector128.LoadUnsafe(ref destination, (nuint)j) : value).StoreUnsafe(ref destination, (nuint)j);
             }
         }
         for (; j < count; j++)
         {
-            int sum = 0;
+            float sum = 0;
             for (int t = 0; t < weights.Length; t++) sum += weights[t] * Unsafe.Add(ref source, j + offsets[t]);
-            Unsafe.Add(ref destination, j) = sum;
+            Unsafe.Add(ref destination, j) = (accumulate ? Unsafe.Add(ref destination, j) : 0) + (int)sum;
         }
+    }
+
+    /// <summary>grid[j..j+16) = (int)sum, or += when <paramref name="accumulate"/>; the float sum holds an integer, so the conversion is exact.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Store(Vector512<float> sum, ref int grid, int j, bool accumulate)
+    {
+        var value = Vector512.ConvertToInt32(sum);
+        (accumulate ? value + Vector512.LoadUnsafe(ref grid, (nuint)j) : value).StoreUnsafe(ref grid, (nuint)j);
+    }
+
+    /// <inheritdoc cref="Store(Vector512{float}, ref int, int, bool)"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Store(Vector256<float> sum, ref int grid, int j, bool accumulate)
+    {
+        var value = Vector256.ConvertToInt32(sum);
+        (accumulate ? value + Vector256.LoadUnsafe(ref grid, (nuint)j) : value).StoreUnsafe(ref grid, (nuint)j);
     }
 
     /// <summary>The sizes of a layer's phase planes and output grid (see the class remarks).</summary>
@@ -149,8 +313,11 @@ public static class QuantizedDepthwise
         /// </summary>
         public int PlaneLength => (Rows + 1) * Width + Lanes;
 
-        /// <summary>The grid rounded up to whole vectors of the widest tier.</summary>
-        public int GridLength => (GridCount + Lanes - 1) / Lanes * Lanes;
+        /// <summary>
+        /// The grid rounded up to whole vectors of the widest tier, plus one vector: a row read as a whole vector from the
+        /// last row's start may pass the grid's end.
+        /// </summary>
+        public int GridLength => (GridCount + Lanes - 1) / Lanes * Lanes + Lanes;
 
         /// <summary>offsets[ky·kw + kx] = where tap (ky, kx) reads in the planes, relative to the output's grid index.</summary>
         public void TapOffsets(Window window, Span<int> offsets)
@@ -169,7 +336,7 @@ public static class QuantizedDepthwise
         }
 
         /// <summary>Every phase plane of one channel image (starting at <paramref name="start"/> in <paramref name="x"/>): x − zx, padding 0.</summary>
-        public void FillPlanes(Window window, ReadOnlySpan<byte> x, int start, bool signed, int zeroX, Span<int> planes, bool vectors)
+        public void FillPlanes(Window window, ReadOnlySpan<byte> x, int start, bool signed, int zeroX, Span<float> planes, bool vectors)
         {
             int height = window.Input(0), width = window.Input(1), sy = window.Stride(0), sx = window.Stride(1);
             int padTop = window.PadBegin(0), padLeft = window.PadBegin(1);
@@ -177,13 +344,13 @@ public static class QuantizedDepthwise
             {
                 for (int px = 0; px < sx; px++)
                 {
-                    Span<int> plane = planes.Slice((py * sx + px) * PlaneLength, PlaneLength);
+                    Span<float> plane = planes.Slice((py * sx + px) * PlaneLength, PlaneLength);
                     // Phase columns c whose image column c·sx + px − pl lies inside the image.
                     int begin = Math.Max(0, (padLeft - px + sx - 1) / sx);
                     int end = width - 1 + padLeft - px < 0 ? begin : Math.Clamp((width - 1 + padLeft - px) / sx + 1, begin, Width);
                     for (int r = 0; r < Rows; r++)
                     {
-                        ref int row = ref plane[r * Width];
+                        ref float row = ref plane[r * Width];
                         int iy = r * sy + py - padTop;
                         if (iy < 0 || iy >= height || begin >= end)
                         {
@@ -206,7 +373,7 @@ public static class QuantizedDepthwise
         /// each image row is one 16-int store whose lanes past the image width are 0 (they land on padding, or on the next
         /// row, which its own store rewrites).
         /// </summary>
-        public void FillNarrowPlane(Window window, ReadOnlySpan<byte> x, int start, bool signed, int zeroX, Span<int> plane)
+        public void FillNarrowPlane(Window window, ReadOnlySpan<byte> x, int start, bool signed, int zeroX, Span<float> plane)
         {
             int height = window.Input(0), width = window.Input(1), padTop = window.PadBegin(0), padLeft = window.PadBegin(1);
             plane.Slice(0, PlaneLength).Clear();
@@ -224,12 +391,12 @@ public static class QuantizedDepthwise
                 }
                 Vector128<byte> raw = Vector128.LoadUnsafe(ref source, (nuint)from);
                 Vector512<int> values = (signed ? Avx512F.ConvertToVector512Int32(raw.AsSByte()) : Avx512F.ConvertToVector512Int32(raw)) - shift;
-                (values & inside).StoreUnsafe(ref plane[to]);
+                Vector512.ConvertToSingle(values & inside).StoreUnsafe(ref plane[to]);
             }
         }
 
         /// <summary>row[from..to) = 0; a loop, as most runs are a pad of one or two.</summary>
-        static void Zero(ref int row, int from, int to)
+        static void Zero(ref float row, int from, int to)
         {
             for (int i = from; i < to; i++) Unsafe.Add(ref row, i) = 0;
         }
@@ -239,7 +406,7 @@ public static class QuantizedDepthwise
     /// destination[i] = x[from + i·step] − zero for i &lt; count, as signed or unsigned bytes; 16 at a time when the step
     /// is 1 (8 when it is 2) and <paramref name="vectors"/> (then up to 15 ints past <paramref name="count"/> may be written).
     /// </summary>
-    static void Widen(ReadOnlySpan<byte> x, int from, int step, bool signed, int zero, ref int d, int count, bool vectors)
+    static void Widen(ReadOnlySpan<byte> x, int from, int step, bool signed, int zero, ref float d, int count, bool vectors)
     {
         int i = 0;
         if (step == 1 && vectors)
@@ -249,10 +416,10 @@ public static class QuantizedDepthwise
             {
                 Vector128<byte> raw = Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(x), (nuint)(from + i));
                 var (a, b, c, e) = LinearQuantizationRuns.Widen(raw, signed);
-                (a - shift).StoreUnsafe(ref d, (nuint)i);
-                (b - shift).StoreUnsafe(ref d, (nuint)i + 4);
-                (c - shift).StoreUnsafe(ref d, (nuint)i + 8);
-                (e - shift).StoreUnsafe(ref d, (nuint)i + 12);
+                Vector128.ConvertToSingle(a - shift).StoreUnsafe(ref d, (nuint)i);
+                Vector128.ConvertToSingle(b - shift).StoreUnsafe(ref d, (nuint)i + 4);
+                Vector128.ConvertToSingle(c - shift).StoreUnsafe(ref d, (nuint)i + 8);
+                Vector128.ConvertToSingle(e - shift).StoreUnsafe(ref d, (nuint)i + 12);
             }
         }
         else if (step == 2 && vectors)
@@ -274,8 +441,8 @@ public static class QuantizedDepthwise
                     low = Vector128.WidenLower(raw).AsInt32() & Vector128.Create(0xFFFF);
                     high = Vector128.WidenUpper(raw).AsInt32() & Vector128.Create(0xFFFF);
                 }
-                (low - shift).StoreUnsafe(ref d, (nuint)i);
-                (high - shift).StoreUnsafe(ref d, (nuint)i + 4);
+                Vector128.ConvertToSingle(low - shift).StoreUnsafe(ref d, (nuint)i);
+                Vector128.ConvertToSingle(high - shift).StoreUnsafe(ref d, (nuint)i + 4);
             }
         }
         for (; i < count; i++)

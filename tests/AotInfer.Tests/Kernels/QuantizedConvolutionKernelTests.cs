@@ -111,6 +111,77 @@ public class QuantizedConvolutionKernelTests
         }
     });
 
+    static TOut[] RunDepthwiseRequantized<TX, TW, TOut>(DepthwiseCase t, int[] bias, float[] multipliers, int zeroPoint)
+        where TX : unmanaged, IBinaryInteger<TX> where TW : unmanaged, IBinaryInteger<TW> where TOut : unmanaged, IBinaryInteger<TOut>, IMinMaxValue<TOut>
+    {
+        var y = new TOut[t.Batch * t.Channels * t.Geometry[3] * t.Geometry[4]];
+        int[] scratch = Enumerable.Repeat(0x5A5A5A5A, QuantizedDepthwise.ScratchLength(t.Geometry)).ToArray();
+        TX[] zx = t.Zx == 0 && t.Label.Contains("zeros none") ? Array.Empty<TX>() : new[] { TX.CreateTruncating(t.Zx) };
+        QuantizedDepthwise.Convolve2DRequantized<TX, TW, TOut>(t.X.Select(TX.CreateTruncating).ToArray(), zx, t.W.Select(TW.CreateTruncating).ToArray(),
+            t.Zw.Select(TW.CreateTruncating).ToArray(), bias, multipliers, zeroPoint, y, scratch, t.Batch, t.Channels, t.Geometry);
+        return y;
+    }
+
+    static void CheckDepthwiseRequantized<TOut>(QuantizedGemmTier tier, DepthwiseCase t, Random random) where TOut : unmanaged, IBinaryInteger<TOut>, IMinMaxValue<TOut>
+    {
+        int[] acc = DepthwiseReference(t);
+        int zeroPoint = random.Next(int.CreateTruncating(TOut.MinValue), int.CreateTruncating(TOut.MaxValue) + 1);
+        bool perChannel = random.Next(2) == 1, withBias = random.Next(2) == 1;
+        // Multipliers around 1/|acc| put the outputs across the whole byte range, so rounding and saturation both happen.
+        float[] multipliers = Enumerable.Range(0, perChannel ? t.Channels : 1).Select(_ => (float)(random.NextDouble() * 4 / (1 + acc.Select(Math.Abs).Max()) * 255)).ToArray();
+        int[] bias = withBias ? Enumerable.Range(0, t.Channels).Select(_ => random.Next(-5000, 5000)).ToArray() : Array.Empty<int>();
+        TOut[] actual = (t.XSigned, t.WSigned) switch
+        {
+            (false, true) => RunDepthwiseRequantized<byte, sbyte, TOut>(t, bias, multipliers, zeroPoint),
+            (false, false) => RunDepthwiseRequantized<byte, byte, TOut>(t, bias, multipliers, zeroPoint),
+            (true, true) => RunDepthwiseRequantized<sbyte, sbyte, TOut>(t, bias, multipliers, zeroPoint),
+            _ => RunDepthwiseRequantized<sbyte, byte, TOut>(t, bias, multipliers, zeroPoint),
+        };
+        int planeSize = t.Geometry[3] * t.Geometry[4];
+        for (int i = 0; i < acc.Length; i++)
+        {
+            int c = i / planeSize % t.Channels;
+            TOut expected = RequantizeReference<TOut>(acc[i], withBias ? bias[c] : 0, multipliers[perChannel ? c : 0], zeroPoint);
+            Assert.True(expected == actual[i], $"tier {tier} {t.Label} → {typeof(TOut).Name} zero point {zeroPoint}{(perChannel ? " per-channel" : "")}{(withBias ? " bias" : "")}: " +
+                                               $"element {i} is {actual[i]}, expected {expected} (acc {acc[i]})");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(ForcedTier.All), MemberType = typeof(ForcedTier))]
+    public void DepthwiseRequantizedMatchesTheDefinitionForEveryGeometryAndOutputType(QuantizedGemmTier tier) => ForcedTier.Run(tier, () =>
+    {
+        var random = new Random(7);
+        foreach (var t in DepthwiseCases(300, 2025))
+        {
+            CheckDepthwiseRequantized<byte>(tier, t, random);
+            CheckDepthwiseRequantized<sbyte>(tier, t, random);
+        }
+    });
+
+    /// <summary>
+    /// Kernels with more taps than a float sum holds exactly (17×17 = 289 &gt; <see cref="QuantizedDepthwise.ExactFloatTaps"/>)
+    /// on extreme u8×u8 values: 289·255² exceeds 2²⁴, so a single float sum would round; the chunked sums must not.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(ForcedTier.All), MemberType = typeof(ForcedTier))]
+    public void DepthwiseWithMoreTapsThanAFloatSumHoldsIsExact(QuantizedGemmTier tier) => ForcedTier.Run(tier, () =>
+    {
+        var random = new Random(17);
+        foreach (int h in new[] { 17, 20, 23 })
+        {
+            int w = h + 2, channels = 3, oh = h - 16 + 2, ow = w - 16 + 2;
+            int[] geometry = { 2, h, w, oh, ow, 17, 17, 1, 1, 1, 1, 1, 1, 1, 1 };
+            int[] x = Enumerable.Range(0, channels * h * w).Select(i => i % 31 == 0 ? random.Next(256) : 255).ToArray();
+            int[] weights = Enumerable.Range(0, channels * 289).Select(i => i % 29 == 0 ? random.Next(256) : 255).ToArray();
+            var t = new DepthwiseCase(1, channels, geometry, false, false, x, 0, weights, new[] { 0 }, $"image {h}x{w} kernel 17x17 u8xu8");
+            int[] expected = DepthwiseReference(t), actual = RunDepthwise<byte, byte>(t);
+            Assert.True(expected.Max() > 1 << 24, "the case must exceed what a float holds exactly");
+            for (int i = 0; i < expected.Length; i++)
+                Assert.True(expected[i] == actual[i], $"tier {tier} {t.Label}: element {i} is {actual[i]}, expected {expected[i]}");
+        }
+    });
+
     [Theory]
     [MemberData(nameof(ForcedTier.All), MemberType = typeof(ForcedTier))]
     public void DepthwiseRejectsTooSmallScratch(QuantizedGemmTier tier) => ForcedTier.Run(tier, () =>

@@ -12,7 +12,8 @@ namespace AotInfer.Compiler.Ops.Quantization;
 /// int32 bias and per-tensor or per-channel requantisation. Constant weights within ±127 of their zero points (every
 /// ONNX Runtime quantiser's output) run the byte GEMM <c>Int8Gemm</c> (<c>vpmaddubsw</c>; bias and input zero point
 /// folded into one offset per channel; 1×1 stride-1 layers skip im2col); others the widening int16 GEMM.
-/// Depthwise 2-D layers run the direct kernel <c>QuantizedDepthwise</c> instead, and a dense layer in convolution form
+/// Depthwise 2-D layers run the direct kernel <c>QuantizedDepthwise</c> instead (float sums, exact; QLinearConv requantised
+/// row by row inside it), and a dense layer in convolution form
 /// (one output position whose window is the whole input, as a Gemm written as a 1×1 QLinearConv) the batch-1 GEMV
 /// <c>Int8VectorMatrixMultiply</c>. Groups, strides, dilations, pads and auto_pad as Conv.
 /// </summary>
@@ -131,6 +132,17 @@ public sealed class QuantizedConvLowering : OpLowering
             EmitDirect(op, code, layer, xZero);
             return;
         }
+        if (layer.Depthwise && _requantize)
+        {
+            // The depthwise kernel requantises each output row as it leaves its grid: no int32 tensor in between.
+            string wZero = op.HasInput(WZero) ? code.In(WZero) : $"global::System.ReadOnlySpan<{wT}>.Empty";
+            string scratch = code.Scratch(DataType.Int32, QuantizedPacking.DepthwiseScratchLength(g));
+            string scales = EmitMultipliers(op, code);
+            string biasInput = op.HasInput(8) ? code.In(8) : "global::System.ReadOnlySpan<int>.Empty";
+            code.Writer.Line($"{q}.QuantizedDepthwise.Convolve2DRequantized<{xT}, {wT}, {code.OutType(0)}>({code.In(0)}, {xZero}, {code.In(W)}, {wZero}, " +
+                             $"{biasInput}, {scales}, (int){code.In(7)}[0], {code.Out(0)}, {scratch}, {layer.Batch}, {layer.InChannels}, {code.IntArray(g.Packed())});");
+            return;
+        }
         int total = layer.Batch * layer.OutChannels * outputSize;
         string acc = _requantize ? code.Scratch(DataType.Int32, total) : code.Out(0);
         string bias = _requantize && op.HasInput(8) ? code.In(8) : "global::System.ReadOnlySpan<int>.Empty";
@@ -183,8 +195,7 @@ public sealed class QuantizedConvLowering : OpLowering
         }
         if (!_requantize) return;
 
-        string multipliers = code.Scratch(DataType.Float, ShapeMath.ElementCount(op.Shape(4)));
-        code.Writer.Line($"{q}.Requantization.Multipliers<float>({code.In(1)}[0], {code.In(4)}, {code.In(6)}[0], {multipliers});");
+        string multipliers = EmitMultipliers(op, code);
         code.Writer.Line($"{q}.Requantization.ToInteger<{code.OutType(0)}>({acc}, {bias}, {multipliers}, true, (int){code.In(7)}[0], {code.Out(0)}, " +
                          $"{layer.Batch * layer.OutChannels}, {outputSize});");
     }
@@ -205,9 +216,16 @@ public sealed class QuantizedConvLowering : OpLowering
             return;
         }
         string bias = op.HasInput(8) ? code.In(8) : "global::System.ReadOnlySpan<int>.Empty";
-        string multipliers = code.Scratch(DataType.Float, ShapeMath.ElementCount(op.Shape(4)));
-        code.Writer.Line($"{q}.Requantization.Multipliers<float>({code.In(1)}[0], {code.In(4)}, {code.In(6)}[0], {multipliers});");
+        string multipliers = EmitMultipliers(op, code);
         code.Writer.Line($"{q}.Int8DirectConvolution.ConvolveToBytes<{xT}, {code.OutType(0)}>({code.In(0)}, {xZero}, {packed}, {bias}, {multipliers}, (int){code.In(7)}[0], " +
                          $"{code.Out(0)}, {scratch}, {layer.Batch}, {geometry});");
+    }
+
+    /// <summary>Emits the requantisation multipliers x_scale·w_scale / y_scale (one, or one per output channel) into scratch and returns its name.</summary>
+    static string EmitMultipliers(OpContext op, EmitContext code)
+    {
+        string multipliers = code.Scratch(DataType.Float, ShapeMath.ElementCount(op.Shape(4)));
+        code.Writer.Line($"{EmitContext.Kernels}.Quantization.Requantization.Multipliers<float>({code.In(1)}[0], {code.In(4)}, {code.In(6)}[0], {multipliers});");
+        return multipliers;
     }
 }

@@ -28,13 +28,13 @@ internal static class QuantizedPacking
     /// <summary>
     /// Ints of scratch <c>QuantizedDepthwise.Convolve2D</c> needs (its <c>ScratchLength</c>; the kernel checks it): the
     /// tap weights and offsets, stride×stride phase planes of (OH + ⌊(KH−1)·dh/sh⌋ + 1) rows of OW + ⌊(KW−1)·dw/sw⌋
-    /// plus 16, and the output grid of OH rows of that pitch rounded up to 16.
+    /// plus 16, and the output grid of OH rows of that pitch rounded up to 16, plus 16.
     /// </summary>
     public static int DepthwiseScratchLength(Convolution.WindowGeometry g)
     {
         int rows = g.Output[0] + (g.Kernel[0] - 1) * g.Dilations[0] / g.Strides[0];
         int pitch = g.Output[1] + (g.Kernel[1] - 1) * g.Dilations[1] / g.Strides[1];
-        return 2 * g.Kernel[0] * g.Kernel[1] + g.Strides[0] * g.Strides[1] * ((rows + 1) * pitch + 16) + (g.Output[0] * pitch + 15) / 16 * 16;
+        return 2 * g.Kernel[0] * g.Kernel[1] + g.Strides[0] * g.Strides[1] * ((rows + 1) * pitch + 16) + (g.Output[0] * pitch + 15) / 16 * 16 + 16;
     }
 
     /// <summary>
