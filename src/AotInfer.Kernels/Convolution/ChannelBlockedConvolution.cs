@@ -312,7 +312,9 @@ public static unsafe class ChannelBlockedConvolution
         {
             long offset = (long)channel * outputSize;
             if (residual != null) row += Vector256.Load(residual + offset);
-            Vector256.Store(Vector256.Min(Vector256.Max(row, low), high), y + offset);
+            // maxps/minps return the second operand when either is NaN: bounds first, so a NaN passes through as
+            // Relu and Clip pass it; Vector256.Max/Min would cost seven instructions each for IEEE signed zeros.
+            Vector256.Store(Vector256.MinNative(high, Vector256.MaxNative(low, row)), y + offset);
         }
     }
 
