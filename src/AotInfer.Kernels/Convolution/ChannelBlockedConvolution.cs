@@ -138,8 +138,8 @@ public static unsafe class ChannelBlockedConvolution
     /// <summary>
     /// Every output row of one pair of channel blocks, each row split into equal runs of at most
     /// <see cref="IChannelVector{TVector}.MaxPixels"/> pixels (a 28-wide row is 4 runs of 7, not 3 of 8 and one of 4).
-    /// A single block (16 channels or fewer) takes two rows per tile instead, so that a tile still has 16 independent
-    /// accumulators to cover the multiply-add latency.
+    /// A single block (16 channels or fewer), or a pair on rows of 4 pixels or fewer, takes two rows per tile, so that
+    /// a tile still has 16 independent accumulators to cover the multiply-add latency.
     /// </summary>
     static void Rows<TOps, TVector, TStride>(in Window2D window, in TileArguments tiles)
         where TOps : IChannelVector<TVector> where TVector : struct where TStride : IStride
@@ -148,22 +148,27 @@ public static unsafe class ChannelBlockedConvolution
         int runs = (width + TOps.MaxPixels - 1) / TOps.MaxPixels, run = (width + runs - 1) / runs;
         Source(window, out int pitch, out _);
         int step = window.StrideWidth, rowStep = window.StrideHeight * pitch;
-        float* tile = stackalloc float[2 * 8 * lanes];
+        float* tile = stackalloc float[4 * 8 * lanes];
         TVector bias0 = TOps.Load(tiles.Bias), bias1 = TOps.Load(tiles.Bias + (tiles.Pair == 2 ? lanes : 0));
+        bool pairOfBlocks = tiles.Pair == 2, shortRows = width <= TOps.MaxPixels / 2;
         for (int oh = 0; oh < height; oh++)
         {
             float* row = tiles.Image + (long)oh * rowStep;
-            bool twoRows = tiles.Pair == 1 && oh + 1 < height;
+            bool twoRows = (!pairOfBlocks || shortRows) && oh + 1 < height;
+            // The lower row's tile: set 1 for one block over two rows, sets 2 and 3 for a pair of blocks.
+            float* lower = tile + (pairOfBlocks ? 16 : 8) * lanes;
             for (int ow = 0; ow < width; ow += run)
             {
                 int pixels = Math.Min(run, width - ow);
                 float* input = row + (long)ow * step;
-                if (tiles.Pair == 2) Tile<TOps, TVector, TwoBlocks, TStride>(pixels, input, step, rowStep, tiles, bias0, bias1, tile);
+                if (pairOfBlocks && twoRows) Tile<TOps, TVector, TwoBlocksTwoRows, TStride>(pixels, input, step, rowStep, tiles, bias0, bias1, tile);
+                else if (pairOfBlocks) Tile<TOps, TVector, TwoBlocks, TStride>(pixels, input, step, rowStep, tiles, bias0, bias1, tile);
                 else if (twoRows) Tile<TOps, TVector, TwoRows, TStride>(pixels, input, step, rowStep, tiles, bias0, bias1, tile);
                 else Tile<TOps, TVector, OneBlock, TStride>(pixels, input, step, rowStep, tiles, bias0, bias1, tile);
-                // The upper row of a pair must not spill into the lower one, whose first runs are already stored.
-                StoreTransposed(tile, lanes, pixels, tiles, oh * width + ow, twoRows ? (oh + 1) * width : outputSize, outputSize);
-                if (twoRows) StoreTransposed(tile + 8 * lanes, lanes, pixels, tiles, (oh + 1) * width + ow, outputSize, outputSize);
+                // The upper row may spill into the lower one only when the lower row is one run, stored right after;
+                // otherwise the lower row's earlier runs are already stored there.
+                StoreTransposed(tile, lanes, pixels, tiles, oh * width + ow, twoRows && runs > 1 ? (oh + 1) * width : outputSize, outputSize);
+                if (twoRows) StoreTransposed(lower, lanes, pixels, tiles, (oh + 1) * width + ow, outputSize, outputSize);
             }
             if (twoRows) oh++;
         }
@@ -179,69 +184,87 @@ public static unsafe class ChannelBlockedConvolution
             case 2: Tile<TOps, TVector, TShape, TStride, Pixels2>(input, step, rowStep, tiles, bias0, bias1, tile); break;
             case 3: Tile<TOps, TVector, TShape, TStride, Pixels3>(input, step, rowStep, tiles, bias0, bias1, tile); break;
             case 4: Tile<TOps, TVector, TShape, TStride, Pixels4>(input, step, rowStep, tiles, bias0, bias1, tile); break;
-            case 5: Tile<TOps, TVector, TShape, TStride, Pixels5>(input, step, rowStep, tiles, bias0, bias1, tile); break;
-            case 6: Tile<TOps, TVector, TShape, TStride, Pixels6>(input, step, rowStep, tiles, bias0, bias1, tile); break;
-            case 7: Tile<TOps, TVector, TShape, TStride, Pixels7>(input, step, rowStep, tiles, bias0, bias1, tile); break;
-            default: Tile<TOps, TVector, TShape, TStride, Pixels8>(input, step, rowStep, tiles, bias0, bias1, tile); break;
+            case 5 when TShape.Kind != TileKind.TwoBlocksTwoRows: Tile<TOps, TVector, TShape, TStride, Pixels5>(input, step, rowStep, tiles, bias0, bias1, tile); break;
+            case 6 when TShape.Kind != TileKind.TwoBlocksTwoRows: Tile<TOps, TVector, TShape, TStride, Pixels6>(input, step, rowStep, tiles, bias0, bias1, tile); break;
+            case 7 when TShape.Kind != TileKind.TwoBlocksTwoRows: Tile<TOps, TVector, TShape, TStride, Pixels7>(input, step, rowStep, tiles, bias0, bias1, tile); break;
+            case 8 when TShape.Kind != TileKind.TwoBlocksTwoRows: Tile<TOps, TVector, TShape, TStride, Pixels8>(input, step, rowStep, tiles, bias0, bias1, tile); break;
+            default: throw new ArgumentOutOfRangeException(nameof(pixels), pixels, "more pixels than the tile holds");
         }
     }
 
     /// <summary>
-    /// One tile: P pixels (input values <paramref name="step"/> apart) × one channel block, two channel blocks, or one
-    /// block over two rows (the second row's inputs <paramref name="rowStep"/> on), accumulated over every tap and
-    /// stored as <c>tile[set][pixel][lane]</c> (set stride 8 pixels).
+    /// One tile: P pixels (input values <paramref name="step"/> apart) × one channel block, two channel blocks, one
+    /// block over two rows (the second row's inputs <paramref name="rowStep"/> on) or two blocks over two rows (P ≤ 4),
+    /// accumulated over every tap and stored as <c>tile[set][pixel][lane]</c> (set stride 8 pixels; sets: row 0 block 0,
+    /// then row 0 block 1 or row 1 block 0, then row 1 blocks 0 and 1).
     /// </summary>
     static void Tile<TOps, TVector, TShape, TStride, TPixels>(float* input, int step, int rowStep, in TileArguments tiles, TVector bias0, TVector bias1, float* tile)
         where TOps : IChannelVector<TVector> where TVector : struct where TShape : ITileShape where TStride : IStride where TPixels : IPixelCount
     {
         if (TStride.Value != 0) step = TStride.Value;
         int pixels = TPixels.Count, lanes = TOps.Lanes, depth = tiles.Depth;
-        bool blocks = TShape.Kind == TileKind.TwoBlocks;
+        bool blocks = TShape.Kind is TileKind.TwoBlocks or TileKind.TwoBlocksTwoRows;
         int* taps = tiles.Taps;
         float* w0 = tiles.Weights0, w1 = tiles.Weights1;
         TVector a0 = bias0, a1 = bias0, a2 = bias0, a3 = bias0, a4 = bias0, a5 = bias0, a6 = bias0, a7 = bias0;
         TVector b0 = bias1, b1 = bias1, b2 = bias1, b3 = bias1, b4 = bias1, b5 = bias1, b6 = bias1, b7 = bias1;
+        // The lower row of a pair of blocks (at most 4 pixels): block 0 in c, block 1 in d.
+        TVector c0 = bias0, c1 = bias0, c2 = bias0, c3 = bias0, d0 = bias1, d1 = bias1, d2 = bias1, d3 = bias1;
         for (int t = 0; t < depth; t++)
         {
             float* p = input + taps[t], q = p + rowStep;
             TVector wa = TOps.Load(w0 + (long)t * lanes), wb = blocks ? TOps.Load(w1 + (long)t * lanes) : wa;
-            Step<TOps, TVector, TShape>(ref a0, ref b0, p, q, 0, wa, wb);
-            if (pixels > 1) Step<TOps, TVector, TShape>(ref a1, ref b1, p, q, step, wa, wb);
-            if (pixels > 2) Step<TOps, TVector, TShape>(ref a2, ref b2, p, q, 2 * step, wa, wb);
-            if (pixels > 3) Step<TOps, TVector, TShape>(ref a3, ref b3, p, q, 3 * step, wa, wb);
-            if (pixels > 4) Step<TOps, TVector, TShape>(ref a4, ref b4, p, q, 4 * step, wa, wb);
-            if (pixels > 5) Step<TOps, TVector, TShape>(ref a5, ref b5, p, q, 5 * step, wa, wb);
-            if (pixels > 6) Step<TOps, TVector, TShape>(ref a6, ref b6, p, q, 6 * step, wa, wb);
-            if (pixels > 7) Step<TOps, TVector, TShape>(ref a7, ref b7, p, q, 7 * step, wa, wb);
+            Step<TOps, TVector, TShape>(ref a0, ref b0, ref c0, ref d0, p, q, 0, wa, wb);
+            if (pixels > 1) Step<TOps, TVector, TShape>(ref a1, ref b1, ref c1, ref d1, p, q, step, wa, wb);
+            if (pixels > 2) Step<TOps, TVector, TShape>(ref a2, ref b2, ref c2, ref d2, p, q, 2 * step, wa, wb);
+            if (pixels > 3) Step<TOps, TVector, TShape>(ref a3, ref b3, ref c3, ref d3, p, q, 3 * step, wa, wb);
+            if (pixels > 4) Step<TOps, TVector, TShape>(ref a4, ref b4, ref c0, ref d0, p, q, 4 * step, wa, wb);
+            if (pixels > 5) Step<TOps, TVector, TShape>(ref a5, ref b5, ref c0, ref d0, p, q, 5 * step, wa, wb);
+            if (pixels > 6) Step<TOps, TVector, TShape>(ref a6, ref b6, ref c0, ref d0, p, q, 6 * step, wa, wb);
+            if (pixels > 7) Step<TOps, TVector, TShape>(ref a7, ref b7, ref c0, ref d0, p, q, 7 * step, wa, wb);
         }
-        Store<TOps, TVector, TShape>(a0, b0, tile);
-        if (pixels > 1) Store<TOps, TVector, TShape>(a1, b1, tile + lanes);
-        if (pixels > 2) Store<TOps, TVector, TShape>(a2, b2, tile + 2 * lanes);
-        if (pixels > 3) Store<TOps, TVector, TShape>(a3, b3, tile + 3 * lanes);
-        if (pixels > 4) Store<TOps, TVector, TShape>(a4, b4, tile + 4 * lanes);
-        if (pixels > 5) Store<TOps, TVector, TShape>(a5, b5, tile + 5 * lanes);
-        if (pixels > 6) Store<TOps, TVector, TShape>(a6, b6, tile + 6 * lanes);
-        if (pixels > 7) Store<TOps, TVector, TShape>(a7, b7, tile + 7 * lanes);
+        Store<TOps, TVector, TShape>(a0, b0, c0, d0, tile);
+        if (pixels > 1) Store<TOps, TVector, TShape>(a1, b1, c1, d1, tile + lanes);
+        if (pixels > 2) Store<TOps, TVector, TShape>(a2, b2, c2, d2, tile + 2 * lanes);
+        if (pixels > 3) Store<TOps, TVector, TShape>(a3, b3, c3, d3, tile + 3 * lanes);
+        if (pixels > 4) Store<TOps, TVector, TShape>(a4, b4, c0, d0, tile + 4 * lanes);
+        if (pixels > 5) Store<TOps, TVector, TShape>(a5, b5, c0, d0, tile + 5 * lanes);
+        if (pixels > 6) Store<TOps, TVector, TShape>(a6, b6, c0, d0, tile + 6 * lanes);
+        if (pixels > 7) Store<TOps, TVector, TShape>(a7, b7, c0, d0, tile + 7 * lanes);
     }
 
-    /// <summary>One tap for one pixel: its input times block 0 (and block 1), or its input and the one a row below times block 0.</summary>
+    /// <summary>
+    /// One tap for one pixel: its input times block 0 (and block 1), or its input and the one a row below times block 0,
+    /// or both inputs times both blocks (c, d: the lower row; untouched by the other shapes).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Step<TOps, TVector, TShape>(ref TVector a, ref TVector b, float* p, float* q, int offset, TVector wa, TVector wb)
+    static void Step<TOps, TVector, TShape>(ref TVector a, ref TVector b, ref TVector c, ref TVector d, float* p, float* q, int offset, TVector wa, TVector wb)
         where TOps : IChannelVector<TVector> where TVector : struct where TShape : ITileShape
     {
         TVector v = TOps.Broadcast(p[offset]);
         a = TOps.MultiplyAdd(v, wa, a);
-        if (TShape.Kind == TileKind.TwoBlocks) b = TOps.MultiplyAdd(v, wb, b);
+        if (TShape.Kind is TileKind.TwoBlocks or TileKind.TwoBlocksTwoRows) b = TOps.MultiplyAdd(v, wb, b);
         if (TShape.Kind == TileKind.TwoRows) b = TOps.MultiplyAdd(TOps.Broadcast(q[offset]), wb, b);
+        if (TShape.Kind == TileKind.TwoBlocksTwoRows)
+        {
+            TVector below = TOps.Broadcast(q[offset]);
+            c = TOps.MultiplyAdd(below, wa, c);
+            d = TOps.MultiplyAdd(below, wb, d);
+        }
     }
 
-    /// <summary>One pixel's accumulators into the tile: set 0 at <paramref name="tile"/>, set 1 eight pixels on.</summary>
+    /// <summary>One pixel's accumulators into the tile: set s (a, b, c, d) 8·s pixels on.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Store<TOps, TVector, TShape>(TVector first, TVector second, float* tile)
+    static void Store<TOps, TVector, TShape>(TVector a, TVector b, TVector c, TVector d, float* tile)
         where TOps : IChannelVector<TVector> where TVector : struct where TShape : ITileShape
     {
-        TOps.Store(first, tile);
-        if (TShape.Kind != TileKind.OneBlock) TOps.Store(second, tile + 8 * TOps.Lanes);
+        TOps.Store(a, tile);
+        if (TShape.Kind != TileKind.OneBlock) TOps.Store(b, tile + 8 * TOps.Lanes);
+        if (TShape.Kind == TileKind.TwoBlocksTwoRows)
+        {
+            TOps.Store(c, tile + 16 * TOps.Lanes);
+            TOps.Store(d, tile + 24 * TOps.Lanes);
+        }
     }
 
     /// <summary>
@@ -363,9 +386,10 @@ public static unsafe class ChannelBlockedConvolution
     /// <summary>The stride read at run time.</summary>
     readonly struct AnyStride : IStride { public static int Value => 0; }
 
-    enum TileKind { OneBlock, TwoBlocks, TwoRows }
+    enum TileKind { OneBlock, TwoBlocks, TwoRows, TwoBlocksTwoRows }
     interface ITileShape { static abstract TileKind Kind { get; } }
     readonly struct OneBlock : ITileShape { public static TileKind Kind => TileKind.OneBlock; }
     readonly struct TwoBlocks : ITileShape { public static TileKind Kind => TileKind.TwoBlocks; }
     readonly struct TwoRows : ITileShape { public static TileKind Kind => TileKind.TwoRows; }
+    readonly struct TwoBlocksTwoRows : ITileShape { public static TileKind Kind => TileKind.TwoBlocksTwoRows; }
 }
