@@ -51,17 +51,19 @@ public static unsafe class ChannelBlockedConvolution
         bool inPlace = ReadsInPlace(window);
         if (padded.Length < ScratchSize(inChannels, geometry))
             throw new ArgumentException($"padded scratch has {padded.Length} elements, fewer than {ScratchSize(inChannels, geometry)}", nameof(padded));
-        // Relu, Clip and no activation are a clamp in registers; a residual (added before the activation) and the
-        // other activations run over each finished pair of channel blocks while it is still in cache.
-        bool clampInRegisters = residual.IsEmpty && activation.Kind is ActivationKind.None or ActivationKind.Relu or ActivationKind.Clip;
-        float low = float.NegativeInfinity, high = float.PositiveInfinity;
-        if (clampInRegisters && activation.Kind == ActivationKind.Relu) low = 0f;
-        if (clampInRegisters && activation.Kind == ActivationKind.Clip) (low, high) = (activation.Alpha, activation.Beta);
+        // The residual, then Relu, Clip or no activation (a clamp), are applied as each tile is stored; the other
+        // activations run over each finished pair of channel blocks while it is still in cache.
+        bool clamps = activation.Kind is ActivationKind.None or ActivationKind.Relu or ActivationKind.Clip;
+        float low = activation.Kind == ActivationKind.Relu ? 0f : activation.Kind == ActivationKind.Clip ? activation.Alpha : float.NegativeInfinity;
+        float high = activation.Kind == ActivationKind.Clip ? activation.Beta : float.PositiveInfinity;
+        if (!residual.IsEmpty && residual.Length < batch * outChannels * outputSize)
+            throw new ArgumentException($"residual has {residual.Length} elements, fewer than the output's {batch * outChannels * outputSize}", nameof(residual));
         int lanes = filter.Lanes, blocks = filter.Blocks;
         float* blockBias = stackalloc float[2 * 16];
         fixed (float* px = x)
         fixed (float* py = y)
         fixed (float* pp = padded)
+        fixed (float* pr = residual)
         {
             for (int n = 0; n < batch; n++)
             {
@@ -75,20 +77,21 @@ public static unsafe class ChannelBlockedConvolution
                 {
                     int pair = Math.Min(2, blocks - block), first = block * lanes, channels = Math.Min(pair * lanes, outChannels - first);
                     for (int i = 0; i < 2 * lanes; i++) blockBias[i] = i < channels && !bias.IsEmpty ? bias[first + i] : 0f;
-                    var tiles = new TileArguments(image, filter, block, pair, channels, blockBias, low, high, py + ((long)n * outChannels + first) * outputSize);
+                    var tiles = new TileArguments(image, filter, block, pair, channels, blockBias, low, high,
+                        py + ((long)n * outChannels + first) * outputSize, pr == null ? null : pr + ((long)n * outChannels + first) * outputSize);
                     switch (filter.Tier)
                     {
-                        case GemmTier.Avx512: Rows<ChannelVector512, Vector512<float>>(window, tiles); break;
-                        case GemmTier.Fma256: Rows<ChannelVector256, Vector256<float>>(window, tiles); break;
-                        case GemmTier.Vector128: Rows<ChannelVector128, Vector128<float>>(window, tiles); break;
-                        default: Rows<ChannelScalar, float>(window, tiles); break;
+                        // Strides 1 and 2 as constants on the SIMD tiers: the pixel offsets become immediates.
+                        case GemmTier.Avx512 when window.StrideWidth == 1: Rows<ChannelVector512, Vector512<float>, Stride1>(window, tiles); break;
+                        case GemmTier.Avx512 when window.StrideWidth == 2: Rows<ChannelVector512, Vector512<float>, Stride2>(window, tiles); break;
+                        case GemmTier.Avx512: Rows<ChannelVector512, Vector512<float>, AnyStride>(window, tiles); break;
+                        case GemmTier.Fma256 when window.StrideWidth == 1: Rows<ChannelVector256, Vector256<float>, Stride1>(window, tiles); break;
+                        case GemmTier.Fma256 when window.StrideWidth == 2: Rows<ChannelVector256, Vector256<float>, Stride2>(window, tiles); break;
+                        case GemmTier.Fma256: Rows<ChannelVector256, Vector256<float>, AnyStride>(window, tiles); break;
+                        case GemmTier.Vector128: Rows<ChannelVector128, Vector128<float>, AnyStride>(window, tiles); break;
+                        default: Rows<ChannelScalar, float, AnyStride>(window, tiles); break;
                     }
-                    if (!clampInRegisters)
-                    {
-                        int start = (n * outChannels + first) * outputSize;
-                        Convolution.AddBias(y.Slice(start, channels * outputSize), ReadOnlySpan<float>.Empty, 0, channels, outputSize, activation,
-                            Convolution.ResidualSlice(residual, start, channels * outputSize));
-                    }
+                    if (!clamps) activation.Apply(y.Slice((n * outChannels + first) * outputSize, channels * outputSize));
                 }
             }
         }
@@ -113,9 +116,9 @@ public static unsafe class ChannelBlockedConvolution
         public readonly int* Taps;
         public readonly int Depth, Pair, Channels;
         public readonly float Low, High;
-        public readonly float* Output;
+        public readonly float* Output, Residual;
 
-        public TileArguments(float* image, ChannelBlockedFilter filter, int block, int pair, int channels, float* bias, float low, float high, float* output)
+        public TileArguments(float* image, ChannelBlockedFilter filter, int block, int pair, int channels, float* bias, float low, float high, float* output, float* residual)
         {
             Image = image;
             Weights0 = filter.Block(block);
@@ -128,118 +131,170 @@ public static unsafe class ChannelBlockedConvolution
             Low = low;
             High = high;
             Output = output;
+            Residual = residual;
         }
     }
 
     /// <summary>
     /// Every output row of one pair of channel blocks, each row split into equal runs of at most
     /// <see cref="IChannelVector{TVector}.MaxPixels"/> pixels (a 28-wide row is 4 runs of 7, not 3 of 8 and one of 4).
+    /// A single block (16 channels or fewer), or a pair on rows of 4 pixels or fewer, takes two rows per tile, so that
+    /// a tile still has 16 independent accumulators to cover the multiply-add latency.
     /// </summary>
-    static void Rows<TOps, TVector>(in Window2D window, in TileArguments tiles)
-        where TOps : IChannelVector<TVector> where TVector : struct
+    static void Rows<TOps, TVector, TStride>(in Window2D window, in TileArguments tiles)
+        where TOps : IChannelVector<TVector> where TVector : struct where TStride : IStride
     {
-        int lanes = TOps.Lanes, width = window.OutputWidth, outputSize = window.OutputHeight * width;
+        int lanes = TOps.Lanes, width = window.OutputWidth, height = window.OutputHeight, outputSize = height * width;
         int runs = (width + TOps.MaxPixels - 1) / TOps.MaxPixels, run = (width + runs - 1) / runs;
         Source(window, out int pitch, out _);
-        float* tile = stackalloc float[2 * 8 * lanes];
-        TVector bias0 = TOps.Load(tiles.Bias), bias1 = TOps.Load(tiles.Bias + lanes);
-        TVector low = TOps.Broadcast(tiles.Low), high = TOps.Broadcast(tiles.High);
-        for (int oh = 0; oh < window.OutputHeight; oh++)
+        int step = window.StrideWidth, rowStep = window.StrideHeight * pitch;
+        float* tile = stackalloc float[4 * 8 * lanes];
+        TVector bias0 = TOps.Load(tiles.Bias), bias1 = TOps.Load(tiles.Bias + (tiles.Pair == 2 ? lanes : 0));
+        bool pairOfBlocks = tiles.Pair == 2, shortRows = width <= TOps.MaxPixels / 2;
+        for (int oh = 0; oh < height; oh++)
         {
-            float* row = tiles.Image + (long)oh * window.StrideHeight * pitch;
+            float* row = tiles.Image + (long)oh * rowStep;
+            bool twoRows = (!pairOfBlocks || shortRows) && oh + 1 < height;
+            // The lower row's tile: set 1 for one block over two rows, sets 2 and 3 for a pair of blocks.
+            float* lower = tile + (pairOfBlocks ? 16 : 8) * lanes;
             for (int ow = 0; ow < width; ow += run)
             {
                 int pixels = Math.Min(run, width - ow);
-                float* input = row + (long)ow * window.StrideWidth;
-                if (tiles.Pair == 2) Tile<TOps, TVector, TwoBlocks>(pixels, input, window.StrideWidth, tiles, bias0, bias1, low, high, tile);
-                else Tile<TOps, TVector, OneBlock>(pixels, input, window.StrideWidth, tiles, bias0, bias1, low, high, tile);
-                StoreTransposed(tile, lanes, pixels, tiles.Channels, tiles.Output + (long)oh * width + ow, oh * width + ow, outputSize);
+                float* input = row + (long)ow * step;
+                if (pairOfBlocks && twoRows) Tile<TOps, TVector, TwoBlocksTwoRows, TStride>(pixels, input, step, rowStep, tiles, bias0, bias1, tile);
+                else if (pairOfBlocks) Tile<TOps, TVector, TwoBlocks, TStride>(pixels, input, step, rowStep, tiles, bias0, bias1, tile);
+                else if (twoRows) Tile<TOps, TVector, TwoRows, TStride>(pixels, input, step, rowStep, tiles, bias0, bias1, tile);
+                else Tile<TOps, TVector, OneBlock, TStride>(pixels, input, step, rowStep, tiles, bias0, bias1, tile);
+                // The upper row may spill into the lower one only when the lower row is one run, stored right after;
+                // otherwise the lower row's earlier runs are already stored there.
+                StoreTransposed(tile, lanes, pixels, tiles, oh * width + ow, twoRows && runs > 1 ? (oh + 1) * width : outputSize, outputSize);
+                if (twoRows) StoreTransposed(lower, lanes, pixels, tiles, (oh + 1) * width + ow, outputSize, outputSize);
             }
+            if (twoRows) oh++;
         }
     }
 
     /// <summary>Picks the tile instantiation for the run length (each keeps its accumulators in registers).</summary>
-    static void Tile<TOps, TVector, TBlocks>(int pixels, float* input, int step, in TileArguments tiles, TVector bias0, TVector bias1, TVector low, TVector high, float* tile)
-        where TOps : IChannelVector<TVector> where TVector : struct where TBlocks : IBlockCount
+    static void Tile<TOps, TVector, TShape, TStride>(int pixels, float* input, int step, int rowStep, in TileArguments tiles, TVector bias0, TVector bias1, float* tile)
+        where TOps : IChannelVector<TVector> where TVector : struct where TShape : ITileShape where TStride : IStride
     {
         switch (pixels)
         {
-            case 1: Tile<TOps, TVector, TBlocks, Pixels1>(input, step, tiles, bias0, bias1, low, high, tile); break;
-            case 2: Tile<TOps, TVector, TBlocks, Pixels2>(input, step, tiles, bias0, bias1, low, high, tile); break;
-            case 3: Tile<TOps, TVector, TBlocks, Pixels3>(input, step, tiles, bias0, bias1, low, high, tile); break;
-            case 4: Tile<TOps, TVector, TBlocks, Pixels4>(input, step, tiles, bias0, bias1, low, high, tile); break;
-            case 5: Tile<TOps, TVector, TBlocks, Pixels5>(input, step, tiles, bias0, bias1, low, high, tile); break;
-            case 6: Tile<TOps, TVector, TBlocks, Pixels6>(input, step, tiles, bias0, bias1, low, high, tile); break;
-            case 7: Tile<TOps, TVector, TBlocks, Pixels7>(input, step, tiles, bias0, bias1, low, high, tile); break;
-            default: Tile<TOps, TVector, TBlocks, Pixels8>(input, step, tiles, bias0, bias1, low, high, tile); break;
+            case 1: Tile<TOps, TVector, TShape, TStride, Pixels1>(input, step, rowStep, tiles, bias0, bias1, tile); break;
+            case 2: Tile<TOps, TVector, TShape, TStride, Pixels2>(input, step, rowStep, tiles, bias0, bias1, tile); break;
+            case 3: Tile<TOps, TVector, TShape, TStride, Pixels3>(input, step, rowStep, tiles, bias0, bias1, tile); break;
+            case 4: Tile<TOps, TVector, TShape, TStride, Pixels4>(input, step, rowStep, tiles, bias0, bias1, tile); break;
+            case 5 when TShape.Kind != TileKind.TwoBlocksTwoRows: Tile<TOps, TVector, TShape, TStride, Pixels5>(input, step, rowStep, tiles, bias0, bias1, tile); break;
+            case 6 when TShape.Kind != TileKind.TwoBlocksTwoRows: Tile<TOps, TVector, TShape, TStride, Pixels6>(input, step, rowStep, tiles, bias0, bias1, tile); break;
+            case 7 when TShape.Kind != TileKind.TwoBlocksTwoRows: Tile<TOps, TVector, TShape, TStride, Pixels7>(input, step, rowStep, tiles, bias0, bias1, tile); break;
+            case 8 when TShape.Kind != TileKind.TwoBlocksTwoRows: Tile<TOps, TVector, TShape, TStride, Pixels8>(input, step, rowStep, tiles, bias0, bias1, tile); break;
+            default: throw new ArgumentOutOfRangeException(nameof(pixels), pixels, "more pixels than the tile holds");
         }
     }
 
     /// <summary>
-    /// One tile: P pixels (input values <paramref name="step"/> apart) × one or two channel blocks, accumulated over
-    /// every tap, clamped, stored as <c>tile[block][pixel][lane]</c> (block stride 8 pixels).
+    /// One tile: P pixels (input values <paramref name="step"/> apart) × one channel block, two channel blocks, one
+    /// block over two rows (the second row's inputs <paramref name="rowStep"/> on) or two blocks over two rows (P ≤ 4),
+    /// accumulated over every tap and stored as <c>tile[set][pixel][lane]</c> (set stride 8 pixels; sets: row 0 block 0,
+    /// then row 0 block 1 or row 1 block 0, then row 1 blocks 0 and 1).
     /// </summary>
-    static void Tile<TOps, TVector, TBlocks, TPixels>(float* input, int step, in TileArguments tiles, TVector bias0, TVector bias1, TVector low, TVector high, float* tile)
-        where TOps : IChannelVector<TVector> where TVector : struct where TBlocks : IBlockCount where TPixels : IPixelCount
+    static void Tile<TOps, TVector, TShape, TStride, TPixels>(float* input, int step, int rowStep, in TileArguments tiles, TVector bias0, TVector bias1, float* tile)
+        where TOps : IChannelVector<TVector> where TVector : struct where TShape : ITileShape where TStride : IStride where TPixels : IPixelCount
     {
+        if (TStride.Value != 0) step = TStride.Value;
         int pixels = TPixels.Count, lanes = TOps.Lanes, depth = tiles.Depth;
-        bool two = TBlocks.Count == 2;
+        bool blocks = TShape.Kind is TileKind.TwoBlocks or TileKind.TwoBlocksTwoRows;
         int* taps = tiles.Taps;
         float* w0 = tiles.Weights0, w1 = tiles.Weights1;
         TVector a0 = bias0, a1 = bias0, a2 = bias0, a3 = bias0, a4 = bias0, a5 = bias0, a6 = bias0, a7 = bias0;
         TVector b0 = bias1, b1 = bias1, b2 = bias1, b3 = bias1, b4 = bias1, b5 = bias1, b6 = bias1, b7 = bias1;
+        // The lower row of a pair of blocks (at most 4 pixels): block 0 in c, block 1 in d.
+        TVector c0 = bias0, c1 = bias0, c2 = bias0, c3 = bias0, d0 = bias1, d1 = bias1, d2 = bias1, d3 = bias1;
         for (int t = 0; t < depth; t++)
         {
-            float* p = input + taps[t];
-            TVector wa = TOps.Load(w0 + (long)t * lanes), wb = two ? TOps.Load(w1 + (long)t * lanes) : default;
-            TVector v = TOps.Broadcast(p[0]);
-            a0 = TOps.MultiplyAdd(v, wa, a0);
-            if (two) b0 = TOps.MultiplyAdd(v, wb, b0);
-            if (pixels > 1) { v = TOps.Broadcast(p[step]); a1 = TOps.MultiplyAdd(v, wa, a1); if (two) b1 = TOps.MultiplyAdd(v, wb, b1); }
-            if (pixels > 2) { v = TOps.Broadcast(p[2 * step]); a2 = TOps.MultiplyAdd(v, wa, a2); if (two) b2 = TOps.MultiplyAdd(v, wb, b2); }
-            if (pixels > 3) { v = TOps.Broadcast(p[3 * step]); a3 = TOps.MultiplyAdd(v, wa, a3); if (two) b3 = TOps.MultiplyAdd(v, wb, b3); }
-            if (pixels > 4) { v = TOps.Broadcast(p[4 * step]); a4 = TOps.MultiplyAdd(v, wa, a4); if (two) b4 = TOps.MultiplyAdd(v, wb, b4); }
-            if (pixels > 5) { v = TOps.Broadcast(p[5 * step]); a5 = TOps.MultiplyAdd(v, wa, a5); if (two) b5 = TOps.MultiplyAdd(v, wb, b5); }
-            if (pixels > 6) { v = TOps.Broadcast(p[6 * step]); a6 = TOps.MultiplyAdd(v, wa, a6); if (two) b6 = TOps.MultiplyAdd(v, wb, b6); }
-            if (pixels > 7) { v = TOps.Broadcast(p[7 * step]); a7 = TOps.MultiplyAdd(v, wa, a7); if (two) b7 = TOps.MultiplyAdd(v, wb, b7); }
+            float* p = input + taps[t], q = p + rowStep;
+            TVector wa = TOps.Load(w0 + (long)t * lanes), wb = blocks ? TOps.Load(w1 + (long)t * lanes) : wa;
+            Step<TOps, TVector, TShape>(ref a0, ref b0, ref c0, ref d0, p, q, 0, wa, wb);
+            if (pixels > 1) Step<TOps, TVector, TShape>(ref a1, ref b1, ref c1, ref d1, p, q, step, wa, wb);
+            if (pixels > 2) Step<TOps, TVector, TShape>(ref a2, ref b2, ref c2, ref d2, p, q, 2 * step, wa, wb);
+            if (pixels > 3) Step<TOps, TVector, TShape>(ref a3, ref b3, ref c3, ref d3, p, q, 3 * step, wa, wb);
+            if (pixels > 4) Step<TOps, TVector, TShape>(ref a4, ref b4, ref c0, ref d0, p, q, 4 * step, wa, wb);
+            if (pixels > 5) Step<TOps, TVector, TShape>(ref a5, ref b5, ref c0, ref d0, p, q, 5 * step, wa, wb);
+            if (pixels > 6) Step<TOps, TVector, TShape>(ref a6, ref b6, ref c0, ref d0, p, q, 6 * step, wa, wb);
+            if (pixels > 7) Step<TOps, TVector, TShape>(ref a7, ref b7, ref c0, ref d0, p, q, 7 * step, wa, wb);
         }
-        Store<TOps, TVector, TBlocks>(a0, b0, low, high, tile);
-        if (pixels > 1) Store<TOps, TVector, TBlocks>(a1, b1, low, high, tile + lanes);
-        if (pixels > 2) Store<TOps, TVector, TBlocks>(a2, b2, low, high, tile + 2 * lanes);
-        if (pixels > 3) Store<TOps, TVector, TBlocks>(a3, b3, low, high, tile + 3 * lanes);
-        if (pixels > 4) Store<TOps, TVector, TBlocks>(a4, b4, low, high, tile + 4 * lanes);
-        if (pixels > 5) Store<TOps, TVector, TBlocks>(a5, b5, low, high, tile + 5 * lanes);
-        if (pixels > 6) Store<TOps, TVector, TBlocks>(a6, b6, low, high, tile + 6 * lanes);
-        if (pixels > 7) Store<TOps, TVector, TBlocks>(a7, b7, low, high, tile + 7 * lanes);
-    }
-
-    /// <summary>One pixel's clamped accumulators into the tile: block 0 at <paramref name="tile"/>, block 1 eight pixels on.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Store<TOps, TVector, TBlocks>(TVector first, TVector second, TVector low, TVector high, float* tile)
-        where TOps : IChannelVector<TVector> where TVector : struct where TBlocks : IBlockCount
-    {
-        TOps.Store(TOps.Clamp(first, low, high), tile);
-        if (TBlocks.Count == 2) TOps.Store(TOps.Clamp(second, low, high), tile + 8 * TOps.Lanes);
+        Store<TOps, TVector, TShape>(a0, b0, c0, d0, tile);
+        if (pixels > 1) Store<TOps, TVector, TShape>(a1, b1, c1, d1, tile + lanes);
+        if (pixels > 2) Store<TOps, TVector, TShape>(a2, b2, c2, d2, tile + 2 * lanes);
+        if (pixels > 3) Store<TOps, TVector, TShape>(a3, b3, c3, d3, tile + 3 * lanes);
+        if (pixels > 4) Store<TOps, TVector, TShape>(a4, b4, c0, d0, tile + 4 * lanes);
+        if (pixels > 5) Store<TOps, TVector, TShape>(a5, b5, c0, d0, tile + 5 * lanes);
+        if (pixels > 6) Store<TOps, TVector, TShape>(a6, b6, c0, d0, tile + 6 * lanes);
+        if (pixels > 7) Store<TOps, TVector, TShape>(a7, b7, c0, d0, tile + 7 * lanes);
     }
 
     /// <summary>
-    /// y[m, r] = tile[m / L][r][m % L] for the block pair's <paramref name="channels"/> channels, planes
-    /// <paramref name="outputSize"/> apart; the run starts at <paramref name="position"/> of its plane.
+    /// One tap for one pixel: its input times block 0 (and block 1), or its input and the one a row below times block 0,
+    /// or both inputs times both blocks (c, d: the lower row; untouched by the other shapes).
     /// </summary>
-    static void StoreTransposed(float* tile, int lanes, int pixels, int channels, float* y, int position, int outputSize)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Step<TOps, TVector, TShape>(ref TVector a, ref TVector b, ref TVector c, ref TVector d, float* p, float* q, int offset, TVector wa, TVector wb)
+        where TOps : IChannelVector<TVector> where TVector : struct where TShape : ITileShape
     {
-        // A whole 8-pixel row per channel even for shorter runs: the extra values land on later pixels of the same
-        // plane, which later runs or rows overwrite; never past the plane's end.
-        if (lanes == 16 && position + 8 <= outputSize && Avx512F.IsSupported)
+        TVector v = TOps.Broadcast(p[offset]);
+        a = TOps.MultiplyAdd(v, wa, a);
+        if (TShape.Kind is TileKind.TwoBlocks or TileKind.TwoBlocksTwoRows) b = TOps.MultiplyAdd(v, wb, b);
+        if (TShape.Kind == TileKind.TwoRows) b = TOps.MultiplyAdd(TOps.Broadcast(q[offset]), wb, b);
+        if (TShape.Kind == TileKind.TwoBlocksTwoRows)
         {
+            TVector below = TOps.Broadcast(q[offset]);
+            c = TOps.MultiplyAdd(below, wa, c);
+            d = TOps.MultiplyAdd(below, wb, d);
+        }
+    }
+
+    /// <summary>One pixel's accumulators into the tile: set s (a, b, c, d) 8·s pixels on.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Store<TOps, TVector, TShape>(TVector a, TVector b, TVector c, TVector d, float* tile)
+        where TOps : IChannelVector<TVector> where TVector : struct where TShape : ITileShape
+    {
+        TOps.Store(a, tile);
+        if (TShape.Kind != TileKind.OneBlock) TOps.Store(b, tile + 8 * TOps.Lanes);
+        if (TShape.Kind == TileKind.TwoBlocksTwoRows)
+        {
+            TOps.Store(c, tile + 16 * TOps.Lanes);
+            TOps.Store(d, tile + 24 * TOps.Lanes);
+        }
+    }
+
+    /// <summary>
+    /// y[m, position + r] = clamp(tile[m / L][r][m % L] (+ residual[m, position + r])) for the block pair's channels, planes
+    /// <paramref name="outputSize"/> apart: the epilogue, on the way from the tile's pixel-major layout back to NCHW.
+    /// Plane positions from <paramref name="limit"/> on hold finished outputs.
+    /// </summary>
+    static void StoreTransposed(float* tile, int lanes, int pixels, in TileArguments tiles, int position, int limit, int outputSize)
+    {
+        int channels = tiles.Channels;
+        float* y = tiles.Output + position, residual = tiles.Residual == null ? null : tiles.Residual + position;
+        float low = tiles.Low, high = tiles.High;
+        // A whole 8-pixel row per channel even for shorter runs: the extra values land on later pixels of the same
+        // plane, which later runs or rows overwrite; never past limit, where stored pixels begin.
+        if (lanes == 16 && position + 8 <= limit && Avx512F.IsSupported)
+        {
+            var bounds = (Low: Vector256.Create(low), High: Vector256.Create(high));
             for (int first = 0; first < channels; first += 16)
-                Transpose8x16(tile + first / 16 * 8 * 16, Math.Min(16, channels - first), y + (long)first * outputSize, outputSize);
+                Transpose8x16(tile + first / 16 * 8 * 16, Math.Min(16, channels - first), y + (long)first * outputSize,
+                    residual == null ? null : residual + (long)first * outputSize, outputSize, bounds.Low, bounds.High);
             return;
         }
         for (int m = 0; m < channels; m++)
         {
             float* source = tile + (m / lanes) * 8 * lanes + m % lanes, target = y + (long)m * outputSize;
-            for (int r = 0; r < pixels; r++) target[r] = source[r * lanes];
+            for (int r = 0; r < pixels; r++)
+            {
+                float value = source[r * lanes] + (residual == null ? 0f : residual[(long)m * outputSize + r]);
+                target[r] = Math.Min(Math.Max(value, low), high);
+            }
         }
     }
 
@@ -247,7 +302,7 @@ public static unsafe class ChannelBlockedConvolution
     /// 8 pixels × 16 channels (8 zmm) to 16 channels × 8 pixels in three rounds of two-source permutes, each swapping
     /// one pixel bit of the vector index with one channel bit of the position: 24 permutes instead of 128 scalar moves.
     /// </summary>
-    static void Transpose8x16(float* tile, int channels, float* y, int outputSize)
+    static void Transpose8x16(float* tile, int channels, float* y, float* residual, int outputSize, Vector256<float> low, Vector256<float> high)
     {
         var r0 = Vector512.Load(tile); var r1 = Vector512.Load(tile + 16); var r2 = Vector512.Load(tile + 32); var r3 = Vector512.Load(tile + 48);
         var r4 = Vector512.Load(tile + 64); var r5 = Vector512.Load(tile + 80); var r6 = Vector512.Load(tile + 96); var r7 = Vector512.Load(tile + 112);
@@ -272,8 +327,17 @@ public static unsafe class ChannelBlockedConvolution
 
         void StorePair(Vector512<float> pair, int channel)
         {
-            if (channel < channels) Vector256.Store(pair.GetLower(), y + (long)channel * outputSize);
-            if (channel + 1 < channels) Vector256.Store(pair.GetUpper(), y + (long)(channel + 1) * outputSize);
+            if (channel < channels) StoreRow(pair.GetLower(), channel);
+            if (channel + 1 < channels) StoreRow(pair.GetUpper(), channel + 1);
+        }
+
+        void StoreRow(Vector256<float> row, int channel)
+        {
+            long offset = (long)channel * outputSize;
+            if (residual != null) row += Vector256.Load(residual + offset);
+            // maxps/minps return the second operand when either is NaN: bounds first, so a NaN passes through as
+            // Relu and Clip pass it; Vector256.Max/Min would cost seven instructions each for IEEE signed zeros.
+            Vector256.Store(Vector256.MinNative(high, Vector256.MaxNative(low, row)), y + offset);
         }
     }
 
@@ -316,7 +380,16 @@ public static unsafe class ChannelBlockedConvolution
     readonly struct Pixels7 : IPixelCount { public static int Count => 7; }
     readonly struct Pixels8 : IPixelCount { public static int Count => 8; }
 
-    interface IBlockCount { static abstract int Count { get; } }
-    readonly struct OneBlock : IBlockCount { public static int Count => 1; }
-    readonly struct TwoBlocks : IBlockCount { public static int Count => 2; }
+    interface IStride { static abstract int Value { get; } }
+    readonly struct Stride1 : IStride { public static int Value => 1; }
+    readonly struct Stride2 : IStride { public static int Value => 2; }
+    /// <summary>The stride read at run time.</summary>
+    readonly struct AnyStride : IStride { public static int Value => 0; }
+
+    enum TileKind { OneBlock, TwoBlocks, TwoRows, TwoBlocksTwoRows }
+    interface ITileShape { static abstract TileKind Kind { get; } }
+    readonly struct OneBlock : ITileShape { public static TileKind Kind => TileKind.OneBlock; }
+    readonly struct TwoBlocks : ITileShape { public static TileKind Kind => TileKind.TwoBlocks; }
+    readonly struct TwoRows : ITileShape { public static TileKind Kind => TileKind.TwoRows; }
+    readonly struct TwoBlocksTwoRows : ITileShape { public static TileKind Kind => TileKind.TwoBlocksTwoRows; }
 }

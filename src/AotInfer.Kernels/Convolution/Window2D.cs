@@ -61,12 +61,14 @@ internal readonly unsafe struct Window2D
                 int iy = py - PadTop;
                 if ((uint)iy >= (uint)InputHeight)
                 {
-                    new Span<float>(row, PaddedWidth).Clear();
+                    Zero(row, PaddedWidth);
                     continue;
                 }
-                new Span<float>(row, first).Clear();
-                new ReadOnlySpan<float>(plane + (long)iy * InputWidth + first - PadLeft, last - first).CopyTo(new Span<float>(row + first, last - first));
-                new Span<float>(row + last, PaddedWidth - last).Clear();
+                // Inline loops, not span calls: rows are a few dozen floats, where a call costs more than the copy
+                // (16 channels of 34×34: 2.6 µs with span calls).
+                Zero(row, first);
+                Copy(plane + (long)iy * InputWidth + first - PadLeft, row + first, last - first);
+                Zero(row + last, PaddedWidth - last);
             }
         }
         new Span<float>(padded + (long)channels * paddedSize, Margin).Clear();
@@ -155,6 +157,20 @@ internal readonly unsafe struct Window2D
                 }
             }
         }
+    }
+
+    static void Copy(float* source, float* destination, int count)
+    {
+        int i = 0;
+        for (; i + 8 <= count; i += 8) Vector256.Store(Vector256.Load(source + i), destination + i);
+        for (; i < count; i++) destination[i] = source[i];
+    }
+
+    static void Zero(float* destination, int count)
+    {
+        int i = 0;
+        for (; i + 8 <= count; i += 8) Vector256.Store(Vector256<float>.Zero, destination + i);
+        for (; i < count; i++) destination[i] = 0f;
     }
 
     /// <summary>Copies <paramref name="count"/> floats: an element loop for short rows, a block copy for long ones.</summary>

@@ -23,6 +23,7 @@ public class ChannelBlockedConvolutionTests
         yield return new object[] { 1, 20, 12, 12, 50, 5, 1, 1, new[] { 0, 0, 0, 0 } };  // lenet5's second conv: M not a multiple of 16
         yield return new object[] { 2, 5, 9, 11, 17, 3, 1, 1, new[] { 0, 1, 2, 1 } };    // two images, one block and one channel
         yield return new object[] { 1, 7, 6, 13, 33, 5, 1, 1, new[] { 2, 2, 2, 2 } };    // three blocks: a pair and a single
+        yield return new object[] { 1, 6, 5, 3, 33, 3, 1, 1, new[] { 1, 1, 1, 1 } };     // rows of 3: a pair of blocks over two rows, an odd last row
         yield return new object[] { 1, 17, 17, 17, 7, 3, 2, 2, new[] { 2, 1, 0, 3 } };   // dilation 2 with stride 2
         yield return new object[] { 1, 8, 3, 17, 9, 3, 2, 1, new[] { 1, 0, 1, 0 } };     // one output row, many runs
         yield return new object[] { 1, 1, 1, 1, 1, 1, 1, 1, new[] { 0, 0, 0, 0 } };      // a single value
