@@ -111,7 +111,8 @@ public static class QuantizedDepthwise
         // Images and outputs no wider than one AVX-512 vector (dscnn's are 5) move a whole row per instruction.
         bool avx512 = tier >= QuantizedGemmTier.Avx512BW && Avx512F.IsSupported;
         bool narrow = avx512 && window.Input(1) <= Lanes && outputWidth <= Lanes;
-                for (int c = 0; c < channels; c++)
+                if (narrow && shape.Phases == 1) planes.Slice(0, shape.PlaneLength).Clear();
+        for (int c = 0; c < channels; c++)
         {
             int zeroW = wZeroPoint.IsEmpty ? 0 : int.CreateTruncating(wZeroPoint[wZeroPoint.Length == 1 ? 0 : c]);
             for (int t = 0; t < shape.Taps; t++) tapWeights[t] = int.CreateTruncating(weights[c * shape.Taps + t]) - zeroW;
@@ -368,14 +369,14 @@ public static class QuantizedDepthwise
         }
 
         /// <summary>
-        /// <see cref="FillPlanes"/> for a stride-1 image no wider than a vector, on AVX-512: the plane is cleared, then
-        /// each image row is one 16-int store whose lanes past the image width are 0 (they land on padding, or on the next
-        /// row, which its own store rewrites).
+        /// <see cref="FillPlanes"/> for a stride-1 image no wider than a vector, on AVX-512: each image row is one 16-float
+        /// store whose lanes past the image width are 0 (they land on padding, or on the next row, which its own store
+        /// rewrites). The caller clears the plane once per call, not per channel: every channel writes the same image
+        /// positions and only zeros elsewhere, so the padding stays zero.
         /// </summary>
         public void FillNarrowPlane(Window window, ReadOnlySpan<byte> x, int start, bool signed, int zeroX, Span<float> plane)
         {
             int height = window.Input(0), width = window.Input(1), padTop = window.PadBegin(0), padLeft = window.PadBegin(1);
-            plane.Slice(0, PlaneLength).Clear();
             var inside = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(width));
             var shift = Vector512.Create(zeroX);
             ref byte source = ref MemoryMarshal.GetReference(x);
