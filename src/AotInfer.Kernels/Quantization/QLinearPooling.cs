@@ -1,5 +1,7 @@
 using System;
 using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace AotInfer.Kernels.Quantization;
 
@@ -18,10 +20,39 @@ public static class QLinearPooling
         for (int p = 0; p < planes; p++)
         {
             var plane = x.Slice(p * size, size);
-            int sum = bias;
-            for (int i = 0; i < plane.Length; i++) sum += int.CreateTruncating(plane[i]);
+            int sum = bias + Sum(plane);
             y[p] = QLinearRounding.AddZeroPoint<T>(sum * scale, zeroPointY);
         }
+    }
+
+    /// <summary>
+    /// Σ values as int32 (exact for planes below 2²³ values). Bytes add 32 at a time: widened to 16-bit lanes, which
+    /// hold 128 steps of two bytes (128·2·255 &lt; 2¹⁶) before they are widened into the 32-bit total; signed bytes are
+    /// read as unsigned (x + 128, by flipping the top bit) and the 128s taken off at the end.
+    /// </summary>
+    public static int Sum<T>(ReadOnlySpan<T> values) where T : unmanaged, IBinaryInteger<T>
+    {
+        int i = 0, sum = 0;
+        if ((typeof(T) == typeof(byte) || typeof(T) == typeof(sbyte)) && QuantizedMatrixMultiply.Tier >= QuantizedGemmTier.Avx2 && Vector256.IsHardwareAccelerated && values.Length >= 32)
+        {
+            ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(values);
+            var flip = Vector256.Create((byte)(typeof(T) == typeof(sbyte) ? 0x80 : 0));
+            var total = Vector256<uint>.Zero;
+            while (i + 32 <= bytes.Length)
+            {
+                var words = Vector256<ushort>.Zero;
+                for (int step = 0; step < 128 && i + 32 <= bytes.Length; step++, i += 32)
+                {
+                    var (low, high) = Vector256.Widen(Vector256.Create(bytes.Slice(i, 32)) ^ flip);
+                    words += low + high;
+                }
+                var (wordsLow, wordsHigh) = Vector256.Widen(words);
+                total += wordsLow + wordsHigh;
+            }
+            sum = (int)Vector256.Sum(total) - (typeof(T) == typeof(sbyte) ? 128 * i : 0);
+        }
+        for (; i < values.Length; i++) sum += int.CreateTruncating(values[i]);
+        return sum;
     }
 
     /// <summary>

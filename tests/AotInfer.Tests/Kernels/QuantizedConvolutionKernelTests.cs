@@ -20,7 +20,11 @@ public class QuantizedConvolutionKernelTests
     /// <summary>A depthwise layer: geometry packed as the kernels take it (rank, input, output, kernel, strides, dilations, pads).</summary>
     sealed record DepthwiseCase(int Batch, int Channels, int[] Geometry, bool XSigned, bool WSigned, int[] X, int Zx, int[] W, int[] Zw, string Label);
 
-    static IEnumerable<DepthwiseCase> DepthwiseCases(int count, int seed)
+    /// <summary>
+    /// Random depthwise layers; with <paramref name="sameWidth"/>, stride 1 and left + right pads that keep the row width
+    /// (the layers of MobileNet and DS-CNN), images up to 40 wide so rows fill whole vectors.
+    /// </summary>
+    static IEnumerable<DepthwiseCase> DepthwiseCases(int count, int seed, bool sameWidth = false)
     {
         var random = new Random(seed);
         int made = 0;
@@ -29,6 +33,13 @@ public class QuantizedConvolutionKernelTests
             int h = random.Next(1, 14), w = random.Next(1, 34), kh = random.Next(1, 6), kw = random.Next(1, 6);
             int sy = random.Next(1, 4), sx = random.Next(1, 4), dy = random.Next(1, 3), dx = random.Next(1, 3);
             int[] pads = { random.Next(0, 3), random.Next(0, 3), random.Next(0, 3), random.Next(0, 3) };
+            if (sameWidth)
+            {
+                sy = sx = 1;
+                w = random.Next(1, 41);
+                pads[1] = random.Next(0, (kw - 1) * dx + 1);
+                pads[3] = (kw - 1) * dx - pads[1];
+            }
             int oh = (h + pads[0] + pads[2] - (kh - 1) * dy - 1) / sy + 1, ow = (w + pads[1] + pads[3] - (kw - 1) * dx - 1) / sx + 1;
             if (h + pads[0] + pads[2] - (kh - 1) * dy - 1 < 0 || w + pads[1] + pads[3] - (kw - 1) * dx - 1 < 0) continue;
             int channels = made < 17 ? made + 1 : random.Next(1, 18), batch = random.Next(1, 3);
@@ -96,7 +107,7 @@ public class QuantizedConvolutionKernelTests
     [MemberData(nameof(ForcedTier.All), MemberType = typeof(ForcedTier))]
     public void DepthwiseMatchesTheDefinitionForChannelsStridesDilationsPadsAndZeroPoints(QuantizedGemmTier tier) => ForcedTier.Run(tier, () =>
     {
-        foreach (var t in DepthwiseCases(300, 2024))
+        foreach (var t in DepthwiseCases(300, 2024).Concat(DepthwiseCases(200, 2026, sameWidth: true)))
         {
             int[] expected = DepthwiseReference(t);
             int[] actual = (t.XSigned, t.WSigned) switch
@@ -152,7 +163,7 @@ public class QuantizedConvolutionKernelTests
     public void DepthwiseRequantizedMatchesTheDefinitionForEveryGeometryAndOutputType(QuantizedGemmTier tier) => ForcedTier.Run(tier, () =>
     {
         var random = new Random(7);
-        foreach (var t in DepthwiseCases(300, 2025))
+        foreach (var t in DepthwiseCases(300, 2025).Concat(DepthwiseCases(200, 2027, sameWidth: true)))
         {
             CheckDepthwiseRequantized<byte>(tier, t, random);
             CheckDepthwiseRequantized<sbyte>(tier, t, random);
