@@ -4,7 +4,7 @@ using System.Linq;
 using AotInfer.Kernels.Quantization;
 
 /// <summary>
-/// The int8conv mode of GemmBench: the k×k QLinearConv layers of the small int8 models (resnet8, lenet5, the stem),
+/// The int8conv mode of GemmBench: the k×k QLinearConv layers of the small int8 models (resnet8, lenet5, digits_cnn, the stem),
 /// batch 1, u8 images × s8 weights, requantised to u8 — <see cref="Int8DirectConvolution"/> next to the im2col path
 /// (<see cref="QuantizedConvolution"/> on <see cref="Int8Gemm"/>, then <see cref="Requantization.ToInteger{TOut}"/>);
 /// the two outputs are compared before timing. Microseconds per layer and GMAC/s by thread CPU time.
@@ -20,7 +20,7 @@ static class Int8ConvBench
         foreach (var (channels, size, outChannels, kernel, stride, pad) in new[]
                  {
                      (3, 32, 16, 3, 1, 1), (16, 32, 16, 3, 1, 1), (16, 32, 32, 3, 2, 1), (32, 16, 32, 3, 1, 1), (32, 16, 64, 3, 2, 1), (64, 8, 64, 3, 1, 1),
-                     (1, 28, 6, 5, 1, 0), (6, 12, 16, 5, 1, 0),
+                     (1, 28, 6, 5, 1, 0), (6, 12, 16, 5, 1, 0), (20, 12, 50, 5, 1, 0), (16, 8, 32, 3, 1, 1), (32, 4, 64, 3, 1, 1), (8, 6, 8, 3, 1, 1),
                  })
         {
             int output = (size + 2 * pad - kernel) / stride + 1;

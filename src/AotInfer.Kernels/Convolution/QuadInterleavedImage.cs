@@ -97,8 +97,10 @@ internal static class QuadInterleavedImage
                 }
                 // Stride 1: one phase, the padded row itself.
                 Span<int> padded = layout.StrideX == 1 ? target : row;
-                padded.Slice(0, Math.Min(padded.Length, x0 + left)).Fill(padQuad);
-                padded.Slice(x1 + left, layout.Width - (x1 + left)).Fill(padQuad);
+                // Pads are a column or two: a loop, not a Fill call per row.
+                ref int p0 = ref MemoryMarshal.GetReference(padded);
+                for (int i = 0; i < x0 + left; i++) Unsafe.Add(ref p0, i) = padQuad;
+                for (int i = x1 + left; i < layout.Width; i++) Unsafe.Add(ref p0, i) = padQuad;
                 InterleaveRow(image, channels, 4 * cq, y * width, planeSize, x0, x1, flip, padding, padded, left);
                 if (layout.StrideX > 1) SplitPhases(row, layout.Width, layout.StrideX, layout.PhaseWidth, target);
             }

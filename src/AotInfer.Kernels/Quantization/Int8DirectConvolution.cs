@@ -277,9 +277,20 @@ public static class Int8DirectConvolution
         int i = 0;
         if (output.VectorRequantize)
         {
+            // A vector of eight sums (the tile buffer always holds whole vectors), narrower ones through a stack copy.
             var bounds = new ByteBounds(output.ZeroPoint, output.Signed);
-            for (; i + 8 <= count; i += 8)
-                RequantizeVector(Vector256.LoadUnsafe(ref sums, (nuint)i), Vector256.Create(offset), Vector256.Create(multiplier), bounds, ref Unsafe.Add(ref destination, i));
+            for (; i < count; i += 8)
+            {
+                if (i + 8 <= count)
+                {
+                    RequantizeVector(Vector256.LoadUnsafe(ref sums, (nuint)i), Vector256.Create(offset), Vector256.Create(multiplier), bounds, ref Unsafe.Add(ref destination, i));
+                    continue;
+                }
+                ulong eight = 0;
+                RequantizeVector(Vector256.LoadUnsafe(ref sums, (nuint)i), Vector256.Create(offset), Vector256.Create(multiplier), bounds, ref Unsafe.As<ulong, byte>(ref eight));
+                for (int k = i; k < count; k++, eight >>= 8) Unsafe.Add(ref destination, k) = (byte)eight;
+            }
+            return;
         }
         for (; i < count; i++)
             Unsafe.Add(ref destination, i) = RequantizeScalar(Unsafe.Add(ref sums, i) + offset, multiplier, output.ZeroPoint, output.Signed);

@@ -1,5 +1,6 @@
 using System;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -102,46 +103,101 @@ public static class QLinearPooling
         }
         int inputPlane = input[0] * input[1] * input[2], outputPlane = output[0] * output[1] * output[2];
         int kernelSize = kernel[0] * kernel[1] * kernel[2];
-        float min = float.CreateTruncating(T.MinValue), max = float.CreateTruncating(T.MaxValue);
-        for (int p = 0; p < planes; p++)
+        var bounds = new AverageOutput(float.CreateTruncating(T.MinValue), float.CreateTruncating(T.MaxValue), scaleY, zeroPointY);
+        ref float x0 = ref MemoryMarshal.GetReference(dequantized);
+        if (dequantized.Length < planes * inputPlane || y.Length < planes * outputPlane) throw new ArgumentException("x or y is shorter than planes × plane size");
+        // Window bounds once per output position, then four planes at a time: each plane keeps its own row-major sum
+        // (so every value is the one a plane-by-plane loop computes), and four independent chains of float adds
+        // run at the adder's throughput instead of its latency.
+        for (int o0 = 0, yi = 0; o0 < output[0]; o0++)
         {
-            var x = dequantized.Slice(p * inputPlane, inputPlane);
-            int yi = p * outputPlane;
-            for (int o0 = 0; o0 < output[0]; o0++)
+            int s0 = o0 * stride[0] - pad[0], e0 = Math.Min(s0 + kernel[0], input[0]);
+            s0 = Math.Max(s0, 0);
+            for (int o1 = 0; o1 < output[1]; o1++)
             {
-                int s0 = o0 * stride[0] - pad[0], e0 = Math.Min(s0 + kernel[0], input[0]);
-                s0 = Math.Max(s0, 0);
-                for (int o1 = 0; o1 < output[1]; o1++)
+                int s1 = o1 * stride[1] - pad[1], e1 = Math.Min(s1 + kernel[1], input[1]);
+                s1 = Math.Max(s1, 0);
+                for (int o2 = 0; o2 < output[2]; o2++, yi++)
                 {
-                    int s1 = o1 * stride[1] - pad[1], e1 = Math.Min(s1 + kernel[1], input[1]);
-                    s1 = Math.Max(s1, 0);
-                    for (int o2 = 0; o2 < output[2]; o2++)
+                    int s2 = o2 * stride[2] - pad[2], e2 = Math.Min(s2 + kernel[2], input[2]);
+                    s2 = Math.Max(s2, 0);
+                    int count = countIncludePad ? kernelSize : (e0 - s0) * (e1 - s1) * (e2 - s2);
+                    int p = 0;
+                    for (; p + 4 <= planes; p += 4)
                     {
-                        int s2 = o2 * stride[2] - pad[2], e2 = Math.Min(s2 + kernel[2], input[2]);
-                        s2 = Math.Max(s2, 0);
+                        ref float a = ref Unsafe.Add(ref x0, p * inputPlane);
+                        ref float b = ref Unsafe.Add(ref a, inputPlane);
+                        ref float c = ref Unsafe.Add(ref b, inputPlane);
+                        ref float d = ref Unsafe.Add(ref c, inputPlane);
+                        float sa = 0, sb = 0, sc = 0, sd = 0;
+                        for (int i0 = s0; i0 < e0; i0++)
+                            for (int i1 = s1; i1 < e1; i1++)
+                            {
+                                int row = (i0 * input[1] + i1) * input[2];
+                                for (int i2 = row + s2; i2 < row + e2; i2++)
+                                {
+                                    sa += Unsafe.Add(ref a, i2); sb += Unsafe.Add(ref b, i2);
+                                    sc += Unsafe.Add(ref c, i2); sd += Unsafe.Add(ref d, i2);
+                                }
+                            }
+                        y[p * outputPlane + yi] = bounds.Quantize<T>(sa, count);
+                        y[(p + 1) * outputPlane + yi] = bounds.Quantize<T>(sb, count);
+                        y[(p + 2) * outputPlane + yi] = bounds.Quantize<T>(sc, count);
+                        y[(p + 3) * outputPlane + yi] = bounds.Quantize<T>(sd, count);
+                    }
+                    for (; p < planes; p++)
+                    {
+                        ref float a = ref Unsafe.Add(ref x0, p * inputPlane);
                         float sum = 0;
                         for (int i0 = s0; i0 < e0; i0++)
                             for (int i1 = s1; i1 < e1; i1++)
                             {
                                 int row = (i0 * input[1] + i1) * input[2];
-                                for (int i2 = s2; i2 < e2; i2++) sum += x[row + i2];
+                                for (int i2 = row + s2; i2 < row + e2; i2++) sum += Unsafe.Add(ref a, i2);
                             }
-                        int count = countIncludePad ? kernelSize : (e0 - s0) * (e1 - s1) * (e2 - s2);
-                        float average = sum / count;
-                        // ONNX Runtime adds the zero point before rounding here (unlike MLAS QuantizeLinear).
-                        float value = average / scaleY + zeroPointY;
-                        float clamped = value >= min ? (value <= max ? value : max) : min;
-                        y[yi++] = T.CreateTruncating((int)MathF.Round(clamped, MidpointRounding.ToEven));
+                        y[p * outputPlane + yi] = bounds.Quantize<T>(sum, count);
                     }
                 }
             }
         }
     }
 
+    /// <summary>The last step of <see cref="Average{T}"/>: average = sum / count, then round(average / scaleY + zeroPointY) saturated.</summary>
+    readonly struct AverageOutput(float min, float max, float scaleY, int zeroPointY)
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public T Quantize<T>(float sum, int count) where T : IBinaryInteger<T>
+        {
+            float average = sum / count;
+            // ONNX Runtime adds the zero point before rounding here (unlike MLAS QuantizeLinear).
+            float value = average / scaleY + zeroPointY;
+            float clamped = value >= min ? (value <= max ? value : max) : min;
+            return T.CreateTruncating((int)MathF.Round(clamped, MidpointRounding.ToEven));
+        }
+    }
+
     /// <summary>Dequantizes 8-bit values to float: (x − zeroPoint)·scale.</summary>
     public static void Dequantize<T>(ReadOnlySpan<T> x, float scale, int zeroPoint, Span<float> y) where T : unmanaged, IBinaryInteger<T>
     {
-        for (int i = 0; i < x.Length; i++) y[i] = (int.CreateTruncating(x[i]) - zeroPoint) * scale;
+        if (y.Length < x.Length) throw new ArgumentException("y is shorter than x");
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated && Unsafe.SizeOf<T>() == 1)
+        {
+            // The same int subtraction, exact int → float conversion and one float multiply per value, eight at a time.
+            ref byte source = ref Unsafe.As<T, byte>(ref MemoryMarshal.GetReference(x));
+            ref float destination = ref MemoryMarshal.GetReference(y);
+            var zero = Vector256.Create(zeroPoint);
+            var factor = Vector256.Create(scale);
+            for (; i + 8 <= x.Length; i += 8)
+            {
+                var bytes = Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref source, i))).AsByte();
+                Vector256<int> values = typeof(T) == typeof(sbyte)
+                    ? Vector256.WidenLower(Vector128.WidenLower(bytes.AsSByte()).ToVector256()).AsInt32()
+                    : Vector256.WidenLower(Vector128.WidenLower(bytes).ToVector256()).AsInt32();
+                (Vector256.ConvertToSingle(values - zero) * factor).StoreUnsafe(ref destination, (nuint)i);
+            }
+        }
+        for (; i < x.Length; i++) y[i] = (int.CreateTruncating(x[i]) - zeroPoint) * scale;
     }
 
     /// <summary>Quantizes floats to 8-bit values: round(x / scale) half to even, plus the zero point, saturated.</summary>

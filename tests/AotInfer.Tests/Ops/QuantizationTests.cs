@@ -169,12 +169,49 @@ public class QuantizationTests
     public void ByteGemmQLinearConvMatchesOnnxRuntime(bool signedInput, int kernel, int stride, int pad, int minus128Every)
     {
         // Constant s8 weights within ±127 (or with every n-th at −128, fixed up after the GEMM) run the vpmaddubsw GEMM
-        // (1×1 stride-1 layers without im2col); 37 output positions leave a partial panel.
+        // (1×1 stride-1 layers without im2col); 37 output positions leave a partial panel. The 3×3 layers run the direct
+        // convolution (DirectQLinearConvRunsWithoutIm2ColAndMatchesOnnxRuntime).
         int inC = 8, outC = 12, size = 13;
         var model = ByteWeightQLinearConv(signedInput, inC, outC, kernel, size, ByteGemmWeights(40, outC * inC * kernel * kernel, minus128Every),
             ("strides", new long[] { stride, stride }), ("pads", new long[] { pad, pad, pad, pad }));
         Array x = signedInput ? RandomSBytes(41, inC * size * size) : RandomBytes(41, inC * size * size);
         Differential.AssertAgrees(model, inputs: (new[] { 1, inC, size, size }, x));
+    }
+
+    [Theory]
+    [InlineData(false, 3, 1, 1, 1, 0)]
+    [InlineData(true, 3, 2, 1, 1, 7)]
+    [InlineData(false, 5, 1, 2, 1, 0)]
+    [InlineData(true, 3, 1, 2, 2, 0)]
+    [InlineData(false, 2, 3, 0, 1, 11)]
+    public void DirectQLinearConvRunsWithoutIm2ColAndMatchesOnnxRuntime(bool signedInput, int kernel, int stride, int pad, int dilation, int minus128Every)
+    {
+        // k×k layers of one group run Int8DirectConvolution: 6 input channels leave a partial quad, 10 output channels a
+        // partial block of four, 19-pixel rows partial vectors; −128 weights need no fixup there.
+        int inC = 6, outC = 10, size = 19;
+        var model = ByteWeightQLinearConv(signedInput, inC, outC, kernel, size, ByteGemmWeights(44, outC * inC * kernel * kernel, minus128Every),
+            ("strides", new long[] { stride, stride }), ("pads", new long[] { pad, pad, pad, pad }), ("dilations", new long[] { dilation, dilation }));
+        var compiled = ModelCompiler.Compile(model, new CompileOptions { ClassName = "DirectQLinearConv" });
+        Assert.True(compiled.Success, string.Join("; ", compiled.Diagnostics));
+        Assert.Contains("Int8DirectConvolution.ConvolveToBytes", compiled.Source);
+        Array x = signedInput ? RandomSBytes(45, inC * size * size) : RandomBytes(45, inC * size * size);
+        Differential.AssertAgrees(model, inputs: (new[] { 1, inC, size, size }, x));
+    }
+
+    [Fact]
+    public void DirectConvIntegerMatchesOnnxRuntime()
+    {
+        // Constant u8 weights around zero point 130 fit a signed byte once centred: the direct convolution, int32 output.
+        var model = new OnnxModelBuilder(13)
+            .Input("x", DataType.UInt8, 2, 5, 11, 12)
+            .Initializer("w", U8(new[] { 7, 5, 3, 3 }, RandomBytes(46, 7 * 5 * 9).Select(v => (byte)(v / 2 + 66)).ToArray()))
+            .Initializer("zx", U8(Scalar, 17)).Initializer("zw", U8(Scalar, 130))
+            .Node("ConvInteger", new[] { "x", "w", "zx", "zw" }, new[] { "y" }, ("pads", new long[] { 1, 0, 1, 2 }), ("strides", new long[] { 1, 2 }))
+            .Output("y", DataType.Int32).ToBytes();
+        var compiled = ModelCompiler.Compile(model, new CompileOptions { ClassName = "DirectConvInteger" });
+        Assert.True(compiled.Success, string.Join("; ", compiled.Diagnostics));
+        Assert.Contains("Int8DirectConvolution.Convolve<", compiled.Source);
+        Differential.AssertAgrees(model, inputs: (new[] { 2, 5, 11, 12 }, (Array)RandomBytes(47, 2 * 5 * 11 * 12)));
     }
 
     [Theory]
