@@ -89,7 +89,7 @@ public class ConvolutionKernelTests
     }
 
     /// <summary>Direct 2-D convolution from the definition, accumulated in double: the reference for the fast paths.</summary>
-    static float[] NaiveConvolution(float[] x, float[] w, float[] b, int batch, int inChannels, int outChannels, int groups, Window window)
+    internal static float[] NaiveConvolution(float[] x, float[] w, float[] b, int batch, int inChannels, int outChannels, int groups, Window window)
     {
         int groupIn = inChannels / groups, groupOut = outChannels / groups;
         int ih = window.Input(0), iw = window.Input(1), oh = window.Output(0), ow = window.Output(1), kh = window.Kernel(0), kw = window.Kernel(1);
@@ -371,7 +371,8 @@ public class ConvolutionKernelTests
             for (int i = 0; i < expected.Length; i++) expected[i] = Math.Clamp(expected[i], 0f, 0.25f);
             OnEveryTier(tier =>
             {
-                float[] scratch = new float[Convolution.Depthwise2DScratchSize(geometry)];
+                float[] scratch = new float[DepthwiseStride2.ScratchSize(geometry)];
+                scratch.AsSpan().Fill(float.NaN);
                 float[] y = new float[expected.Length];
                 y.AsSpan().Fill(float.NaN);
                 DepthwiseStride2.Convolve(x, w, b, y, scratch, batch, channels, geometry, clip);
