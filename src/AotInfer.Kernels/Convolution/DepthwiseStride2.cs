@@ -27,25 +27,37 @@ public static class DepthwiseStride2
 
     /// <summary>
     /// Floats of scratch <see cref="Convolve"/> needs: the even halves of the padded rows (PaddedHeight rows of
-    /// <see cref="Pitch"/> floats), 16 floats of margin for whole-vector stores past the last, then the odd halves
-    /// and their margin; or what
-    /// <see cref="Convolution.Depthwise2D"/> needs on the tiers that call it, whichever is larger.
+    /// <see cref="RowStride"/> floats), then the odd halves; or what <see cref="Convolution.Depthwise2D"/> needs on the
+    /// tiers that call it, whichever is larger.
     /// </summary>
     public static int ScratchSize(int[] geometry)
     {
         var window = new Window(geometry);
-        int pitch = Pitch(window), paddedHeight = (window.Output(0) - 1) * 2 + (window.Kernel(0) - 1) * window.Dilation(0) + 1;
-        return Math.Max(2 * (paddedHeight * pitch + 16), Convolution.Depthwise2DScratchSize(geometry));
+        return Math.Max(2 * PaddedHeight(window) * RowStride(window), Convolution.Depthwise2DScratchSize(geometry));
     }
 
+    /// <summary>Rows of the zero-padded image the outputs read: (OH − 1)·2 + (KH − 1)·dh + 1.</summary>
+    static int PaddedHeight(Window window) => (window.Output(0) - 1) * 2 + (window.Kernel(0) - 1) * window.Dilation(0) + 1;
+
     /// <summary>
-    /// Floats per even or odd half row: whole vectors covering the output row plus the farthest tap shift,
-    /// ⌊(KW−1)·dw / 2⌋.
+    /// Floats the outputs read per even or odd half row (the pitch): whole vectors covering the output row plus the
+    /// farthest tap shift, ⌊(KW−1)·dw / 2⌋.
     /// </summary>
     static int Pitch(Window window)
     {
         int blocks = (window.Output(1) + 15) / 16, shift = (window.Kernel(1) - 1) * window.Dilation(1) / 2;
         return (16 * blocks + shift + 15) / 16 * 16;
+    }
+
+    /// <summary>
+    /// Floats from one half row to the next: the pitch plus room for the zeros of the left padding, ⌈padLeft / 2⌉, in
+    /// front of the copied columns and for the last whole-vector store past the pitch, so that no row's stores reach
+    /// the next row and the zeros (padding rows, left padding) are written once per call.
+    /// </summary>
+    static int RowStride(Window window)
+    {
+        int pitch = Pitch(window), lead = Math.Min((window.PadBegin(1) + 1) / 2, pitch);
+        return pitch + (lead + 15) / 16 * 16 + 16;
     }
 
     /// <summary>
@@ -67,22 +79,24 @@ public static class DepthwiseStride2
         if (weights.Length != channels * taps) throw new ArgumentException($"weights have {weights.Length} elements, expected {channels}×{taps}", nameof(weights));
         if (x.Length < batch * channels * inputSize || y.Length < batch * channels * outputSize)
             throw new ArgumentException($"x or y is too short for {batch} images of {channels} channels");
-        int pitch = Pitch(window), paddedHeight = (window.Output(0) - 1) * 2 + (window.Kernel(0) - 1) * window.Dilation(0) + 1;
+        var g = new Geometry(window, Pitch(window), RowStride(window), PaddedHeight(window));
         bool clamp = activation.IsClamp(out float low, out float high);
         fixed (float* px = x)
         fixed (float* pw = weights)
         fixed (float* py = y)
         fixed (float* ps = scratch)
         {
-            float* evenHalves = ps, oddHalves = ps + (long)paddedHeight * pitch + 16;
-            var geometryOf = new Geometry(window, pitch, paddedHeight);
+            // Rows of the top and bottom padding and the left padding's columns stay zero: SplitRows never writes them.
+            long halvesSize = (long)g.PaddedHeight * g.RowStride;
+            new Span<float>(ps, checked((int)(2 * halvesSize))).Clear();
+            float* evenHalves = ps, oddHalves = ps + halvesSize;
             for (int n = 0; n < batch; n++)
             {
                 for (int c = 0; c < channels; c++)
                 {
                     float* plane = px + (long)(n * channels + c) * inputSize, output = py + (long)(n * channels + c) * outputSize;
-                    SplitRows(plane, geometryOf, evenHalves, oddHalves);
-                    Outputs(evenHalves, oddHalves - evenHalves, pw + (long)c * taps, bias.IsEmpty ? 0f : bias[c], output, py + y.Length, geometryOf,
+                    SplitRows(plane, g, evenHalves, oddHalves);
+                    Outputs(evenHalves, halvesSize, pw + (long)c * taps, bias.IsEmpty ? 0f : bias[c], output, py + y.Length, g,
                         clamp ? low : float.NegativeInfinity, clamp ? high : float.PositiveInfinity);
                     if (!clamp) activation.Apply(new Span<float>(output, outputSize));
                 }
@@ -94,9 +108,9 @@ public static class DepthwiseStride2
     readonly struct Geometry
     {
         public readonly int Height, Width, OutputHeight, OutputWidth, KernelHeight, KernelWidth, DilationHeight, DilationWidth, PadTop, PadLeft;
-        public readonly int Pitch, PaddedHeight;
+        public readonly int Pitch, RowStride, PaddedHeight;
 
-        public Geometry(Window window, int pitch, int paddedHeight)
+        public Geometry(Window window, int pitch, int rowStride, int paddedHeight)
         {
             Height = window.Input(0); Width = window.Input(1);
             OutputHeight = window.Output(0); OutputWidth = window.Output(1);
@@ -104,16 +118,17 @@ public static class DepthwiseStride2
             DilationHeight = window.Dilation(0); DilationWidth = window.Dilation(1);
             PadTop = window.PadBegin(0); PadLeft = window.PadBegin(1);
             Pitch = pitch;
+            RowStride = rowStride;
             PaddedHeight = paddedHeight;
         }
     }
 
     /// <summary>
-    /// Padded row r of the channel (input row r − padTop, zeros above and below) as its even columns at
-    /// evens + r·pitch and its odd columns at odds + r·pitch, padded column p = input column p − padLeft.
-    /// Input rows are read with masked loads straight from x: columns past the row read as zeros and never fault,
-    /// and no copy of the row is stored first (a store that a wider load then reads back stalls store forwarding,
-    /// which cost more than the whole convolution).
+    /// Padded row r of the channel (input row r − padTop) as its even columns at evens + r·stride and its odd columns
+    /// at odds + r·stride, padded column p = input column p − padLeft; the padding rows and columns are the zeros the
+    /// caller cleared. Input rows are read straight from x, the last partial block with masked loads (columns past
+    /// the row read as zeros and never fault): no copy of the row is stored first, since a store that a wider load then
+    /// reads back stalls store forwarding.
     /// </summary>
     static unsafe void SplitRows(float* plane, in Geometry g, float* evenHalves, float* oddHalves)
     {
@@ -124,31 +139,29 @@ public static class DepthwiseStride2
         // start[b] + 2q' (start 0 or 1, so the evens or the odds of the input row) land at lead[b] + q'.
         int leadEven = Math.Min((g.PadLeft + 1) / 2, g.Pitch), leadOdd = Math.Min(g.PadLeft / 2, g.Pitch);
         bool evenTakesOdds = (g.PadLeft & 1) == 1;
-        int blocksEven = (g.Pitch - leadEven + 15) / 16, blocksOdd = (g.Pitch - leadOdd + 15) / 16;
-        int blocks = Math.Max(blocksEven, blocksOdd);
-        for (int r = 0; r < g.PaddedHeight; r++)
+        float* evensTo = evenTakesOdds ? oddHalves + leadOdd : evenHalves + leadEven;
+        float* oddsTo = evenTakesOdds ? evenHalves + leadEven : oddHalves + leadOdd;
+        // Blocks of 32 input columns cover both halves up to the pitch; the stores past it land in the row's spare room.
+        int blocks = (g.Pitch + 15) / 16, fullBlocks = Math.Min(blocks, g.Width / 32);
+        int firstRow = Math.Max(0, g.PadTop), endRow = Math.Min(g.PaddedHeight, g.PadTop + g.Height);
+        for (int r = firstRow; r < endRow; r++)
         {
-            float* even = evenHalves + (long)r * g.Pitch, odd = oddHalves + (long)r * g.Pitch;
-            int iy = r - g.PadTop;
-            if ((uint)iy >= (uint)g.Height)
+            float* row = plane + (long)(r - g.PadTop) * g.Width, toEvens = evensTo + (long)r * g.RowStride, toOdds = oddsTo + (long)r * g.RowStride;
+            int k = 0;
+            for (; k < fullBlocks; k++, row += 32)
             {
-                new Span<float>(even, g.Pitch).Clear();
-                new Span<float>(odd, g.Pitch).Clear();
-                continue;
+                var first = Vector512.Load(row);
+                var second = Vector512.Load(row + 16);
+                Avx512F.PermuteVar16x32x2(first, evens, second).Store(toEvens + 16 * k);
+                Avx512F.PermuteVar16x32x2(first, odds, second).Store(toOdds + 16 * k);
             }
-            float* row = plane + (long)iy * g.Width;
-            for (int q = 0; q < leadEven; q++) even[q] = 0f;
-            for (int q = 0; q < leadOdd; q++) odd[q] = 0f;
-            for (int k = 0; k < blocks; k++)
+            for (; k < blocks; k++, row += 32)
             {
                 int remaining = g.Width - 32 * k;
-                var first = Avx512F.MaskLoad(row + 32 * k, Vector512.LessThan(lanes, Vector512.Create(remaining)).AsSingle(), Vector512<float>.Zero);
-                var second = Avx512F.MaskLoad(row + 32 * k + 16, Vector512.LessThan(lanes, Vector512.Create(remaining - 16)).AsSingle(), Vector512<float>.Zero);
-                var inputEvens = Avx512F.PermuteVar16x32x2(first, evens, second);
-                var inputOdds = Avx512F.PermuteVar16x32x2(first, odds, second);
-                // Stores run up to 15 floats past a half, into the next row's half (written after) or the margin.
-                if (k < blocksEven) (evenTakesOdds ? inputOdds : inputEvens).Store(even + leadEven + 16 * k);
-                if (k < blocksOdd) (evenTakesOdds ? inputEvens : inputOdds).Store(odd + leadOdd + 16 * k);
+                var first = Avx512F.MaskLoad(row, Vector512.LessThan(lanes, Vector512.Create(remaining)).AsSingle(), Vector512<float>.Zero);
+                var second = Avx512F.MaskLoad(row + 16, Vector512.LessThan(lanes, Vector512.Create(remaining - 16)).AsSingle(), Vector512<float>.Zero);
+                Avx512F.PermuteVar16x32x2(first, evens, second).Store(toEvens + 16 * k);
+                Avx512F.PermuteVar16x32x2(first, odds, second).Store(toOdds + 16 * k);
             }
         }
     }
@@ -167,13 +180,13 @@ public static class DepthwiseStride2
             for (int kw = 0; kw < g.KernelWidth; kw++, t++)
             {
                 int column = kw * g.DilationWidth;
-                offsets[t] = (column & 1) * oddOffset + (long)kh * g.DilationHeight * g.Pitch + (column >> 1);
+                offsets[t] = (column & 1) * oddOffset + (long)kh * g.DilationHeight * g.RowStride + (column >> 1);
             }
         }
         Vector512<float> floor = Vector512.Create(low), ceiling = Vector512.Create(high), bias = Vector512.Create(start);
         float* spill = stackalloc float[16];
         int outputWidth = g.OutputWidth, outputHeight = g.OutputHeight;
-        long down = 2L * g.Pitch;
+        long down = 2L * g.RowStride;
         // Four output rows at a time: four independent chains of fused multiply-adds share each weight, where one row
         // alone waits on the FMA latency at every tap (a 7-wide row is a single vector). The last group overlaps the
         // one before; its rows get the same values again.

@@ -127,15 +127,16 @@ public sealed class ConvLowering : OpLowering
 
     /// <summary>
     /// The scratch <c>DepthwiseStride2.Convolve</c> needs (its <c>ScratchSize</c>; the kernel checks it): the padded
-    /// rows ((OH−1)·2 + (KH−1)·dh + 1) split into even and odd halves of the pitch, each set plus 16 floats of margin,
-    /// where pitch covers the output row and the farthest tap shift in whole 16-float vectors; or
+    /// rows ((OH−1)·2 + (KH−1)·dh + 1) split into even and odd halves, each row a stride of the pitch (whole 16-float
+    /// vectors covering the output row and the farthest tap shift) plus ⌈padLeft/2⌉ rounded up to 16 plus 16; or
     /// <see cref="DepthwiseScratchSize"/> for the tiers that fall back to <c>Depthwise2D</c>, whichever is larger.
     /// </summary>
     static int Stride2ScratchSize(WindowGeometry g)
     {
         int blocks = (g.Output[1] + 15) / 16, shift = (g.Kernel[1] - 1) * g.Dilations[1] / 2;
-        int pitch = (16 * blocks + shift + 15) / 16 * 16, paddedHeight = (g.Output[0] - 1) * 2 + (g.Kernel[0] - 1) * g.Dilations[0] + 1;
-        return System.Math.Max(2 * (paddedHeight * pitch + 16), DepthwiseScratchSize(g));
+        int pitch = (16 * blocks + shift + 15) / 16 * 16, lead = System.Math.Min((g.PadsBegin[1] + 1) / 2, pitch);
+        int rowStride = pitch + (lead + 15) / 16 * 16 + 16, paddedHeight = (g.Output[0] - 1) * 2 + (g.Kernel[0] - 1) * g.Dilations[0] + 1;
+        return System.Math.Max(2 * paddedHeight * rowStride, DepthwiseScratchSize(g));
     }
 
     /// <summary>
