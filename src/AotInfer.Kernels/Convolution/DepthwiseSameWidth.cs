@@ -57,21 +57,26 @@ public static class DepthwiseSameWidth
         int copied = Math.Max(0, Math.Min(height, rows - padTop));
         Span<float> bordered = scratch.Slice(0, rows * width + 2 * lead);
         bordered.Clear();
-        Span<float> masks = scratch.Slice(bordered.Length, kernelWidth * outputSize);
+        bool vector = MatrixMultiply.Tier >= GemmTier.Fma256 && Vector256.IsHardwareAccelerated && outputSize >= Vector256<float>.Count;
+        bool wide = MatrixMultiply.Tier == GemmTier.Avx512 && Vector512.IsHardwareAccelerated && outputSize >= Vector512<float>.Count;
+        bool threeByThree = vector && taps == 9 && kernelHeight == 3;
+        // The 3×3 loop goes row by row when rows hold at least two vectors: its masks then cover one row, where masks
+        // for the whole plane (MobileNet's 112×112) are three more streams of the plane's size to read per channel.
+        int lanes = wide ? Vector512<float>.Count : Vector256<float>.Count;
+        int segment = threeByThree && width >= 2 * lanes ? width : outputSize;
+        Span<float> masks = scratch.Slice(bordered.Length, kernelWidth * segment);
         Span<int> shifts = stackalloc int[kernelWidth];
         for (int kw = 0; kw < kernelWidth; kw++)
         {
             shifts[kw] = kw * window.Dilation(1) - padLeft;
             // All ones where column + shift stays in the row; as float bits, so that one AND keeps or zeroes a lane.
-            Span<int> mask = System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(masks.Slice(kw * outputSize, outputSize));
-            for (int p = 0; p < outputSize; p++)
+            Span<int> mask = System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(masks.Slice(kw * segment, segment));
+            for (int p = 0, column = shifts[kw]; p < segment; p++, column++)
             {
-                int column = p % width + shifts[kw];
+                if (column == width + shifts[kw]) column = shifts[kw];
                 mask[p] = column >= 0 && column < width ? -1 : 0;
             }
         }
-        bool vector = MatrixMultiply.Tier >= GemmTier.Fma256 && Vector256.IsHardwareAccelerated && outputSize >= Vector256<float>.Count;
-        bool wide = MatrixMultiply.Tier == GemmTier.Avx512 && Vector512.IsHardwareAccelerated && outputSize >= Vector512<float>.Count;
         int rowStep = window.Dilation(0) * width;
         bool clamp = activation.IsClamp(out float low, out float high);
         fixed (float* px = x)
@@ -88,11 +93,11 @@ public static class DepthwiseSameWidth
                     new ReadOnlySpan<float>(px + (long)(n * channels + c) * inputSize, copied * width).CopyTo(new Span<float>(image + padTop * width, copied * width));
                     float* filter = pw + (long)c * taps, output = py + (long)(n * channels + c) * outputSize;
                     float start = bias.IsEmpty ? 0f : bias[c];
-                    if (wide && taps == 9 && kernelHeight == 3) Plane3x3<Lanes512, Vector512<float>>(image, filter, start, output, pm, shifts, outputSize, rowStep, low, high);
-                    else if (vector && taps == 9 && kernelHeight == 3) Plane3x3<Lanes256, Vector256<float>>(image, filter, start, output, pm, shifts, outputSize, rowStep, low, high);
+                    if (wide && threeByThree) Plane3x3<Lanes512, Vector512<float>>(image, filter, start, output, pm, shifts, outputSize, segment, rowStep, low, high);
+                    else if (threeByThree) Plane3x3<Lanes256, Vector256<float>>(image, filter, start, output, pm, shifts, outputSize, segment, rowStep, low, high);
                     else if (vector) PlaneVector256(image, filter, start, output, pm, shifts, outputSize, kernelHeight, rowStep);
                     else PlaneScalar(image, filter, start, output, pm, shifts, outputSize, kernelHeight, rowStep);
-                    bool applied = vector && taps == 9 && kernelHeight == 3 && clamp;
+                    bool applied = threeByThree && clamp;
                     if (activation.Kind != ActivationKind.None && !applied) activation.Apply(new Span<float>(output, outputSize));
                 }
             }
@@ -103,29 +108,34 @@ public static class DepthwiseSameWidth
     /// The 3×3 case (MobileNet's and DS-CNN's), one vector width (<see cref="Lanes256"/> or <see cref="Lanes512"/>, which
     /// halves the loop trips on MobileNet's wide planes and takes DS-CNN's 125-element planes in 8 vectors instead of
     /// 16): the nine weights and three column masks stay in registers, a Relu or Clip (MobileNet's Relu6) is applied
-    /// before the store as a clamp to [low, high]. The last vector overlaps the one before when the plane is not a
-    /// whole number of vectors.
+    /// before the store as a clamp to [low, high]. The plane goes in segments of <paramref name="segment"/> outputs
+    /// (the whole plane, or one row), the masks covering one segment; a segment's last vector overlaps the one before
+    /// when it is not a whole number of vectors.
     /// </summary>
     static unsafe void Plane3x3<TLanes, TVector>(float* image, float* filter, float start, float* output, float* masks, ReadOnlySpan<int> shifts,
-        int size, int rowStep, float low, float high) where TLanes : struct, IFloatLanes<TVector> where TVector : struct
+        int size, int segment, int rowStep, float low, float high) where TLanes : struct, IFloatLanes<TVector> where TVector : struct
     {
         TVector w0 = TLanes.Broadcast(filter[0]), w1 = TLanes.Broadcast(filter[1]), w2 = TLanes.Broadcast(filter[2]);
         TVector w3 = TLanes.Broadcast(filter[3]), w4 = TLanes.Broadcast(filter[4]), w5 = TLanes.Broadcast(filter[5]);
         TVector w6 = TLanes.Broadcast(filter[6]), w7 = TLanes.Broadcast(filter[7]), w8 = TLanes.Broadcast(filter[8]);
         float* left = image + shifts[0], middle = image + shifts[1], right = image + shifts[2];
-        float* leftMask = masks, middleMask = masks + size, rightMask = masks + 2 * size;
+        float* leftMask = masks, middleMask = masks + segment, rightMask = masks + 2 * segment;
         TVector bias = TLanes.Broadcast(start), floor = TLanes.Broadcast(low), ceiling = TLanes.Broadcast(high);
         int down = rowStep, twoDown = 2 * rowStep, count = TLanes.Count;
-        for (int p = 0; ; p += count)
+        for (int first = 0; first < size; first += segment)
         {
-            if (p > size - count) p = size - count;
-            var l = TLanes.MultiplyAdd(w0, TLanes.Load(left + p), TLanes.MultiplyAdd(w3, TLanes.Load(left + p + down), TLanes.Multiply(w6, TLanes.Load(left + p + twoDown))));
-            var m = TLanes.MultiplyAdd(w1, TLanes.Load(middle + p), TLanes.MultiplyAdd(w4, TLanes.Load(middle + p + down), TLanes.Multiply(w7, TLanes.Load(middle + p + twoDown))));
-            var r = TLanes.MultiplyAdd(w2, TLanes.Load(right + p), TLanes.MultiplyAdd(w5, TLanes.Load(right + p + down), TLanes.Multiply(w8, TLanes.Load(right + p + twoDown))));
-            var sum = TLanes.Add(TLanes.Add(bias, TLanes.And(l, TLanes.Load(leftMask + p))),
-                TLanes.Add(TLanes.And(m, TLanes.Load(middleMask + p)), TLanes.And(r, TLanes.Load(rightMask + p))));
-            TLanes.Store(TLanes.Clamp(sum, floor, ceiling), output + p);
-            if (p == size - count) break;
+            for (int q = 0; ; q += count)
+            {
+                if (q > segment - count) q = segment - count;
+                int p = first + q;
+                var l = TLanes.MultiplyAdd(w0, TLanes.Load(left + p), TLanes.MultiplyAdd(w3, TLanes.Load(left + p + down), TLanes.Multiply(w6, TLanes.Load(left + p + twoDown))));
+                var m = TLanes.MultiplyAdd(w1, TLanes.Load(middle + p), TLanes.MultiplyAdd(w4, TLanes.Load(middle + p + down), TLanes.Multiply(w7, TLanes.Load(middle + p + twoDown))));
+                var r = TLanes.MultiplyAdd(w2, TLanes.Load(right + p), TLanes.MultiplyAdd(w5, TLanes.Load(right + p + down), TLanes.Multiply(w8, TLanes.Load(right + p + twoDown))));
+                var sum = TLanes.Add(TLanes.Add(bias, TLanes.And(l, TLanes.Load(leftMask + q))),
+                    TLanes.Add(TLanes.And(m, TLanes.Load(middleMask + q)), TLanes.And(r, TLanes.Load(rightMask + q))));
+                TLanes.Store(TLanes.Clamp(sum, floor, ceiling), output + p);
+                if (q == segment - count) break;
+            }
         }
     }
 
