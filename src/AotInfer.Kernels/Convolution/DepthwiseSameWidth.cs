@@ -122,6 +122,8 @@ public static class DepthwiseSameWidth
         float* leftMask = masks, middleMask = masks + segment, rightMask = masks + 2 * segment;
         TVector bias = TLanes.Broadcast(start), floor = TLanes.Broadcast(low), ceiling = TLanes.Broadcast(high);
         int down = rowStep, twoDown = 2 * rowStep, count = TLanes.Count;
+        // In a row-long segment the vectors clear of both row ends read no padding: they skip the masks.
+        int clearBegin = segment == size ? int.MaxValue : Math.Max(0, -shifts[0]), clearEnd = segment - Math.Max(0, shifts[2]);
         for (int first = 0; first < size; first += segment)
         {
             for (int q = 0; ; q += count)
@@ -131,7 +133,9 @@ public static class DepthwiseSameWidth
                 var l = TLanes.MultiplyAdd(w0, TLanes.Load(left + p), TLanes.MultiplyAdd(w3, TLanes.Load(left + p + down), TLanes.Multiply(w6, TLanes.Load(left + p + twoDown))));
                 var m = TLanes.MultiplyAdd(w1, TLanes.Load(middle + p), TLanes.MultiplyAdd(w4, TLanes.Load(middle + p + down), TLanes.Multiply(w7, TLanes.Load(middle + p + twoDown))));
                 var r = TLanes.MultiplyAdd(w2, TLanes.Load(right + p), TLanes.MultiplyAdd(w5, TLanes.Load(right + p + down), TLanes.Multiply(w8, TLanes.Load(right + p + twoDown))));
-                var sum = TLanes.Add(TLanes.Add(bias, TLanes.And(l, TLanes.Load(leftMask + q))),
+                TVector sum;
+                if (q >= clearBegin && q + count <= clearEnd) sum = TLanes.Add(TLanes.Add(bias, l), TLanes.Add(m, r));
+                else sum = TLanes.Add(TLanes.Add(bias, TLanes.And(l, TLanes.Load(leftMask + q))),
                     TLanes.Add(TLanes.And(m, TLanes.Load(middleMask + q)), TLanes.And(r, TLanes.Load(rightMask + q))));
                 TLanes.Store(TLanes.Clamp(sum, floor, ceiling), output + p);
                 if (q == segment - count) break;

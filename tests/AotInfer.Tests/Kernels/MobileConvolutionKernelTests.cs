@@ -58,15 +58,16 @@ public class MobileConvolutionKernelTests
     {
         var random = new Random(61);
         foreach (int channels in new[] { 1, 2, 3, 5, 8, 16, 17 })
-        foreach (var (height, width) in new[] { (1, 1), (3, 5), (25, 5), (7, 7), (4, 16), (14, 14), (9, 33) })
+        foreach (var (height, width) in new[] { (1, 1), (3, 5), (25, 5), (7, 7), (4, 16), (14, 14), (9, 33), (5, 70) })
+        foreach (var (dilation, left, right) in new[] { (1, 1, 1), (2, 2, 2), (1, 0, 2), (1, 2, 0) })
         foreach (bool hasBias in new[] { true, false })
         foreach (var activation in Activations)
         {
-            int[] geometry = { 2, height, width, height, width, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1 };
+            int[] geometry = { 2, height, width, height, width, 3, 3, 1, 1, dilation, dilation, dilation, left, dilation, right };
             float[] x = RandomArray(random, channels * height * width), w = RandomArray(random, channels * 9);
             float[] b = hasBias ? RandomArray(random, channels) : Array.Empty<float>();
             float[] expected = Expected(x, w, b, 1, channels, channels, channels, geometry, activation);
-            AssertOnEveryTier(expected, DepthwiseSameWidth.ScratchSize(geometry), $"{channels} channels, {height}x{width}, bias {hasBias}, {activation}",
+            AssertOnEveryTier(expected, DepthwiseSameWidth.ScratchSize(geometry), $"{channels} channels, {height}x{width}, dilation {dilation}, pads {left},{right}, bias {hasBias}, {activation}",
                 (scratch, y) => DepthwiseSameWidth.Convolve(x, w, b, y, scratch, 1, channels, geometry, activation));
         }
     }
