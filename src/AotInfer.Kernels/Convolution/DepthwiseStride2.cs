@@ -90,13 +90,16 @@ public static class DepthwiseStride2
             long halvesSize = (long)g.PaddedHeight * g.RowStride;
             new Span<float>(ps, checked((int)(2 * halvesSize))).Clear();
             float* evenHalves = ps, oddHalves = ps + halvesSize;
+            long* offsets = stackalloc long[taps];
+            TapOffsets(g, halvesSize, offsets);
+            float* spill = stackalloc float[16];
             for (int n = 0; n < batch; n++)
             {
                 for (int c = 0; c < channels; c++)
                 {
                     float* plane = px + (long)(n * channels + c) * inputSize, output = py + (long)(n * channels + c) * outputSize;
                     SplitRows(plane, g, evenHalves, oddHalves);
-                    Outputs(evenHalves, halvesSize, pw + (long)c * taps, bias.IsEmpty ? 0f : bias[c], output, py + y.Length, g,
+                    Outputs(evenHalves, offsets, pw + (long)c * taps, bias.IsEmpty ? 0f : bias[c], output, py + y.Length, spill, g,
                         clamp ? low : float.NegativeInfinity, clamp ? high : float.PositiveInfinity);
                     if (!clamp) activation.Apply(new Span<float>(output, outputSize));
                 }
@@ -142,7 +145,8 @@ public static class DepthwiseStride2
         float* evensTo = evenTakesOdds ? oddHalves + leadOdd : evenHalves + leadEven;
         float* oddsTo = evenTakesOdds ? evenHalves + leadEven : oddHalves + leadOdd;
         // Blocks of 32 input columns cover both halves up to the pitch; the stores past it land in the row's spare room.
-        int blocks = (g.Pitch + 15) / 16, fullBlocks = Math.Min(blocks, g.Width / 32);
+        // Blocks wholly past the row's end would store zeros over the zeros the caller cleared: they are skipped.
+        int blocks = Math.Min((g.Pitch + 15) / 16, (g.Width + 31) / 32), fullBlocks = Math.Min(blocks, g.Width / 32);
         int firstRow = Math.Max(0, g.PadTop), endRow = Math.Min(g.PaddedHeight, g.PadTop + g.Height);
         for (int r = firstRow; r < endRow; r++)
         {
@@ -167,14 +171,11 @@ public static class DepthwiseStride2
     }
 
     /// <summary>
-    /// Every output row, 16 outputs at a time: tap (kh, kw) reads the (kw·dw) mod 2 half of padded row 2·oh + kh·dh
-    /// from column ow + ⌊kw·dw / 2⌋, one offset per tap from the row's even half (the odd halves follow the even ones).
+    /// Where tap (kh, kw) reads, from an output row's even half row: the (kw·dw) mod 2 half (the odd halves follow the
+    /// even ones, <paramref name="oddOffset"/> floats on) of padded row kh·dh further down, column ⌊kw·dw / 2⌋ further on.
     /// </summary>
-    static unsafe void Outputs(float* evenHalves, long oddOffset, float* filter, float start, float* output, float* yEnd, in Geometry g,
-        float low, float high)
+    static unsafe void TapOffsets(in Geometry g, long oddOffset, long* offsets)
     {
-        int taps = g.KernelHeight * g.KernelWidth;
-        long* offsets = stackalloc long[taps];
         for (int kh = 0, t = 0; kh < g.KernelHeight; kh++)
         {
             for (int kw = 0; kw < g.KernelWidth; kw++, t++)
@@ -183,8 +184,17 @@ public static class DepthwiseStride2
                 offsets[t] = (column & 1) * oddOffset + (long)kh * g.DilationHeight * g.RowStride + (column >> 1);
             }
         }
+    }
+
+    /// <summary>
+    /// Every output row, 16 outputs at a time: output row oh reads its taps at <paramref name="offsets"/> (see
+    /// <see cref="TapOffsets"/>) from the even half of padded row 2·oh.
+    /// </summary>
+    static unsafe void Outputs(float* evenHalves, long* offsets, float* filter, float start, float* output, float* yEnd, float* spill, in Geometry g,
+        float low, float high)
+    {
+        int taps = g.KernelHeight * g.KernelWidth;
         Vector512<float> floor = Vector512.Create(low), ceiling = Vector512.Create(high), bias = Vector512.Create(start);
-        float* spill = stackalloc float[16];
         int outputWidth = g.OutputWidth, outputHeight = g.OutputHeight;
         long down = 2L * g.RowStride;
         // Four output rows at a time: four independent chains of fused multiply-adds share each weight, where one row
