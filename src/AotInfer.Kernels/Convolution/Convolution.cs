@@ -6,8 +6,8 @@ namespace AotInfer.Kernels.Convolution;
 
 /// <summary>
 /// Float convolution kernels over NC(spatial) tensors. The compiler picks one per layer at build time:
-/// <see cref="PackedGemm"/> for 2-D convolutions with constant weights, <see cref="Im2ColGemm"/> in general, <see cref="Pointwise"/> for 1×1 stride-1 unpadded convolutions (the
-/// image already is the column matrix), <see cref="Depthwise2D"/> when every group has one input and one output
+/// <see cref="PackedGemm"/> for 2-D convolutions with constant weights, <see cref="Im2ColGemm"/> in general, <c>Pointwise</c> for 1×1 stride-1 unpadded convolutions (the
+/// image already is the column matrix; constant weights come pre-packed), <see cref="Depthwise2D"/> when every group has one input and one output
 /// channel. Weights are in ONNX layout <c>[M, C/group, k...]</c>, i.e. per group a row-major <c>[M/group, C/group·K]</c>
 /// matrix, so the GEMM reads them as they are. An empty <c>bias</c> means no bias. A non-empty <c>residual</c> (laid out
 /// like <c>y</c>) is added before the fused activation: the compiler's fused residual Add (ResNet shortcuts).
@@ -108,6 +108,49 @@ public static class Convolution
                 MatrixMultiply.Multiply(weights.Slice(g * groupOut * groupIn, groupOut * groupIn), groupIn,
                     x.Slice((n * inChannels + g * groupIn) * size, groupIn * size), size, yGroup, size, groupOut, size, groupIn);
                 AddBias(yGroup, bias, g * groupOut, groupOut, size, activation, ResidualSlice(residual, (n * outChannels + g * groupOut) * size, yGroup.Length));
+            }
+        }
+    }
+
+    /// <summary>
+    /// y = W · x + b for a 1×1, stride-1, unpadded convolution with constant weights pre-packed at type initialisation
+    /// (<see cref="PackedFilter.Pack"/> with depth C/group): per group one GEMM over the image in place, with the bias,
+    /// the fused residual and the activation applied to each output tile as soon as it is final (see
+    /// <see cref="PointwiseDriver{TKernel}"/>) instead of in a second pass over y.
+    /// </summary>
+    public static unsafe void Pointwise(ReadOnlySpan<float> x, PackedFilter filter, ReadOnlySpan<float> bias, Span<float> y,
+        int batch, int inChannels, int size, FusedActivation activation = default, ReadOnlySpan<float> residual = default)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        int groups = filter.Groups, groupIn = inChannels / groups, groupOut = filter.GroupOut, outChannels = groups * groupOut;
+        if (groupIn * groups != inChannels || groupIn != filter.Depth)
+            throw new ArgumentException($"the filter's depth {filter.Depth} does not match {inChannels} input channels in {groups} groups", nameof(filter));
+        if (x.Length < batch * inChannels * size) throw new ArgumentException($"x has {x.Length} elements, fewer than {batch}×{inChannels}×{size}", nameof(x));
+        if (y.Length < batch * outChannels * size) throw new ArgumentException($"y has {y.Length} elements, fewer than {batch}×{outChannels}×{size}", nameof(y));
+        if (!bias.IsEmpty && bias.Length < outChannels) throw new ArgumentException($"bias has {bias.Length} elements, fewer than {outChannels}", nameof(bias));
+        ResidualSlice(residual, 0, batch * outChannels * size);
+        delegate*<float*, int, int, float*, int, int, float*, float*, in TileEpilogue, void> multiply = filter.Tier switch
+        {
+            GemmTier.Avx512 => &PointwiseDriver<GemmKernelAvx512>.Multiply,
+            GemmTier.Fma256 => &PointwiseDriver<GemmKernelFma256>.Multiply,
+            GemmTier.Vector128 => &PointwiseDriver<GemmKernelVector128>.Multiply,
+            _ => &PointwiseDriver<GemmKernelScalar>.Multiply,
+        };
+        fixed (float* px = x)
+        fixed (float* py = y)
+        fixed (float* pb = bias)
+        fixed (float* pr = residual)
+        {
+            float* panel = MatrixMultiply.Scratch.B;
+            for (int n = 0; n < batch; n++)
+            {
+                for (int g = 0; g < groups; g++)
+                {
+                    float* image = px + (long)(n * inChannels + g * groupIn) * size, weights = filter.Group(g);
+                    long first = (long)(n * outChannels + g * groupOut) * size;
+                    var epilogue = new TileEpilogue(pb == null ? null : pb + g * groupOut, pr == null ? null : pr + first, activation);
+                    multiply(image, groupIn, size, weights, groupOut, filter.PaddedRows, py + first, panel, epilogue);
+                }
             }
         }
     }

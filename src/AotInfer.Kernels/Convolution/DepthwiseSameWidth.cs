@@ -57,21 +57,28 @@ public static class DepthwiseSameWidth
         int copied = Math.Max(0, Math.Min(height, rows - padTop));
         Span<float> bordered = scratch.Slice(0, rows * width + 2 * lead);
         bordered.Clear();
-        Span<float> masks = scratch.Slice(bordered.Length, kernelWidth * outputSize);
+        bool vector = MatrixMultiply.Tier >= GemmTier.Fma256 && Vector256.IsHardwareAccelerated && outputSize >= Vector256<float>.Count;
+        bool wide = MatrixMultiply.Tier == GemmTier.Avx512 && Vector512.IsHardwareAccelerated && outputSize >= Vector512<float>.Count;
+        bool threeByThree = vector && taps == 9 && kernelHeight == 3;
+        // The 3×3 loop goes row by row when rows hold at least two vectors: its masks then cover one row, where masks
+        // for the whole plane (MobileNet's 112×112) are three more streams of the plane's size to read per channel.
+        int lanes = wide ? Vector512<float>.Count : Vector256<float>.Count;
+        int segment = threeByThree && width >= 2 * lanes ? width : outputSize;
+        Span<float> masks = scratch.Slice(bordered.Length, kernelWidth * segment);
         Span<int> shifts = stackalloc int[kernelWidth];
         for (int kw = 0; kw < kernelWidth; kw++)
         {
             shifts[kw] = kw * window.Dilation(1) - padLeft;
             // All ones where column + shift stays in the row; as float bits, so that one AND keeps or zeroes a lane.
-            Span<int> mask = System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(masks.Slice(kw * outputSize, outputSize));
-            for (int p = 0; p < outputSize; p++)
+            Span<int> mask = System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(masks.Slice(kw * segment, segment));
+            for (int p = 0, column = shifts[kw]; p < segment; p++, column++)
             {
-                int column = p % width + shifts[kw];
+                if (column == width + shifts[kw]) column = shifts[kw];
                 mask[p] = column >= 0 && column < width ? -1 : 0;
             }
         }
-        bool vector = MatrixMultiply.Tier >= GemmTier.Fma256 && Vector256.IsHardwareAccelerated && outputSize >= Vector256<float>.Count;
         int rowStep = window.Dilation(0) * width;
+        bool clamp = activation.IsClamp(out float low, out float high);
         fixed (float* px = x)
         fixed (float* pw = weights)
         fixed (float* py = y)
@@ -86,11 +93,11 @@ public static class DepthwiseSameWidth
                     new ReadOnlySpan<float>(px + (long)(n * channels + c) * inputSize, copied * width).CopyTo(new Span<float>(image + padTop * width, copied * width));
                     float* filter = pw + (long)c * taps, output = py + (long)(n * channels + c) * outputSize;
                     float start = bias.IsEmpty ? 0f : bias[c];
-                    bool relu = activation.Kind == ActivationKind.Relu;
-                    if (vector && taps == 9 && kernelHeight == 3) Plane3x3Vector256(image, filter, start, output, pm, shifts, outputSize, rowStep, relu);
+                    if (wide && threeByThree) Plane3x3<Lanes512, Vector512<float>>(image, filter, start, output, pm, shifts, outputSize, segment, rowStep, low, high);
+                    else if (threeByThree) Plane3x3<Lanes256, Vector256<float>>(image, filter, start, output, pm, shifts, outputSize, segment, rowStep, low, high);
                     else if (vector) PlaneVector256(image, filter, start, output, pm, shifts, outputSize, kernelHeight, rowStep);
                     else PlaneScalar(image, filter, start, output, pm, shifts, outputSize, kernelHeight, rowStep);
-                    bool applied = vector && taps == 9 && kernelHeight == 3 && relu;
+                    bool applied = threeByThree && clamp;
                     if (activation.Kind != ActivationKind.None && !applied) activation.Apply(new Span<float>(output, outputSize));
                 }
             }
@@ -98,29 +105,41 @@ public static class DepthwiseSameWidth
     }
 
     /// <summary>
-    /// The 3×3 case (MobileNet's and DS-CNN's): the nine weights and three column masks stay in registers, a Relu is
-    /// applied before the store. The last vector overlaps the one before when the plane is not a multiple of 8.
+    /// The 3×3 case (MobileNet's and DS-CNN's), one vector width (<see cref="Lanes256"/> or <see cref="Lanes512"/>, which
+    /// halves the loop trips on MobileNet's wide planes and takes DS-CNN's 125-element planes in 8 vectors instead of
+    /// 16): the nine weights and three column masks stay in registers, a Relu or Clip (MobileNet's Relu6) is applied
+    /// before the store as a clamp to [low, high]. The plane goes in segments of <paramref name="segment"/> outputs
+    /// (the whole plane, or one row), the masks covering one segment; a segment's last vector overlaps the one before
+    /// when it is not a whole number of vectors.
     /// </summary>
-    static unsafe void Plane3x3Vector256(float* image, float* filter, float start, float* output, float* masks, ReadOnlySpan<int> shifts,
-        int size, int rowStep, bool relu)
+    static unsafe void Plane3x3<TLanes, TVector>(float* image, float* filter, float start, float* output, float* masks, ReadOnlySpan<int> shifts,
+        int size, int segment, int rowStep, float low, float high) where TLanes : struct, IFloatLanes<TVector> where TVector : struct
     {
-        Vector256<float> w0 = Vector256.Create(filter[0]), w1 = Vector256.Create(filter[1]), w2 = Vector256.Create(filter[2]);
-        Vector256<float> w3 = Vector256.Create(filter[3]), w4 = Vector256.Create(filter[4]), w5 = Vector256.Create(filter[5]);
-        Vector256<float> w6 = Vector256.Create(filter[6]), w7 = Vector256.Create(filter[7]), w8 = Vector256.Create(filter[8]);
+        TVector w0 = TLanes.Broadcast(filter[0]), w1 = TLanes.Broadcast(filter[1]), w2 = TLanes.Broadcast(filter[2]);
+        TVector w3 = TLanes.Broadcast(filter[3]), w4 = TLanes.Broadcast(filter[4]), w5 = TLanes.Broadcast(filter[5]);
+        TVector w6 = TLanes.Broadcast(filter[6]), w7 = TLanes.Broadcast(filter[7]), w8 = TLanes.Broadcast(filter[8]);
         float* left = image + shifts[0], middle = image + shifts[1], right = image + shifts[2];
-        float* leftMask = masks, middleMask = masks + size, rightMask = masks + 2 * size;
-        var bias = Vector256.Create(start);
-        var floor = relu ? Vector256<float>.Zero : Vector256.Create(float.NegativeInfinity);
-        int down = rowStep, twoDown = 2 * rowStep;
-        for (int p = 0; ; p += Vector256<float>.Count)
+        float* leftMask = masks, middleMask = masks + segment, rightMask = masks + 2 * segment;
+        TVector bias = TLanes.Broadcast(start), floor = TLanes.Broadcast(low), ceiling = TLanes.Broadcast(high);
+        int down = rowStep, twoDown = 2 * rowStep, count = TLanes.Count;
+        // In a row-long segment the vectors clear of both row ends read no padding: they skip the masks.
+        int clearBegin = segment == size ? int.MaxValue : Math.Max(0, -shifts[0]), clearEnd = segment - Math.Max(0, shifts[2]);
+        for (int first = 0; first < size; first += segment)
         {
-            if (p > size - Vector256<float>.Count) p = size - Vector256<float>.Count;
-            var l = Vector256.FusedMultiplyAdd(w0, Vector256.Load(left + p), Vector256.FusedMultiplyAdd(w3, Vector256.Load(left + p + down), w6 * Vector256.Load(left + p + twoDown)));
-            var m = Vector256.FusedMultiplyAdd(w1, Vector256.Load(middle + p), Vector256.FusedMultiplyAdd(w4, Vector256.Load(middle + p + down), w7 * Vector256.Load(middle + p + twoDown)));
-            var r = Vector256.FusedMultiplyAdd(w2, Vector256.Load(right + p), Vector256.FusedMultiplyAdd(w5, Vector256.Load(right + p + down), w8 * Vector256.Load(right + p + twoDown)));
-            var sum = bias + (l & Vector256.Load(leftMask + p)) + (m & Vector256.Load(middleMask + p)) + (r & Vector256.Load(rightMask + p));
-            Vector256.Store(Vector256.Max(sum, floor), output + p);
-            if (p == size - Vector256<float>.Count) break;
+            for (int q = 0; ; q += count)
+            {
+                if (q > segment - count) q = segment - count;
+                int p = first + q;
+                var l = TLanes.MultiplyAdd(w0, TLanes.Load(left + p), TLanes.MultiplyAdd(w3, TLanes.Load(left + p + down), TLanes.Multiply(w6, TLanes.Load(left + p + twoDown))));
+                var m = TLanes.MultiplyAdd(w1, TLanes.Load(middle + p), TLanes.MultiplyAdd(w4, TLanes.Load(middle + p + down), TLanes.Multiply(w7, TLanes.Load(middle + p + twoDown))));
+                var r = TLanes.MultiplyAdd(w2, TLanes.Load(right + p), TLanes.MultiplyAdd(w5, TLanes.Load(right + p + down), TLanes.Multiply(w8, TLanes.Load(right + p + twoDown))));
+                TVector sum;
+                if (q >= clearBegin && q + count <= clearEnd) sum = TLanes.Add(TLanes.Add(bias, l), TLanes.Add(m, r));
+                else sum = TLanes.Add(TLanes.Add(bias, TLanes.And(l, TLanes.Load(leftMask + q))),
+                    TLanes.Add(TLanes.And(m, TLanes.Load(middleMask + q)), TLanes.And(r, TLanes.Load(rightMask + q))));
+                TLanes.Store(TLanes.Clamp(sum, floor, ceiling), output + p);
+                if (q == segment - count) break;
+            }
         }
     }
 

@@ -34,6 +34,17 @@ public enum ActivationKind
 /// <param name="Beta">Clip's maximum.</param>
 public readonly record struct FusedActivation(ActivationKind Kind, float Alpha = 0f, float Beta = 0f)
 {
+    /// <summary>
+    /// True for the activations that are a clamp to [<paramref name="low"/>, <paramref name="high"/>] (None, Relu,
+    /// Clip): kernels apply those with one max and one min per vector before their store, with no second pass.
+    /// </summary>
+    internal bool IsClamp(out float low, out float high)
+    {
+        low = Kind == ActivationKind.Clip ? Alpha : Kind == ActivationKind.Relu ? 0f : float.NegativeInfinity;
+        high = Kind == ActivationKind.Clip ? Beta : float.PositiveInfinity;
+        return Kind is ActivationKind.None or ActivationKind.Relu or ActivationKind.Clip;
+    }
+
     /// <summary>y[i] = act(y[i] + bias).</summary>
     public void Apply(Span<float> y, float bias = 0f)
     {
@@ -45,8 +56,7 @@ public readonly record struct FusedActivation(ActivationKind Kind, float Alpha =
             case ActivationKind.Relu:
             case ActivationKind.Clip:
                 // Clamp covers all three: None is (-inf, inf), Relu is [0, inf).
-                float low = Kind == ActivationKind.Clip ? Alpha : Kind == ActivationKind.Relu ? 0f : float.NegativeInfinity;
-                float high = Kind == ActivationKind.Clip ? Beta : float.PositiveInfinity;
+                IsClamp(out float low, out float high);
                 if (Kind == ActivationKind.None && bias == 0f) return;
                 if (Vector512.IsHardwareAccelerated)
                 {

@@ -39,7 +39,7 @@ public class ResidualFusionTests
     [InlineData(8, 3, false, false, "channel-blocked")]
     [InlineData(16, 3, false, true, "channel-blocked")]
     [InlineData(128, 3, true, false, "winograd-f2x3")]
-    [InlineData(12, 1, true, true, "packed-gemm")] // the 1×1 convolutions before MobileNetV2's residual Adds
+    [InlineData(12, 1, true, true, "pointwise-gemm")] // the 1×1 convolutions before MobileNetV2's residual Adds
     public void ConvAddReluBecomesOneConv(int channels, int kernel, bool convFirst, bool relu, string expectedKernel)
     {
         var model = ConvPlusInput(channels, kernel, convFirst, relu);

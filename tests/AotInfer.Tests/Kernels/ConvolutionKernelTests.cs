@@ -371,7 +371,8 @@ public class ConvolutionKernelTests
             for (int i = 0; i < expected.Length; i++) expected[i] = Math.Clamp(expected[i], 0f, 0.25f);
             OnEveryTier(tier =>
             {
-                float[] scratch = new float[Convolution.Depthwise2DScratchSize(geometry)];
+                float[] scratch = new float[DepthwiseStride2.ScratchSize(geometry)];
+                scratch.AsSpan().Fill(float.NaN);
                 float[] y = new float[expected.Length];
                 y.AsSpan().Fill(float.NaN);
                 DepthwiseStride2.Convolve(x, w, b, y, scratch, batch, channels, geometry, clip);

@@ -15,9 +15,10 @@ namespace AotInfer.Compiler.Ops.Convolution;
 /// over output channels, see <see cref="PrefersChannelBlocked"/>);
 /// <c>winograd-f2x3</c> for 3×3 stride-1 dilation-1 ungrouped convolutions with constant weights, at least 16
 /// input and 128 output channels (2.25× fewer multiplies; weights transformed and packed at type initialisation);
-/// <c>packed-gemm</c> for other 2-D convolutions with constant weights (weights pre-packed for the GEMM micro-kernel
-/// at type initialisation, columns gathered straight into its panels); otherwise <c>pointwise-gemm</c> for 1×1
-/// stride-1 unpadded convolutions and <c>im2col+gemm</c>.
+/// <c>pointwise-gemm</c> for 1×1 stride-1 unpadded convolutions (with constant weights pre-packed at type
+/// initialisation, and bias, residual and activation applied per output tile); <c>packed-gemm</c> for other 2-D
+/// convolutions with constant weights (weights pre-packed for the GEMM micro-kernel at type initialisation, columns
+/// gathered straight into its panels); otherwise <c>im2col+gemm</c>.
 /// </summary>
 public sealed class ConvLowering : OpLowering
 {
@@ -66,6 +67,12 @@ public sealed class ConvLowering : OpLowering
                 code.Writer.Line($"{ns}.Winograd.Convolve({code.In(0)}, {transformed}, {bias}, {code.Out(0)}, {scratch}, " +
                                  $"{layer.Batch}, {layer.InChannels}, {code.IntArray(layer.Geometry.Packed())}{activation});");
                 break;
+            case "pointwise-gemm" when op.Input(1).Constant is not null:
+                string pointwiseFilter = code.StaticField($"{ns}.PackedFilter",
+                    $"{ns}.PackedFilter.Pack({code.ConstantArray(1)}, {layer.Groups}, {layer.OutChannels / layer.Groups}, {layer.InChannels / layer.Groups})");
+                code.Writer.Line($"{kernels}.Pointwise({code.In(0)}, {pointwiseFilter}, {bias}, {code.Out(0)}, " +
+                                 $"{layer.Batch}, {layer.InChannels}, {layer.Geometry.OutputSize}{activation});");
+                break;
             case "pointwise-gemm":
                 code.Writer.Line($"{kernels}.Pointwise({code.In(0)}, {code.In(1)}, {bias}, {code.Out(0)}, " +
                                  $"{layer.Batch}, {layer.InChannels}, {layer.OutChannels}, {layer.Groups}, {layer.Geometry.OutputSize}{activation});");
@@ -76,7 +83,7 @@ public sealed class ConvLowering : OpLowering
                                  $"{layer.Batch}, {layer.InChannels}, {code.IntArray(layer.Geometry.Packed())}{activation});");
                 break;
             case "depthwise-stride2":
-                string phases = code.Scratch(DataType.Float, DepthwiseScratchSize(layer.Geometry));
+                string phases = code.Scratch(DataType.Float, Stride2ScratchSize(layer.Geometry));
                 code.Writer.Line($"{ns}.DepthwiseStride2.Convolve({code.In(0)}, {code.In(1)}, {bias}, {code.Out(0)}, {phases}, " +
                                  $"{layer.Batch}, {layer.InChannels}, {code.IntArray(layer.Geometry.Packed())}{activation});");
                 break;
@@ -139,6 +146,20 @@ public sealed class ConvLowering : OpLowering
         int rows = g.Output[0] + (g.Kernel[0] - 1) * g.Dilations[0] / g.Strides[0];
         int pitch = g.Output[1] + (g.Kernel[1] - 1) * g.Dilations[1] / g.Strides[1];
         return g.Strides[0] * g.Strides[1] * rows * pitch + 8 + (g.Output[0] * pitch + 7) / 8 * 8;
+    }
+
+    /// <summary>
+    /// The scratch <c>DepthwiseStride2.Convolve</c> needs (its <c>ScratchSize</c>; the kernel checks it): the padded
+    /// rows ((OH−1)·2 + (KH−1)·dh + 1) split into even and odd halves, each row a stride of the pitch (whole 16-float
+    /// vectors covering the output row and the farthest tap shift) plus ⌈padLeft/2⌉ rounded up to 16 plus 16; or
+    /// <see cref="DepthwiseScratchSize"/> for the tiers that fall back to <c>Depthwise2D</c>, whichever is larger.
+    /// </summary>
+    static int Stride2ScratchSize(WindowGeometry g)
+    {
+        int blocks = (g.Output[1] + 15) / 16, shift = (g.Kernel[1] - 1) * g.Dilations[1] / 2;
+        int pitch = (16 * blocks + shift + 15) / 16 * 16, lead = System.Math.Min((g.PadsBegin[1] + 1) / 2, pitch);
+        int rowStride = pitch + (lead + 15) / 16 * 16 + 16, paddedHeight = (g.Output[0] - 1) * 2 + (g.Kernel[0] - 1) * g.Dilations[0] + 1;
+        return System.Math.Max(2 * paddedHeight * rowStride, DepthwiseScratchSize(g));
     }
 
     /// <summary>
@@ -219,8 +240,8 @@ public sealed class ConvLowering : OpLowering
             : depthwise ? "depthwise-direct"
             : w.Constant is not null && PrefersChannelBlocked(geometry, xs[1], ws[0], groups) ? "channel-blocked"
             : w.Constant is not null && PrefersWinograd(geometry, xs[1], ws[0], groups) ? "winograd-f2x3"
-            : rank == 2 && w.Constant is not null ? "packed-gemm"
             : geometry.IsPointwise ? "pointwise-gemm"
+            : rank == 2 && w.Constant is not null ? "packed-gemm"
             : "im2col+gemm";
         return new Layer(xs[0], xs[1], ws[0], groups, geometry, choice);
     }
