@@ -11,6 +11,7 @@ namespace AotInfer.Tests.Kernels;
 /// CPU has: channel counts that fill no, one, or several blocks (and odd pairs of blocks), planes from 1×1 up, strides,
 /// dilations, asymmetric pads, every fused activation, with and without bias and residual.
 /// </summary>
+[Collection(QuantizedTierCollection.Name)]
 public class ChannelBlockedConvolutionTests
 {
     public static IEnumerable<object[]> Cases()

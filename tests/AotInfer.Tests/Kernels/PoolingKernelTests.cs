@@ -5,6 +5,7 @@ using Xunit;
 
 namespace AotInfer.Tests.Kernels;
 
+[Collection(QuantizedTierCollection.Name)]
 public class PoolingKernelTests
 {
     /// <summary>

@@ -144,9 +144,13 @@ public class QuantizedMatrixMultiplyTests
     }
 }
 
-/// <summary>The test classes that force <see cref="QuantizedMatrixMultiply.Tier"/> (a global): xunit runs a collection's tests one at a time.</summary>
+/// <summary>
+/// The test classes that force a SIMD tier (<see cref="QuantizedMatrixMultiply.Tier"/>, <c>MatrixMultiply.Tier</c>,
+/// <c>SparseMatrixMultiply.Tier</c>: globals): xunit runs a collection's tests one at a time, so one class's forced
+/// tier never leaks into another's kernels or packed weights.
+/// </summary>
 [CollectionDefinition(Name)]
 public sealed class QuantizedTierCollection
 {
-    public const string Name = "int8 GEMM tier";
+    public const string Name = "forced SIMD tier";
 }
