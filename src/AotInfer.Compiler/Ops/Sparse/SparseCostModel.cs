@@ -29,6 +29,14 @@ internal static class SparseCostModel
     public const double BlockCycles = 0.8;
     /// <summary>Cycles per output group (CSR: per output) for set-up, the final sum and the store.</summary>
     public const double GroupCycles = 10;
+    /// <summary>Cycles per step of the band layout (16 lanes: a widened index load, a permute, a weight load, an FMA).</summary>
+    public const double BandStepCycles = 1.0;
+    /// <summary>Cycles per (band, group) holding weights: loading and storing the group's sums, the loop around its steps.</summary>
+    public const double BandPairCycles = 4;
+    /// <summary>Outputs per group of the band layout (<c>BandSparseMatrix.Lanes</c>).</summary>
+    public const int BandLanes = 16;
+    /// <summary>Inputs per band of the band layout (<c>BandSparseMatrix.BandWidth</c>).</summary>
+    public const int BandWidth = 32;
     /// <summary>The predicted speed-up auto mode needs before choosing a sparse layout.</summary>
     public const double AutoMinimumGain = 1.3;
     /// <summary>
@@ -55,12 +63,17 @@ internal static class SparseCostModel
 
         var best = SparseFormat.Rows;
         double bestCost = double.PositiveInfinity;
-        foreach (var format in new[] { SparseFormat.Rows, SparseFormat.Blocks4x1, SparseFormat.Blocks8x1 })
+        foreach (var format in new[] { SparseFormat.Rows, SparseFormat.Blocks4x1, SparseFormat.Blocks8x1, SparseFormat.Bands })
         {
             int h = BlockHeight(format), groups = (n + h - 1) / h;
-            double cost = format == SparseFormat.Rows
-                ? m * (PaddedRowEntries(b) * GatherEntryCycles + n * GroupCycles)
-                : m * (CountBlocks(b, h) * BlockCycles + groups * GroupCycles);
+            double cost;
+            if (format == SparseFormat.Rows) cost = m * (PaddedRowEntries(b) * GatherEntryCycles + n * GroupCycles);
+            else if (format == SparseFormat.Bands)
+            {
+                var (steps, pairs) = CountBandSteps(b);
+                cost = m * (steps * BandStepCycles + pairs * BandPairCycles + n);
+            }
+            else cost = m * (CountBlocks(b, h) * BlockCycles + groups * GroupCycles);
             if (cost < bestCost) { best = format; bestCost = cost; }
         }
 
@@ -68,9 +81,15 @@ internal static class SparseCostModel
         string reason;
         if (k > ushort.MaxValue + 1) { chosen = SparseFormat.Dense; reason = $"k = {k} exceeds the 16-bit indices of the sparse kernels"; }
         else if (mode == SparseMode.Sparse) { chosen = best; reason = "sparse forced by the options"; }
-        else if (mode is SparseMode.Rows or SparseMode.Blocks4x1 or SparseMode.Blocks8x1)
+        else if (mode is SparseMode.Rows or SparseMode.Blocks4x1 or SparseMode.Blocks8x1 or SparseMode.Bands)
         {
-            chosen = mode == SparseMode.Rows ? SparseFormat.Rows : mode == SparseMode.Blocks4x1 ? SparseFormat.Blocks4x1 : SparseFormat.Blocks8x1;
+            chosen = mode switch
+            {
+                SparseMode.Rows => SparseFormat.Rows,
+                SparseMode.Blocks4x1 => SparseFormat.Blocks4x1,
+                SparseMode.Blocks8x1 => SparseFormat.Blocks8x1,
+                _ => SparseFormat.Bands,
+            };
             reason = "layout forced by the options";
         }
         else if (nonZeros > (1 - AutoMinimumSparsity) * k * n)
@@ -94,6 +113,29 @@ internal static class SparseCostModel
             entries += (count + 15) / 16 * 16;
         }
         return entries;
+    }
+
+    /// <summary>
+    /// Steps of the band layout (per band of 32 inputs and group of 16 outputs, the most non-zeros one output of the
+    /// group has in the band) and the (band, group) pairs holding any weight.
+    /// </summary>
+    public static (long Steps, long Pairs) CountBandSteps(ConstantWeightMatrix b)
+    {
+        long steps = 0, pairs = 0;
+        for (int band = 0; band < b.K; band += BandWidth)
+            for (int group = 0; group < b.N; group += BandLanes)
+            {
+                int most = 0;
+                for (int j = group; j < Math.Min(b.N, group + BandLanes); j++)
+                {
+                    int count = 0;
+                    for (int p = band; p < Math.Min(b.K, band + BandWidth); p++) if (b[p, j] != 0) count++;
+                    most = Math.Max(most, count);
+                }
+                steps += most;
+                if (most > 0) pairs++;
+            }
+        return (steps, pairs);
     }
 
     /// <summary>Blocks of <paramref name="height"/> consecutive outputs × one k holding at least one non-zero.</summary>
