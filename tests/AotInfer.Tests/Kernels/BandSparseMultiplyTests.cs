@@ -97,8 +97,11 @@ public class BandSparseMultiplyTests
                 for (int j = 0; j < n; j++)
                     if ((j % 3 != 0 && p % 4 != 1 && random.NextDouble() < 0.2) || (j == 20 && p < 64))
                         b[p * n + j] = (float)(random.NextDouble() * 2 - 1);
+            // Outputs of very different densities: the layout permutes the lanes, the kernel writes the sums back.
+            Assert.Equal(n, Compress(b, k, n).SlotOfOutput.Length);
             foreach (var activation in new[] { new FusedActivation(ActivationKind.Relu), new FusedActivation(ActivationKind.Clip, -0.5f, 0.5f), new FusedActivation(ActivationKind.Sigmoid) })
-                AssertMatches(tier, b, 2, k, n, random, bias: true, activation, activation.Kind.ToString());
+                foreach (bool bias in new[] { true, false })
+                    AssertMatches(tier, b, 2, k, n, random, bias, activation, $"{activation.Kind} bias={bias}");
         }
         finally
         {
@@ -106,18 +109,26 @@ public class BandSparseMultiplyTests
         }
     }
 
-    /// <summary>The layout stores every non-zero once and pads each (band, group) to its busiest output.</summary>
+    /// <summary>
+    /// The layout stores every non-zero once, pads each (band, group) to its busiest output, and moves the densest
+    /// outputs to the first lanes when that saves steps.
+    /// </summary>
     [Fact]
     public void LayoutCountsStepsAndNonZeros()
     {
-        // Output 0 has three weights in band 0 and one in band 1; output 17 (group 1) one in band 1.
+        // Output 0 has three weights in band 0 and one in band 1; output 17 one in band 1. In natural order output 17
+        // is in group 1 (3 + 1 + 1 steps); densest first it takes slot 1 next to output 0 (3 + 1 steps).
         var matrix = BandSparseMatrix.Create(40, 18,
             new[] { 0, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 5 },
             new ushort[] { 0, 5, 31, 32, 39 }, new[] { 1f, 2f, 3f, 4f, 5f });
         Assert.Equal(5, matrix.NonZeros);
         Assert.Equal(2, matrix.Groups);
         Assert.Equal(2, matrix.Bands);
-        Assert.Equal(3 + 1 + 1, matrix.Steps);
+        Assert.Equal(3 + 1, matrix.Steps);
+        Assert.Equal(0, matrix.SlotOfOutput[0]);
+        Assert.Equal(1, matrix.SlotOfOutput[17]);
+        // Equally dense outputs keep their natural lanes.
+        Assert.True(BandSparseMatrix.Create(40, 2, new[] { 0, 1, 2 }, new ushort[] { 0, 1 }, new[] { 1f, 2f }).SlotOfOutput.IsEmpty);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 
 namespace AotInfer.Compiler.Ops.Sparse;
 
@@ -7,10 +8,11 @@ namespace AotInfer.Compiler.Ops.Sparse;
 /// of the dense and sparse kernels for m rows of A, to pick a layout per layer.
 /// </summary>
 /// <remarks>
-/// The constants are cycles per unit of work on the reference machine (Zen 4, one core), fitted to
-/// <c>aotinfer bench --sparse dense|csr|blocks4x1|blocks8x1</c> runs of pruned fashion_lenet300 (docs/sparse.md):
-/// a batch-1 dense product is bound by streaming the weights (slower once they outgrow L2), a block costs
-/// a little under a cycle (load bound), a gathered CSR entry more. Auto mode wants a clear win
+/// The constants are cycles per unit of work on the reference machine (one Zen core at about 4 GHz), fitted to
+/// <c>aotinfer bench --sparse dense|csr|blocks4x1|blocks8x1|bands --profile</c> runs of pruned fashion_lenet300
+/// (docs/sparse.md): a batch-1 dense product is bound by streaming the weights (slower once they outgrow L2; the
+/// 942 KB first layer runs at 10 multiply-adds per cycle), a block costs a little under a cycle (load bound), a
+/// gathered CSR entry more, a band step 1.5 cycles plus 4 per (band, group). Auto mode wants a clear win
 /// (<see cref="AutoMinimumGain"/>) before leaving the dense kernel.
 /// </remarks>
 internal static class SparseCostModel
@@ -18,7 +20,7 @@ internal static class SparseCostModel
     /// <summary>Multiply-adds per cycle of the dense product at m = 1 while B fits in L2.</summary>
     public const double DenseGemvMacsPerCycle = 12;
     /// <summary>Multiply-adds per cycle of the dense product at m = 1 when B streams from L3 (over <see cref="CacheBytes"/>).</summary>
-    public const double DenseStreamingMacsPerCycle = 6;
+    public const double DenseStreamingMacsPerCycle = 10;
     /// <summary>Multiply-adds per cycle of the dense GEMM for m &gt; 1 (B reused from cache across rows).</summary>
     public const double DenseGemmMacsPerCycle = 40;
     /// <summary>Weight bytes above which the dense product streams from L3.</summary>
@@ -29,8 +31,11 @@ internal static class SparseCostModel
     public const double BlockCycles = 0.8;
     /// <summary>Cycles per output group (CSR: per output) for set-up, the final sum and the store.</summary>
     public const double GroupCycles = 10;
-    /// <summary>Cycles per step of the band layout (16 lanes: a widened index load, a permute, a weight load, an FMA).</summary>
-    public const double BandStepCycles = 1.0;
+    /// <summary>
+    /// Cycles per step of the band layout (16 lanes: a widened index load, a permute, a weight load, an FMA; bound by
+    /// streaming the step's 80 bytes from L2).
+    /// </summary>
+    public const double BandStepCycles = 1.5;
     /// <summary>Cycles per (band, group) holding weights: loading and storing the group's sums, the loop around its steps.</summary>
     public const double BandPairCycles = 4;
     /// <summary>Outputs per group of the band layout (<c>BandSparseMatrix.Lanes</c>).</summary>
@@ -117,19 +122,32 @@ internal static class SparseCostModel
 
     /// <summary>
     /// Steps of the band layout (per band of 32 inputs and group of 16 outputs, the most non-zeros one output of the
-    /// group has in the band) and the (band, group) pairs holding any weight.
+    /// group has in the band) and the (band, group) pairs holding any weight. Like <c>BandSparseMatrix.Create</c>, the
+    /// outputs go to the lanes densest first when that saves at least 5 % of the steps.
     /// </summary>
     public static (long Steps, long Pairs) CountBandSteps(ConstantWeightMatrix b)
+    {
+        var rowNonZeros = new int[b.N];
+        for (int j = 0; j < b.N; j++)
+            for (int p = 0; p < b.K; p++)
+                if (b[p, j] != 0) rowNonZeros[j]++;
+        int[] natural = Enumerable.Range(0, b.N).ToArray();
+        var unsorted = CountBandSteps(b, natural);
+        var sorted = CountBandSteps(b, natural.OrderByDescending(j => rowNonZeros[j]).ToArray());
+        return sorted.Steps < unsorted.Steps * 0.95 ? sorted : unsorted;
+    }
+
+    static (long Steps, long Pairs) CountBandSteps(ConstantWeightMatrix b, int[] outputOfSlot)
     {
         long steps = 0, pairs = 0;
         for (int band = 0; band < b.K; band += BandWidth)
             for (int group = 0; group < b.N; group += BandLanes)
             {
                 int most = 0;
-                for (int j = group; j < Math.Min(b.N, group + BandLanes); j++)
+                for (int slot = group; slot < Math.Min(b.N, group + BandLanes); slot++)
                 {
                     int count = 0;
-                    for (int p = band; p < Math.Min(b.K, band + BandWidth); p++) if (b[p, j] != 0) count++;
+                    for (int p = band; p < Math.Min(b.K, band + BandWidth); p++) if (b[p, outputOfSlot[slot]] != 0) count++;
                     most = Math.Max(most, count);
                 }
                 steps += most;
