@@ -198,7 +198,7 @@ internal static class Parser
         return 1;
     }
 
-    /// <summary>Parses <c>AotInferSparse</c>: auto (also when empty), dense, sparse, or one forced layout (csr, blocks4x1, blocks8x1).</summary>
+    /// <summary>Parses <c>AotInferSparse</c>: auto (also when empty), dense, sparse, or one forced layout (csr, blocks4x1, blocks8x1, bands).</summary>
     static Compiler.SparseMode ParseSparseMode(string text, string where, List<ProblemSpec> problems)
     {
         switch (text.Trim().ToLowerInvariant())
@@ -209,8 +209,9 @@ internal static class Parser
             case "csr": return Compiler.SparseMode.Rows;
             case "blocks4x1": return Compiler.SparseMode.Blocks4x1;
             case "blocks8x1": return Compiler.SparseMode.Blocks8x1;
+            case "bands": return Compiler.SparseMode.Bands;
             default:
-                problems.Add(new ProblemSpec(DiagnosticDescriptors.InvalidOptions.Id, $"{where}: '{text}' is not one of auto, dense, sparse, csr, blocks4x1, blocks8x1", null));
+                problems.Add(new ProblemSpec(DiagnosticDescriptors.InvalidOptions.Id, $"{where}: '{text}' is not one of auto, dense, sparse, csr, blocks4x1, blocks8x1, bands", null));
                 return Compiler.SparseMode.Auto;
         }
     }

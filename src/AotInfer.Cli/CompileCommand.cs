@@ -53,7 +53,7 @@ public static class CompileCommand
         return ModelCompiler.Compile(File.ReadAllBytes(modelPath), options);
     }
 
-    /// <summary>Parses <c>--sparse auto|dense|sparse|csr|blocks4x1|blocks8x1</c> (the last three force one layout).</summary>
+    /// <summary>Parses <c>--sparse auto|dense|sparse|csr|blocks4x1|blocks8x1|bands</c> (the last four force one layout).</summary>
     public static SparseMode ParseSparse(string text) => text switch
     {
         "auto" => SparseMode.Auto,
@@ -62,7 +62,8 @@ public static class CompileCommand
         "csr" => SparseMode.Rows,
         "blocks4x1" => SparseMode.Blocks4x1,
         "blocks8x1" => SparseMode.Blocks8x1,
-        _ => throw new UsageException($"--sparse must be auto, dense, sparse, csr, blocks4x1 or blocks8x1, got '{text}'"),
+        "bands" => SparseMode.Bands,
+        _ => throw new UsageException($"--sparse must be auto, dense, sparse, csr, blocks4x1, blocks8x1 or bands, got '{text}'"),
     };
 
     /// <summary>Parses <c>name=value,name=value</c>.</summary>

@@ -12,10 +12,10 @@ usage: aotinfer VERB [options]
                             time generated code against ONNX Runtime (interleaved rounds, medians); --threads T
                             gives both sides T threads (default 1, 0 = one per processor)
                             --sparse: kernels for constant weights (auto: cost model per layer; dense to compare;
-                            sparse: best sparse layout; csr|blocks4x1|blocks8x1: force one layout)
+                            sparse: best sparse layout; csr|blocks4x1|blocks8x1|bands: force one layout)
                             --profile: then a table per layer, our time vs ONNX Runtime's profiler (nodes matched by name)
   ops                       list the supported operators (Markdown)
-  eval MODEL --dataset SPEC [--reference MODEL] [--limit N] [--json FILE] [--runtime aotinfer|ort]
+  eval MODEL --dataset SPEC [--reference MODEL] [--limit N] [--json FILE] [--runtime aotinfer|ort] [--sparse MODE] [--reference-sparse MODE]
   fold MODEL -o OUT
   prune MODEL -o OUT [--sparsity S] [--global (default)|--per-layer] [--nm N:M] [--dataset SPEC [--samples 256]] [--structured channels --ratio R]
   prune MODEL --rank --dataset SPEC [--sparsity 0.5] [--limit N] [--json FILE]   accuracy drop of each layer pruned alone

@@ -15,4 +15,6 @@ public enum SparseMode
     Blocks4x1,
     /// <summary>8×1 blocks wherever a sparse layout applies.</summary>
     Blocks8x1,
+    /// <summary>16-output × 32-input bands (in-register permutes of the inputs) wherever a sparse layout applies.</summary>
+    Bands,
 }

@@ -21,14 +21,17 @@ public sealed class AotInferRunner : IModelRunner
     readonly Array[] _outputs;
     readonly float[][] _floatOutputs;
 
-    /// <summary>Compiles <paramref name="model"/> with <paramref name="extraOutputs"/> as additional outputs.</summary>
-    public AotInferRunner(ModelProto model, string? modelDirectory, IReadOnlyList<string> extraOutputs)
+    /// <summary>
+    /// Compiles <paramref name="model"/> with <paramref name="extraOutputs"/> as additional outputs, with the sparse
+    /// kernels <paramref name="sparse"/> allows.
+    /// </summary>
+    public AotInferRunner(ModelProto model, string? modelDirectory, IReadOnlyList<string> extraOutputs, SparseMode sparse = SparseMode.Auto)
     {
         var withOutputs = ModelRunners.WithExtraOutputs(model, extraOutputs);
         var initializers = new HashSet<string>(withOutputs.Graph.Initializer.Select(t => t.Name));
         var input = withOutputs.Graph.Input.First(i => !initializers.Contains(i.Name));
         string ns = "AotInferEval" + Guid.NewGuid().ToString("N");
-        var options = new CompileOptions { ClassName = "Model", Namespace = ns, ModelDirectory = modelDirectory, ModelFileName = "model.onnx" };
+        var options = new CompileOptions { ClassName = "Model", Namespace = ns, ModelDirectory = modelDirectory, ModelFileName = "model.onnx", Sparse = sparse };
         // The batch dimension is symbolic in exported models; one sample per run.
         options.InputShapes[input.Name] = input.Type.TensorType.Shape.Dim.Select(d => d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue ? (int)d.DimValue : 1).ToArray();
         var result = ModelCompiler.Compile(withOutputs.ToByteArray(), options);

@@ -9,7 +9,11 @@ using AotInfer.Optimize.Onnx;
 
 namespace AotInfer.Cli.Optimize;
 
-/// <summary><c>eval MODEL --dataset SPEC [--reference MODEL] [--limit N] [--json FILE] [--runtime aotinfer|ort]</c>: top-1 accuracy.</summary>
+/// <summary>
+/// <c>eval MODEL --dataset SPEC [--reference MODEL] [--limit N] [--json FILE] [--runtime aotinfer|ort] [--sparse MODE]
+/// [--reference-sparse MODE]</c>: top-1 accuracy (and agreement with the reference; the sparse modes choose AotInfer's
+/// sparse kernels for each side, so that one pruned model can be compared sparse against dense).
+/// </summary>
 public static class EvalCommand
 {
     /// <summary>Runs the verb.</summary>
@@ -18,9 +22,10 @@ public static class EvalCommand
         if (args.Positional.Count != 1) throw new UsageException("eval needs one model file");
         string modelPath = args.Positional[0];
         var data = LoadDataset(args);
-        var factory = Runners.Get(args.Get("--runtime"));
+        var factory = Runners.Get(args.Get("--runtime"), CompileCommand.ParseSparse(args.Get("--sparse") ?? "auto"));
         using var model = Open(factory, modelPath);
-        using var reference = args.Get("--reference") is { } referencePath ? Open(Runners.Get(args.Get("--reference-runtime", args.Get("--runtime"))), referencePath) : null;
+        var referenceFactory = Runners.Get(args.Get("--reference-runtime", args.Get("--runtime")), CompileCommand.ParseSparse(args.Get("--reference-sparse") ?? "auto"));
+        using var reference = args.Get("--reference") is { } referencePath ? Open(referenceFactory, referencePath) : null;
         var result = AccuracyEvaluator.Evaluate(model, reference, data);
         Print(modelPath, args.Get("--reference"), data, result);
         if (args.Get("--json") is { } jsonPath)

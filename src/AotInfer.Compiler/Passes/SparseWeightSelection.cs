@@ -20,7 +20,9 @@ public static class SparseWeightSelection
             if (mode == SparseMode.Dense) decision = decision with { Format = SparseFormat.Dense, Reason = "dense forced by the options" };
             node.Annotations[SparseDecision.Key] = decision;
             if (decision.Format != SparseFormat.Dense)
-                node.Annotations["kernel"] = $"sparse {decision.Format} product (SparseMatrixMultiply), M={decision.M} N={decision.N} K={decision.K}";
+                node.Annotations["kernel"] = decision.Format == SparseFormat.Bands
+                    ? $"sparse Bands product (BandSparseMultiply, bias and activation in the same call), M={decision.M} N={decision.N} K={decision.K}"
+                    : $"sparse {decision.Format} product (SparseMatrixMultiply), M={decision.M} N={decision.N} K={decision.K}";
         }
     }
 

@@ -73,6 +73,7 @@ public class PaletteWeightTests
     [Theory]
     [InlineData(SparseMode.Dense)]
     [InlineData(SparseMode.Blocks8x1)]
+    [InlineData(SparseMode.Bands)]
     public void ClusteredGemmUsesPalettesAndMatchesOnnxRuntime(SparseMode mode)
     {
         int k = 120, n = 50;
@@ -235,6 +236,7 @@ public class PaletteWeightTests
     [InlineData(SparseMode.Rows)]
     [InlineData(SparseMode.Blocks4x1)]
     [InlineData(SparseMode.Blocks8x1)]
+    [InlineData(SparseMode.Bands)]
     public void PrunedPerChannelClusteredGemmKeepsColumnPalettesInSparseLayouts(SparseMode mode)
     {
         int k = 200, n = 45;

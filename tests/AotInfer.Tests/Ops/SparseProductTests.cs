@@ -60,7 +60,7 @@ public class SparseProductTests
     public static TheoryData<SparseMode, double> LayoutsAndSparsities()
     {
         var data = new TheoryData<SparseMode, double>();
-        foreach (var mode in new[] { SparseMode.Rows, SparseMode.Blocks4x1, SparseMode.Blocks8x1 })
+        foreach (var mode in new[] { SparseMode.Rows, SparseMode.Blocks4x1, SparseMode.Blocks8x1, SparseMode.Bands })
             foreach (double sparsity in new[] { 0, 0.5, 0.9, 0.99, 1 })
                 data.Add(mode, sparsity);
         return data;
@@ -75,10 +75,47 @@ public class SparseProductTests
         {
             var model = Gemm(m, k, n, Pruned(k * n, k * n, sparsity), transB, bias: true, activation: "Relu");
             string source = AssertAgrees(model, mode, (new[] { m, k }, Differential.RandomFloats(2, m * k)));
-            Assert.Contains("SparseMatrixMultiply.Multiply", source);
-            int height = mode switch { SparseMode.Rows => 1, SparseMode.Blocks4x1 => 4, _ => 8 };
-            Assert.Contains($"BlockSparseMatrix.Create({k}, {n}, {height},", source);
+            AssertUsesLayout(source, mode, k, n);
         }
+    }
+
+    /// <summary>The generated source builds <paramref name="mode"/>'s layout and calls its kernel.</summary>
+    static void AssertUsesLayout(string source, SparseMode mode, int k, int n)
+    {
+        if (mode == SparseMode.Bands)
+        {
+            Assert.Contains("BandSparseMultiply.Multiply", source);
+            Assert.Contains($"BandSparseMatrix.Create({k}, {n},", source);
+            return;
+        }
+        Assert.Contains("SparseMatrixMultiply.Multiply", source);
+        int height = mode switch { SparseMode.Rows => 1, SparseMode.Blocks4x1 => 4, _ => 8 };
+        Assert.Contains($"BlockSparseMatrix.Create({k}, {n}, {height},", source);
+    }
+
+    /// <summary>
+    /// alpha = 1 with a per-output bias and a fused activation: the band kernel applies them in the same call (no
+    /// epilogue pass follows), at batch 1 and for several rows.
+    /// </summary>
+    [Theory]
+    [InlineData(1, "Relu")]
+    [InlineData(4, "Relu")]
+    [InlineData(1, "Sigmoid")]
+    [InlineData(2, "")]
+    public void BandsApplyBiasAndActivationInTheCall(int m, string activation)
+    {
+        int k = 100, n = 37;
+        var builder = new OnnxModelBuilder(13).Input("a", DataType.Float, m, k)
+            .Initializer("w", Pruned(5, k * n, 0.9), n, k)
+            .Initializer("c", Differential.RandomFloats(9, n), n);
+        string output = activation.Length > 0 ? "g" : "y";
+        builder.Node("Gemm", new[] { "a", "w", "c" }, new[] { output }, ("transB", 1L));
+        if (activation.Length > 0) builder.Node(activation, new[] { "g" }, new[] { "y" });
+        var model = builder.Output("y", DataType.Float).ToBytes();
+        string source = AssertAgrees(model, SparseMode.Bands, (new[] { m, k }, Differential.RandomFloats(2, m * k)));
+        AssertUsesLayout(source, SparseMode.Bands, k, n);
+        Assert.DoesNotContain("ApplyRows", source);
+        Assert.DoesNotContain("GemmEpilogue", source);
     }
 
     /// <summary>Whole outputs (rows of the stored transB weights) and whole inputs (columns) pruned away.</summary>
@@ -86,6 +123,7 @@ public class SparseProductTests
     [InlineData(SparseMode.Rows)]
     [InlineData(SparseMode.Blocks4x1)]
     [InlineData(SparseMode.Blocks8x1)]
+    [InlineData(SparseMode.Bands)]
     public void ZeroRowsAndColumnsMatchOnnxRuntime(SparseMode mode)
     {
         int m = 2, k = 45, n = 27;
@@ -94,13 +132,14 @@ public class SparseProductTests
             for (int p = 0; p < k; p++)
                 if (j % 3 == 0 || p % 4 == 1 || j >= 20) w[j * k + p] = 0;
         string source = AssertAgrees(Gemm(m, k, n, w, transB: true, bias: false), mode, (new[] { m, k }, Differential.RandomFloats(5, m * k)));
-        Assert.Contains("SparseMatrixMultiply.Multiply", source);
+        AssertUsesLayout(source, mode, k, n);
     }
 
     /// <summary>MatMul folds A's batch dimensions into M; the sparse product covers them all.</summary>
     [Theory]
     [InlineData(SparseMode.Rows)]
     [InlineData(SparseMode.Blocks8x1)]
+    [InlineData(SparseMode.Bands)]
     public void MatMulWithBatchedInputMatchesOnnxRuntime(SparseMode mode)
     {
         int k = 33, n = 19;
@@ -109,7 +148,7 @@ public class SparseProductTests
             .Node("MatMul", new[] { "a", "w" }, new[] { "y" })
             .Output("y", DataType.Float).ToBytes();
         string source = AssertAgrees(model, mode, (new[] { 2, 3, k }, Differential.RandomFloats(6, 2 * 3 * k)));
-        Assert.Contains("SparseMatrixMultiply.Multiply", source);
+        AssertUsesLayout(source, mode, k, n);
     }
 
     /// <summary>The cost model: dense random weights stay dense, pruned ones go sparse, 8×1 block pruning picks 8×1 blocks.</summary>
@@ -133,7 +172,7 @@ public class SparseProductTests
             return (SparseDecision)result.Graph!.Nodes.Single(x => x.OpType == "Gemm").Annotations[SparseDecision.Key];
         }
         Assert.Equal(SparseFormat.Dense, Decide(dense).Format);
-        Assert.NotEqual(SparseFormat.Dense, Decide(unstructured).Format);
+        Assert.Equal(SparseFormat.Bands, Decide(unstructured).Format);
         Assert.InRange(Decide(unstructured).Sparsity, 0.94, 0.96);
         Assert.Equal(SparseFormat.Blocks8x1, Decide(blocks).Format);
         Assert.Equal(SparseFormat.Dense, Decide(unstructured, SparseMode.Dense).Format);

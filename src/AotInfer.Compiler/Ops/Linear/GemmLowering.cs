@@ -32,15 +32,17 @@ public sealed class GemmLowering : OpLowering
         var plan = Plan(op);
         var type = op.Type(0);
         var product = plan.Product;
-        // A sparse kernel, when the cost model picks one, replaces the dense product (the epilogue below still applies).
-        bool sparse = Sparse.SparseProductEmitter.TryEmit(op, code, product, code.Out(0));
         var fused = Passes.FusedEpilogue.Of(op.Node);
         string bias = plan.HasBias ? code.In(2) : $"global::System.ReadOnlySpan<{code.OutType(0)}>.Empty";
+        // Bias (one per column, the same for every row) and activation can go into the GEMV or sparse kernel call.
+        bool inCall = GemvTakesEpilogue(plan) && (product.M == 1 || plan.BiasRowStride == 0);
+        string activation = fused?.Expression() ?? MatrixProduct.NoActivation;
+        // A sparse kernel, when the cost model picks one, replaces the dense product (and may apply the epilogue).
+        bool sparse = Sparse.SparseProductEmitter.TryEmit(op, code, product, code.Out(0), inCall ? bias : null, inCall ? activation : null, out bool applied);
+        if (applied) return;
         if (!sparse && product.UsesGemv(type, op.Input(1).Constant is not null))
         {
-            // One row: bias (one per column) and activation go into the GEMV call; other epilogues follow it.
-            bool inCall = GemvTakesEpilogue(plan);
-            string activation = fused?.Expression() ?? MatrixProduct.NoActivation;
+            // One row: bias and activation go into the GEMV call when it can take them; other epilogues follow it.
             product.EmitGemv(code, op, 0, 1, code.Out(0), inCall ? bias : "global::System.ReadOnlySpan<float>.Empty", inCall ? activation : MatrixProduct.NoActivation);
             if (inCall) return;
         }

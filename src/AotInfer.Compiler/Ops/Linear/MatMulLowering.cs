@@ -30,19 +30,20 @@ public sealed class MatMulLowering : OpLowering
         // Passes/BiasFusion gives a MatMul a bias over the last axis as input 2; Passes/ActivationFusion an activation.
         var fused = Passes.FusedEpilogue.Of(op.Node);
         bool hasBias = op.HasInput(2);
-        // A sparse kernel, when the cost model picks one, replaces the dense product (the epilogue below still applies).
-        bool sparse = Sparse.SparseProductEmitter.TryEmit(op, code, product, code.Out(0));
+        string activation = fused?.Expression() ?? MatrixProduct.NoActivation;
+        string bias = hasBias ? code.In(2) : "global::System.ReadOnlySpan<float>.Empty";
+        // A sparse kernel, when the cost model picks one, replaces the dense product (and may apply the epilogue).
+        bool sparse = Sparse.SparseProductEmitter.TryEmit(op, code, product, code.Out(0), bias, activation, out bool applied);
+        if (applied) return;
         if (!sparse && product.UsesGemv(op.Type(0), op.Input(1).Constant is not null))
         {
-            product.EmitGemv(code, op, 0, 1, code.Out(0), hasBias ? code.In(2) : "global::System.ReadOnlySpan<float>.Empty", fused?.Expression() ?? MatrixProduct.NoActivation);
+            product.EmitGemv(code, op, 0, 1, code.Out(0), bias, activation);
             return;
         }
         if (!sparse) product.Emit(code, op.Type(0), 0, 1, op.Input(1).Constant is not null, code.Out(0));
         if (fused is null && !hasBias) return;
         if (op.Type(0) != DataType.Float) throw op.Fail("a fused bias or activation needs float tensors");
         int n = product.N, rows = n == 0 ? 0 : op.Node.Outputs[0].ElementCount / n;
-        string activation = fused?.Expression() ?? MatrixProduct.NoActivation;
-        string bias = hasBias ? code.In(2) : "global::System.ReadOnlySpan<float>.Empty";
         code.Writer.Line($"{activation}.ApplyRows({code.Out(0)}, {Literals.Int(rows)}, {Literals.Int(n)}, {bias}, 0, 1);");
     }
 

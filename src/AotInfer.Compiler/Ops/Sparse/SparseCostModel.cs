@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 
 namespace AotInfer.Compiler.Ops.Sparse;
 
@@ -7,10 +8,11 @@ namespace AotInfer.Compiler.Ops.Sparse;
 /// of the dense and sparse kernels for m rows of A, to pick a layout per layer.
 /// </summary>
 /// <remarks>
-/// The constants are cycles per unit of work on the reference machine (Zen 4, one core), fitted to
-/// <c>aotinfer bench --sparse dense|csr|blocks4x1|blocks8x1</c> runs of pruned fashion_lenet300 (docs/sparse.md):
-/// a batch-1 dense product is bound by streaming the weights (slower once they outgrow L2), a block costs
-/// a little under a cycle (load bound), a gathered CSR entry more. Auto mode wants a clear win
+/// The constants are cycles per unit of work on the reference machine (one Zen core at about 4 GHz), fitted to
+/// <c>aotinfer bench --sparse dense|csr|blocks4x1|blocks8x1|bands --profile</c> runs of pruned fashion_lenet300
+/// (docs/sparse.md): a batch-1 dense product is bound by streaming the weights (slower once they outgrow L2; the
+/// 942 KB first layer runs at 10 multiply-adds per cycle), a block costs a little under a cycle (load bound), a
+/// gathered CSR entry more, a band step 1.5 cycles plus 4 per (band, group). Auto mode wants a clear win
 /// (<see cref="AutoMinimumGain"/>) before leaving the dense kernel.
 /// </remarks>
 internal static class SparseCostModel
@@ -18,7 +20,7 @@ internal static class SparseCostModel
     /// <summary>Multiply-adds per cycle of the dense product at m = 1 while B fits in L2.</summary>
     public const double DenseGemvMacsPerCycle = 12;
     /// <summary>Multiply-adds per cycle of the dense product at m = 1 when B streams from L3 (over <see cref="CacheBytes"/>).</summary>
-    public const double DenseStreamingMacsPerCycle = 6;
+    public const double DenseStreamingMacsPerCycle = 10;
     /// <summary>Multiply-adds per cycle of the dense GEMM for m &gt; 1 (B reused from cache across rows).</summary>
     public const double DenseGemmMacsPerCycle = 40;
     /// <summary>Weight bytes above which the dense product streams from L3.</summary>
@@ -29,6 +31,17 @@ internal static class SparseCostModel
     public const double BlockCycles = 0.8;
     /// <summary>Cycles per output group (CSR: per output) for set-up, the final sum and the store.</summary>
     public const double GroupCycles = 10;
+    /// <summary>
+    /// Cycles per step of the band layout (16 lanes: a widened index load, a permute, a weight load, an FMA; bound by
+    /// streaming the step's 80 bytes from L2).
+    /// </summary>
+    public const double BandStepCycles = 1.5;
+    /// <summary>Cycles per (band, group) holding weights: loading and storing the group's sums, the loop around its steps.</summary>
+    public const double BandPairCycles = 4;
+    /// <summary>Outputs per group of the band layout (<c>BandSparseMatrix.Lanes</c>).</summary>
+    public const int BandLanes = 16;
+    /// <summary>Inputs per band of the band layout (<c>BandSparseMatrix.BandWidth</c>).</summary>
+    public const int BandWidth = 32;
     /// <summary>The predicted speed-up auto mode needs before choosing a sparse layout.</summary>
     public const double AutoMinimumGain = 1.3;
     /// <summary>
@@ -55,12 +68,17 @@ internal static class SparseCostModel
 
         var best = SparseFormat.Rows;
         double bestCost = double.PositiveInfinity;
-        foreach (var format in new[] { SparseFormat.Rows, SparseFormat.Blocks4x1, SparseFormat.Blocks8x1 })
+        foreach (var format in new[] { SparseFormat.Rows, SparseFormat.Blocks4x1, SparseFormat.Blocks8x1, SparseFormat.Bands })
         {
             int h = BlockHeight(format), groups = (n + h - 1) / h;
-            double cost = format == SparseFormat.Rows
-                ? m * (PaddedRowEntries(b) * GatherEntryCycles + n * GroupCycles)
-                : m * (CountBlocks(b, h) * BlockCycles + groups * GroupCycles);
+            double cost;
+            if (format == SparseFormat.Rows) cost = m * (PaddedRowEntries(b) * GatherEntryCycles + n * GroupCycles);
+            else if (format == SparseFormat.Bands)
+            {
+                var (steps, pairs) = CountBandSteps(b);
+                cost = m * (steps * BandStepCycles + pairs * BandPairCycles + n);
+            }
+            else cost = m * (CountBlocks(b, h) * BlockCycles + groups * GroupCycles);
             if (cost < bestCost) { best = format; bestCost = cost; }
         }
 
@@ -68,9 +86,15 @@ internal static class SparseCostModel
         string reason;
         if (k > ushort.MaxValue + 1) { chosen = SparseFormat.Dense; reason = $"k = {k} exceeds the 16-bit indices of the sparse kernels"; }
         else if (mode == SparseMode.Sparse) { chosen = best; reason = "sparse forced by the options"; }
-        else if (mode is SparseMode.Rows or SparseMode.Blocks4x1 or SparseMode.Blocks8x1)
+        else if (mode is SparseMode.Rows or SparseMode.Blocks4x1 or SparseMode.Blocks8x1 or SparseMode.Bands)
         {
-            chosen = mode == SparseMode.Rows ? SparseFormat.Rows : mode == SparseMode.Blocks4x1 ? SparseFormat.Blocks4x1 : SparseFormat.Blocks8x1;
+            chosen = mode switch
+            {
+                SparseMode.Rows => SparseFormat.Rows,
+                SparseMode.Blocks4x1 => SparseFormat.Blocks4x1,
+                SparseMode.Blocks8x1 => SparseFormat.Blocks8x1,
+                _ => SparseFormat.Bands,
+            };
             reason = "layout forced by the options";
         }
         else if (nonZeros > (1 - AutoMinimumSparsity) * k * n)
@@ -94,6 +118,42 @@ internal static class SparseCostModel
             entries += (count + 15) / 16 * 16;
         }
         return entries;
+    }
+
+    /// <summary>
+    /// Steps of the band layout (per band of 32 inputs and group of 16 outputs, the most non-zeros one output of the
+    /// group has in the band) and the (band, group) pairs holding any weight. Like <c>BandSparseMatrix.Create</c>, the
+    /// outputs go to the lanes densest first when that saves at least 5 % of the steps.
+    /// </summary>
+    public static (long Steps, long Pairs) CountBandSteps(ConstantWeightMatrix b)
+    {
+        var rowNonZeros = new int[b.N];
+        for (int j = 0; j < b.N; j++)
+            for (int p = 0; p < b.K; p++)
+                if (b[p, j] != 0) rowNonZeros[j]++;
+        int[] natural = Enumerable.Range(0, b.N).ToArray();
+        var unsorted = CountBandSteps(b, natural);
+        var sorted = CountBandSteps(b, natural.OrderByDescending(j => rowNonZeros[j]).ToArray());
+        return sorted.Steps < unsorted.Steps * 0.95 ? sorted : unsorted;
+    }
+
+    static (long Steps, long Pairs) CountBandSteps(ConstantWeightMatrix b, int[] outputOfSlot)
+    {
+        long steps = 0, pairs = 0;
+        for (int band = 0; band < b.K; band += BandWidth)
+            for (int group = 0; group < b.N; group += BandLanes)
+            {
+                int most = 0;
+                for (int slot = group; slot < Math.Min(b.N, group + BandLanes); slot++)
+                {
+                    int count = 0;
+                    for (int p = band; p < Math.Min(b.K, band + BandWidth); p++) if (b[p, outputOfSlot[slot]] != 0) count++;
+                    most = Math.Max(most, count);
+                }
+                steps += most;
+                if (most > 0) pairs++;
+            }
+        return (steps, pairs);
     }
 
     /// <summary>Blocks of <paramref name="height"/> consecutive outputs × one k holding at least one non-zero.</summary>

@@ -14,6 +14,11 @@ public enum SparseFormat
     Blocks4x1,
     /// <summary>8×1 blocks (8 outputs × 1 k): <c>BlockSparseMatrix</c> with height 8.</summary>
     Blocks8x1,
+    /// <summary>
+    /// Groups of 16 outputs × bands of 32 inputs, 16 weights per step, each lane selecting its input with an
+    /// in-register permute: <c>BandSparseMatrix</c>, built at type initialisation from the CSR arrays.
+    /// </summary>
+    Bands,
 }
 
 /// <summary>

@@ -10,8 +10,9 @@ namespace AotInfer.Compiler.Ops.Sparse;
 /// <summary>
 /// Emits the sparse form of a Gemm/MatMul product whose constant B <see cref="Passes.SparseWeightSelection"/> chose to
 /// store sparse: the compact arrays go with the model's weights (so a pruned model's binary shrinks too; palette
-/// encoding applies to the stored values), a <c>BlockSparseMatrix</c> is built from them
-/// once at type initialisation, and <c>Run</c> calls <c>SparseMatrixMultiply</c>. The dense B is then never stored.
+/// encoding applies to the stored values), a <c>BlockSparseMatrix</c> or <c>BandSparseMatrix</c> is built from them
+/// once at type initialisation, and <c>Run</c> calls <c>SparseMatrixMultiply</c> or <c>BandSparseMultiply</c> (which
+/// also applies the bias and the fused activation). The dense B is then never stored.
 /// </summary>
 internal static class SparseProductEmitter
 {
@@ -22,17 +23,33 @@ internal static class SparseProductEmitter
 
     /// <summary>
     /// Writes the sparse product into <paramref name="output"/> when the node was chosen sparse and returns true;
-    /// returns false (writing nothing) otherwise, and the caller emits the dense product.
+    /// returns false (writing nothing) otherwise, and the caller emits the dense product. <paramref name="bias"/> (one
+    /// value per output, shared by every row) and <paramref name="activation"/> (a <c>FusedActivation</c> expression)
+    /// are what the caller would apply after the product, or null when its epilogue cannot be handed over;
+    /// <paramref name="appliedEpilogue"/> tells whether the sparse kernel applied them.
     /// </summary>
-    public static bool TryEmit(OpContext op, EmitContext code, MatrixProduct product, string output)
+    public static bool TryEmit(OpContext op, EmitContext code, MatrixProduct product, string output, string? bias, string? activation, out bool appliedEpilogue)
     {
+        appliedEpilogue = false;
         if (SparseDecision.SparseOf(op.Node) is not { } decision) return false;
         if (product.TransposeA || product.AOffsets is not null || product.M != decision.M || product.N != decision.N || product.K != decision.K)
             throw new InvalidOperationException($"node {op.Node}: the sparse decision does not match the product {product.Describe(DataType.Float, true)}");
         var b = new ConstantWeightMatrix(op.Input(1).Constant!.As<float>(), product.K, product.N, product.Ldb, product.TransposeB);
         string name = op.Node.Name;
-        string matrix = BlockMatrix(code, b, SparseCostModel.BlockHeight(decision.Format), name);
         code.Writer.Line($"// sparse weights: {Literals.Comment(decision.ToString())}");
+        if (decision.Format == SparseFormat.Bands)
+        {
+            // The band layout is built from the CSR arrays at type initialisation (see BandSparseMatrix).
+            var (groupStart, index, weights) = CompactArrays(code, b, 1, name);
+            string bands = code.StaticField($"{Sparse}.BandSparseMatrix",
+                $"{Sparse}.BandSparseMatrix.Create({Literals.Int(b.K)}, {Literals.Int(b.N)}, {groupStart}, {index}, {weights})");
+            appliedEpilogue = bias is not null && activation is not null;
+            code.Writer.Line($"{Sparse}.BandSparseMultiply.Multiply({code.In(0)}, {Literals.Int(product.Lda)}, {bands}, " +
+                             $"{(appliedEpilogue ? bias : "global::System.ReadOnlySpan<float>.Empty")}, {(appliedEpilogue ? activation : MatrixProduct.NoActivation)}, " +
+                             $"{output}, {Literals.Int(product.N)}, {Literals.Int(product.M)});");
+            return true;
+        }
+        string matrix = BlockMatrix(code, b, SparseCostModel.BlockHeight(decision.Format), name);
         code.Writer.Line($"{Sparse}.SparseMatrixMultiply.Multiply({code.In(0)}, {Literals.Int(product.Lda)}, {matrix}, {output}, {Literals.Int(product.N)}, {Literals.Int(product.M)});");
         return true;
     }
@@ -42,6 +59,17 @@ internal static class SparseProductEmitter
     /// and those weights (height 1: CSR of Bᵀ).
     /// </summary>
     static string BlockMatrix(EmitContext code, ConstantWeightMatrix b, int height, string name)
+    {
+        var (groupStart, index, weights) = CompactArrays(code, b, height, name);
+        return code.StaticField($"{Sparse}.BlockSparseMatrix",
+            $"{Sparse}.BlockSparseMatrix.Create({Literals.Int(b.K)}, {Literals.Int(b.N)}, {height}, {groupStart}, {index}, {weights})");
+    }
+
+    /// <summary>
+    /// The constants of the groups of <paramref name="height"/> outputs: where each group starts, the k of each block
+    /// and the block's weights (height 1: the CSR arrays of Bᵀ).
+    /// </summary>
+    static (string GroupStart, string Index, string Weights) CompactArrays(EmitContext code, ConstantWeightMatrix b, int height, string name)
     {
         int groups = (b.N + height - 1) / height;
         var start = new int[groups + 1];
@@ -64,7 +92,6 @@ internal static class SparseProductEmitter
         // Per-neuron clustering keeps one palette per column of B through the blocks' lanes.
         string weights = code.KernelLayoutConstant(new Tensor(DataType.Float, new[] { values.Count }, values.ToArray()), name + "/sparse_values",
             new SparseBlockColumns(start, height, b.N, groupStart));
-        return code.StaticField($"{Sparse}.BlockSparseMatrix",
-            $"{Sparse}.BlockSparseMatrix.Create({Literals.Int(b.K)}, {Literals.Int(b.N)}, {height}, {groupStart}, {index}, {weights})");
+        return (groupStart, index, weights);
     }
 }
