@@ -54,8 +54,11 @@ internal readonly struct QuadImageLayout
     /// <summary>Ints per channel quad.</summary>
     public int PlaneInts => Height * RowInts;
 
-    /// <summary>Ints the whole laid-out image needs.</summary>
-    public int Length => ChannelQuads * PlaneInts + Slack;
+    /// <summary>
+    /// Ints the whole laid-out image needs: the planes, one more padded row step (a pair of output rows whose second
+    /// row is past the last reads there) and <see cref="Slack"/>.
+    /// </summary>
+    public int Length => ChannelQuads * PlaneInts + StrideY * RowInts + Slack;
 
     /// <summary>Offset of output pixel (oy, ox)'s quad for kernel position (0, 0) of channel quad 0.</summary>
     public int PixelOffset(int oy, int ox) => oy * StrideY * RowInts + ox;

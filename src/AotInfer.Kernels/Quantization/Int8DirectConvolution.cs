@@ -120,8 +120,14 @@ public static class Int8DirectConvolution
     static void Images<TIsa, TV>(ReadOnlySpan<int> image, ReadOnlySpan<int> taps, Int8ConvWeights weights, QuadImageLayout layout, ReadOnlySpan<int> bias,
         int zero, scoped in Output output, int outputBase) where TIsa : IInt8QuadDot<TV> where TV : struct
     {
-        int lanes = TIsa.Lanes, outputWidth = layout.Window.Output(1), outputSize = layout.Window.OutputSize;
-        int perRow = (outputWidth + lanes - 1) / lanes, vectors = layout.Window.Output(0) * perRow, quads = weights.Quads;
+        int lanes = TIsa.Lanes, outputHeight = layout.Window.Output(0), outputWidth = layout.Window.Output(1), outputSize = layout.Window.OutputSize;
+        // Rows of at most half a vector: each vector holds two output rows, one per half (RowPairs).
+        if (lanes >= 4 && outputWidth <= lanes / 2)
+        {
+            RowPairImages<TIsa, TV>(image, taps, weights, layout, bias, zero, output, outputBase);
+            return;
+        }
+        int perRow = (outputWidth + lanes - 1) / lanes, vectors = outputHeight * perRow, quads = weights.Quads;
         ref int i0 = ref MemoryMarshal.GetReference(image);
         ref int t0 = ref MemoryMarshal.GetReference(taps);
         Span<int> tile = stackalloc int[4 * TileVectors * 16];
@@ -145,8 +151,8 @@ public static class Int8DirectConvolution
                 // A short last tile runs two vectors (one alone is computed twice, stored once).
                 int count = Math.Min(TileVectors, vectors - v);
                 int p0 = VectorOffset(layout, v, perRow, lanes), p1 = VectorOffset(layout, v + Math.Min(1, count - 1), perRow, lanes);
-                if (count == TileVectors) Tile4x3<TIsa, TV>(ref i0, p0, p1, VectorOffset(layout, v + 2, perRow, lanes), ref t0, ref w, quads, ref tileStart);
-                else Tile4x2<TIsa, TV>(ref i0, p0, p1, ref t0, ref w, quads, ref tileStart);
+                if (count == TileVectors) Tile4x3<TIsa, TV, WholeVectors>(ref i0, p0, p1, VectorOffset(layout, v + 2, perRow, lanes), 0, ref t0, ref w, quads, ref tileStart);
+                else Tile4x2<TIsa, TV, WholeVectors>(ref i0, p0, p1, 0, ref t0, ref w, quads, ref tileStart);
                 bool full = true;
                 for (int j = 0; j < count; j++)
                 {
@@ -169,6 +175,79 @@ public static class Int8DirectConvolution
         }
     }
 
+    /// <summary>
+    /// <see cref="Images{TIsa, TV}"/> for output rows of at most Lanes/2 pixels: vector v holds output rows 2v (lower
+    /// half) and 2v + 1 (upper half), so 4-pixel rows still fill 8-lane vectors. An odd last row pairs with the row
+    /// after it, which the layout's slack covers; its results are dropped.
+    /// </summary>
+    static void RowPairImages<TIsa, TV>(ReadOnlySpan<int> image, ReadOnlySpan<int> taps, Int8ConvWeights weights, QuadImageLayout layout, ReadOnlySpan<int> bias,
+        int zero, scoped in Output output, int outputBase) where TIsa : IInt8QuadDot<TV> where TV : struct
+    {
+        int half = TIsa.Lanes / 2, outputHeight = layout.Window.Output(0), outputWidth = layout.Window.Output(1), outputSize = layout.Window.OutputSize;
+        int vectors = (outputHeight + 1) / 2, quads = weights.Quads, rowStride = layout.PixelOffset(1, 0);
+        ref int i0 = ref MemoryMarshal.GetReference(image);
+        ref int t0 = ref MemoryMarshal.GetReference(taps);
+        Span<int> tile = stackalloc int[4 * TileVectors * 16 + 16];
+        ref int tileStart = ref MemoryMarshal.GetReference(tile);
+        bool fastBytes = half == 4 && output.VectorRequantize;
+        var bounds = new ByteBounds(output.ZeroPoint, output.Signed);
+        for (int block = 0; block * 4 < weights.OutChannels; block++)
+        {
+            int rows = Math.Min(4, weights.OutChannels - 4 * block);
+            ref int w = ref weights.Values[block * quads * 4];
+            for (int v = 0; v < vectors; v += TileVectors)
+            {
+                int count = Math.Min(TileVectors, vectors - v);
+                int p0 = layout.PixelOffset(2 * v, 0), p1 = layout.PixelOffset(2 * (v + Math.Min(1, count - 1)), 0);
+                if (count == TileVectors) Tile4x3<TIsa, TV, RowPairs>(ref i0, p0, p1, layout.PixelOffset(2 * (v + 2), 0), rowStride, ref t0, ref w, quads, ref tileStart);
+                else Tile4x2<TIsa, TV, RowPairs>(ref i0, p0, p1, rowStride, ref t0, ref w, quads, ref tileStart);
+                for (int j = 0; j < count; j++)
+                {
+                    int oy = 2 * (v + j);
+                    for (int i = 0; i < rows; i++)
+                    {
+                        int channel = 4 * block + i, offset = (bias.IsEmpty ? 0 : bias[channel]) - zero * weights.RowSums[channel];
+                        ref int sums = ref Unsafe.Add(ref tileStart, (i * TileVectors + j) * TIsa.Lanes);
+                        int at = outputBase + channel * outputSize + oy * outputWidth;
+                        if (fastBytes)
+                        {
+                            // Eight sums requantised at once: bytes 0…3 are row oy, bytes 4…7 row oy + 1.
+                            ulong eight = 0;
+                            float multiplier = output.Multipliers[output.Multipliers.Length == 1 ? 0 : channel];
+                            RequantizeVector(Vector256.LoadUnsafe(ref sums), Vector256.Create(offset), Vector256.Create(multiplier), bounds, ref Unsafe.As<ulong, byte>(ref eight));
+                            ref byte y = ref output.Bytes[at];
+                            for (int k = 0; k < outputWidth; k++) Unsafe.Add(ref y, k) = (byte)(eight >> (8 * k));
+                            if (oy + 1 < outputHeight)
+                                for (int k = 0; k < outputWidth; k++) Unsafe.Add(ref y, outputWidth + k) = (byte)(eight >> (32 + 8 * k));
+                            continue;
+                        }
+                        Emit(output, ref sums, outputWidth, offset, channel, at);
+                        if (oy + 1 < outputHeight) Emit(output, ref Unsafe.Add(ref sums, half), outputWidth, offset, channel, at + outputWidth);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>How a tile reads one vector of activations at a tap: whole (consecutive pixels) or as two row halves.</summary>
+    interface IPixelVectors
+    {
+        static abstract TV Load<TIsa, TV>(ref int pixels, int rowStride) where TIsa : IInt8QuadDot<TV> where TV : struct;
+    }
+
+    readonly struct WholeVectors : IPixelVectors
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TV Load<TIsa, TV>(ref int pixels, int rowStride) where TIsa : IInt8QuadDot<TV> where TV : struct => TIsa.Load(ref pixels);
+    }
+
+    readonly struct RowPairs : IPixelVectors
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TV Load<TIsa, TV>(ref int pixels, int rowStride) where TIsa : IInt8QuadDot<TV> where TV : struct =>
+            TIsa.LoadHalves(ref pixels, ref Unsafe.Add(ref pixels, rowStride));
+    }
+
     /// <summary>Offset in the laid-out image of pixel vector <paramref name="v"/> (row-major, <paramref name="perRow"/> vectors per output row).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static int VectorOffset(QuadImageLayout layout, int v, int perRow, int lanes)
@@ -182,8 +261,8 @@ public static class Int8DirectConvolution
     /// <paramref name="p0"/>, <paramref name="p1"/> and <paramref name="p2"/>, over every tap; sums stored at
     /// tile[(row·TileVectors + vector)·lanes].
     /// </summary>
-    static void Tile4x3<TIsa, TV>(ref int image, int p0, int p1, int p2, ref int taps, ref int w, int quads, ref int tile)
-        where TIsa : IInt8QuadDot<TV> where TV : struct
+    static void Tile4x3<TIsa, TV, TLoad>(ref int image, int p0, int p1, int p2, int rowStride, ref int taps, ref int w, int quads, ref int tile)
+        where TIsa : IInt8QuadDot<TV> where TV : struct where TLoad : IPixelVectors
     {
         TV c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
         TV c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
@@ -193,7 +272,8 @@ public static class Int8DirectConvolution
         for (int q = 0; q < quads; q++)
         {
             int tap = Unsafe.Add(ref taps, q);
-            TV a0 = TIsa.Load(ref Unsafe.Add(ref x0, tap)), a1 = TIsa.Load(ref Unsafe.Add(ref x1, tap)), a2 = TIsa.Load(ref Unsafe.Add(ref x2, tap));
+            TV a0 = TLoad.Load<TIsa, TV>(ref Unsafe.Add(ref x0, tap), rowStride), a1 = TLoad.Load<TIsa, TV>(ref Unsafe.Add(ref x1, tap), rowStride);
+            TV a2 = TLoad.Load<TIsa, TV>(ref Unsafe.Add(ref x2, tap), rowStride);
             TV weight = TIsa.Broadcast(ref w);
             c00 = TIsa.Dot(c00, a0, weight); c01 = TIsa.Dot(c01, a1, weight); c02 = TIsa.Dot(c02, a2, weight);
             weight = TIsa.Broadcast(ref Unsafe.Add(ref w, 1));
@@ -211,9 +291,9 @@ public static class Int8DirectConvolution
         TIsa.Store(c30, ref Unsafe.Add(ref tile, 9 * lanes)); TIsa.Store(c31, ref Unsafe.Add(ref tile, 10 * lanes)); TIsa.Store(c32, ref Unsafe.Add(ref tile, 11 * lanes));
     }
 
-    /// <summary><see cref="Tile4x3{TIsa, TV}"/> for two pixel vectors (a short last tile), same tile layout.</summary>
-    static void Tile4x2<TIsa, TV>(ref int image, int p0, int p1, ref int taps, ref int w, int quads, ref int tile)
-        where TIsa : IInt8QuadDot<TV> where TV : struct
+    /// <summary><see cref="Tile4x3{TIsa, TV, TLoad}"/> for two pixel vectors (a short last tile), same tile layout.</summary>
+    static void Tile4x2<TIsa, TV, TLoad>(ref int image, int p0, int p1, int rowStride, ref int taps, ref int w, int quads, ref int tile)
+        where TIsa : IInt8QuadDot<TV> where TV : struct where TLoad : IPixelVectors
     {
         TV c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
         ref int x0 = ref Unsafe.Add(ref image, p0);
@@ -221,7 +301,7 @@ public static class Int8DirectConvolution
         for (int q = 0; q < quads; q++)
         {
             int tap = Unsafe.Add(ref taps, q);
-            TV a0 = TIsa.Load(ref Unsafe.Add(ref x0, tap)), a1 = TIsa.Load(ref Unsafe.Add(ref x1, tap));
+            TV a0 = TLoad.Load<TIsa, TV>(ref Unsafe.Add(ref x0, tap), rowStride), a1 = TLoad.Load<TIsa, TV>(ref Unsafe.Add(ref x1, tap), rowStride);
             TV weight = TIsa.Broadcast(ref w);
             c00 = TIsa.Dot(c00, a0, weight); c01 = TIsa.Dot(c01, a1, weight);
             weight = TIsa.Broadcast(ref Unsafe.Add(ref w, 1));

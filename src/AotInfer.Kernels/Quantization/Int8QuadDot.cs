@@ -17,6 +17,9 @@ internal interface IInt8QuadDot<TV> where TV : struct
     /// <summary><see cref="Lanes"/> quads of activation bytes.</summary>
     static abstract TV Load(ref int source);
 
+    /// <summary>Lanes/2 quads from <paramref name="low"/> in the lower half, Lanes/2 from <paramref name="high"/> in the upper.</summary>
+    static abstract TV LoadHalves(ref int low, ref int high);
+
     /// <summary>The weight quad (four sbytes) at <paramref name="source"/> in every lane.</summary>
     static abstract TV Broadcast(ref int source);
 
@@ -33,6 +36,9 @@ internal readonly struct QuadDotAvxVnni : IInt8QuadDot<Vector256<int>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> Load(ref int source) => Vector256.LoadUnsafe(ref source);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> LoadHalves(ref int low, ref int high) => Vector256.Create(Vector128.LoadUnsafe(ref low), Vector128.LoadUnsafe(ref high));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> Broadcast(ref int source) => Vector256.Create(source);
@@ -55,6 +61,9 @@ internal readonly struct QuadDotAvx2 : IInt8QuadDot<Vector256<int>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> Load(ref int source) => Vector256.LoadUnsafe(ref source);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> LoadHalves(ref int low, ref int high) => Vector256.Create(Vector128.LoadUnsafe(ref low), Vector128.LoadUnsafe(ref high));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> Broadcast(ref int source) => Vector256.Create(source);
@@ -81,6 +90,9 @@ internal readonly struct QuadDotSse2 : IInt8QuadDot<Vector128<int>>
     public static Vector128<int> Load(ref int source) => Vector128.LoadUnsafe(ref source);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<int> LoadHalves(ref int low, ref int high) => Vector128.Create(Vector64.LoadUnsafe(ref low), Vector64.LoadUnsafe(ref high));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<int> Broadcast(ref int source) => Vector128.Create(source);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -102,6 +114,9 @@ internal readonly struct QuadDotScalar : IInt8QuadDot<int>
     public static int Lanes => 1;
 
     public static int Load(ref int source) => source;
+
+    /// <summary>One lane has no halves: never called (row pairs need two lanes or more).</summary>
+    public static int LoadHalves(ref int low, ref int high) => low;
 
     public static int Broadcast(ref int source) => source;
 

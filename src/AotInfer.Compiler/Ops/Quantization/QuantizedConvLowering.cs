@@ -37,7 +37,7 @@ public sealed class QuantizedConvLowering : OpLowering
         string? ByteGemm, bool Pointwise, string WideningReason, bool DirectCandidate)
     {
         /// <summary>
-        /// A 2-D k×k layer (k·k &gt; 1) of one group, three input channels or more, output rows wider than four, whose centred weights fit a signed
+        /// A 2-D k×k layer (k·k &gt; 1) of one group, three input channels or more, output rows of four pixels or more, whose centred weights fit a signed
         /// byte: the direct convolution <c>Int8DirectConvolution</c> (no im2col, requantised in the same pass).
         /// </summary>
         public bool Direct => DirectCandidate && !Dense;
@@ -98,10 +98,10 @@ public sealed class QuantizedConvLowering : OpLowering
             : (null, depthwise ? "depthwise" : "weights not constant");
         bool pointwise = kernel.All(k => k == 1) && geometry.Strides.All(s => s == 1) && geometry.PadsBegin.Concat(geometry.PadsEnd).All(p => p == 0);
         // With one input channel three quarters of each quad are padding, a 1×1 kernel reads each input byte once
-        // anyway, and output rows of four pixels or fewer fill half a vector of eight: im2col's dense columns win there
-        // (GemmBench int8conv, im2col vs direct: 1→6 5×5 at 28×28 2.9 vs 3.3 µs; 32→64 3×3 at 4×4 3.7 vs 5.2 µs; but
-        // 3→16 3×3 at 32×32 7.3 vs 5.4 µs and 8→8 3×3 at 6×6 2.4 vs 0.9 µs).
-        bool direct = packed && !depthwise && rank == 2 && groups == 1 && xs[1] >= 3 && kernel[0] * kernel[1] > 1 && geometry.Output[1] > 4 &&
+        // anyway, and output rows of three pixels or fewer leave a quarter of each vector (two rows per vector) empty:
+        // im2col's dense columns win there (GemmBench int8conv, im2col vs direct: 1→6 5×5 at 28×28 2.9 vs 3.3 µs; but
+        // 3→16 3×3 at 32×32 7.3 vs 5.4 µs, 8→8 3×3 at 6×6 2.4 vs 0.9 µs, 32→64 3×3 at 4×4 3.6 vs 3.1 µs).
+        bool direct = packed && !depthwise && rank == 2 && groups == 1 && xs[1] >= 3 && kernel[0] * kernel[1] > 1 && geometry.Output[1] >= 4 &&
                       QuantizedPacking.CentredFitsSignedByte(op.Input(W).Constant!, op.HasInput(WZero) ? op.Input(WZero).Constant : null, outChannels, ws[1] * kernel[0] * kernel[1]);
         return new Layer(xs[0], xs[1], outChannels, groups, geometry, xType, wType, output, packed && !depthwise, depthwise, byteGemm, pointwise, reason, direct);
     }

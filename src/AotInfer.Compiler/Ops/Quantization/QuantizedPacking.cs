@@ -39,15 +39,16 @@ internal static class QuantizedPacking
 
     /// <summary>
     /// Ints of scratch <c>Int8DirectConvolution</c> needs (its <c>ScratchLength</c>; the kernel checks it): the image as
-    /// ⌈C/4⌉ planes of channel quads, each padded row split into stride phases of ⌈width/stride⌉ + 4 ints, 16 ints of
-    /// slack, and one tap offset per channel quad and kernel position.
+    /// ⌈C/4⌉ planes of channel quads, each padded row split into stride phases of ⌈width/stride⌉ + 4 ints, one more
+    /// row step (stride rows), 16 ints of slack, and one tap offset per channel quad and kernel position.
     /// </summary>
     public static int DirectConvolutionScratchLength(int inChannels, Convolution.WindowGeometry g)
     {
         int quads = (inChannels + 3) / 4;
         int height = (g.Output[0] - 1) * g.Strides[0] + (g.Kernel[0] - 1) * g.Dilations[0] + 1;
         int width = (g.Output[1] - 1) * g.Strides[1] + (g.Kernel[1] - 1) * g.Dilations[1] + 1;
-        return quads * height * g.Strides[1] * ((width + g.Strides[1] - 1) / g.Strides[1] + 4) + 16 + quads * g.Kernel[0] * g.Kernel[1];
+        int rowInts = g.Strides[1] * ((width + g.Strides[1] - 1) / g.Strides[1] + 4);
+        return quads * height * rowInts + g.Strides[0] * rowInts + 16 + quads * g.Kernel[0] * g.Kernel[1];
     }
 
     /// <summary>
