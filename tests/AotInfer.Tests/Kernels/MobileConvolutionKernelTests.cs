@@ -10,6 +10,7 @@ namespace AotInfer.Tests.Kernels;
 /// The depthwise and pointwise convolution kernels of MobileNet, SqueezeNet and DS-CNN against the definition: channel
 /// counts 1…17, odd planes, pads, with and without bias, every fused activation, on every tier the CPU has.
 /// </summary>
+[Collection(AotInfer.Tests.Support.TierForcingCollection.Name)]
 public class MobileConvolutionKernelTests
 {
     /// <summary>Every activation the compiler fuses, with Clip bounds inside the outputs' range so that both clamp.</summary>

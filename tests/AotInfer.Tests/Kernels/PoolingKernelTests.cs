@@ -5,6 +5,7 @@ using Xunit;
 
 namespace AotInfer.Tests.Kernels;
 
+[Collection(AotInfer.Tests.Support.TierForcingCollection.Name)]
 public class PoolingKernelTests
 {
     /// <summary>
