@@ -220,16 +220,16 @@ public static class DepthwiseStride2
                         s2 = Vector512.FusedMultiplyAdd(weight, Vector512.Load(tap + 2 * down), s2);
                         s3 = Vector512.FusedMultiplyAdd(weight, Vector512.Load(tap + 3 * down), s3);
                     }
-                    Store(Vector512.Min(Vector512.Max(s0, floor), ceiling), target + j, outputWidth - j, yEnd, spill);
-                    Store(Vector512.Min(Vector512.Max(s1, floor), ceiling), target + outputWidth + j, outputWidth - j, yEnd, spill);
-                    Store(Vector512.Min(Vector512.Max(s2, floor), ceiling), target + 2 * outputWidth + j, outputWidth - j, yEnd, spill);
-                    Store(Vector512.Min(Vector512.Max(s3, floor), ceiling), target + 3 * outputWidth + j, outputWidth - j, yEnd, spill);
+                    Store(Lanes512.Clamp(s0, floor, ceiling), target + j, outputWidth - j, yEnd, spill);
+                    Store(Lanes512.Clamp(s1, floor, ceiling), target + outputWidth + j, outputWidth - j, yEnd, spill);
+                    Store(Lanes512.Clamp(s2, floor, ceiling), target + 2 * outputWidth + j, outputWidth - j, yEnd, spill);
+                    Store(Lanes512.Clamp(s3, floor, ceiling), target + 3 * outputWidth + j, outputWidth - j, yEnd, spill);
                 }
                 else
                 {
                     var sum = bias;
                     for (int t = 0; t < taps; t++) sum = Vector512.FusedMultiplyAdd(Vector512.Create(filter[t]), Vector512.Load(rows + j + offsets[t]), sum);
-                    Store(Vector512.Min(Vector512.Max(sum, floor), ceiling), target + j, outputWidth - j, yEnd, spill);
+                    Store(Lanes512.Clamp(sum, floor, ceiling), target + j, outputWidth - j, yEnd, spill);
                 }
             }
             if (oh == outputHeight - group) break;

@@ -174,13 +174,13 @@ internal readonly unsafe struct TileEpilogue
             {
                 var v = Vector512.Load(row + j) + bias;
                 if (residual != null) v += Vector512.Load(residual + j);
-                Vector512.Store(Vector512.Min(Vector512.Max(v, low), high), row + j);
+                Vector512.Store(Lanes512.Clamp(v, low, high), row + j);
             }
             if (whole < width)
             {
                 var v = Avx512F.MaskLoad(row + whole, tail, Vector512<float>.Zero) + bias;
                 if (residual != null) v += Avx512F.MaskLoad(residual + whole, tail, Vector512<float>.Zero);
-                Avx512F.MaskStore(row + whole, tail, Vector512.Min(Vector512.Max(v, low), high));
+                Avx512F.MaskStore(row + whole, tail, Lanes512.Clamp(v, low, high));
             }
         }
     }

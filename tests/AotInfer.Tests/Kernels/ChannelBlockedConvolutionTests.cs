@@ -11,7 +11,7 @@ namespace AotInfer.Tests.Kernels;
 /// CPU has: channel counts that fill no, one, or several blocks (and odd pairs of blocks), planes from 1×1 up, strides,
 /// dilations, asymmetric pads, every fused activation, with and without bias and residual.
 /// </summary>
-[Collection(QuantizedTierCollection.Name)]
+[Collection(AotInfer.Tests.Support.TierForcingCollection.Name)]
 public class ChannelBlockedConvolutionTests
 {
     public static IEnumerable<object[]> Cases()

@@ -7,7 +7,7 @@ using Xunit;
 namespace AotInfer.Tests.Kernels;
 
 /// <summary>Edge sweeps of the convolution helpers against their definitions.</summary>
-[Collection(QuantizedTierCollection.Name)]
+[Collection(AotInfer.Tests.Support.TierForcingCollection.Name)]
 public class ConvolutionKernelTests
 {
     static int[] Packed1D(int input, int output, int kernel, int stride, int dilation, int padBegin) =>

@@ -15,7 +15,7 @@ namespace AotInfer.Tests.Kernels;
 /// bias or none, batches; both the int32 output (ConvInteger) and the requantised bytes (QLinearConv, checked against
 /// <see cref="Requantization.ToInteger{TOut}"/> of the reference sums). Results must be exact.
 /// </summary>
-[Collection(QuantizedTierCollection.Name)]
+[Collection(AotInfer.Tests.Support.TierForcingCollection.Name)]
 public class Int8DirectConvolutionTests
 {
     sealed record Case(int Batch, int Channels, int OutChannels, int[] Geometry, bool XSigned, bool WSigned, int[] X, int Zx, bool NoZx, int[] W, int[] Zw, int[] Bias, string Label);

@@ -16,7 +16,7 @@ namespace AotInfer.Tests.Kernels;
 /// case also runs the GEMV (<see cref="Int8VectorMatrixMultiply"/>). On a CPU with AVX-VNNI the column GEMM runs both with
 /// and without <c>vpdpbusd</c>.
 /// </summary>
-[Collection(QuantizedTierCollection.Name)]
+[Collection(AotInfer.Tests.Support.TierForcingCollection.Name)]
 public class Int8GemmTests
 {
     public static IEnumerable<object[]> Tiers() =>

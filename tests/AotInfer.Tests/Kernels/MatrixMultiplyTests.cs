@@ -11,7 +11,7 @@ namespace AotInfer.Tests.Kernels;
 /// sizes that cross the cache blocks), transposes, strides and pre-packed B. Forcing a tier is global, so every test
 /// that forces one lives in this class (xunit runs a class's tests one at a time) and restores the best tier.
 /// </summary>
-[Collection(QuantizedTierCollection.Name)]
+[Collection(AotInfer.Tests.Support.TierForcingCollection.Name)]
 public class MatrixMultiplyTests
 {
     public static IEnumerable<object[]> Tiers() => Enum.GetValues<GemmTier>().Where(t => t <= MatrixMultiply.BestTier).Select(t => new object[] { t });

@@ -10,7 +10,7 @@ namespace AotInfer.Tests.Kernels;
 /// The depthwise and pointwise convolution kernels of MobileNet, SqueezeNet and DS-CNN against the definition: channel
 /// counts 1…17, odd planes, pads, with and without bias, every fused activation, on every tier the CPU has.
 /// </summary>
-[Collection(QuantizedTierCollection.Name)]
+[Collection(AotInfer.Tests.Support.TierForcingCollection.Name)]
 public class MobileConvolutionKernelTests
 {
     /// <summary>Every activation the compiler fuses, with Clip bounds inside the outputs' range so that both clamp.</summary>
@@ -134,6 +134,29 @@ public class MobileConvolutionKernelTests
             float[] expected = Expected(x, w, b, 2, channels, channels, channels, geometry, activation);
             AssertOnEveryTier(expected, DepthwiseStride2.ScratchSize(geometry), $"{channels} channels, {height}x{width}, kernel {kernel} pad {pad}, bias {hasBias}, {activation}",
                 (scratch, y) => DepthwiseStride2.Convolve(x, w, b, y, scratch, 2, channels, geometry, activation));
+        }
+    }
+
+    [Fact]
+    public void FusedClampsLetANaNThroughOnEveryTier()
+    {
+        // Relu and Clip of NaN are NaN (ONNX, and the element-wise operators): the kernels' clamps must not turn it into a bound.
+        int[] sameWidth = { 2, 6, 40, 6, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1 }, stride2 = { 2, 6, 40, 3, 20, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1 };
+        float[] x = new float[2 * 6 * 40], w = Array.ConvertAll(new float[2 * 9], _ => 0.5f);
+        x[40 * 2 + 10] = float.NaN;
+        var filter = PackedFilter.Pack(new float[] { 1f, 1f, 1f, 1f }, 1, 2, 2);
+        foreach (var activation in new[] { new FusedActivation(ActivationKind.Relu), new FusedActivation(ActivationKind.Clip, 0f, 6f) })
+        {
+            ConvolutionKernelTests.OnEveryTier(tier =>
+            {
+                float[] y = new float[2 * 6 * 40], half = new float[2 * 3 * 20], product = new float[2 * 240];
+                DepthwiseSameWidth.Convolve(x, w, ReadOnlySpan<float>.Empty, y, new float[DepthwiseSameWidth.ScratchSize(sameWidth)], 1, 2, sameWidth, activation);
+                Assert.True(float.IsNaN(y[40 * 2 + 10]), $"tier {tier}, same-width, {activation}");
+                DepthwiseStride2.Convolve(x, w, ReadOnlySpan<float>.Empty, half, new float[DepthwiseStride2.ScratchSize(stride2)], 1, 2, stride2, activation);
+                Assert.True(float.IsNaN(half[20 * 1 + 5]), $"tier {tier}, stride 2, {activation}");
+                Convolution.Pointwise(x, filter, ReadOnlySpan<float>.Empty, product, 1, 2, 240, activation);
+                Assert.True(float.IsNaN(product[90]), $"tier {tier}, pointwise, {activation}");
+            });
         }
     }
 }

@@ -5,7 +5,7 @@ using Xunit;
 
 namespace AotInfer.Tests.Kernels;
 
-[Collection(QuantizedTierCollection.Name)]
+[Collection(AotInfer.Tests.Support.TierForcingCollection.Name)]
 public class PoolingKernelTests
 {
     /// <summary>

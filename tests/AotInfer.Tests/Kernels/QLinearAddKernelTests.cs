@@ -9,7 +9,7 @@ namespace AotInfer.Tests.Kernels;
 /// every tier (AVX-512 and 128-bit loops, scalar tail): u8 and s8, random scales and zero points (ratios above and
 /// below 1, so sums saturate at both ends), lengths around the 16-element step.
 /// </summary>
-[Collection(QuantizedTierCollection.Name)]
+[Collection(AotInfer.Tests.Support.TierForcingCollection.Name)]
 public class QLinearAddKernelTests
 {
     [Theory]

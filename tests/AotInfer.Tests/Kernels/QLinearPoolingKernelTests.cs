@@ -10,7 +10,7 @@ namespace AotInfer.Tests.Kernels;
 /// against a plain loop: every length 0…300 (tails, one and several 32-byte steps), planes long enough to flush the
 /// 16-bit lanes many times, all-maximum and all-minimum bytes (no lane may overflow), u8 and s8.
 /// </summary>
-[Collection(QuantizedTierCollection.Name)]
+[Collection(AotInfer.Tests.Support.TierForcingCollection.Name)]
 public class QLinearPoolingKernelTests
 {
     [Theory]

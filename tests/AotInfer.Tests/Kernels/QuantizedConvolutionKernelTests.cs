@@ -14,7 +14,7 @@ namespace AotInfer.Tests.Kernels;
 /// the requantisation epilogue <see cref="Requantization.ToInteger{TOut}"/> (lengths across the vector widths, per-row
 /// and per-column parameters, bias or none, exact rounding ties, saturation). Results must be exact.
 /// </summary>
-[Collection(QuantizedTierCollection.Name)]
+[Collection(AotInfer.Tests.Support.TierForcingCollection.Name)]
 public class QuantizedConvolutionKernelTests
 {
     /// <summary>A depthwise layer: geometry packed as the kernels take it (rank, input, output, kernel, strides, dilations, pads).</summary>
@@ -257,7 +257,7 @@ public class QuantizedConvolutionKernelTests
 /// QuantizeLinear / DequantizeLinear between float and u8/s8 on every tier against the scalar tier (the reference code):
 /// per-tensor lengths 0…70 and per-axis planes, rounding ties, NaN, infinities and saturation. Results must be identical.
 /// </summary>
-[Collection(QuantizedTierCollection.Name)]
+[Collection(AotInfer.Tests.Support.TierForcingCollection.Name)]
 public class LinearQuantizationKernelTests
 {
     /// <summary>Per-tensor {1, 1, n, 1, 0, 0, 0} or per-axis over channels of a [channels, plane] tensor.</summary>

@@ -13,7 +13,7 @@ namespace AotInfer.Tests.Kernels;
 /// tier is global, so every test that forces one is in the <see cref="QuantizedTierCollection"/> (run one at a time)
 /// and restores the best tier.
 /// </summary>
-[Collection(QuantizedTierCollection.Name)]
+[Collection(AotInfer.Tests.Support.TierForcingCollection.Name)]
 public class QuantizedMatrixMultiplyTests
 {
     public static IEnumerable<object[]> TiersAndTypes() =>
@@ -142,15 +142,4 @@ public class QuantizedMatrixMultiplyTests
         sbyte[] zeros = { 3 };
         Assert.Equal(QuantizedMatrixMultiply.PackB(b, zeros, k, n), QuantizedMatrixMultiply.PackB(transposed, zeros, k, n, transposed: true));
     }
-}
-
-/// <summary>
-/// The test classes that force a SIMD tier (<see cref="QuantizedMatrixMultiply.Tier"/>, <c>MatrixMultiply.Tier</c>,
-/// <c>SparseMatrixMultiply.Tier</c>: globals): xunit runs a collection's tests one at a time, so one class's forced
-/// tier never leaks into another's kernels or packed weights.
-/// </summary>
-[CollectionDefinition(Name)]
-public sealed class QuantizedTierCollection
-{
-    public const string Name = "forced SIMD tier";
 }

@@ -12,7 +12,7 @@ namespace AotInfer.Tests.Kernels;
 /// M = 1 and small M, row strides, several sparsities. Forcing a tier is global, so every test that forces one lives
 /// in this class and restores the best tier.
 /// </summary>
-[Collection(QuantizedTierCollection.Name)]
+[Collection(AotInfer.Tests.Support.TierForcingCollection.Name)]
 public class SparseMatrixMultiplyTests
 {
     public static IEnumerable<object[]> TiersAndHeights() =>
