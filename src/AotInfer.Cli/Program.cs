@@ -6,9 +6,9 @@ using AotInfer.Cli;
 const string Usage = """
 usage: aotinfer VERB [options]
   check PATH... [--json FILE] [--expect FILE] [--filter REGEX] [--rtol R] [--atol A] [--int-tolerance N] [--write-passing FILE] [--quiet]
-  compile MODEL -o FILE.cs [--class NAME] [--namespace NS] [--dims name=value,...] [--threads T] [--sparse auto|dense|sparse] [--profile]
-  inspect MODEL [--json FILE] [--dims name=value,...] [--sparse auto|dense|sparse]
-  bench MODEL [--vs onnxruntime] [--json FILE] [--rounds N] [--threads T] [--dims name=value,...] [--no-fuse] [--sparse auto|dense|sparse] [--profile]
+  compile MODEL -o FILE.cs [--class NAME] [--namespace NS] [--dims name=value,...] [--threads T] [--sparse MODE] [--profile]
+  inspect MODEL [--json FILE] [--dims name=value,...] [--sparse MODE]
+  bench MODEL [--vs onnxruntime] [--json FILE] [--rounds N] [--threads T] [--dims name=value,...] [--no-fuse] [--sparse MODE] [--profile]
                             time generated code against ONNX Runtime (interleaved rounds, medians); --threads T
                             gives both sides T threads (default 1, 0 = one per processor)
                             --sparse: kernels for constant weights (auto: cost model per layer; dense to compare;

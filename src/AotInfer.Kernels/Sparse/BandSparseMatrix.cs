@@ -107,13 +107,14 @@ public sealed unsafe class BandSparseMatrix
                 if (values[e] != 0) rowNonZeros[j]++;
         foreach (int count in rowNonZeros) nonZeros += count;
 
-        // Lanes in natural order, or densest outputs first when that saves at least 5 % of the steps (the kernel then
-        // writes its sums back through the permutation).
+        // Lanes in natural order, or densest outputs first when that saves more than two steps per output: the kernel
+        // then puts the sums back in output order with 8-lane gathers, which cost about two steps' time per output
+        // (0.15 µs for 300 outputs, so a 100-output layer saving 66 steps runs faster unpermuted).
         int[] identity = Enumerable.Range(0, n).ToArray();
         int[] densestFirst = identity.OrderByDescending(j => rowNonZeros[j]).ToArray();
         var (naturalCounts, naturalSteps) = CountSteps(k, n, rowStart, columns, values, identity);
         var (sortedCounts, sortedSteps) = CountSteps(k, n, rowStart, columns, values, densestFirst);
-        bool permute = sortedSteps < naturalSteps * 0.95;
+        bool permute = naturalSteps - sortedSteps > 2 * n;
         int[] outputOfSlot = permute ? densestFirst : identity;
         byte[] stepCounts = permute ? sortedCounts : naturalCounts;
         int totalSteps = permute ? sortedSteps : naturalSteps;
