@@ -11,9 +11,15 @@ using AotInfer.Kernels.Quantization;
 // Linux); the CPU-time figure is the one that does not count time slices given to other processes.
 // Usage: GemmBench [tier] [peakGflops] [--gemv-only]; tier is Scalar, Vector128, Fma256 or Avx512 (default: the best available).
 //        GemmBench int8 [tier] [peakGmacs] [novnni]; tier is Scalar, Vector128, Avx2 or Avx512BW; novnni keeps vpmaddubsw on AVX-VNNI CPUs.
+//        GemmBench conv [tier]: the float convolution kernels on the benchmark models' layer shapes.
 if (args.Length > 0 && args[0] == "int8")
 {
     Int8Bench.Run(args.Skip(1).ToArray());
+    return;
+}
+if (args.Length > 0 && args[0] == "conv")
+{
+    ConvBench.Run(args.Skip(1).ToArray());
     return;
 }
 string[] positional = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
