@@ -8,10 +8,11 @@ namespace AotInfer.Kernels.Convolution;
 
 /// <summary>
 /// Direct 2-D convolution vectorised over output channels, for ungrouped convolutions with constant weights on small
-/// planes. A tile is a run of up to 8 output pixels along one row × one or two blocks of L output channels (L = 16 with
-/// AVX-512), all accumulators in registers: per tap (c, kh, kw) the kernel loads one L-channel weight vector per block
-/// and broadcasts each pixel's input value into it. The bias starts the accumulators and Relu/Clip clamp them before the
-/// store, which transposes each pixel's L channels back to the L NCHW planes.
+/// planes. A tile is a run of up to 8 output pixels along one row (or two rows) × one or two blocks of L output channels
+/// (L = 16 with AVX-512, 8 with AVX2), 16 accumulators in registers: per tap (c, kh, kw) the kernel loads one L-channel
+/// weight vector per block and broadcasts each pixel's input value into it. The bias starts the accumulators; the store
+/// transposes each pixel's L channels back to the L NCHW planes in registers and adds the fused residual and clamps
+/// (Relu, Clip) on the way, so the output is written once.
 /// </summary>
 /// <remarks>
 /// Why: the GEMM formulation (<see cref="Convolution.PackedGemm"/>) vectorises over pixels, so on 8×8 or 4×4 outputs its
