@@ -82,15 +82,10 @@ public static unsafe class ChannelBlockedConvolution
                         py + ((long)n * outChannels + first) * outputSize, pr == null ? null : pr + ((long)n * outChannels + first) * outputSize);
                     switch (filter.Tier)
                     {
-                        // Strides 1 and 2 as constants on the SIMD tiers: the pixel offsets become immediates.
-                        case GemmTier.Avx512 when window.StrideWidth == 1: Rows<ChannelVector512, Vector512<float>, Stride1>(window, tiles); break;
-                        case GemmTier.Avx512 when window.StrideWidth == 2: Rows<ChannelVector512, Vector512<float>, Stride2>(window, tiles); break;
-                        case GemmTier.Avx512: Rows<ChannelVector512, Vector512<float>, AnyStride>(window, tiles); break;
-                        case GemmTier.Fma256 when window.StrideWidth == 1: Rows<ChannelVector256, Vector256<float>, Stride1>(window, tiles); break;
-                        case GemmTier.Fma256 when window.StrideWidth == 2: Rows<ChannelVector256, Vector256<float>, Stride2>(window, tiles); break;
-                        case GemmTier.Fma256: Rows<ChannelVector256, Vector256<float>, AnyStride>(window, tiles); break;
-                        case GemmTier.Vector128: Rows<ChannelVector128, Vector128<float>, AnyStride>(window, tiles); break;
-                        default: Rows<ChannelScalar, float, AnyStride>(window, tiles); break;
+                        case GemmTier.Avx512: Rows<ChannelVector512, Vector512<float>>(window, tiles); break;
+                        case GemmTier.Fma256: Rows<ChannelVector256, Vector256<float>>(window, tiles); break;
+                        case GemmTier.Vector128: Rows<ChannelVector128, Vector128<float>>(window, tiles); break;
+                        default: Rows<ChannelScalar, float>(window, tiles); break;
                     }
                     if (!clamps) activation.Apply(y.Slice((n * outChannels + first) * outputSize, channels * outputSize));
                 }
@@ -142,8 +137,8 @@ public static unsafe class ChannelBlockedConvolution
     /// A single block (16 channels or fewer), or a pair on rows of 4 pixels or fewer, takes two rows per tile, so that
     /// a tile still has 16 independent accumulators to cover the multiply-add latency.
     /// </summary>
-    static void Rows<TOps, TVector, TStride>(in Window2D window, in TileArguments tiles)
-        where TOps : IChannelVector<TVector> where TVector : struct where TStride : IStride
+    static void Rows<TOps, TVector>(in Window2D window, in TileArguments tiles)
+        where TOps : IChannelVector<TVector> where TVector : struct
     {
         int lanes = TOps.Lanes, width = window.OutputWidth, height = window.OutputHeight, outputSize = height * width;
         int runs = (width + TOps.MaxPixels - 1) / TOps.MaxPixels, run = (width + runs - 1) / runs;
@@ -162,10 +157,10 @@ public static unsafe class ChannelBlockedConvolution
             {
                 int pixels = Math.Min(run, width - ow);
                 float* input = row + (long)ow * step;
-                if (pairOfBlocks && twoRows) Tile<TOps, TVector, TwoBlocksTwoRows, TStride>(pixels, input, step, rowStep, tiles, bias0, bias1, tile);
-                else if (pairOfBlocks) Tile<TOps, TVector, TwoBlocks, TStride>(pixels, input, step, rowStep, tiles, bias0, bias1, tile);
-                else if (twoRows) Tile<TOps, TVector, TwoRows, TStride>(pixels, input, step, rowStep, tiles, bias0, bias1, tile);
-                else Tile<TOps, TVector, OneBlock, TStride>(pixels, input, step, rowStep, tiles, bias0, bias1, tile);
+                if (pairOfBlocks && twoRows) Tile<TOps, TVector, TwoBlocksTwoRows>(pixels, input, step, rowStep, tiles, bias0, bias1, tile);
+                else if (pairOfBlocks) Tile<TOps, TVector, TwoBlocks>(pixels, input, step, rowStep, tiles, bias0, bias1, tile);
+                else if (twoRows) Tile<TOps, TVector, TwoRows>(pixels, input, step, rowStep, tiles, bias0, bias1, tile);
+                else Tile<TOps, TVector, OneBlock>(pixels, input, step, rowStep, tiles, bias0, bias1, tile);
                 // The upper row may spill into the lower one only when the lower row is one run, stored right after;
                 // otherwise the lower row's earlier runs are already stored there.
                 StoreTransposed(tile, lanes, pixels, tiles, oh * width + ow, twoRows && runs > 1 ? (oh + 1) * width : outputSize, outputSize);
@@ -176,19 +171,19 @@ public static unsafe class ChannelBlockedConvolution
     }
 
     /// <summary>Picks the tile instantiation for the run length (each keeps its accumulators in registers).</summary>
-    static void Tile<TOps, TVector, TShape, TStride>(int pixels, float* input, int step, int rowStep, in TileArguments tiles, TVector bias0, TVector bias1, float* tile)
-        where TOps : IChannelVector<TVector> where TVector : struct where TShape : ITileShape where TStride : IStride
+    static void Tile<TOps, TVector, TShape>(int pixels, float* input, int step, int rowStep, in TileArguments tiles, TVector bias0, TVector bias1, float* tile)
+        where TOps : IChannelVector<TVector> where TVector : struct where TShape : ITileShape
     {
         switch (pixels)
         {
-            case 1: Tile<TOps, TVector, TShape, TStride, Pixels1>(input, step, rowStep, tiles, bias0, bias1, tile); break;
-            case 2: Tile<TOps, TVector, TShape, TStride, Pixels2>(input, step, rowStep, tiles, bias0, bias1, tile); break;
-            case 3: Tile<TOps, TVector, TShape, TStride, Pixels3>(input, step, rowStep, tiles, bias0, bias1, tile); break;
-            case 4: Tile<TOps, TVector, TShape, TStride, Pixels4>(input, step, rowStep, tiles, bias0, bias1, tile); break;
-            case 5 when TShape.Kind != TileKind.TwoBlocksTwoRows: Tile<TOps, TVector, TShape, TStride, Pixels5>(input, step, rowStep, tiles, bias0, bias1, tile); break;
-            case 6 when TShape.Kind != TileKind.TwoBlocksTwoRows: Tile<TOps, TVector, TShape, TStride, Pixels6>(input, step, rowStep, tiles, bias0, bias1, tile); break;
-            case 7 when TShape.Kind != TileKind.TwoBlocksTwoRows: Tile<TOps, TVector, TShape, TStride, Pixels7>(input, step, rowStep, tiles, bias0, bias1, tile); break;
-            case 8 when TShape.Kind != TileKind.TwoBlocksTwoRows: Tile<TOps, TVector, TShape, TStride, Pixels8>(input, step, rowStep, tiles, bias0, bias1, tile); break;
+            case 1: Tile<TOps, TVector, TShape, Pixels1>(input, step, rowStep, tiles, bias0, bias1, tile); break;
+            case 2: Tile<TOps, TVector, TShape, Pixels2>(input, step, rowStep, tiles, bias0, bias1, tile); break;
+            case 3: Tile<TOps, TVector, TShape, Pixels3>(input, step, rowStep, tiles, bias0, bias1, tile); break;
+            case 4: Tile<TOps, TVector, TShape, Pixels4>(input, step, rowStep, tiles, bias0, bias1, tile); break;
+            case 5 when TShape.Kind != TileKind.TwoBlocksTwoRows: Tile<TOps, TVector, TShape, Pixels5>(input, step, rowStep, tiles, bias0, bias1, tile); break;
+            case 6 when TShape.Kind != TileKind.TwoBlocksTwoRows: Tile<TOps, TVector, TShape, Pixels6>(input, step, rowStep, tiles, bias0, bias1, tile); break;
+            case 7 when TShape.Kind != TileKind.TwoBlocksTwoRows: Tile<TOps, TVector, TShape, Pixels7>(input, step, rowStep, tiles, bias0, bias1, tile); break;
+            case 8 when TShape.Kind != TileKind.TwoBlocksTwoRows: Tile<TOps, TVector, TShape, Pixels8>(input, step, rowStep, tiles, bias0, bias1, tile); break;
             default: throw new ArgumentOutOfRangeException(nameof(pixels), pixels, "more pixels than the tile holds");
         }
     }
@@ -199,10 +194,9 @@ public static unsafe class ChannelBlockedConvolution
     /// accumulated over every tap and stored as <c>tile[set][pixel][lane]</c> (set stride 8 pixels; sets: row 0 block 0,
     /// then row 0 block 1 or row 1 block 0, then row 1 blocks 0 and 1).
     /// </summary>
-    static void Tile<TOps, TVector, TShape, TStride, TPixels>(float* input, int step, int rowStep, in TileArguments tiles, TVector bias0, TVector bias1, float* tile)
-        where TOps : IChannelVector<TVector> where TVector : struct where TShape : ITileShape where TStride : IStride where TPixels : IPixelCount
+    static void Tile<TOps, TVector, TShape, TPixels>(float* input, int step, int rowStep, in TileArguments tiles, TVector bias0, TVector bias1, float* tile)
+        where TOps : IChannelVector<TVector> where TVector : struct where TShape : ITileShape where TPixels : IPixelCount
     {
-        if (TStride.Value != 0) step = TStride.Value;
         int pixels = TPixels.Count, lanes = TOps.Lanes, depth = tiles.Depth;
         bool blocks = TShape.Kind is TileKind.TwoBlocks or TileKind.TwoBlocksTwoRows;
         int* taps = tiles.Taps;
@@ -418,12 +412,6 @@ public static unsafe class ChannelBlockedConvolution
     readonly struct Pixels6 : IPixelCount { public static int Count => 6; }
     readonly struct Pixels7 : IPixelCount { public static int Count => 7; }
     readonly struct Pixels8 : IPixelCount { public static int Count => 8; }
-
-    interface IStride { static abstract int Value { get; } }
-    readonly struct Stride1 : IStride { public static int Value => 1; }
-    readonly struct Stride2 : IStride { public static int Value => 2; }
-    /// <summary>The stride read at run time.</summary>
-    readonly struct AnyStride : IStride { public static int Value => 0; }
 
     enum TileKind { OneBlock, TwoBlocks, TwoRows, TwoBlocksTwoRows }
     interface ITileShape { static abstract TileKind Kind { get; } }
