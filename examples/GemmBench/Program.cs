@@ -13,6 +13,7 @@ using AotInfer.Kernels.Quantization;
 // Usage: GemmBench [tier] [peakGflops] [--gemv-only]; tier is Scalar, Vector128, Fma256 or Avx512 (default: the best available).
 //        GemmBench int8 [tier] [peakGmacs] [novnni]; tier is Scalar, Vector128, Avx2 or Avx512BW; novnni keeps vpmaddubsw on AVX-VNNI CPUs.
 //        GemmBench int8conv [tier] [novnni]: the k×k int8 convolution layers of the small models, direct vs im2col.
+//        GemmBench conv [tier]: the float convolution kernels on the benchmark models' layer shapes.
 if (args.Length > 0 && args[0] == "int8conv")
 {
     Int8ConvBench.Run(args.Skip(1).ToArray());
@@ -21,6 +22,11 @@ if (args.Length > 0 && args[0] == "int8conv")
 if (args.Length > 0 && args[0] == "int8")
 {
     Int8Bench.Run(args.Skip(1).ToArray());
+    return;
+}
+if (args.Length > 0 && args[0] == "conv")
+{
+    ConvBench.Run(args.Skip(1).ToArray());
     return;
 }
 string[] positional = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();

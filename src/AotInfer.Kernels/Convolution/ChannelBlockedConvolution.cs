@@ -8,10 +8,11 @@ namespace AotInfer.Kernels.Convolution;
 
 /// <summary>
 /// Direct 2-D convolution vectorised over output channels, for ungrouped convolutions with constant weights on small
-/// planes. A tile is a run of up to 8 output pixels along one row × one or two blocks of L output channels (L = 16 with
-/// AVX-512), all accumulators in registers: per tap (c, kh, kw) the kernel loads one L-channel weight vector per block
-/// and broadcasts each pixel's input value into it. The bias starts the accumulators and Relu/Clip clamp them before the
-/// store, which transposes each pixel's L channels back to the L NCHW planes.
+/// planes. A tile is a run of up to 8 output pixels along one row (or two rows) × one or two blocks of L output channels
+/// (L = 16 with AVX-512, 8 with AVX2), 16 accumulators in registers: per tap (c, kh, kw) the kernel loads one L-channel
+/// weight vector per block and broadcasts each pixel's input value into it. The bias starts the accumulators; the store
+/// transposes each pixel's L channels back to the L NCHW planes in registers and adds the fused residual and clamps
+/// (Relu, Clip) on the way, so the output is written once.
 /// </summary>
 /// <remarks>
 /// Why: the GEMM formulation (<see cref="Convolution.PackedGemm"/>) vectorises over pixels, so on 8×8 or 4×4 outputs its
@@ -81,15 +82,10 @@ public static unsafe class ChannelBlockedConvolution
                         py + ((long)n * outChannels + first) * outputSize, pr == null ? null : pr + ((long)n * outChannels + first) * outputSize);
                     switch (filter.Tier)
                     {
-                        // Strides 1 and 2 as constants on the SIMD tiers: the pixel offsets become immediates.
-                        case GemmTier.Avx512 when window.StrideWidth == 1: Rows<ChannelVector512, Vector512<float>, Stride1>(window, tiles); break;
-                        case GemmTier.Avx512 when window.StrideWidth == 2: Rows<ChannelVector512, Vector512<float>, Stride2>(window, tiles); break;
-                        case GemmTier.Avx512: Rows<ChannelVector512, Vector512<float>, AnyStride>(window, tiles); break;
-                        case GemmTier.Fma256 when window.StrideWidth == 1: Rows<ChannelVector256, Vector256<float>, Stride1>(window, tiles); break;
-                        case GemmTier.Fma256 when window.StrideWidth == 2: Rows<ChannelVector256, Vector256<float>, Stride2>(window, tiles); break;
-                        case GemmTier.Fma256: Rows<ChannelVector256, Vector256<float>, AnyStride>(window, tiles); break;
-                        case GemmTier.Vector128: Rows<ChannelVector128, Vector128<float>, AnyStride>(window, tiles); break;
-                        default: Rows<ChannelScalar, float, AnyStride>(window, tiles); break;
+                        case GemmTier.Avx512: Rows<ChannelVector512, Vector512<float>>(window, tiles); break;
+                        case GemmTier.Fma256: Rows<ChannelVector256, Vector256<float>>(window, tiles); break;
+                        case GemmTier.Vector128: Rows<ChannelVector128, Vector128<float>>(window, tiles); break;
+                        default: Rows<ChannelScalar, float>(window, tiles); break;
                     }
                     if (!clamps) activation.Apply(y.Slice((n * outChannels + first) * outputSize, channels * outputSize));
                 }
@@ -141,8 +137,8 @@ public static unsafe class ChannelBlockedConvolution
     /// A single block (16 channels or fewer), or a pair on rows of 4 pixels or fewer, takes two rows per tile, so that
     /// a tile still has 16 independent accumulators to cover the multiply-add latency.
     /// </summary>
-    static void Rows<TOps, TVector, TStride>(in Window2D window, in TileArguments tiles)
-        where TOps : IChannelVector<TVector> where TVector : struct where TStride : IStride
+    static void Rows<TOps, TVector>(in Window2D window, in TileArguments tiles)
+        where TOps : IChannelVector<TVector> where TVector : struct
     {
         int lanes = TOps.Lanes, width = window.OutputWidth, height = window.OutputHeight, outputSize = height * width;
         int runs = (width + TOps.MaxPixels - 1) / TOps.MaxPixels, run = (width + runs - 1) / runs;
@@ -161,10 +157,10 @@ public static unsafe class ChannelBlockedConvolution
             {
                 int pixels = Math.Min(run, width - ow);
                 float* input = row + (long)ow * step;
-                if (pairOfBlocks && twoRows) Tile<TOps, TVector, TwoBlocksTwoRows, TStride>(pixels, input, step, rowStep, tiles, bias0, bias1, tile);
-                else if (pairOfBlocks) Tile<TOps, TVector, TwoBlocks, TStride>(pixels, input, step, rowStep, tiles, bias0, bias1, tile);
-                else if (twoRows) Tile<TOps, TVector, TwoRows, TStride>(pixels, input, step, rowStep, tiles, bias0, bias1, tile);
-                else Tile<TOps, TVector, OneBlock, TStride>(pixels, input, step, rowStep, tiles, bias0, bias1, tile);
+                if (pairOfBlocks && twoRows) Tile<TOps, TVector, TwoBlocksTwoRows>(pixels, input, step, rowStep, tiles, bias0, bias1, tile);
+                else if (pairOfBlocks) Tile<TOps, TVector, TwoBlocks>(pixels, input, step, rowStep, tiles, bias0, bias1, tile);
+                else if (twoRows) Tile<TOps, TVector, TwoRows>(pixels, input, step, rowStep, tiles, bias0, bias1, tile);
+                else Tile<TOps, TVector, OneBlock>(pixels, input, step, rowStep, tiles, bias0, bias1, tile);
                 // The upper row may spill into the lower one only when the lower row is one run, stored right after;
                 // otherwise the lower row's earlier runs are already stored there.
                 StoreTransposed(tile, lanes, pixels, tiles, oh * width + ow, twoRows && runs > 1 ? (oh + 1) * width : outputSize, outputSize);
@@ -175,19 +171,19 @@ public static unsafe class ChannelBlockedConvolution
     }
 
     /// <summary>Picks the tile instantiation for the run length (each keeps its accumulators in registers).</summary>
-    static void Tile<TOps, TVector, TShape, TStride>(int pixels, float* input, int step, int rowStep, in TileArguments tiles, TVector bias0, TVector bias1, float* tile)
-        where TOps : IChannelVector<TVector> where TVector : struct where TShape : ITileShape where TStride : IStride
+    static void Tile<TOps, TVector, TShape>(int pixels, float* input, int step, int rowStep, in TileArguments tiles, TVector bias0, TVector bias1, float* tile)
+        where TOps : IChannelVector<TVector> where TVector : struct where TShape : ITileShape
     {
         switch (pixels)
         {
-            case 1: Tile<TOps, TVector, TShape, TStride, Pixels1>(input, step, rowStep, tiles, bias0, bias1, tile); break;
-            case 2: Tile<TOps, TVector, TShape, TStride, Pixels2>(input, step, rowStep, tiles, bias0, bias1, tile); break;
-            case 3: Tile<TOps, TVector, TShape, TStride, Pixels3>(input, step, rowStep, tiles, bias0, bias1, tile); break;
-            case 4: Tile<TOps, TVector, TShape, TStride, Pixels4>(input, step, rowStep, tiles, bias0, bias1, tile); break;
-            case 5 when TShape.Kind != TileKind.TwoBlocksTwoRows: Tile<TOps, TVector, TShape, TStride, Pixels5>(input, step, rowStep, tiles, bias0, bias1, tile); break;
-            case 6 when TShape.Kind != TileKind.TwoBlocksTwoRows: Tile<TOps, TVector, TShape, TStride, Pixels6>(input, step, rowStep, tiles, bias0, bias1, tile); break;
-            case 7 when TShape.Kind != TileKind.TwoBlocksTwoRows: Tile<TOps, TVector, TShape, TStride, Pixels7>(input, step, rowStep, tiles, bias0, bias1, tile); break;
-            case 8 when TShape.Kind != TileKind.TwoBlocksTwoRows: Tile<TOps, TVector, TShape, TStride, Pixels8>(input, step, rowStep, tiles, bias0, bias1, tile); break;
+            case 1: Tile<TOps, TVector, TShape, Pixels1>(input, step, rowStep, tiles, bias0, bias1, tile); break;
+            case 2: Tile<TOps, TVector, TShape, Pixels2>(input, step, rowStep, tiles, bias0, bias1, tile); break;
+            case 3: Tile<TOps, TVector, TShape, Pixels3>(input, step, rowStep, tiles, bias0, bias1, tile); break;
+            case 4: Tile<TOps, TVector, TShape, Pixels4>(input, step, rowStep, tiles, bias0, bias1, tile); break;
+            case 5 when TShape.Kind != TileKind.TwoBlocksTwoRows: Tile<TOps, TVector, TShape, Pixels5>(input, step, rowStep, tiles, bias0, bias1, tile); break;
+            case 6 when TShape.Kind != TileKind.TwoBlocksTwoRows: Tile<TOps, TVector, TShape, Pixels6>(input, step, rowStep, tiles, bias0, bias1, tile); break;
+            case 7 when TShape.Kind != TileKind.TwoBlocksTwoRows: Tile<TOps, TVector, TShape, Pixels7>(input, step, rowStep, tiles, bias0, bias1, tile); break;
+            case 8 when TShape.Kind != TileKind.TwoBlocksTwoRows: Tile<TOps, TVector, TShape, Pixels8>(input, step, rowStep, tiles, bias0, bias1, tile); break;
             default: throw new ArgumentOutOfRangeException(nameof(pixels), pixels, "more pixels than the tile holds");
         }
     }
@@ -198,10 +194,9 @@ public static unsafe class ChannelBlockedConvolution
     /// accumulated over every tap and stored as <c>tile[set][pixel][lane]</c> (set stride 8 pixels; sets: row 0 block 0,
     /// then row 0 block 1 or row 1 block 0, then row 1 blocks 0 and 1).
     /// </summary>
-    static void Tile<TOps, TVector, TShape, TStride, TPixels>(float* input, int step, int rowStep, in TileArguments tiles, TVector bias0, TVector bias1, float* tile)
-        where TOps : IChannelVector<TVector> where TVector : struct where TShape : ITileShape where TStride : IStride where TPixels : IPixelCount
+    static void Tile<TOps, TVector, TShape, TPixels>(float* input, int step, int rowStep, in TileArguments tiles, TVector bias0, TVector bias1, float* tile)
+        where TOps : IChannelVector<TVector> where TVector : struct where TShape : ITileShape where TPixels : IPixelCount
     {
-        if (TStride.Value != 0) step = TStride.Value;
         int pixels = TPixels.Count, lanes = TOps.Lanes, depth = tiles.Depth;
         bool blocks = TShape.Kind is TileKind.TwoBlocks or TileKind.TwoBlocksTwoRows;
         int* taps = tiles.Taps;
@@ -287,6 +282,14 @@ public static unsafe class ChannelBlockedConvolution
                     residual == null ? null : residual + (long)first * outputSize, outputSize, bounds.Low, bounds.High);
             return;
         }
+        if (lanes == 8 && position + 8 <= limit && Avx.IsSupported)
+        {
+            var bounds = (Low: Vector256.Create(low), High: Vector256.Create(high));
+            for (int first = 0; first < channels; first += 8)
+                Transpose8x8(tile + first * 8, Math.Min(8, channels - first), y + (long)first * outputSize,
+                    residual == null ? null : residual + (long)first * outputSize, outputSize, bounds.Low, bounds.High);
+            return;
+        }
         for (int m = 0; m < channels; m++)
         {
             float* source = tile + (m / lanes) * 8 * lanes + m % lanes, target = y + (long)m * outputSize;
@@ -327,18 +330,48 @@ public static unsafe class ChannelBlockedConvolution
 
         void StorePair(Vector512<float> pair, int channel)
         {
-            if (channel < channels) StoreRow(pair.GetLower(), channel);
-            if (channel + 1 < channels) StoreRow(pair.GetUpper(), channel + 1);
+            if (channel < channels) StoreRow(pair.GetLower(), channel, y, residual, outputSize, low, high);
+            if (channel + 1 < channels) StoreRow(pair.GetUpper(), channel + 1, y, residual, outputSize, low, high);
         }
+    }
+
+    /// <summary>
+    /// 8 pixels × 8 channels (8 ymm) to 8 channels × 8 pixels: the classic unpack, shuffle, 128-bit permute rounds
+    /// (24 instructions instead of 64 scalar moves).
+    /// </summary>
+    static void Transpose8x8(float* tile, int channels, float* y, float* residual, int outputSize, Vector256<float> low, Vector256<float> high)
+    {
+        var r0 = Vector256.Load(tile); var r1 = Vector256.Load(tile + 8); var r2 = Vector256.Load(tile + 16); var r3 = Vector256.Load(tile + 24);
+        var r4 = Vector256.Load(tile + 32); var r5 = Vector256.Load(tile + 40); var r6 = Vector256.Load(tile + 48); var r7 = Vector256.Load(tile + 56);
+        // Pairs of pixels interleaved per 128-bit lane, then quads, then the lanes swapped.
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1); var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5); var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE); var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE); var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        StoreRow(Avx.Permute2x128(u0, u4, 0x20), 0);
+        StoreRow(Avx.Permute2x128(u1, u5, 0x20), 1);
+        StoreRow(Avx.Permute2x128(u2, u6, 0x20), 2);
+        StoreRow(Avx.Permute2x128(u3, u7, 0x20), 3);
+        StoreRow(Avx.Permute2x128(u0, u4, 0x31), 4);
+        StoreRow(Avx.Permute2x128(u1, u5, 0x31), 5);
+        StoreRow(Avx.Permute2x128(u2, u6, 0x31), 6);
+        StoreRow(Avx.Permute2x128(u3, u7, 0x31), 7);
 
         void StoreRow(Vector256<float> row, int channel)
         {
-            long offset = (long)channel * outputSize;
-            if (residual != null) row += Vector256.Load(residual + offset);
-            // maxps/minps return the second operand when either is NaN: bounds first, so a NaN passes through as
-            // Relu and Clip pass it; Vector256.Max/Min would cost seven instructions each for IEEE signed zeros.
-            Vector256.Store(Vector256.MinNative(high, Vector256.MaxNative(low, row)), y + offset);
+            if (channel < channels) ChannelBlockedConvolution.StoreRow(row, channel, y, residual, outputSize, low, high);
         }
+    }
+
+    /// <summary>y[channel, 0..8) = clamp(row (+ residual[channel, 0..8))).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreRow(Vector256<float> row, int channel, float* y, float* residual, int outputSize, Vector256<float> low, Vector256<float> high)
+    {
+        long offset = (long)channel * outputSize;
+        if (residual != null) row += Vector256.Load(residual + offset);
+        // maxps/minps return the second operand when either is NaN: bounds first, so a NaN passes through as
+        // Relu and Clip pass it; Vector256.Max/Min would cost seven instructions each for IEEE signed zeros.
+        Vector256.Store(Vector256.MinNative(high, Vector256.MaxNative(low, row)), y + offset);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -379,12 +412,6 @@ public static unsafe class ChannelBlockedConvolution
     readonly struct Pixels6 : IPixelCount { public static int Count => 6; }
     readonly struct Pixels7 : IPixelCount { public static int Count => 7; }
     readonly struct Pixels8 : IPixelCount { public static int Count => 8; }
-
-    interface IStride { static abstract int Value { get; } }
-    readonly struct Stride1 : IStride { public static int Value => 1; }
-    readonly struct Stride2 : IStride { public static int Value => 2; }
-    /// <summary>The stride read at run time.</summary>
-    readonly struct AnyStride : IStride { public static int Value => 0; }
 
     enum TileKind { OneBlock, TwoBlocks, TwoRows, TwoBlocksTwoRows }
     interface ITileShape { static abstract TileKind Kind { get; } }

@@ -1,6 +1,5 @@
 using System;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using AotInfer.Kernels.Linear;
 
 namespace AotInfer.Kernels.Convolution;
@@ -78,10 +77,7 @@ public sealed unsafe class ChannelBlockedFilter
             _ => ChannelScalar.Lanes,
         };
         int blocks = (outChannels + lanes - 1) / lanes;
-        // Pinned so that the pointer stays valid; 16 spare floats let the start be 64-byte aligned.
-        var data = GC.AllocateArray<float>(blocks * depth * lanes + 16, pinned: true);
-        nuint address = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(data));
-        int offset = (int)(((address + 63) & ~(nuint)63) - address) / sizeof(float);
+        var data = AlignedFloats.Allocate(blocks * depth * lanes, out int offset);
         for (int m = 0; m < outChannels; m++)
         {
             int block = m / lanes, lane = m - block * lanes;

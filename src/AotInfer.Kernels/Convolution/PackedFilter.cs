@@ -1,6 +1,5 @@
 using System;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using AotInfer.Kernels.Linear;
 
 namespace AotInfer.Kernels.Convolution;
@@ -73,10 +72,7 @@ public sealed unsafe class PackedFilter
             _ => GemmKernelScalar.Rows,
         };
         int paddedRows = (groupOut + mr - 1) / mr * mr;
-        // Pinned so that the pointer stays valid; 16 spare floats let the start be 64-byte aligned.
-        var data = GC.AllocateArray<float>(groups * paddedRows * depth + 16, pinned: true);
-        nuint address = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(data));
-        int offset = (int)(((address + 63) & ~(nuint)63) - address) / sizeof(float);
+        var data = AlignedFloats.Allocate(groups * paddedRows * depth, out int offset);
         var packed = new PackedFilter(groups, groupOut, depth, paddedRows, tier, data, offset);
         fixed (float* w = weights)
         {

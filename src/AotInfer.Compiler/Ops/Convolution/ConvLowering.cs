@@ -188,19 +188,21 @@ public sealed class ConvLowering : OpLowering
         g.Kernel.All(k => k == 3) && g.Strides.All(s => s == 1) && g.Dilations.All(d => d == 1);
 
     /// <summary>
-    /// The output-channel-vectorised direct kernel (16 channels per zmm, up to 8 pixels × 32 channels of accumulators)
-    /// beats the pixel-vectorised GEMM and Winograd on the small planes of edge models, where 32-wide pixel tiles run
-    /// half empty and the im2col gather or the tile transforms cost as much as the product. Measured with
-    /// <c>bench --vs onnxruntime --profile</c> (µs per layer, packed-gemm or Winograd → channel-blocked, one noisy run
-    /// each): resnet8 stem 3→16 at 32×32 9.3 → 8.2, a.0/a.3 16→16 at 32×32 (Winograd) 38.4/36.2 → 32.6/35.0, a.0_1
-    /// 16→32 stride 2 29.6 → 13.3, sc 1×1 stride 2 6.6 → 2.2, a.3_1 32→32 at 16×16 (Winograd) 34.6 → 23.8, a.0_2 32→64
-    /// stride 2 21.1 → 13.2, a.3_2 64→64 at 8×8 (Winograd) 37.7 → 23.0; digits_cnn c2 6.6 → 3.2, c3 8.6 → 3.8;
-    /// fashion_bncnn f.3 32→32 at 28×28 (Winograd) 157 → 96, f.10 64→64 at 14×14 110 → 87; mnist-8 16.2 → 8.0;
-    /// fashion_lenet5 c2 20→50 5×5 44.2 → 17.1; mobilenet_v2 stem 3→32 stride 2 at 224×224 334 → 211; squeezenet
-    /// expand3x3 16→64 at 55×55 413 → 254. Two exceptions stay: Winograd from 128 output channels (squeezenet's
-    /// 13×13 expand3x3 48→192 and 64→256: 121/199 against 132/227), and packed-gemm for a single input channel on a plane
-    /// over 64×64 (super-resolution's 1→64 5×5 at 224×224: 2.0 ms against 3.0 ms; with one channel the product is
-    /// short and the transposed stores of 3.2 M outputs dominate). 1×1 stride-1 unpadded layers keep the pointwise choice.
+    /// The output-channel-vectorised direct kernel (16 channels per zmm, 16 accumulators per tile) beats the
+    /// pixel-vectorised GEMM and Winograd on the small planes of edge models, where 32-wide pixel tiles run half empty
+    /// and the im2col gather or the tile transforms cost as much as the product. Measured with
+    /// <c>dotnet run -c Release --project examples/GemmBench -- conv</c> (µs, thread CPU time, AVX-512; channel-blocked /
+    /// packed-gemm / Winograd): resnet8 stem 3→16 at 32×32 7.4 / 9.1 / 17.9, a.0 16→16 at 32×32 29.4 / 37.7 / 30.1,
+    /// a.0_1 16→32 stride 2 12.5 / 26.7, sc 1×1 stride 2 2.2 / 6.3, a.3_1 32→32 at 16×16 21.5 / 33.6 / 41.5, a.0_2
+    /// 32→64 stride 2 11.4 / 19.3, a.3_2 64→64 at 8×8 20.7 / 32.7 / 29.7; digits_cnn c2 3.0 / 5.9 / 7.1, c3 at 4×4
+    /// 3.5 / 8.9 / 14.0; fashion_bncnn f.3 32→32 at 28×28 65 / 106 / 128, f.10 64→64 at 14×14 64 / 99 / 83; mnist-8
+    /// 5×5 layers 5.4 / 6.1 and 9.6 / 16.6; fashion_lenet5 1→20 5.1 / 6.1, 20→50 16.7 / 23.6; squeezenet 16→64 at
+    /// 55×55 254 / 366 / 336. With AVX2 (<c>conv Fma256</c>) it wins or ties the same layers too. Two exceptions stay:
+    /// Winograd from 128 output channels, where its 2.25× fewer multiplies start to pay (64→256 at 13×13: 209 / 264 /
+    /// 214; 128→128 at 28×28 1058 / 1161 / 844; 256→256 at 14×14 975 / 1338 / 812), and packed-gemm for one input
+    /// channel on a plane over 64×64 (super-resolution's 1→64 5×5 at 224×224, bench --profile: 3.0 ms against 2.0 ms;
+    /// with one channel the product is short and the transposed stores of 3.2 M outputs dominate). 1×1 stride-1
+    /// unpadded layers keep the pointwise choice.
     /// </summary>
     static bool PrefersChannelBlocked(WindowGeometry g, int inChannels, int outChannels, int groups) =>
         g.Rank == 2 && groups == 1 && !g.IsPointwise &&

@@ -1,0 +1,65 @@
+using System;
+using System.Globalization;
+using System.Linq;
+using AotInfer.Kernels.Convolution;
+using AotInfer.Kernels.Linear;
+
+/// <summary>
+/// The conv mode of GemmBench: per layer shape of the benchmark models, µs and GFLOP/s (thread CPU time, median) of the
+/// float convolution kernels the compiler chooses between — channel-blocked (vectorised over output channels),
+/// packed-gemm (vectorised over pixels) and Winograd F(2×2, 3×3) where it applies — with bias and fused Relu, on random
+/// data; the outputs are checked against each other before timing. ConvLowering's choice rule quotes these numbers.
+/// </summary>
+static class ConvBench
+{
+    public static void Run(string[] args)
+    {
+        if (args.Length > 0) MatrixMultiply.Tier = Enum.Parse<GemmTier>(args[0], ignoreCase: true);
+        Console.WriteLine($"conv, tier {MatrixMultiply.Tier}; µs (GFLOP/s) by thread CPU time, median");
+        var layers = new (string Name, int C, int H, int W, int M, int K, int Stride, int Pad)[]
+        {
+            ("resnet8 stem", 3, 32, 32, 16, 3, 1, 1), ("resnet8 a.0", 16, 32, 32, 16, 3, 1, 1), ("resnet8 a.0_1", 16, 32, 32, 32, 3, 2, 1),
+            ("resnet8 sc", 16, 32, 32, 32, 1, 2, 0), ("resnet8 a.3_1", 32, 16, 16, 32, 3, 1, 1), ("resnet8 a.0_2", 32, 16, 16, 64, 3, 2, 1),
+            ("resnet8 a.3_2", 64, 8, 8, 64, 3, 1, 1), ("digits_cnn c2", 16, 8, 8, 32, 3, 1, 1), ("digits_cnn c3", 32, 4, 4, 64, 3, 1, 1),
+            ("bncnn f.3", 32, 28, 28, 32, 3, 1, 1), ("bncnn f.10", 64, 14, 14, 64, 3, 1, 1), ("mnist-8 c1", 1, 28, 28, 8, 5, 1, 2),
+            ("mnist-8 c2", 8, 14, 14, 16, 5, 1, 2), ("lenet5 c1", 1, 28, 28, 20, 5, 1, 0), ("lenet5 c2", 20, 12, 12, 50, 5, 1, 0),
+            ("squeezenet 55x55", 16, 55, 55, 64, 3, 1, 1), ("squeezenet 13x13", 64, 13, 13, 256, 3, 1, 1),
+            ("128 at 28x28", 128, 28, 28, 128, 3, 1, 1), ("256 at 14x14", 256, 14, 14, 256, 3, 1, 1), ("512 at 7x7", 512, 7, 7, 512, 3, 1, 1),
+        };
+        foreach (var layer in layers) Measure(layer.Name, layer.C, layer.H, layer.W, layer.M, layer.K, layer.Stride, layer.Pad);
+    }
+
+    static void Measure(string name, int c, int h, int w, int m, int k, int stride, int pad)
+    {
+        int oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
+        int[] geometry = { 2, h, w, oh, ow, k, k, stride, stride, 1, 1, pad, pad, pad, pad };
+        var random = new Random(1);
+        float[] Random(int n) => Enumerable.Range(0, n).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+        float[] x = Random(c * h * w), weights = Random(m * c * k * k), bias = Random(m), expected = new float[m * oh * ow], y = new float[expected.Length];
+        var relu = new FusedActivation(ActivationKind.Relu);
+        var blocked = ChannelBlockedFilter.Pack(weights, m, geometry);
+        var blockedScratch = new float[ChannelBlockedConvolution.ScratchSize(c, geometry)];
+        var packed = PackedFilter.Pack(weights, 1, m, c * k * k);
+        var packedScratch = new float[Convolution.PackedGemmScratchSize(c, 1, geometry)];
+        bool winograd = k == 3 && stride == 1;
+        var transformed = winograd ? Winograd.PackFilter(weights, m, c) : null;
+        var winogradScratch = winograd ? new float[Winograd.ScratchSize(c, m, geometry)] : Array.Empty<float>();
+        Convolution.PackedGemm(x, packed, bias, expected, packedScratch, 1, c, geometry, relu);
+        ChannelBlockedConvolution.Convolve(x, blocked, bias, y, blockedScratch, 1, c, geometry, relu);
+        double worst = expected.Zip(y, (a, b) => Math.Abs(a - b) / (1 + Math.Abs(a))).Max();
+        if (worst > 1e-4) throw new InvalidOperationException($"{name}: channel-blocked and packed-gemm differ by {worst}");
+
+        double flops = 2.0 * m * c * k * k * oh * ow;
+        int reps = Math.Max(1, (int)(2e7 / flops));
+        string Time(Action run)
+        {
+            double rate = Timing.Rate(run, flops, reps).Cpu;
+            return FormattableString.Invariant($"{flops / rate / 1e3,8:F2} ({rate,4:F0})");
+        }
+        string line = FormattableString.Invariant($"{name,-17} {c,3}->{m,-3} {k}x{k}/{stride} at {oh,2}x{ow,-2}: channel-blocked ") +
+                      Time(() => ChannelBlockedConvolution.Convolve(x, blocked, bias, y, blockedScratch, 1, c, geometry, relu)) +
+                      "  packed-gemm " + Time(() => Convolution.PackedGemm(x, packed, bias, y, packedScratch, 1, c, geometry, relu));
+        if (transformed is not null) line += "  winograd " + Time(() => Winograd.Convolve(x, transformed, bias, y, winogradScratch, 1, c, geometry, relu));
+        Console.WriteLine(line);
+    }
+}
