@@ -117,9 +117,7 @@ public static class QuantizedConvolution
                     int width = Math.Min(block, outputSize - first);
                     Int8Gemm.MultiplyColumns(weights, g * groupOut, groupOut, packedColumns.Slice(first * quadBytes), width, offsets.Slice(g * groupOut, groupOut), acc, width);
                     Int8Gemm.AddFixups(weights, g * groupOut, groupOut, image, outputSize, first, width, xZeroPoint, acc, width);
-                    for (int r = 0; r < groupOut; r++)
-                        Requantization.ToInteger(acc.Slice(r * width, width), ReadOnlySpan<int>.Empty, groupMultipliers.Length == 1 ? groupMultipliers : groupMultipliers.Slice(r, 1),
-                            true, yZeroPoint, groupOutput.Slice(r * outputSize + first, width), 1, width);
+                    Requantization.RowsToInteger(acc, width, groupMultipliers, yZeroPoint, groupOutput.Slice(first), outputSize, groupOut, width);
                 }
             }
         }
