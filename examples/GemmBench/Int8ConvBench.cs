@@ -7,7 +7,7 @@ using AotInfer.Kernels.Quantization;
 /// The int8conv mode of GemmBench: the k×k QLinearConv layers of the small int8 models (resnet8, lenet5, digits_cnn, the stem),
 /// batch 1, u8 images × s8 weights, requantised to u8 — <see cref="Int8DirectConvolution"/> next to the im2col path
 /// (<see cref="QuantizedConvolution"/> on <see cref="Int8Gemm"/>, then <see cref="Requantization.ToInteger{TOut}"/>);
-/// the two outputs are compared before timing. Microseconds per layer and GMAC/s by thread CPU time.
+/// and the same GEMM requantised block by block (<see cref="QuantizedConvolution.Im2ColGemmToBytes{TX, TY}"/>); the outputs are compared before timing. Microseconds per layer and GMAC/s by thread CPU time.
 /// </summary>
 static class Int8ConvBench
 {
@@ -21,6 +21,9 @@ static class Int8ConvBench
                  {
                      (3, 32, 16, 3, 1, 1), (16, 32, 16, 3, 1, 1), (16, 32, 32, 3, 2, 1), (32, 16, 32, 3, 1, 1), (32, 16, 64, 3, 2, 1), (64, 8, 64, 3, 1, 1),
                      (1, 28, 6, 5, 1, 0), (6, 12, 16, 5, 1, 0), (20, 12, 50, 5, 1, 0), (16, 8, 32, 3, 1, 1), (32, 4, 64, 3, 1, 1), (8, 6, 8, 3, 1, 1),
+                     // The pointwise layers of MobileNetV2 (1×1 stride 1).
+                     (16, 112, 96, 1, 1, 0), (96, 56, 24, 1, 1, 0), (24, 56, 144, 1, 1, 0), (144, 28, 32, 1, 1, 0), (192, 14, 64, 1, 1, 0),
+                     (384, 14, 96, 1, 1, 0), (960, 7, 320, 1, 1, 0), (320, 7, 1280, 1, 1, 0), (32, 112, 16, 1, 1, 0),
                  })
         {
             int output = (size + 2 * pad - kernel) / stride + 1;
@@ -48,15 +51,22 @@ static class Int8ConvBench
                 Requantization.ToInteger<byte>(acc, ReadOnlySpan<int>.Empty, multipliers, true, 7, gemm, outChannels, outputSize);
             }
 
+            byte[] fused = new byte[outChannels * outputSize];
+            int[] blockAcc = new int[QuantizedConvolution.BlockAccumulatorLength(outChannels, outputSize)];
+            void Fused() => QuantizedConvolution.Im2ColGemmToBytes<byte, byte>(x, xZero, gemmWeights, bias, multipliers, 7, fused, blockAcc, columns, packedColumns, offsets, 1, channels, outChannels, 1, geometry);
+
             Direct();
             Im2Col();
+            Fused();
             if (Environment.GetEnvironmentVariable("NOCHECK") is null && !direct.AsSpan().SequenceEqual(gemm)) throw new InvalidOperationException($"direct and im2col convolutions differ at {channels}→{outChannels} {size}x{size}");
+            if (!fused.AsSpan().SequenceEqual(gemm)) throw new InvalidOperationException($"blocked and whole-plane im2col convolutions differ at {channels}→{outChannels} {size}x{size}");
             double macs = (double)outChannels * depth * outputSize;
             int reps = Math.Max(1, (int)(2e7 / macs));
             var directRate = Timing.Rate(Direct, macs, reps);
             var im2colRate = Timing.Rate(Im2Col, macs, reps);
+            var fusedRate = Timing.Rate(Fused, macs, reps);
             Console.WriteLine(FormattableString.Invariant(
-                $"{channels,3}→{outChannels,3} {size,2}x{size,2} k{kernel} s{stride}: direct {macs / directRate.Cpu / 1e3,6:F2} µs ({directRate.Cpu,5:F1}), im2col {macs / im2colRate.Cpu / 1e3,6:F2} µs ({im2colRate.Cpu,5:F1})"));
+                $"{channels,3}→{outChannels,3} {size,2}x{size,2} k{kernel} s{stride}: direct {macs / directRate.Cpu / 1e3,6:F2} µs ({directRate.Cpu,5:F1}), im2col {macs / im2colRate.Cpu / 1e3,6:F2} µs ({im2colRate.Cpu,5:F1}), im2col requantised per block {macs / fusedRate.Cpu / 1e3,6:F2} µs ({fusedRate.Cpu,5:F1})"));
         }
     }
 }

@@ -239,15 +239,23 @@ public static class Int8Gemm
     /// (row stride <paramref name="ldc"/>) from the unpacked column matrix (K × <paramref name="n"/>, raw values).
     /// </summary>
     public static void AddFixups<T>(Int8PackedWeights weights, int firstRow, int rows, ReadOnlySpan<T> columns, int n, ReadOnlySpan<T> zeroPoint, Span<int> c, int ldc)
-        where T : unmanaged, IBinaryInteger<T>
+        where T : unmanaged, IBinaryInteger<T> => AddFixups(weights, firstRow, rows, columns, n, 0, n, zeroPoint, c, ldc);
+
+    /// <summary>
+    /// <see cref="AddFixups{T}(Int8PackedWeights, int, int, ReadOnlySpan{T}, int, ReadOnlySpan{T}, Span{int}, int)"/> for the
+    /// <paramref name="width"/> columns from <paramref name="firstColumn"/> of the K × <paramref name="n"/> column matrix;
+    /// C holds only those columns (column <paramref name="firstColumn"/> at C's column 0).
+    /// </summary>
+    public static void AddFixups<T>(Int8PackedWeights weights, int firstRow, int rows, ReadOnlySpan<T> columns, int n, int firstColumn, int width,
+        ReadOnlySpan<T> zeroPoint, Span<int> c, int ldc) where T : unmanaged, IBinaryInteger<T>
     {
         int zero = zeroPoint.IsEmpty ? 0 : int.CreateTruncating(zeroPoint[0]);
         foreach (var (row, index, delta) in weights.Fixups)
         {
             if (row < firstRow || row >= firstRow + rows) continue;
-            ReadOnlySpan<T> source = columns.Slice(index * n, n);
-            Span<int> destination = c.Slice((row - firstRow) * ldc, n);
-            for (int j = 0; j < n; j++) destination[j] += delta * (int.CreateTruncating(source[j]) - zero);
+            ReadOnlySpan<T> source = columns.Slice(index * n + firstColumn, width);
+            Span<int> destination = c.Slice((row - firstRow) * ldc, width);
+            for (int j = 0; j < width; j++) destination[j] += delta * (int.CreateTruncating(source[j]) - zero);
         }
     }
 

@@ -39,7 +39,8 @@ public static class Requantization
         if ((typeof(TOut) == typeof(byte) || typeof(TOut) == typeof(sbyte)) && perColumnLayout && columns >= Block && AllFinite(multipliers)
             && QuantizedMatrixMultiply.Tier >= QuantizedGemmTier.Vector128 && Vector128.IsHardwareAccelerated)
         {
-            ToBytes(acc, bias, multipliers, perRow, zeroPoint, MemoryMarshal.CreateSpan(ref Unsafe.As<TOut, byte>(ref MemoryMarshal.GetReference(y)), y.Length), typeof(TOut) == typeof(sbyte), rows, columns);
+            ToBytes(acc, columns, bias, multipliers, perRow, zeroPoint, MemoryMarshal.CreateSpan(ref Unsafe.As<TOut, byte>(ref MemoryMarshal.GetReference(y)), y.Length), columns,
+                typeof(TOut) == typeof(sbyte), rows, columns);
             return;
         }
         float min = float.CreateTruncating(TOut.MinValue) - zeroPoint, max = float.CreateTruncating(TOut.MaxValue) - zeroPoint;
@@ -56,6 +57,30 @@ public static class Requantization
         }
     }
 
+    /// <summary>
+    /// <see cref="ToInteger{TOut}"/> with per-row multipliers (one, or one per row) and no bias for a rows×columns block
+    /// whose rows lie <paramref name="accStride"/> ints apart in <paramref name="acc"/> and <paramref name="yStride"/>
+    /// values apart in <paramref name="y"/>: one call requantises a block of output positions of every channel (the
+    /// per-row calls it replaces cost more than the conversion itself for blocks of a few hundred positions).
+    /// </summary>
+    public static void RowsToInteger<TOut>(ReadOnlySpan<int> acc, int accStride, ReadOnlySpan<float> multipliers, int zeroPoint, Span<TOut> y, int yStride, int rows, int columns)
+        where TOut : IBinaryInteger<TOut>, IMinMaxValue<TOut>
+    {
+        if (rows == 0 || columns == 0) return;
+        if (acc.Length < (rows - 1) * accStride + columns || y.Length < (rows - 1) * yStride + columns || (multipliers.Length != 1 && multipliers.Length < rows))
+            throw new ArgumentException("acc, y or the multipliers do not fit the given rows, columns and strides");
+        if ((typeof(TOut) == typeof(byte) || typeof(TOut) == typeof(sbyte)) && columns >= Block && AllFinite(multipliers)
+            && QuantizedMatrixMultiply.Tier >= QuantizedGemmTier.Vector128 && Vector128.IsHardwareAccelerated)
+        {
+            ToBytes(acc, accStride, ReadOnlySpan<int>.Empty, multipliers, true, zeroPoint, MemoryMarshal.CreateSpan(ref Unsafe.As<TOut, byte>(ref MemoryMarshal.GetReference(y)), y.Length),
+                yStride, typeof(TOut) == typeof(sbyte), rows, columns);
+            return;
+        }
+        for (int r = 0; r < rows; r++)
+            ToInteger(acc.Slice(r * accStride, columns), ReadOnlySpan<int>.Empty, multipliers.Length == 1 ? multipliers : multipliers.Slice(r, 1), true, zeroPoint,
+                y.Slice(r * yStride, columns), 1, columns);
+    }
+
     /// <summary>Values <see cref="ToBytes"/> converts per step: four int32 vectors narrowed into one of bytes.</summary>
     const int Block = 16;
 
@@ -65,7 +90,8 @@ public static class Requantization
     /// (integral bounds, so clamping before rounding is the same as after), round half to even, zero point, narrow.
     /// Per-row parameters are broadcast; per-column ones are loaded (one value, or one per column).
     /// </summary>
-    static void ToBytes(ReadOnlySpan<int> acc, ReadOnlySpan<int> bias, ReadOnlySpan<float> multipliers, bool perRow, int zeroPoint, Span<byte> y, bool signed, int rows, int columns)
+    static void ToBytes(ReadOnlySpan<int> acc, int accStride, ReadOnlySpan<int> bias, ReadOnlySpan<float> multipliers, bool perRow, int zeroPoint, Span<byte> y, int yStride,
+        bool signed, int rows, int columns)
     {
         var low = Vector128.Create((float)((signed ? -128 : 0) - zeroPoint));
         var high = Vector128.Create((float)((signed ? 127 : 255) - zeroPoint));
@@ -76,8 +102,8 @@ public static class Requantization
         bool avx512 = QuantizedMatrixMultiply.Tier >= QuantizedGemmTier.Avx512BW && Avx512F.IsSupported;
         for (int r = 0; r < rows; r++)
         {
-            ref int a = ref Unsafe.Add(ref MemoryMarshal.GetReference(acc), r * columns);
-            ref byte destination = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), r * columns);
+            ref int a = ref Unsafe.Add(ref MemoryMarshal.GetReference(acc), r * accStride);
+            ref byte destination = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), r * yStride);
             float rowMultiplier = multipliers[perRow ? r % multipliers.Length : 0];
             int rowBias = bias.IsEmpty ? 0 : bias[perRow ? r % bias.Length : 0];
             if (avx512)

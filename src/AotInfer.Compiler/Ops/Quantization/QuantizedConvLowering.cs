@@ -11,7 +11,8 @@ namespace AotInfer.Compiler.Ops.Quantization;
 /// once at type initialisation, with their per-output-channel zero points, when constant), then for QLinearConv the
 /// int32 bias and per-tensor or per-channel requantisation. Constant weights within ±127 of their zero points (every
 /// ONNX Runtime quantiser's output) run the byte GEMM <c>Int8Gemm</c> (<c>vpmaddubsw</c>; bias and input zero point
-/// folded into one offset per channel; 1×1 stride-1 layers skip im2col); others the widening int16 GEMM.
+/// folded into one offset per channel; 1×1 stride-1 layers skip im2col; QLinearConv requantises each block of output
+/// positions while its int32 sums are in cache, <c>QuantizedConvolution.Im2ColGemmToBytes</c>); others the widening int16 GEMM.
 /// Depthwise 2-D layers run the direct kernel <c>QuantizedDepthwise</c> instead (float sums, exact; QLinearConv requantised
 /// row by row inside it), and a dense layer in convolution form
 /// (one output position whose window is the whole input, as a Gemm written as a 1×1 QLinearConv) the batch-1 GEMV
@@ -144,6 +145,11 @@ public sealed class QuantizedConvLowering : OpLowering
                              $"{biasInput}, {scales}, (int){code.In(7)}[0], {code.Out(0)}, {scratch}, {layer.Batch}, {layer.InChannels}, {code.IntArray(g.Packed())});");
             return;
         }
+        if (_requantize && layer.ByteGemm is not null && !layer.Dense)
+        {
+            EmitByteGemmToBytes(op, code, layer, xZero);
+            return;
+        }
         int total = layer.Batch * layer.OutChannels * outputSize;
         string acc = _requantize ? code.Scratch(DataType.Int32, total) : code.Out(0);
         string bias = _requantize && op.HasInput(8) ? code.In(8) : "global::System.ReadOnlySpan<int>.Empty";
@@ -220,6 +226,28 @@ public sealed class QuantizedConvLowering : OpLowering
         string multipliers = EmitMultipliers(op, code);
         code.Writer.Line($"{q}.Int8DirectConvolution.ConvolveToBytes<{xT}, {code.OutType(0)}>({code.In(0)}, {xZero}, {packed}, {bias}, {multipliers}, (int){code.In(7)}[0], " +
                          $"{code.Out(0)}, {scratch}, {layer.Batch}, {geometry});");
+    }
+
+    /// <summary>
+    /// QLinearConv on the byte GEMM: one kernel call that requantises each block of output positions while its int32
+    /// sums are still in cache (the bias folds into the GEMM's per-channel offsets).
+    /// </summary>
+    void EmitByteGemmToBytes(OpContext op, EmitContext code, Layer layer, string xZero)
+    {
+        string q = $"{EmitContext.Kernels}.Quantization";
+        string xT = DataTypes.CSharpName(layer.XType), wT = DataTypes.CSharpName(layer.WType);
+        var g = layer.Geometry;
+        int depth = layer.InChannels / layer.Groups * g.KernelSize, outputSize = g.OutputSize;
+        string zeros = op.HasInput(WZero) ? code.ConstantArray(WZero) : $"global::System.Array.Empty<{wT}>()";
+        string packed = code.StaticField($"{q}.Int8PackedWeights", $"{q}.Int8PackedWeights.Pack<{wT}>({code.ConstantArray(W)}, {zeros}, {layer.OutChannels}, {depth}, false)");
+        string acc = code.Scratch(DataType.Int32, QuantizedPacking.BlockAccumulatorLength(layer.OutChannels / layer.Groups, outputSize));
+        string columns = code.Scratch(layer.XType, layer.Pointwise ? 1 : depth * outputSize);
+        string packedColumns = code.Scratch(DataType.Int8, QuantizedPacking.PackedColumnsLength(depth, outputSize));
+        string offsets = code.Scratch(DataType.Int32, layer.OutChannels);
+        string bias = op.HasInput(8) ? code.In(8) : "global::System.ReadOnlySpan<int>.Empty";
+        string multipliers = EmitMultipliers(op, code);
+        code.Writer.Line($"{q}.QuantizedConvolution.Im2ColGemmToBytes<{xT}, {code.OutType(0)}>({code.In(0)}, {xZero}, {packed}, {bias}, {multipliers}, (int){code.In(7)}[0], " +
+                         $"{code.Out(0)}, {acc}, {columns}, {packedColumns}, {offsets}, {layer.Batch}, {layer.InChannels}, {layer.OutChannels}, {layer.Groups}, {code.IntArray(g.Packed())});");
     }
 
     /// <summary>Emits the requantisation multipliers x_scale·w_scale / y_scale (one, or one per output channel) into scratch and returns its name.</summary>

@@ -26,6 +26,13 @@ internal static class QuantizedPacking
     public static int PackedColumnsLength(int k, int n) => (n + 15) / 16 * 16 * ((k + 3) / 4 * 4);
 
     /// <summary>
+    /// Ints of accumulator scratch <c>QuantizedConvolution.Im2ColGemmToBytes</c> needs (its <c>BlockAccumulatorLength</c>;
+    /// the kernel checks it): one block of output positions (about 128 KB of int32, 64 to 1024 positions, a multiple of 16) per group output channel.
+    /// </summary>
+    public static int BlockAccumulatorLength(int groupOutChannels, int outputSize) =>
+        groupOutChannels * Math.Min(Math.Min(Math.Max(32768 / Math.Max(groupOutChannels, 1) / 16 * 16, 64), 1024), outputSize);
+
+    /// <summary>
     /// Ints of scratch <c>QuantizedDepthwise.Convolve2D</c> needs (its <c>ScratchLength</c>; the kernel checks it): the
     /// tap weights and offsets, stride×stride phase planes of (OH + ⌊(KH−1)·dh/sh⌋ + 1) rows of OW + ⌊(KW−1)·dw/sw⌋
     /// plus 16, and the output grid of OH rows of that pitch rounded up to 16, plus 16.
