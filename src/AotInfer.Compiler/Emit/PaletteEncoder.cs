@@ -35,17 +35,11 @@ public static class PaletteEncoder
     /// <param name="EntryBytes">Bytes per palette entry: 4 (float32), 2 (float16, every entry exactly a half) or 1 (int8/uint8).</param>
     public sealed record Encoded(byte[] Bytes, int Bits, int Groups, int PaletteSize, int EntryBytes);
 
-    /// <summary>The palette encoding of <paramref name="t"/>, or null when it would not be smaller than the raw floats.</summary>
+    /// <summary>The palette encoding of <paramref name="t"/>, or null when it would not halve the raw floats.</summary>
     public static Encoded? TryEncode(Tensor t)
     {
         if (t.Type != DataType.Float || t.Length < MinimumElements) return null;
-        var bits = Bits(t);
-        var candidates = new List<Encoded>();
-        if (Palettes(bits, new int[bits.Length], 1, 256) is { } whole) candidates.Add(Encode(bits, new int[bits.Length], whole, whole[0].Count > 16 ? 8 : 4));
-        int slices = t.Shape.Length > 1 ? t.Shape[0] : 1;
-        if (slices > 1 && t.Length % slices == 0 && Palettes(bits, SliceOf(t.Length, slices), slices, 16) is { } perSlice)
-            candidates.Add(Encode(bits, SliceOf(t.Length, slices), perSlice, 4));
-        return Smallest(candidates, t);
+        return Smallest(WholeAndSliceCandidates(Bits(t), t.Shape, 256, entryBytes: null), 2L * t.Length);
     }
 
     /// <summary>
@@ -68,7 +62,7 @@ public static class PaletteEncoder
         var candidates = new List<Encoded>();
         if (Palettes(bits, matrixOf, 1, 16) is { } whole) candidates.Add(Encode(bits, matrixOf, whole, 4));
         else if (Palettes(bits, columnOf, columns, 16) is { } perColumn) candidates.Add(Encode(bits, columnOf, perColumn, 4));
-        return Smallest(candidates, t);
+        return Smallest(candidates, 2L * t.Length);
     }
 
     /// <summary>
@@ -79,18 +73,26 @@ public static class PaletteEncoder
     public static Encoded? TryEncodeBytes(Tensor t)
     {
         if (t.Type is not (DataType.Int8 or DataType.UInt8) || t.Length < MinimumElements) return null;
-        var bits = new uint[t.Length];
-        var raw = WeightEncoder.Bytes(t);
-        for (int i = 0; i < bits.Length; i++) bits[i] = raw[i];
+        return Smallest(WholeAndSliceCandidates(Bits(t), t.Shape, 16, entryBytes: 1), 3L * t.Length / 4);
+    }
+
+    /// <summary>
+    /// The candidates <see cref="TryEncode"/> and <see cref="TryEncodeBytes"/> choose from: one palette for the whole
+    /// tensor (at most <paramref name="wholeMax"/> values; 8-bit indices beyond 16), and one 16-entry palette per slice
+    /// along axis 0.
+    /// </summary>
+    static List<Encoded> WholeAndSliceCandidates(uint[] bits, int[] shape, int wholeMax, int? entryBytes)
+    {
         var candidates = new List<Encoded>();
-        if (Palettes(bits, new int[bits.Length], 1, 16) is { } whole) candidates.Add(Encode(bits, new int[bits.Length], whole, 4, entryBytes: 1));
-        int slices = t.Shape.Length > 1 ? t.Shape[0] : 1;
-        if (slices > 1 && t.Length % slices == 0 && Palettes(bits, SliceOf(t.Length, slices), slices, 16) is { } perSlice)
-            candidates.Add(Encode(bits, SliceOf(t.Length, slices), perSlice, 4, entryBytes: 1));
-        Encoded? best = null;
-        foreach (var c in candidates)
-            if (best is null || c.Bytes.Length < best.Bytes.Length) best = c;
-        return best is not null && best.Bytes.Length * 4 <= t.Length * 3 ? best : null;
+        var wholeOf = new int[bits.Length];
+        if (Palettes(bits, wholeOf, 1, wholeMax) is { } whole) candidates.Add(Encode(bits, wholeOf, whole, whole[0].Count > 16 ? 8 : 4, entryBytes));
+        int slices = shape.Length > 1 ? shape[0] : 1;
+        if (slices > 1 && bits.Length % slices == 0)
+        {
+            var sliceOf = SliceOf(bits.Length, slices);
+            if (Palettes(bits, sliceOf, slices, 16) is { } perSlice) candidates.Add(Encode(bits, sliceOf, perSlice, 4, entryBytes));
+        }
+        return candidates;
     }
 
     /// <summary>Each element's slice along axis 0: <paramref name="slices"/> consecutive equal runs.</summary>
@@ -102,20 +104,26 @@ public static class PaletteEncoder
         return sliceOf;
     }
 
+    /// <summary>Each element's bit pattern: a float's 32 bits, or a one-byte integer's byte.</summary>
     static uint[] Bits(Tensor t)
     {
         var bits = new uint[t.Length];
-        Buffer.BlockCopy(t.As<float>(), 0, bits, 0, t.Length * 4);
+        if (t.Type == DataType.Float) Buffer.BlockCopy(t.As<float>(), 0, bits, 0, t.Length * 4);
+        else
+        {
+            var raw = WeightEncoder.Bytes(t);
+            for (int i = 0; i < bits.Length; i++) bits[i] = raw[i];
+        }
         return bits;
     }
 
-    /// <summary>The smallest candidate, when it at least halves the stored bytes (else the raw floats are as good).</summary>
-    static Encoded? Smallest(List<Encoded> candidates, Tensor t)
+    /// <summary>The smallest candidate, when it stores at most <paramref name="limitBytes"/> (else the raw data is as good).</summary>
+    static Encoded? Smallest(List<Encoded> candidates, long limitBytes)
     {
         Encoded? best = null;
         foreach (var c in candidates)
             if (best is null || c.Bytes.Length < best.Bytes.Length) best = c;
-        return best is not null && best.Bytes.Length * 2 <= t.Length * 4 ? best : null;
+        return best is not null && best.Bytes.Length <= limitBytes ? best : null;
     }
 
     /// <summary>

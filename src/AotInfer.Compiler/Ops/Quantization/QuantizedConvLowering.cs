@@ -137,10 +137,10 @@ public sealed class QuantizedConvLowering : OpLowering
         if (layer.Depthwise && _requantize)
         {
             // The depthwise kernel requantises each output row as it leaves its grid: no int32 tensor in between.
-            string wZero = op.HasInput(WZero) ? code.In(WZero) : $"global::System.ReadOnlySpan<{wT}>.Empty";
+            string wZero = WeightZeroPoints(op, code, wT);
             string scratch = code.Scratch(DataType.Int32, QuantizedPacking.DepthwiseScratchLength(g));
             string scales = EmitMultipliers(op, code);
-            string biasInput = op.HasInput(8) ? code.In(8) : "global::System.ReadOnlySpan<int>.Empty";
+            string biasInput = Bias(op, code);
             code.Writer.Line($"{q}.QuantizedDepthwise.Convolve2DRequantized<{xT}, {wT}, {code.OutType(0)}>({code.In(0)}, {xZero}, {code.In(W)}, {wZero}, " +
                              $"{biasInput}, {scales}, (int){code.In(7)}[0], {code.Out(0)}, {scratch}, {layer.Batch}, {layer.InChannels}, {code.IntArray(g.Packed())});");
             return;
@@ -152,45 +152,44 @@ public sealed class QuantizedConvLowering : OpLowering
         }
         int total = layer.Batch * layer.OutChannels * outputSize;
         string acc = _requantize ? code.Scratch(DataType.Int32, total) : code.Out(0);
-        string bias = _requantize && op.HasInput(8) ? code.In(8) : "global::System.ReadOnlySpan<int>.Empty";
+        string bias = _requantize ? Bias(op, code) : NoBias;
         string weights = "";
         if (layer.Dense)
         {
             // The bias folds into the GEMV's per-output offsets, so the requantisation below gets none.
-            string zeros = op.HasInput(WZero) ? code.ConstantArray(WZero) : $"global::System.Array.Empty<{wT}>()";
+            string zeros = ConstantWeightZeroPoints(op, code, wT);
             string packed = code.StaticField($"{q}.Int8GemvWeights", $"{q}.Int8GemvWeights.Pack<{wT}>({code.ConstantArray(W)}, {zeros}, {layer.OutChannels}, {depth}, false)");
             string packedRow = code.Scratch(DataType.Int8, QuantizedPacking.PackedRowsLength(1, depth));
             code.Writer.Line($"{q}.Int8VectorMatrixMultiply.Multiply<{xT}>({code.In(0)}, {xZero}, {packed}, {bias}, {acc}, {packedRow});");
-            bias = "global::System.ReadOnlySpan<int>.Empty";
+            bias = NoBias;
         }
         else if (layer.ByteGemm is not null)
         {
             // The byte GEMM folds the bias into its per-channel offsets, so the requantisation below gets none.
-            string zeros = op.HasInput(WZero) ? code.ConstantArray(WZero) : $"global::System.Array.Empty<{wT}>()";
-            string packed = code.StaticField($"{q}.Int8PackedWeights", $"{q}.Int8PackedWeights.Pack<{wT}>({code.ConstantArray(W)}, {zeros}, {layer.OutChannels}, {depth}, false)");
+            string packed = PackedByteGemmWeights(op, code, layer, depth);
             string columns = code.Scratch(layer.XType, layer.Pointwise ? 1 : depth * outputSize);
             string packedColumns = code.Scratch(DataType.Int8, QuantizedPacking.PackedColumnsLength(depth, outputSize));
             string offsets = code.Scratch(DataType.Int32, layer.OutChannels);
             code.Writer.Line($"{q}.QuantizedConvolution.Im2ColGemm<{xT}>({code.In(0)}, {xZero}, {packed}, {bias}, {acc}, {columns}, {packedColumns}, {offsets}, " +
                              $"{layer.Batch}, {layer.InChannels}, {layer.OutChannels}, {layer.Groups}, {code.IntArray(g.Packed())});");
-            bias = "global::System.ReadOnlySpan<int>.Empty";
+            bias = NoBias;
         }
         else if (layer.Depthwise)
         {
-            string wZero = op.HasInput(WZero) ? code.In(WZero) : $"global::System.ReadOnlySpan<{wT}>.Empty";
+            string wZero = WeightZeroPoints(op, code, wT);
             string scratch = code.Scratch(DataType.Int32, QuantizedPacking.DepthwiseScratchLength(g));
             code.Writer.Line($"{q}.QuantizedDepthwise.Convolve2D<{xT}, {wT}>({code.In(0)}, {xZero}, {code.In(W)}, {wZero}, {acc}, {scratch}, " +
                              $"{layer.Batch}, {layer.InChannels}, {code.IntArray(g.Packed())});");
         }
         else if (layer.PackedWeights)
         {
-            string zeros = op.HasInput(WZero) ? code.ConstantArray(WZero) : $"global::System.Array.Empty<{wT}>()";
+            string zeros = ConstantWeightZeroPoints(op, code, wT);
             weights = code.StaticField("int[]", $"{q}.QuantizedMatrixMultiply.PackA<{wT}>({code.ConstantArray(W)}, {zeros}, {layer.OutChannels}, {depth})");
         }
         else
         {
             weights = code.Scratch(DataType.Int32, QuantizedPacking.PackedALength(layer.OutChannels, depth));
-            string zeros = op.HasInput(WZero) ? code.In(WZero) : $"global::System.ReadOnlySpan<{wT}>.Empty";
+            string zeros = WeightZeroPoints(op, code, wT);
             code.Writer.Line($"{q}.QuantizedMatrixMultiply.PackA<{wT}>({code.In(W)}, {depth}, {zeros}, {layer.OutChannels}, {depth}, {weights});");
         }
         if (!layer.Depthwise && layer.ByteGemm is null)
@@ -213,16 +212,16 @@ public sealed class QuantizedConvLowering : OpLowering
         string q = $"{EmitContext.Kernels}.Quantization";
         string xT = DataTypes.CSharpName(layer.XType), wT = DataTypes.CSharpName(layer.WType);
         var g = layer.Geometry;
-        string zeros = op.HasInput(WZero) ? code.ConstantArray(WZero) : $"global::System.Array.Empty<{wT}>()";
+        string zeros = ConstantWeightZeroPoints(op, code, wT);
         string packed = code.StaticField($"{q}.Int8ConvWeights", $"{q}.Int8ConvWeights.Pack<{wT}>({code.ConstantArray(W)}, {zeros}, {layer.OutChannels}, {layer.InChannels}, {g.KernelSize})");
         string scratch = code.Scratch(DataType.Int32, QuantizedPacking.DirectConvolutionScratchLength(layer.InChannels, g));
         string geometry = code.IntArray(g.Packed());
         if (!_requantize)
         {
-            code.Writer.Line($"{q}.Int8DirectConvolution.Convolve<{xT}>({code.In(0)}, {xZero}, {packed}, global::System.ReadOnlySpan<int>.Empty, {code.Out(0)}, {scratch}, {layer.Batch}, {geometry});");
+            code.Writer.Line($"{q}.Int8DirectConvolution.Convolve<{xT}>({code.In(0)}, {xZero}, {packed}, {NoBias}, {code.Out(0)}, {scratch}, {layer.Batch}, {geometry});");
             return;
         }
-        string bias = op.HasInput(8) ? code.In(8) : "global::System.ReadOnlySpan<int>.Empty";
+        string bias = Bias(op, code);
         string multipliers = EmitMultipliers(op, code);
         code.Writer.Line($"{q}.Int8DirectConvolution.ConvolveToBytes<{xT}, {code.OutType(0)}>({code.In(0)}, {xZero}, {packed}, {bias}, {multipliers}, (int){code.In(7)}[0], " +
                          $"{code.Out(0)}, {scratch}, {layer.Batch}, {geometry});");
@@ -238,17 +237,37 @@ public sealed class QuantizedConvLowering : OpLowering
         string xT = DataTypes.CSharpName(layer.XType), wT = DataTypes.CSharpName(layer.WType);
         var g = layer.Geometry;
         int depth = layer.InChannels / layer.Groups * g.KernelSize, outputSize = g.OutputSize;
-        string zeros = op.HasInput(WZero) ? code.ConstantArray(WZero) : $"global::System.Array.Empty<{wT}>()";
-        string packed = code.StaticField($"{q}.Int8PackedWeights", $"{q}.Int8PackedWeights.Pack<{wT}>({code.ConstantArray(W)}, {zeros}, {layer.OutChannels}, {depth}, false)");
+        string packed = PackedByteGemmWeights(op, code, layer, depth);
         string acc = code.Scratch(DataType.Int32, QuantizedPacking.BlockAccumulatorLength(layer.OutChannels / layer.Groups, outputSize));
         string columns = code.Scratch(layer.XType, layer.Pointwise ? 1 : depth * outputSize);
         string packedColumns = code.Scratch(DataType.Int8, QuantizedPacking.PackedColumnsLength(depth, outputSize));
         string offsets = code.Scratch(DataType.Int32, layer.OutChannels);
-        string bias = op.HasInput(8) ? code.In(8) : "global::System.ReadOnlySpan<int>.Empty";
+        string bias = Bias(op, code);
         string multipliers = EmitMultipliers(op, code);
         code.Writer.Line($"{q}.QuantizedConvolution.Im2ColGemmToBytes<{xT}, {code.OutType(0)}>({code.In(0)}, {xZero}, {packed}, {bias}, {multipliers}, (int){code.In(7)}[0], " +
                          $"{code.Out(0)}, {acc}, {columns}, {packedColumns}, {offsets}, {layer.Batch}, {layer.InChannels}, {layer.OutChannels}, {layer.Groups}, {code.IntArray(g.Packed())});");
     }
+
+    /// <summary>The byte GEMM's weights, packed once at type initialisation into a static field (its name).</summary>
+    string PackedByteGemmWeights(OpContext op, EmitContext code, Layer layer, int depth)
+    {
+        string q = $"{EmitContext.Kernels}.Quantization", wT = DataTypes.CSharpName(layer.WType);
+        string zeros = ConstantWeightZeroPoints(op, code, wT);
+        return code.StaticField($"{q}.Int8PackedWeights", $"{q}.Int8PackedWeights.Pack<{wT}>({code.ConstantArray(W)}, {zeros}, {layer.OutChannels}, {depth}, false)");
+    }
+
+    /// <summary>The constant weight zero points as an array expression (empty when the node has none), for weight packing at type initialisation.</summary>
+    string ConstantWeightZeroPoints(OpContext op, EmitContext code, string wT) =>
+        op.HasInput(WZero) ? code.ConstantArray(WZero) : $"global::System.Array.Empty<{wT}>()";
+
+    /// <summary>The weight zero points as a span expression (empty when the node has none).</summary>
+    string WeightZeroPoints(OpContext op, EmitContext code, string wT) =>
+        op.HasInput(WZero) ? code.In(WZero) : $"global::System.ReadOnlySpan<{wT}>.Empty";
+
+    /// <summary>QLinearConv's int32 bias (input 8) as a span expression, or <see cref="NoBias"/>.</summary>
+    static string Bias(OpContext op, EmitContext code) => op.HasInput(8) ? code.In(8) : NoBias;
+
+    const string NoBias = "global::System.ReadOnlySpan<int>.Empty";
 
     /// <summary>Emits the requantisation multipliers x_scale·w_scale / y_scale (one, or one per output channel) into scratch and returns its name.</summary>
     static string EmitMultipliers(OpContext op, EmitContext code)
