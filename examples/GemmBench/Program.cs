@@ -14,20 +14,11 @@ using AotInfer.Kernels.Quantization;
 //        GemmBench int8 [tier] [peakGmacs] [novnni]; tier is Scalar, Vector128, Avx2 or Avx512BW; novnni keeps vpmaddubsw on AVX-VNNI CPUs.
 //        GemmBench int8conv [tier] [novnni]: the k×k int8 convolution layers of the small models, direct vs im2col.
 //        GemmBench conv [tier]: the float convolution kernels on the benchmark models' layer shapes.
-if (args.Length > 0 && args[0] == "int8conv")
+switch (args.FirstOrDefault())
 {
-    Int8ConvBench.Run(args.Skip(1).ToArray());
-    return;
-}
-if (args.Length > 0 && args[0] == "int8")
-{
-    Int8Bench.Run(args.Skip(1).ToArray());
-    return;
-}
-if (args.Length > 0 && args[0] == "conv")
-{
-    ConvBench.Run(args.Skip(1).ToArray());
-    return;
+    case "int8conv": Int8ConvBench.Run(args[1..]); return;
+    case "int8": Int8Bench.Run(args[1..]); return;
+    case "conv": ConvBench.Run(args[1..]); return;
 }
 string[] positional = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
 if (positional.Length > 0) MatrixMultiply.Tier = Enum.Parse<GemmTier>(positional[0], ignoreCase: true);

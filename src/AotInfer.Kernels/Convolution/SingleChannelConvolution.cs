@@ -18,31 +18,30 @@ public static unsafe class SingleChannelConvolution
     const int ChannelsPerPass = 8;
 
     /// <summary>True when the geometry is one this kernel computes: 2-D, stride 1, dilation 1.</summary>
-    public static bool Supports(int[] geometry)
-    {
-        var window = new Window(geometry);
-        return window.Rank == 2 && window.Stride(0) == 1 && window.Stride(1) == 1 && window.Dilation(0) == 1 && window.Dilation(1) == 1;
-    }
+    public static bool Supports(int[] geometry) => Supports(new Window(geometry));
+
+    static bool Supports(Window window) =>
+        window.Rank == 2 && window.Stride(0) == 1 && window.Stride(1) == 1 && window.Dilation(0) == 1 && window.Dilation(1) == 1;
 
     /// <summary>Floats of the <c>padded</c> scratch <see cref="Convolve"/> needs: the zero-bordered image.</summary>
-    public static int ScratchSize(int[] geometry)
-    {
-        var window = new Window2D(new Window(geometry));
-        return Window2D.PaddedSize(1, window.PaddedHeight, window.PaddedWidth);
-    }
+    public static int ScratchSize(int[] geometry) => ScratchSize(new Window2D(new Window(geometry)));
+
+    static int ScratchSize(in Window2D window) => Window2D.PaddedSize(1, window.PaddedHeight, window.PaddedWidth);
 
     /// <summary>y = act(W ⊛ x + b) for <paramref name="batch"/> one-channel images; <paramref name="padded"/> holds <see cref="ScratchSize"/> floats.</summary>
     public static void Convolve(ReadOnlySpan<float> x, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> y, Span<float> padded,
         int batch, int outChannels, int[] geometry, FusedActivation activation = default)
     {
-        if (!Supports(geometry)) throw new ArgumentException("the single-channel kernel computes 2-D convolutions at stride 1 without dilation", nameof(geometry));
-        var window = new Window2D(new Window(geometry));
+        var plain = new Window(geometry);
+        if (!Supports(plain)) throw new ArgumentException("the single-channel kernel computes 2-D convolutions at stride 1 without dilation", nameof(geometry));
+        var window = new Window2D(plain);
         int inputSize = window.InputHeight * window.InputWidth, outputSize = window.OutputHeight * window.OutputWidth, taps = window.Taps;
         if (x.Length < batch * inputSize) throw new ArgumentException($"x has {x.Length} elements, fewer than {batch}×{inputSize}", nameof(x));
         if (y.Length < batch * outChannels * outputSize) throw new ArgumentException($"y has {y.Length} elements, fewer than {batch}×{outChannels}×{outputSize}", nameof(y));
         if (weights.Length != outChannels * taps) throw new ArgumentException($"weights have {weights.Length} elements, expected {outChannels}×{taps}", nameof(weights));
         if (!bias.IsEmpty && bias.Length != outChannels) throw new ArgumentException($"bias has {bias.Length} elements, expected {outChannels}", nameof(bias));
-        if (padded.Length < ScratchSize(geometry)) throw new ArgumentException($"padded scratch has {padded.Length} elements, fewer than {ScratchSize(geometry)}", nameof(padded));
+        int scratchSize = ScratchSize(window);
+        if (padded.Length < scratchSize) throw new ArgumentException($"padded scratch has {padded.Length} elements, fewer than {scratchSize}", nameof(padded));
         int width = window.OutputWidth;
         var tier = MatrixMultiply.Tier;
         fixed (float* px = x)

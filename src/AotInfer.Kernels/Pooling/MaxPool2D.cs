@@ -50,12 +50,13 @@ public static class MaxPool2D
         int inputSize = inHeight * inWidth, outputSize = outHeight * outWidth;
         if (x.Length < planes * inputSize || y.Length < planes * outputSize)
             throw new ArgumentException($"x or y is too short for {planes} planes of {inHeight}×{inWidth} → {outHeight}×{outWidth}");
-        if (Unsafe.SizeOf<T>() == 1 && TilesThePlane(window) == 2)
+        int? tile = TilesThePlane(window);
+        if (Unsafe.SizeOf<T>() == 1 && tile == 2)
         {
             Max2x2Bytes(x, y, planes, inHeight, inWidth, outHeight, outWidth);
             return;
         }
-        if (typeof(T) == typeof(float) && TilesThePlane(window) is int size and > 1 && size * outWidth <= RowChunk)
+        if (typeof(T) == typeof(float) && tile is int size and > 1 && size * outWidth <= RowChunk)
         {
             fixed (T* px = x)
             fixed (T* py = y)

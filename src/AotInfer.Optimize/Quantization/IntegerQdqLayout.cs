@@ -86,7 +86,7 @@ public static class IntegerQdqLayout
     /// <summary>The scalar scale of the DequantizeLinear that produces the layer's input, if one does.</summary>
     static float? InputScale(GraphEditor graph, WeightedLayer layer) =>
         graph.Producer(layer.Node.Input[0]) is { OpType: "DequantizeLinear" } dequantize && graph.IsConstant(dequantize.Input[1]) &&
-        graph.ReadFloat(dequantize.Input[1]) is { } scale && scale.As<float>().Length == 1 ? scale.As<float>()[0] : null;
+        graph.ReadFloat(dequantize.Input[1])?.As<float>() is [var scale] ? scale : null;
 
     /// <summary>Scale and zero point initializers of every value that gets a pair, in node order.</summary>
     static List<(string Value, (string Scale, string ZeroPoint) Names)> AssignParameters(GraphEditor graph, List<WeightedLayer> layers, IReadOnlyDictionary<string, (float Low, float High)> ranges, QuantizeSettings settings)
