@@ -87,8 +87,31 @@ public sealed class BinaryLowering : OpLowering
             EmitPow(op, code);
             return;
         }
+        if (VectorOperator(op) is { } vectorStruct)
+        {
+            code.Writer.Line($"{EmitContext.Kernels}.Elementwise.VectorBroadcast.Binary<{tIn}, {EmitContext.Kernels}.Elementwise.{vectorStruct}<{tIn}>>(" +
+                             $"{code.In(0)}, {code.IntArray(op.Shape(0))}, {code.In(1)}, {code.IntArray(op.Shape(1))}, {code.Out(0)}, {code.IntArray(op.Output(0)!.Shape!)});");
+            return;
+        }
         code.Writer.Line($"{EmitContext.Kernels}.Elementwise.Broadcast.Binary<{tIn}, {tOut}, {EmitContext.Kernels}.Elementwise.{opStruct}>(" +
                          $"{code.In(0)}, {code.IntArray(op.Shape(0))}, {code.In(1)}, {code.IntArray(op.Shape(1))}, {code.Out(0)}, {code.IntArray(op.Output(0)!.Shape!)});");
+    }
+
+    /// <summary>
+    /// The SIMD operator struct for float and double Add/Sub/Mul/Div (the residual Adds and scalings a model keeps
+    /// outside its convolutions), or null where the scalar broadcasting loop is used.
+    /// </summary>
+    string? VectorOperator(OpContext op)
+    {
+        if (op.Input(0).Type is not (DataType.Float or DataType.Double)) return null;
+        return _opType switch
+        {
+            "Add" => "AddVectors",
+            "Sub" => "SubtractVectors",
+            "Mul" => "MultiplyVectors",
+            "Div" => "DivideVectors",
+            _ => null,
+        };
     }
 
     /// <summary>
