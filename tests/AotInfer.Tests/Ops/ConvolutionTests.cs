@@ -87,9 +87,20 @@ public class ConvolutionTests
         AssertConvAgrees("Conv", new[] { batch, channels, height, width }, new[] { outChannels, channels, 3, 3 }, bias: true, weightAsInput: false,
             ("pads", new[] { 1, 1, 1, 1 }));
 
-    [Fact]
-    public void PointwiseMatchesOnnxRuntime() =>
-        AssertConvAgrees("Conv", new[] { 2, 8, 5, 6 }, new[] { 12, 8, 1, 1 }, bias: true, weightAsInput: false);
+    [Theory]
+    [InlineData(2, 8, 12, 9, 10, "pointwise-gemm")]   // widening, 90 pixels
+    [InlineData(1, 8, 12, 5, 6, "channel-blocked")]   // a plane of at most 8×8
+    [InlineData(1, 40, 24, 14, 14, "channel-blocked")] // narrowing on 14×14 (MobileNetV2's projections)
+    [InlineData(1, 40, 24, 15, 14, "pointwise-gemm")]  // narrowing on a larger plane
+    public void PointwiseMatchesOnnxRuntime(int batch, int channels, int outChannels, int height, int width, string expectedKernel)
+    {
+        AssertConvAgrees("Conv", new[] { batch, channels, height, width }, new[] { outChannels, channels, 1, 1 }, bias: true, weightAsInput: false);
+        var model = new OnnxModelBuilder().Input("x", DataType.Float, batch, channels, height, width)
+            .Initializer("w", Differential.RandomFloats(12, outChannels * channels), outChannels, channels, 1, 1)
+            .Node("Conv", new[] { "x", "w" }, new[] { "y" }).Output("y", DataType.Float).ToBytes();
+        var conv = Assert.Single(AotInfer.Tests.Compiler.FusionPassTests.CompiledGraph(model).Nodes);
+        Assert.Equal(expectedKernel, conv.Annotations["kernel"]);
+    }
 
     [Fact]
     public void PointwiseGroupedWithoutBiasMatchesOnnxRuntime() =>

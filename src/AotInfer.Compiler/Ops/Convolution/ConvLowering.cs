@@ -208,11 +208,21 @@ public sealed class ConvLowering : OpLowering
     /// Winograd from 128 output channels, where its 2.25× fewer multiplies start to pay (64→256 at 13×13: 209 / 264 /
     /// 214; 128→128 at 28×28 1058 / 1161 / 844; 256→256 at 14×14 975 / 1338 / 812), and packed-gemm for one input
     /// channel on a plane over 64×64 (super-resolution's 1→64 5×5 at 224×224, bench --profile: 3.0 ms against 2.0 ms;
-    /// with one channel the product is short and the transposed stores of 3.2 M outputs dominate). 1×1 stride-1
-    /// unpadded layers keep the pointwise choice.
+    /// with one channel the product is short and the transposed stores of 3.2 M outputs dominate).
+    /// 1×1 stride-1 unpadded layers take it where they narrow the channels on a plane of at most 14×14, or on any plane
+    /// of at most 8×8, and keep the pixel-vectorised pointwise GEMM otherwise: a narrowing layer reuses each broadcast
+    /// input over all its output blocks, and a small plane leaves the GEMM's 16-pixel slivers partly empty. Measured
+    /// with a kernel harness (µs, thread CPU time, AVX-512; channel-blocked / pointwise): mobilenet_v2 960→320 at 7×7
+    /// 142 / 168, 960→160 at 7×7 65 / 87, 320→1280 at 7×7 186 / 219, 576→96 at 14×14 87 / 106; squeezenet 512→64
+    /// at 13×13 46 / 57. Widening layers on larger planes stay on the GEMM (24→144 at 56×56 140 / 129, 32→192 at
+    /// 28×28 58 / 49, 96→576 at 14×14 101 / 103, 64→256 at 13×13 28 / 28, dscnn's 64→64 at 25×5 5.4 / 5.2). Narrowing
+    /// layers on larger planes also win (192→32 at 28×28 40 / 55, 256→32 at 27×27 52 / 67) but stay on the GEMM: with
+    /// squeezenet1.1's 55×55 and 27×27 squeeze layers moved too, two outputs of its float16 variant leave the float16
+    /// tolerance of the reference (a float16 rounding after every layer amplifies the changed summation order).
     /// </summary>
     static bool PrefersChannelBlocked(WindowGeometry g, int inChannels, int outChannels, int groups) =>
-        g.Rank == 2 && groups == 1 && !g.IsPointwise &&
+        g.Rank == 2 && groups == 1 &&
+        (!g.IsPointwise || inChannels > outChannels && g.Output[0] * g.Output[1] <= 196 || g.Output[0] * g.Output[1] <= 64) &&
         !(PrefersWinograd(g, inChannels, outChannels, groups) && outChannels >= 128) &&
         !(inChannels == 1 && g.Output[0] * g.Output[1] > 64 * 64);
 
