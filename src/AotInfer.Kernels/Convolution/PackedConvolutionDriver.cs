@@ -67,6 +67,10 @@ internal static unsafe class PackedConvolutionDriver<TKernel> where TKernel : st
                 {
                     TKernel.Tile(aBlock + (long)ir * kb, bSliver, kb, cTile, ldc, accumulate);
                 }
+                else if (width == nr)
+                {
+                    TKernel.ShortTile(height, aBlock + (long)ir * kb, bSliver, kb, cTile, ldc, accumulate);
+                }
                 else
                 {
                     TKernel.Tile(aBlock + (long)ir * kb, bSliver, kb, tile, nr, false);

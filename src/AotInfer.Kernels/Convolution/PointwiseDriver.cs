@@ -47,6 +47,10 @@ internal static unsafe class PointwiseDriver<TKernel> where TKernel : struct, IG
                         {
                             TKernel.Tile(aBlock + (long)ir * kb, bSliver, kb, cTile, positions, accumulate);
                         }
+                        else if (width == nr)
+                        {
+                            TKernel.ShortTile(height, aBlock + (long)ir * kb, bSliver, kb, cTile, positions, accumulate);
+                        }
                         else
                         {
                             TKernel.Tile(aBlock + (long)ir * kb, bSliver, kb, tile, nr, false);

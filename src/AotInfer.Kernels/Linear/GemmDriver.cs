@@ -110,6 +110,10 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
                     {
                         TKernel.Tile(aSliver, bSliver, kb, cTile, ldc, accumulate);
                     }
+                    else if (width == nr)
+                    {
+                        TKernel.ShortTile(height, aSliver, bSliver, kb, cTile, ldc, accumulate);
+                    }
                     else
                     {
                         TKernel.Tile(aSliver, bSliver, kb, tile, nr, false);

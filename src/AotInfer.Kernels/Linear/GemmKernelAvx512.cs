@@ -14,8 +14,30 @@ internal unsafe struct GemmKernelAvx512 : IGemmMicroKernel
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
 
-    public static void Tile(float* a, float* b, int depth, float* c, int ldc, bool accumulate)
+    public static void Tile(float* a, float* b, int depth, float* c, int ldc, bool accumulate) =>
+        TileOf<SixRows>(a, b, depth, c, ldc, accumulate);
+
+    public static void ShortTile(int rows, float* a, float* b, int depth, float* c, int ldc, bool accumulate)
     {
+        switch (rows)
+        {
+            case 1: TileOf<OneRow>(a, b, depth, c, ldc, accumulate); break;
+            case 2: TileOf<TwoRows>(a, b, depth, c, ldc, accumulate); break;
+            case 3: TileOf<ThreeRows>(a, b, depth, c, ldc, accumulate); break;
+            case 4: TileOf<FourRows>(a, b, depth, c, ldc, accumulate); break;
+            case 5: TileOf<FiveRows>(a, b, depth, c, ldc, accumulate); break;
+            default: throw new System.ArgumentOutOfRangeException(nameof(rows), rows, "a short tile has 1 to 5 rows");
+        }
+    }
+
+    /// <summary>
+    /// The first <typeparamref name="TRows"/> rows of the 6×32 tile: each specialisation keeps only its rows'
+    /// accumulators and broadcasts (the row count is a JIT-time constant), reading the 6-wide packed A sliver.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void TileOf<TRows>(float* a, float* b, int depth, float* c, int ldc, bool accumulate) where TRows : struct, ITileRows
+    {
+        int rows = TRows.Count;
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         for (int p = 0; p < depth; p++)
@@ -24,25 +46,20 @@ internal unsafe struct GemmKernelAvx512 : IGemmMicroKernel
             var b1 = Vector512.Load(b + 16);
             var a0 = Vector512.Create(a[0]);
             c00 = Fma(a0, b0, c00); c01 = Fma(a0, b1, c01);
-            var a1 = Vector512.Create(a[1]);
-            c10 = Fma(a1, b0, c10); c11 = Fma(a1, b1, c11);
-            var a2 = Vector512.Create(a[2]);
-            c20 = Fma(a2, b0, c20); c21 = Fma(a2, b1, c21);
-            var a3 = Vector512.Create(a[3]);
-            c30 = Fma(a3, b0, c30); c31 = Fma(a3, b1, c31);
-            var a4 = Vector512.Create(a[4]);
-            c40 = Fma(a4, b0, c40); c41 = Fma(a4, b1, c41);
-            var a5 = Vector512.Create(a[5]);
-            c50 = Fma(a5, b0, c50); c51 = Fma(a5, b1, c51);
+            if (rows > 1) { var a1 = Vector512.Create(a[1]); c10 = Fma(a1, b0, c10); c11 = Fma(a1, b1, c11); }
+            if (rows > 2) { var a2 = Vector512.Create(a[2]); c20 = Fma(a2, b0, c20); c21 = Fma(a2, b1, c21); }
+            if (rows > 3) { var a3 = Vector512.Create(a[3]); c30 = Fma(a3, b0, c30); c31 = Fma(a3, b1, c31); }
+            if (rows > 4) { var a4 = Vector512.Create(a[4]); c40 = Fma(a4, b0, c40); c41 = Fma(a4, b1, c41); }
+            if (rows > 5) { var a5 = Vector512.Create(a[5]); c50 = Fma(a5, b0, c50); c51 = Fma(a5, b1, c51); }
             a += 6;
             b += 32;
         }
-        StoreRow(c, c00, c01, accumulate); c += ldc;
-        StoreRow(c, c10, c11, accumulate); c += ldc;
-        StoreRow(c, c20, c21, accumulate); c += ldc;
-        StoreRow(c, c30, c31, accumulate); c += ldc;
-        StoreRow(c, c40, c41, accumulate); c += ldc;
-        StoreRow(c, c50, c51, accumulate);
+        StoreRow(c, c00, c01, accumulate);
+        if (rows > 1) StoreRow(c + ldc, c10, c11, accumulate);
+        if (rows > 2) StoreRow(c + 2 * ldc, c20, c21, accumulate);
+        if (rows > 3) StoreRow(c + 3 * ldc, c30, c31, accumulate);
+        if (rows > 4) StoreRow(c + 4 * ldc, c40, c41, accumulate);
+        if (rows > 5) StoreRow(c + 5 * ldc, c50, c51, accumulate);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

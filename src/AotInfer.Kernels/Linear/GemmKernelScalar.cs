@@ -7,6 +7,9 @@ internal unsafe struct GemmKernelScalar : IGemmMicroKernel
     public static int Columns => 4;
     public static int DepthBlock => 256;
 
+    public static void ShortTile(int rows, float* a, float* b, int depth, float* c, int ldc, bool accumulate) =>
+        GemmMicroKernels.ShortTileThroughScratch<GemmKernelScalar>(rows, a, b, depth, c, ldc, accumulate);
+
     public static void Tile(float* a, float* b, int depth, float* c, int ldc, bool accumulate)
     {
         float* sum = stackalloc float[16];

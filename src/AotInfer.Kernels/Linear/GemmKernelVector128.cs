@@ -16,6 +16,9 @@ internal unsafe struct GemmKernelVector128 : IGemmMicroKernel
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector128<float> Fma(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.MultiplyAddEstimate(a, b, c);
 
+    public static void ShortTile(int rows, float* a, float* b, int depth, float* c, int ldc, bool accumulate) =>
+        GemmMicroKernels.ShortTileThroughScratch<GemmKernelVector128>(rows, a, b, depth, c, ldc, accumulate);
+
     public static void Tile(float* a, float* b, int depth, float* c, int ldc, bool accumulate)
     {
         Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;

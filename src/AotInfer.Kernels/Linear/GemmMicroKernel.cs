@@ -25,8 +25,33 @@ internal unsafe interface IGemmMicroKernel
     static abstract void Tile(float* packedA, float* packedB, int depth, float* c, int ldc, bool accumulate);
 
     /// <summary>
+    /// The first <paramref name="rows"/> (fewer than <see cref="Rows"/>) rows of a tile, written straight to C: the
+    /// last row block of a layer whose row count is not a multiple of <see cref="Rows"/> (the packed A sliver is
+    /// still <see cref="Rows"/> wide, zero padded).
+    /// </summary>
+    static abstract void ShortTile(int rows, float* packedA, float* packedB, int depth, float* c, int ldc, bool accumulate);
+
+    /// <summary>
     /// One row: c[0..Columns) (+)= Σp a[p·aStride] · b[p·bStride + 0..Columns). Used for M = 1 (GEMV), reading B
     /// either packed (bStride = Columns) or in place (bStride = the row stride of B).
     /// </summary>
     static abstract void Row(float* a, int aStride, float* b, int bStride, int depth, float* c, bool accumulate);
+}
+
+/// <summary>Shared pieces of the micro-kernels.</summary>
+internal static unsafe class GemmMicroKernels
+{
+    /// <summary>
+    /// <see cref="IGemmMicroKernel.ShortTile"/> for kernels without a specialised one: the full tile into scratch,
+    /// then its first <paramref name="rows"/> rows written or added to C.
+    /// </summary>
+    public static void ShortTileThroughScratch<TKernel>(int rows, float* packedA, float* packedB, int depth, float* c, int ldc, bool accumulate)
+        where TKernel : IGemmMicroKernel
+    {
+        int columns = TKernel.Columns;
+        float* tile = stackalloc float[TKernel.Rows * columns];
+        TKernel.Tile(packedA, packedB, depth, tile, columns, false);
+        for (int i = 0; i < rows; i++, tile += columns, c += ldc)
+            for (int j = 0; j < columns; j++) c[j] = accumulate ? c[j] + tile[j] : tile[j];
+    }
 }
