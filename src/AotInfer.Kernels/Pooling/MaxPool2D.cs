@@ -124,6 +124,8 @@ public static class MaxPool2D
         float* scratch = stackalloc float[2 * rowLength];
         new Span<float>(scratch, 2 * rowLength).Fill(float.MinValue);
         var evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var odds = evens + Vector512<int>.One;
+        bool threeWide = kernelWidth == 3 && dilation == 1;
         int total = planes * rows.OutputHeight;
         rows.Max(x, 0, 0, scratch + padLeft);
         float* output = y;
@@ -136,11 +138,21 @@ public static class MaxPool2D
             {
                 if (outWidth >= 16 && j > outWidth - 16) j = outWidth - 16; // the last block overlaps the one before
                 float* taps = row + 2 * j;
-                var best = Avx512F.PermuteVar16x32x2(Vector512.Load(taps), evens, Vector512.Load(taps + 16));
-                for (int kw = 1; kw < kernelWidth; kw++)
+                Vector512<float> best, low = Vector512.Load(taps), high = Vector512.Load(taps + 16);
+                if (threeWide)
                 {
-                    float* tap = taps + kw * dilation;
-                    best = Vector512.Max(best, Avx512F.PermuteVar16x32x2(Vector512.Load(tap), evens, Vector512.Load(tap + 16)));
+                    // Taps 0 and 1 are the even and odd lanes of the same 32 floats (the common 3×3 window, unrolled).
+                    best = Vector512.Max(Avx512F.PermuteVar16x32x2(low, evens, high), Avx512F.PermuteVar16x32x2(low, odds, high));
+                    best = Vector512.Max(best, Avx512F.PermuteVar16x32x2(Vector512.Load(taps + 2), evens, Vector512.Load(taps + 18)));
+                }
+                else
+                {
+                    best = Avx512F.PermuteVar16x32x2(low, evens, high);
+                    for (int kw = 1; kw < kernelWidth; kw++)
+                    {
+                        float* tap = taps + kw * dilation;
+                        best = Vector512.Max(best, Avx512F.PermuteVar16x32x2(Vector512.Load(tap), evens, Vector512.Load(tap + 16)));
+                    }
                 }
                 if (output + j + 16 <= yEnd) best.Store(output + j);
                 else for (int i = 0; i < outWidth - j; i++) output[j + i] = best.GetElement(i);
@@ -173,11 +185,19 @@ public static class MaxPool2D
             }
             long step = (long)_dilation * InputWidth;
             float* first = x + ((long)plane * _inputHeight + top + begin * _dilation) * InputWidth;
+            int count = end - begin;
             for (int c = 0; ; c += 16)
             {
                 if (c > InputWidth - 16) c = InputWidth - 16; // the last vector overlaps the one before
-                var best = Vector512.Load(first + c);
-                for (int kh = 1; kh < end - begin; kh++) best = Vector512.Max(best, Vector512.Load(first + kh * step + c));
+                float* column = first + c;
+                Vector512<float> best;
+                // Three rows (3×3 windows inside the image), unrolled.
+                if (count == 3) best = Vector512.Max(Vector512.Max(Vector512.Load(column), Vector512.Load(column + step)), Vector512.Load(column + 2 * step));
+                else
+                {
+                    best = Vector512.Load(column);
+                    for (int kh = 1; kh < count; kh++) best = Vector512.Max(best, Vector512.Load(column + kh * step));
+                }
                 best.Store(target + c);
                 if (c == InputWidth - 16) break;
             }
