@@ -38,6 +38,12 @@ public sealed class EmitContext
     /// <summary>Identifier of output <paramref name="index"/> as a <c>Span&lt;T&gt;</c>.</summary>
     public string Out(int index) => _model.SpanName(_node.Outputs[index]);
 
+    /// <summary>
+    /// True when input <paramref name="index"/> is a slice of this node's output that its producer already wrote
+    /// there (a Concat input planned in place by <see cref="Planning.ConcatInPlace"/>): nothing to copy.
+    /// </summary>
+    public bool InputWrittenInPlace(int index) => _node.Input(index) is { } input && _model.IsWrittenInPlace(input);
+
     /// <summary>C# element type of input <paramref name="index"/>.</summary>
     public string InType(int index) => DataTypes.CSharpName(_node.Input(index)!.Type);
 

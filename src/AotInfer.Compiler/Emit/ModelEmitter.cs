@@ -110,6 +110,8 @@ public sealed class ModelEmitter
         throw new InvalidOperationException($"value '{v.Name}' was used before it was declared");
     }
 
+    internal bool IsWrittenInPlace(Value v) => _plan.WrittenInPlace.ContainsKey(v);
+
     internal string StaticArray(string elementType, string[] literals)
     {
         string key = elementType + ":" + string.Join(",", literals);

@@ -9,7 +9,9 @@ namespace AotInfer.Compiler.Planning;
 /// <summary>
 /// Places every intermediate tensor in one byte arena. A tensor lives from the node that writes it to the last node
 /// that reads it; tensors whose lifetimes do not overlap share bytes. Greedy best-fit by size, largest first,
-/// which is near optimal for the chain-like graphs of inference models.
+/// which is near optimal for the chain-like graphs of inference models. A Concat input that its producer writes
+/// straight into the Concat's output (<see cref="ConcatInPlace"/>) gets no bytes of its own: it is that slice of the
+/// output, which then lives from the first such producer on.
 /// </summary>
 public static class LivenessArenaPlanner
 {
@@ -19,6 +21,7 @@ public static class LivenessArenaPlanner
     /// <summary>Plans the arena for values computed by <paramref name="nodes"/> that are not graph outputs.</summary>
     public static ArenaPlan Plan(IReadOnlyList<Node> nodes)
     {
+        var slices = ConcatInPlace.Find(nodes);
         var birth = new Dictionary<Value, int>();
         var death = new Dictionary<Value, int>();
         for (int i = 0; i < nodes.Count; i++)
@@ -31,6 +34,13 @@ public static class LivenessArenaPlanner
                 birth[output] = i;
                 death[output] = i;
             }
+        }
+        foreach (var slice in slices)
+        {
+            var whole = slice.Value.Whole;
+            birth[whole] = Math.Min(birth[whole], birth[slice.Key]);
+            birth.Remove(slice.Key);
+            death.Remove(slice.Key);
         }
 
         var placed = new List<(int Start, int End, long Offset, long Size)>();
@@ -54,8 +64,9 @@ public static class LivenessArenaPlanner
             total = Math.Max(total, bestOffset + size);
         }
         if (total > int.MaxValue) throw new UnsupportedModelException($"the intermediate tensors need {total} bytes at once, over the 2 GiB arena limit");
+        foreach (var slice in slices) offsets[slice.Key] = offsets[slice.Value.Whole] + slice.Value.ByteOffset;
         long naive = birth.Keys.Sum(v => Align(SizeOf(v)));
-        return new ArenaPlan(offsets, (int)total, naive);
+        return new ArenaPlan(offsets, (int)total, naive, slices.ToDictionary(s => s.Key, s => s.Value.Whole));
     }
 
     static long SizeOf(Value v) => (long)v.BufferLength * DataTypes.SizeOf(v.Type);
@@ -67,4 +78,8 @@ public static class LivenessArenaPlanner
 /// <param name="Offsets">Byte offset of each planned value.</param>
 /// <param name="TotalBytes">Arena size.</param>
 /// <param name="UnsharedBytes">What the arena would take without reuse (for reports).</param>
-public sealed record ArenaPlan(IReadOnlyDictionary<Value, long> Offsets, int TotalBytes, long UnsharedBytes);
+/// <param name="WrittenInPlace">
+/// Concat inputs that are a slice of the Concat's output (<see cref="ConcatInPlace"/>), each with that output: the
+/// Concat copies nothing for them.
+/// </param>
+public sealed record ArenaPlan(IReadOnlyDictionary<Value, long> Offsets, int TotalBytes, long UnsharedBytes, IReadOnlyDictionary<Value, Value> WrittenInPlace);

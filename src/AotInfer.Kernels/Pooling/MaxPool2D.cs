@@ -10,9 +10,9 @@ namespace AotInfer.Kernels.Pooling;
 
 /// <summary>
 /// Vectorised 2-D max pooling (no index output; float, or any other number type) for any kernel, stride, dilation, padding and ceil_mode.
-/// Float stride 2 on the AVX-512 tier (squeezenet's 3×3/2 pools) reads the input rows directly: per tap, whole-vector loads
-/// and a permute to the even lanes give 16 (or 8) outputs, with no copies and no call per row pass. Otherwise each output row is computed in three contiguous passes over one row of scratch instead of one strided scalar
-/// loop per tap: the max over the kernel's rows (whole input rows, vectorised), then the max over the kernel's
+/// Float stride 2 on the AVX-512 tier (squeezenet's 3×3/2 pools) is separable: the max over the kernel's rows into one
+/// scratch row, then per kernel column one permute to the even lanes per 16 outputs. Otherwise each output row is
+/// computed in three contiguous passes over one row of scratch instead of one strided scalar loop per tap: the max over the kernel's rows (whole input rows, vectorised), then the max over the kernel's
 /// columns (shifted copies of that row, vectorised), then every stride-th element is kept (a vector compress for
 /// stride 2, the common case, on the AVX-512 tier of <see cref="MatrixMultiply.Tier"/>). Plain 2×2 stride-2 pools
 /// and other k×k stride-k ones take a flat two-pass path over many rows at once. Padding reads as
@@ -67,9 +67,16 @@ public static class MaxPool2D
         int first = Math.Max(0, -padLeft), last = Math.Min(inWidth, spanned - padLeft);
         Span<T> columns = stackalloc T[spanned];
         Span<T> windows = stackalloc T[taken];
-        bool direct = typeof(T) == typeof(float) && stride == 2 && MatrixMultiply.Tier == GemmTier.Avx512 && Avx512F.IsSupported;
         fixed (T* px = x)
         fixed (T* py = y)
+        {
+            if (typeof(T) == typeof(float) && stride == 2 && inWidth >= 16 && padLeft + inWidth <= MaxRowWidth &&
+                MatrixMultiply.Tier == GemmTier.Avx512 && Avx512F.IsSupported)
+            {
+                Stride2Separable((float*)px, (float*)py, (float*)py + (long)planes * outputSize, planes, window);
+                return;
+            }
+        }
         for (int plane = 0; plane < planes; plane++)
         {
             ReadOnlySpan<T> input = x.Slice(plane * inputSize, inputSize);
@@ -77,9 +84,6 @@ public static class MaxPool2D
             for (int oh = 0; oh < outHeight; oh++)
             {
                 window.ValidTaps(0, oh, out int khBegin, out int khEnd, out int ihStart);
-                if (direct && khBegin < khEnd &&
-                    Stride2Row((float*)px + (long)plane * inputSize, (float*)px + x.Length, (float*)py + (long)plane * outputSize + oh * outWidth, window, khBegin, khEnd, ihStart))
-                    continue;
                 if (last <= first || khBegin == khEnd) columns.Fill(T.MinValue);
                 else
                 {
@@ -101,82 +105,103 @@ public static class MaxPool2D
     }
 
     /// <summary>
-    /// One output row of a stride-2 pool on AVX-512, straight from the input: outputs whose taps all lie inside the
-    /// input row are computed 16 at a time (per tap, two loads and one vpermt2ps keep the even lanes), or 8 at a time
-    /// when fewer than 16 are interior (one load and one vpermps), the border outputs one by one. False, leaving the
-    /// row to the padded-row path, when fewer than 8 outputs are interior or the last loads would run past
-    /// <paramref name="xEnd"/>.
+    /// A float pool of stride 2 along the rows on the AVX-512 tier, separably: per output row, the max over the kernel's
+    /// rows of whole input rows into a scratch row (padding stays <see cref="float.MinValue"/>), then per 16 outputs and
+    /// kernel column, two loads of that row and one vpermt2ps to their even lanes. A 3×3 window costs 3 permutes per 16
+    /// outputs instead of the 9 of reading each tap from the input (squeezenet's three 3×3/2 pools took 146, 94 and 88
+    /// µs that way). The row maxima are computed one output row ahead into the other of two scratch rows: loads that
+    /// straddle two vector stores just made cannot be forwarded from the store buffer and stall until they retire.
+    /// Stores may run past an output row into the next ones, which are written later, but never past
+    /// <paramref name="yEnd"/>.
     /// </summary>
-    static unsafe bool Stride2Row(float* plane, float* xEnd, float* output, Window window, int khBegin, int khEnd, int ihStart)
+    static unsafe void Stride2Separable(float* x, float* y, float* yEnd, int planes, Window window)
     {
-        int inWidth = window.Input(1), outWidth = window.Output(1), kernelWidth = window.Kernel(1);
-        int dilation = window.Dilation(1), padLeft = window.PadBegin(1), rowDilation = window.Dilation(0);
-        // Interior outputs [low, high): first tap 2j − padLeft ≥ 0 and last tap 2j + (KW−1)·d − padLeft < W.
-        int low = (padLeft + 1) / 2, reach = inWidth - 1 - (kernelWidth - 1) * dilation + padLeft;
-        int high = reach < 0 ? 0 : Math.Min(outWidth, reach / 2 + 1);
-        int block = high - low >= 16 ? 16 : 8;
-        if (high - low < block) return false;
-        float* lastRow = plane + (long)(ihStart + (khEnd - 1) * rowDilation) * inWidth;
-        if (lastRow + 2 * (high - block) + (kernelWidth - 1) * dilation - padLeft + 2 * block > xEnd) return false;
+        var rows = new PoolRows(window);
+        int outWidth = window.Output(1), kernelWidth = window.Kernel(1), dilation = window.Dilation(1), padLeft = window.PadBegin(1);
+        int spanned = (outWidth - 1) * 2 + (kernelWidth - 1) * dilation + 1;
+        // The last block of taps loads 32 floats from column 2·max(OW − 16, 0) + (KW − 1)·d.
+        int rowLength = Math.Max(spanned, padLeft + rows.InputWidth) + 32;
+        float* scratch = stackalloc float[2 * rowLength];
+        new Span<float>(scratch, 2 * rowLength).Fill(float.MinValue);
         var evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-        if (block == 8) Stride2Blocks8(plane, output, window, khBegin, khEnd, ihStart, low, high, evens);
-        else for (int j = low; ; j += 16)
+        var odds = evens + Vector512<int>.One;
+        bool threeWide = kernelWidth == 3 && dilation == 1;
+        int total = planes * rows.OutputHeight;
+        rows.Max(x, 0, 0, scratch + padLeft);
+        float* output = y;
+        for (int r = 0, plane = 0, oh = 0; r < total; r++, output += outWidth)
         {
-            if (j > high - 16) j = high - 16; // the last block overlaps the one before
-            var best = Vector512.Create(float.MinValue);
-            for (int kh = khBegin; kh < khEnd; kh++)
+            if (++oh == rows.OutputHeight) { oh = 0; plane++; }
+            if (r + 1 < total) rows.Max(x, plane, oh, scratch + ((r + 1) & 1) * rowLength + padLeft);
+            float* row = scratch + (r & 1) * rowLength;
+            for (int j = 0; ; j += 16)
             {
-                float* row = plane + (long)(ihStart + kh * rowDilation) * inWidth + 2 * j - padLeft;
-                for (int kw = 0; kw < kernelWidth; kw++)
+                if (outWidth >= 16 && j > outWidth - 16) j = outWidth - 16; // the last block overlaps the one before
+                float* taps = row + 2 * j;
+                Vector512<float> best, low = Vector512.Load(taps), high = Vector512.Load(taps + 16);
+                if (threeWide)
                 {
-                    float* tap = row + kw * dilation;
-                    best = Vector512.Max(best, Avx512F.PermuteVar16x32x2(Vector512.Load(tap), evens, Vector512.Load(tap + 16)));
+                    // Taps 0 and 1 are the even and odd lanes of the same 32 floats (the common 3×3 window, unrolled).
+                    best = Vector512.Max(Avx512F.PermuteVar16x32x2(low, evens, high), Avx512F.PermuteVar16x32x2(low, odds, high));
+                    best = Vector512.Max(best, Avx512F.PermuteVar16x32x2(Vector512.Load(taps + 2), evens, Vector512.Load(taps + 18)));
                 }
+                else
+                {
+                    best = Avx512F.PermuteVar16x32x2(low, evens, high);
+                    for (int kw = 1; kw < kernelWidth; kw++)
+                    {
+                        float* tap = taps + kw * dilation;
+                        best = Vector512.Max(best, Avx512F.PermuteVar16x32x2(Vector512.Load(tap), evens, Vector512.Load(tap + 16)));
+                    }
+                }
+                if (output + j + 16 <= yEnd) best.Store(output + j);
+                else for (int i = 0; i < outWidth - j; i++) output[j + i] = best.GetElement(i);
+                if (j + 16 >= outWidth) break;
             }
-            best.Store(output + j);
-            if (j == high - 16) break;
-        }
-        for (int j = 0; j < low; j++) output[j] = BorderWindow(plane, window, khBegin, khEnd, ihStart, j);
-        for (int j = high; j < outWidth; j++) output[j] = BorderWindow(plane, window, khBegin, khEnd, ihStart, j);
-        return true;
-    }
-
-    /// <summary>Interior outputs [low, high) of a narrow stride-2 row, 8 at a time: 16 loaded floats, one vpermps to their even lanes.</summary>
-    static unsafe void Stride2Blocks8(float* plane, float* output, Window window, int khBegin, int khEnd, int ihStart, int low, int high, Vector512<int> evens)
-    {
-        int inWidth = window.Input(1), kernelWidth = window.Kernel(1), dilation = window.Dilation(1), padLeft = window.PadBegin(1);
-        for (int j = low; ; j += 8)
-        {
-            if (j > high - 8) j = high - 8;
-            var best = Vector256.Create(float.MinValue);
-            for (int kh = khBegin; kh < khEnd; kh++)
-            {
-                float* row = plane + (long)(ihStart + kh * window.Dilation(0)) * inWidth + 2 * j - padLeft;
-                for (int kw = 0; kw < kernelWidth; kw++)
-                    best = Vector256.Max(best, Avx512F.PermuteVar16x32(Vector512.Load(row + kw * dilation), evens).GetLower());
-            }
-            best.Store(output + j);
-            if (j == high - 8) break;
         }
     }
 
-    /// <summary>Max of output column <paramref name="j"/>'s taps that lie inside the input (stride 2), NaN-propagating like the generic path.</summary>
-    static unsafe float BorderWindow(float* plane, Window window, int khBegin, int khEnd, int ihStart, int j)
+    /// <summary>The vertical pass of <see cref="Stride2Separable"/>, with the window's fields unpacked once.</summary>
+    readonly unsafe struct PoolRows(Window window)
     {
-        int inWidth = window.Input(1);
-        float best = float.MinValue;
-        for (int kh = khBegin; kh < khEnd; kh++)
+        public readonly int InputWidth = window.Input(1), OutputHeight = window.Output(0);
+        readonly int _inputHeight = window.Input(0), _kernelHeight = window.Kernel(0), _stride = window.Stride(0);
+        readonly int _dilation = window.Dilation(0), _padTop = window.PadBegin(0);
+
+        /// <summary>
+        /// target[c] = max over the kernel rows inside the input of output row <paramref name="oh"/> of plane
+        /// <paramref name="plane"/>, for the <see cref="InputWidth"/> (≥ 16) columns; <see cref="float.MinValue"/> when no kernel row is inside.
+        /// </summary>
+        public void Max(float* x, int plane, int oh, float* target)
         {
-            float* row = plane + (long)(ihStart + kh * window.Dilation(0)) * inWidth;
-            for (int kw = 0; kw < window.Kernel(1); kw++)
+            // The kernel rows [begin, end) inside the input (Window.ValidTaps, inline: this runs once per output row).
+            int top = oh * _stride - _padTop;
+            int begin = top >= 0 ? 0 : (-top + _dilation - 1) / _dilation;
+            int end = _inputHeight - top <= 0 ? 0 : Math.Min(_kernelHeight, _dilation == 1 ? _inputHeight - top : (_inputHeight - top + _dilation - 1) / _dilation);
+            if (begin >= end)
             {
-                int column = 2 * j + kw * window.Dilation(1) - window.PadBegin(1);
-                if (column < 0 || column >= inWidth) continue;
-                float value = row[column];
-                if (value > best || float.IsNaN(value)) best = value;
+                new Span<float>(target, InputWidth).Fill(float.MinValue);
+                return;
+            }
+            long step = (long)_dilation * InputWidth;
+            float* first = x + ((long)plane * _inputHeight + top + begin * _dilation) * InputWidth;
+            int count = end - begin;
+            for (int c = 0; ; c += 16)
+            {
+                if (c > InputWidth - 16) c = InputWidth - 16; // the last vector overlaps the one before
+                float* column = first + c;
+                Vector512<float> best;
+                // Three rows (3×3 windows inside the image), unrolled.
+                if (count == 3) best = Vector512.Max(Vector512.Max(Vector512.Load(column), Vector512.Load(column + step)), Vector512.Load(column + 2 * step));
+                else
+                {
+                    best = Vector512.Load(column);
+                    for (int kh = 1; kh < count; kh++) best = Vector512.Max(best, Vector512.Load(column + kh * step));
+                }
+                best.Store(target + c);
+                if (c == InputWidth - 16) break;
             }
         }
-        return best;
     }
 
     /// <summary>

@@ -7,6 +7,7 @@ namespace AotInfer.Compiler.Ops.Shape;
 /// <summary>
 /// Concat along <c>axis</c> (required from opset 4, 1 before; negative from opset 11). Every input is copied as
 /// blocks: for each index over the leading dimensions, its contiguous run lands at its offset in the output row.
+/// Inputs the arena planner placed inside the output (<see cref="Planning.ConcatInPlace"/>) are already there.
 /// </summary>
 public sealed class ConcatLowering : OpLowering
 {
@@ -58,7 +59,9 @@ public sealed class ConcatLowering : OpLowering
         {
             int[] s = op.Shape(i);
             int chunk = ConstantData.Product(s, axis, s.Length);
-            if (chunk > 0 && outer > 0)
+            if (code.InputWrittenInPlace(i))
+                code.Writer.Line($"// input {i} was written in place by its producer");
+            else if (chunk > 0 && outer > 0)
                 code.Writer.Line($"{EmitContext.Kernels}.Shape.BlockCopy.Copy<{code.InType(i)}>({code.In(i)}, {chunk}, {code.Out(0)}.Slice({offset}), {row}, {outer}, {chunk});");
             offset += chunk;
         }
