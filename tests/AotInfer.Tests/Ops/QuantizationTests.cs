@@ -168,9 +168,10 @@ public class QuantizationTests
     [InlineData(true, 1, 1, 0, 20)]
     public void ByteGemmQLinearConvMatchesOnnxRuntime(bool signedInput, int kernel, int stride, int pad, int minus128Every)
     {
-        // Constant s8 weights within ±127 (or with every n-th at −128, fixed up after the GEMM) run the vpmaddubsw GEMM
-        // (1×1 stride-1 layers without im2col); 37 output positions leave a partial panel. The 3×3 layers run the direct
-        // convolution (DirectQLinearConvRunsWithoutIm2ColAndMatchesOnnxRuntime).
+        // Constant s8 weights within ±127 (or with every n-th at −128, fixed up after the GEMM) run the vpmaddubsw GEMM;
+        // 37 output positions leave a partial panel. The 3×3 layers run the direct convolution
+        // (DirectQLinearConvRunsWithoutIm2ColAndMatchesOnnxRuntime), the 1×1 stride-1 ones the pointwise kernel
+        // (PointwiseQLinearConvRunsThePointwiseKernelAndMatchesOnnxRuntime).
         int inC = 8, outC = 12, size = 13;
         var model = ByteWeightQLinearConv(signedInput, inC, outC, kernel, size, ByteGemmWeights(40, outC * inC * kernel * kernel, minus128Every),
             ("strides", new long[] { stride, stride }), ("pads", new long[] { pad, pad, pad, pad }));
@@ -195,6 +196,24 @@ public class QuantizationTests
         Assert.True(compiled.Success, string.Join("; ", compiled.Diagnostics));
         Assert.Contains("Int8DirectConvolution.ConvolveToBytes", compiled.Source);
         Array x = signedInput ? RandomSBytes(45, inC * size * size) : RandomBytes(45, inC * size * size);
+        Differential.AssertAgrees(model, inputs: (new[] { 1, inC, size, size }, x));
+    }
+
+    [Theory]
+    [InlineData(false, 13, 0)]
+    [InlineData(true, 13, 9)]
+    [InlineData(false, 3, 5)]
+    [InlineData(true, 5, 0)]
+    public void PointwiseQLinearConvRunsThePointwiseKernelAndMatchesOnnxRuntime(bool signedInput, int size, int minus128Every)
+    {
+        // 1×1 stride-1 layers of one group run Int8PointwiseConvolution: 11 input channels leave a partial quad, 13 output
+        // channels a partial block of four, 169 pixels a last tile that moves back, 9 pixels less than one tile.
+        int inC = 11, outC = 13;
+        var model = ByteWeightQLinearConv(signedInput, inC, outC, 1, size, ByteGemmWeights(48, outC * inC, minus128Every));
+        var compiled = ModelCompiler.Compile(model, new CompileOptions { ClassName = "PointwiseQLinearConv" });
+        Assert.True(compiled.Success, string.Join("; ", compiled.Diagnostics));
+        Assert.Contains("Int8PointwiseConvolution.ConvolveToBytes", compiled.Source);
+        Array x = signedInput ? RandomSBytes(49, inC * size * size) : RandomBytes(49, inC * size * size);
         Differential.AssertAgrees(model, inputs: (new[] { 1, inC, size, size }, x));
     }
 
