@@ -19,6 +19,9 @@ internal static class Int8ByteRequantization
         public readonly Vector256<float> Low = Vector256.Create((float)((signed ? -128 : 0) - zeroPoint));
         public readonly Vector256<float> High = Vector256.Create((float)((signed ? 127 : 255) - zeroPoint));
         public readonly Vector256<int> Zero = Vector256.Create(zeroPoint);
+        public readonly Vector512<float> Low512 = Vector512.Create((float)((signed ? -128 : 0) - zeroPoint));
+        public readonly Vector512<float> High512 = Vector512.Create((float)((signed ? 127 : 255) - zeroPoint));
+        public readonly Vector512<int> Zero512 = Vector512.Create(zeroPoint);
     }
 
     /// <summary>One value (the sum already includes its offset).</summary>
@@ -53,6 +56,19 @@ internal static class Int8ByteRequantization
         }
         Vector128<ushort> words = Vector128.Narrow(rounded.GetLower(), rounded.GetUpper()).AsUInt16();
         Unsafe.WriteUnaligned(ref destination, Vector128.Narrow(words, words).AsUInt64().ToScalar());
+    }
+
+    /// <summary>
+    /// <see cref="Vector(Vector256{int}, Vector256{float}, in Bounds, ref byte)"/> for two vectors of eight sums at once
+    /// (<paramref name="low"/>'s bytes first), on AVX-512: half the instructions.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Vector(Vector256<int> low, Vector256<int> high, Vector512<float> multiplier, in Bounds bounds, ref byte destination)
+    {
+        Vector512<float> value = Avx512F.ConvertToVector512Single(Vector512.Create(low, high)) * multiplier;
+        value = Avx512F.Min(Avx512F.Max(value, bounds.Low512), bounds.High512);
+        Vector512<int> rounded = Avx512F.ConvertToVector512Int32(value) + bounds.Zero512;
+        Avx512F.ConvertToVector128Byte(rounded).StoreUnsafe(ref destination);
     }
 
     /// <summary>
