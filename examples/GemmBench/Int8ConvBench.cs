@@ -14,24 +14,28 @@ static class Int8ConvBench
     public static void Run(string[] args)
     {
         if (args.Contains("novnni", StringComparer.OrdinalIgnoreCase)) Int8Gemm.AllowVnni = false;
-        args = args.Where(a => !a.Equals("novnni", StringComparison.OrdinalIgnoreCase)).ToArray();
+        bool onlyPointwise = args.Contains("pointwise", StringComparer.OrdinalIgnoreCase);
+        args = args.Where(a => !a.Equals("novnni", StringComparison.OrdinalIgnoreCase) && !a.Equals("pointwise", StringComparison.OrdinalIgnoreCase)).ToArray();
         if (args.Length > 0) QuantizedMatrixMultiply.Tier = Enum.Parse<QuantizedGemmTier>(args[0], ignoreCase: true);
         Console.WriteLine($"int8 conv, tier {QuantizedMatrixMultiply.Tier}{(Int8Gemm.AllowVnni ? "" : " without VNNI")}; µs per layer by thread CPU time (GMAC/s)");
-        foreach (var (channels, size, outChannels, kernel, stride, pad) in new[]
+        foreach (var (channels, height, width, outChannels, kernel, stride, pad) in new[]
                  {
-                     (3, 32, 16, 3, 1, 1), (16, 32, 16, 3, 1, 1), (16, 32, 32, 3, 2, 1), (32, 16, 32, 3, 1, 1), (32, 16, 64, 3, 2, 1), (64, 8, 64, 3, 1, 1),
-                     (1, 28, 6, 5, 1, 0), (6, 12, 16, 5, 1, 0), (20, 12, 50, 5, 1, 0), (16, 8, 32, 3, 1, 1), (32, 4, 64, 3, 1, 1), (8, 6, 8, 3, 1, 1),
+                     (3, 32, 32, 16, 3, 1, 1), (16, 32, 32, 16, 3, 1, 1), (16, 32, 32, 32, 3, 2, 1), (32, 16, 16, 32, 3, 1, 1), (32, 16, 16, 64, 3, 2, 1), (64, 8, 8, 64, 3, 1, 1),
+                     (1, 28, 28, 6, 5, 1, 0), (6, 12, 12, 16, 5, 1, 0), (20, 12, 12, 50, 5, 1, 0), (16, 8, 8, 32, 3, 1, 1), (32, 4, 4, 64, 3, 1, 1), (8, 6, 6, 8, 3, 1, 1),
                      // The pointwise layers of MobileNetV2 (1×1 stride 1).
-                     (16, 112, 96, 1, 1, 0), (96, 56, 24, 1, 1, 0), (24, 56, 144, 1, 1, 0), (144, 28, 32, 1, 1, 0), (192, 14, 64, 1, 1, 0),
-                     (384, 14, 96, 1, 1, 0), (960, 7, 320, 1, 1, 0), (320, 7, 1280, 1, 1, 0), (32, 112, 16, 1, 1, 0),
+                     (16, 112, 112, 96, 1, 1, 0), (96, 56, 56, 24, 1, 1, 0), (24, 56, 56, 144, 1, 1, 0), (144, 28, 28, 32, 1, 1, 0), (192, 14, 14, 64, 1, 1, 0),
+                     (384, 14, 14, 96, 1, 1, 0), (960, 7, 7, 320, 1, 1, 0), (320, 7, 7, 1280, 1, 1, 0), (32, 112, 112, 16, 1, 1, 0),
+                     // The pointwise layers of the keyword-spotting DS-CNN (25×5 plane) and resnet8's 1×1 stride-2 shortcuts.
+                     (64, 25, 5, 64, 1, 1, 0), (16, 32, 32, 32, 1, 2, 0), (32, 16, 16, 64, 1, 2, 0),
                  })
         {
-            int output = (size + 2 * pad - kernel) / stride + 1;
-            int[] geometry = { 2, size, size, output, output, kernel, kernel, stride, stride, 1, 1, pad, pad, pad, pad };
+            if (onlyPointwise && (kernel != 1 || stride != 1 || pad != 0)) continue;
+            int outputHeight = (height + 2 * pad - kernel) / stride + 1, outputWidth = (width + 2 * pad - kernel) / stride + 1;
+            int[] geometry = { 2, height, width, outputHeight, outputWidth, kernel, kernel, stride, stride, 1, 1, pad, pad, pad, pad };
             var random = new Random(1);
-            byte[] x = Enumerable.Range(0, channels * size * size).Select(_ => (byte)random.Next(256)).ToArray();
+            byte[] x = Enumerable.Range(0, channels * height * width).Select(_ => (byte)random.Next(256)).ToArray();
             byte[] xZero = { 131 };
-            int depth = channels * kernel * kernel, outputSize = output * output;
+            int depth = channels * kernel * kernel, outputSize = outputHeight * outputWidth;
             sbyte[] w = Enumerable.Range(0, outChannels * depth).Select(_ => (sbyte)random.Next(-127, 128)).ToArray();
             int[] bias = Enumerable.Range(0, outChannels).Select(_ => random.Next(-5000, 5000)).ToArray();
             float[] multipliers = Enumerable.Range(0, outChannels).Select(_ => (float)(random.NextDouble() * 0.004)).ToArray();
@@ -40,6 +44,15 @@ static class Int8ConvBench
             var directWeights = Int8ConvWeights.Pack(w, Array.Empty<sbyte>(), outChannels, channels, kernel * kernel);
             int[] scratch = new int[Int8DirectConvolution.ScratchLength(channels, geometry)];
             void Direct() => Int8DirectConvolution.ConvolveToBytes<byte, byte>(x, xZero, directWeights, bias, multipliers, 7, direct, scratch, 1, geometry);
+            // A pointwise layer also runs on the direct kernel as one row of H·W pixels.
+            bool pointwise = kernel == 1 && stride == 1 && pad == 0;
+            int[] row = { 2, 1, outputSize, 1, outputSize, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0 };
+            byte[] flat = new byte[outChannels * outputSize];
+            int[] flatScratch = new int[Int8DirectConvolution.ScratchLength(channels, row)];
+            void Flat() => Int8DirectConvolution.ConvolveToBytes<byte, byte>(x, xZero, directWeights, bias, multipliers, 7, flat, flatScratch, 1, row);
+            byte[] pw = new byte[outChannels * outputSize];
+            int[] pwScratch = new int[Int8PointwiseConvolution.ScratchLength(channels, outputSize)];
+            void Pointwise() => Int8PointwiseConvolution.ConvolveToBytes<byte, byte>(x, xZero, directWeights, bias, multipliers, 7, pw, pwScratch, 1, outputSize);
 
             var gemmWeights = Int8PackedWeights.Pack(w, Array.Empty<sbyte>(), outChannels, depth, transposed: false);
             byte[] columns = new byte[depth * outputSize];
@@ -58,15 +71,19 @@ static class Int8ConvBench
             Direct();
             Im2Col();
             Fused();
-            if (Environment.GetEnvironmentVariable("NOCHECK") is null && !direct.AsSpan().SequenceEqual(gemm)) throw new InvalidOperationException($"direct and im2col convolutions differ at {channels}→{outChannels} {size}x{size}");
-            if (!fused.AsSpan().SequenceEqual(gemm)) throw new InvalidOperationException($"blocked and whole-plane im2col convolutions differ at {channels}→{outChannels} {size}x{size}");
+            if (pointwise) { Flat(); Pointwise(); }
+            if (pointwise && !pw.AsSpan().SequenceEqual(gemm)) throw new InvalidOperationException($"pointwise and im2col convolutions differ at {channels}→{outChannels} {height}x{width}");
+            if (pointwise && !flat.AsSpan().SequenceEqual(gemm)) throw new InvalidOperationException($"one-row direct and im2col convolutions differ at {channels}→{outChannels} {height}x{width}");
+            if (Environment.GetEnvironmentVariable("NOCHECK") is null && !direct.AsSpan().SequenceEqual(gemm)) throw new InvalidOperationException($"direct and im2col convolutions differ at {channels}→{outChannels} {height}x{width}");
+            if (!fused.AsSpan().SequenceEqual(gemm)) throw new InvalidOperationException($"blocked and whole-plane im2col convolutions differ at {channels}→{outChannels} {height}x{width}");
             double macs = (double)outChannels * depth * outputSize;
             int reps = Math.Max(1, (int)(2e7 / macs));
             var directRate = Timing.Rate(Direct, macs, reps);
             var im2colRate = Timing.Rate(Im2Col, macs, reps);
             var fusedRate = Timing.Rate(Fused, macs, reps);
+            string flatText = pointwise ? FormattableString.Invariant($", direct one row {macs / Timing.Rate(Flat, macs, reps).Cpu / 1e3,6:F2} µs, pointwise {macs / Timing.Rate(Pointwise, macs, reps).Cpu / 1e3,6:F2} µs") : "";
             Console.WriteLine(FormattableString.Invariant(
-                $"{channels,3}→{outChannels,3} {size,2}x{size,2} k{kernel} s{stride}: direct {macs / directRate.Cpu / 1e3,6:F2} µs ({directRate.Cpu,5:F1}), im2col {macs / im2colRate.Cpu / 1e3,6:F2} µs ({im2colRate.Cpu,5:F1}), im2col requantised per block {macs / fusedRate.Cpu / 1e3,6:F2} µs ({fusedRate.Cpu,5:F1})"));
+                $"{channels,3}→{outChannels,3} {height,3}x{width,-3} k{kernel} s{stride}: direct {macs / directRate.Cpu / 1e3,6:F2} µs ({directRate.Cpu,5:F1}), im2col {macs / im2colRate.Cpu / 1e3,6:F2} µs ({im2colRate.Cpu,5:F1}), im2col requantised per block {macs / fusedRate.Cpu / 1e3,6:F2} µs ({fusedRate.Cpu,5:F1}){flatText}"));
         }
     }
 }

@@ -115,7 +115,7 @@ internal static class QuadInterleavedImage
     /// channels c0…c0+3 at row offset <paramref name="rowStart"/> + x (XOR flip), channels past the last as
     /// <paramref name="padding"/>; 16 or 8 pixels at a time by unpacking four rows of bytes.
     /// </summary>
-    static void InterleaveRow(ReadOnlySpan<byte> image, int channels, int c0, int rowStart, int planeSize, int x0, int x1, byte flip, byte padding, Span<int> quads, int left)
+    internal static void InterleaveRow(ReadOnlySpan<byte> image, int channels, int c0, int rowStart, int planeSize, int x0, int x1, byte flip, byte padding, Span<int> quads, int left)
     {
         var mask = Vector128.Create(flip);
         var pad = Vector128.Create(padding);

@@ -65,7 +65,7 @@ public static class Int8DirectConvolution
             Signed = typeof(TY) == typeof(sbyte),
             Multipliers = multipliers,
             ZeroPoint = yZeroPoint,
-            VectorRequantize = AllFinite(multipliers) && Vector256.IsHardwareAccelerated && QuantizedMatrixMultiply.Tier >= QuantizedGemmTier.Avx2,
+            VectorRequantize = Int8ByteRequantization.AllFinite(multipliers) && Vector256.IsHardwareAccelerated && QuantizedMatrixMultiply.Tier >= QuantizedGemmTier.Avx2,
         };
         Run(x, xZeroPoint, weights, bias, output, scratch, batch, geometry);
     }
@@ -136,7 +136,7 @@ public static class Int8DirectConvolution
         Span<int> at = stackalloc int[TileVectors];
         ref int tileStart = ref MemoryMarshal.GetReference(tile);
         bool fastBytes = lanes == 8 && output.VectorRequantize;
-        var bounds = new ByteBounds(output.ZeroPoint, output.Signed);
+        var bounds = new Int8ByteRequantization.Bounds(output.ZeroPoint, output.Signed);
         for (int block = 0; block * 4 < weights.OutChannels; block++)
         {
             int rows = Math.Min(4, weights.OutChannels - 4 * block);
@@ -190,7 +190,7 @@ public static class Int8DirectConvolution
         Span<int> tile = stackalloc int[4 * TileVectors * 16 + 16];
         ref int tileStart = ref MemoryMarshal.GetReference(tile);
         bool fastBytes = half == 4 && output.VectorRequantize;
-        var bounds = new ByteBounds(output.ZeroPoint, output.Signed);
+        var bounds = new Int8ByteRequantization.Bounds(output.ZeroPoint, output.Signed);
         for (int block = 0; block * 4 < weights.OutChannels; block++)
         {
             int rows = Math.Min(4, weights.OutChannels - 4 * block);
@@ -214,7 +214,7 @@ public static class Int8DirectConvolution
                             // Eight sums requantised at once: bytes 0…3 are row oy, bytes 4…7 row oy + 1.
                             ulong eight = 0;
                             float multiplier = output.Multipliers[output.Multipliers.Length == 1 ? 0 : channel];
-                            RequantizeVector(Vector256.LoadUnsafe(ref sums), Vector256.Create(offset), Vector256.Create(multiplier), bounds, ref Unsafe.As<ulong, byte>(ref eight));
+                            Int8ByteRequantization.Vector(Vector256.LoadUnsafe(ref sums), Vector256.Create(offset), Vector256.Create(multiplier), bounds, ref Unsafe.As<ulong, byte>(ref eight));
                             ref byte y = ref output.Bytes[at];
                             for (int k = 0; k < outputWidth; k++) Unsafe.Add(ref y, k) = (byte)(eight >> (8 * k));
                             if (oy + 1 < outputHeight)
@@ -323,7 +323,7 @@ public static class Int8DirectConvolution
     /// The common case of the byte output: a tile of four channels × <paramref name="count"/> whole vectors of eight
     /// sums, requantised eight at a time, channel i's bytes at at[j] + i·<paramref name="outputSize"/>.
     /// </summary>
-    static void TileToBytes(ref int tile, int count, ReadOnlySpan<int> offsets, ReadOnlySpan<float> multipliers, in ByteBounds bounds, ref byte y, ReadOnlySpan<int> at, int outputSize)
+    static void TileToBytes(ref int tile, int count, ReadOnlySpan<int> offsets, ReadOnlySpan<float> multipliers, in Int8ByteRequantization.Bounds bounds, ref byte y, ReadOnlySpan<int> at, int outputSize)
     {
         for (int i = 0; i < 4; i++)
         {
@@ -331,16 +331,8 @@ public static class Int8DirectConvolution
             Vector256<float> scale = Vector256.Create(multipliers[i]);
             ref byte row = ref Unsafe.Add(ref y, i * outputSize);
             for (int j = 0; j < count; j++)
-                RequantizeVector(Vector256.LoadUnsafe(ref tile, (nuint)((i * TileVectors + j) * 8)), offset, scale, bounds, ref Unsafe.Add(ref row, at[j]));
+                Int8ByteRequantization.Vector(Vector256.LoadUnsafe(ref tile, (nuint)((i * TileVectors + j) * 8)), offset, scale, bounds, ref Unsafe.Add(ref row, at[j]));
         }
-    }
-
-    /// <summary>The requantisation's constants as vectors: the output range less the zero point (float), and the zero point.</summary>
-    readonly struct ByteBounds(int zeroPoint, bool signed)
-    {
-        public readonly Vector256<float> Low = Vector256.Create((float)((signed ? -128 : 0) - zeroPoint));
-        public readonly Vector256<float> High = Vector256.Create((float)((signed ? 127 : 255) - zeroPoint));
-        public readonly Vector256<int> Zero = Vector256.Create(zeroPoint);
     }
 
     /// <summary>Writes <paramref name="count"/> sums + <paramref name="offset"/> of output channel <paramref name="channel"/> at output index <paramref name="at"/>.</summary>
@@ -358,58 +350,21 @@ public static class Int8DirectConvolution
         if (output.VectorRequantize)
         {
             // A vector of eight sums (the tile buffer always holds whole vectors), narrower ones through a stack copy.
-            var bounds = new ByteBounds(output.ZeroPoint, output.Signed);
+            var bounds = new Int8ByteRequantization.Bounds(output.ZeroPoint, output.Signed);
             for (; i < count; i += 8)
             {
                 if (i + 8 <= count)
                 {
-                    RequantizeVector(Vector256.LoadUnsafe(ref sums, (nuint)i), Vector256.Create(offset), Vector256.Create(multiplier), bounds, ref Unsafe.Add(ref destination, i));
+                    Int8ByteRequantization.Vector(Vector256.LoadUnsafe(ref sums, (nuint)i), Vector256.Create(offset), Vector256.Create(multiplier), bounds, ref Unsafe.Add(ref destination, i));
                     continue;
                 }
                 ulong eight = 0;
-                RequantizeVector(Vector256.LoadUnsafe(ref sums, (nuint)i), Vector256.Create(offset), Vector256.Create(multiplier), bounds, ref Unsafe.As<ulong, byte>(ref eight));
+                Int8ByteRequantization.Vector(Vector256.LoadUnsafe(ref sums, (nuint)i), Vector256.Create(offset), Vector256.Create(multiplier), bounds, ref Unsafe.As<ulong, byte>(ref eight));
                 for (int k = i; k < count; k++, eight >>= 8) Unsafe.Add(ref destination, k) = (byte)eight;
             }
             return;
         }
         for (; i < count; i++)
-            Unsafe.Add(ref destination, i) = RequantizeScalar(Unsafe.Add(ref sums, i) + offset, multiplier, output.ZeroPoint, output.Signed);
-    }
-
-    /// <summary>
-    /// <see cref="Requantization.ToInteger{TOut}"/>'s arithmetic for one value: (sum) · multiplier, clamped to the
-    /// output range less the zero point, rounded half to even, plus the zero point.
-    /// </summary>
-    static byte RequantizeScalar(int sum, float multiplier, int zeroPoint, bool signed)
-    {
-        float value = Math.Clamp(sum * multiplier, (signed ? -128 : 0) - zeroPoint, (signed ? 127 : 255) - zeroPoint);
-        return (byte)((int)MathF.Round(value, MidpointRounding.ToEven) + zeroPoint);
-    }
-
-    /// <summary>
-    /// <see cref="RequantizeScalar"/> for eight values: the bounds are integers, so clamping before rounding equals
-    /// clamping after, and the clamped values narrow to bytes without saturation (signed or not, the low byte is right).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void RequantizeVector(Vector256<int> sums, Vector256<int> offset, Vector256<float> multiplier, in ByteBounds bounds, ref byte destination)
-    {
-        Vector256<float> value = Vector256.ConvertToSingle(sums + offset) * multiplier;
-        value = Vector256.MinNative(Vector256.MaxNative(value, bounds.Low), bounds.High);
-        Vector256<int> rounded = Vector256.ConvertToInt32Native(Vector256.Round(value)) + bounds.Zero;
-        if (Avx512F.VL.IsSupported)
-        {
-            // vpmovdb: one instruction keeps each lane's low byte.
-            Unsafe.WriteUnaligned(ref destination, Avx512F.VL.ConvertToVector128Byte(rounded).AsUInt64().ToScalar());
-            return;
-        }
-        Vector128<ushort> words = Vector128.Narrow(rounded.GetLower(), rounded.GetUpper()).AsUInt16();
-        Unsafe.WriteUnaligned(ref destination, Vector128.Narrow(words, words).AsUInt64().ToScalar());
-    }
-
-    static bool AllFinite(ReadOnlySpan<float> values)
-    {
-        foreach (float value in values)
-            if (!float.IsFinite(value)) return false;
-        return true;
+            Unsafe.Add(ref destination, i) = Int8ByteRequantization.Scalar(Unsafe.Add(ref sums, i) + offset, multiplier, output.ZeroPoint, output.Signed);
     }
 }

@@ -168,9 +168,10 @@ public class QuantizationTests
     [InlineData(true, 1, 1, 0, 20)]
     public void ByteGemmQLinearConvMatchesOnnxRuntime(bool signedInput, int kernel, int stride, int pad, int minus128Every)
     {
-        // Constant s8 weights within ±127 (or with every n-th at −128, fixed up after the GEMM) run the vpmaddubsw GEMM
-        // (1×1 stride-1 layers without im2col); 37 output positions leave a partial panel. The 3×3 layers run the direct
-        // convolution (DirectQLinearConvRunsWithoutIm2ColAndMatchesOnnxRuntime).
+        // Constant s8 weights within ±127 (or with every n-th at −128, fixed up after the GEMM) run the vpmaddubsw GEMM;
+        // 37 output positions leave a partial panel. The 3×3 layers run the direct convolution
+        // (DirectQLinearConvRunsWithoutIm2ColAndMatchesOnnxRuntime), the 1×1 stride-1 ones the pointwise kernel
+        // (PointwiseQLinearConvRunsThePointwiseKernelAndMatchesOnnxRuntime).
         int inC = 8, outC = 12, size = 13;
         var model = ByteWeightQLinearConv(signedInput, inC, outC, kernel, size, ByteGemmWeights(40, outC * inC * kernel * kernel, minus128Every),
             ("strides", new long[] { stride, stride }), ("pads", new long[] { pad, pad, pad, pad }));
@@ -191,11 +192,21 @@ public class QuantizationTests
         int inC = 6, outC = 10, size = 19;
         var model = ByteWeightQLinearConv(signedInput, inC, outC, kernel, size, ByteGemmWeights(44, outC * inC * kernel * kernel, minus128Every),
             ("strides", new long[] { stride, stride }), ("pads", new long[] { pad, pad, pad, pad }), ("dilations", new long[] { dilation, dilation }));
-        var compiled = ModelCompiler.Compile(model, new CompileOptions { ClassName = "DirectQLinearConv" });
-        Assert.True(compiled.Success, string.Join("; ", compiled.Diagnostics));
-        Assert.Contains("Int8DirectConvolution.ConvolveToBytes", compiled.Source);
-        Array x = signedInput ? RandomSBytes(45, inC * size * size) : RandomBytes(45, inC * size * size);
-        Differential.AssertAgrees(model, inputs: (new[] { 1, inC, size, size }, x));
+        AssertRunsKernelAndAgrees(model, "DirectQLinearConv", "Int8DirectConvolution.ConvolveToBytes", signedInput, 45, inC, size);
+    }
+
+    [Theory]
+    [InlineData(false, 13, 0)]
+    [InlineData(true, 13, 9)]
+    [InlineData(false, 3, 5)]
+    [InlineData(true, 5, 0)]
+    public void PointwiseQLinearConvRunsThePointwiseKernelAndMatchesOnnxRuntime(bool signedInput, int size, int minus128Every)
+    {
+        // 1×1 stride-1 layers of one group run Int8PointwiseConvolution: 11 input channels leave a partial quad, 13 output
+        // channels a partial block of four, 169 pixels a last tile that moves back, 9 pixels less than one tile.
+        int inC = 11, outC = 13;
+        var model = ByteWeightQLinearConv(signedInput, inC, outC, 1, size, ByteGemmWeights(48, outC * inC, minus128Every));
+        AssertRunsKernelAndAgrees(model, "PointwiseQLinearConv", "Int8PointwiseConvolution.ConvolveToBytes", signedInput, 49, inC, size);
     }
 
     [Fact]
@@ -226,10 +237,19 @@ public class QuantizationTests
         // 21 outputs leave a partial 16-output panel; 37 input channels a partial 4-deep quad.
         int inC = 37, outC = 21;
         var model = ByteWeightQLinearConv(signedInput, inC, outC, size, size, ByteGemmWeights(42, outC * inC * size * size, minus128Every));
-        var compiled = ModelCompiler.Compile(model, new CompileOptions { ClassName = "DenseQLinearConv" });
+        AssertRunsKernelAndAgrees(model, "DenseQLinearConv", "Int8VectorMatrixMultiply.Multiply", signedInput, 43, inC, size);
+    }
+
+    /// <summary>
+    /// Compiles a <see cref="ByteWeightQLinearConv"/> model, checks that its source calls <paramref name="kernelCall"/>, and
+    /// compares it with ONNX Runtime on a random u8 or s8 image (seed <paramref name="seed"/>) of inC × size × size.
+    /// </summary>
+    static void AssertRunsKernelAndAgrees(byte[] model, string className, string kernelCall, bool signedInput, int seed, int inC, int size)
+    {
+        var compiled = ModelCompiler.Compile(model, new CompileOptions { ClassName = className });
         Assert.True(compiled.Success, string.Join("; ", compiled.Diagnostics));
-        Assert.Contains("Int8VectorMatrixMultiply.Multiply", compiled.Source);
-        Array x = signedInput ? RandomSBytes(43, inC * size * size) : RandomBytes(43, inC * size * size);
+        Assert.Contains(kernelCall, compiled.Source);
+        Array x = signedInput ? RandomSBytes(seed, inC * size * size) : RandomBytes(seed, inC * size * size);
         Differential.AssertAgrees(model, inputs: (new[] { 1, inC, size, size }, x));
     }
 

@@ -13,6 +13,8 @@ namespace AotInfer.Compiler.Ops.Quantization;
 /// ONNX Runtime quantiser's output) run the byte GEMM <c>Int8Gemm</c> (<c>vpmaddubsw</c>; bias and input zero point
 /// folded into one offset per channel; 1×1 stride-1 layers skip im2col; QLinearConv requantises each block of output
 /// positions while its int32 sums are in cache, <c>QuantizedConvolution.Im2ColGemmToBytes</c>); others the widening int16 GEMM.
+/// Pointwise QLinearConv layers (1×1, stride 1, no padding, one group) run <c>Int8PointwiseConvolution</c>, k×k ones
+/// of one group <c>Int8DirectConvolution</c> (both without im2col, requantised in the same pass).
 /// Depthwise 2-D layers run the direct kernel <c>QuantizedDepthwise</c> instead (float sums, exact; QLinearConv requantised
 /// row by row inside it), and a dense layer in convolution form
 /// (one output position whose window is the whole input, as a Gemm written as a 1×1 QLinearConv) the batch-1 GEMV
@@ -35,13 +37,19 @@ public sealed class QuantizedConvLowering : OpLowering
 
     /// <summary>A described layer; <paramref name="ByteGemm"/> names the <c>Int8Gemm</c> scheme, null for the widening GEMM.</summary>
     sealed record Layer(int Batch, int InChannels, int OutChannels, int Groups, WindowGeometry Geometry, DataType XType, DataType WType, DataType Output, bool PackedWeights, bool Depthwise,
-        string? ByteGemm, bool Pointwise, string WideningReason, bool DirectCandidate)
+        string? ByteGemm, bool Pointwise, string WideningReason, bool DirectCandidate, bool PointwiseCandidate)
     {
         /// <summary>
         /// A 2-D k×k layer (k·k &gt; 1) of one group, three input channels or more, output rows of four pixels or more, whose centred weights fit a signed
         /// byte: the direct convolution <c>Int8DirectConvolution</c> (no im2col, requantised in the same pass).
         /// </summary>
         public bool Direct => DirectCandidate && !Dense;
+
+        /// <summary>
+        /// A QLinearConv of one group, 1×…×1 kernel, unit strides and no padding (not <see cref="Dense"/>) whose centred weights fit a signed byte:
+        /// the pointwise kernel <c>Int8PointwiseConvolution</c> (the plane as one row of pixels, requantised in registers).
+        /// </summary>
+        public bool PointwiseDirect => PointwiseCandidate && !Dense;
 
         /// <summary>
         /// One sample, one group and one output position whose window is the whole unpadded input (a Gemm written as a
@@ -104,7 +112,11 @@ public sealed class QuantizedConvLowering : OpLowering
         // 3→16 3×3 at 32×32 7.3 vs 5.4 µs, 8→8 3×3 at 6×6 2.4 vs 0.9 µs, 32→64 3×3 at 4×4 3.6 vs 3.1 µs).
         bool direct = packed && !depthwise && rank == 2 && groups == 1 && xs[1] >= 3 && kernel[0] * kernel[1] > 1 && geometry.Output[1] >= 4 &&
                       QuantizedPacking.CentredFitsSignedByte(op.Input(W).Constant!, op.HasInput(WZero) ? op.Input(WZero).Constant : null, outChannels, ws[1] * kernel[0] * kernel[1]);
-        return new Layer(xs[0], xs[1], outChannels, groups, geometry, xType, wType, output, packed && !depthwise, depthwise, byteGemm, pointwise, reason, direct);
+        // A pointwise QLinearConv is a [M, C] × [C, H·W] product: its own kernel (GemmBench int8conv pointwise, byte GEMM
+        // requantised per block vs pointwise: 64→64 on 25×5 5.1 vs 3.3 µs, 16→96 on 112×112 274 vs 165 µs).
+        bool pointwiseDirect = _requantize && packed && !depthwise && groups == 1 && pointwise &&
+                               QuantizedPacking.CentredFitsSignedByte(op.Input(W).Constant!, op.HasInput(WZero) ? op.Input(WZero).Constant : null, outChannels, ws[1]);
+        return new Layer(xs[0], xs[1], outChannels, groups, geometry, xType, wType, output, packed && !depthwise, depthwise, byteGemm, pointwise, reason, direct, pointwiseDirect);
     }
 
     /// <inheritdoc/>
@@ -112,7 +124,7 @@ public sealed class QuantizedConvLowering : OpLowering
     {
         var layer = Describe(op);
         op.SetOutput(0, layer.Output, new[] { layer.Batch, layer.OutChannels }.Concat(layer.Geometry.Output).ToArray());
-        string shape = layer.Depthwise ? "depthwise-direct" : layer.Direct ? "direct (no im2col; vpdpbusd where the CPU has AVX-VNNI, requantised in the same pass)" : layer.Dense ? $"GEMV (dense layer, {layer.ByteGemm})" : layer.ByteGemm is null ? $"im2col+GEMM (int16 widening: {layer.WideningReason})" : $"{(layer.Pointwise ? "1×1" : "im2col")}+GEMM (vpmaddubsw, or vpdpbusd where the CPU has AVX-VNNI; {layer.ByteGemm})";
+        string shape = layer.Depthwise ? "depthwise-direct" : layer.PointwiseDirect ? "pointwise-direct (vpdpbusd where the CPU has AVX-VNNI, requantised in registers)" : layer.Direct ? "direct (no im2col; vpdpbusd where the CPU has AVX-VNNI, requantised in the same pass)" : layer.Dense ? $"GEMV (dense layer, {layer.ByteGemm})" : layer.ByteGemm is null ? $"im2col+GEMM (int16 widening: {layer.WideningReason})" : $"{(layer.Pointwise ? "1×1" : "im2col")}+GEMM (vpmaddubsw, or vpdpbusd where the CPU has AVX-VNNI; {layer.ByteGemm})";
         op.Node.Annotations["kernel"] = $"int8 {shape} {DataTypes.CSharpName(layer.XType)}×{DataTypes.CSharpName(layer.WType)}" +
                                         (layer.PackedWeights ? ", weights pre-packed" : "") + $" → {layer.Output}";
         op.Node.Annotations["window"] = layer.Geometry.ToString();
@@ -132,6 +144,11 @@ public sealed class QuantizedConvLowering : OpLowering
         if (layer.Direct)
         {
             EmitDirect(op, code, layer, xZero);
+            return;
+        }
+        if (layer.PointwiseDirect)
+        {
+            EmitPointwise(op, code, layer, xZero);
             return;
         }
         if (layer.Depthwise && _requantize)
@@ -209,11 +226,9 @@ public sealed class QuantizedConvLowering : OpLowering
     /// <summary>The k×k layers <see cref="Layer.Direct"/> takes: weights packed once, one kernel call that also requantises.</summary>
     void EmitDirect(OpContext op, EmitContext code, Layer layer, string xZero)
     {
-        string q = $"{EmitContext.Kernels}.Quantization";
-        string xT = DataTypes.CSharpName(layer.XType), wT = DataTypes.CSharpName(layer.WType);
+        string q = $"{EmitContext.Kernels}.Quantization", xT = DataTypes.CSharpName(layer.XType);
         var g = layer.Geometry;
-        string zeros = ConstantWeightZeroPoints(op, code, wT);
-        string packed = code.StaticField($"{q}.Int8ConvWeights", $"{q}.Int8ConvWeights.Pack<{wT}>({code.ConstantArray(W)}, {zeros}, {layer.OutChannels}, {layer.InChannels}, {g.KernelSize})");
+        string packed = DirectWeights(op, code, layer);
         string scratch = code.Scratch(DataType.Int32, QuantizedPacking.DirectConvolutionScratchLength(layer.InChannels, g));
         string geometry = code.IntArray(g.Packed());
         if (!_requantize)
@@ -225,6 +240,27 @@ public sealed class QuantizedConvLowering : OpLowering
         string multipliers = EmitMultipliers(op, code);
         code.Writer.Line($"{q}.Int8DirectConvolution.ConvolveToBytes<{xT}, {code.OutType(0)}>({code.In(0)}, {xZero}, {packed}, {bias}, {multipliers}, (int){code.In(7)}[0], " +
                          $"{code.Out(0)}, {scratch}, {layer.Batch}, {geometry});");
+    }
+
+    /// <summary>The pointwise QLinearConv layers <see cref="Layer.PointwiseDirect"/> takes: weights packed once, one kernel call that also requantises.</summary>
+    void EmitPointwise(OpContext op, EmitContext code, Layer layer, string xZero)
+    {
+        string q = $"{EmitContext.Kernels}.Quantization", xT = DataTypes.CSharpName(layer.XType);
+        int pixels = layer.Geometry.OutputSize;
+        string packed = DirectWeights(op, code, layer);
+        string scratch = code.Scratch(DataType.Int32, QuantizedPacking.PointwiseConvolutionScratchLength(layer.InChannels, pixels));
+        string bias = Bias(op, code);
+        string multipliers = EmitMultipliers(op, code);
+        code.Writer.Line($"{q}.Int8PointwiseConvolution.ConvolveToBytes<{xT}, {code.OutType(0)}>({code.In(0)}, {xZero}, {packed}, {bias}, {multipliers}, (int){code.In(7)}[0], " +
+                         $"{code.Out(0)}, {scratch}, {layer.Batch}, {pixels});");
+    }
+
+    /// <summary>The weights of the direct kernels (<c>Int8ConvWeights</c>), packed once at type initialisation into a static field (its name).</summary>
+    string DirectWeights(OpContext op, EmitContext code, Layer layer)
+    {
+        string q = $"{EmitContext.Kernels}.Quantization", wT = DataTypes.CSharpName(layer.WType);
+        string zeros = ConstantWeightZeroPoints(op, code, wT);
+        return code.StaticField($"{q}.Int8ConvWeights", $"{q}.Int8ConvWeights.Pack<{wT}>({code.ConstantArray(W)}, {zeros}, {layer.OutChannels}, {layer.InChannels}, {layer.Geometry.KernelSize})");
     }
 
     /// <summary>

@@ -59,6 +59,12 @@ internal static class QuantizedPacking
     }
 
     /// <summary>
+    /// Ints of scratch <c>Int8PointwiseConvolution</c> needs (its <c>ScratchLength</c>; the kernel checks it): ⌈C/4⌉ rows
+    /// of channel quads, each the pixels rounded up to 16 ints (at least 16: one vector reads past a narrower plane).
+    /// </summary>
+    public static int PointwiseConvolutionScratchLength(int inChannels, int pixels) => (inChannels + 3) / 4 * ((Math.Max(pixels, 1) + 15) / 16 * 16);
+
+    /// <summary>
     /// Whether every centred weight w − zw lies in [−128, 127], what the direct convolution (<c>Int8ConvWeights.Fits</c>)
     /// needs; weights are rows × depth, zero points none, one, or one per row.
     /// </summary>

@@ -1,0 +1,93 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Numerics;
+using AotInfer.Kernels.Quantization;
+using Xunit;
+
+namespace AotInfer.Tests.Kernels;
+
+/// <summary>
+/// <see cref="Int8PointwiseConvolution"/> on every tier this machine has, forced in turn, with and without AVX-VNNI,
+/// against the convolution computed from the definition and requantised by <see cref="Requantization.ToInteger{TOut}"/>:
+/// input channels 1…17 (most not a multiple of 4), output channels 1…17 (whole and partial blocks of four), planes of
+/// 1…40 pixels (odd ones, narrower than a tile, not a whole number of tiles) and the model planes (25×5, 7×7, 14×14),
+/// u8/s8 images, weights and outputs, every zero-point class, per-tensor and per-channel multipliers, bias or none,
+/// batches. Results must be exact.
+/// </summary>
+[Collection(AotInfer.Tests.Support.TierForcingCollection.Name)]
+public class Int8PointwiseConvolutionTests
+{
+    static IEnumerable<Int8ConvolutionCase> Cases(int count, int seed)
+    {
+        var random = new Random(seed);
+        int[][] planes = { new[] { 25, 5 }, new[] { 7, 7 }, new[] { 14, 14 }, new[] { 1, 1 } };
+        for (int made = 0; made < count; made++)
+        {
+            int[] plane = made < planes.Length ? planes[made] : random.Next(3) == 0 ? new[] { random.Next(1, 8), random.Next(1, 8) } : new[] { 1, random.Next(1, 41) };
+            int h = plane[0], w = plane[1];
+            int channels = made < 17 ? made + 1 : random.Next(1, 18), outChannels = made < 17 ? 17 - made : random.Next(1, 18), batch = random.Next(1, 3);
+            int[] geometry = { 2, h, w, h, w, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0 };
+            yield return Int8ConvolutionChecks.Draw(random, made, batch, channels, outChannels, 1, geometry, $"plane {h}x{w}", extremeImages: true);
+        }
+    }
+
+    /// <summary><see cref="Int8PointwiseConvolution"/> with its weights packed for the case (it has no int32 output).</summary>
+    readonly struct PointwiseKernel : IInt8ConvolutionUnderTest
+    {
+        public int[]? Sums<TX, TW>(Int8ConvolutionCase t) where TX : unmanaged, IBinaryInteger<TX> where TW : unmanaged, IBinaryInteger<TW> => null;
+
+        public int[] Bytes<TX, TW, TY>(Int8ConvolutionCase t, float[] multipliers, int zeroPoint)
+            where TX : unmanaged, IBinaryInteger<TX> where TW : unmanaged, IBinaryInteger<TW> where TY : unmanaged, IBinaryInteger<TY>, IMinMaxValue<TY>
+        {
+            var weights = Int8ConvWeights.Pack(t.W.Select(TW.CreateTruncating).ToArray(), t.Zw.Select(TW.CreateTruncating).ToArray(), t.OutChannels, t.Channels, 1);
+            // Scratch starts as garbage: the kernel must not depend on its contents.
+            int[] scratch = Enumerable.Repeat(0x5A5A5A5A, Int8PointwiseConvolution.ScratchLength(t.Channels, t.OutputSize)).ToArray();
+            var y = new TY[t.Batch * t.OutChannels * t.OutputSize];
+            Int8PointwiseConvolution.ConvolveToBytes<TX, TY>(t.X.Select(TX.CreateTruncating).ToArray(), t.ZeroPoint<TX>(), weights, t.Bias, multipliers, zeroPoint, y,
+                scratch, t.Batch, t.OutputSize);
+            return y.Select(int.CreateTruncating).ToArray();
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(ForcedTier.All), MemberType = typeof(ForcedTier))]
+    public void MatchesTheDefinitionForChannelsPlanesAndZeroPoints(QuantizedGemmTier tier) => ForcedTier.Run(tier, () =>
+        Int8ConvolutionChecks.WithAndWithoutVnni(tier, (context, seed) => Int8ConvolutionChecks.Check(new PointwiseKernel(), Cases(120, seed), seed, context), 1618, 1414));
+
+    [Theory]
+    [MemberData(nameof(ForcedTier.All), MemberType = typeof(ForcedTier))]
+    public void NonFiniteMultipliersRequantiseLikeTheReference(QuantizedGemmTier tier) => ForcedTier.Run(tier, () =>
+    {
+        // A zero output scale makes the multiplier infinite (NaN for a zero sum): the vector clamp would differ, so those layers take the scalar path.
+        var random = new Random(7);
+        int channels = 5, outChannels = 6, pixels = 30;
+        sbyte[] w = Enumerable.Range(0, outChannels * channels).Select(_ => (sbyte)random.Next(-128, 128)).ToArray();
+        byte[] x = Enumerable.Range(0, channels * pixels).Select(_ => (byte)random.Next(256)).ToArray();
+        var weights = Int8ConvWeights.Pack(w, Array.Empty<sbyte>(), outChannels, channels, 1);
+        float[] multipliers = { float.PositiveInfinity };
+        var y = new byte[outChannels * pixels];
+        Int8PointwiseConvolution.ConvolveToBytes<byte, byte>(x, new byte[] { x[0] }, weights, ReadOnlySpan<int>.Empty, multipliers, 3, y,
+            new int[Int8PointwiseConvolution.ScratchLength(channels, pixels)], 1, pixels);
+        var sums = new int[outChannels * pixels];
+        for (int m = 0; m < outChannels; m++)
+            for (int p = 0; p < pixels; p++)
+                for (int c = 0; c < channels; c++) sums[m * pixels + p] += w[m * channels + c] * (x[c * pixels + p] - x[0]);
+        var expected = new byte[y.Length];
+        Requantization.ToInteger<byte>(sums, ReadOnlySpan<int>.Empty, multipliers, true, 3, expected, outChannels, pixels);
+        Assert.Equal(expected, y);
+    });
+
+    [Fact]
+    public void RejectsTooSmallScratchAndKernelsWiderThanOnePixel()
+    {
+        var weights = Int8ConvWeights.Pack(new sbyte[6], Array.Empty<sbyte>(), 2, 3, 1);
+        var error = Assert.Throws<ArgumentException>(() => Int8PointwiseConvolution.ConvolveToBytes<byte, byte>(new byte[30], ReadOnlySpan<byte>.Empty, weights,
+            ReadOnlySpan<int>.Empty, new float[] { 1 }, 0, new byte[20], new int[Int8PointwiseConvolution.ScratchLength(3, 10) - 1], 1, 10));
+        Assert.Contains("scratch", error.Message);
+        var wide = Int8ConvWeights.Pack(new sbyte[18], Array.Empty<sbyte>(), 2, 1, 9);
+        error = Assert.Throws<ArgumentException>(() => Int8PointwiseConvolution.ConvolveToBytes<byte, byte>(new byte[10], ReadOnlySpan<byte>.Empty, wide,
+            ReadOnlySpan<int>.Empty, new float[] { 1 }, 0, new byte[20], new int[Int8PointwiseConvolution.ScratchLength(1, 10)], 1, 10));
+        Assert.Contains("kernel positions", error.Message);
+    }
+}
