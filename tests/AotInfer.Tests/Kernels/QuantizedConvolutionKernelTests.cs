@@ -171,6 +171,61 @@ public class QuantizedConvolutionKernelTests
     });
 
     /// <summary>
+    /// The small planes the channel-block path takes (and, on lower tiers, the image-vectorised one): channels 1…17 and
+    /// 64 (partial and whole blocks of 16), planes 1×1…17×17 with widths 1–5 weighted up, kernels 3×3, 5×5, 7×3 and 1×1,
+    /// strides 1 and 2, dilations 1 and 2, pads 0 to the kernel's reach, every zero-point class and signedness.
+    /// </summary>
+    static IEnumerable<DepthwiseCase> SmallPlaneCases(int seed)
+    {
+        var random = new Random(seed);
+        int[][] kernels = { new[] { 3, 3 }, new[] { 5, 5 }, new[] { 7, 3 }, new[] { 1, 1 } };
+        int made = 0;
+        foreach (int channels in Enumerable.Range(1, 17).Append(64))
+        {
+            for (int i = 0; i < 24; i++)
+            {
+                int[] k = kernels[i % kernels.Length];
+                int h = random.Next(1, 18), w = i % 3 == 0 ? random.Next(1, 18) : random.Next(1, 6);
+                int s = 1 + i / 4 % 2, d = i % 7 == 6 ? 2 : 1;
+                int[] pads = { random.Next(0, (k[0] - 1) * d + 1), random.Next(0, (k[1] - 1) * d + 1), random.Next(0, (k[0] - 1) * d + 1), random.Next(0, (k[1] - 1) * d + 1) };
+                int spanY = h + pads[0] + pads[2] - (k[0] - 1) * d - 1, spanX = w + pads[1] + pads[3] - (k[1] - 1) * d - 1;
+                if (spanY < 0 || spanX < 0) continue;
+                bool xSigned = random.Next(2) == 1, wSigned = random.Next(2) == 1;
+                int lowX = xSigned ? -128 : 0, lowW = wSigned ? -128 : 0;
+                string zeroClass = new[] { "none", "middle", "random", "per-channel" }[made % 4];
+                int zx = zeroClass switch { "none" => 0, "middle" => xSigned ? -128 : 128, _ => random.Next(lowX, lowX + 256) };
+                int[] zw = zeroClass switch
+                {
+                    "none" => Array.Empty<int>(),
+                    "middle" => new[] { wSigned ? 0 : 128 },
+                    "random" => new[] { random.Next(lowW, lowW + 256) },
+                    _ => Enumerable.Range(0, channels).Select(_ => random.Next(lowW, lowW + 256)).ToArray(),
+                };
+                int batch = i % 5 == 4 ? 2 : 1;
+                int[] x = Enumerable.Range(0, batch * channels * h * w).Select(_ => random.Next(lowX, lowX + 256)).ToArray();
+                int[] weights = Enumerable.Range(0, channels * k[0] * k[1]).Select(_ => random.Next(lowW, lowW + 256)).ToArray();
+                int[] geometry = { 2, h, w, spanY / s + 1, spanX / s + 1, k[0], k[1], s, s, d, d, pads[0], pads[1], pads[2], pads[3] };
+                string label = $"batch {batch} channels {channels} image {h}x{w} kernel {k[0]}x{k[1]} strides {s}x{s} dilations {d}x{d} pads [{string.Join(",", pads)}] " +
+                               $"{(xSigned ? "s8" : "u8")}x{(wSigned ? "s8" : "u8")} zeros {zeroClass}";
+                made++;
+                yield return new DepthwiseCase(batch, channels, geometry, xSigned, wSigned, x, zx, weights, zw, label);
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(ForcedTier.All), MemberType = typeof(ForcedTier))]
+    public void DepthwiseRequantizedMatchesTheDefinitionOnSmallPlanesAcrossChannelBlocks(QuantizedGemmTier tier) => ForcedTier.Run(tier, () =>
+    {
+        var random = new Random(11);
+        foreach (var t in SmallPlaneCases(2028))
+        {
+            CheckDepthwiseRequantized<byte>(tier, t, random);
+            CheckDepthwiseRequantized<sbyte>(tier, t, random);
+        }
+    });
+
+    /// <summary>
     /// Kernels with more taps than a float sum holds exactly (17×17 = 289 &gt; <see cref="QuantizedDepthwise.ExactFloatTaps"/>)
     /// on extreme u8×u8 values: 289·255² exceeds 2²⁴, so a single float sum would round; the chunked sums must not.
     /// </summary>
