@@ -45,15 +45,7 @@ public class QuantizedConvolutionKernelTests
             int channels = made < 17 ? made + 1 : random.Next(1, 18), batch = random.Next(1, 3);
             bool xSigned = random.Next(2) == 1, wSigned = random.Next(2) == 1;
             int lowX = xSigned ? -128 : 0, lowW = wSigned ? -128 : 0;
-            string zeroClass = new[] { "none", "middle", "random", "per-channel" }[made % 4];
-            int zx = zeroClass switch { "none" => 0, "middle" => xSigned ? -128 : 128, _ => random.Next(lowX, lowX + 256) };
-            int[] zw = zeroClass switch
-            {
-                "none" => Array.Empty<int>(),
-                "middle" => new[] { wSigned ? 0 : 128 },
-                "random" => new[] { random.Next(lowW, lowW + 256) },
-                _ => Enumerable.Range(0, channels).Select(_ => random.Next(lowW, lowW + 256)).ToArray(),
-            };
+            var (zeroClass, zx, zw) = ZeroPoints(random, made, channels, xSigned, wSigned);
             // Extreme images (all minimum or all maximum) check that no intermediate saturates.
             int fill = made % 9 == 8 ? (random.Next(2) == 0 ? lowX : lowX + 255) : int.MinValue;
             int[] x = Enumerable.Range(0, batch * channels * h * w).Select(_ => fill != int.MinValue ? fill : random.Next(lowX, lowX + 256)).ToArray();
@@ -64,6 +56,22 @@ public class QuantizedConvolutionKernelTests
             made++;
             yield return new DepthwiseCase(batch, channels, geometry, xSigned, wSigned, x, zx, weights, zw, label);
         }
+    }
+
+    /// <summary>The zero points of case <paramref name="made"/>: none, the middle of the range, random, or random per channel, in turn.</summary>
+    static (string Class, int Zx, int[] Zw) ZeroPoints(Random random, int made, int channels, bool xSigned, bool wSigned)
+    {
+        int lowX = xSigned ? -128 : 0, lowW = wSigned ? -128 : 0;
+        string zeroClass = new[] { "none", "middle", "random", "per-channel" }[made % 4];
+        int zx = zeroClass switch { "none" => 0, "middle" => xSigned ? -128 : 128, _ => random.Next(lowX, lowX + 256) };
+        int[] zw = zeroClass switch
+        {
+            "none" => Array.Empty<int>(),
+            "middle" => new[] { wSigned ? 0 : 128 },
+            "random" => new[] { random.Next(lowW, lowW + 256) },
+            _ => Enumerable.Range(0, channels).Select(_ => random.Next(lowW, lowW + 256)).ToArray(),
+        };
+        return (zeroClass, zx, zw);
     }
 
     static int[] DepthwiseReference(DepthwiseCase t)
@@ -192,15 +200,7 @@ public class QuantizedConvolutionKernelTests
                 if (spanY < 0 || spanX < 0) continue;
                 bool xSigned = random.Next(2) == 1, wSigned = random.Next(2) == 1;
                 int lowX = xSigned ? -128 : 0, lowW = wSigned ? -128 : 0;
-                string zeroClass = new[] { "none", "middle", "random", "per-channel" }[made % 4];
-                int zx = zeroClass switch { "none" => 0, "middle" => xSigned ? -128 : 128, _ => random.Next(lowX, lowX + 256) };
-                int[] zw = zeroClass switch
-                {
-                    "none" => Array.Empty<int>(),
-                    "middle" => new[] { wSigned ? 0 : 128 },
-                    "random" => new[] { random.Next(lowW, lowW + 256) },
-                    _ => Enumerable.Range(0, channels).Select(_ => random.Next(lowW, lowW + 256)).ToArray(),
-                };
+                var (zeroClass, zx, zw) = ZeroPoints(random, made, channels, xSigned, wSigned);
                 int batch = i % 5 == 4 ? 2 : 1;
                 int[] x = Enumerable.Range(0, batch * channels * h * w).Select(_ => random.Next(lowX, lowX + 256)).ToArray();
                 int[] weights = Enumerable.Range(0, channels * k[0] * k[1]).Select(_ => random.Next(lowW, lowW + 256)).ToArray();
