@@ -41,8 +41,10 @@ public static class QuantizedDepthwise
     /// <summary>Ints of scratch <see cref="Convolve2D{TX, TW}"/> and <see cref="Convolve2DRequantized{TX, TW, TOut}"/> need for a layer of this geometry (the packed window).</summary>
     public static int ScratchLength(int[] geometry)
     {
-        var shape = new PhaseShape(new Window(geometry));
-        return 2 * shape.Taps + shape.Phases * shape.PlaneLength + shape.GridLength;
+        var window = new Window(geometry);
+        var shape = new PhaseShape(window);
+        int phases = 2 * shape.Taps + shape.Phases * shape.PlaneLength + shape.GridLength;
+        return ChannelBlockDepthwise.Fits(window) ? Math.Max(phases, ChannelBlockDepthwise.ScratchLength(window)) : phases;
     }
 
     /// <summary>
@@ -67,7 +69,22 @@ public static class QuantizedDepthwise
     {
         if (multipliers.Length != 1 && multipliers.Length != channels) throw new ArgumentException($"{multipliers.Length} multipliers for {channels} channels", nameof(multipliers));
         if (!bias.IsEmpty && bias.Length != channels) throw new ArgumentException($"a bias of {bias.Length} values for {channels} channels", nameof(bias));
+        var window = new Window(geometry);
+        if (ChannelBlockDepthwise.Applies<TW, TOut>(window, bias, multipliers))
+        {
+            CheckOperands<TX>(scratch, geometry);
+            ChannelBlockDepthwise.Convolve(x, xZeroPoint, weights, wZeroPoint, bias, multipliers, yZeroPoint, y, scratch, batch, channels, window);
+            return;
+        }
         Convolve(x, xZeroPoint, weights, wZeroPoint, new Epilogue(bias, multipliers, yZeroPoint), y, scratch, batch, channels, geometry);
+    }
+
+    /// <summary>Rejects images of other than bytes and scratch shorter than <see cref="ScratchLength"/>.</summary>
+    static void CheckOperands<TX>(Span<int> scratch, int[] geometry)
+    {
+        if (typeof(TX) != typeof(byte) && typeof(TX) != typeof(sbyte)) throw new NotSupportedException($"depthwise int8 convolution of {typeof(TX).Name} images");
+        if (scratch.Length < ScratchLength(geometry))
+            throw new ArgumentException($"depthwise scratch holds {scratch.Length} ints, the layer needs {ScratchLength(geometry)}", nameof(scratch));
     }
 
     /// <summary>What leaves the grid: int32 sums into <see cref="Acc"/>, or, when <see cref="Requantize"/>, requantised outputs.</summary>
@@ -94,11 +111,9 @@ public static class QuantizedDepthwise
         Epilogue epilogue, Span<TOut> y, Span<int> scratch, int batch, int channels, int[] geometry)
         where TX : unmanaged, IBinaryInteger<TX> where TW : unmanaged, IBinaryInteger<TW> where TOut : unmanaged, IBinaryInteger<TOut>, IMinMaxValue<TOut>
     {
-        if (typeof(TX) != typeof(byte) && typeof(TX) != typeof(sbyte)) throw new NotSupportedException($"depthwise int8 convolution of {typeof(TX).Name} images");
+        CheckOperands<TX>(scratch, geometry);
         var window = new Window(geometry);
         var shape = new PhaseShape(window);
-        if (scratch.Length < ScratchLength(geometry))
-            throw new ArgumentException($"depthwise scratch holds {scratch.Length} ints, the layer needs {ScratchLength(geometry)}", nameof(scratch));
         Span<float> tapWeights = MemoryMarshal.Cast<int, float>(scratch.Slice(0, shape.Taps));
         Span<int> tapOffsets = scratch.Slice(shape.Taps, shape.Taps);
         Span<float> planes = MemoryMarshal.Cast<int, float>(scratch.Slice(2 * shape.Taps, shape.Phases * shape.PlaneLength));

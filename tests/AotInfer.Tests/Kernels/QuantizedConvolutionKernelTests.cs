@@ -45,15 +45,7 @@ public class QuantizedConvolutionKernelTests
             int channels = made < 17 ? made + 1 : random.Next(1, 18), batch = random.Next(1, 3);
             bool xSigned = random.Next(2) == 1, wSigned = random.Next(2) == 1;
             int lowX = xSigned ? -128 : 0, lowW = wSigned ? -128 : 0;
-            string zeroClass = new[] { "none", "middle", "random", "per-channel" }[made % 4];
-            int zx = zeroClass switch { "none" => 0, "middle" => xSigned ? -128 : 128, _ => random.Next(lowX, lowX + 256) };
-            int[] zw = zeroClass switch
-            {
-                "none" => Array.Empty<int>(),
-                "middle" => new[] { wSigned ? 0 : 128 },
-                "random" => new[] { random.Next(lowW, lowW + 256) },
-                _ => Enumerable.Range(0, channels).Select(_ => random.Next(lowW, lowW + 256)).ToArray(),
-            };
+            var (zeroClass, zx, zw) = ZeroPoints(random, made, channels, xSigned, wSigned);
             // Extreme images (all minimum or all maximum) check that no intermediate saturates.
             int fill = made % 9 == 8 ? (random.Next(2) == 0 ? lowX : lowX + 255) : int.MinValue;
             int[] x = Enumerable.Range(0, batch * channels * h * w).Select(_ => fill != int.MinValue ? fill : random.Next(lowX, lowX + 256)).ToArray();
@@ -64,6 +56,22 @@ public class QuantizedConvolutionKernelTests
             made++;
             yield return new DepthwiseCase(batch, channels, geometry, xSigned, wSigned, x, zx, weights, zw, label);
         }
+    }
+
+    /// <summary>The zero points of case <paramref name="made"/>: none, the middle of the range, random, or random per channel, in turn.</summary>
+    static (string Class, int Zx, int[] Zw) ZeroPoints(Random random, int made, int channels, bool xSigned, bool wSigned)
+    {
+        int lowX = xSigned ? -128 : 0, lowW = wSigned ? -128 : 0;
+        string zeroClass = new[] { "none", "middle", "random", "per-channel" }[made % 4];
+        int zx = zeroClass switch { "none" => 0, "middle" => xSigned ? -128 : 128, _ => random.Next(lowX, lowX + 256) };
+        int[] zw = zeroClass switch
+        {
+            "none" => Array.Empty<int>(),
+            "middle" => new[] { wSigned ? 0 : 128 },
+            "random" => new[] { random.Next(lowW, lowW + 256) },
+            _ => Enumerable.Range(0, channels).Select(_ => random.Next(lowW, lowW + 256)).ToArray(),
+        };
+        return (zeroClass, zx, zw);
     }
 
     static int[] DepthwiseReference(DepthwiseCase t)
@@ -164,6 +172,53 @@ public class QuantizedConvolutionKernelTests
     {
         var random = new Random(7);
         foreach (var t in DepthwiseCases(300, 2025).Concat(DepthwiseCases(200, 2027, sameWidth: true)))
+        {
+            CheckDepthwiseRequantized<byte>(tier, t, random);
+            CheckDepthwiseRequantized<sbyte>(tier, t, random);
+        }
+    });
+
+    /// <summary>
+    /// The small planes the channel-block path takes (and, on lower tiers, the image-vectorised one): channels 1…17 and
+    /// 64 (partial and whole blocks of 16), planes 1×1…17×17 with widths 1–5 weighted up, kernels 3×3, 5×5, 7×3 and 1×1,
+    /// strides 1 and 2, dilations 1 and 2, pads 0 to the kernel's reach, every zero-point class and signedness.
+    /// </summary>
+    static IEnumerable<DepthwiseCase> SmallPlaneCases(int seed)
+    {
+        var random = new Random(seed);
+        int[][] kernels = { new[] { 3, 3 }, new[] { 5, 5 }, new[] { 7, 3 }, new[] { 1, 1 } };
+        int made = 0;
+        foreach (int channels in Enumerable.Range(1, 17).Append(64))
+        {
+            for (int i = 0; i < 24; i++)
+            {
+                int[] k = kernels[i % kernels.Length];
+                int h = random.Next(1, 18), w = i % 3 == 0 ? random.Next(1, 18) : random.Next(1, 6);
+                int s = 1 + i / 4 % 2, d = i % 7 == 6 ? 2 : 1;
+                int[] pads = { random.Next(0, (k[0] - 1) * d + 1), random.Next(0, (k[1] - 1) * d + 1), random.Next(0, (k[0] - 1) * d + 1), random.Next(0, (k[1] - 1) * d + 1) };
+                int spanY = h + pads[0] + pads[2] - (k[0] - 1) * d - 1, spanX = w + pads[1] + pads[3] - (k[1] - 1) * d - 1;
+                if (spanY < 0 || spanX < 0) continue;
+                bool xSigned = random.Next(2) == 1, wSigned = random.Next(2) == 1;
+                int lowX = xSigned ? -128 : 0, lowW = wSigned ? -128 : 0;
+                var (zeroClass, zx, zw) = ZeroPoints(random, made, channels, xSigned, wSigned);
+                int batch = i % 5 == 4 ? 2 : 1;
+                int[] x = Enumerable.Range(0, batch * channels * h * w).Select(_ => random.Next(lowX, lowX + 256)).ToArray();
+                int[] weights = Enumerable.Range(0, channels * k[0] * k[1]).Select(_ => random.Next(lowW, lowW + 256)).ToArray();
+                int[] geometry = { 2, h, w, spanY / s + 1, spanX / s + 1, k[0], k[1], s, s, d, d, pads[0], pads[1], pads[2], pads[3] };
+                string label = $"batch {batch} channels {channels} image {h}x{w} kernel {k[0]}x{k[1]} strides {s}x{s} dilations {d}x{d} pads [{string.Join(",", pads)}] " +
+                               $"{(xSigned ? "s8" : "u8")}x{(wSigned ? "s8" : "u8")} zeros {zeroClass}";
+                made++;
+                yield return new DepthwiseCase(batch, channels, geometry, xSigned, wSigned, x, zx, weights, zw, label);
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(ForcedTier.All), MemberType = typeof(ForcedTier))]
+    public void DepthwiseRequantizedMatchesTheDefinitionOnSmallPlanesAcrossChannelBlocks(QuantizedGemmTier tier) => ForcedTier.Run(tier, () =>
+    {
+        var random = new Random(11);
+        foreach (var t in SmallPlaneCases(2028))
         {
             CheckDepthwiseRequantized<byte>(tier, t, random);
             CheckDepthwiseRequantized<sbyte>(tier, t, random);

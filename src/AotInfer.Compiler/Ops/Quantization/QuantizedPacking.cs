@@ -35,13 +35,20 @@ internal static class QuantizedPacking
     /// <summary>
     /// Ints of scratch <c>QuantizedDepthwise.Convolve2D</c> needs (its <c>ScratchLength</c>; the kernel checks it): the
     /// tap weights and offsets, stride×stride phase planes of (OH + ⌊(KH−1)·dh/sh⌋ + 1) rows of OW + ⌊(KW−1)·dw/sw⌋
-    /// plus 16, and the output grid of OH rows of that pitch rounded up to 16, plus 16.
+    /// plus 16, and the output grid of OH rows of that pitch rounded up to 16, plus 16; or, when the padded extent the
+    /// window covers is at most 16384 positions (and the taps at most 258), the larger of that and the channel-block
+    /// path's 17 ints per tap, one per image position, 16 per covered position plus one spare and 4 per output position
+    /// rounded up to 16.
     /// </summary>
     public static int DepthwiseScratchLength(Convolution.WindowGeometry g)
     {
         int rows = g.Output[0] + (g.Kernel[0] - 1) * g.Dilations[0] / g.Strides[0];
         int pitch = g.Output[1] + (g.Kernel[1] - 1) * g.Dilations[1] / g.Strides[1];
-        return 2 * g.Kernel[0] * g.Kernel[1] + g.Strides[0] * g.Strides[1] * ((rows + 1) * pitch + 16) + (g.Output[0] * pitch + 15) / 16 * 16 + 16;
+        int taps = g.Kernel[0] * g.Kernel[1];
+        int phases = 2 * taps + g.Strides[0] * g.Strides[1] * ((rows + 1) * pitch + 16) + (g.Output[0] * pitch + 15) / 16 * 16 + 16;
+        int covered = ((g.Output[0] - 1) * g.Strides[0] + (g.Kernel[0] - 1) * g.Dilations[0] + 1) * ((g.Output[1] - 1) * g.Strides[1] + (g.Kernel[1] - 1) * g.Dilations[1] + 1);
+        if (covered > 16384 || taps > 258) return phases;
+        return Math.Max(phases, 17 * taps + g.Input[0] * g.Input[1] + 16 * (covered + 1) + (g.Output[0] * g.Output[1] + 15) / 16 * 64);
     }
 
     /// <summary>
