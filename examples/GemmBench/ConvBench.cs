@@ -7,7 +7,8 @@ using AotInfer.Kernels.Linear;
 /// <summary>
 /// The conv mode of GemmBench: per layer shape of the benchmark models, µs and GFLOP/s (thread CPU time, median) of the
 /// float convolution kernels the compiler chooses between — channel-blocked (vectorised over output channels),
-/// packed-gemm (vectorised over pixels) and Winograd F(2×2, 3×3) where it applies — with bias and fused Relu, on random
+/// packed-gemm (vectorised over pixels), Winograd F(2×2, 3×3) and F(4×4, 3×3) vectorised over output channels
+/// (winograd-f4x3) where they apply — with bias and fused Relu, on random
 /// data; the outputs are checked against each other before timing. ConvLowering's choice rule quotes these numbers.
 /// </summary>
 static class ConvBench
@@ -44,10 +45,19 @@ static class ConvBench
         bool winograd = k == 3 && stride == 1;
         var transformed = winograd ? Winograd.PackFilter(weights, m, c) : null;
         var winogradScratch = winograd ? new float[Winograd.ScratchSize(c, m, geometry)] : Array.Empty<float>();
+        var blockedWinograd = winograd ? WinogradBlockedFilter.Pack(weights, m, c) : null;
+        var blockedWinogradScratch = winograd ? new float[WinogradBlocked.ScratchSize(c, geometry)] : Array.Empty<float>();
         Convolution.PackedGemm(x, packed, bias, expected, packedScratch, 1, c, geometry, relu);
         ChannelBlockedConvolution.Convolve(x, blocked, bias, y, blockedScratch, 1, c, geometry, relu);
         double worst = expected.Zip(y, (a, b) => Math.Abs(a - b) / (1 + Math.Abs(a))).Max();
         if (worst > 1e-4) throw new InvalidOperationException($"{name}: channel-blocked and packed-gemm differ by {worst}");
+        if (blockedWinograd is not null)
+        {
+            // Winograd's rounding error grows with the channels (Σ|w·x|), not with the output: compared on that scale.
+            WinogradBlocked.Convolve(x, blockedWinograd, bias, y, blockedWinogradScratch, 1, c, geometry, relu);
+            worst = expected.Zip(y, (a, b) => Math.Abs(a - b)).Max() / Math.Sqrt(c);
+            if (worst > 1e-4) throw new InvalidOperationException($"{name}: winograd-f4x3 and packed-gemm differ by {worst}·√C");
+        }
 
         double flops = 2.0 * m * c * k * k * oh * ow;
         int reps = Math.Max(1, (int)(2e7 / flops));
@@ -60,6 +70,8 @@ static class ConvBench
                       Time(() => ChannelBlockedConvolution.Convolve(x, blocked, bias, y, blockedScratch, 1, c, geometry, relu)) +
                       "  packed-gemm " + Time(() => Convolution.PackedGemm(x, packed, bias, y, packedScratch, 1, c, geometry, relu));
         if (transformed is not null) line += "  winograd " + Time(() => Winograd.Convolve(x, transformed, bias, y, winogradScratch, 1, c, geometry, relu));
+        if (blockedWinograd is not null)
+            line += "  winograd-f4x3 " + Time(() => WinogradBlocked.Convolve(x, blockedWinograd, bias, y, blockedWinogradScratch, 1, c, geometry, relu));
         Console.WriteLine(line);
     }
 }
