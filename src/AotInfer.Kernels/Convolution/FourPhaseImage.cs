@@ -1,5 +1,4 @@
 using System;
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -14,7 +13,8 @@ namespace AotInfer.Kernels.Convolution;
 /// <remarks>
 /// <see cref="Window2D.SplitPhases"/> does the same element by element, which on resnet8's 64 channels of 8×8 cost more
 /// than the whole Winograd product. Here, with AVX-512, each image row is read as pairs of vectors straight from the
-/// image (32 padded columns, 8 of each phase) and split with one permute and one mask per phase; rows whose vectors
+/// image (32 padded columns, 8 of each phase) and split with one permute and one mask per phase (the masks, which
+/// zero the columns outside the image, built once per plane); rows whose vectors
 /// would reach outside the image buffer go through a zero-bordered copy first.
 /// </remarks>
 internal static unsafe class FourPhaseImage
@@ -34,6 +34,10 @@ internal static unsafe class FourPhaseImage
     {
         int rowSize = RowSize(pitch);
         bool cleared = false;
+        // Which lanes of each phase vector hold image columns: the same for every row, so built once.
+        int chunks = (pitch + 7) / 8;
+        Span<Vector512<float>> inside = Avx512F.IsSupported ? stackalloc Vector512<float>[4 * chunks] : default;
+        if (Avx512F.IsSupported) ColumnMasks(padLeft, width, inside);
         for (int v = 0; v < rows; v++)
         {
             for (int a = 0; a < 4; a++)
@@ -49,7 +53,7 @@ internal static unsafe class FourPhaseImage
                 float* source = image + (long)y * width - padLeft;
                 if (Avx512F.IsSupported && source >= lowest && source + rowSize <= end)
                 {
-                    Deinterleave(source, pitch, padLeft, width, phases, planeSize);
+                    Deinterleave(source, pitch, inside, phases, planeSize);
                     continue;
                 }
                 if (!cleared)
@@ -60,7 +64,7 @@ internal static unsafe class FourPhaseImage
                 // The bordered copy: the columns outside the image stay zero, every row copies the same ones.
                 int first = Math.Min(padLeft, rowSize), copied = Math.Clamp(rowSize - first, 0, width);
                 Window2D.CopyRow(image + (long)y * width, row + first, copied);
-                if (Avx512F.IsSupported) Deinterleave(row, pitch, padLeft, width, phases, planeSize);
+                if (Avx512F.IsSupported) Deinterleave(row, pitch, inside, phases, planeSize);
                 else
                     for (int b = 0; b < 4; b++)
                         for (int u = 0; u < pitch; u++)
@@ -71,32 +75,36 @@ internal static unsafe class FourPhaseImage
     }
 
     /// <summary>
-    /// phases[b·planeSize + u] = row[4u + b] for u &lt; pitch, zero where 4u + b is outside the image's columns
-    /// [padLeft, padLeft + width); 16 floats stored per 8 columns of each phase (the upper 8 are overwritten next).
+    /// The lanes of phase b's vector for columns u … u + 7 (u = 8·chunk) whose padded column 4u + b lies in the image's
+    /// [padLeft, padLeft + width): <c>inside[4·chunk + b]</c>, all ones or zero per lane.
     /// </summary>
-    static void Deinterleave(float* row, int pitch, int padLeft, int width, float* phases, int planeSize)
+    static void ColumnMasks(int padLeft, int width, Span<Vector512<float>> inside)
     {
         var columns = Vector512.Create(0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60);
         var first = Vector512.Create(padLeft);
         var last = Vector512.Create(padLeft + width - 1);
-        for (int u = 0; u < pitch; u += 8)
+        for (int i = 0; i < inside.Length; i++)
         {
-            var x0 = Vector512.Load(row + 4 * u);
-            var x1 = Vector512.Load(row + 4 * u + 16);
-            var column = columns + Vector512.Create(4 * u);
-            Vector512.Store(Phase(x0, x1, Indices.Phase0, column, first, last), phases + u);
-            Vector512.Store(Phase(x0, x1, Indices.Phase1, column + Vector512<int>.One, first, last), phases + planeSize + u);
-            Vector512.Store(Phase(x0, x1, Indices.Phase2, column + Vector512.Create(2), first, last), phases + 2 * planeSize + u);
-            Vector512.Store(Phase(x0, x1, Indices.Phase3, column + Vector512.Create(3), first, last), phases + 3 * planeSize + u);
+            var column = columns + Vector512.Create(i / 4 * 32 + i % 4);
+            inside[i] = (Vector512.GreaterThanOrEqual(column, first) & Vector512.LessThanOrEqual(column, last)).AsSingle();
         }
     }
 
-    /// <summary>Every fourth float of x0, x1 from the phase's first, zero outside the image's columns.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector512<float> Phase(Vector512<float> x0, Vector512<float> x1, Vector512<int> indices, Vector512<int> column, Vector512<int> first, Vector512<int> last)
+    /// <summary>
+    /// phases[b·planeSize + u] = row[4u + b] for u &lt; pitch, zero outside the image's columns (the masks of
+    /// <see cref="ColumnMasks"/>); 16 floats stored per 8 columns of each phase (the upper 8 are overwritten next).
+    /// </summary>
+    static void Deinterleave(float* row, int pitch, ReadOnlySpan<Vector512<float>> inside, float* phases, int planeSize)
     {
-        var inside = Vector512.GreaterThanOrEqual(column, first) & Vector512.LessThanOrEqual(column, last);
-        return Avx512F.PermuteVar16x32x2(x0, indices, x1) & inside.AsSingle();
+        for (int u = 0, chunk = 0; u < pitch; u += 8, chunk += 4)
+        {
+            var x0 = Vector512.Load(row + 4 * u);
+            var x1 = Vector512.Load(row + 4 * u + 16);
+            Vector512.Store(Avx512F.PermuteVar16x32x2(x0, Indices.Phase0, x1) & inside[chunk], phases + u);
+            Vector512.Store(Avx512F.PermuteVar16x32x2(x0, Indices.Phase1, x1) & inside[chunk + 1], phases + planeSize + u);
+            Vector512.Store(Avx512F.PermuteVar16x32x2(x0, Indices.Phase2, x1) & inside[chunk + 2], phases + 2 * planeSize + u);
+            Vector512.Store(Avx512F.PermuteVar16x32x2(x0, Indices.Phase3, x1) & inside[chunk + 3], phases + 3 * planeSize + u);
+        }
     }
 
     static class Indices

@@ -217,17 +217,20 @@ public sealed class ConvLowering : OpLowering
 
     /// <summary>
     /// Winograd F(4×4, 3×3) vectorised over output channels does 4× fewer multiplies than the direct kernel, and pays
-    /// for its transforms from 16 input channels and C·M·OH·OW ≥ 2¹⁸ (16→16 at 32×32, 64→64 at 8×8); above C·M = 128²
-    /// its transformed weights (36·C·M floats, 4× the direct kernel's) no longer stay in cache and it loses. Measured with
-    /// <c>dotnet run -c Release --project examples/GemmBench -- conv</c> (µs, thread CPU time, AVX-512; channel-blocked /
-    /// winograd-f4x3): resnet8 a.0 16→16 at 32×32 26.7 / 23.1, a.3_1 32→32 at 16×16 20.0 / 12.9, a.3_2 64→64 at 8×8
-    /// 19.9 / 15.5; fashion_bncnn f.3 32→32 at 28×28 62.0 / 34.8, f.10 64→64 at 14×14 60.5 / 40.1; squeezenet 16→64 at
-    /// 55×55 232 / 182, 64→256 at 13×13 200 / 148 (winograd-f2x3 183); 128→128 at 28×28 920 / 538 (f2x3 845). Not
-    /// taken: resnet8's stem 3→16 6.6 / 12.8, digits_cnn 16→32 at 8×8 2.9 / 3.7 and 32→64 at 4×4 3.3 / 7.1 (too little
-    /// work for the transforms), 256→256 at 14×14 903 / 1135 (f2x3 656) and 512→512 at 7×7 912 / 2158.
+    /// for its transforms from 16 input channels and C·M·OH·OW ≥ 2¹⁸ (16→16 at 32×32, 64→64 at 8×8); above C·M = 64²
+    /// its transformed weights (36·C·M floats, 4× the direct kernel's: 576 KB at 64², half the L2) leave the cache
+    /// between inferences and it loses. Measured with <c>dotnet run -c Release --project examples/GemmBench -- conv</c>
+    /// (µs, thread CPU time, AVX-512; channel-blocked / winograd-f4x3): resnet8 a.0 16→16 at 32×32 26.7 / 23.1, a.3_1
+    /// 32→32 at 16×16 20.0 / 12.9, a.3_2 64→64 at 8×8 19.9 / 15.5; fashion_bncnn f.3 32→32 at 28×28 62.0 / 34.8, f.10
+    /// 64→64 at 14×14 60.5 / 40.1; squeezenet 16→64 at 55×55 232 / 182. Not taken: resnet8's stem 3→16 6.6 / 12.8,
+    /// digits_cnn 16→32 at 8×8 2.9 / 3.7 and 32→64 at 4×4 3.3 / 7.1 (too little work for the transforms); 256→256 at
+    /// 14×14 903 / 1135 (f2x3 656) and 512→512 at 7×7 912 / 2158. Between 64² and 128² it wins in the loop above
+    /// (64→256 at 13×13: 200 / 148, f2x3 183) but not inside a model, where other layers evict its weights: squeezenet's
+    /// 48→192 and 64→256 at 13×13 take 152–156 and 266–272 µs against 116 and 190 µs (bench --profile), while its
+    /// 16→64 at 55×55 and 32→128 at 27×27 take 197–222 and 157–161 against 245–252 and 228–253.
     /// </summary>
     static bool PrefersWinogradBlocked(WindowGeometry g, int inChannels, int outChannels, int groups) =>
-        g.Rank == 2 && groups == 1 && inChannels >= 16 && (long)inChannels * outChannels <= 128 * 128 &&
+        g.Rank == 2 && groups == 1 && inChannels >= 16 && (long)inChannels * outChannels <= 64 * 64 &&
         (long)inChannels * outChannels * g.Output[0] * g.Output[1] >= 1 << 18 &&
         g.Kernel.All(k => k == 3) && g.Strides.All(s => s == 1) && g.Dilations.All(d => d == 1);
 
