@@ -28,8 +28,13 @@ public static unsafe class WinogradBlocked
 {
     const int MaxLanes = 16;
     const int Positions = WinogradBlockedFilter.Positions;
-    /// <summary>Products of one tile group: 36 positions × at most 16 tiles × two blocks of lanes.</summary>
-    const int ProductsSize = Positions * 16 * 2 * MaxLanes;
+    /// <summary>
+    /// Floats from one position's products to the next: at most 16 tiles × two blocks of lanes, plus one vector, so that
+    /// the 36 products the output transform reads for a tile do not all fall in the same two L1 sets (2 KB apart).
+    /// </summary>
+    const int ProductsStride = 16 * 2 * MaxLanes + MaxLanes;
+    /// <summary>Products of one tile group: 36 positions.</summary>
+    const int ProductsSize = Positions * ProductsStride;
     /// <summary>
     /// Output tiles of one group before the transposed store: two blocks of 4 rows per tile row (at most 2) × 4n pixels
     /// rounded up to 8 (n ≤ 8 tiles) × lanes.
@@ -269,7 +274,7 @@ public static unsafe class WinogradBlocked
         {
             float* w0 = blocks.Filter.Weights(xi, blocks.Block), w1 = blocks.Pair == 2 ? blocks.Filter.Weights(xi, blocks.Block + 1) : w0;
             var product = new ProductArguments(images.V + xi * positionStride + first, s.TileStride, s.Pitch, images.Channels, w0, w1,
-                images.Products + (long)xi * 16 * 2 * MaxLanes);
+                images.Products + (long)xi * ProductsStride);
             if (blocks.Pair == 2 && rows == 2) Product<TOps, TVector, TwoBlocksTwoRows>(columns, product);
             else if (blocks.Pair == 2) Product<TOps, TVector, TwoBlocks>(columns, product);
             else if (rows == 2) Product<TOps, TVector, TwoRows>(columns, product);
@@ -392,14 +397,14 @@ public static unsafe class WinogradBlocked
     }
 
     /// <summary>
-    /// Y = Aᵀ M A + bias for one tile and block (M[ξ] at <paramref name="m"/> + ξ·16·2L), stored as 4 rows of 4 pixel
+    /// Y = Aᵀ M A + bias for one tile and block (M[ξ] at <paramref name="m"/> + ξ·ProductsStride), stored as 4 rows of 4 pixel
     /// vectors, rows <paramref name="rowStride"/> floats apart; <paramref name="rows"/> holds 24 vectors of scratch.
     /// </summary>
     static void TransformOutput<TOps, TVector>(float* m, TVector bias, float* y, int rowStride, float* rows)
         where TOps : IChannelVector<TVector> where TVector : struct
     {
         int lanes = TOps.Lanes;
-        long position = 2 * 16 * MaxLanes;
+        long position = ProductsStride;
         // Aᵀ over the columns of each of the six rows of M: rows[i][0..3].
         for (int i = 0; i < 6; i++)
         {
