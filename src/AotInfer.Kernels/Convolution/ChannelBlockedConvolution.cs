@@ -305,7 +305,7 @@ public static unsafe class ChannelBlockedConvolution
     /// 8 pixels × 16 channels (8 zmm) to 16 channels × 8 pixels in three rounds of two-source permutes, each swapping
     /// one pixel bit of the vector index with one channel bit of the position: 24 permutes instead of 128 scalar moves.
     /// </summary>
-    static void Transpose8x16(float* tile, int channels, float* y, float* residual, int outputSize, Vector256<float> low, Vector256<float> high)
+    internal static void Transpose8x16(float* tile, int channels, float* y, float* residual, int outputSize, Vector256<float> low, Vector256<float> high)
     {
         var r0 = Vector512.Load(tile); var r1 = Vector512.Load(tile + 16); var r2 = Vector512.Load(tile + 32); var r3 = Vector512.Load(tile + 48);
         var r4 = Vector512.Load(tile + 64); var r5 = Vector512.Load(tile + 80); var r6 = Vector512.Load(tile + 96); var r7 = Vector512.Load(tile + 112);
@@ -339,7 +339,7 @@ public static unsafe class ChannelBlockedConvolution
     /// 8 pixels × 8 channels (8 ymm) to 8 channels × 8 pixels: the classic unpack, shuffle, 128-bit permute rounds
     /// (24 instructions instead of 64 scalar moves).
     /// </summary>
-    static void Transpose8x8(float* tile, int channels, float* y, float* residual, int outputSize, Vector256<float> low, Vector256<float> high)
+    internal static void Transpose8x8(float* tile, int channels, float* y, float* residual, int outputSize, Vector256<float> low, Vector256<float> high)
     {
         var r0 = Vector256.Load(tile); var r1 = Vector256.Load(tile + 8); var r2 = Vector256.Load(tile + 16); var r3 = Vector256.Load(tile + 24);
         var r4 = Vector256.Load(tile + 32); var r5 = Vector256.Load(tile + 40); var r6 = Vector256.Load(tile + 48); var r7 = Vector256.Load(tile + 56);
@@ -402,16 +402,6 @@ public static unsafe class ChannelBlockedConvolution
             return Vector512.Create((ReadOnlySpan<int>)values);
         }
     }
-
-    interface IPixelCount { static abstract int Count { get; } }
-    readonly struct Pixels1 : IPixelCount { public static int Count => 1; }
-    readonly struct Pixels2 : IPixelCount { public static int Count => 2; }
-    readonly struct Pixels3 : IPixelCount { public static int Count => 3; }
-    readonly struct Pixels4 : IPixelCount { public static int Count => 4; }
-    readonly struct Pixels5 : IPixelCount { public static int Count => 5; }
-    readonly struct Pixels6 : IPixelCount { public static int Count => 6; }
-    readonly struct Pixels7 : IPixelCount { public static int Count => 7; }
-    readonly struct Pixels8 : IPixelCount { public static int Count => 8; }
 
     enum TileKind { OneBlock, TwoBlocks, TwoRows, TwoBlocksTwoRows }
     interface ITileShape { static abstract TileKind Kind { get; } }

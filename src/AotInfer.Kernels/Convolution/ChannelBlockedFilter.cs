@@ -56,6 +56,15 @@ public sealed unsafe class ChannelBlockedFilter
     /// <summary>Tap t = (c, kh, kw) reads the image at this offset from its output pixel's first tap.</summary>
     internal int* TapOffsets => (int*)Unsafe.AsPointer(ref _taps[0]);
 
+    /// <summary>Output channels per vector on <paramref name="tier"/>: the channel block of the packed layouts.</summary>
+    internal static int LanesOf(GemmTier tier) => tier switch
+    {
+        GemmTier.Avx512 => ChannelVector512.Lanes,
+        GemmTier.Fma256 => ChannelVector256.Lanes,
+        GemmTier.Vector128 => ChannelVector128.Lanes,
+        _ => ChannelScalar.Lanes,
+    };
+
     /// <summary>
     /// Packs ONNX Conv weights <c>[M, C, KH, KW]</c> (group 1) for the current <see cref="MatrixMultiply.Tier"/> and
     /// the 2-D window <paramref name="geometry"/> (the packed geometry the compiler emits).
@@ -69,13 +78,7 @@ public sealed unsafe class ChannelBlockedFilter
             throw new ArgumentException($"weights have {weights.Length} elements, not {outChannels} output channels × C × {window.KernelHeight}×{window.KernelWidth}", nameof(weights));
         int inChannels = weights.Length / (outChannels * taps), depth = inChannels * taps;
         var tier = MatrixMultiply.Tier;
-        int lanes = tier switch
-        {
-            GemmTier.Avx512 => ChannelVector512.Lanes,
-            GemmTier.Fma256 => ChannelVector256.Lanes,
-            GemmTier.Vector128 => ChannelVector128.Lanes,
-            _ => ChannelScalar.Lanes,
-        };
+        int lanes = LanesOf(tier);
         int blocks = (outChannels + lanes - 1) / lanes;
         var data = AlignedFloats.Allocate(blocks * depth * lanes, out int offset);
         for (int m = 0; m < outChannels; m++)

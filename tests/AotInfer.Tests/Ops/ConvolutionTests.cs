@@ -87,6 +87,32 @@ public class ConvolutionTests
         AssertConvAgrees("Conv", new[] { batch, channels, height, width }, new[] { outChannels, channels, 3, 3 }, bias: true, weightAsInput: false,
             ("pads", new[] { 1, 1, 1, 1 }));
 
+    /// <summary>
+    /// 3×3 stride-1 layers pick Winograd F(4×4, 3×3) vectorised over output channels when there is enough work for its
+    /// transforms and its transformed weights stay small, and still agree with ONNX Runtime (with a fused Relu).
+    /// </summary>
+    [Theory]
+    [InlineData(1, 16, 16, 32, 32, "winograd-f4x3")]  // resnet8's 16-channel layers: one block over two tile rows
+    [InlineData(1, 64, 64, 8, 8, "winograd-f4x3")]    // resnet8's last stage: two pairs of blocks, the plane one group
+    [InlineData(1, 32, 64, 14, 14, "winograd-f4x3")]  // fashion_bncnn's f.7: the last tile row and column overhang
+    [InlineData(2, 24, 48, 17, 15, "winograd-f4x3")]  // odd sizes, two images, a pair and a single block
+    [InlineData(1, 16, 32, 8, 8, "channel-blocked")]  // digits_cnn's 8×8 layer: too little work for the transforms
+    [InlineData(1, 64, 128, 9, 10, "winograd-f2x3")]  // transformed weights (four times the direct ones) past the cache
+    public void WinogradChoiceMatchesOnnxRuntime(int batch, int channels, int outChannels, int height, int width, string kernel)
+    {
+        var model = new OnnxModelBuilder()
+            .Input("x", DataType.Float, batch, channels, height, width)
+            .Initializer("w", Differential.RandomFloats(12, outChannels * channels * 9), outChannels, channels, 3, 3)
+            .Initializer("b", Differential.RandomFloats(13, outChannels), outChannels)
+            .Node("Conv", new[] { "x", "w", "b" }, new[] { "c" }, ("pads", new[] { 1, 1, 1, 1 }))
+            .Node("Relu", new[] { "c" }, new[] { "y" })
+            .Output("y", DataType.Float).ToBytes();
+        var conv = Assert.Single(Compiler.FusionPassTests.CompiledGraph(model).Nodes);
+        Assert.Equal(kernel, conv.Annotations["kernel"]);
+        Differential.AssertAgrees(model, rtol: 1e-4, atol: 1e-4,
+            inputs: new (int[], System.Array)[] { (new[] { batch, channels, height, width }, Differential.RandomFloats(11, batch * channels * height * width)) });
+    }
+
     [Theory]
     [InlineData(2, 8, 12, 9, 10, "pointwise-gemm")]   // widening, 90 pixels
     [InlineData(1, 8, 12, 5, 6, "channel-blocked")]   // a plane of at most 8×8

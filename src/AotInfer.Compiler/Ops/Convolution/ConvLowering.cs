@@ -13,6 +13,8 @@ namespace AotInfer.Compiler.Ops.Convolution;
 /// other depthwise ones;
 /// <c>single-channel</c> for one-channel images at stride 1 (a direct kernel vectorised along output rows, see
 /// <see cref="PrefersSingleChannel"/>);
+/// <c>winograd-f4x3</c> for 3×3 stride-1 dilation-1 ungrouped convolutions with constant weights and enough work (4×
+/// fewer multiplies, vectorised over output channels, see <see cref="PrefersWinogradBlocked"/>);
 /// <c>channel-blocked</c> for most other ungrouped 2-D convolutions with constant weights (a direct kernel vectorised
 /// over output channels, see <see cref="PrefersChannelBlocked"/>);
 /// <c>winograd-f2x3</c> for 3×3 stride-1 dilation-1 ungrouped convolutions with constant weights, at least 16
@@ -67,6 +69,12 @@ public sealed class ConvLowering : OpLowering
                 string image = imageSize == 0 ? "global::System.Span<float>.Empty" : code.Scratch(DataType.Float, imageSize);
                 code.Writer.Line($"{ns}.ChannelBlockedConvolution.Convolve({code.In(0)}, {blocked}, {bias}, {code.Out(0)}, {image}, " +
                                  $"{layer.Batch}, {layer.InChannels}, {window}{activation});");
+                break;
+            case "winograd-f4x3":
+                string blockedWinograd = code.StaticField($"{ns}.WinogradBlockedFilter", $"{ns}.WinogradBlockedFilter.Pack({code.ConstantArray(1)}, {layer.OutChannels}, {layer.InChannels})");
+                string tiles = code.Scratch(DataType.Float, WinogradBlockedScratchSize(layer.InChannels, layer.Geometry));
+                code.Writer.Line($"{ns}.WinogradBlocked.Convolve({code.In(0)}, {blockedWinograd}, {bias}, {code.Out(0)}, {tiles}, " +
+                                 $"{layer.Batch}, {layer.InChannels}, {code.IntArray(layer.Geometry.Packed())}{activation});");
                 break;
             case "winograd-f2x3":
                 string transformed = code.StaticField($"{ns}.PackedFilter", $"{ns}.Winograd.PackFilter({code.ConstantArray(1)}, {layer.OutChannels}, {layer.InChannels})");
@@ -144,6 +152,19 @@ public sealed class ConvLowering : OpLowering
     }
 
     /// <summary>
+    /// The scratch <c>WinogradBlocked.Convolve</c> needs (its <c>ScratchSize</c>; the kernel checks it), over TH × TW
+    /// tiles of 4×4 and a pitch of TW + 1: 16 phases of the image of (TH + 1)·pitch + 16 floats per input channel, a
+    /// bordered row of ⌈pitch / 8⌉·32, the transformed input [36][C][TH·pitch + 16], the products of a group
+    /// (36 × (16 × 32 + 16)) and its output tiles (2 × 8 × 32 × 16).
+    /// </summary>
+    static int WinogradBlockedScratchSize(int inChannels, WindowGeometry g)
+    {
+        int tileRows = (g.Output[0] + 3) / 4, pitch = (g.Output[1] + 3) / 4 + 1;
+        int phaseSize = (tileRows + 1) * pitch + 16, tileStride = tileRows * pitch + 16;
+        return inChannels * 16 * phaseSize + (pitch + 7) / 8 * 32 + 36 * inChannels * tileStride + 36 * (16 * 32 + 16) + 2 * 8 * 32 * 16;
+    }
+
+    /// <summary>
     /// The scratch <c>Convolution.Depthwise2D</c> needs (its <c>Depthwise2DScratchSize</c>; the kernel checks it):
     /// stride×stride phase planes of (OH + ⌊(KH−1)·dh/sh⌋) × (OW + ⌊(KW−1)·dw/sw⌋) plus 8 floats, and the output grid
     /// of OH rows of that pitch rounded up to 8.
@@ -192,6 +213,25 @@ public sealed class ConvLowering : OpLowering
     /// </summary>
     static bool PrefersWinograd(WindowGeometry g, int inChannels, int outChannels, int groups) =>
         g.Rank == 2 && groups == 1 && inChannels >= 16 && outChannels >= 16 && g.Output[0] * g.Output[1] >= 64 &&
+        g.Kernel.All(k => k == 3) && g.Strides.All(s => s == 1) && g.Dilations.All(d => d == 1);
+
+    /// <summary>
+    /// Winograd F(4×4, 3×3) vectorised over output channels does 4× fewer multiplies than the direct kernel, and pays
+    /// for its transforms from 16 input channels and C·M·OH·OW ≥ 2¹⁸ (16→16 at 32×32, 64→64 at 8×8); above C·M = 64²
+    /// its transformed weights (36·C·M floats, 4× the direct kernel's: 576 KB at 64², half the L2) leave the cache
+    /// between inferences and it loses. Measured with <c>dotnet run -c Release --project examples/GemmBench -- conv</c>
+    /// (µs, thread CPU time, AVX-512; channel-blocked / winograd-f4x3): resnet8 a.0 16→16 at 32×32 26.7 / 23.1, a.3_1
+    /// 32→32 at 16×16 20.0 / 12.9, a.3_2 64→64 at 8×8 19.9 / 15.5; fashion_bncnn f.3 32→32 at 28×28 62.0 / 34.8, f.10
+    /// 64→64 at 14×14 60.5 / 40.1; squeezenet 16→64 at 55×55 232 / 182. Not taken: resnet8's stem 3→16 6.6 / 12.8,
+    /// digits_cnn 16→32 at 8×8 2.9 / 3.7 and 32→64 at 4×4 3.3 / 7.1 (too little work for the transforms); 256→256 at
+    /// 14×14 903 / 1135 (f2x3 656) and 512→512 at 7×7 912 / 2158. Between 64² and 128² it wins in the loop above
+    /// (64→256 at 13×13: 200 / 148, f2x3 183) but not inside a model, where other layers evict its weights: squeezenet's
+    /// 48→192 and 64→256 at 13×13 take 152–156 and 266–272 µs against 116 and 190 µs (bench --profile), while its
+    /// 16→64 at 55×55 and 32→128 at 27×27 take 197–222 and 157–161 against 245–252 and 228–253.
+    /// </summary>
+    static bool PrefersWinogradBlocked(WindowGeometry g, int inChannels, int outChannels, int groups) =>
+        g.Rank == 2 && groups == 1 && inChannels >= 16 && (long)inChannels * outChannels <= 64 * 64 &&
+        (long)inChannels * outChannels * g.Output[0] * g.Output[1] >= 1 << 18 &&
         g.Kernel.All(k => k == 3) && g.Strides.All(s => s == 1) && g.Dilations.All(d => d == 1);
 
     /// <summary>
@@ -272,6 +312,7 @@ public sealed class ConvLowering : OpLowering
             : depthwise && geometry.Strides.All(s => s == 2) ? "depthwise-stride2"
             : depthwise ? "depthwise-direct"
             : w.Constant is not null && PrefersSingleChannel(geometry, xs[1], ws[0], groups) ? "single-channel"
+            : w.Constant is not null && PrefersWinogradBlocked(geometry, xs[1], ws[0], groups) ? "winograd-f4x3"
             : w.Constant is not null && PrefersChannelBlocked(geometry, xs[1], ws[0], groups) ? "channel-blocked"
             : w.Constant is not null && PrefersWinograd(geometry, xs[1], ws[0], groups) ? "winograd-f2x3"
             : geometry.IsPointwise ? "pointwise-gemm"

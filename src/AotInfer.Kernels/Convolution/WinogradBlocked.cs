@@ -1,0 +1,504 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using AotInfer.Kernels.Linear;
+
+namespace AotInfer.Kernels.Convolution;
+
+/// <summary>
+/// Winograd F(4×4, 3×3) vectorised over output channels, for 3×3, stride-1, dilation-1, ungrouped 2-D convolutions
+/// with few channels on small planes: each 4×4 output tile costs 36 multiplies per (input, output) channel pair
+/// instead of 144, four times less arithmetic than the direct kernel (Lavin &amp; Gray 2015, points 0, ±1, ±2, ∞).
+/// y = Aᵀ [ U ⊙ (Bᵀ d B) ] A per tile, with U = G g Gᵀ transformed at type initialisation
+/// (<see cref="WinogradBlockedFilter"/>).
+/// </summary>
+/// <remarks>
+/// Three steps per image. (1) The input transform V = Bᵀ d B of every tile and input channel in one vector loop over
+/// the tiles: the zero-padded image is first split into its 16 phases (<see cref="FourPhaseImage"/>), so that the 36
+/// inputs of consecutive tiles are 36 contiguous vectors (tile t = ty·(TW + 1) + tx, one dummy tile per row).
+/// (2) For each of the 36 positions, the "GEMM" over input channels like <see cref="ChannelBlockedConvolution"/>'s:
+/// the transformed weights of L output channels are one vector, each tile's transformed input is broadcast into it,
+/// up to 16 accumulators (up to 8 tiles of one or two tile rows × one or two channel blocks) in registers. (3) The output transform Aᵀ M A on those output-channel vectors, plus the bias, then the same
+/// in-register transposed store back to NCHW as the direct kernel, with the residual and clamp (Relu, Clip) fused.
+/// The error grows with the transform's coefficients (up to 8 in A, 5 in B): about ten times the direct kernel's
+/// rounding, still some 1e-6 relative to the output's magnitude on unit-scale data.
+/// </remarks>
+public static unsafe class WinogradBlocked
+{
+    const int MaxLanes = 16;
+    const int Positions = WinogradBlockedFilter.Positions;
+    /// <summary>
+    /// Floats from one position's products to the next: at most 16 tiles × two blocks of lanes, plus one vector, so that
+    /// the 36 products the output transform reads for a tile do not all fall in the same two L1 sets (2 KB apart).
+    /// </summary>
+    const int ProductsStride = 16 * 2 * MaxLanes + MaxLanes;
+    /// <summary>Products of one tile group: 36 positions.</summary>
+    const int ProductsSize = Positions * ProductsStride;
+    /// <summary>
+    /// Output tiles of one group before the transposed store: two blocks of 4 rows per tile row (at most 2) × 4n pixels
+    /// rounded up to 8 (n ≤ 8 tiles) × lanes.
+    /// </summary>
+    const int OutputTilesSize = 2 * 8 * 32 * MaxLanes;
+
+    /// <summary>Floats of the <c>scratch</c> <see cref="Convolve"/> needs (the same on every tier).</summary>
+    public static int ScratchSize(int inChannels, int[] geometry)
+    {
+        var tiling = new Tiling(new Window2D(new Window(geometry)));
+        return inChannels * 16 * tiling.PhaseSize + FourPhaseImage.RowSize(tiling.Pitch) + Positions * inChannels * tiling.TileStride +
+               ProductsSize + OutputTilesSize;
+    }
+
+    /// <summary>
+    /// y = W ⊛ x + b (+ the fused residual, then the fused activation) for a 3×3, stride-1, dilation-1, group-1
+    /// convolution with the transformed filter <paramref name="filter"/> (<see cref="WinogradBlockedFilter.Pack"/>).
+    /// <paramref name="scratch"/> holds <see cref="ScratchSize"/> floats.
+    /// </summary>
+    public static void Convolve(ReadOnlySpan<float> x, WinogradBlockedFilter filter, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch,
+        int batch, int inChannels, int[] geometry, FusedActivation activation = default, ReadOnlySpan<float> residual = default)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        ArgumentNullException.ThrowIfNull(geometry);
+        var window = new Window2D(new Window(geometry));
+        if (window.KernelHeight != 3 || window.KernelWidth != 3 || window.StrideHeight != 1 || window.StrideWidth != 1 ||
+            window.DilationHeight != 1 || window.DilationWidth != 1)
+            throw new ArgumentException("Winograd F(4×4, 3×3) needs a 3×3 kernel with stride 1 and dilation 1", nameof(geometry));
+        if (filter.InChannels != inChannels)
+            throw new ArgumentException($"the filter has {filter.InChannels} input channels, the input {inChannels}", nameof(filter));
+        int outChannels = filter.OutChannels, inputSize = window.InputHeight * window.InputWidth, outputSize = window.OutputHeight * window.OutputWidth;
+        if (x.Length < batch * inChannels * inputSize) throw new ArgumentException($"x has {x.Length} elements, fewer than {batch}×{inChannels}×{inputSize}", nameof(x));
+        if (y.Length < batch * outChannels * outputSize) throw new ArgumentException($"y has {y.Length} elements, fewer than {batch}×{outChannels}×{outputSize}", nameof(y));
+        if (!bias.IsEmpty && bias.Length < outChannels) throw new ArgumentException($"bias has {bias.Length} elements, fewer than {outChannels}", nameof(bias));
+        if (!residual.IsEmpty && residual.Length < batch * outChannels * outputSize)
+            throw new ArgumentException($"residual has {residual.Length} elements, fewer than the output's {batch * outChannels * outputSize}", nameof(residual));
+        if (scratch.Length < ScratchSize(inChannels, geometry))
+            throw new ArgumentException($"scratch has {scratch.Length} elements, fewer than {ScratchSize(inChannels, geometry)}", nameof(scratch));
+        // As in ChannelBlockedConvolution: the residual and a clamp (Relu, Clip or none) are applied as each run is
+        // stored; the other activations run over each finished pair of channel blocks.
+        bool clamps = activation.Kind is ActivationKind.None or ActivationKind.Relu or ActivationKind.Clip;
+        float low = activation.Kind == ActivationKind.Relu ? 0f : activation.Kind == ActivationKind.Clip ? activation.Alpha : float.NegativeInfinity;
+        float high = activation.Kind == ActivationKind.Clip ? activation.Beta : float.PositiveInfinity;
+        var tiling = new Tiling(window);
+        float* pairBias = stackalloc float[2 * MaxLanes];
+        fixed (float* px = x)
+        fixed (float* py = y)
+        fixed (float* ps = scratch)
+        fixed (float* pr = residual)
+        {
+            float* phases = ps, row = phases + (long)inChannels * 16 * tiling.PhaseSize, v = row + FourPhaseImage.RowSize(tiling.Pitch);
+            float* products = v + (long)Positions * inChannels * tiling.TileStride, outputTiles = products + ProductsSize;
+            int lanes = filter.Lanes;
+            for (int n = 0; n < batch; n++)
+            {
+                float* image = px + (long)n * inChannels * inputSize;
+                for (int c = 0; c < inChannels; c++)
+                    FourPhaseImage.Split(image + (long)c * inputSize, window.InputHeight, window.InputWidth, window.PadTop, window.PadLeft,
+                        tiling.PhaseRows, tiling.Pitch, tiling.PhaseSize, phases + (long)c * 16 * tiling.PhaseSize, row, px, px + x.Length);
+                var images = new Images(phases, v, products, outputTiles, inChannels, tiling, window, low, high);
+                switch (filter.Tier)
+                {
+                    case GemmTier.Avx512: TransformInput<ChannelVector512, Vector512<float>>(images); break;
+                    case GemmTier.Fma256: TransformInput<ChannelVector256, Vector256<float>>(images); break;
+                    case GemmTier.Vector128: TransformInput<ChannelVector128, Vector128<float>>(images); break;
+                    default: TransformInput<ChannelScalar, float>(images); break;
+                }
+                for (int block = 0; block < filter.Blocks; block += 2)
+                {
+                    int pair = Math.Min(2, filter.Blocks - block), first = block * lanes, channels = Math.Min(pair * lanes, outChannels - first);
+                    for (int i = 0; i < 2 * lanes; i++) pairBias[i] = i < channels && !bias.IsEmpty ? bias[first + i] : 0f;
+                    var blocks = new BlockPair(filter, block, pair, channels, pairBias, py + ((long)n * outChannels + first) * outputSize,
+                        pr == null ? null : pr + ((long)n * outChannels + first) * outputSize);
+                    switch (filter.Tier)
+                    {
+                        case GemmTier.Avx512: Groups<ChannelVector512, Vector512<float>>(images, blocks); break;
+                        case GemmTier.Fma256: Groups<ChannelVector256, Vector256<float>>(images, blocks); break;
+                        case GemmTier.Vector128: Groups<ChannelVector128, Vector128<float>>(images, blocks); break;
+                        default: Groups<ChannelScalar, float>(images, blocks); break;
+                    }
+                    if (!clamps) activation.Apply(y.Slice((n * outChannels + first) * outputSize, channels * outputSize));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The tiling of one image: TH × TW output tiles of 4×4 (the last ones overhanging the output), numbered
+    /// t = ty·pitch + tx with pitch = TW + 1 (a dummy tile ends each row); and the 16 phases of the zero-padded image,
+    /// phase (a, b) holding padded pixel (4v + a, 4u + b) at v·pitch + u, so tile t reads phase (k mod 4, l mod 4)
+    /// at t + (k / 4)·pitch + l / 4 for its input (k, l).
+    /// </summary>
+    readonly struct Tiling
+    {
+        public readonly int TileRows, TileColumns, Pitch, Tiles, TileStride, PhaseRows, PhaseSize;
+
+        public Tiling(in Window2D window)
+        {
+            TileRows = (window.OutputHeight + 3) / 4;
+            TileColumns = (window.OutputWidth + 3) / 4;
+            Pitch = TileColumns + 1;
+            Tiles = TileRows * Pitch;
+            // V rows are written a whole vector at a time: the last one may run a vector past the last tile.
+            TileStride = Tiles + MaxLanes;
+            // Tiles read phase rows up to TH; a vector of tiles reads up to a vector past the last tile, one phase row
+            // (and column) on, into the 16 floats FourPhaseImage zeroes after the rows.
+            PhaseRows = TileRows + 1;
+            PhaseSize = PhaseRows * Pitch + 16;
+        }
+    }
+
+    /// <summary>Where one image's intermediate results live, and what every group shares.</summary>
+    readonly struct Images
+    {
+        public readonly float* Phases, V, Products, OutputTiles;
+        public readonly int Channels;
+        public readonly Tiling Tiling;
+        public readonly int OutputHeight, OutputWidth;
+        public readonly float Low, High;
+
+        public Images(float* phases, float* v, float* products, float* outputTiles, int channels, in Tiling tiling, in Window2D window, float low, float high)
+        {
+            Phases = phases;
+            V = v;
+            Products = products;
+            OutputTiles = outputTiles;
+            Channels = channels;
+            Tiling = tiling;
+            OutputHeight = window.OutputHeight;
+            OutputWidth = window.OutputWidth;
+            Low = low;
+            High = high;
+        }
+    }
+
+    /// <summary>One or two blocks of output channels: their weights, bias and output planes.</summary>
+    readonly struct BlockPair
+    {
+        public readonly WinogradBlockedFilter Filter;
+        public readonly int Block, Pair, Channels;
+        public readonly float* Bias, Output, Residual;
+
+        public BlockPair(WinogradBlockedFilter filter, int block, int pair, int channels, float* bias, float* output, float* residual)
+        {
+            Filter = filter;
+            Block = block;
+            Pair = pair;
+            Channels = channels;
+            Bias = bias;
+            Output = output;
+            Residual = residual;
+        }
+    }
+
+    /// <summary>V[ξ][c][t] = (Bᵀ d_t B)[ξ] for every input channel c and tile t, L tiles at a time.</summary>
+    static void TransformInput<TOps, TVector>(in Images images) where TOps : IChannelVector<TVector> where TVector : struct
+    {
+        var s = images.Tiling;
+        int lanes = TOps.Lanes, size = s.PhaseSize, pitch = s.Pitch;
+        long positionStride = (long)images.Channels * s.TileStride;
+        // The rows of Bᵀ-transformed columns, d B, 6 × 6 vectors.
+        float* rows = stackalloc float[Positions * MaxLanes];
+        for (int c = 0; c < images.Channels; c++)
+        {
+            float* phases = images.Phases + (long)c * 16 * size, target = images.V + (long)c * s.TileStride;
+            for (int t = 0; t < s.Tiles; t += lanes)
+            {
+                for (int k = 0; k < 6; k++)
+                {
+                    // d[k][l] is phase (k mod 4, l mod 4) at t + (k / 4)·pitch + l / 4.
+                    float* row = phases + (long)(k % 4) * 4 * size + k / 4 * pitch + t;
+                    Transform6<TOps, TVector>(TOps.Load(row), TOps.Load(row + size), TOps.Load(row + 2 * size),
+                        TOps.Load(row + 3 * size), TOps.Load(row + 1), TOps.Load(row + size + 1), rows + 6 * k * lanes, lanes);
+                }
+                // The columns of d B, each through Bᵀ: position 6i + j.
+                for (int j = 0; j < 6; j++)
+                {
+                    float* column = rows + j * lanes;
+                    Transform6<TOps, TVector>(TOps.Load(column), TOps.Load(column + 6 * lanes), TOps.Load(column + 12 * lanes),
+                        TOps.Load(column + 18 * lanes), TOps.Load(column + 24 * lanes), TOps.Load(column + 30 * lanes), target + t + j * positionStride,
+                        6 * positionStride);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// z = Bᵀ d for six values, z[i] stored at <paramref name="z"/> + i·<paramref name="stride"/> (Bᵀ rows: 4 0 −5 0 1 0;
+    /// 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Transform6<TOps, TVector>(TVector d0, TVector d1, TVector d2, TVector d3, TVector d4, TVector d5, float* z, long stride)
+        where TOps : IChannelVector<TVector> where TVector : struct
+    {
+        TVector four = TOps.Broadcast(4f), minusFour = TOps.Broadcast(-4f), minusFive = TOps.Broadcast(-5f);
+        TVector two = TOps.Broadcast(2f), minusTwo = TOps.Broadcast(-2f);
+        TVector d4MinusD2 = TOps.Subtract(d4, d2), d3MinusD1 = TOps.Subtract(d3, d1);
+        TOps.Store(TOps.MultiplyAdd(four, d0, TOps.MultiplyAdd(minusFive, d2, d4)), z);
+        TOps.Store(TOps.MultiplyAdd(minusFour, TOps.Add(d1, d2), TOps.Add(d3, d4)), z + stride);
+        TOps.Store(TOps.MultiplyAdd(four, TOps.Subtract(d1, d2), TOps.Subtract(d4, d3)), z + 2 * stride);
+        TOps.Store(TOps.MultiplyAdd(two, d3MinusD1, d4MinusD2), z + 3 * stride);
+        TOps.Store(TOps.MultiplyAdd(minusTwo, d3MinusD1, d4MinusD2), z + 4 * stride);
+        TOps.Store(TOps.MultiplyAdd(four, d1, TOps.MultiplyAdd(minusFive, d3, d5)), z + 5 * stride);
+    }
+
+    /// <summary>
+    /// Every group of tiles for one pair of channel blocks: runs of at most <see cref="IChannelVector{TVector}.MaxPixels"/>
+    /// tiles (a tile row split into equal runs when longer) of one tile row, or of two when the register tile has room
+    /// (one block, or two blocks on runs of half that), so that a group has up to 16 accumulators. Per group: the 36
+    /// products, the output transform, the transposed store.
+    /// </summary>
+    static void Groups<TOps, TVector>(in Images images, in BlockPair blocks) where TOps : IChannelVector<TVector> where TVector : struct
+    {
+        var s = images.Tiling;
+        int parts = (s.TileColumns + TOps.MaxPixels - 1) / TOps.MaxPixels, run = (s.TileColumns + parts - 1) / parts;
+        bool twoRows = blocks.Pair == 1 || run <= TOps.MaxPixels / 2;
+        for (int ty = 0; ty < s.TileRows;)
+        {
+            int rows = twoRows && ty + 1 < s.TileRows ? 2 : 1;
+            for (int tx = 0; tx < s.TileColumns; tx += run)
+                Group<TOps, TVector>(images, blocks, ty, rows, tx, Math.Min(run, s.TileColumns - tx));
+            ty += rows;
+        }
+    }
+
+    /// <summary>
+    /// Tile rows ty0 … ty0 + rows − 1 (one or two), tile columns tx0 … tx0 + columns − 1. Products are stored per tile
+    /// at (row·8 + column)·2L.
+    /// </summary>
+    static void Group<TOps, TVector>(in Images images, in BlockPair blocks, int ty0, int rows, int tx0, int columns)
+        where TOps : IChannelVector<TVector> where TVector : struct
+    {
+        var s = images.Tiling;
+        int lanes = TOps.Lanes, first = ty0 * s.Pitch + tx0;
+        long positionStride = (long)images.Channels * s.TileStride;
+        for (int xi = 0; xi < Positions; xi++)
+        {
+            float* w0 = blocks.Filter.Weights(xi, blocks.Block), w1 = blocks.Pair == 2 ? blocks.Filter.Weights(xi, blocks.Block + 1) : w0;
+            var product = new ProductArguments(images.V + xi * positionStride + first, s.TileStride, s.Pitch, images.Channels, w0, w1,
+                images.Products + (long)xi * ProductsStride);
+            if (blocks.Pair == 2 && rows == 2) Product<TOps, TVector, TwoBlocksTwoRows>(columns, product);
+            else if (blocks.Pair == 2) Product<TOps, TVector, TwoBlocks>(columns, product);
+            else if (rows == 2) Product<TOps, TVector, TwoRows>(columns, product);
+            else Product<TOps, TVector, OneBlock>(columns, product);
+        }
+        int pitch = (4 * columns + 7) / 8 * 8;
+        float* transformRows = stackalloc float[24 * MaxLanes];
+        for (int r = 0; r < rows; r++)
+        {
+            for (int i = 0; i < columns; i++)
+            {
+                for (int b = 0; b < blocks.Pair; b++)
+                    TransformOutput<TOps, TVector>(images.Products + (long)(8 * r + i) * 2 * MaxLanes + b * lanes, TOps.Load(blocks.Bias + b * lanes),
+                        images.OutputTiles + ((long)(b * 4 * rows + 4 * r) * pitch + 4 * i) * lanes, pitch * lanes, transformRows);
+            }
+        }
+        Store(images, blocks, lanes, ty0, rows, tx0, columns, pitch);
+    }
+
+    /// <summary>What the product of one position shares.</summary>
+    readonly struct ProductArguments
+    {
+        public readonly float* V, Weights0, Weights1, Products;
+        public readonly int ChannelStride, RowStride, Depth;
+
+        public ProductArguments(float* v, int channelStride, int rowStride, int depth, float* weights0, float* weights1, float* products)
+        {
+            V = v;
+            ChannelStride = channelStride;
+            RowStride = rowStride;
+            Depth = depth;
+            Weights0 = weights0;
+            Weights1 = weights1;
+            Products = products;
+        }
+    }
+
+    /// <summary>Picks the instantiation for the tile count (each keeps its accumulators in registers).</summary>
+    static void Product<TOps, TVector, TShape>(int tiles, in ProductArguments arguments)
+        where TOps : IChannelVector<TVector> where TVector : struct where TShape : IProductShape
+    {
+        switch (tiles)
+        {
+            case 1: Product<TOps, TVector, TShape, Pixels1>(arguments); break;
+            case 2: Product<TOps, TVector, TShape, Pixels2>(arguments); break;
+            case 3: Product<TOps, TVector, TShape, Pixels3>(arguments); break;
+            case 4: Product<TOps, TVector, TShape, Pixels4>(arguments); break;
+            case 5 when TShape.Kind != ProductKind.TwoBlocksTwoRows: Product<TOps, TVector, TShape, Pixels5>(arguments); break;
+            case 6 when TShape.Kind != ProductKind.TwoBlocksTwoRows: Product<TOps, TVector, TShape, Pixels6>(arguments); break;
+            case 7 when TShape.Kind != ProductKind.TwoBlocksTwoRows: Product<TOps, TVector, TShape, Pixels7>(arguments); break;
+            case 8 when TShape.Kind != ProductKind.TwoBlocksTwoRows: Product<TOps, TVector, TShape, Pixels8>(arguments); break;
+            default: throw new ArgumentOutOfRangeException(nameof(tiles), tiles, "more tiles than the register tile holds");
+        }
+    }
+
+    /// <summary>
+    /// M[ξ] = Σ_c U[ξ][c] · V[ξ][c][t] for N tiles of one or two tile rows × one or two channel blocks (N ≤ 4 for two
+    /// of each); stored as <c>products[row·8 + tile][block][lane]</c>.
+    /// </summary>
+    static void Product<TOps, TVector, TShape, TCount>(in ProductArguments arguments)
+        where TOps : IChannelVector<TVector> where TVector : struct where TShape : IProductShape where TCount : IPixelCount
+    {
+        int n = TCount.Count, lanes = TOps.Lanes, depth = arguments.Depth, stride = arguments.ChannelStride, rowStride = arguments.RowStride;
+        bool twoBlocks = TShape.Kind is ProductKind.TwoBlocks or ProductKind.TwoBlocksTwoRows;
+        float* w0 = arguments.Weights0, w1 = arguments.Weights1, v = arguments.V;
+        TVector zero = TOps.Broadcast(0f);
+        TVector a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero, a6 = zero, a7 = zero;
+        TVector b0 = zero, b1 = zero, b2 = zero, b3 = zero, b4 = zero, b5 = zero, b6 = zero, b7 = zero;
+        // The second row of two blocks over two rows (at most 4 tiles): block 0 in c, block 1 in d.
+        TVector c0 = zero, c1 = zero, c2 = zero, c3 = zero, d0 = zero, d1 = zero, d2 = zero, d3 = zero;
+        for (int k = 0; k < depth; k++)
+        {
+            float* p = v + (long)k * stride, q = p + rowStride;
+            TVector wa = TOps.Load(w0 + (long)k * lanes), wb = twoBlocks ? TOps.Load(w1 + (long)k * lanes) : wa;
+            Step<TOps, TVector, TShape>(ref a0, ref b0, ref c0, ref d0, p, q, 0, wa, wb);
+            if (n > 1) Step<TOps, TVector, TShape>(ref a1, ref b1, ref c1, ref d1, p, q, 1, wa, wb);
+            if (n > 2) Step<TOps, TVector, TShape>(ref a2, ref b2, ref c2, ref d2, p, q, 2, wa, wb);
+            if (n > 3) Step<TOps, TVector, TShape>(ref a3, ref b3, ref c3, ref d3, p, q, 3, wa, wb);
+            if (n > 4) Step<TOps, TVector, TShape>(ref a4, ref b4, ref c0, ref d0, p, q, 4, wa, wb);
+            if (n > 5) Step<TOps, TVector, TShape>(ref a5, ref b5, ref c0, ref d0, p, q, 5, wa, wb);
+            if (n > 6) Step<TOps, TVector, TShape>(ref a6, ref b6, ref c0, ref d0, p, q, 6, wa, wb);
+            if (n > 7) Step<TOps, TVector, TShape>(ref a7, ref b7, ref c0, ref d0, p, q, 7, wa, wb);
+        }
+        const int tile = 2 * MaxLanes, secondRow = 8 * tile;
+        float* products = arguments.Products;
+        // Row 0 block 0 in a; b is row 0 block 1 (two blocks) or row 1 block 0 (one block over two rows).
+        float* others = twoBlocks ? products + lanes : products + secondRow;
+        Store(a0, a1, a2, a3, a4, a5, a6, a7, products);
+        if (TShape.Kind != ProductKind.OneBlock) Store(b0, b1, b2, b3, b4, b5, b6, b7, others);
+        if (TShape.Kind != ProductKind.TwoBlocksTwoRows) return;
+        Store(c0, c1, c2, c3, zero, zero, zero, zero, products + secondRow);
+        Store(d0, d1, d2, d3, zero, zero, zero, zero, products + secondRow + lanes);
+
+        static void Store(TVector t0, TVector t1, TVector t2, TVector t3, TVector t4, TVector t5, TVector t6, TVector t7, float* target)
+        {
+            int n = TCount.Count;
+            TOps.Store(t0, target);
+            if (n > 1) TOps.Store(t1, target + tile);
+            if (n > 2) TOps.Store(t2, target + 2 * tile);
+            if (n > 3) TOps.Store(t3, target + 3 * tile);
+            if (n > 4) TOps.Store(t4, target + 4 * tile);
+            if (n > 5) TOps.Store(t5, target + 5 * tile);
+            if (n > 6) TOps.Store(t6, target + 6 * tile);
+            if (n > 7) TOps.Store(t7, target + 7 * tile);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Step<TOps, TVector, TShape>(ref TVector a, ref TVector b, ref TVector c, ref TVector d, float* p, float* q, int tile, TVector wa, TVector wb)
+        where TOps : IChannelVector<TVector> where TVector : struct where TShape : IProductShape
+    {
+        TVector value = TOps.Broadcast(p[tile]);
+        a = TOps.MultiplyAdd(value, wa, a);
+        if (TShape.Kind == ProductKind.TwoRows) b = TOps.MultiplyAdd(TOps.Broadcast(q[tile]), wa, b);
+        if (TShape.Kind is ProductKind.TwoBlocks or ProductKind.TwoBlocksTwoRows) b = TOps.MultiplyAdd(value, wb, b);
+        if (TShape.Kind != ProductKind.TwoBlocksTwoRows) return;
+        TVector lower = TOps.Broadcast(q[tile]);
+        c = TOps.MultiplyAdd(lower, wa, c);
+        d = TOps.MultiplyAdd(lower, wb, d);
+    }
+
+    /// <summary>
+    /// Y = Aᵀ M A + bias for one tile and block (M[ξ] at <paramref name="m"/> + ξ·ProductsStride), stored as 4 rows of 4 pixel
+    /// vectors, rows <paramref name="rowStride"/> floats apart; <paramref name="rows"/> holds 24 vectors of scratch.
+    /// </summary>
+    static void TransformOutput<TOps, TVector>(float* m, TVector bias, float* y, int rowStride, float* rows)
+        where TOps : IChannelVector<TVector> where TVector : struct
+    {
+        int lanes = TOps.Lanes;
+        long position = ProductsStride;
+        // Aᵀ over the columns of each of the six rows of M: rows[i][0..3].
+        for (int i = 0; i < 6; i++)
+        {
+            float* row = m + 6 * i * position;
+            Transform4<TOps, TVector>(TOps.Load(row), TOps.Load(row + position), TOps.Load(row + 2 * position), TOps.Load(row + 3 * position),
+                TOps.Load(row + 4 * position), TOps.Load(row + 5 * position), out var y0, out var y1, out var y2, out var y3);
+            TOps.Store(y0, rows + 4 * i * lanes);
+            TOps.Store(y1, rows + (4 * i + 1) * lanes);
+            TOps.Store(y2, rows + (4 * i + 2) * lanes);
+            TOps.Store(y3, rows + (4 * i + 3) * lanes);
+        }
+        // Then Aᵀ down each of the four columns: output column j, rows 0..3.
+        for (int j = 0; j < 4; j++)
+        {
+            float* column = rows + j * lanes;
+            Transform4<TOps, TVector>(TOps.Load(column), TOps.Load(column + 4 * lanes), TOps.Load(column + 8 * lanes), TOps.Load(column + 12 * lanes),
+                TOps.Load(column + 16 * lanes), TOps.Load(column + 20 * lanes), out var y0, out var y1, out var y2, out var y3);
+            float* pixel = y + j * lanes;
+            TOps.Store(TOps.Add(y0, bias), pixel);
+            TOps.Store(TOps.Add(y1, bias), pixel + rowStride);
+            TOps.Store(TOps.Add(y2, bias), pixel + 2 * rowStride);
+            TOps.Store(TOps.Add(y3, bias), pixel + 3 * rowStride);
+        }
+    }
+
+    /// <summary>y = Aᵀ m for six values (Aᵀ rows: 1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Transform4<TOps, TVector>(TVector m0, TVector m1, TVector m2, TVector m3, TVector m4, TVector m5,
+        out TVector y0, out TVector y1, out TVector y2, out TVector y3) where TOps : IChannelVector<TVector> where TVector : struct
+    {
+        TVector sum12 = TOps.Add(m1, m2), difference12 = TOps.Subtract(m1, m2), sum34 = TOps.Add(m3, m4), difference34 = TOps.Subtract(m3, m4);
+        y0 = TOps.Add(TOps.Add(m0, sum12), sum34);
+        y1 = TOps.MultiplyAdd(TOps.Broadcast(2f), difference34, difference12);
+        y2 = TOps.MultiplyAdd(TOps.Broadcast(4f), sum34, sum12);
+        y3 = TOps.Add(TOps.MultiplyAdd(TOps.Broadcast(8f), difference34, difference12), m5);
+    }
+
+    /// <summary>
+    /// The group's output tiles back to NCHW, runs of 8 pixels per output row through the direct kernel's in-register
+    /// transpose (which adds the residual and clamps). A run may write past its last valid pixel, onto pixels of the
+    /// same plane that are stored later (later runs, rows or groups), as the direct kernel does; where that could hit
+    /// stored pixels (the plane's end, or a row end when groups split rows) the run is stored pixel by pixel.
+    /// </summary>
+    static void Store(in Images images, in BlockPair blocks, int lanes, int ty0, int rows, int tx0, int columns, int pitch)
+    {
+        int height = images.OutputHeight, width = images.OutputWidth, outputSize = height * width;
+        bool wholeRows = columns == images.Tiling.TileColumns;
+        var low = Vector256.Create(images.Low);
+        var high = Vector256.Create(images.High);
+        for (int b = 0; b < blocks.Pair; b++)
+        {
+            int channels = Math.Min(lanes, blocks.Channels - b * lanes);
+            float* y = blocks.Output + (long)b * lanes * outputSize, residual = blocks.Residual == null ? null : blocks.Residual + (long)b * lanes * outputSize;
+            for (int r = 0; r < 4 * rows; r++)
+            {
+                int oh = 4 * ty0 + r;
+                if (oh >= height) break;
+                float* source = images.OutputTiles + (long)(b * 4 * rows + r) * pitch * lanes;
+                for (int col = 0; col < 4 * columns; col += 8)
+                {
+                    int ow = 4 * tx0 + col;
+                    if (ow >= width) break;
+                    int position = oh * width + ow;
+                    bool spills = wholeRows ? position + 8 > outputSize : ow + 8 > width;
+                    float* tile = source + (long)col * lanes;
+                    float* target = y + position, added = residual == null ? null : residual + position;
+                    if (lanes == 16 && !spills && Avx512F.IsSupported)
+                        ChannelBlockedConvolution.Transpose8x16(tile, channels, target, added, outputSize, low, high);
+                    else if (lanes == 8 && !spills && Avx.IsSupported)
+                        ChannelBlockedConvolution.Transpose8x8(tile, channels, target, added, outputSize, low, high);
+                    else
+                        StorePixels(tile, lanes, channels, Math.Min(8, width - ow), target, added, outputSize, images.Low, images.High);
+                }
+            }
+        }
+    }
+
+    static void StorePixels(float* tile, int lanes, int channels, int pixels, float* y, float* residual, int outputSize, float low, float high)
+    {
+        for (int m = 0; m < channels; m++)
+        {
+            for (int p = 0; p < pixels; p++)
+            {
+                long at = (long)m * outputSize + p;
+                float value = tile[p * lanes + m] + (residual == null ? 0f : residual[at]);
+                y[at] = Math.Min(Math.Max(value, low), high);
+            }
+        }
+    }
+
+    enum ProductKind { OneBlock, TwoBlocks, TwoRows, TwoBlocksTwoRows }
+    interface IProductShape { static abstract ProductKind Kind { get; } }
+    readonly struct OneBlock : IProductShape { public static ProductKind Kind => ProductKind.OneBlock; }
+    readonly struct TwoBlocks : IProductShape { public static ProductKind Kind => ProductKind.TwoBlocks; }
+    readonly struct TwoRows : IProductShape { public static ProductKind Kind => ProductKind.TwoRows; }
+    readonly struct TwoBlocksTwoRows : IProductShape { public static ProductKind Kind => ProductKind.TwoBlocksTwoRows; }
+}

@@ -1,0 +1,127 @@
+using System;
+using System.Collections.Generic;
+using AotInfer.Kernels.Convolution;
+using AotInfer.Kernels.Linear;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace AotInfer.Tests.Kernels;
+
+/// <summary>
+/// Winograd F(4×4, 3×3) vectorised over output channels against the definition (accumulated in double), on every tier
+/// the CPU has: channel counts that fill no, one, or several blocks (and odd pairs of blocks), planes smaller than a
+/// tile up to several rows of groups, odd and even sizes, asymmetric pads, every fused activation, with and without
+/// bias and residual.
+/// </summary>
+/// <remarks>
+/// The tolerance: the transforms add and subtract up to 36 terms with coefficients up to 8 (Aᵀ) and 5 (Bᵀ), so the
+/// rounding error scales with Σ|w·x| of the output, not with the output itself (which may cancel to near zero). On
+/// these random data the worst error measured is 2.5e-6·(Σ|w·x| + 1) on every tier (about 20 float epsilons); the
+/// bound 1e-5·(Σ|w·x| + 1) leaves four times that, and is still a hundred times smaller than a real mistake (one
+/// wrong tap moves an output by about Σ|w·x| / 9C, at least 1e-3·Σ|w·x| at 64 channels).
+/// </remarks>
+[Collection(AotInfer.Tests.Support.TierForcingCollection.Name)]
+public class WinogradBlockedTests(ITestOutputHelper output)
+{
+    public static IEnumerable<object[]> Cases()
+    {
+        // (batch, C, H, W, M, pads top/left/bottom/right)
+        yield return new object[] { 1, 16, 32, 32, 16, new[] { 1, 1, 1, 1 } };   // resnet8's 16-channel layers: one block, two sets of tiles
+        yield return new object[] { 1, 32, 16, 16, 32, new[] { 1, 1, 1, 1 } };   // resnet8's 32-channel layer: a pair of blocks
+        yield return new object[] { 1, 64, 8, 8, 64, new[] { 1, 1, 1, 1 } };     // resnet8's 64-channel layer: two pairs, the whole plane one group
+        yield return new object[] { 1, 32, 28, 28, 32, new[] { 1, 1, 1, 1 } };   // fashion_bncnn: tile rows of 7, runs spilling into the next row
+        yield return new object[] { 1, 64, 14, 14, 64, new[] { 1, 1, 1, 1 } };   // fashion_bncnn: the last tile row and column overhang
+        yield return new object[] { 1, 16, 55, 55, 17, new[] { 1, 1, 1, 1 } };   // tile rows of 14 split in two groups, 17 channels
+        yield return new object[] { 2, 5, 9, 11, 33, new[] { 0, 1, 2, 1 } };     // two images, three blocks, asymmetric pads
+        yield return new object[] { 1, 17, 7, 6, 3, new[] { 0, 0, 0, 0 } };      // no padding: 5×4 output
+        yield return new object[] { 1, 3, 3, 3, 5, new[] { 0, 0, 0, 0 } };       // a 1×1 output
+        yield return new object[] { 1, 1, 2, 2, 1, new[] { 1, 1, 1, 1 } };       // a 2×2 output, smaller than a tile
+        yield return new object[] { 1, 2, 5, 4, 3, new[] { 3, 3, 3, 3 } };       // pads wider than the kernel reach
+        yield return new object[] { 1, 3, 6, 40, 5, new[] { 5, 6, 0, 1 } };      // pads over a phase period, rows of 10 tiles in two runs
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void MatchesTheDefinitionOnEveryTier(int batch, int channels, int height, int width, int outChannels, int[] pads)
+    {
+        var activations = new FusedActivation[]
+        {
+            default, new(ActivationKind.Relu), new(ActivationKind.Clip, -0.25f, 0.5f), new(ActivationKind.LeakyRelu, 0.1f),
+            new(ActivationKind.Sigmoid), new(ActivationKind.HardSwish),
+        };
+        Check(batch, channels, height, width, outChannels, pads, activations, seed: 7);
+    }
+
+    [Fact]
+    public void MatchesTheDefinitionForEveryChannelCountAndPlaneUpTo17()
+    {
+        // C input channels, 18 − C output channels, a plane of (C + 2)×(C + 3) with pads 1: outputs from 3×4 to 19×20.
+        for (int channels = 1; channels <= 17; channels++)
+        {
+            var activation = new FusedActivation((ActivationKind)(channels % 6), -0.5f, 0.5f);
+            if (activation.Kind == ActivationKind.LeakyRelu) activation = activation with { Alpha = 0.2f };
+            Check(1, channels, channels + 2, channels + 3, 18 - channels, new[] { 1, 1, 1, 1 }, new[] { activation }, seed: channels);
+        }
+    }
+
+    void Check(int batch, int channels, int height, int width, int outChannels, int[] pads, FusedActivation[] activations, int seed)
+    {
+        int oh = height + pads[0] + pads[2] - 2, ow = width + pads[1] + pads[3] - 2;
+        int[] geometry = { 2, height, width, oh, ow, 3, 3, 1, 1, 1, 1, pads[0], pads[1], pads[2], pads[3] };
+        var random = new Random(seed);
+        float[] Random(int n) => Array.ConvertAll(new float[n], _ => (float)random.NextDouble() - 0.5f);
+        float[] x = Random(batch * channels * height * width), w = Random(outChannels * channels * 9), b = Random(outChannels);
+        float[] convolution = ConvolutionKernelTests.NaiveConvolution(x, w, b, batch, channels, outChannels, 1, new Window(geometry));
+        float[] unbiased = ConvolutionKernelTests.NaiveConvolution(x, w, new float[outChannels], batch, channels, outChannels, 1, new Window(geometry));
+        // Σ|w·x| per output: the scale of the rounding error.
+        float[] magnitude = ConvolutionKernelTests.NaiveConvolution(Array.ConvertAll(x, Math.Abs), Array.ConvertAll(w, Math.Abs), new float[outChannels],
+            batch, channels, outChannels, 1, new Window(geometry));
+        float[] residual = Random(convolution.Length);
+        double worst = 0;
+        ConvolutionKernelTests.OnEveryTier(tier =>
+        {
+            var filter = WinogradBlockedFilter.Pack(w, outChannels, channels);
+            Assert.Equal(tier, filter.Tier);
+            var scratch = new float[WinogradBlocked.ScratchSize(channels, geometry)];
+            scratch.AsSpan().Fill(float.NaN); // the kernel must write every scratch float it reads
+            foreach (var activation in activations)
+            {
+                foreach (bool withBias in new[] { true, false })
+                {
+                    foreach (bool withResidual in new[] { false, true })
+                    {
+                        float[] y = new float[convolution.Length];
+                        y.AsSpan().Fill(float.NaN);
+                        WinogradBlocked.Convolve(x, filter, withBias ? b : ReadOnlySpan<float>.Empty, y, scratch, batch, channels, geometry,
+                            activation, withResidual ? residual : ReadOnlySpan<float>.Empty);
+                        for (int i = 0; i < y.Length; i++)
+                        {
+                            float sum = (withBias ? convolution[i] : unbiased[i]) + (withResidual ? residual[i] : 0f);
+                            float want = FusedActivationTests.Reference(activation.Kind, activation.Alpha, activation.Beta, sum);
+                            double error = Math.Abs(y[i] - want), scale = magnitude[i] + 1;
+                            worst = Math.Max(worst, error / scale);
+                            Assert.True(error <= 1e-5 * scale,
+                                $"tier {tier}, {activation.Kind}, bias {withBias}, residual {withResidual}, element {i}: {y[i]} vs {want} (Σ|w·x| {magnitude[i]})");
+                        }
+                    }
+                }
+            }
+        });
+        output.WriteLine($"worst error / (Σ|w·x| + 1): {worst:E2}");
+    }
+
+    [Fact]
+    public void RejectsOtherWindowsAndShortScratch()
+    {
+        int[] geometry = { 2, 5, 5, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1 }, strided = { 2, 5, 5, 3, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1 };
+        var filter = WinogradBlockedFilter.Pack(new float[4 * 3 * 9], 4, 3);
+        var error = Assert.Throws<ArgumentException>(() =>
+            WinogradBlocked.Convolve(new float[3 * 25], filter, ReadOnlySpan<float>.Empty, new float[4 * 25], new float[100000], 1, 3, strided));
+        Assert.Contains("stride 1", error.Message);
+        error = Assert.Throws<ArgumentException>(() =>
+            WinogradBlocked.Convolve(new float[3 * 25], filter, ReadOnlySpan<float>.Empty, new float[4 * 25], new float[10], 1, 3, geometry));
+        Assert.Contains("scratch", error.Message);
+        error = Assert.Throws<ArgumentException>(() => WinogradBlockedFilter.Pack(new float[4 * 3 * 9 + 1], 4, 3));
+        Assert.Contains("weights", error.Message);
+    }
+}
