@@ -1,6 +1,8 @@
 using System;
+using AotInfer.Compiler;
 using AotInfer.Kernels.Convolution;
 using AotInfer.Kernels.Linear;
+using AotInfer.Onnx;
 using AotInfer.Tests.Support;
 using Xunit;
 
@@ -67,6 +69,27 @@ public class DepthwiseChannelInterleavedTests
                 });
             }
         }
+    }
+
+    /// <summary>
+    /// DS-CNN's depthwise layer (64 channels, 3×3 on 25×5, Relu) and a MobileNet-like stride-2 one (32 channels, 14×14 →
+    /// 7×7, Relu6 as Clip) lower to this kernel and give ONNX Runtime's outputs.
+    /// </summary>
+    [Theory]
+    [InlineData(64, 25, 5, 1)]
+    [InlineData(32, 14, 14, 2)]
+    public void DepthwiseLayersOnSmallPlanesLowerToThisKernelAndMatchOnnxRuntime(int channels, int height, int width, int stride)
+    {
+        var model = new OnnxModelBuilder(13).Input("x", DataType.Float, 1, channels, height, width)
+            .Initializer("w", Differential.RandomFloats(21, channels * 9), channels, 1, 3, 3)
+            .Initializer("b", Differential.RandomFloats(22, channels), channels)
+            .Initializer("low", new[] { 0f })
+            .Initializer("high", new[] { 0.3f })
+            .Node("Conv", new[] { "x", "w", "b" }, new[] { "c" }, ("pads", new long[] { 1, 1, 1, 1 }), ("strides", new long[] { stride, stride }), ("group", (long)channels))
+            .Node("Clip", new[] { "c", "low", "high" }, new[] { "y" })
+            .Output("y", DataType.Float).ToBytes();
+        Assert.Contains("DepthwiseChannelInterleaved.Convolve(", ModelCompiler.Compile(model, new CompileOptions()).Source);
+        Differential.AssertAgrees(model, inputs: (new[] { 1, channels, height, width }, Differential.RandomFloats(23, channels * height * width)));
     }
 
     [Fact]
