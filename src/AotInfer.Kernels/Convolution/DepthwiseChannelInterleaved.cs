@@ -1,0 +1,276 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using AotInfer.Kernels.Linear;
+
+namespace AotInfer.Kernels.Convolution;
+
+/// <summary>
+/// Depthwise 2-D convolution (one input and one output channel per group) vectorised across channels, for the small
+/// and narrow planes where a vector along a row runs mostly empty (DS-CNN's 25×5, MobileNet's 14×14 and 7×7): a block
+/// of L channels (16 with AVX-512, 8 with AVX2) is transposed into a zero-bordered, channel-interleaved copy of the
+/// plane (pixel-major, one vector per pixel), every output pixel is then one fused multiply-add per tap with the
+/// block's tap weights held in registers, whatever the width, stride or dilation, and L output pixels at a time go
+/// back to NCHW through an in-register L×L transpose, a Relu or Clip (MobileNet's Relu6) applied before the store.
+/// The tiers below AVX2 call <see cref="Convolution.Depthwise2D"/>.
+/// </summary>
+public static unsafe class DepthwiseChannelInterleaved
+{
+    /// <summary>True for geometries this kernel computes: rank 2, any stride, dilation and padding.</summary>
+    public static bool Supports(int[] geometry) => new Window(geometry).Rank == 2;
+
+    /// <summary>
+    /// Floats of scratch <see cref="Convolve(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, int, int, int[], FusedActivation)"/>
+    /// needs: the interleaved padded plane (PaddedHeight × PaddedWidth pixels of 16 floats), a trash pixel, the interleaved
+    /// outputs (at least 16 pixels) and an offset per input pixel; or what <see cref="Convolution.Depthwise2D"/> needs on the tiers that call it,
+    /// whichever is larger.
+    /// </summary>
+    public static int ScratchSize(int[] geometry)
+    {
+        return Math.Max(new ScratchLayout(new Window2D(new Window(geometry)), Vector512<float>.Count).Size, Convolution.Depthwise2DScratchSize(geometry));
+    }
+
+    /// <summary>
+    /// y[c] = activation(bias[c] + Σ taps w[c, kh, kw] · x[c] at (oh·sh + kh·dh − padTop, ow·sw + kw·dw − padLeft)) for
+    /// each of <paramref name="channels"/> channels of each image; weights in ONNX layout <c>[C, 1, KH, KW]</c>, an
+    /// empty bias means none. <paramref name="scratch"/> holds <see cref="ScratchSize"/> floats.
+    /// </summary>
+    public static void Convolve(ReadOnlySpan<float> x, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch,
+        int batch, int channels, int[] geometry, FusedActivation activation = default)
+    {
+        if (!Supports(geometry)) throw new ArgumentException("the geometry is not a 2-D convolution", nameof(geometry));
+        var window = new Window2D(new Window(geometry));
+        int inputSize = window.InputHeight * window.InputWidth, outputSize = window.OutputHeight * window.OutputWidth, taps = window.Taps;
+        if (scratch.Length < ScratchSize(geometry)) throw new ArgumentException($"scratch has {scratch.Length} elements, fewer than {ScratchSize(geometry)}", nameof(scratch));
+        if (weights.Length != channels * taps) throw new ArgumentException($"weights have {weights.Length} elements, expected {channels}×{taps}", nameof(weights));
+        if (!bias.IsEmpty && bias.Length != channels) throw new ArgumentException($"bias has {bias.Length} elements, expected {channels}", nameof(bias));
+        if (x.Length < batch * channels * inputSize || y.Length < batch * channels * outputSize)
+            throw new ArgumentException($"x or y is too short for {batch} images of {channels} channels");
+        var tier = MatrixMultiply.Tier;
+        bool wide = tier == GemmTier.Avx512 && Avx512F.IsSupported, narrow = tier >= GemmTier.Fma256 && Avx2.IsSupported && Fma.IsSupported;
+        if (!wide && !narrow)
+        {
+            Convolution.Depthwise2D(x, weights, bias, y, scratch, batch, channels, geometry, activation);
+            return;
+        }
+        bool clamp = activation.IsClamp(out float low, out float high);
+        fixed (float* px = x)
+        fixed (float* pw = weights)
+        fixed (float* pb = bias)
+        fixed (float* py = y)
+        fixed (float* ps = scratch)
+        {
+            var arguments = new Arguments(px, pw, pb, py, ps, batch, channels, clamp ? low : float.NegativeInfinity, clamp ? high : float.PositiveInfinity);
+            if (wide) Blocks<Lanes512, Vector512<float>, Transpose16x16>(window, arguments);
+            else Blocks<Lanes256, Vector256<float>, Transpose8x8>(window, arguments);
+        }
+        if (clamp) return;
+        for (int plane = 0; plane < batch * channels; plane++) activation.Apply(y.Slice(plane * outputSize, outputSize));
+    }
+
+    /// <summary>The pointers and numbers of one call, passed down as one value.</summary>
+    readonly struct Arguments(float* x, float* weights, float* bias, float* y, float* scratch, int batch, int channels, float low, float high)
+    {
+        public readonly float* X = x, Weights = weights, Bias = bias, Y = y, Scratch = scratch;
+        public readonly int Batch = batch, Channels = channels;
+        public readonly float Low = low, High = high;
+    }
+
+    /// <summary>Every block of L channels of every image: interleave, convolve, transpose back.</summary>
+    static void Blocks<TLanes, TVector, TTranspose>(in Window2D window, in Arguments a)
+        where TLanes : struct, IFloatLanes<TVector> where TVector : struct where TTranspose : struct, ISquareTranspose
+    {
+        int lanes = TLanes.Count, taps = window.Taps, channels = a.Channels;
+        int inputSize = window.InputHeight * window.InputWidth, outputSize = window.OutputHeight * window.OutputWidth;
+        var layout = new ScratchLayout(window, lanes);
+        float* padded = a.Scratch, outputs = a.Scratch + layout.Outputs;
+        int* offsets = (int*)(a.Scratch + layout.Offsets);
+        // The padding stays zero: the interleave writes only the pixels that come from the image.
+        new Span<float>(padded, layout.Trash).Clear();
+        PixelOffsets(window, lanes, layout.Trash, offsets);
+        // Per block: the tap weights tap-major (w[t·L + lane]) and the bias, zero for lanes past the last channel.
+        float* filter = stackalloc float[taps * lanes];
+        float* start = stackalloc float[lanes];
+        int* taps3 = stackalloc int[taps];
+        for (int kh = 0, t = 0; kh < window.KernelHeight; kh++)
+            for (int kw = 0; kw < window.KernelWidth; kw++, t++)
+                taps3[t] = (kh * window.DilationHeight * window.PaddedWidth + kw * window.DilationWidth) * lanes;
+        var bounds = new Bounds(a.Low, a.High);
+        for (int c0 = 0; c0 < channels; c0 += lanes)
+        {
+            int count = Math.Min(lanes, channels - c0);
+            if (count < lanes)
+            {
+                new Span<float>(filter, taps * lanes).Clear();
+                new Span<float>(start, lanes).Clear();
+            }
+            for (int lane = 0; lane < count; lane++)
+            {
+                float* w = a.Weights + (long)(c0 + lane) * taps;
+                for (int t = 0; t < taps; t++) filter[t * lanes + lane] = w[t];
+                if (a.Bias != null) start[lane] = a.Bias[c0 + lane];
+            }
+            for (int n = 0; n < a.Batch; n++)
+            {
+                long first = (long)n * channels + c0;
+                Interleave<TTranspose>(a.X + first * inputSize, inputSize, count, lanes, offsets, padded);
+                if (taps == 9 && window.KernelHeight == 3) Convolve3x3<TLanes, TVector>(padded, filter, start, taps3, window, bounds, outputs);
+                else Convolve<TLanes, TVector>(padded, filter, start, taps3, taps, window, bounds, outputs);
+                Deinterleave<TTranspose>(outputs, lanes, a.Y + first * outputSize, outputSize, count);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Where the scratch's parts start, in floats: the padded plane of L-float pixels, one trash pixel (where the image
+    /// pixels outside the padded extent go), the convolved pixels (at least L), the image pixels' offsets (ints).
+    /// </summary>
+    readonly struct ScratchLayout
+    {
+        public readonly int Trash, Outputs, Offsets, Size;
+
+        public ScratchLayout(in Window2D window, int lanes)
+        {
+            Trash = window.PaddedHeight * window.PaddedWidth * lanes;
+            Outputs = Trash + lanes;
+            Offsets = Outputs + Math.Max(window.OutputHeight * window.OutputWidth, lanes) * lanes;
+            Size = Offsets + window.InputHeight * window.InputWidth;
+        }
+    }
+
+    /// <summary>
+    /// offsets[p] = where image pixel p = (r, col) goes in the padded plane, ((r + padTop)·PaddedWidth + col + padLeft)·L,
+    /// or <paramref name="trash"/> when it lies past the extent the outputs read.
+    /// </summary>
+    static void PixelOffsets(in Window2D window, int lanes, int trash, int* offsets)
+    {
+        int rows = window.PaddedHeight - window.PadTop, columns = window.PaddedWidth - window.PadLeft;
+        for (int r = 0, p = 0; r < window.InputHeight; r++)
+            for (int col = 0; col < window.InputWidth; col++, p++)
+                offsets[p] = r < rows && col < columns ? ((r + window.PadTop) * window.PaddedWidth + col + window.PadLeft) * lanes : trash;
+    }
+
+    /// <summary>The fused clamp's bounds (infinite for none).</summary>
+    readonly record struct Bounds(float Low, float High);
+
+    /// <summary>
+    /// padded[offsets[p] + lane] = plane lane at pixel p for the <paramref name="count"/> planes (<paramref name="inputSize"/>
+    /// apart): L pixels at a time through one transpose that stores each pixel in place, the last group overlapping the
+    /// one before; planes shorter than L one float at a time.
+    /// </summary>
+    static void Interleave<TTranspose>(float* planes, int inputSize, int count, int lanes, int* offsets, float* padded) where TTranspose : struct, ISquareTranspose
+    {
+        if (inputSize < lanes)
+        {
+            for (int p = 0; p < inputSize; p++)
+                for (int lane = 0; lane < count; lane++) padded[offsets[p] + lane] = planes[(long)lane * inputSize + p];
+            return;
+        }
+        for (int p = 0; ; p += lanes)
+        {
+            if (p > inputSize - lanes) p = inputSize - lanes;
+            TTranspose.Transpose(planes + p, inputSize, count, new ScatteredRows(padded, offsets + p));
+            if (p == inputSize - lanes) break;
+        }
+    }
+
+    /// <summary>
+    /// The 3×3 case (MobileNet's and DS-CNN's): the nine tap vectors stay in registers and the clamp comes before the
+    /// store. At stride 1 four neighbouring outputs of a row go together (the rest of the row one at a time): they read
+    /// six input columns per kernel row, 18 loads for 36 fused multiply-adds where one output at a time loads once per
+    /// multiply-add (loads, not multiply-adds, bound that loop). No call inside the loops, so nothing is spilled around one.
+    /// </summary>
+    static void Convolve3x3<TLanes, TVector>(float* padded, float* filter, float* start, int* offsets, in Window2D window, Bounds bounds, float* outputs)
+        where TLanes : struct, IFloatLanes<TVector> where TVector : struct
+    {
+        int lanes = TLanes.Count;
+        TVector w0 = TLanes.Load(filter), w1 = TLanes.Load(filter + lanes), w2 = TLanes.Load(filter + 2 * lanes);
+        TVector w3 = TLanes.Load(filter + 3 * lanes), w4 = TLanes.Load(filter + 4 * lanes), w5 = TLanes.Load(filter + 5 * lanes);
+        TVector w6 = TLanes.Load(filter + 6 * lanes), w7 = TLanes.Load(filter + 7 * lanes), w8 = TLanes.Load(filter + 8 * lanes);
+        TVector bias = TLanes.Load(start), floor = TLanes.Broadcast(bounds.Low), ceiling = TLanes.Broadcast(bounds.High);
+        nint o1 = offsets[1], o2 = offsets[2], o3 = offsets[3], o4 = offsets[4], o5 = offsets[5], o6 = offsets[6], o7 = offsets[7], o8 = offsets[8];
+        nint rowStep = (nint)window.StrideHeight * window.PaddedWidth * lanes, columnStep = (nint)window.StrideWidth * lanes;
+        int height = window.OutputHeight, width = window.OutputWidth;
+        // Groups of four need stride 1 (the shared columns) and no dilation (the columns one pixel apart).
+        bool fours = window.StrideWidth == 1 && window.DilationWidth == 1;
+        for (int oh = 0; oh < height; oh++)
+        {
+            float* row = padded + oh * rowStep, target = outputs + (nint)oh * width * lanes;
+            int ow = 0;
+            for (; fours && ow <= width - 4; ow += 4)
+            {
+                float* p = row + ow * columnStep, q = target + ow * lanes;
+                TVector a0 = bias, a1 = bias, a2 = bias, a3 = bias;
+                Row(ref a0, ref a1, ref a2, ref a3, p, lanes, w0, w1, w2);
+                Row(ref a0, ref a1, ref a2, ref a3, p + o3, lanes, w3, w4, w5);
+                Row(ref a0, ref a1, ref a2, ref a3, p + o6, lanes, w6, w7, w8);
+                TLanes.Store(TLanes.Clamp(a0, floor, ceiling), q);
+                TLanes.Store(TLanes.Clamp(a1, floor, ceiling), q + lanes);
+                TLanes.Store(TLanes.Clamp(a2, floor, ceiling), q + 2 * lanes);
+                TLanes.Store(TLanes.Clamp(a3, floor, ceiling), q + 3 * lanes);
+            }
+            for (; ow < width; ow++)
+            {
+                float* p = row + ow * columnStep;
+                var top = TLanes.MultiplyAdd(w2, TLanes.Load(p + o2), TLanes.MultiplyAdd(w1, TLanes.Load(p + o1), TLanes.Multiply(w0, TLanes.Load(p))));
+                var middle = TLanes.MultiplyAdd(w5, TLanes.Load(p + o5), TLanes.MultiplyAdd(w4, TLanes.Load(p + o4), TLanes.MultiplyAdd(w3, TLanes.Load(p + o3), bias)));
+                var bottom = TLanes.MultiplyAdd(w8, TLanes.Load(p + o8), TLanes.MultiplyAdd(w7, TLanes.Load(p + o7), TLanes.Multiply(w6, TLanes.Load(p + o6))));
+                TLanes.Store(TLanes.Clamp(TLanes.Add(TLanes.Add(top, middle), bottom), floor, ceiling), target + ow * lanes);
+            }
+        }
+
+        // One kernel row of four neighbouring outputs: input columns 0–5 of the row at p, each loaded once.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Row(ref TVector a0, ref TVector a1, ref TVector a2, ref TVector a3, float* p, int lanes, TVector left, TVector middle, TVector right)
+        {
+            TVector x0 = TLanes.Load(p), x1 = TLanes.Load(p + lanes), x2 = TLanes.Load(p + 2 * lanes);
+            TVector x3 = TLanes.Load(p + 3 * lanes), x4 = TLanes.Load(p + 4 * lanes), x5 = TLanes.Load(p + 5 * lanes);
+            a0 = TLanes.MultiplyAdd(right, x2, TLanes.MultiplyAdd(middle, x1, TLanes.MultiplyAdd(left, x0, a0)));
+            a1 = TLanes.MultiplyAdd(right, x3, TLanes.MultiplyAdd(middle, x2, TLanes.MultiplyAdd(left, x1, a1)));
+            a2 = TLanes.MultiplyAdd(right, x4, TLanes.MultiplyAdd(middle, x3, TLanes.MultiplyAdd(left, x2, a2)));
+            a3 = TLanes.MultiplyAdd(right, x5, TLanes.MultiplyAdd(middle, x4, TLanes.MultiplyAdd(left, x3, a3)));
+        }
+    }
+
+    /// <summary>Any kernel: the tap vectors are read from <paramref name="filter"/> (L1) at every pixel.</summary>
+    static void Convolve<TLanes, TVector>(float* padded, float* filter, float* start, int* offsets, int taps, in Window2D window, Bounds bounds, float* outputs)
+        where TLanes : struct, IFloatLanes<TVector> where TVector : struct
+    {
+        int lanes = TLanes.Count;
+        TVector bias = TLanes.Load(start), floor = TLanes.Broadcast(bounds.Low), ceiling = TLanes.Broadcast(bounds.High);
+        nint rowStep = (nint)window.StrideHeight * window.PaddedWidth * lanes, columnStep = (nint)window.StrideWidth * lanes;
+        int height = window.OutputHeight, width = window.OutputWidth;
+        float* target = outputs;
+        for (int oh = 0; oh < height; oh++)
+        {
+            float* p = padded + oh * rowStep;
+            for (int ow = 0; ow < width; ow++, p += columnStep, target += lanes)
+            {
+                var sum = bias;
+                for (int t = 0; t < taps; t++) sum = TLanes.MultiplyAdd(TLanes.Load(filter + t * lanes), TLanes.Load(p + offsets[t]), sum);
+                TLanes.Store(TLanes.Clamp(sum, floor, ceiling), target);
+            }
+        }
+    }
+
+    /// <summary>
+    /// y[lane·outputSize + q] = outputs[q][lane] for the first <paramref name="count"/> lanes: L pixels at a time through
+    /// one transpose, the last group overlapping the one before; planes shorter than L one float at a time.
+    /// </summary>
+    static void Deinterleave<TTranspose>(float* outputs, int lanes, float* y, int outputSize, int count) where TTranspose : struct, ISquareTranspose
+    {
+        if (outputSize < lanes)
+        {
+            for (int lane = 0; lane < count; lane++)
+                for (int q = 0; q < outputSize; q++) y[(long)lane * outputSize + q] = outputs[q * lanes + lane];
+            return;
+        }
+        for (int q = 0; ; q += lanes)
+        {
+            if (q > outputSize - lanes) q = outputSize - lanes;
+            TTranspose.Transpose(outputs + (long)q * lanes, lanes, lanes, new StridedRows(y + q, outputSize, count));
+            if (q == outputSize - lanes) break;
+        }
+    }
+}
