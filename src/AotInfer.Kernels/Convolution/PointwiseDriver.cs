@@ -51,6 +51,10 @@ internal static unsafe class PointwiseDriver<TKernel> where TKernel : struct, IG
                         {
                             TKernel.ShortTile(height, aBlock + (long)ir * kb, bSliver, kb, cTile, positions, accumulate);
                         }
+                        else if (typeof(TKernel) == typeof(GemmKernelAvx512) && width <= 16)
+                        {
+                            GemmKernelAvx512.NarrowTile(aBlock + (long)ir * kb, bSliver, kb, cTile, positions, height, width, accumulate);
+                        }
                         else
                         {
                             TKernel.Tile(aBlock + (long)ir * kb, bSliver, kb, tile, nr, false);

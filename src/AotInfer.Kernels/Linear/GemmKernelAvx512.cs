@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace AotInfer.Kernels.Linear;
 
@@ -72,6 +73,56 @@ internal unsafe struct GemmKernelAvx512 : IGemmMicroKernel
         }
         Vector512.Store(v0, c);
         Vector512.Store(v1, c + 16);
+    }
+
+    /// <summary>
+    /// The rows [0, <paramref name="height"/>) × columns [0, <paramref name="width"/>) (width ≤ 16) of a tile whose B
+    /// sliver holds data only in its first 16 columns: six accumulators instead of twelve, and masked stores straight
+    /// into C instead of a full tile computed aside and copied (a 169-position row — SqueezeNet's 13×13 layers — ends
+    /// in a 9-wide sliver that cost as much as a full one).
+    /// </summary>
+    public static void NarrowTile(float* a, float* b, int depth, float* c, int ldc, int height, int width, bool accumulate)
+    {
+        // Two steps of depth in separate accumulators: six chains alone would wait on the FMA latency.
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        Vector512<float> d0 = default, d1 = default, d2 = default, d3 = default, d4 = default, d5 = default;
+        int p = 0;
+        for (; p + 1 < depth; p += 2, a += 12, b += 64)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + 32);
+            c0 = Fma(Vector512.Create(a[0]), b0, c0); d0 = Fma(Vector512.Create(a[6]), b1, d0);
+            c1 = Fma(Vector512.Create(a[1]), b0, c1); d1 = Fma(Vector512.Create(a[7]), b1, d1);
+            c2 = Fma(Vector512.Create(a[2]), b0, c2); d2 = Fma(Vector512.Create(a[8]), b1, d2);
+            c3 = Fma(Vector512.Create(a[3]), b0, c3); d3 = Fma(Vector512.Create(a[9]), b1, d3);
+            c4 = Fma(Vector512.Create(a[4]), b0, c4); d4 = Fma(Vector512.Create(a[10]), b1, d4);
+            c5 = Fma(Vector512.Create(a[5]), b0, c5); d5 = Fma(Vector512.Create(a[11]), b1, d5);
+        }
+        if (p < depth)
+        {
+            var b0 = Vector512.Load(b);
+            c0 = Fma(Vector512.Create(a[0]), b0, c0);
+            c1 = Fma(Vector512.Create(a[1]), b0, c1);
+            c2 = Fma(Vector512.Create(a[2]), b0, c2);
+            c3 = Fma(Vector512.Create(a[3]), b0, c3);
+            c4 = Fma(Vector512.Create(a[4]), b0, c4);
+            c5 = Fma(Vector512.Create(a[5]), b0, c5);
+        }
+        c0 += d0; c1 += d1; c2 += d2; c3 += d3; c4 += d4; c5 += d5;
+        var mask = Convolution.TileEpilogue.FirstLanes(width);
+        StoreMasked(c, c0, mask, accumulate);
+        if (height > 1) StoreMasked(c + ldc, c1, mask, accumulate);
+        if (height > 2) StoreMasked(c + 2 * ldc, c2, mask, accumulate);
+        if (height > 3) StoreMasked(c + 3 * ldc, c3, mask, accumulate);
+        if (height > 4) StoreMasked(c + 4 * ldc, c4, mask, accumulate);
+        if (height > 5) StoreMasked(c + 5 * ldc, c5, mask, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreMasked(float* c, Vector512<float> v, Vector512<float> mask, bool accumulate)
+    {
+        if (accumulate) v += Avx512F.MaskLoad(c, mask, Vector512<float>.Zero);
+        Avx512F.MaskStore(c, mask, v);
     }
 
     public static void Row(float* a, int aStride, float* b, int bStride, int depth, float* c, bool accumulate)

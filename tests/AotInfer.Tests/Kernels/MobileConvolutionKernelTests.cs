@@ -82,6 +82,8 @@ public class MobileConvolutionKernelTests
     [InlineData(8, 6, 2, 31)]
     [InlineData(200, 7, 1, 19)]   // two depth blocks: the tile epilogue waits for the last
     [InlineData(5, 11, 1, 1100)]  // three column blocks
+    [InlineData(384, 20, 1, 169)] // three depth blocks into a 9-wide last sliver (the narrow tile accumulates), 2 rows in the last row block
+    [InlineData(16, 64, 1, 48)]   // a last sliver exactly 16 wide
     public void PackedPointwiseMatchesTheDefinitionForEveryActivationAndResidualOnEveryTier(int inChannels, int outChannels, int groups, int size)
     {
         var random = new Random(62 + inChannels + size);
