@@ -29,7 +29,7 @@ static class Int8ConvBench
                      (64, 25, 5, 64, 1, 1, 0), (16, 32, 32, 32, 1, 2, 0), (32, 16, 16, 64, 1, 2, 0),
                  })
         {
-            if (onlyPointwise && (kernel != 1 || stride != 1 || pad != 0)) continue;
+            if (onlyPointwise && (kernel != 1 || pad != 0)) continue;
             int outputHeight = (height + 2 * pad - kernel) / stride + 1, outputWidth = (width + 2 * pad - kernel) / stride + 1;
             int[] geometry = { 2, height, width, outputHeight, outputWidth, kernel, kernel, stride, stride, 1, 1, pad, pad, pad, pad };
             var random = new Random(1);
@@ -52,7 +52,7 @@ static class Int8ConvBench
             void Flat() => Int8DirectConvolution.ConvolveToBytes<byte, byte>(x, xZero, directWeights, bias, multipliers, 7, flat, flatScratch, 1, row);
             byte[] pw = new byte[outChannels * outputSize];
             int[] pwScratch = new int[Int8PointwiseConvolution.ScratchLength(channels, outputSize)];
-            void Pointwise() => Int8PointwiseConvolution.ConvolveToBytes<byte, byte>(x, xZero, directWeights, bias, multipliers, 7, pw, pwScratch, 1, outputSize);
+            void Pointwise() => Int8PointwiseConvolution.ConvolveToBytes<byte, byte>(x, xZero, directWeights, bias, multipliers, 7, pw, pwScratch, 1, geometry);
 
             var gemmWeights = Int8PackedWeights.Pack(w, Array.Empty<sbyte>(), outChannels, depth, transposed: false);
             byte[] columns = new byte[depth * outputSize];
@@ -71,8 +71,9 @@ static class Int8ConvBench
             Direct();
             Im2Col();
             Fused();
-            if (pointwise) { Flat(); Pointwise(); }
-            if (pointwise && !pw.AsSpan().SequenceEqual(gemm)) throw new InvalidOperationException($"pointwise and im2col convolutions differ at {channels}→{outChannels} {height}x{width}");
+            if (pointwise) Flat();
+            if (kernel == 1 && pad == 0) Pointwise();
+            if (kernel == 1 && pad == 0 && !pw.AsSpan().SequenceEqual(gemm)) throw new InvalidOperationException($"pointwise and im2col convolutions differ at {channels}→{outChannels} {height}x{width}");
             if (pointwise && !flat.AsSpan().SequenceEqual(gemm)) throw new InvalidOperationException($"one-row direct and im2col convolutions differ at {channels}→{outChannels} {height}x{width}");
             if (Environment.GetEnvironmentVariable("NOCHECK") is null && !direct.AsSpan().SequenceEqual(gemm)) throw new InvalidOperationException($"direct and im2col convolutions differ at {channels}→{outChannels} {height}x{width}");
             if (!fused.AsSpan().SequenceEqual(gemm)) throw new InvalidOperationException($"blocked and whole-plane im2col convolutions differ at {channels}→{outChannels} {height}x{width}");
@@ -81,7 +82,8 @@ static class Int8ConvBench
             var directRate = Timing.Rate(Direct, macs, reps);
             var im2colRate = Timing.Rate(Im2Col, macs, reps);
             var fusedRate = Timing.Rate(Fused, macs, reps);
-            string flatText = pointwise ? FormattableString.Invariant($", direct one row {macs / Timing.Rate(Flat, macs, reps).Cpu / 1e3,6:F2} µs, pointwise {macs / Timing.Rate(Pointwise, macs, reps).Cpu / 1e3,6:F2} µs") : "";
+            string flatText = (pointwise ? FormattableString.Invariant($", direct one row {macs / Timing.Rate(Flat, macs, reps).Cpu / 1e3,6:F2} µs") : "") +
+                              (kernel == 1 && pad == 0 ? FormattableString.Invariant($", pointwise {macs / Timing.Rate(Pointwise, macs, reps).Cpu / 1e3,6:F2} µs") : "");
             Console.WriteLine(FormattableString.Invariant(
                 $"{channels,3}→{outChannels,3} {height,3}x{width,-3} k{kernel} s{stride}: direct {macs / directRate.Cpu / 1e3,6:F2} µs ({directRate.Cpu,5:F1}), im2col {macs / im2colRate.Cpu / 1e3,6:F2} µs ({im2colRate.Cpu,5:F1}), im2col requantised per block {macs / fusedRate.Cpu / 1e3,6:F2} µs ({fusedRate.Cpu,5:F1}){flatText}"));
         }

@@ -152,6 +152,47 @@ internal static class QuadInterleavedImage
         }
     }
 
+    /// <summary>
+    /// The quads of channels c0…c0+3 (XOR flip; channels past the last <paramref name="padding"/>) at the pixels a 2-D
+    /// 1×1 unpadded <paramref name="window"/> reads, output position by output position: quads[oy·OW + ox] from
+    /// input (oy·strideY, ox·strideX). Each output row's pixels are first copied out of the four channel rows
+    /// (stride 2: 16 at a time, the even bytes of 32), then interleaved like a whole row.
+    /// </summary>
+    internal static void InterleaveStrided(ReadOnlySpan<byte> image, int channels, int c0, Window window, byte flip, byte padding, Span<int> quads)
+    {
+        int width = window.Input(1), planeSize = window.InputSize, strideY = window.Stride(0), strideX = window.Stride(1);
+        int outputHeight = window.Output(0), outputWidth = window.Output(1), present = Math.Min(4, channels - c0);
+        // Up to 256 output columns at a time: a fixed stack buffer for any width.
+        const int Chunk = 256;
+        Span<byte> rows = stackalloc byte[4 * Chunk];
+        ref byte i0 = ref MemoryMarshal.GetReference(image);
+        ref byte r0 = ref MemoryMarshal.GetReference(rows);
+        var evenBytes = Vector128.Create((ushort)0x00FF);
+        for (int oy = 0; oy < outputHeight; oy++)
+        {
+            for (int first = 0; first < outputWidth; first += Chunk)
+            {
+                int count = Math.Min(Chunk, outputWidth - first);
+                for (int i = 0; i < present; i++)
+                {
+                    ref byte source = ref Unsafe.Add(ref i0, (c0 + i) * planeSize + oy * strideY * width + first * strideX);
+                    ref byte target = ref Unsafe.Add(ref r0, i * count);
+                    int ox = 0;
+                    // The 32 bytes read must stay in the row.
+                    if (strideX == 2 && Sse2.IsSupported)
+                        for (; 2 * (first + ox) + 32 <= width && ox + 16 <= count; ox += 16)
+                        {
+                            Vector128<ushort> low = Vector128.LoadUnsafe(ref source, (nuint)(2 * ox)).AsUInt16() & evenBytes;
+                            Vector128<ushort> high = Vector128.LoadUnsafe(ref source, (nuint)(2 * ox + 16)).AsUInt16() & evenBytes;
+                            Sse2.PackUnsignedSaturate(low.AsInt16(), high.AsInt16()).StoreUnsafe(ref target, (nuint)ox);
+                        }
+                    for (; ox < count; ox++) Unsafe.Add(ref target, ox) = Unsafe.Add(ref source, ox * strideX);
+                }
+                InterleaveRow(rows, present, 0, 0, count, 0, count, flip, padding, quads.Slice(oy * outputWidth + first, count), 0);
+            }
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector128<byte> Row16(ref byte image, int channels, int c, int at, int planeSize, Vector128<byte> mask, Vector128<byte> pad) =>
         c < channels ? Vector128.LoadUnsafe(ref image, (nuint)(c * planeSize + at)) ^ mask : pad;

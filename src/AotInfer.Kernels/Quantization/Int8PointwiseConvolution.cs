@@ -9,7 +9,7 @@ using AotInfer.Kernels.Convolution;
 namespace AotInfer.Kernels.Quantization;
 
 /// <summary>
-/// QLinearConv of a 1×1 kernel with unit strides and no padding (one group): y[m, p] = saturate(round_half_even((Σ_c
+/// QLinearConv of a 1×1 kernel without padding (one group; unit strides, or any strides in 2-D): y[m, p] = saturate(round_half_even((Σ_c
 /// (x[c, p] − zx)·(w[m, c] − zw[m]) + bias[m]) · multipliers[m]) + zy). The image, a [C][P] byte matrix per sample, is
 /// interleaved once into four-channel quads along each pixel row (<see cref="QuadInterleavedImage"/>), the weights
 /// are packed once (<see cref="Int8ConvWeights"/>, four output channels side by side), and a tile of four output
@@ -18,7 +18,8 @@ namespace AotInfer.Kernels.Quantization;
 /// registers straight into the output bytes.
 /// </summary>
 /// <remarks>
-/// The plane is one row of H·W pixels (the planes of small models are 25×5, 7×7: rows narrower than a vector), and a
+/// The plane is one row of H·W pixels (the planes of small models are 25×5, 7×7: rows narrower than a vector; a 2-D
+/// layer with strides gathers the pixels it reads into that row), and a
 /// partial last vector moves back to end on the last pixel (the pixels it repeats get the same bytes again), so
 /// every tile is whole. The byte GEMM <see cref="Int8Gemm.MultiplyColumns"/> did four channels ×
 /// one panel per tile, then a second pass over int32 sums to requantise.
@@ -37,22 +38,33 @@ public static class Int8PointwiseConvolution
     public static int ScratchLength(int inChannels, int pixels) => (inChannels + 3) / 4 * RowInts(pixels);
 
     /// <summary>
-    /// The QLinearConv of the class summary for a batch of NCHW byte images of <paramref name="pixels"/> pixels per
-    /// channel; one multiplier or one per output channel, an empty bias means none, an empty zero point 0.
-    /// <paramref name="scratch"/>: <see cref="ScratchLength"/> ints.
+    /// The QLinearConv of the class summary for a batch of NCHW byte images; <paramref name="geometry"/> is the layer's
+    /// window (<c>Window</c> packing): a 1×…×1 kernel without padding, unit strides (any rank) or, in 2-D, any strides
+    /// (a stride-2 shortcut reads every other pixel of every other row). One multiplier or one per output channel, an
+    /// empty bias means none, an empty zero point 0. <paramref name="scratch"/>: <see cref="ScratchLength"/>(C, output
+    /// positions) ints.
     /// </summary>
     public static void ConvolveToBytes<TX, TY>(ReadOnlySpan<TX> x, ReadOnlySpan<TX> xZeroPoint, Int8ConvWeights weights, ReadOnlySpan<int> bias,
-        ReadOnlySpan<float> multipliers, int yZeroPoint, Span<TY> y, Span<int> scratch, int batch, int pixels)
+        ReadOnlySpan<float> multipliers, int yZeroPoint, Span<TY> y, Span<int> scratch, int batch, int[] geometry)
         where TX : unmanaged, IBinaryInteger<TX> where TY : unmanaged, IBinaryInteger<TY>
     {
         if (Unsafe.SizeOf<TX>() != 1) throw new ArgumentException($"the input must be byte or sbyte, not {typeof(TX).Name}");
         if (Unsafe.SizeOf<TY>() != 1) throw new ArgumentException($"the output must be byte or sbyte, not {typeof(TY).Name}");
         if (weights.KernelSize != 1) throw new ArgumentException($"packed weights have {weights.KernelSize} kernel positions, a pointwise layer 1");
-        int channels = weights.InChannels, outChannels = weights.OutChannels, rowInts = RowInts(pixels);
+        var window = new Window(geometry);
+        bool unitStrides = true;
+        for (int d = 0; d < window.Rank; d++)
+        {
+            if (window.Kernel(d) != 1 || window.PadBegin(d) != 0 || window.PadEnd(d) != 0)
+                throw new ArgumentException($"the pointwise convolution takes a 1×1 kernel without padding, got {window.Kernel(d)} and pads {window.PadBegin(d)}, {window.PadEnd(d)} along dimension {d}");
+            unitStrides &= window.Stride(d) == 1;
+        }
+        if (!unitStrides && window.Rank != 2) throw new ArgumentException($"the pointwise convolution takes strides other than 1 in 2-D only, got rank {window.Rank}");
+        int channels = weights.InChannels, outChannels = weights.OutChannels, pixels = window.OutputSize, inputSize = window.InputSize, rowInts = RowInts(pixels);
         if (multipliers.Length != 1 && multipliers.Length != outChannels) throw new ArgumentException($"expected 1 or {outChannels} multipliers, got {multipliers.Length}");
         if (scratch.Length < ScratchLength(channels, pixels)) throw new ArgumentException($"scratch holds {scratch.Length} ints, expected {ScratchLength(channels, pixels)}");
-        if (x.Length < batch * channels * pixels) throw new ArgumentException("x is shorter than batch × channels × pixels");
-        if (y.Length < batch * outChannels * pixels) throw new ArgumentException("y is shorter than batch × output channels × pixels");
+        if (x.Length < batch * channels * inputSize) throw new ArgumentException("x is shorter than batch × channels × input size");
+        if (y.Length < batch * outChannels * pixels) throw new ArgumentException("y is shorter than batch × output channels × output size");
         if (!bias.IsEmpty && bias.Length < outChannels) throw new ArgumentException($"bias holds {bias.Length} values, expected {outChannels}");
 
         // The kernel multiplies unsigned activations: s8 images (and their zero point) flip their top bit.
@@ -77,9 +89,12 @@ public static class Int8PointwiseConvolution
         var tier = QuantizedMatrixMultiply.Tier;
         for (int n = 0; n < batch; n++)
         {
-            ReadOnlySpan<byte> sample = input.Slice(n * channels * pixels, channels * pixels);
+            ReadOnlySpan<byte> sample = input.Slice(n * channels * inputSize, channels * inputSize);
             for (int cq = 0; 4 * cq < channels; cq++)
-                QuadInterleavedImage.InterleaveRow(sample, channels, 4 * cq, 0, pixels, 0, pixels, flip, zero, image.Slice(cq * rowInts, rowInts), 0);
+            {
+                if (unitStrides) QuadInterleavedImage.InterleaveRow(sample, channels, 4 * cq, 0, pixels, 0, pixels, flip, zero, image.Slice(cq * rowInts, rowInts), 0);
+                else QuadInterleavedImage.InterleaveStrided(sample, channels, 4 * cq, window, flip, zero, image.Slice(cq * rowInts, pixels));
+            }
             Span<byte> planes = output.Slice(n * outChannels * pixels, outChannels * pixels);
             if (Int8Gemm.UsesVnni(tier)) Image<QuadDotAvxVnni, Vector256<int>>(image, layer, planes);
             else if (tier >= QuantizedGemmTier.Avx2 && Avx2.IsSupported) Image<QuadDotAvx2, Vector256<int>>(image, layer, planes);

@@ -12,7 +12,7 @@ namespace AotInfer.Tests.Kernels;
 /// against the convolution computed from the definition and requantised by <see cref="Requantization.ToInteger{TOut}"/>:
 /// input channels 1…17 (most not a multiple of 4), output channels 1…17 (whole and partial blocks of four), planes of
 /// 1…40 pixels (odd ones, narrower than a tile, not a whole number of tiles) and the model planes (25×5, 7×7, 14×14),
-/// u8/s8 images, weights and outputs, every zero-point class, per-tensor and per-channel multipliers, bias or none,
+/// strides 1…3 in either direction, u8/s8 images, weights and outputs, every zero-point class, per-tensor and per-channel multipliers, bias or none,
 /// batches. Results must be exact.
 /// </summary>
 [Collection(AotInfer.Tests.Support.TierForcingCollection.Name)]
@@ -26,9 +26,15 @@ public class Int8PointwiseConvolutionTests
         {
             int[] plane = made < planes.Length ? planes[made] : random.Next(3) == 0 ? new[] { random.Next(1, 8), random.Next(1, 8) } : new[] { 1, random.Next(1, 41) };
             int h = plane[0], w = plane[1];
+            // One layer in four strided (resnet8's shortcuts are 1×1 stride 2): the kernel gathers the pixels it reads.
+            bool strided = made >= planes.Length && made % 4 == 3;
+            if (strided) (h, w) = (random.Next(1, 20), random.Next(1, 20));
+            int sy = strided ? random.Next(1, 4) : 1, sx = strided ? random.Next(1, 4) : 1;
+            // Rows of more than 256 output columns: the strided gather goes in chunks.
+            if (made == planes.Length) (h, w, sy, sx) = (3, 601, 2, 2);
             int channels = made < 17 ? made + 1 : random.Next(1, 18), outChannels = made < 17 ? 17 - made : random.Next(1, 18), batch = random.Next(1, 3);
-            int[] geometry = { 2, h, w, h, w, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0 };
-            yield return Int8ConvolutionChecks.Draw(random, made, batch, channels, outChannels, 1, geometry, $"plane {h}x{w}", extremeImages: true);
+            int[] geometry = { 2, h, w, (h - 1) / sy + 1, (w - 1) / sx + 1, 1, 1, sy, sx, 1, 1, 0, 0, 0, 0 };
+            yield return Int8ConvolutionChecks.Draw(random, made, batch, channels, outChannels, 1, geometry, $"plane {h}x{w} strides {sy}x{sx}", extremeImages: true);
         }
     }
 
@@ -45,7 +51,7 @@ public class Int8PointwiseConvolutionTests
             int[] scratch = Enumerable.Repeat(0x5A5A5A5A, Int8PointwiseConvolution.ScratchLength(t.Channels, t.OutputSize)).ToArray();
             var y = new TY[t.Batch * t.OutChannels * t.OutputSize];
             Int8PointwiseConvolution.ConvolveToBytes<TX, TY>(t.X.Select(TX.CreateTruncating).ToArray(), t.ZeroPoint<TX>(), weights, t.Bias, multipliers, zeroPoint, y,
-                scratch, t.Batch, t.OutputSize);
+                scratch, t.Batch, t.Geometry);
             return y.Select(int.CreateTruncating).ToArray();
         }
     }
@@ -68,7 +74,7 @@ public class Int8PointwiseConvolutionTests
         float[] multipliers = { float.PositiveInfinity };
         var y = new byte[outChannels * pixels];
         Int8PointwiseConvolution.ConvolveToBytes<byte, byte>(x, new byte[] { x[0] }, weights, ReadOnlySpan<int>.Empty, multipliers, 3, y,
-            new int[Int8PointwiseConvolution.ScratchLength(channels, pixels)], 1, pixels);
+            new int[Int8PointwiseConvolution.ScratchLength(channels, pixels)], 1, Row(pixels));
         var sums = new int[outChannels * pixels];
         for (int m = 0; m < outChannels; m++)
             for (int p = 0; p < pixels; p++)
@@ -79,15 +85,22 @@ public class Int8PointwiseConvolutionTests
     });
 
     [Fact]
-    public void RejectsTooSmallScratchAndKernelsWiderThanOnePixel()
+    public void RejectsTooSmallScratchWiderKernelsAndPadding()
     {
         var weights = Int8ConvWeights.Pack(new sbyte[6], Array.Empty<sbyte>(), 2, 3, 1);
         var error = Assert.Throws<ArgumentException>(() => Int8PointwiseConvolution.ConvolveToBytes<byte, byte>(new byte[30], ReadOnlySpan<byte>.Empty, weights,
-            ReadOnlySpan<int>.Empty, new float[] { 1 }, 0, new byte[20], new int[Int8PointwiseConvolution.ScratchLength(3, 10) - 1], 1, 10));
+            ReadOnlySpan<int>.Empty, new float[] { 1 }, 0, new byte[20], new int[Int8PointwiseConvolution.ScratchLength(3, 10) - 1], 1, Row(10)));
         Assert.Contains("scratch", error.Message);
         var wide = Int8ConvWeights.Pack(new sbyte[18], Array.Empty<sbyte>(), 2, 1, 9);
         error = Assert.Throws<ArgumentException>(() => Int8PointwiseConvolution.ConvolveToBytes<byte, byte>(new byte[10], ReadOnlySpan<byte>.Empty, wide,
-            ReadOnlySpan<int>.Empty, new float[] { 1 }, 0, new byte[20], new int[Int8PointwiseConvolution.ScratchLength(1, 10)], 1, 10));
+            ReadOnlySpan<int>.Empty, new float[] { 1 }, 0, new byte[20], new int[Int8PointwiseConvolution.ScratchLength(1, 10)], 1, Row(10)));
         Assert.Contains("kernel positions", error.Message);
+        int[] padded = { 2, 1, 10, 1, 12, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1 };
+        error = Assert.Throws<ArgumentException>(() => Int8PointwiseConvolution.ConvolveToBytes<byte, byte>(new byte[30], ReadOnlySpan<byte>.Empty, weights,
+            ReadOnlySpan<int>.Empty, new float[] { 1 }, 0, new byte[24], new int[Int8PointwiseConvolution.ScratchLength(3, 12)], 1, padded));
+        Assert.Contains("without padding", error.Message);
     }
+
+    /// <summary>The geometry of a 1×1 stride-1 layer on one row of <paramref name="pixels"/> pixels.</summary>
+    static int[] Row(int pixels) => new[] { 2, 1, pixels, 1, pixels, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0 };
 }

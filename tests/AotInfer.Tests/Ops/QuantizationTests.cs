@@ -170,7 +170,7 @@ public class QuantizationTests
     {
         // Constant s8 weights within ±127 (or with every n-th at −128, fixed up after the GEMM) run the vpmaddubsw GEMM;
         // 37 output positions leave a partial panel. The 3×3 layers run the direct convolution
-        // (DirectQLinearConvRunsWithoutIm2ColAndMatchesOnnxRuntime), the 1×1 stride-1 ones the pointwise kernel
+        // (DirectQLinearConvRunsWithoutIm2ColAndMatchesOnnxRuntime), the 1×1 ones the pointwise kernel
         // (PointwiseQLinearConvRunsThePointwiseKernelAndMatchesOnnxRuntime).
         int inC = 8, outC = 12, size = 13;
         var model = ByteWeightQLinearConv(signedInput, inC, outC, kernel, size, ByteGemmWeights(40, outC * inC * kernel * kernel, minus128Every),
@@ -196,16 +196,19 @@ public class QuantizationTests
     }
 
     [Theory]
-    [InlineData(false, 13, 0)]
-    [InlineData(true, 13, 9)]
-    [InlineData(false, 3, 5)]
-    [InlineData(true, 5, 0)]
-    public void PointwiseQLinearConvRunsThePointwiseKernelAndMatchesOnnxRuntime(bool signedInput, int size, int minus128Every)
+    [InlineData(false, 13, 0, 1)]
+    [InlineData(true, 13, 9, 1)]
+    [InlineData(false, 3, 5, 1)]
+    [InlineData(true, 5, 0, 1)]
+    [InlineData(false, 15, 0, 2)]
+    [InlineData(true, 7, 3, 3)]
+    public void PointwiseQLinearConvRunsThePointwiseKernelAndMatchesOnnxRuntime(bool signedInput, int size, int minus128Every, int stride)
     {
-        // 1×1 stride-1 layers of one group run Int8PointwiseConvolution: 11 input channels leave a partial quad, 13 output
-        // channels a partial block of four, 169 pixels a last tile that moves back, 9 pixels less than one tile.
+        // Unpadded 1×1 layers of one group run Int8PointwiseConvolution: 11 input channels leave a partial quad, 13 output
+        // channels a partial block of four, 169 pixels a last tile that moves back, 9 pixels less than one tile; strided
+        // layers (resnet8's shortcuts) gather the pixels they read.
         int inC = 11, outC = 13;
-        var model = ByteWeightQLinearConv(signedInput, inC, outC, 1, size, ByteGemmWeights(48, outC * inC, minus128Every));
+        var model = ByteWeightQLinearConv(signedInput, inC, outC, 1, size, ByteGemmWeights(48, outC * inC, minus128Every), ("strides", new long[] { stride, stride }));
         AssertRunsKernelAndAgrees(model, "PointwiseQLinearConv", "Int8PointwiseConvolution.ConvolveToBytes", signedInput, 49, inC, size);
     }
 

@@ -13,7 +13,7 @@ namespace AotInfer.Compiler.Ops.Quantization;
 /// ONNX Runtime quantiser's output) run the byte GEMM <c>Int8Gemm</c> (<c>vpmaddubsw</c>; bias and input zero point
 /// folded into one offset per channel; 1×1 stride-1 layers skip im2col; QLinearConv requantises each block of output
 /// positions while its int32 sums are in cache, <c>QuantizedConvolution.Im2ColGemmToBytes</c>); others the widening int16 GEMM.
-/// Pointwise QLinearConv layers (1×1, stride 1, no padding, one group) run <c>Int8PointwiseConvolution</c>, k×k ones
+/// Pointwise QLinearConv layers (1×1, no padding, one group; strides 1, or any in 2-D) run <c>Int8PointwiseConvolution</c>, k×k ones
 /// of one group <c>Int8DirectConvolution</c> (both without im2col, requantised in the same pass).
 /// Depthwise 2-D layers run the direct kernel <c>QuantizedDepthwise</c> instead (float sums, exact; QLinearConv requantised
 /// row by row inside it), and a dense layer in convolution form
@@ -46,8 +46,8 @@ public sealed class QuantizedConvLowering : OpLowering
         public bool Direct => DirectCandidate && !Dense;
 
         /// <summary>
-        /// A QLinearConv of one group, 1×…×1 kernel, unit strides and no padding (not <see cref="Dense"/>) whose centred weights fit a signed byte:
-        /// the pointwise kernel <c>Int8PointwiseConvolution</c> (the plane as one row of pixels, requantised in registers).
+        /// A QLinearConv of one group, 1×…×1 kernel without padding, unit strides or a 2-D layer (not <see cref="Dense"/>) whose centred weights
+        /// fit a signed byte: the pointwise kernel <c>Int8PointwiseConvolution</c> (the plane as one row of pixels, requantised in registers).
         /// </summary>
         public bool PointwiseDirect => PointwiseCandidate && !Dense;
 
@@ -113,8 +113,10 @@ public sealed class QuantizedConvLowering : OpLowering
         bool direct = packed && !depthwise && rank == 2 && groups == 1 && xs[1] >= 3 && kernel[0] * kernel[1] > 1 && geometry.Output[1] >= 4 &&
                       QuantizedPacking.CentredFitsSignedByte(op.Input(W).Constant!, op.HasInput(WZero) ? op.Input(WZero).Constant : null, outChannels, ws[1] * kernel[0] * kernel[1]);
         // A pointwise QLinearConv is a [M, C] × [C, H·W] product: its own kernel (GemmBench int8conv pointwise, byte GEMM
-        // requantised per block vs pointwise: 64→64 on 25×5 5.1 vs 3.3 µs, 16→96 on 112×112 274 vs 165 µs).
-        bool pointwiseDirect = _requantize && packed && !depthwise && groups == 1 && pointwise &&
+        // requantised per block vs pointwise: 64→64 on 25×5 5.1 vs 3.3 µs, 16→96 on 112×112 274 vs 165 µs); a strided
+        // 2-D one (resnet8's shortcuts) gathers the pixels it reads first.
+        bool unpadded1x1 = kernel.All(k => k == 1) && geometry.PadsBegin.Concat(geometry.PadsEnd).All(p => p == 0);
+        bool pointwiseDirect = _requantize && packed && !depthwise && groups == 1 && unpadded1x1 && (pointwise || rank == 2) &&
                                QuantizedPacking.CentredFitsSignedByte(op.Input(W).Constant!, op.HasInput(WZero) ? op.Input(WZero).Constant : null, outChannels, ws[1]);
         return new Layer(xs[0], xs[1], outChannels, groups, geometry, xType, wType, output, packed && !depthwise, depthwise, byteGemm, pointwise, reason, direct, pointwiseDirect);
     }
@@ -246,13 +248,12 @@ public sealed class QuantizedConvLowering : OpLowering
     void EmitPointwise(OpContext op, EmitContext code, Layer layer, string xZero)
     {
         string q = $"{EmitContext.Kernels}.Quantization", xT = DataTypes.CSharpName(layer.XType);
-        int pixels = layer.Geometry.OutputSize;
         string packed = DirectWeights(op, code, layer);
-        string scratch = code.Scratch(DataType.Int32, QuantizedPacking.PointwiseConvolutionScratchLength(layer.InChannels, pixels));
+        string scratch = code.Scratch(DataType.Int32, QuantizedPacking.PointwiseConvolutionScratchLength(layer.InChannels, layer.Geometry.OutputSize));
         string bias = Bias(op, code);
         string multipliers = EmitMultipliers(op, code);
         code.Writer.Line($"{q}.Int8PointwiseConvolution.ConvolveToBytes<{xT}, {code.OutType(0)}>({code.In(0)}, {xZero}, {packed}, {bias}, {multipliers}, (int){code.In(7)}[0], " +
-                         $"{code.Out(0)}, {scratch}, {layer.Batch}, {pixels});");
+                         $"{code.Out(0)}, {scratch}, {layer.Batch}, {code.IntArray(layer.Geometry.Packed())});");
     }
 
     /// <summary>The weights of the direct kernels (<c>Int8ConvWeights</c>), packed once at type initialisation into a static field (its name).</summary>
