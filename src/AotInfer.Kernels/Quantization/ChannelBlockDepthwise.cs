@@ -89,8 +89,7 @@ static class ChannelBlockDepthwise
             for (int kx = 0; kx < window.Kernel(1); kx++)
                 tapOffsets[ky * window.Kernel(1) + kx] = (ky * window.Dilation(0) * columns + kx * window.Dilation(1)) * Lanes;
         MapDestinations(window, columns, destinations);
-        // Padding positions stay 0 for every block; image positions are rewritten by each.
-        plane.Clear();
+        ClearPadding(window, columns, plane);
         int zeroX = xZeroPoint.IsEmpty ? 0 : int.CreateTruncating(xZeroPoint[0]);
         bool signedX = typeof(TX) == typeof(sbyte), signedW = typeof(TW) == typeof(sbyte);
         var requantize = new Requantizer(yZeroPoint, typeof(TOut) == typeof(sbyte));
@@ -158,6 +157,27 @@ static class ChannelBlockDepthwise
         for (int iy = 0; iy < height; iy++)
             for (int ix = 0; ix < width; ix++)
                 destinations[iy * width + ix] = iy + padTop < rows && ix + padLeft < columns ? ((iy + padTop) * columns + ix + padLeft) * Lanes : spare;
+    }
+
+    /// <summary>
+    /// Zeroes the plane's padding positions, the only ones no block writes (each rewrites every image position): the
+    /// rows above and below the image and the columns beside it. Clearing the whole plane instead cost as much as a
+    /// fifth of a 112×112 layer.
+    /// </summary>
+    static void ClearPadding(Window window, int columns, Span<float> plane)
+    {
+        int rows = Rows(window), padTop = window.PadBegin(0), padLeft = window.PadBegin(1);
+        int imageRows = Math.Clamp(rows - padTop, 0, window.Input(0)), imageColumns = Math.Clamp(columns - padLeft, 0, window.Input(1));
+        for (int r = 0; r < rows; r++)
+        {
+            Span<float> row = plane.Slice(r * columns * Lanes, columns * Lanes);
+            if (r < padTop || r >= padTop + imageRows) row.Clear();
+            else
+            {
+                row.Slice(0, Math.Min(padLeft, columns) * Lanes).Clear();
+                row.Slice(Math.Min(padLeft + imageColumns, columns) * Lanes).Clear();
+            }
+        }
     }
 
     /// <summary>
