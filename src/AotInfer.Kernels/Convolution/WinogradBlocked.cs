@@ -66,18 +66,11 @@ public static unsafe class WinogradBlocked
         if (filter.InChannels != inChannels)
             throw new ArgumentException($"the filter has {filter.InChannels} input channels, the input {inChannels}", nameof(filter));
         int outChannels = filter.OutChannels, inputSize = window.InputHeight * window.InputWidth, outputSize = window.OutputHeight * window.OutputWidth;
-        if (x.Length < batch * inChannels * inputSize) throw new ArgumentException($"x has {x.Length} elements, fewer than {batch}×{inChannels}×{inputSize}", nameof(x));
-        if (y.Length < batch * outChannels * outputSize) throw new ArgumentException($"y has {y.Length} elements, fewer than {batch}×{outChannels}×{outputSize}", nameof(y));
-        if (!bias.IsEmpty && bias.Length < outChannels) throw new ArgumentException($"bias has {bias.Length} elements, fewer than {outChannels}", nameof(bias));
-        if (!residual.IsEmpty && residual.Length < batch * outChannels * outputSize)
-            throw new ArgumentException($"residual has {residual.Length} elements, fewer than the output's {batch * outChannels * outputSize}", nameof(residual));
+        ChannelBlockArguments.CheckLengths(x, y, bias, residual, batch, inChannels, inputSize, outChannels, outputSize);
         if (scratch.Length < ScratchSize(inChannels, geometry))
             throw new ArgumentException($"scratch has {scratch.Length} elements, fewer than {ScratchSize(inChannels, geometry)}", nameof(scratch));
-        // As in ChannelBlockedConvolution: the residual and a clamp (Relu, Clip or none) are applied as each run is
-        // stored; the other activations run over each finished pair of channel blocks.
-        bool clamps = activation.Kind is ActivationKind.None or ActivationKind.Relu or ActivationKind.Clip;
-        float low = activation.Kind == ActivationKind.Relu ? 0f : activation.Kind == ActivationKind.Clip ? activation.Alpha : float.NegativeInfinity;
-        float high = activation.Kind == ActivationKind.Clip ? activation.Beta : float.PositiveInfinity;
+        // As in ChannelBlockedConvolution: the residual and a clamp (Relu, Clip or none) are applied as each run is stored.
+        bool clamps = ChannelBlockArguments.Clamps(activation, out float low, out float high);
         var tiling = new Tiling(window);
         float* pairBias = stackalloc float[2 * MaxLanes];
         fixed (float* px = x)
@@ -104,8 +97,7 @@ public static unsafe class WinogradBlocked
                 }
                 for (int block = 0; block < filter.Blocks; block += 2)
                 {
-                    int pair = Math.Min(2, filter.Blocks - block), first = block * lanes, channels = Math.Min(pair * lanes, outChannels - first);
-                    for (int i = 0; i < 2 * lanes; i++) pairBias[i] = i < channels && !bias.IsEmpty ? bias[first + i] : 0f;
+                    var (pair, first, channels) = ChannelBlockArguments.Pair(block, filter.Blocks, lanes, outChannels, bias, pairBias);
                     var blocks = new BlockPair(filter, block, pair, channels, pairBias, py + ((long)n * outChannels + first) * outputSize,
                         pr == null ? null : pr + ((long)n * outChannels + first) * outputSize);
                     switch (filter.Tier)
