@@ -38,6 +38,7 @@ public class WinogradBlockedTests(ITestOutputHelper output)
         yield return new object[] { 1, 1, 2, 2, 1, new[] { 1, 1, 1, 1 } };       // a 2×2 output, smaller than a tile
         yield return new object[] { 1, 2, 5, 4, 3, new[] { 3, 3, 3, 3 } };       // pads wider than the kernel reach
         yield return new object[] { 1, 3, 6, 40, 5, new[] { 5, 6, 0, 1 } };      // pads over a phase period, rows of 10 tiles in two runs
+        yield return new object[] { 1, 2, 3, 1100, 3, new[] { 1, 1, 1, 1 } };    // rows over 1024 columns: the phases split element by element
     }
 
     [Theory]
