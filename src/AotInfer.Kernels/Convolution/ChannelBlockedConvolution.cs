@@ -46,19 +46,12 @@ public static unsafe class ChannelBlockedConvolution
             throw new ArgumentException($"the filter has {filter.InChannels} input channels, the input {inChannels}", nameof(filter));
         var window = new Window2D(new Window(geometry));
         int outChannels = filter.OutChannels, inputSize = window.InputHeight * window.InputWidth, outputSize = window.OutputHeight * window.OutputWidth;
-        if (x.Length < batch * inChannels * inputSize) throw new ArgumentException($"x has {x.Length} elements, fewer than {batch}×{inChannels}×{inputSize}", nameof(x));
-        if (y.Length < batch * outChannels * outputSize) throw new ArgumentException($"y has {y.Length} elements, fewer than {batch}×{outChannels}×{outputSize}", nameof(y));
-        if (!bias.IsEmpty && bias.Length < outChannels) throw new ArgumentException($"bias has {bias.Length} elements, fewer than {outChannels}", nameof(bias));
+        ChannelBlockArguments.CheckLengths(x, y, bias, residual, batch, inChannels, inputSize, outChannels, outputSize);
         bool inPlace = ReadsInPlace(window);
         if (padded.Length < ScratchSize(inChannels, geometry))
             throw new ArgumentException($"padded scratch has {padded.Length} elements, fewer than {ScratchSize(inChannels, geometry)}", nameof(padded));
-        // The residual, then Relu, Clip or no activation (a clamp), are applied as each tile is stored; the other
-        // activations run over each finished pair of channel blocks while it is still in cache.
-        bool clamps = activation.Kind is ActivationKind.None or ActivationKind.Relu or ActivationKind.Clip;
-        float low = activation.Kind == ActivationKind.Relu ? 0f : activation.Kind == ActivationKind.Clip ? activation.Alpha : float.NegativeInfinity;
-        float high = activation.Kind == ActivationKind.Clip ? activation.Beta : float.PositiveInfinity;
-        if (!residual.IsEmpty && residual.Length < batch * outChannels * outputSize)
-            throw new ArgumentException($"residual has {residual.Length} elements, fewer than the output's {batch * outChannels * outputSize}", nameof(residual));
+        // The residual, then Relu, Clip or no activation (a clamp), are applied as each tile is stored.
+        bool clamps = ChannelBlockArguments.Clamps(activation, out float low, out float high);
         int lanes = filter.Lanes, blocks = filter.Blocks;
         float* blockBias = stackalloc float[2 * 16];
         fixed (float* px = x)
@@ -76,8 +69,7 @@ public static unsafe class ChannelBlockedConvolution
                 }
                 for (int block = 0; block < blocks; block += 2)
                 {
-                    int pair = Math.Min(2, blocks - block), first = block * lanes, channels = Math.Min(pair * lanes, outChannels - first);
-                    for (int i = 0; i < 2 * lanes; i++) blockBias[i] = i < channels && !bias.IsEmpty ? bias[first + i] : 0f;
+                    var (pair, first, channels) = ChannelBlockArguments.Pair(block, blocks, lanes, outChannels, bias, blockBias);
                     var tiles = new TileArguments(image, filter, block, pair, channels, blockBias, low, high,
                         py + ((long)n * outChannels + first) * outputSize, pr == null ? null : pr + ((long)n * outChannels + first) * outputSize);
                     switch (filter.Tier)

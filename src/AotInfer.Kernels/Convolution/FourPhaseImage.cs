@@ -34,10 +34,12 @@ internal static unsafe class FourPhaseImage
     {
         int rowSize = RowSize(pitch);
         bool cleared = false;
-        // Which lanes of each phase vector hold image columns: the same for every row, so built once.
+        // Which lanes of each phase vector hold image columns: the same for every row, so built once (on the stack, up
+        // to 8 KB: rows over 1024 padded columns take the element loop).
         int chunks = (pitch + 7) / 8;
-        Span<Vector512<float>> inside = Avx512F.IsSupported ? stackalloc Vector512<float>[4 * chunks] : default;
-        if (Avx512F.IsSupported) ColumnMasks(padLeft, width, inside);
+        bool permutes = Avx512F.IsSupported && chunks <= 32;
+        Span<Vector512<float>> inside = permutes ? stackalloc Vector512<float>[4 * chunks] : default;
+        if (permutes) ColumnMasks(padLeft, width, inside);
         for (int v = 0; v < rows; v++)
         {
             for (int a = 0; a < 4; a++)
@@ -51,7 +53,7 @@ internal static unsafe class FourPhaseImage
                 }
                 // Padded column 0 of image row y, and the columns the whole vectors read from it.
                 float* source = image + (long)y * width - padLeft;
-                if (Avx512F.IsSupported && source >= lowest && source + rowSize <= end)
+                if (permutes && source >= lowest && source + rowSize <= end)
                 {
                     Deinterleave(source, pitch, inside, phases, planeSize);
                     continue;
@@ -64,7 +66,7 @@ internal static unsafe class FourPhaseImage
                 // The bordered copy: the columns outside the image stay zero, every row copies the same ones.
                 int first = Math.Min(padLeft, rowSize), copied = Math.Clamp(rowSize - first, 0, width);
                 Window2D.CopyRow(image + (long)y * width, row + first, copied);
-                if (Avx512F.IsSupported) Deinterleave(row, pitch, inside, phases, planeSize);
+                if (permutes) Deinterleave(row, pitch, inside, phases, planeSize);
                 else
                     for (int b = 0; b < 4; b++)
                         for (int u = 0; u < pitch; u++)

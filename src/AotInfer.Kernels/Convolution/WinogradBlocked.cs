@@ -14,9 +14,10 @@ namespace AotInfer.Kernels.Convolution;
 /// (<see cref="WinogradBlockedFilter"/>).
 /// </summary>
 /// <remarks>
-/// Three steps per image. (1) The input transform V = Bᵀ d B of every tile and input channel in one vector loop over
-/// the tiles: the zero-padded image is first split into its 16 phases (<see cref="FourPhaseImage"/>), so that the 36
-/// inputs of consecutive tiles are 36 contiguous vectors (tile t = ty·(TW + 1) + tx, one dummy tile per row).
+/// The zero-padded image is first split into its 16 phases (<see cref="FourPhaseImage"/>), so that the 36 inputs of
+/// consecutive tiles are 36 contiguous vectors (tile t = ty·(TW + 1) + tx, one dummy tile per row). Then three steps
+/// per image, or per band of two tile rows on large planes: (1) the input transform V = Bᵀ d B of every tile and input
+/// channel in one vector loop.
 /// (2) For each of the 36 positions, the "GEMM" over input channels like <see cref="ChannelBlockedConvolution"/>'s:
 /// the transformed weights of L output channels are one vector, each tile's transformed input is broadcast into it,
 /// up to 16 accumulators (up to 8 tiles of one or two tile rows × one or two channel blocks) in registers. (3) The output transform Aᵀ M A on those output-channel vectors, plus the bias, then the same
@@ -44,8 +45,8 @@ public static unsafe class WinogradBlocked
     /// <summary>Floats of the <c>scratch</c> <see cref="Convolve"/> needs (the same on every tier).</summary>
     public static int ScratchSize(int inChannels, int[] geometry)
     {
-        var tiling = new Tiling(new Window2D(new Window(geometry)));
-        return inChannels * 16 * tiling.PhaseSize + FourPhaseImage.RowSize(tiling.Pitch) + Positions * inChannels * tiling.TileStride +
+        var tiling = new Tiling(new Window2D(new Window(geometry)), inChannels);
+        return inChannels * 16 * tiling.PhaseSize + FourPhaseImage.RowSize(tiling.Pitch) + Positions * inChannels * tiling.BandStride +
                ProductsSize + OutputTilesSize;
     }
 
@@ -66,19 +67,12 @@ public static unsafe class WinogradBlocked
         if (filter.InChannels != inChannels)
             throw new ArgumentException($"the filter has {filter.InChannels} input channels, the input {inChannels}", nameof(filter));
         int outChannels = filter.OutChannels, inputSize = window.InputHeight * window.InputWidth, outputSize = window.OutputHeight * window.OutputWidth;
-        if (x.Length < batch * inChannels * inputSize) throw new ArgumentException($"x has {x.Length} elements, fewer than {batch}×{inChannels}×{inputSize}", nameof(x));
-        if (y.Length < batch * outChannels * outputSize) throw new ArgumentException($"y has {y.Length} elements, fewer than {batch}×{outChannels}×{outputSize}", nameof(y));
-        if (!bias.IsEmpty && bias.Length < outChannels) throw new ArgumentException($"bias has {bias.Length} elements, fewer than {outChannels}", nameof(bias));
-        if (!residual.IsEmpty && residual.Length < batch * outChannels * outputSize)
-            throw new ArgumentException($"residual has {residual.Length} elements, fewer than the output's {batch * outChannels * outputSize}", nameof(residual));
+        ChannelBlockArguments.CheckLengths(x, y, bias, residual, batch, inChannels, inputSize, outChannels, outputSize);
         if (scratch.Length < ScratchSize(inChannels, geometry))
             throw new ArgumentException($"scratch has {scratch.Length} elements, fewer than {ScratchSize(inChannels, geometry)}", nameof(scratch));
-        // As in ChannelBlockedConvolution: the residual and a clamp (Relu, Clip or none) are applied as each run is
-        // stored; the other activations run over each finished pair of channel blocks.
-        bool clamps = activation.Kind is ActivationKind.None or ActivationKind.Relu or ActivationKind.Clip;
-        float low = activation.Kind == ActivationKind.Relu ? 0f : activation.Kind == ActivationKind.Clip ? activation.Alpha : float.NegativeInfinity;
-        float high = activation.Kind == ActivationKind.Clip ? activation.Beta : float.PositiveInfinity;
-        var tiling = new Tiling(window);
+        // As in ChannelBlockedConvolution: the residual and a clamp (Relu, Clip or none) are applied as each run is stored.
+        bool clamps = ChannelBlockArguments.Clamps(activation, out float low, out float high);
+        var tiling = new Tiling(window, inChannels);
         float* pairBias = stackalloc float[2 * MaxLanes];
         fixed (float* px = x)
         fixed (float* py = y)
@@ -86,7 +80,7 @@ public static unsafe class WinogradBlocked
         fixed (float* pr = residual)
         {
             float* phases = ps, row = phases + (long)inChannels * 16 * tiling.PhaseSize, v = row + FourPhaseImage.RowSize(tiling.Pitch);
-            float* products = v + (long)Positions * inChannels * tiling.TileStride, outputTiles = products + ProductsSize;
+            float* products = v + (long)Positions * inChannels * tiling.BandStride, outputTiles = products + ProductsSize;
             int lanes = filter.Lanes;
             for (int n = 0; n < batch; n++)
             {
@@ -95,28 +89,32 @@ public static unsafe class WinogradBlocked
                     FourPhaseImage.Split(image + (long)c * inputSize, window.InputHeight, window.InputWidth, window.PadTop, window.PadLeft,
                         tiling.PhaseRows, tiling.Pitch, tiling.PhaseSize, phases + (long)c * 16 * tiling.PhaseSize, row, px, px + x.Length);
                 var images = new Images(phases, v, products, outputTiles, inChannels, tiling, window, low, high);
-                switch (filter.Tier)
+                // Band by band (the whole image when its transformed input fits 512 KB): large planes keep V in cache.
+                for (int band = 0; band < tiling.TileRows; band += tiling.BandRows)
                 {
-                    case GemmTier.Avx512: TransformInput<ChannelVector512, Vector512<float>>(images); break;
-                    case GemmTier.Fma256: TransformInput<ChannelVector256, Vector256<float>>(images); break;
-                    case GemmTier.Vector128: TransformInput<ChannelVector128, Vector128<float>>(images); break;
-                    default: TransformInput<ChannelScalar, float>(images); break;
-                }
-                for (int block = 0; block < filter.Blocks; block += 2)
-                {
-                    int pair = Math.Min(2, filter.Blocks - block), first = block * lanes, channels = Math.Min(pair * lanes, outChannels - first);
-                    for (int i = 0; i < 2 * lanes; i++) pairBias[i] = i < channels && !bias.IsEmpty ? bias[first + i] : 0f;
-                    var blocks = new BlockPair(filter, block, pair, channels, pairBias, py + ((long)n * outChannels + first) * outputSize,
-                        pr == null ? null : pr + ((long)n * outChannels + first) * outputSize);
+                    int rows = Math.Min(tiling.BandRows, tiling.TileRows - band);
                     switch (filter.Tier)
                     {
-                        case GemmTier.Avx512: Groups<ChannelVector512, Vector512<float>>(images, blocks); break;
-                        case GemmTier.Fma256: Groups<ChannelVector256, Vector256<float>>(images, blocks); break;
-                        case GemmTier.Vector128: Groups<ChannelVector128, Vector128<float>>(images, blocks); break;
-                        default: Groups<ChannelScalar, float>(images, blocks); break;
+                        case GemmTier.Avx512: TransformInput<ChannelVector512, Vector512<float>>(images, band, rows); break;
+                        case GemmTier.Fma256: TransformInput<ChannelVector256, Vector256<float>>(images, band, rows); break;
+                        case GemmTier.Vector128: TransformInput<ChannelVector128, Vector128<float>>(images, band, rows); break;
+                        default: TransformInput<ChannelScalar, float>(images, band, rows); break;
                     }
-                    if (!clamps) activation.Apply(y.Slice((n * outChannels + first) * outputSize, channels * outputSize));
+                    for (int block = 0; block < filter.Blocks; block += 2)
+                    {
+                        var (pair, first, channels) = ChannelBlockArguments.Pair(block, filter.Blocks, lanes, outChannels, bias, pairBias);
+                        var blocks = new BlockPair(filter, block, pair, channels, pairBias, py + ((long)n * outChannels + first) * outputSize,
+                            pr == null ? null : pr + ((long)n * outChannels + first) * outputSize);
+                        switch (filter.Tier)
+                        {
+                            case GemmTier.Avx512: Groups<ChannelVector512, Vector512<float>>(images, blocks, band, rows); break;
+                            case GemmTier.Fma256: Groups<ChannelVector256, Vector256<float>>(images, blocks, band, rows); break;
+                            case GemmTier.Vector128: Groups<ChannelVector128, Vector128<float>>(images, blocks, band, rows); break;
+                            default: Groups<ChannelScalar, float>(images, blocks, band, rows); break;
+                        }
+                    }
                 }
+                if (!clamps) activation.Apply(y.Slice(n * outChannels * outputSize, outChannels * outputSize));
             }
         }
     }
@@ -129,16 +127,17 @@ public static unsafe class WinogradBlocked
     /// </summary>
     readonly struct Tiling
     {
-        public readonly int TileRows, TileColumns, Pitch, Tiles, TileStride, PhaseRows, PhaseSize;
+        public readonly int TileRows, TileColumns, Pitch, BandRows, BandStride, PhaseRows, PhaseSize;
 
-        public Tiling(in Window2D window)
+        public Tiling(in Window2D window, int channels)
         {
             TileRows = (window.OutputHeight + 3) / 4;
             TileColumns = (window.OutputWidth + 3) / 4;
             Pitch = TileColumns + 1;
-            Tiles = TileRows * Pitch;
-            // V rows are written a whole vector at a time: the last one may run a vector past the last tile.
-            TileStride = Tiles + MaxLanes;
+            // V holds a band of tile rows: all of them when that is at most 2¹⁷ floats (512 KB), else two (the products
+            // take tiles from two rows at most). Rows are written a whole vector at a time: the last may run a vector on.
+            BandRows = (long)Positions * channels * (TileRows * Pitch + MaxLanes) <= 1 << 17 ? TileRows : Math.Min(2, TileRows);
+            BandStride = BandRows * Pitch + MaxLanes;
             // Tiles read phase rows up to TH; a vector of tiles reads up to a vector past the last tile, one phase row
             // (and column) on, into the 16 floats FourPhaseImage zeroes after the rows.
             PhaseRows = TileRows + 1;
@@ -189,18 +188,21 @@ public static unsafe class WinogradBlocked
         }
     }
 
-    /// <summary>V[ξ][c][t] = (Bᵀ d_t B)[ξ] for every input channel c and tile t, L tiles at a time.</summary>
-    static void TransformInput<TOps, TVector>(in Images images) where TOps : IChannelVector<TVector> where TVector : struct
+    /// <summary>
+    /// V[ξ][c][t − band·pitch] = (Bᵀ d_t B)[ξ] for every input channel c and tile t of tile rows band … band + rows − 1,
+    /// L tiles at a time.
+    /// </summary>
+    static void TransformInput<TOps, TVector>(in Images images, int band, int bandRows) where TOps : IChannelVector<TVector> where TVector : struct
     {
         var s = images.Tiling;
-        int lanes = TOps.Lanes, size = s.PhaseSize, pitch = s.Pitch;
-        long positionStride = (long)images.Channels * s.TileStride;
+        int lanes = TOps.Lanes, size = s.PhaseSize, pitch = s.Pitch, start = band * pitch, end = (band + bandRows) * pitch;
+        long positionStride = (long)images.Channels * s.BandStride;
         // The rows of Bᵀ-transformed columns, d B, 6 × 6 vectors.
         float* rows = stackalloc float[Positions * MaxLanes];
         for (int c = 0; c < images.Channels; c++)
         {
-            float* phases = images.Phases + (long)c * 16 * size, target = images.V + (long)c * s.TileStride;
-            for (int t = 0; t < s.Tiles; t += lanes)
+            float* phases = images.Phases + (long)c * 16 * size, target = images.V + (long)c * s.BandStride - start;
+            for (int t = start; t < end; t += lanes)
             {
                 for (int k = 0; k < 6; k++)
                 {
@@ -246,16 +248,16 @@ public static unsafe class WinogradBlocked
     /// (one block, or two blocks on runs of half that), so that a group has up to 16 accumulators. Per group: the 36
     /// products, the output transform, the transposed store.
     /// </summary>
-    static void Groups<TOps, TVector>(in Images images, in BlockPair blocks) where TOps : IChannelVector<TVector> where TVector : struct
+    static void Groups<TOps, TVector>(in Images images, in BlockPair blocks, int band, int bandRows) where TOps : IChannelVector<TVector> where TVector : struct
     {
         var s = images.Tiling;
         int parts = (s.TileColumns + TOps.MaxPixels - 1) / TOps.MaxPixels, run = (s.TileColumns + parts - 1) / parts;
         bool twoRows = blocks.Pair == 1 || run <= TOps.MaxPixels / 2;
-        for (int ty = 0; ty < s.TileRows;)
+        for (int ty = band; ty < band + bandRows;)
         {
-            int rows = twoRows && ty + 1 < s.TileRows ? 2 : 1;
+            int rows = twoRows && ty + 1 < band + bandRows ? 2 : 1;
             for (int tx = 0; tx < s.TileColumns; tx += run)
-                Group<TOps, TVector>(images, blocks, ty, rows, tx, Math.Min(run, s.TileColumns - tx));
+                Group<TOps, TVector>(images, blocks, band, ty, rows, tx, Math.Min(run, s.TileColumns - tx));
             ty += rows;
         }
     }
@@ -264,16 +266,16 @@ public static unsafe class WinogradBlocked
     /// Tile rows ty0 … ty0 + rows − 1 (one or two), tile columns tx0 … tx0 + columns − 1. Products are stored per tile
     /// at (row·8 + column)·2L.
     /// </summary>
-    static void Group<TOps, TVector>(in Images images, in BlockPair blocks, int ty0, int rows, int tx0, int columns)
+    static void Group<TOps, TVector>(in Images images, in BlockPair blocks, int band, int ty0, int rows, int tx0, int columns)
         where TOps : IChannelVector<TVector> where TVector : struct
     {
         var s = images.Tiling;
-        int lanes = TOps.Lanes, first = ty0 * s.Pitch + tx0;
-        long positionStride = (long)images.Channels * s.TileStride;
+        int lanes = TOps.Lanes, first = (ty0 - band) * s.Pitch + tx0;
+        long positionStride = (long)images.Channels * s.BandStride;
         for (int xi = 0; xi < Positions; xi++)
         {
             float* w0 = blocks.Filter.Weights(xi, blocks.Block), w1 = blocks.Pair == 2 ? blocks.Filter.Weights(xi, blocks.Block + 1) : w0;
-            var product = new ProductArguments(images.V + xi * positionStride + first, s.TileStride, s.Pitch, images.Channels, w0, w1,
+            var product = new ProductArguments(images.V + xi * positionStride + first, s.BandStride, s.Pitch, images.Channels, w0, w1,
                 images.Products + (long)xi * ProductsStride);
             if (blocks.Pair == 2 && rows == 2) Product<TOps, TVector, TwoBlocksTwoRows>(columns, product);
             else if (blocks.Pair == 2) Product<TOps, TVector, TwoBlocks>(columns, product);

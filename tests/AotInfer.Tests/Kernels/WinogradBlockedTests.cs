@@ -32,12 +32,14 @@ public class WinogradBlockedTests(ITestOutputHelper output)
         yield return new object[] { 1, 32, 28, 28, 32, new[] { 1, 1, 1, 1 } };   // fashion_bncnn: tile rows of 7, runs spilling into the next row
         yield return new object[] { 1, 64, 14, 14, 64, new[] { 1, 1, 1, 1 } };   // fashion_bncnn: the last tile row and column overhang
         yield return new object[] { 1, 16, 55, 55, 17, new[] { 1, 1, 1, 1 } };   // tile rows of 14 split in two groups, 17 channels
+        yield return new object[] { 1, 16, 58, 58, 17, new[] { 1, 1, 1, 1 } };   // V past 512 KB: bands of two tile rows, the last one alone
         yield return new object[] { 2, 5, 9, 11, 33, new[] { 0, 1, 2, 1 } };     // two images, three blocks, asymmetric pads
         yield return new object[] { 1, 17, 7, 6, 3, new[] { 0, 0, 0, 0 } };      // no padding: 5×4 output
         yield return new object[] { 1, 3, 3, 3, 5, new[] { 0, 0, 0, 0 } };       // a 1×1 output
         yield return new object[] { 1, 1, 2, 2, 1, new[] { 1, 1, 1, 1 } };       // a 2×2 output, smaller than a tile
         yield return new object[] { 1, 2, 5, 4, 3, new[] { 3, 3, 3, 3 } };       // pads wider than the kernel reach
         yield return new object[] { 1, 3, 6, 40, 5, new[] { 5, 6, 0, 1 } };      // pads over a phase period, rows of 10 tiles in two runs
+        yield return new object[] { 1, 2, 3, 1100, 3, new[] { 1, 1, 1, 1 } };    // rows over 1024 columns: the phases split element by element
     }
 
     [Theory]

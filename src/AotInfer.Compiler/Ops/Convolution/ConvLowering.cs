@@ -177,13 +177,15 @@ public sealed class ConvLowering : OpLowering
     /// <summary>
     /// The scratch <c>WinogradBlocked.Convolve</c> needs (its <c>ScratchSize</c>; the kernel checks it), over TH × TW
     /// tiles of 4×4 and a pitch of TW + 1: 16 phases of the image of (TH + 1)·pitch + 16 floats per input channel, a
-    /// bordered row of ⌈pitch / 8⌉·32, the transformed input [36][C][TH·pitch + 16], the products of a group
+    /// bordered row of ⌈pitch / 8⌉·32, the transformed input [36][C][R·pitch + 16] of a band of R tile rows (TH when that
+    /// is at most 2¹⁷ floats, else 2), the products of a group
     /// (36 × (16 × 32 + 16)) and its output tiles (2 × 8 × 32 × 16).
     /// </summary>
     static int WinogradBlockedScratchSize(int inChannels, WindowGeometry g)
     {
         int tileRows = (g.Output[0] + 3) / 4, pitch = (g.Output[1] + 3) / 4 + 1;
-        int phaseSize = (tileRows + 1) * pitch + 16, tileStride = tileRows * pitch + 16;
+        int phaseSize = (tileRows + 1) * pitch + 16, bandRows = 36L * inChannels * (tileRows * pitch + 16) <= 1 << 17 ? tileRows : System.Math.Min(2, tileRows);
+        int tileStride = bandRows * pitch + 16;
         return inChannels * 16 * phaseSize + (pitch + 7) / 8 * 32 + 36 * inChannels * tileStride + 36 * (16 * 32 + 16) + 2 * 8 * 32 * 16;
     }
 

@@ -1,0 +1,45 @@
+using System;
+using AotInfer.Kernels.Linear;
+
+namespace AotInfer.Kernels.Convolution;
+
+/// <summary>
+/// What the output-channel-vectorised kernels (<see cref="ChannelBlockedConvolution"/>, <see cref="WinogradBlocked"/>)
+/// check and set up alike: the span lengths, the clamp their transposed store applies, each pair of blocks' bias.
+/// </summary>
+internal static unsafe class ChannelBlockArguments
+{
+    /// <summary>Throws when x, y, a non-empty bias or a non-empty residual is shorter than <paramref name="batch"/> images need.</summary>
+    public static void CheckLengths(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> bias, ReadOnlySpan<float> residual,
+        int batch, int inChannels, int inputSize, int outChannels, int outputSize)
+    {
+        if (x.Length < batch * inChannels * inputSize) throw new ArgumentException($"x has {x.Length} elements, fewer than {batch}×{inChannels}×{inputSize}", nameof(x));
+        if (y.Length < batch * outChannels * outputSize) throw new ArgumentException($"y has {y.Length} elements, fewer than {batch}×{outChannels}×{outputSize}", nameof(y));
+        if (!bias.IsEmpty && bias.Length < outChannels) throw new ArgumentException($"bias has {bias.Length} elements, fewer than {outChannels}", nameof(bias));
+        if (!residual.IsEmpty && residual.Length < batch * outChannels * outputSize)
+            throw new ArgumentException($"residual has {residual.Length} elements, fewer than the output's {batch * outChannels * outputSize}", nameof(residual));
+    }
+
+    /// <summary>
+    /// Whether the store applies <paramref name="activation"/> itself, as the clamp [<paramref name="low"/>,
+    /// <paramref name="high"/>]: Relu, Clip or none (after the residual); the other activations run over each finished
+    /// pair of channel blocks while it is still in cache, and the store's clamp is then (−∞, ∞).
+    /// </summary>
+    public static bool Clamps(in FusedActivation activation, out float low, out float high)
+    {
+        low = activation.Kind == ActivationKind.Relu ? 0f : activation.Kind == ActivationKind.Clip ? activation.Alpha : float.NegativeInfinity;
+        high = activation.Kind == ActivationKind.Clip ? activation.Beta : float.PositiveInfinity;
+        return activation.Kind is ActivationKind.None or ActivationKind.Relu or ActivationKind.Clip;
+    }
+
+    /// <summary>
+    /// The pair of blocks from <paramref name="block"/> (one or two of the <paramref name="blocks"/>), its first channel
+    /// and its channel count; its bias in <paramref name="pairBias"/> (2L floats, zero past the channels or without bias).
+    /// </summary>
+    public static (int Pair, int First, int Channels) Pair(int block, int blocks, int lanes, int outChannels, ReadOnlySpan<float> bias, float* pairBias)
+    {
+        int pair = Math.Min(2, blocks - block), first = block * lanes, channels = Math.Min(pair * lanes, outChannels - first);
+        for (int i = 0; i < 2 * lanes; i++) pairBias[i] = i < channels && !bias.IsEmpty ? bias[first + i] : 0f;
+        return (pair, first, channels);
+    }
+}
