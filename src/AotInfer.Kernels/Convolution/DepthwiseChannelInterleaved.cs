@@ -22,8 +22,8 @@ public static unsafe class DepthwiseChannelInterleaved
 
     /// <summary>
     /// Floats of scratch <see cref="Convolve(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, int, int, int[], FusedActivation)"/>
-    /// needs: the interleaved padded plane (PaddedHeight × PaddedWidth pixels of 16 floats), a trash pixel, the interleaved
-    /// outputs (at least 16 pixels) and an offset per input pixel; or what <see cref="Convolution.Depthwise2D"/> needs on the tiers that call it,
+    /// needs: a band's interleaved padded rows (PaddedWidth + 1 pixels of 16 floats each), its interleaved outputs (at
+    /// least 16 pixels) and an offset per input pixel of its rows; or what <see cref="Convolution.Depthwise2D"/> needs on the tiers that call it,
     /// whichever is larger.
     /// </summary>
     public static int ScratchSize(int[] geometry)
@@ -77,7 +77,12 @@ public static unsafe class DepthwiseChannelInterleaved
         public readonly float Low = low, High = high;
     }
 
-    /// <summary>Every block of L channels of every image: interleave, convolve, transpose back.</summary>
+    /// <summary>
+    /// Every block of L channels of every image, a band of output rows at a time: interleave the padded rows the band
+    /// reads, convolve, transpose back. The band keeps its interleaved rows and outputs within about
+    /// <see cref="BandBytes"/>, so on MobileNet's 112×112 and 56×56 planes they stay in L2 where a whole interleaved
+    /// plane (830 KB at 112×112) leaves it; the rows two bands share are moved up, not interleaved again.
+    /// </summary>
     static void Blocks<TLanes, TVector, TTranspose>(in Window2D window, in Arguments a)
         where TLanes : struct, IFloatLanes<TVector> where TVector : struct where TTranspose : struct, ISquareTranspose
     {
@@ -86,17 +91,19 @@ public static unsafe class DepthwiseChannelInterleaved
         var layout = new ScratchLayout(window, lanes);
         float* padded = a.Scratch, outputs = a.Scratch + layout.Outputs;
         int* offsets = (int*)(a.Scratch + layout.Offsets);
-        // The padding stays zero: the interleave writes only the pixels that come from the image.
-        new Span<float>(padded, layout.Trash).Clear();
-        PixelOffsets(window, lanes, layout.Trash, offsets);
+        // The padding columns stay zero: the interleave writes only the pixels that come from the image.
+        new Span<float>(padded, layout.Outputs).Clear();
+        BandOffsets(window, lanes, layout, offsets);
         // Per block: the tap weights tap-major (w[t·L + lane]) and the bias, zero for lanes past the last channel.
         float* filter = stackalloc float[taps * lanes];
         float* start = stackalloc float[lanes];
         int* taps3 = stackalloc int[taps];
         for (int kh = 0, t = 0; kh < window.KernelHeight; kh++)
             for (int kw = 0; kw < window.KernelWidth; kw++, t++)
-                taps3[t] = (kh * window.DilationHeight * window.PaddedWidth + kw * window.DilationWidth) * lanes;
+                taps3[t] = (kh * window.DilationHeight * layout.Pitch + kw * window.DilationWidth) * lanes;
         var bounds = new Bounds(a.Low, a.High);
+        int span = (window.KernelHeight - 1) * window.DilationHeight + 1, stride = window.StrideHeight, band = layout.BandRows;
+        long rowFloats = (long)layout.Pitch * lanes;
         for (int c0 = 0; c0 < channels; c0 += lanes)
         {
             int count = Math.Min(lanes, channels - c0);
@@ -114,64 +121,102 @@ public static unsafe class DepthwiseChannelInterleaved
             for (int n = 0; n < a.Batch; n++)
             {
                 long first = (long)n * channels + c0;
-                Interleave<TTranspose>(a.X + first * inputSize, inputSize, count, lanes, offsets, padded);
-                if (taps == 9 && window.KernelHeight == 3) Convolve3x3<TLanes, TVector>(padded, filter, start, taps3, window, bounds, outputs);
-                else Convolve<TLanes, TVector>(padded, filter, start, taps3, taps, window, bounds, outputs);
-                Deinterleave<TTranspose>(outputs, lanes, a.Y + first * outputSize, outputSize, count);
+                // The band reads padded rows [top, end); those before `filled` are in the scratch from the band before,
+                // at its row top − band·stride.
+                int filled = 0;
+                for (int oh0 = 0; oh0 < window.OutputHeight; oh0 += band)
+                {
+                    int rows = Math.Min(band, window.OutputHeight - oh0), top = oh0 * stride, end = (oh0 + rows - 1) * stride + span;
+                    int kept = Math.Max(filled - top, 0);
+                    long keptBytes = kept * rowFloats * sizeof(float);
+                    if (kept > 0) Buffer.MemoryCopy(padded + band * stride * rowFloats, padded, keptBytes, keptBytes);
+                    FillRows<TTranspose>(window, a.X + first * inputSize, count, lanes, rowFloats, top, top + kept, end, offsets, padded);
+                    filled = end;
+                    if (taps == 9 && window.KernelHeight == 3) Convolve3x3<TLanes, TVector>(padded, filter, start, taps3, window, rowFloats, rows, bounds, outputs);
+                    else Convolve<TLanes, TVector>(padded, filter, start, taps3, taps, window, rowFloats, rows, bounds, outputs);
+                    Deinterleave<TTranspose>(outputs, lanes, rows * window.OutputWidth, a.Y + first * outputSize + oh0 * window.OutputWidth, outputSize, count);
+                }
             }
         }
     }
 
+    /// <summary>About how many bytes of interleaved rows and outputs one band holds (a share of Zen 5's 1 MB L2).</summary>
+    const int BandBytes = 256 * 1024;
+
     /// <summary>
-    /// Where the scratch's parts start, in floats: the padded plane of L-float pixels, one trash pixel (where the image
-    /// pixels outside the padded extent go), the convolved pixels (at least L), the image pixels' offsets (ints).
+    /// How many output rows one band computes and where the scratch's parts start, in floats: the band's padded rows of
+    /// L-float pixels, each row one pixel longer than the padded width (where the image pixels past the extent the
+    /// outputs read go), the band's convolved pixels (at least L), the offsets of the image pixels of a band's rows (ints).
     /// </summary>
     readonly struct ScratchLayout
     {
-        public readonly int Trash, Outputs, Offsets, Size;
+        public readonly int Pitch, BandRows, OffsetRows, Outputs, Offsets, Size;
 
         public ScratchLayout(in Window2D window, int lanes)
         {
-            Trash = window.PaddedHeight * window.PaddedWidth * lanes;
-            Outputs = Trash + lanes;
-            Offsets = Outputs + Math.Max(window.OutputHeight * window.OutputWidth, lanes) * lanes;
-            Size = Offsets + window.InputHeight * window.InputWidth;
+            int span = (window.KernelHeight - 1) * window.DilationHeight + 1;
+            Pitch = window.PaddedWidth + 1;
+            // Rows counted in 16-float pixels on every tier, so the 8-float tiers need no more scratch than the 16-float one.
+            long bytesPerRow = ((long)window.StrideHeight * Pitch + window.OutputWidth) * 16 * sizeof(float);
+            BandRows = (int)Math.Clamp(BandBytes / bytesPerRow, 1, window.OutputHeight);
+            int paddedRows = (BandRows - 1) * window.StrideHeight + span;
+            OffsetRows = Math.Min(paddedRows, window.InputHeight);
+            Outputs = paddedRows * Pitch * lanes;
+            Offsets = Outputs + Math.Max(BandRows * window.OutputWidth, lanes) * lanes;
+            Size = Offsets + OffsetRows * window.InputWidth;
         }
     }
 
     /// <summary>
-    /// offsets[p] = where image pixel p = (r, col) goes in the padded plane, ((r + padTop)·PaddedWidth + col + padLeft)·L,
-    /// or <paramref name="trash"/> when it lies past the extent the outputs read.
+    /// offsets[p] = where image pixel p = (r, col) of a run of rows goes, relative to the run's first row in the band:
+    /// (r·Pitch + col + padLeft)·L, or the row's extra pixel when it lies past the padded width.
     /// </summary>
-    static void PixelOffsets(in Window2D window, int lanes, int trash, int* offsets)
+    static void BandOffsets(in Window2D window, int lanes, in ScratchLayout layout, int* offsets)
     {
-        int rows = window.PaddedHeight - window.PadTop, columns = window.PaddedWidth - window.PadLeft;
-        for (int r = 0, p = 0; r < window.InputHeight; r++)
+        for (int r = 0, p = 0; r < layout.OffsetRows; r++)
             for (int col = 0; col < window.InputWidth; col++, p++)
-                offsets[p] = r < rows && col < columns ? ((r + window.PadTop) * window.PaddedWidth + col + window.PadLeft) * lanes : trash;
+                offsets[p] = (r * layout.Pitch + Math.Min(col + window.PadLeft, window.PaddedWidth)) * lanes;
+    }
+
+    /// <summary>
+    /// Fills padded rows [<paramref name="from"/>, <paramref name="end"/>) of the band that starts at padded row
+    /// <paramref name="top"/>: the image's rows interleaved, the padding rows zeroed.
+    /// </summary>
+    static void FillRows<TTranspose>(in Window2D window, float* planes, int count, int lanes, long rowFloats, int top, int from, int end, int* offsets, float* padded)
+        where TTranspose : struct, ISquareTranspose
+    {
+        int first = Math.Clamp(from - window.PadTop, 0, window.InputHeight), last = Math.Clamp(end - window.PadTop, first, window.InputHeight);
+        for (int row = from; row < end; row++)
+        {
+            int r = row - window.PadTop;
+            if (r < first || r >= last) new Span<float>(padded + (row - top) * rowFloats, (int)rowFloats).Clear();
+        }
+        if (first == last) return;
+        Interleave<TTranspose>(planes + (long)first * window.InputWidth, window.InputHeight * window.InputWidth, (last - first) * window.InputWidth, count,
+            lanes, offsets, padded + (first + window.PadTop - top) * rowFloats);
     }
 
     /// <summary>The fused clamp's bounds (infinite for none).</summary>
     readonly record struct Bounds(float Low, float High);
 
     /// <summary>
-    /// padded[offsets[p] + lane] = plane lane at pixel p for the <paramref name="count"/> planes (<paramref name="inputSize"/>
-    /// apart): L pixels at a time through one transpose that stores each pixel in place, the last group overlapping the
-    /// one before; planes shorter than L one float at a time.
+    /// padded[offsets[p] + lane] = plane lane at pixel p for the first <paramref name="pixels"/> pixels of the
+    /// <paramref name="count"/> planes (<paramref name="planeStride"/> apart): L pixels at a time through one transpose
+    /// that stores each pixel in place, the last group overlapping the one before; fewer than L pixels one float at a time.
     /// </summary>
-    static void Interleave<TTranspose>(float* planes, int inputSize, int count, int lanes, int* offsets, float* padded) where TTranspose : struct, ISquareTranspose
+    static void Interleave<TTranspose>(float* planes, int planeStride, int pixels, int count, int lanes, int* offsets, float* padded) where TTranspose : struct, ISquareTranspose
     {
-        if (inputSize < lanes)
+        if (pixels < lanes)
         {
-            for (int p = 0; p < inputSize; p++)
-                for (int lane = 0; lane < count; lane++) padded[offsets[p] + lane] = planes[(long)lane * inputSize + p];
+            for (int p = 0; p < pixels; p++)
+                for (int lane = 0; lane < count; lane++) padded[offsets[p] + lane] = planes[(long)lane * planeStride + p];
             return;
         }
         for (int p = 0; ; p += lanes)
         {
-            if (p > inputSize - lanes) p = inputSize - lanes;
-            TTranspose.Transpose(planes + p, inputSize, count, new ScatteredRows(padded, offsets + p));
-            if (p == inputSize - lanes) break;
+            if (p > pixels - lanes) p = pixels - lanes;
+            TTranspose.Transpose(planes + p, planeStride, count, new ScatteredRows(padded, offsets + p));
+            if (p == pixels - lanes) break;
         }
     }
 
@@ -181,7 +226,7 @@ public static unsafe class DepthwiseChannelInterleaved
     /// six input columns per kernel row, 18 loads for 36 fused multiply-adds where one output at a time loads once per
     /// multiply-add (loads, not multiply-adds, bound that loop); at stride 2 nine columns, 27 loads instead of 36. No call inside the loops, so nothing is spilled around one.
     /// </summary>
-    static void Convolve3x3<TLanes, TVector>(float* padded, float* filter, float* start, int* offsets, in Window2D window, Bounds bounds, float* outputs)
+    static void Convolve3x3<TLanes, TVector>(float* padded, float* filter, float* start, int* offsets, in Window2D window, long rowFloats, int height, Bounds bounds, float* outputs)
         where TLanes : struct, IFloatLanes<TVector> where TVector : struct
     {
         int lanes = TLanes.Count;
@@ -190,8 +235,8 @@ public static unsafe class DepthwiseChannelInterleaved
         TVector w6 = TLanes.Load(filter + 6 * lanes), w7 = TLanes.Load(filter + 7 * lanes), w8 = TLanes.Load(filter + 8 * lanes);
         TVector bias = TLanes.Load(start), floor = TLanes.Broadcast(bounds.Low), ceiling = TLanes.Broadcast(bounds.High);
         nint o1 = offsets[1], o2 = offsets[2], o3 = offsets[3], o4 = offsets[4], o5 = offsets[5], o6 = offsets[6], o7 = offsets[7], o8 = offsets[8];
-        nint rowStep = (nint)window.StrideHeight * window.PaddedWidth * lanes, columnStep = (nint)window.StrideWidth * lanes;
-        int height = window.OutputHeight, width = window.OutputWidth;
+        nint rowStep = (nint)(window.StrideHeight * rowFloats), columnStep = (nint)window.StrideWidth * lanes;
+        int width = window.OutputWidth;
         // Groups of four need no dilation (the columns one pixel apart) and stride 1 or 2 (their columns shared).
         bool fours = window.DilationWidth == 1 && window.StrideWidth <= 2, stride2 = window.StrideWidth == 2;
         for (int oh = 0; oh < height; oh++)
@@ -256,13 +301,13 @@ public static unsafe class DepthwiseChannelInterleaved
     }
 
     /// <summary>Any kernel: the tap vectors are read from <paramref name="filter"/> (L1) at every pixel.</summary>
-    static void Convolve<TLanes, TVector>(float* padded, float* filter, float* start, int* offsets, int taps, in Window2D window, Bounds bounds, float* outputs)
+    static void Convolve<TLanes, TVector>(float* padded, float* filter, float* start, int* offsets, int taps, in Window2D window, long rowFloats, int height, Bounds bounds, float* outputs)
         where TLanes : struct, IFloatLanes<TVector> where TVector : struct
     {
         int lanes = TLanes.Count;
         TVector bias = TLanes.Load(start), floor = TLanes.Broadcast(bounds.Low), ceiling = TLanes.Broadcast(bounds.High);
-        nint rowStep = (nint)window.StrideHeight * window.PaddedWidth * lanes, columnStep = (nint)window.StrideWidth * lanes;
-        int height = window.OutputHeight, width = window.OutputWidth;
+        nint rowStep = (nint)(window.StrideHeight * rowFloats), columnStep = (nint)window.StrideWidth * lanes;
+        int width = window.OutputWidth;
         float* target = outputs;
         for (int oh = 0; oh < height; oh++)
         {
@@ -277,22 +322,23 @@ public static unsafe class DepthwiseChannelInterleaved
     }
 
     /// <summary>
-    /// y[lane·outputSize + q] = outputs[q][lane] for the first <paramref name="count"/> lanes: L pixels at a time through
-    /// one transpose, the last group overlapping the one before; planes shorter than L one float at a time.
+    /// y[lane·planeStride + q] = outputs[q][lane] for the first <paramref name="count"/> lanes and <paramref name="pixels"/>
+    /// pixels: L pixels at a time through one transpose, the last group overlapping the one before; fewer than L pixels one
+    /// float at a time.
     /// </summary>
-    static void Deinterleave<TTranspose>(float* outputs, int lanes, float* y, int outputSize, int count) where TTranspose : struct, ISquareTranspose
+    static void Deinterleave<TTranspose>(float* outputs, int lanes, int pixels, float* y, int planeStride, int count) where TTranspose : struct, ISquareTranspose
     {
-        if (outputSize < lanes)
+        if (pixels < lanes)
         {
             for (int lane = 0; lane < count; lane++)
-                for (int q = 0; q < outputSize; q++) y[(long)lane * outputSize + q] = outputs[q * lanes + lane];
+                for (int q = 0; q < pixels; q++) y[(long)lane * planeStride + q] = outputs[q * lanes + lane];
             return;
         }
         for (int q = 0; ; q += lanes)
         {
-            if (q > outputSize - lanes) q = outputSize - lanes;
-            TTranspose.Transpose(outputs + (long)q * lanes, lanes, lanes, new StridedRows(y + q, outputSize, count));
-            if (q == outputSize - lanes) break;
+            if (q > pixels - lanes) q = pixels - lanes;
+            TTranspose.Transpose(outputs + (long)q * lanes, lanes, lanes, new StridedRows(y + q, planeStride, count));
+            if (q == pixels - lanes) break;
         }
     }
 }

@@ -72,6 +72,42 @@ public class DepthwiseChannelInterleavedTests
     }
 
     /// <summary>
+    /// Planes wide enough that a band holds a few output rows (2–8, by the tier's vector width and the stride), so the
+    /// rows two bands share, the last shorter band and the bottom padding are all crossed: 3×3 (its own loop) and 5×5
+    /// dilated (the general one), strides 1 and 2, pads, channel counts around the blocks.
+    /// </summary>
+    [Theory]
+    [InlineData(40, 500, 3, 1, 1, 1)]
+    [InlineData(61, 700, 3, 2, 1, 1)]
+    [InlineData(61, 700, 3, 2, 0, 1)]
+    [InlineData(40, 600, 5, 1, 2, 2)]
+    [InlineData(33, 700, 5, 2, 1, 2)]
+    public void BandsOfRowsMatchTheDefinitionOnEveryTier(int height, int width, int kernel, int stride, int pad, int dilation)
+    {
+        var random = new Random(height + width + kernel + stride + pad);
+        float[] Random(int n) => Array.ConvertAll(new float[n], _ => (float)random.NextDouble() - 0.5f);
+        int oh = (height + 2 * pad - dilation * (kernel - 1) - 1) / stride + 1, ow = (width + 2 * pad - dilation * (kernel - 1) - 1) / stride + 1;
+        int[] geometry = { 2, height, width, oh, ow, kernel, kernel, stride, stride, dilation, dilation, pad, pad, pad, pad };
+        foreach (int channels in new[] { 1, 7, 16, 17, 32 })
+        {
+            float[] x = Random(channels * height * width), w = Random(channels * kernel * kernel), b = Random(channels);
+            var activation = new FusedActivation(ActivationKind.Clip, -0.2f, 0.3f);
+            float[] expected = ConvolutionKernelTests.NaiveConvolution(x, w, b, 1, channels, channels, channels, new Window(geometry));
+            activation.Apply(expected);
+            ConvolutionKernelTests.OnEveryTier(tier =>
+            {
+                float[] scratch = new float[DepthwiseChannelInterleaved.ScratchSize(geometry)], y = new float[expected.Length + 1];
+                scratch.AsSpan().Fill(float.NaN);
+                y.AsSpan().Fill(float.NaN);
+                DepthwiseChannelInterleaved.Convolve(x, w, b, y.AsSpan(0, expected.Length), scratch, 1, channels, geometry, activation);
+                for (int i = 0; i < expected.Length; i++)
+                    Assert.True(Math.Abs(y[i] - expected[i]) <= 1e-5f * (1 + Math.Abs(expected[i])), $"tier {tier}, {channels} channels, element {i}: {y[i]} vs {expected[i]}");
+                Assert.True(float.IsNaN(y[^1]), $"tier {tier}, {channels} channels: wrote past the output");
+            });
+        }
+    }
+
+    /// <summary>
     /// DS-CNN's depthwise layer (64 channels, 3×3 on 25×5, Relu) and a MobileNet-like stride-2 one (32 channels, 14×14 →
     /// 7×7, Relu6 as Clip) lower to this kernel and give ONNX Runtime's outputs.
     /// </summary>

@@ -202,16 +202,19 @@ public sealed class ConvLowering : OpLowering
     }
 
     /// <summary>
-    /// The scratch <c>DepthwiseChannelInterleaved.Convolve</c> needs (its <c>ScratchSize</c>; the kernel checks it): the
-    /// padded plane ((OH−1)·sh + (KH−1)·dh + 1 by the same across), a trash pixel and the outputs (at least 16) as 16-float
-    /// pixels, then an offset per input pixel; or
+    /// The scratch <c>DepthwiseChannelInterleaved.Convolve</c> needs (its <c>ScratchSize</c>; the kernel checks it): a
+    /// band of R output rows (as many as fit 256 KB of interleaved rows and outputs) reads (R−1)·sh + (KH−1)·dh + 1 padded
+    /// rows of (OW−1)·sw + (KW−1)·dw + 2 pixels (one past the padded width) and writes R·OW outputs (at least 16), all as
+    /// 16-float pixels, then an offset per input pixel of those rows; or
     /// <see cref="DepthwiseScratchSize"/> for the tiers that fall back to <c>Depthwise2D</c>, whichever is larger.
     /// </summary>
     static int InterleavedScratchSize(WindowGeometry g)
     {
-        int height = (g.Output[0] - 1) * g.Strides[0] + (g.Kernel[0] - 1) * g.Dilations[0] + 1;
-        int width = (g.Output[1] - 1) * g.Strides[1] + (g.Kernel[1] - 1) * g.Dilations[1] + 1;
-        int size = 16 * (height * width + 1 + System.Math.Max(g.Output[0] * g.Output[1], 16)) + g.Input[0] * g.Input[1];
+        int span = (g.Kernel[0] - 1) * g.Dilations[0] + 1, pitch = (g.Output[1] - 1) * g.Strides[1] + (g.Kernel[1] - 1) * g.Dilations[1] + 2;
+        long bytesPerRow = ((long)g.Strides[0] * pitch + g.Output[1]) * 16 * sizeof(float);
+        int band = (int)System.Math.Min(System.Math.Max(256 * 1024 / bytesPerRow, 1), g.Output[0]);
+        int rows = (band - 1) * g.Strides[0] + span;
+        int size = 16 * (rows * pitch + System.Math.Max(band * g.Output[1], 16)) + System.Math.Min(rows, g.Input[0]) * g.Input[1];
         return System.Math.Max(size, DepthwiseScratchSize(g));
     }
 
@@ -324,14 +327,17 @@ public sealed class ConvLowering : OpLowering
     /// row-vectorised ones, 3×3 layers with a fused Relu, thread CPU time in µs (AVX-512; channel-interleaved / same-width
     /// or stride-2): stride 1, DS-CNN's 64 channels at 25×5 2.23 / 3.38, 16 channels 0.73 / 1.00, 8 channels 0.74 / 0.63
     /// (half of each vector idle); MobileNet's 960 at 7×7 19.0 / 35.0, 576 at 14×14 33.0 / 41.5, 192 at 28×28 34.4 / 52.1,
-    /// 144 at 56×56 107 / 150, 32 at 112×112 129 / 108 (the interleaved plane outgrows the caches). Stride 2: 576 at
-    /// 14×14 19.0 / 39.4, 192 at 28×28 24.3 / 21.8, 144 at 56×56 64.6 / 61.2, 96 at 112×112 202 / 203. So from 16
-    /// channels, 3×3 without dilation, on planes up to 56×56 at stride 1 and outputs up to 8×8 at stride 2.
+    /// 144 at 56×56 107 / 150, 32 at 112×112 129 / 108 (the whole interleaved plane outgrew the caches). Stride 2: 576
+    /// at 14×14 19.0 / 39.4, 192 at 28×28 24.3 / 21.8, 144 at 56×56 64.6 / 61.2, 96 at 112×112 202 / 203. Since the
+    /// kernel interleaves a band of rows at a time (256 KB of rows and outputs), MobileNetV2's layers (bench --profile,
+    /// ONNX Runtime's time / ours; same-width or stride-2 → banded channel-interleaved): 32 at 112×112 stride 1 0.77 →
+    /// 0.85–0.93, 96 at 112×112 stride 2 0.57 → 0.63–0.80, but 144 at 56×56 stride 2 0.62 → 0.54. So from 16 channels,
+    /// 3×3 without dilation, at stride 1 on any plane, at stride 2 for outputs up to 8×8 or from 56×56.
     /// </summary>
     static bool PrefersChannelInterleaved(WindowGeometry g, int channels) =>
         g.Rank == 2 && channels >= 16 && g.Kernel.All(k => k == 3) && g.Dilations.All(d => d == 1) &&
-        (g.Strides.All(s => s == 1) && g.Output[0] * g.Output[1] <= 56 * 56 ||
-         g.Strides.All(s => s == 2) && g.Output[0] * g.Output[1] <= 8 * 8);
+        (g.Strides.All(s => s == 1) ||
+         g.Strides.All(s => s == 2) && (g.Output[0] * g.Output[1] <= 8 * 8 || g.Output[0] * g.Output[1] >= 56 * 56));
 
     /// <summary>
     /// One input channel into at least 16 output channels where the row-vectorised kernel does not apply (stride above
