@@ -11,7 +11,7 @@ namespace AotInfer.Compiler.Ops.Convolution;
 /// output rows as wide as the input's (3×3 pad 1: one flat vector loop per plane); <c>depthwise-stride2</c> for
 /// stride-2 depthwise ones (input rows read in place, even lanes by permutes on AVX-512); <c>depthwise-direct</c> for
 /// other depthwise ones;
-/// <c>few-channel</c> for 2- to 4-channel images on output planes over 64×64 (the RGB first layer; rows split into
+/// <c>few-channel</c> for 2- to 4-channel images with output rows at least 16 wide (the RGB first layer; rows split into
 /// stride phases once, see <see cref="PrefersFewChannel"/>);
 /// <c>single-channel</c> for one-channel images at stride 1 (a direct kernel vectorised along output rows, see
 /// <see cref="PrefersSingleChannel"/>);
@@ -349,18 +349,20 @@ public sealed class ConvLowering : OpLowering
          g.Strides.All(s => s == 2) && g.Output[0] * g.Output[1] <= 8 * 8);
 
     /// <summary>
-    /// RGB-like images (2 to 4 channels) without dilation on output planes over 64×64: the row-vectorised kernel
+    /// RGB-like images (2 to 4 channels) without dilation, output rows at least 16 wide: the row-vectorised kernel
     /// splits each padded row into its stride phases once and stores whole vectors of each output plane, where the
     /// channel-vectorised kernel does 27 multiply-adds per output and then transposes every 16-channel tile back to NCHW.
     /// Measured with <c>dotnet run -c Release --project examples/GemmBench -- conv Avx512 c1</c> (µs, thread CPU time;
     /// channel-blocked / packed-gemm / few-channel): squeezenet1_1's 3→64 3×3/2 at 111×111 262 / 381 / 220,
     /// mobilenet_v2's 3→32 3×3/2 pad 1 at 112×112 145 / 270 / 124; in the models (bench --profile, ours / ONNX Runtime)
-    /// 220 / 207 against channel-blocked's ~360 / 220, and 138 / 181 against 184 / 164. Smaller planes (resnet8's 3→16
-    /// at 32×32) were not measured and stay on channel-blocked; one channel keeps <see cref="PrefersSingleChannel"/>.
+    /// 220 / 207 against channel-blocked's ~360 / 220, and 138 / 181 against 184 / 164; resnet8's 3→16 3×3 pad 1 at
+    /// 32×32 (<c>conv Avx512 stem</c>) 6.64 / 191 / 4.96. With AVX2 (<c>conv Fma256 c1</c>) 437 / 553 / 371 and
+    /// 231 / 366 / 201. Rows under 16 are not measured and stay on channel-blocked; one channel keeps
+    /// <see cref="PrefersSingleChannel"/>.
     /// </summary>
     static bool PrefersFewChannel(WindowGeometry g, int inChannels, int groups) =>
         g.Rank == 2 && groups == 1 && inChannels is >= 2 and <= 4 && !g.IsPointwise &&
-        g.Dilations.All(d => d == 1) && g.Output[1] >= 16 && g.Output[0] * g.Output[1] > 64 * 64;
+        g.Dilations.All(d => d == 1) && g.Output[1] >= 16;
 
     /// <summary>
     /// One input channel into at least 16 output channels where the row-vectorised kernel does not apply (stride above
