@@ -7,7 +7,7 @@ using AotInfer.Kernels.Linear;
 /// <summary>
 /// The conv mode of GemmBench: per layer shape of the benchmark models, µs and GFLOP/s (thread CPU time, median) of the
 /// float convolution kernels the compiler chooses between — channel-blocked (vectorised over output channels),
-/// packed-gemm (vectorised over pixels), Winograd F(2×2, 3×3) and F(4×4, 3×3) vectorised over output channels
+/// packed-gemm (vectorised over pixels), few-channel (vectorised along output rows, up to 4 input channels), Winograd F(2×2, 3×3) and F(4×4, 3×3) vectorised over output channels
 /// (winograd-f4x3) where they apply — with bias and fused Relu, on random
 /// data; the outputs are checked against each other before timing. ConvLowering's choice rule quotes these numbers.
 /// </summary>
@@ -17,6 +17,7 @@ static class ConvBench
     {
         if (args.Length > 0) MatrixMultiply.Tier = Enum.Parse<GemmTier>(args[0], ignoreCase: true);
         Console.WriteLine($"conv, tier {MatrixMultiply.Tier}; µs (GFLOP/s) by thread CPU time, median");
+        // conv [tier] [name]: every layer, or those whose name contains the second argument.
         var layers = new (string Name, int C, int H, int W, int M, int K, int Stride, int Pad)[]
         {
             ("resnet8 stem", 3, 32, 32, 16, 3, 1, 1), ("resnet8 a.0", 16, 32, 32, 16, 3, 1, 1), ("resnet8 a.0_1", 16, 32, 32, 32, 3, 2, 1),
@@ -24,10 +25,12 @@ static class ConvBench
             ("resnet8 a.3_2", 64, 8, 8, 64, 3, 1, 1), ("digits_cnn c2", 16, 8, 8, 32, 3, 1, 1), ("digits_cnn c3", 32, 4, 4, 64, 3, 1, 1),
             ("bncnn f.3", 32, 28, 28, 32, 3, 1, 1), ("bncnn f.7", 32, 14, 14, 64, 3, 1, 1), ("bncnn f.10", 64, 14, 14, 64, 3, 1, 1), ("mnist-8 c1", 1, 28, 28, 8, 5, 1, 2),
             ("mnist-8 c2", 8, 14, 14, 16, 5, 1, 2), ("lenet5 c1", 1, 28, 28, 20, 5, 1, 0), ("lenet5 c2", 20, 12, 12, 50, 5, 1, 0),
+            ("squeezenet c1", 3, 224, 224, 64, 3, 2, 0), ("mobilenet_v2 c1", 3, 224, 224, 32, 3, 2, 1),
             ("squeezenet 55x55", 16, 55, 55, 64, 3, 1, 1), ("squeezenet 13x13", 64, 13, 13, 256, 3, 1, 1),
             ("128 at 28x28", 128, 28, 28, 128, 3, 1, 1), ("256 at 14x14", 256, 14, 14, 256, 3, 1, 1), ("512 at 7x7", 512, 7, 7, 512, 3, 1, 1),
         };
-        foreach (var layer in layers) Measure(layer.Name, layer.C, layer.H, layer.W, layer.M, layer.K, layer.Stride, layer.Pad);
+        string only = args.Length > 1 ? args[1] : "";
+        foreach (var layer in layers.Where(l => l.Name.Contains(only, StringComparison.Ordinal))) Measure(layer.Name, layer.C, layer.H, layer.W, layer.M, layer.K, layer.Stride, layer.Pad);
     }
 
     static void Measure(string name, int c, int h, int w, int m, int k, int stride, int pad)
@@ -69,6 +72,14 @@ static class ConvBench
         string line = FormattableString.Invariant($"{name,-17} {c,3}->{m,-3} {k}x{k}/{stride} at {oh,2}x{ow,-2}: channel-blocked ") +
                       Time(() => ChannelBlockedConvolution.Convolve(x, blocked, bias, y, blockedScratch, 1, c, geometry, relu)) +
                       "  packed-gemm " + Time(() => Convolution.PackedGemm(x, packed, bias, y, packedScratch, 1, c, geometry, relu));
+        if (c <= 4 && FewChannelConvolution.Supports(geometry))
+        {
+            var fewScratch = new float[FewChannelConvolution.ScratchSize(c, geometry)];
+            FewChannelConvolution.Convolve(x, weights, bias, y, fewScratch, 1, c, m, geometry, relu);
+            worst = expected.Zip(y, (a, b) => Math.Abs(a - b) / (1 + Math.Abs(a))).Max();
+            if (worst > 1e-4) throw new InvalidOperationException($"{name}: few-channel and packed-gemm differ by {worst}");
+            line += "  few-channel " + Time(() => FewChannelConvolution.Convolve(x, weights, bias, y, fewScratch, 1, c, m, geometry, relu));
+        }
         if (transformed is not null) line += "  winograd " + Time(() => Winograd.Convolve(x, transformed, bias, y, winogradScratch, 1, c, geometry, relu));
         if (blockedWinograd is not null)
             line += "  winograd-f4x3 " + Time(() => WinogradBlocked.Convolve(x, blockedWinograd, bias, y, blockedWinogradScratch, 1, c, geometry, relu));

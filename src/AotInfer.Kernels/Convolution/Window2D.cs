@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace AotInfer.Kernels.Convolution;
 
@@ -152,6 +153,7 @@ internal readonly unsafe struct Window2D
                     // Rows are often a handful of floats (dscnn's 25×5): element loops beat span calls there.
                     for (int qx = 0; qx < first; qx++) row[qx] = 0;
                     if (strideX == 1) CopyRow(source + first, row + first, end - first);
+                    else if (strideX == 2) CopyEvenColumns(source + 2L * first, row + first, end - first);
                     else for (int qx = first; qx < end; qx++) row[qx] = source[(long)qx * strideX];
                     for (int qx = end; qx < pitch; qx++) row[qx] = 0;
                 }
@@ -171,6 +173,24 @@ internal readonly unsafe struct Window2D
         int i = 0;
         for (; i + 8 <= count; i += 8) Vector256.Store(Vector256<float>.Zero, destination + i);
         for (; i < count; i++) destination[i] = 0f;
+    }
+
+    /// <summary>
+    /// destination[i] = source[2i] for i &lt; <paramref name="count"/>, reading no further than source[2·count − 2]:
+    /// with AVX-512 one two-register permute per 16 outputs (a 3-channel 224×224 image's split for a stride-2 layer
+    /// costs as much as a tenth of the layer element by element).
+    /// </summary>
+    static void CopyEvenColumns(float* source, float* destination, int count)
+    {
+        int i = 0;
+        if (Avx512F.IsSupported)
+        {
+            var evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            // The last whole step reads source[2i + 31], which must be at most source[2·count − 2].
+            for (; 2 * i + 31 <= 2 * count - 2; i += 16)
+                Vector512.Store(Avx512F.PermuteVar16x32x2(Vector512.Load(source + 2 * i), evens, Vector512.Load(source + 2 * i + 16)), destination + i);
+        }
+        for (; i < count; i++) destination[i] = source[2L * i];
     }
 
     /// <summary>Copies <paramref name="count"/> floats: an element loop for short rows, a block copy for long ones.</summary>

@@ -11,6 +11,8 @@ namespace AotInfer.Compiler.Ops.Convolution;
 /// output rows as wide as the input's (3×3 pad 1: one flat vector loop per plane); <c>depthwise-stride2</c> for
 /// stride-2 depthwise ones (input rows read in place, even lanes by permutes on AVX-512); <c>depthwise-direct</c> for
 /// other depthwise ones;
+/// <c>few-channel</c> for 2- to 4-channel images with output rows at least 16 wide (the RGB first layer; rows split into
+/// stride phases once, see <see cref="PrefersFewChannel"/>);
 /// <c>single-channel</c> for one-channel images at stride 1 (a direct kernel vectorised along output rows, see
 /// <see cref="PrefersSingleChannel"/>);
 /// <c>winograd-f4x3</c> for 3×3 stride-1 dilation-1 ungrouped convolutions with constant weights and enough work (4×
@@ -61,6 +63,11 @@ public sealed class ConvLowering : OpLowering
                 string plane = code.Scratch(DataType.Float, PaddedImageSize(1, layer.Geometry));
                 code.Writer.Line($"{ns}.SingleChannelConvolution.Convolve({code.In(0)}, {code.In(1)}, {bias}, {code.Out(0)}, {plane}, " +
                                  $"{layer.Batch}, {layer.OutChannels}, {code.IntArray(layer.Geometry.Packed())}{activation});");
+                break;
+            case "few-channel":
+                string columnPhases = code.Scratch(DataType.Float, FewChannelScratchSize(layer.InChannels, layer.Geometry));
+                code.Writer.Line($"{ns}.FewChannelConvolution.Convolve({code.In(0)}, {code.In(1)}, {bias}, {code.Out(0)}, {columnPhases}, " +
+                                 $"{layer.Batch}, {layer.InChannels}, {layer.OutChannels}, {code.IntArray(layer.Geometry.Packed())}{activation});");
                 break;
             case "single-channel-blocked":
                 string geometry = code.IntArray(layer.Geometry.Packed()); // declared before the filter field that reads it
@@ -233,6 +240,16 @@ public sealed class ConvLowering : OpLowering
     }
 
     /// <summary>
+    /// The scratch <c>FewChannelConvolution.Convolve</c> needs (its <c>ScratchSize</c>; the kernel checks it): per input
+    /// channel, the padded image ((OH−1)·sh + KH rows) split into sw column phases of ⌈padded width / sw⌉, plus the margin.
+    /// </summary>
+    static int FewChannelScratchSize(int inChannels, WindowGeometry g)
+    {
+        int rows = (g.Output[0] - 1) * g.Strides[0] + g.Kernel[0], width = (g.Output[1] - 1) * g.Strides[1] + g.Kernel[1];
+        return inChannels * g.Strides[1] * rows * ((width + g.Strides[1] - 1) / g.Strides[1]) + 64;
+    }
+
+    /// <summary>
     /// The scratch <c>DepthwiseSameWidth.Convolve</c> needs (its <c>ScratchSize</c>; the kernel checks it): the channel
     /// with zero rows around it, OH + (KH−1)·dh rows of W, plus the farthest row shift on each side, then one column mask
     /// of OH·W per kernel column.
@@ -340,6 +357,22 @@ public sealed class ConvLowering : OpLowering
          g.Strides.All(s => s == 2) && (g.Output[0] * g.Output[1] <= 8 * 8 || g.Output[0] * g.Output[1] >= 56 * 56));
 
     /// <summary>
+    /// RGB-like images (2 to 4 channels) without dilation, output rows at least 16 wide: the row-vectorised kernel
+    /// splits each padded row into its stride phases once and stores whole vectors of each output plane, where the
+    /// channel-vectorised kernel does 27 multiply-adds per output and then transposes every 16-channel tile back to NCHW.
+    /// Measured with <c>dotnet run -c Release --project examples/GemmBench -- conv Avx512 c1</c> (µs, thread CPU time;
+    /// channel-blocked / packed-gemm / few-channel): squeezenet1_1's 3→64 3×3/2 at 111×111 262 / 381 / 220,
+    /// mobilenet_v2's 3→32 3×3/2 pad 1 at 112×112 145 / 270 / 124; in the models (bench --profile, ours / ONNX Runtime)
+    /// 220 / 207 against channel-blocked's ~360 / 220, and 138 / 181 against 184 / 164; resnet8's 3→16 3×3 pad 1 at
+    /// 32×32 (<c>conv Avx512 stem</c>) 6.64 / 191 / 4.96. With AVX2 (<c>conv Fma256 c1</c>) 437 / 553 / 371 and
+    /// 231 / 366 / 201. Rows under 16 are not measured and stay on channel-blocked; one channel keeps
+    /// <see cref="PrefersSingleChannel"/>.
+    /// </summary>
+    static bool PrefersFewChannel(WindowGeometry g, int inChannels, int groups) =>
+        g.Rank == 2 && groups == 1 && inChannels is >= 2 and <= 4 && !g.IsPointwise &&
+        g.Dilations.All(d => d == 1) && g.Output[1] >= 16;
+
+    /// <summary>
     /// One input channel into at least 16 output channels where the row-vectorised kernel does not apply (stride above
     /// 1, or output rows under 8 wide): four pixels × 64 channels per step share every weight load and broadcast, where
     /// the general channel-blocked kernel goes a pixel at a time. Measured on DS-CNN's first layer (1→64, 10×4 kernel,
@@ -382,6 +415,7 @@ public sealed class ConvLowering : OpLowering
             : depthwise && geometry.Strides.All(s => s == 2) ? "depthwise-stride2"
             : depthwise ? "depthwise-direct"
             : w.Constant is not null && PrefersSingleChannel(geometry, xs[1], ws[0], groups) ? "single-channel"
+            : w.Constant is not null && PrefersFewChannel(geometry, xs[1], groups) ? "few-channel"
             : w.Constant is not null && PrefersSingleChannelBlocked(geometry, xs[1], ws[0], groups) ? "single-channel-blocked"
             : w.Constant is not null && PrefersWinogradBlocked(geometry, xs[1], ws[0], groups) ? "winograd-f4x3"
             : w.Constant is not null && PrefersChannelBlocked(geometry, xs[1], ws[0], groups) ? "channel-blocked"
