@@ -17,7 +17,9 @@ namespace AotInfer.Kernels.Quantization;
 /// <remarks>
 /// For each block of 16 channels the image is transposed once (16×16 bytes at a time, two rounds of <c>vpermt2b</c>)
 /// into a channel-interleaved float plane covering the padded window extent (padding 0, values x − zx), so that
-/// position (iy, ix) holds the 16 channels' values in one vector. Each output position is then the sum over the taps of
+/// position (iy, ix) holds the 16 channels' values in one vector. The plane is a band of a few padded rows (see
+/// <see cref="BandRows"/>) filled just ahead of the output rows that read them, the rows still needed moved to its
+/// start before the next ones are filled: the whole plane of a 112×112 image is 832 KB, the band at most 80 KB. Each output position is then the sum over the taps of
 /// that vector times the tap's 16 per-channel weights (one fused multiply-add per tap, four positions at a time), and
 /// strides and dilations only change which positions a tap reads: no phase planes are built. The 16 sums are
 /// requantised together with per-channel bias and multiplier vectors, exactly as <see cref="QuantizedDepthwise"/>'s
@@ -29,13 +31,23 @@ static class ChannelBlockDepthwise
     const int Lanes = 16;
 
     /// <summary>
-    /// Padded window positions (rows × columns the window covers) above which the image-vectorised path stays, so the
-    /// interleaved plane (64 bytes a position) stays within 1 MB. MobileNet's largest, 114×114, fits: against the
+    /// Padded window positions (rows × columns the window covers) above which the image-vectorised path stays (the
+    /// per-position destinations and outputs stay small; above 4096 the plane is filled in bands). MobileNet's largest, 114×114, fits: against the
     /// image-vectorised path this path measured 155 → 149 µs on its 112×112 stride-1 layer (32 channels), 234 → 166 on
     /// 112→56 stride 2 (96), 200 → 143 on 56×56 (144), 123 → 57 on 56→28 stride 2, 79 → 44 on 28×28 (192), 40 → 25 on
     /// 14×14 (384), 89 → 15 on 14→7 stride 2 (576) and 54 → 19 on 7×7 (960).
     /// </summary>
     const int MaxPositions = 16384;
+
+    /// <summary>Plane positions (64 bytes each) a band may grow to beyond its minimum, 32 KB of the 48 KB L1 data cache.</summary>
+    const int BandPositions = 512;
+
+    /// <summary>
+    /// Plane positions (256 KB) up to which the whole plane is filled at once: on MobileNet's 56×56 (144 channels) and
+    /// 56→28 stride-2 layers bands measured 140 → 147 µs and 57 → 61 (the rows moved and the refills cost more than
+    /// the cache misses they save), while on the 112×112 planes they were as fast and need 80 KB instead of 832.
+    /// </summary>
+    const int WholePlanePositions = 4096;
 
     /// <summary>Largest bias magnitude added in float (see <see cref="Requantizer.Apply"/>): 2²⁴, below which every integer is a float.</summary>
     const int MaxBias = 1 << 24;
@@ -48,7 +60,7 @@ static class ChannelBlockDepthwise
     public static bool Fits(Window window) =>
         window.Rank == 2 && window.KernelSize <= QuantizedDepthwise.ExactFloatTaps && Rows(window) * Columns(window) <= MaxPositions;
 
-    /// <summary>Ints of scratch the path needs: the tap weights and offsets, the image positions' destinations, the interleaved plane and the interleaved outputs.</summary>
+    /// <summary>Ints of scratch the path needs: the tap weights and offsets, the image positions' destinations, the interleaved plane (or band of it) and the interleaved outputs.</summary>
     public static int ScratchLength(Window window) => new ScratchLayout(window).Length;
 
     /// <summary>Whether this call takes the path: geometry, CPU and tier, byte weights and outputs, finite multipliers and a bias a float holds exactly.</summary>
@@ -70,6 +82,23 @@ static class ChannelBlockDepthwise
     /// <summary>Columns of the padded image the window covers.</summary>
     static int Columns(Window window) => (window.Output(1) - 1) * window.Stride(1) + (window.Kernel(1) - 1) * window.Dilation(1) + 1;
 
+    /// <summary>Floats between the band's rows (over 16): the columns the window covers, or more so every image column has a place and the fill needs no test.</summary>
+    static int Pitch(Window window) => Math.Max(Columns(window), window.PadBegin(1) + window.Input(1));
+
+    /// <summary>Padded rows one output row reads: (KH − 1)·dh + 1.</summary>
+    static int Span(Window window) => (window.Kernel(0) - 1) * window.Dilation(0) + 1;
+
+    /// <summary>
+    /// Padded rows the band holds: all the window covers up to <see cref="WholePlanePositions"/> (filled once), else one
+    /// output row's span plus four row steps, so each refill serves at least five output rows and the rows moved
+    /// (span − stride) are few against those filled, or more while within <see cref="BandPositions"/>.
+    /// </summary>
+    static int BandRows(Window window)
+    {
+        int rows = Rows(window), pitch = Pitch(window);
+        return rows * pitch <= WholePlanePositions ? rows : Math.Min(rows, Math.Max(Span(window) + 4 * window.Stride(0), BandPositions / pitch));
+    }
+
     /// <summary>
     /// y = the requantised depthwise convolution (arguments as <see cref="QuantizedDepthwise.Convolve2DRequantized{TX, TW, TOut}"/>,
     /// already checked), when <see cref="Applies{TW, TOut}"/>.
@@ -78,7 +107,8 @@ static class ChannelBlockDepthwise
         ReadOnlySpan<int> bias, ReadOnlySpan<float> multipliers, int yZeroPoint, Span<TOut> y, Span<int> scratch, int batch, int channels, Window window)
         where TX : unmanaged, IBinaryInteger<TX> where TW : unmanaged, IBinaryInteger<TW> where TOut : unmanaged, IBinaryInteger<TOut>
     {
-        int taps = window.KernelSize, inputSize = window.InputSize, outputSize = window.OutputSize, columns = Columns(window);
+        int taps = window.KernelSize, inputSize = window.InputSize, outputSize = window.OutputSize, pitch = Pitch(window);
+        int rows = Rows(window), bandRows = BandRows(window), span = Span(window), rowStride = window.Stride(0), outputRows = window.Output(0);
         var layout = new ScratchLayout(window);
         Span<float> tapWeights = MemoryMarshal.Cast<int, float>(scratch.Slice(layout.Weights, taps * Lanes));
         Span<int> tapOffsets = scratch.Slice(layout.Offsets, taps);
@@ -87,9 +117,9 @@ static class ChannelBlockDepthwise
         Span<byte> packed = MemoryMarshal.AsBytes(scratch.Slice(layout.Outputs, layout.OutputsLength));
         for (int ky = 0; ky < window.Kernel(0); ky++)
             for (int kx = 0; kx < window.Kernel(1); kx++)
-                tapOffsets[ky * window.Kernel(1) + kx] = (ky * window.Dilation(0) * columns + kx * window.Dilation(1)) * Lanes;
-        MapDestinations(window, columns, destinations);
-        ClearPadding(window, columns, plane);
+                tapOffsets[ky * window.Kernel(1) + kx] = (ky * window.Dilation(0) * pitch + kx * window.Dilation(1)) * Lanes;
+        MapDestinations(window, pitch, destinations);
+        ClearPaddingColumns(window, pitch, bandRows, plane);
         int zeroX = xZeroPoint.IsEmpty ? 0 : int.CreateTruncating(xZeroPoint[0]);
         bool signedX = typeof(TX) == typeof(sbyte), signedW = typeof(TW) == typeof(sbyte);
         var requantize = new Requantizer(yZeroPoint, typeof(TOut) == typeof(sbyte));
@@ -117,9 +147,32 @@ static class ChannelBlockDepthwise
             var scaleVector = Vector512.Create<float>(scaleLanes);
             for (int n = 0; n < batch; n++)
             {
-                FillPlane(input, (n * channels + first) * inputSize, inputSize, block, destinations, signedX, zeroX, plane);
-                if (taps == 9) ComputeOutputsNineTaps(plane, tapWeights, tapOffsets, window, columns, requantize, biasVector, scaleVector, packed);
-                else ComputeOutputs(plane, tapWeights, tapOffsets, window, columns, requantize, biasVector, scaleVector, packed);
+                // The band's row 0 holds padded row bandTop; it holds rows [bandTop, filled).
+                int start = (n * channels + first) * inputSize, bandTop = 0, filled = 0;
+                for (int oy = 0; oy < outputRows;)
+                {
+                    int top = oy * rowStride;
+                    if (top + span > filled)
+                    {
+                        if (top + span > bandTop + bandRows)
+                        {
+                            // The rows still to be read move to the band's start (Span.CopyTo handles the overlap);
+                            // with a stride above the span there are none, and the rows in between are never read.
+                            if (filled > top) plane.Slice((top - bandTop) * pitch * Lanes, (filled - top) * pitch * Lanes).CopyTo(plane);
+                            bandTop = top;
+                            filled = Math.Max(filled, top);
+                        }
+                        int target = Math.Min(rows, bandTop + bandRows);
+                        FillRows(input, start, filled, target, bandTop, block, window, pitch, destinations, signedX, zeroX, plane);
+                        filled = target;
+                    }
+                    int count = Math.Min(outputRows - oy, (filled - span - top) / rowStride + 1);
+                    Span<float> band = plane.Slice((top - bandTop) * pitch * Lanes);
+                    Span<byte> outputs = packed.Slice(oy * window.Output(1) * Lanes);
+                    if (taps == 9) ComputeOutputsNineTaps(band, tapWeights, tapOffsets, window, count, pitch, requantize, biasVector, scaleVector, outputs);
+                    else ComputeOutputs(band, tapWeights, tapOffsets, window, count, pitch, requantize, biasVector, scaleVector, outputs);
+                    oy += count;
+                }
                 WriteOutputs(packed, output, (n * channels + first) * outputSize, outputSize, block);
             }
         }
@@ -137,8 +190,7 @@ static class ChannelBlockDepthwise
             Offsets = taps * Lanes;
             Destinations = Offsets + taps;
             Plane = Destinations + window.InputSize;
-            // One spare position receives the image positions the window never reads.
-            PlaneLength = (Rows(window) * Columns(window) + 1) * Lanes;
+            PlaneLength = BandRows(window) * Pitch(window) * Lanes;
             Outputs = Plane + PlaneLength;
             OutputsLength = (window.OutputSize + Lanes - 1) / Lanes * Lanes * Lanes / 4;
             Length = Outputs + OutputsLength;
@@ -146,38 +198,48 @@ static class ChannelBlockDepthwise
     }
 
     /// <summary>
-    /// destinations[iy·W + ix] = the float index of image position (iy, ix) in the interleaved plane, or of the spare
-    /// position past it when the window never reads it (rows or columns a stride or pad leaves out): the fill then
-    /// stores every position without a test.
+    /// destinations[iy·W + ix] = the float index of image position (iy, ix) in the whole padded plane of pitch
+    /// <paramref name="pitch"/>; the fill subtracts the index of the band's first row.
     /// </summary>
-    static void MapDestinations(Window window, int columns, Span<int> destinations)
+    static void MapDestinations(Window window, int pitch, Span<int> destinations)
     {
         int height = window.Input(0), width = window.Input(1), padTop = window.PadBegin(0), padLeft = window.PadBegin(1);
-        int rows = Rows(window), spare = rows * columns * Lanes;
         for (int iy = 0; iy < height; iy++)
             for (int ix = 0; ix < width; ix++)
-                destinations[iy * width + ix] = iy + padTop < rows && ix + padLeft < columns ? ((iy + padTop) * columns + ix + padLeft) * Lanes : spare;
+                destinations[iy * width + ix] = ((iy + padTop) * pitch + ix + padLeft) * Lanes;
     }
 
     /// <summary>
-    /// Zeroes the plane's padding positions, the only ones no block writes (each rewrites every image position): the
-    /// rows above and below the image and the columns beside it. Clearing the whole plane instead cost as much as a
-    /// fifth of a 112×112 layer.
+    /// Zeroes the padding columns beside the image in every row of the band, which no fill writes (padding rows are
+    /// cleared as the band reaches them, see <see cref="FillRows"/>; moved rows carry their zeros). Clearing the whole
+    /// plane instead cost as much as a fifth of a 112×112 layer.
     /// </summary>
-    static void ClearPadding(Window window, int columns, Span<float> plane)
+    static void ClearPaddingColumns(Window window, int pitch, int bandRows, Span<float> plane)
     {
-        int rows = Rows(window), padTop = window.PadBegin(0), padLeft = window.PadBegin(1);
-        int imageRows = Math.Clamp(rows - padTop, 0, window.Input(0)), imageColumns = Math.Clamp(columns - padLeft, 0, window.Input(1));
-        for (int r = 0; r < rows; r++)
+        int padLeft = window.PadBegin(1), imageEnd = padLeft + window.Input(1);
+        for (int r = 0; r < bandRows; r++)
         {
-            Span<float> row = plane.Slice(r * columns * Lanes, columns * Lanes);
-            if (r < padTop || r >= padTop + imageRows) row.Clear();
-            else
-            {
-                row.Slice(0, Math.Min(padLeft, columns) * Lanes).Clear();
-                row.Slice(Math.Min(padLeft + imageColumns, columns) * Lanes).Clear();
-            }
+            Span<float> row = plane.Slice(r * pitch * Lanes, pitch * Lanes);
+            row.Slice(0, padLeft * Lanes).Clear();
+            row.Slice(imageEnd * Lanes).Clear();
         }
+    }
+
+    /// <summary>
+    /// Padded rows [<paramref name="from"/>, <paramref name="to"/>) into the band whose first row is padded row
+    /// <paramref name="bandTop"/>, for one image's block of channels (at <paramref name="start"/> in <paramref name="x"/>):
+    /// padding rows zeroed, image rows transposed in one run.
+    /// </summary>
+    static void FillRows(ReadOnlySpan<byte> x, int start, int from, int to, int bandTop, int block, Window window, int pitch,
+        ReadOnlySpan<int> destinations, bool signed, int zeroX, Span<float> plane)
+    {
+        int padTop = window.PadBegin(0), height = window.Input(0), width = window.Input(1);
+        for (int r = from; r < to; r++)
+            if (r < padTop || r >= padTop + height) plane.Slice((r - bandTop) * pitch * Lanes, pitch * Lanes).Clear();
+        int firstRow = Math.Max(from - padTop, 0), endRow = Math.Min(to - padTop, height);
+        if (endRow > firstRow)
+            FillPlane(x, start + firstRow * width, window.InputSize, (endRow - firstRow) * width, block, destinations.Slice(firstRow * width),
+                bandTop * pitch * Lanes, signed, zeroX, plane);
     }
 
     /// <summary>
@@ -219,19 +281,21 @@ static class ChannelBlockDepthwise
     }
 
     /// <summary>
-    /// The interleaved plane's image positions for channels [first, first + block) of one image (at <paramref name="start"/>
-    /// in <paramref name="x"/>, <paramref name="size"/> positions): plane[destinations[p] + k] = x[k, p] − zx. Lanes past
-    /// <paramref name="block"/> get −zx (their weights are 0).
+    /// <paramref name="count"/> consecutive image positions of channels [first, first + block) (at <paramref name="start"/>
+    /// in <paramref name="x"/>, channel planes <paramref name="channelPitch"/> bytes apart) into the band, whose first float
+    /// is float <paramref name="origin"/> of the whole plane: plane[destinations[p] − origin + k] = x[k, p] − zx. Lanes
+    /// past <paramref name="block"/> get −zx (their weights are 0).
     /// </summary>
-    static void FillPlane(ReadOnlySpan<byte> x, int start, int size, int block, ReadOnlySpan<int> destinations, bool signed, int zeroX, Span<float> plane)
+    static void FillPlane(ReadOnlySpan<byte> x, int start, int channelPitch, int count, int block, ReadOnlySpan<int> destinations, int origin,
+        bool signed, int zeroX, Span<float> plane)
     {
-        if (size < Lanes)
+        if (count < Lanes)
         {
-            for (int p = 0; p < size; p++)
+            for (int p = 0; p < count; p++)
                 for (int k = 0; k < block; k++)
                 {
-                    byte value = x[start + k * size + p];
-                    plane[destinations[p] + k] = (signed ? (sbyte)value : value) - zeroX;
+                    byte value = x[start + k * channelPitch + p];
+                    plane[destinations[p] - origin + k] = (signed ? (sbyte)value : value) - zeroX;
                 }
             return;
         }
@@ -241,19 +305,19 @@ static class ChannelBlockDepthwise
         var shift = Vector512.Create(zeroX);
         for (int p0 = 0; ; p0 += Lanes)
         {
-            // The last 16 positions overlap the previous ones rather than reading past the image.
-            if (p0 > size - Lanes) p0 = size - Lanes;
-            var r0 = LoadRows(ref source, start + p0, size, 0, block);
-            var r1 = LoadRows(ref source, start + p0, size, 4, block);
-            var r2 = LoadRows(ref source, start + p0, size, 8, block);
-            var r3 = LoadRows(ref source, start + p0, size, 12, block);
+            // The last 16 positions overlap the previous ones rather than reading past the run.
+            if (p0 > count - Lanes) p0 = count - Lanes;
+            var r0 = LoadRows(ref source, start + p0, channelPitch, 0, block);
+            var r1 = LoadRows(ref source, start + p0, channelPitch, 4, block);
+            var r2 = LoadRows(ref source, start + p0, channelPitch, 8, block);
+            var r3 = LoadRows(ref source, start + p0, channelPitch, 12, block);
             Transpose(ref r0, ref r1, ref r2, ref r3);
             ref int at = ref Unsafe.Add(ref to, p0);
-            WidenQuad(r0, ref at, signed, shift, ref target);
-            WidenQuad(r1, ref Unsafe.Add(ref at, 4), signed, shift, ref target);
-            WidenQuad(r2, ref Unsafe.Add(ref at, 8), signed, shift, ref target);
-            WidenQuad(r3, ref Unsafe.Add(ref at, 12), signed, shift, ref target);
-            if (p0 == size - Lanes) break;
+            WidenQuad(r0, ref at, signed, shift, origin, ref target);
+            WidenQuad(r1, ref Unsafe.Add(ref at, 4), signed, shift, origin, ref target);
+            WidenQuad(r2, ref Unsafe.Add(ref at, 8), signed, shift, origin, ref target);
+            WidenQuad(r3, ref Unsafe.Add(ref at, 12), signed, shift, origin, ref target);
+            if (p0 == count - Lanes) break;
         }
     }
 
@@ -271,12 +335,12 @@ static class ChannelBlockDepthwise
 
     /// <summary>Four consecutive image positions' 16 channel bytes (one per 128-bit lane), widened, centred and stored at their destinations.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void WidenQuad(Vector512<byte> quad, ref int destinations, bool signed, Vector512<int> shift, ref float plane)
+    static void WidenQuad(Vector512<byte> quad, ref int destinations, bool signed, Vector512<int> shift, int origin, ref float plane)
     {
-        WidenPosition(quad.GetLower().GetLower(), destinations, signed, shift, ref plane);
-        WidenPosition(quad.GetLower().GetUpper(), Unsafe.Add(ref destinations, 1), signed, shift, ref plane);
-        WidenPosition(quad.GetUpper().GetLower(), Unsafe.Add(ref destinations, 2), signed, shift, ref plane);
-        WidenPosition(quad.GetUpper().GetUpper(), Unsafe.Add(ref destinations, 3), signed, shift, ref plane);
+        WidenPosition(quad.GetLower().GetLower(), destinations - origin, signed, shift, ref plane);
+        WidenPosition(quad.GetLower().GetUpper(), Unsafe.Add(ref destinations, 1) - origin, signed, shift, ref plane);
+        WidenPosition(quad.GetUpper().GetLower(), Unsafe.Add(ref destinations, 2) - origin, signed, shift, ref plane);
+        WidenPosition(quad.GetUpper().GetUpper(), Unsafe.Add(ref destinations, 3) - origin, signed, shift, ref plane);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -287,14 +351,15 @@ static class ChannelBlockDepthwise
     }
 
     /// <summary>
-    /// packed[(oy·OW + ox)·16 + k] = the requantised output of channel k at (oy, ox): the taps summed in float (exact),
-    /// four output positions per pass over the taps so each weight load serves four multiply-adds.
+    /// packed[(oy·OW + ox)·16 + k] = the requantised output of channel k at (oy, ox) for the first
+    /// <paramref name="outputRows"/> output rows, the first reading the band from its start: the taps summed in float
+    /// (exact), four output positions per pass over the taps so each weight load serves four multiply-adds.
     /// </summary>
-    static void ComputeOutputs(ReadOnlySpan<float> plane, ReadOnlySpan<float> tapWeights, ReadOnlySpan<int> tapOffsets, Window window, int columns,
+    static void ComputeOutputs(ReadOnlySpan<float> plane, ReadOnlySpan<float> tapWeights, ReadOnlySpan<int> tapOffsets, Window window, int outputRows, int pitch,
         in Requantizer requantize, Vector512<float> bias, Vector512<float> scale, Span<byte> packed)
     {
-        int outputRows = window.Output(0), outputWidth = window.Output(1), taps = tapOffsets.Length;
-        int rowStep = window.Stride(0) * columns * Lanes, step = window.Stride(1) * Lanes;
+        int outputWidth = window.Output(1), taps = tapOffsets.Length;
+        int rowStep = window.Stride(0) * pitch * Lanes, step = window.Stride(1) * Lanes;
         ref float source = ref MemoryMarshal.GetReference(plane);
         ref float weights = ref MemoryMarshal.GetReference(tapWeights);
         ref int offsets = ref MemoryMarshal.GetReference(tapOffsets);
@@ -343,11 +408,11 @@ static class ChannelBlockDepthwise
     /// <see cref="ComputeOutputs"/> for nine taps (3×3, the depthwise kernel of MobileNet and DS-CNN): the nine weight
     /// vectors stay in registers, so every multiply-add takes one load, four positions at a time, then one by one.
     /// </summary>
-    static void ComputeOutputsNineTaps(ReadOnlySpan<float> plane, ReadOnlySpan<float> tapWeights, ReadOnlySpan<int> tapOffsets, Window window, int columns,
+    static void ComputeOutputsNineTaps(ReadOnlySpan<float> plane, ReadOnlySpan<float> tapWeights, ReadOnlySpan<int> tapOffsets, Window window, int outputRows, int pitch,
         in Requantizer requantize, Vector512<float> bias, Vector512<float> scale, Span<byte> packed)
     {
-        int outputRows = window.Output(0), outputWidth = window.Output(1);
-        int rowStep = window.Stride(0) * columns * Lanes, step = window.Stride(1) * Lanes;
+        int outputWidth = window.Output(1);
+        int rowStep = window.Stride(0) * pitch * Lanes, step = window.Stride(1) * Lanes;
         ref float source = ref MemoryMarshal.GetReference(plane);
         ref float weights = ref MemoryMarshal.GetReference(tapWeights);
         ref byte destination = ref MemoryMarshal.GetReference(packed);

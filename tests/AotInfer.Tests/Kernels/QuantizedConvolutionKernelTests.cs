@@ -226,6 +226,52 @@ public class QuantizedConvolutionKernelTests
     });
 
     /// <summary>
+    /// Planes taller than the channel-block path's band of padded rows, so rows still needed move to the band's start and
+    /// padding rows land where image rows were: 100×60 and 70×70 (planes above 4096 positions: the band grows to 512
+    /// positions), 40×120 (wide rows: it keeps span + 4·stride rows), and 40×9 (filled at once), kernels 3×3, 5×3 and 1×1,
+    /// strides 1 and 2, dilations 1 and 2, random pads, partial and whole blocks of 16 channels, batches of 1 and 2,
+    /// every zero-point class and signedness.
+    /// </summary>
+    static IEnumerable<DepthwiseCase> TallPlaneCases(int seed)
+    {
+        var random = new Random(seed);
+        int[][] images = { new[] { 40, 9 }, new[] { 100, 60 }, new[] { 70, 70 }, new[] { 40, 120 } };
+        int[][] kernels = { new[] { 3, 3 }, new[] { 5, 3 }, new[] { 1, 1 } };
+        int made = 0;
+        foreach (int[] image in images)
+            foreach (int[] k in kernels)
+                foreach (int s in new[] { 1, 2 })
+                    foreach (int d in new[] { 1, 2 })
+                    {
+                        int h = image[0], w = image[1], channels = new[] { 5, 16, 17, 33 }[made % 4], batch = 1 + made % 2;
+                        int[] pads = { random.Next(0, (k[0] - 1) * d + 1), random.Next(0, (k[1] - 1) * d + 1), random.Next(0, (k[0] - 1) * d + 1), random.Next(0, (k[1] - 1) * d + 1) };
+                        int spanY = h + pads[0] + pads[2] - (k[0] - 1) * d - 1, spanX = w + pads[1] + pads[3] - (k[1] - 1) * d - 1;
+                        bool xSigned = random.Next(2) == 1, wSigned = random.Next(2) == 1;
+                        int lowX = xSigned ? -128 : 0, lowW = wSigned ? -128 : 0;
+                        var (zeroClass, zx, zw) = ZeroPoints(random, made, channels, xSigned, wSigned);
+                        int[] x = Enumerable.Range(0, batch * channels * h * w).Select(_ => random.Next(lowX, lowX + 256)).ToArray();
+                        int[] weights = Enumerable.Range(0, channels * k[0] * k[1]).Select(_ => random.Next(lowW, lowW + 256)).ToArray();
+                        int[] geometry = { 2, h, w, spanY / s + 1, spanX / s + 1, k[0], k[1], s, s, d, d, pads[0], pads[1], pads[2], pads[3] };
+                        string label = $"batch {batch} channels {channels} image {h}x{w} kernel {k[0]}x{k[1]} strides {s}x{s} dilations {d}x{d} pads [{string.Join(",", pads)}] " +
+                                       $"{(xSigned ? "s8" : "u8")}x{(wSigned ? "s8" : "u8")} zeros {zeroClass}";
+                        made++;
+                        yield return new DepthwiseCase(batch, channels, geometry, xSigned, wSigned, x, zx, weights, zw, label);
+                    }
+    }
+
+    [Theory]
+    [MemberData(nameof(ForcedTier.All), MemberType = typeof(ForcedTier))]
+    public void DepthwiseRequantizedMatchesTheDefinitionOnPlanesTallerThanTheBand(QuantizedGemmTier tier) => ForcedTier.Run(tier, () =>
+    {
+        var random = new Random(13);
+        foreach (var t in TallPlaneCases(2029))
+        {
+            CheckDepthwiseRequantized<byte>(tier, t, random);
+            CheckDepthwiseRequantized<sbyte>(tier, t, random);
+        }
+    });
+
+    /// <summary>
     /// Kernels with more taps than a float sum holds exactly (17×17 = 289 &gt; <see cref="QuantizedDepthwise.ExactFloatTaps"/>)
     /// on extreme u8×u8 values: 289·255² exceeds 2²⁴, so a single float sum would round; the chunked sums must not.
     /// </summary>
