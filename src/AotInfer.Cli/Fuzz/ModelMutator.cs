@@ -224,7 +224,6 @@ public sealed class ModelMutator
                 return $"move node {i}";
             }
         }
-        return "no-op";
     }
 
     static string MutateAttribute(AttributeProto a, Random random)
