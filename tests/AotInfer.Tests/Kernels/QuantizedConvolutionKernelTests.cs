@@ -43,19 +43,41 @@ public class QuantizedConvolutionKernelTests
             int oh = (h + pads[0] + pads[2] - (kh - 1) * dy - 1) / sy + 1, ow = (w + pads[1] + pads[3] - (kw - 1) * dx - 1) / sx + 1;
             if (h + pads[0] + pads[2] - (kh - 1) * dy - 1 < 0 || w + pads[1] + pads[3] - (kw - 1) * dx - 1 < 0) continue;
             int channels = made < 17 ? made + 1 : random.Next(1, 18), batch = random.Next(1, 3);
-            bool xSigned = random.Next(2) == 1, wSigned = random.Next(2) == 1;
-            int lowX = xSigned ? -128 : 0, lowW = wSigned ? -128 : 0;
-            var (zeroClass, zx, zw) = ZeroPoints(random, made, channels, xSigned, wSigned);
-            // Extreme images (all minimum or all maximum) check that no intermediate saturates.
-            int fill = made % 9 == 8 ? (random.Next(2) == 0 ? lowX : lowX + 255) : int.MinValue;
-            int[] x = Enumerable.Range(0, batch * channels * h * w).Select(_ => fill != int.MinValue ? fill : random.Next(lowX, lowX + 256)).ToArray();
-            int[] weights = Enumerable.Range(0, channels * kh * kw).Select(_ => random.Next(lowW, lowW + 256)).ToArray();
             int[] geometry = { 2, h, w, oh, ow, kh, kw, sy, sx, dy, dx, pads[0], pads[1], pads[2], pads[3] };
-            string label = $"batch {batch} channels {channels} image {h}x{w} kernel {kh}x{kw} strides {sy}x{sx} dilations {dy}x{dx} pads [{string.Join(",", pads)}] " +
-                           $"{(xSigned ? "s8" : "u8")}x{(wSigned ? "s8" : "u8")} zeros {zeroClass}{(fill != int.MinValue ? $" image all {fill}" : "")}";
-            made++;
-            yield return new DepthwiseCase(batch, channels, geometry, xSigned, wSigned, x, zx, weights, zw, label);
+            yield return RandomCase(random, made++, batch, channels, geometry, extremeImages: true);
         }
+    }
+
+    /// <summary>
+    /// Case <paramref name="made"/> of a sweep over <paramref name="geometry"/>: random signedness, the zero-point class
+    /// of <see cref="ZeroPoints"/>, random image and weights (with <paramref name="extremeImages"/>, every ninth image all
+    /// minimum or all maximum, which checks that no intermediate saturates).
+    /// </summary>
+    static DepthwiseCase RandomCase(Random random, int made, int batch, int channels, int[] geometry, bool extremeImages = false)
+    {
+        int h = geometry[1], w = geometry[2], kh = geometry[5], kw = geometry[6];
+        bool xSigned = random.Next(2) == 1, wSigned = random.Next(2) == 1;
+        int lowX = xSigned ? -128 : 0, lowW = wSigned ? -128 : 0;
+        var (zeroClass, zx, zw) = ZeroPoints(random, made, channels, xSigned, wSigned);
+        int fill = extremeImages && made % 9 == 8 ? (random.Next(2) == 0 ? lowX : lowX + 255) : int.MinValue;
+        int[] x = Enumerable.Range(0, batch * channels * h * w).Select(_ => fill != int.MinValue ? fill : random.Next(lowX, lowX + 256)).ToArray();
+        int[] weights = Enumerable.Range(0, channels * kh * kw).Select(_ => random.Next(lowW, lowW + 256)).ToArray();
+        string label = $"batch {batch} channels {channels} image {h}x{w} kernel {kh}x{kw} strides {geometry[7]}x{geometry[8]} " +
+                       $"dilations {geometry[9]}x{geometry[10]} pads [{string.Join(",", geometry[11..])}] " +
+                       $"{(xSigned ? "s8" : "u8")}x{(wSigned ? "s8" : "u8")} zeros {zeroClass}{(fill != int.MinValue ? $" image all {fill}" : "")}";
+        return new DepthwiseCase(batch, channels, geometry, xSigned, wSigned, x, zx, weights, zw, label);
+    }
+
+    /// <summary>
+    /// The geometry of a k×k-reach window at stride <paramref name="s"/> and dilation <paramref name="d"/> over an h×w
+    /// image with pads drawn from 0 to the kernel's reach, or null when the padded image is smaller than the window.
+    /// </summary>
+    static int[]? RandomPadsGeometry(Random random, int h, int w, int[] k, int s, int d)
+    {
+        int[] pads = { random.Next(0, (k[0] - 1) * d + 1), random.Next(0, (k[1] - 1) * d + 1), random.Next(0, (k[0] - 1) * d + 1), random.Next(0, (k[1] - 1) * d + 1) };
+        int spanY = h + pads[0] + pads[2] - (k[0] - 1) * d - 1, spanX = w + pads[1] + pads[3] - (k[1] - 1) * d - 1;
+        if (spanY < 0 || spanX < 0) return null;
+        return new[] { 2, h, w, spanY / s + 1, spanX / s + 1, k[0], k[1], s, s, d, d, pads[0], pads[1], pads[2], pads[3] };
     }
 
     /// <summary>The zero points of case <paramref name="made"/>: none, the middle of the range, random, or random per channel, in turn.</summary>
@@ -195,20 +217,8 @@ public class QuantizedConvolutionKernelTests
                 int[] k = kernels[i % kernels.Length];
                 int h = random.Next(1, 18), w = i % 3 == 0 ? random.Next(1, 18) : random.Next(1, 6);
                 int s = 1 + i / 4 % 2, d = i % 7 == 6 ? 2 : 1;
-                int[] pads = { random.Next(0, (k[0] - 1) * d + 1), random.Next(0, (k[1] - 1) * d + 1), random.Next(0, (k[0] - 1) * d + 1), random.Next(0, (k[1] - 1) * d + 1) };
-                int spanY = h + pads[0] + pads[2] - (k[0] - 1) * d - 1, spanX = w + pads[1] + pads[3] - (k[1] - 1) * d - 1;
-                if (spanY < 0 || spanX < 0) continue;
-                bool xSigned = random.Next(2) == 1, wSigned = random.Next(2) == 1;
-                int lowX = xSigned ? -128 : 0, lowW = wSigned ? -128 : 0;
-                var (zeroClass, zx, zw) = ZeroPoints(random, made, channels, xSigned, wSigned);
-                int batch = i % 5 == 4 ? 2 : 1;
-                int[] x = Enumerable.Range(0, batch * channels * h * w).Select(_ => random.Next(lowX, lowX + 256)).ToArray();
-                int[] weights = Enumerable.Range(0, channels * k[0] * k[1]).Select(_ => random.Next(lowW, lowW + 256)).ToArray();
-                int[] geometry = { 2, h, w, spanY / s + 1, spanX / s + 1, k[0], k[1], s, s, d, d, pads[0], pads[1], pads[2], pads[3] };
-                string label = $"batch {batch} channels {channels} image {h}x{w} kernel {k[0]}x{k[1]} strides {s}x{s} dilations {d}x{d} pads [{string.Join(",", pads)}] " +
-                               $"{(xSigned ? "s8" : "u8")}x{(wSigned ? "s8" : "u8")} zeros {zeroClass}";
-                made++;
-                yield return new DepthwiseCase(batch, channels, geometry, xSigned, wSigned, x, zx, weights, zw, label);
+                if (RandomPadsGeometry(random, h, w, k, s, d) is not { } geometry) continue;
+                yield return RandomCase(random, made++, i % 5 == 4 ? 2 : 1, channels, geometry);
             }
         }
     }
@@ -243,19 +253,10 @@ public class QuantizedConvolutionKernelTests
                 foreach (int s in new[] { 1, 2 })
                     foreach (int d in new[] { 1, 2 })
                     {
-                        int h = image[0], w = image[1], channels = new[] { 5, 16, 17, 33 }[made % 4], batch = 1 + made % 2;
-                        int[] pads = { random.Next(0, (k[0] - 1) * d + 1), random.Next(0, (k[1] - 1) * d + 1), random.Next(0, (k[0] - 1) * d + 1), random.Next(0, (k[1] - 1) * d + 1) };
-                        int spanY = h + pads[0] + pads[2] - (k[0] - 1) * d - 1, spanX = w + pads[1] + pads[3] - (k[1] - 1) * d - 1;
-                        bool xSigned = random.Next(2) == 1, wSigned = random.Next(2) == 1;
-                        int lowX = xSigned ? -128 : 0, lowW = wSigned ? -128 : 0;
-                        var (zeroClass, zx, zw) = ZeroPoints(random, made, channels, xSigned, wSigned);
-                        int[] x = Enumerable.Range(0, batch * channels * h * w).Select(_ => random.Next(lowX, lowX + 256)).ToArray();
-                        int[] weights = Enumerable.Range(0, channels * k[0] * k[1]).Select(_ => random.Next(lowW, lowW + 256)).ToArray();
-                        int[] geometry = { 2, h, w, spanY / s + 1, spanX / s + 1, k[0], k[1], s, s, d, d, pads[0], pads[1], pads[2], pads[3] };
-                        string label = $"batch {batch} channels {channels} image {h}x{w} kernel {k[0]}x{k[1]} strides {s}x{s} dilations {d}x{d} pads [{string.Join(",", pads)}] " +
-                                       $"{(xSigned ? "s8" : "u8")}x{(wSigned ? "s8" : "u8")} zeros {zeroClass}";
-                        made++;
-                        yield return new DepthwiseCase(batch, channels, geometry, xSigned, wSigned, x, zx, weights, zw, label);
+                        int channels = new[] { 5, 16, 17, 33 }[made % 4], batch = 1 + made % 2;
+                        // These images are at least 9 wide, more than any window here reaches, so every geometry exists.
+                        int[] geometry = RandomPadsGeometry(random, image[0], image[1], k, s, d)!;
+                        yield return RandomCase(random, made++, batch, channels, geometry);
                     }
     }
 
