@@ -74,20 +74,9 @@ internal static unsafe class PackedConvolutionDriver<TKernel> where TKernel : st
                 else
                 {
                     TKernel.Tile(aBlock + (long)ir * kb, bSliver, kb, tile, nr, false);
-                    CopyTile(tile, nr, cTile, ldc, height, width, accumulate);
+                    GemmMicroKernels.CopyTile(tile, nr, cTile, ldc, height, width, accumulate);
                 }
             }
-        }
-    }
-
-    static void CopyTile(float* tile, int tileStride, float* c, int ldc, int height, int width, bool accumulate)
-    {
-        for (int i = 0; i < height; i++)
-        {
-            var source = new ReadOnlySpan<float>(tile + i * tileStride, width);
-            var target = new Span<float>(c + (long)i * ldc, width);
-            if (accumulate) VectorMath.Add(target, source);
-            else source.CopyTo(target);
         }
     }
 }

@@ -58,7 +58,7 @@ internal static unsafe class PointwiseDriver<TKernel> where TKernel : struct, IG
                         else
                         {
                             TKernel.Tile(aBlock + (long)ir * kb, bSliver, kb, tile, nr, false);
-                            CopyTile(tile, nr, cTile, positions, height, width, accumulate);
+                            GemmMicroKernels.CopyTile(tile, nr, cTile, positions, height, width, accumulate);
                         }
                     }
                     // The sliver's column of y (outChannels × NR) is still in cache: one epilogue call for all its rows.
@@ -96,30 +96,6 @@ internal static unsafe class PointwiseDriver<TKernel> where TKernel : struct, IG
         }
     }
 
-    /// <summary>Writes or adds the height × width corner of an edge tile computed into <paramref name="tile"/>.</summary>
-    /// <remarks>
-    /// With AVX-512, 16 columns at a time through masked loads and stores: DS-CNN's 125-position rows end in a 29-wide
-    /// tile on every row block, where a float at a time cost about a sixth of the layer.
-    /// </remarks>
-    static void CopyTile(float* tile, int tileStride, float* c, int ldc, int height, int width, bool accumulate)
-    {
-        if (Avx512F.IsSupported)
-        {
-            for (int i = 0; i < height; i++, tile += tileStride, c += ldc)
-            {
-                for (int j = 0; j < width; j += 16)
-                {
-                    var mask = TileEpilogue.FirstLanes(width - j);
-                    var value = Vector512.Load(tile + j);
-                    if (accumulate) value += Avx512F.MaskLoad(c + j, mask, Vector512<float>.Zero);
-                    Avx512F.MaskStore(c + j, mask, value);
-                }
-            }
-            return;
-        }
-        for (int i = 0; i < height; i++, tile += tileStride, c += ldc)
-            for (int j = 0; j < width; j++) c[j] = accumulate ? c[j] + tile[j] : tile[j];
-    }
 }
 
 /// <summary>

@@ -69,7 +69,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
                     else
                     {
                         TKernel.Row(aBlock, columnStrideA, block + (long)jr * kb, nr, kb, tile, false);
-                        CopyTile(tile, nr, c + jr, ldc, 1, width, pc > 0);
+                        GemmMicroKernels.CopyTile(tile, nr, c + jr, ldc, 1, width, pc > 0);
                     }
                 }
             }
@@ -117,21 +117,10 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IGemmMi
                     else
                     {
                         TKernel.Tile(aSliver, bSliver, kb, tile, nr, false);
-                        CopyTile(tile, nr, cTile, ldc, height, width, accumulate);
+                        GemmMicroKernels.CopyTile(tile, nr, cTile, ldc, height, width, accumulate);
                     }
                 }
             }
-        }
-    }
-
-    static void CopyTile(float* tile, int tileStride, float* c, int ldc, int height, int width, bool accumulate)
-    {
-        for (int i = 0; i < height; i++)
-        {
-            float* src = tile + i * tileStride;
-            float* dst = c + (long)i * ldc;
-            if (accumulate) for (int j = 0; j < width; j++) dst[j] += src[j];
-            else for (int j = 0; j < width; j++) dst[j] = src[j];
         }
     }
 

@@ -1,3 +1,6 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
 namespace AotInfer.Kernels.Linear;
 
 /// <summary>
@@ -51,7 +54,36 @@ internal static unsafe class GemmMicroKernels
         int columns = TKernel.Columns;
         float* tile = stackalloc float[TKernel.Rows * columns];
         TKernel.Tile(packedA, packedB, depth, tile, columns, false);
-        for (int i = 0; i < rows; i++, tile += columns, c += ldc)
-            for (int j = 0; j < columns; j++) c[j] = accumulate ? c[j] + tile[j] : tile[j];
+        CopyTile(tile, columns, c, ldc, rows, columns, accumulate);
+    }
+
+    /// <summary>
+    /// Writes or adds the height × width corner of an edge tile computed into <paramref name="tile"/> (row stride
+    /// <paramref name="tileStride"/>) to C; the one copy every GEMM and convolution driver uses for tiles the
+    /// micro-kernel cannot write in place.
+    /// </summary>
+    /// <remarks>
+    /// With AVX-512, 16 columns at a time through masked loads and stores: DS-CNN's 125-position rows end in a 29-wide
+    /// tile on every row block, where a float at a time cost about a sixth of the layer.
+    /// </remarks>
+    public static void CopyTile(float* tile, int tileStride, float* c, int ldc, int height, int width, bool accumulate)
+    {
+        if (Avx512F.IsSupported)
+        {
+            for (int i = 0; i < height; i++, tile += tileStride, c += ldc)
+            {
+                for (int j = 0; j < width; j += 16)
+                {
+                    var mask = Convolution.TileEpilogue.FirstLanes(width - j);
+                    // Masked on both sides: the tile rows of the narrower kernels are shorter than 16 floats.
+                    var value = Avx512F.MaskLoad(tile + j, mask, Vector512<float>.Zero);
+                    if (accumulate) value += Avx512F.MaskLoad(c + j, mask, Vector512<float>.Zero);
+                    Avx512F.MaskStore(c + j, mask, value);
+                }
+            }
+            return;
+        }
+        for (int i = 0; i < height; i++, tile += tileStride, c += ldc)
+            for (int j = 0; j < width; j++) c[j] = accumulate ? c[j] + tile[j] : tile[j];
     }
 }
