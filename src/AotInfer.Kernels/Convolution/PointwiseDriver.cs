@@ -51,9 +51,9 @@ internal static unsafe class PointwiseDriver<TKernel> where TKernel : struct, IG
                         {
                             TKernel.ShortTile(height, aBlock + (long)ir * kb, bSliver, kb, cTile, positions, accumulate);
                         }
-                        else if (typeof(TKernel) == typeof(GemmKernelAvx512) && width <= 16)
+                        else if (width <= nr / 2)
                         {
-                            GemmKernelAvx512.NarrowTile(aBlock + (long)ir * kb, bSliver, kb, cTile, positions, height, width, accumulate);
+                            TKernel.NarrowTile(aBlock + (long)ir * kb, bSliver, kb, cTile, positions, height, width, accumulate);
                         }
                         else
                         {

@@ -17,6 +17,9 @@ internal unsafe struct GemmKernelFma256 : IGemmMicroKernel
     public static void Tile(float* a, float* b, int depth, float* c, int ldc, bool accumulate) =>
         TileOf<SixRows>(a, b, depth, c, ldc, accumulate);
 
+    public static void NarrowTile(float* a, float* b, int depth, float* c, int ldc, int height, int width, bool accumulate) =>
+        GemmMicroKernels.EdgeTileThroughScratch<GemmKernelFma256>(a, b, depth, c, ldc, height, width, accumulate);
+
     public static void ShortTile(int rows, float* a, float* b, int depth, float* c, int ldc, bool accumulate)
     {
         switch (rows)

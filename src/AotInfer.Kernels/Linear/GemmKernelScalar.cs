@@ -8,7 +8,10 @@ internal unsafe struct GemmKernelScalar : IGemmMicroKernel
     public static int DepthBlock => 256;
 
     public static void ShortTile(int rows, float* a, float* b, int depth, float* c, int ldc, bool accumulate) =>
-        GemmMicroKernels.ShortTileThroughScratch<GemmKernelScalar>(rows, a, b, depth, c, ldc, accumulate);
+        GemmMicroKernels.EdgeTileThroughScratch<GemmKernelScalar>(a, b, depth, c, ldc, rows, Columns, accumulate);
+
+    public static void NarrowTile(float* a, float* b, int depth, float* c, int ldc, int height, int width, bool accumulate) =>
+        GemmMicroKernels.EdgeTileThroughScratch<GemmKernelScalar>(a, b, depth, c, ldc, height, width, accumulate);
 
     public static void Tile(float* a, float* b, int depth, float* c, int ldc, bool accumulate)
     {

@@ -17,7 +17,10 @@ internal unsafe struct GemmKernelVector128 : IGemmMicroKernel
     static Vector128<float> Fma(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.MultiplyAddEstimate(a, b, c);
 
     public static void ShortTile(int rows, float* a, float* b, int depth, float* c, int ldc, bool accumulate) =>
-        GemmMicroKernels.ShortTileThroughScratch<GemmKernelVector128>(rows, a, b, depth, c, ldc, accumulate);
+        GemmMicroKernels.EdgeTileThroughScratch<GemmKernelVector128>(a, b, depth, c, ldc, rows, Columns, accumulate);
+
+    public static void NarrowTile(float* a, float* b, int depth, float* c, int ldc, int height, int width, bool accumulate) =>
+        GemmMicroKernels.EdgeTileThroughScratch<GemmKernelVector128>(a, b, depth, c, ldc, height, width, accumulate);
 
     public static void Tile(float* a, float* b, int depth, float* c, int ldc, bool accumulate)
     {

@@ -35,6 +35,12 @@ internal unsafe interface IGemmMicroKernel
     static abstract void ShortTile(int rows, float* packedA, float* packedB, int depth, float* c, int ldc, bool accumulate);
 
     /// <summary>
+    /// Rows [0, <paramref name="height"/>) × columns [0, <paramref name="width"/>) of a tile whose B sliver holds data in
+    /// at most its first <see cref="Columns"/> / 2 columns (the last sliver of a row), written or added to C.
+    /// </summary>
+    static abstract void NarrowTile(float* packedA, float* packedB, int depth, float* c, int ldc, int height, int width, bool accumulate);
+
+    /// <summary>
     /// One row: c[0..Columns) (+)= Σp a[p·aStride] · b[p·bStride + 0..Columns). Used for M = 1 (GEMV), reading B
     /// either packed (bStride = Columns) or in place (bStride = the row stride of B).
     /// </summary>
@@ -45,16 +51,17 @@ internal unsafe interface IGemmMicroKernel
 internal static unsafe class GemmMicroKernels
 {
     /// <summary>
-    /// <see cref="IGemmMicroKernel.ShortTile"/> for kernels without a specialised one: the full tile into scratch,
-    /// then its first <paramref name="rows"/> rows written or added to C.
+    /// <see cref="IGemmMicroKernel.ShortTile"/> or <see cref="IGemmMicroKernel.NarrowTile"/> for kernels without a
+    /// specialised one: the full tile into scratch, then its <paramref name="height"/> × <paramref name="width"/> corner
+    /// written or added to C.
     /// </summary>
-    public static void ShortTileThroughScratch<TKernel>(int rows, float* packedA, float* packedB, int depth, float* c, int ldc, bool accumulate)
+    public static void EdgeTileThroughScratch<TKernel>(float* packedA, float* packedB, int depth, float* c, int ldc, int height, int width, bool accumulate)
         where TKernel : IGemmMicroKernel
     {
         int columns = TKernel.Columns;
         float* tile = stackalloc float[TKernel.Rows * columns];
         TKernel.Tile(packedA, packedB, depth, tile, columns, false);
-        CopyTile(tile, columns, c, ldc, rows, columns, accumulate);
+        CopyTile(tile, columns, c, ldc, height, width, accumulate);
     }
 
     /// <summary>
