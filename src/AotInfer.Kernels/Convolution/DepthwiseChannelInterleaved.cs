@@ -13,7 +13,10 @@ namespace AotInfer.Kernels.Convolution;
 /// plane (pixel-major, one vector per pixel), every output pixel is then one fused multiply-add per tap with the
 /// block's tap weights held in registers, whatever the width, stride or dilation, and L output pixels at a time go
 /// back to NCHW through an in-register L×L transpose, a Relu or Clip (MobileNet's Relu6) applied before the store.
-/// The tiers below AVX2 call <see cref="Convolution.Depthwise2D"/>.
+/// Either side may instead be in the <see cref="Nchw16c"/> layout, whose blocks are the interleaved pixels already: a
+/// blocked input's rows are copied into the band (no transpose) and a blocked output is written in place (AVX-512) or
+/// copied out pixel by pixel, so a chain of depthwise and pointwise layers pays no transposes between them.
+/// The tiers below AVX2 call <see cref="Convolution.Depthwise2D"/> for NCHW on both sides and a scalar loop otherwise.
 /// </summary>
 public static unsafe class DepthwiseChannelInterleaved
 {
@@ -21,7 +24,7 @@ public static unsafe class DepthwiseChannelInterleaved
     public static bool Supports(int[] geometry) => new Window(geometry).Rank == 2;
 
     /// <summary>
-    /// Floats of scratch <see cref="Convolve(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, int, int, int[], FusedActivation)"/>
+    /// Floats of scratch <see cref="Convolve"/>
     /// needs: a band's interleaved padded rows (PaddedWidth + 1 pixels of 16 floats each), its interleaved outputs (at
     /// least 16 pixels) and an offset per input pixel of its rows; or what <see cref="Convolution.Depthwise2D"/> needs on the tiers that call it,
     /// whichever is larger.
@@ -34,10 +37,12 @@ public static unsafe class DepthwiseChannelInterleaved
     /// <summary>
     /// y[c] = activation(bias[c] + Σ taps w[c, kh, kw] · x[c] at (oh·sh + kh·dh − padTop, ow·sw + kw·dw − padLeft)) for
     /// each of <paramref name="channels"/> channels of each image; weights in ONNX layout <c>[C, 1, KH, KW]</c>, an
-    /// empty bias means none. <paramref name="scratch"/> holds <see cref="ScratchSize"/> floats.
+    /// empty bias means none. <paramref name="scratch"/> holds <see cref="ScratchSize"/> floats. x is in
+    /// <see cref="Nchw16c"/> when <paramref name="blockedInput"/>, y when <paramref name="blockedOutput"/> (then the
+    /// channels must be a multiple of 16), NCHW otherwise.
     /// </summary>
     public static void Convolve(ReadOnlySpan<float> x, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch,
-        int batch, int channels, int[] geometry, FusedActivation activation = default)
+        int batch, int channels, int[] geometry, FusedActivation activation = default, bool blockedInput = false, bool blockedOutput = false)
     {
         if (!Supports(geometry)) throw new ArgumentException("the geometry is not a 2-D convolution", nameof(geometry));
         var window = new Window2D(new Window(geometry));
@@ -47,8 +52,15 @@ public static unsafe class DepthwiseChannelInterleaved
         if (!bias.IsEmpty && bias.Length != channels) throw new ArgumentException($"bias has {bias.Length} elements, expected {channels}", nameof(bias));
         if (x.Length < batch * channels * inputSize || y.Length < batch * channels * outputSize)
             throw new ArgumentException($"x or y is too short for {batch} images of {channels} channels");
+        if ((blockedInput || blockedOutput) && channels % Nchw16c.Block != 0)
+            throw new ArgumentException($"{channels} channels are not a multiple of {Nchw16c.Block}, which the NCHW16c layout needs", nameof(channels));
         var tier = MatrixMultiply.Tier;
         bool wide = tier == GemmTier.Avx512 && Avx512F.IsSupported, narrow = tier >= GemmTier.Fma256 && Avx2.IsSupported && Fma.IsSupported;
+        if (!wide && !narrow && (blockedInput || blockedOutput))
+        {
+            Reference(x, weights, bias, y, batch, channels, window, activation, blockedInput, blockedOutput);
+            return;
+        }
         if (!wide && !narrow)
         {
             Convolution.Depthwise2D(x, weights, bias, y, scratch, batch, channels, geometry, activation);
@@ -61,7 +73,8 @@ public static unsafe class DepthwiseChannelInterleaved
         fixed (float* py = y)
         fixed (float* ps = scratch)
         {
-            var arguments = new Arguments(px, pw, pb, py, ps, batch, channels, clamp ? low : float.NegativeInfinity, clamp ? high : float.PositiveInfinity);
+            var arguments = new Arguments(px, pw, pb, py, ps, batch, channels, clamp ? low : float.NegativeInfinity, clamp ? high : float.PositiveInfinity,
+                blockedInput, blockedOutput);
             if (wide) Blocks<Lanes512, Vector512<float>, Transpose16x16>(window, arguments);
             else Blocks<Lanes256, Vector256<float>, Transpose8x8>(window, arguments);
         }
@@ -70,11 +83,24 @@ public static unsafe class DepthwiseChannelInterleaved
     }
 
     /// <summary>The pointers and numbers of one call, passed down as one value.</summary>
-    readonly struct Arguments(float* x, float* weights, float* bias, float* y, float* scratch, int batch, int channels, float low, float high)
+    readonly struct Arguments(float* x, float* weights, float* bias, float* y, float* scratch, int batch, int channels, float low, float high,
+        bool blockedInput, bool blockedOutput)
     {
         public readonly float* X = x, Weights = weights, Bias = bias, Y = y, Scratch = scratch;
         public readonly int Batch = batch, Channels = channels;
         public readonly float Low = low, High = high;
+        public readonly bool BlockedInput = blockedInput, BlockedOutput = blockedOutput;
+    }
+
+    /// <summary>
+    /// Where the L channels from <paramref name="c0"/> of image <paramref name="n"/> start, and how far apart their
+    /// pixels are: planes of <paramref name="size"/> in NCHW, 16-float pixels inside one block in NCHW16c.
+    /// </summary>
+    static float* Channels(float* tensor, bool blocked, int n, int channels, int c0, int size, out int pixelStride)
+    {
+        pixelStride = blocked ? Nchw16c.Block : 1;
+        long image = (long)n * channels * size;
+        return blocked ? tensor + image + Nchw16c.Offset(c0, 0, size) : tensor + image + (long)c0 * size;
     }
 
     /// <summary>
@@ -120,7 +146,10 @@ public static unsafe class DepthwiseChannelInterleaved
             }
             for (int n = 0; n < a.Batch; n++)
             {
-                long first = (long)n * channels + c0;
+                float* input = Channels(a.X, a.BlockedInput, n, channels, c0, inputSize, out int inputStride);
+                float* output = Channels(a.Y, a.BlockedOutput, n, channels, c0, outputSize, out int outputStride);
+                // With AVX-512 a block of the NCHW16c output is the kernel's interleaved output: written in place.
+                bool inPlace = a.BlockedOutput && lanes == Nchw16c.Block;
                 // The band reads padded rows [top, end); those before `filled` are in the scratch from the band before,
                 // at its row top − band·stride.
                 int filled = 0;
@@ -130,11 +159,14 @@ public static unsafe class DepthwiseChannelInterleaved
                     int kept = Math.Max(filled - top, 0);
                     long keptBytes = kept * rowFloats * sizeof(float);
                     if (kept > 0) Buffer.MemoryCopy(padded + band * stride * rowFloats, padded, keptBytes, keptBytes);
-                    FillRows<TTranspose>(window, a.X + first * inputSize, count, lanes, rowFloats, top, top + kept, end, offsets, padded);
+                    FillRows<TLanes, TVector, TTranspose>(window, input, inputStride, count, lanes, rowFloats, top, top + kept, end, offsets, padded);
                     filled = end;
-                    if (taps == 9 && window.KernelHeight == 3) Convolve3x3<TLanes, TVector>(padded, filter, start, taps3, window, rowFloats, rows, bounds, outputs);
-                    else Convolve<TLanes, TVector>(padded, filter, start, taps3, taps, window, rowFloats, rows, bounds, outputs);
-                    Deinterleave<TTranspose>(outputs, lanes, rows * window.OutputWidth, a.Y + first * outputSize + oh0 * window.OutputWidth, outputSize, count);
+                    int pixels = rows * window.OutputWidth;
+                    float* convolved = inPlace ? output + (long)oh0 * window.OutputWidth * lanes : outputs;
+                    if (taps == 9 && window.KernelHeight == 3) Convolve3x3<TLanes, TVector>(padded, filter, start, taps3, window, rowFloats, rows, bounds, convolved);
+                    else Convolve<TLanes, TVector>(padded, filter, start, taps3, taps, window, rowFloats, rows, bounds, convolved);
+                    if (a.BlockedOutput && !inPlace) Move<TLanes, TVector>(outputs, lanes, output + (long)oh0 * window.OutputWidth * outputStride, outputStride, pixels);
+                    else if (!a.BlockedOutput) Deinterleave<TTranspose>(outputs, lanes, pixels, output + oh0 * window.OutputWidth, outputSize, count);
                 }
             }
         }
@@ -182,8 +214,9 @@ public static unsafe class DepthwiseChannelInterleaved
     /// Fills padded rows [<paramref name="from"/>, <paramref name="end"/>) of the band that starts at padded row
     /// <paramref name="top"/>: the image's rows interleaved, the padding rows zeroed.
     /// </summary>
-    static void FillRows<TTranspose>(in Window2D window, float* planes, int count, int lanes, long rowFloats, int top, int from, int end, int* offsets, float* padded)
-        where TTranspose : struct, ISquareTranspose
+    static void FillRows<TLanes, TVector, TTranspose>(in Window2D window, float* planes, int pixelStride, int count, int lanes, long rowFloats, int top, int from, int end,
+        int* offsets, float* padded)
+        where TLanes : struct, IFloatLanes<TVector> where TVector : struct where TTranspose : struct, ISquareTranspose
     {
         int first = Math.Clamp(from - window.PadTop, 0, window.InputHeight), last = Math.Clamp(end - window.PadTop, first, window.InputHeight);
         for (int row = from; row < end; row++)
@@ -192,8 +225,53 @@ public static unsafe class DepthwiseChannelInterleaved
             if (r < first || r >= last) new Span<float>(padded + (row - top) * rowFloats, (int)rowFloats).Clear();
         }
         if (first == last) return;
-        Interleave<TTranspose>(planes + (long)first * window.InputWidth, window.InputHeight * window.InputWidth, (last - first) * window.InputWidth, count,
-            lanes, offsets, padded + (first + window.PadTop - top) * rowFloats);
+        float* target = padded + (first + window.PadTop - top) * rowFloats;
+        int pixels = (last - first) * window.InputWidth;
+        if (pixelStride == 1) Interleave<TTranspose>(planes + (long)first * window.InputWidth, window.InputHeight * window.InputWidth, pixels, count, lanes, offsets, target);
+        else
+        {
+            float* source = planes + (long)first * window.InputWidth * pixelStride;
+            for (int p = 0; p < pixels; p++) TLanes.Store(TLanes.Load(source + (long)p * pixelStride), target + offsets[p]);
+        }
+    }
+
+    /// <summary>target pixel q (<paramref name="pixelStride"/> floats apart) = the q-th L-float pixel of <paramref name="outputs"/>.</summary>
+    static void Move<TLanes, TVector>(float* outputs, int lanes, float* target, int pixelStride, int pixels) where TLanes : struct, IFloatLanes<TVector> where TVector : struct
+    {
+        for (int q = 0; q < pixels; q++) TLanes.Store(TLanes.Load(outputs + (long)q * lanes), target + (long)q * pixelStride);
+    }
+
+    /// <summary>
+    /// The portable reference for an NCHW16c side on the tiers below AVX2: one output at a time, the taps that fall
+    /// outside the image skipped.
+    /// </summary>
+    static void Reference(ReadOnlySpan<float> x, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> y, int batch, int channels,
+        in Window2D window, FusedActivation activation, bool blockedInput, bool blockedOutput)
+    {
+        int inputSize = window.InputHeight * window.InputWidth, outputSize = window.OutputHeight * window.OutputWidth, taps = window.Taps;
+        for (int n = 0; n < batch; n++)
+            for (int c = 0; c < channels; c++)
+                for (int oh = 0; oh < window.OutputHeight; oh++)
+                    for (int ow = 0; ow < window.OutputWidth; ow++)
+                    {
+                        float sum = bias.IsEmpty ? 0f : bias[c];
+                        for (int kh = 0; kh < window.KernelHeight; kh++)
+                        {
+                            int ih = oh * window.StrideHeight + kh * window.DilationHeight - window.PadTop;
+                            if ((uint)ih >= (uint)window.InputHeight) continue;
+                            for (int kw = 0; kw < window.KernelWidth; kw++)
+                            {
+                                int iw = ow * window.StrideWidth + kw * window.DilationWidth - window.PadLeft;
+                                if ((uint)iw >= (uint)window.InputWidth) continue;
+                                sum += weights[c * taps + kh * window.KernelWidth + kw] * x[Index(blockedInput, n, c, ih * window.InputWidth + iw, channels, inputSize)];
+                            }
+                        }
+                        y[Index(blockedOutput, n, c, oh * window.OutputWidth + ow, channels, outputSize)] = sum;
+                    }
+        activation.Apply(y.Slice(0, batch * channels * outputSize));
+
+        static int Index(bool blocked, int n, int c, int pixel, int channels, int size) =>
+            n * channels * size + (blocked ? (int)Nchw16c.Offset(c, pixel, size) : c * size + pixel);
     }
 
     /// <summary>The fused clamp's bounds (infinite for none).</summary>

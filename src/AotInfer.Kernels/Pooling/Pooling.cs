@@ -1,5 +1,6 @@
 using System;
 using System.Numerics;
+using System.Runtime.Intrinsics;
 using AotInfer.Kernels.Convolution;
 
 namespace AotInfer.Kernels.Pooling;
@@ -69,6 +70,35 @@ public static class Pooling
             }
             for (; i < size; i++) sum += values[i];
             y[plane] = sum / size;
+        }
+    }
+
+    /// <summary>
+    /// Mean over the <paramref name="size"/> pixels of each channel of <paramref name="batch"/> NCHW16c images
+    /// (<see cref="Nchw16c"/>) into NCHW [N, C]: a block's pixels are whole vectors of its 16 channels,
+    /// summed as four 4-float vectors, so every tier with 128-bit vectors reads them at full width.
+    /// </summary>
+    public static void GlobalAverageNchw16c(ReadOnlySpan<float> x, Span<float> y, int batch, int channels, int size)
+    {
+        const int B = Nchw16c.Block;
+        if (channels % B != 0) throw new ArgumentException($"{channels} channels are not a multiple of {B}", nameof(channels));
+        if (x.Length < batch * channels * size || y.Length < batch * channels) throw new ArgumentException($"x or y is too short for {batch} images of {channels} channels");
+        for (int block = 0; block < batch * channels / B; block++)
+        {
+            ReadOnlySpan<float> pixels = x.Slice(block * size * B, size * B);
+            Vector128<float> s0 = Vector128<float>.Zero, s1 = s0, s2 = s0, s3 = s0;
+            for (int p = 0; p < pixels.Length; p += B)
+            {
+                s0 += Vector128.Create(pixels.Slice(p, 4));
+                s1 += Vector128.Create(pixels.Slice(p + 4, 4));
+                s2 += Vector128.Create(pixels.Slice(p + 8, 4));
+                s3 += Vector128.Create(pixels.Slice(p + 12, 4));
+            }
+            Span<float> mean = y.Slice(block * B, B);
+            (s0 / size).CopyTo(mean);
+            (s1 / size).CopyTo(mean.Slice(4));
+            (s2 / size).CopyTo(mean.Slice(8));
+            (s3 / size).CopyTo(mean.Slice(12));
         }
     }
 

@@ -24,7 +24,9 @@ namespace AotInfer.Compiler.Ops.Convolution;
 /// <c>pointwise-gemm</c> for 1×1 stride-1 unpadded convolutions (with constant weights pre-packed at type
 /// initialisation, and bias, residual and activation applied per output tile); <c>packed-gemm</c> for other 2-D
 /// convolutions with constant weights (weights pre-packed for the GEMM micro-kernel at type initialisation, columns
-/// gathered straight into its panels); otherwise <c>im2col+gemm</c>.
+/// gathered straight into its panels); otherwise <c>im2col+gemm</c>. Inside chains that
+/// <see cref="Passes.Nchw16cLayout"/> keeps in NCHW16c, 1×1 layers become <c>pointwise-nchw16c</c> and the
+/// channel-interleaved depthwise kernel reads or writes that layout.
 /// </summary>
 public sealed class ConvLowering : OpLowering
 {
@@ -50,7 +52,9 @@ public sealed class ConvLowering : OpLowering
         string activation = Passes.FusedEpilogue.Of(op.Node) is { } fused ? ", " + fused.Expression() : "";
         // A fused residual Add (Passes/ResidualFusion, only for the kernels it lists) is added in the same epilogue, before the activation.
         if (op.HasInput(Passes.ResidualFusion.InputIndex)) activation += ", residual: " + code.In(Passes.ResidualFusion.InputIndex);
-        switch (layer.Kernel)
+        // The layout pass renames the kernel of the 1×1 layers it moves to NCHW16c.
+        string kernel = op.Node.Annotations.TryGetValue("kernel", out var chosen) && chosen is Passes.Nchw16cLayout.PointwiseKernel ? Passes.Nchw16cLayout.PointwiseKernel : layer.Kernel;
+        switch (kernel)
         {
             case "packed-gemm":
                 int groupIn = layer.InChannels / layer.Groups, groupOut = layer.OutChannels / layer.Groups;
@@ -111,10 +115,17 @@ public sealed class ConvLowering : OpLowering
                 code.Writer.Line($"{ns}.DepthwiseSameWidth.Convolve({code.In(0)}, {code.In(1)}, {bias}, {code.Out(0)}, {bordered}, " +
                                  $"{layer.Batch}, {layer.InChannels}, {code.IntArray(layer.Geometry.Packed())}{activation});");
                 break;
+            case Passes.Nchw16cLayout.PointwiseKernel:
+                string pointwiseWindow = code.IntArray(layer.Geometry.Packed()); // declared before the filter field that reads it
+                string blockedFilter = code.StaticField($"{ns}.ChannelBlockedFilter", $"{ns}.ChannelBlockedFilter.Pack({code.ConstantArray(1)}, {layer.OutChannels}, {pointwiseWindow})");
+                code.Writer.Line($"{ns}.Nchw16cPointwise.Convolve({code.In(0)}, {blockedFilter}, {bias}, {code.Out(0)}, " +
+                                 $"{layer.Batch}, {layer.Geometry.OutputSize}{activation});");
+                break;
             case "depthwise-interleaved":
                 string interleaved = code.Scratch(DataType.Float, InterleavedScratchSize(layer.Geometry));
+                string layouts = (Passes.Nchw16cLayout.ReadsBlocked(op.Node) ? ", blockedInput: true" : "") + (Passes.Nchw16cLayout.WritesBlocked(op.Node) ? ", blockedOutput: true" : "");
                 code.Writer.Line($"{ns}.DepthwiseChannelInterleaved.Convolve({code.In(0)}, {code.In(1)}, {bias}, {code.Out(0)}, {interleaved}, " +
-                                 $"{layer.Batch}, {layer.InChannels}, {code.IntArray(layer.Geometry.Packed())}{activation});");
+                                 $"{layer.Batch}, {layer.InChannels}, {code.IntArray(layer.Geometry.Packed())}{activation}{layouts});");
                 break;
             case "depthwise-stride2":
                 string phases = code.Scratch(DataType.Float, Stride2ScratchSize(layer.Geometry));
@@ -381,6 +392,13 @@ public sealed class ConvLowering : OpLowering
     static bool PrefersSingleChannelBlocked(WindowGeometry g, int inChannels, int outChannels, int groups) =>
         g.Rank == 2 && groups == 1 && inChannels == 1 && outChannels >= 16 && !g.IsPointwise &&
         (g.Strides.Any(s => s > 1) || g.Output[1] < 8) && g.Output[0] * g.Output[1] <= 64 * 64;
+
+    /// <summary>A 1×1 stride-1 unpadded 2-D Conv of one group with constant weights (what <c>pointwise-nchw16c</c> computes).</summary>
+    internal static bool IsUngroupedPointwise(OpContext op)
+    {
+        var layer = Describe(op);
+        return layer.Groups == 1 && layer.Geometry.Rank == 2 && layer.Geometry.IsPointwise && op.Input(1).Constant is not null;
+    }
 
     /// <summary>Everything the emitter needs about one Conv node, validated.</summary>
     sealed record Layer(int Batch, int InChannels, int OutChannels, int Groups, WindowGeometry Geometry, string Kernel);

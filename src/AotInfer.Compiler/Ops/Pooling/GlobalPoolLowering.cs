@@ -4,7 +4,10 @@ using AotInfer.Onnx;
 
 namespace AotInfer.Compiler.Ops.Pooling;
 
-/// <summary>GlobalMaxPool, GlobalAveragePool and GlobalLpPool: one reduction over all spatial positions of each (n, c) plane.</summary>
+/// <summary>
+/// GlobalMaxPool, GlobalAveragePool and GlobalLpPool: one reduction over all spatial positions of each (n, c) plane;
+/// GlobalAveragePool also reads NCHW16c images (<see cref="Passes.Nchw16cLayout"/>).
+/// </summary>
 public sealed class GlobalPoolLowering : OpLowering
 {
     readonly string _opType;
@@ -39,6 +42,8 @@ public sealed class GlobalPoolLowering : OpLowering
         string pooling = $"{EmitContext.Kernels}.Pooling.Pooling";
         string call = _kind switch
         {
+            // Passes/Nchw16cLayout: the end of a chain kept in NCHW16c.
+            PoolKind.Average when Passes.Nchw16cLayout.ReadsBlocked(op.Node) => $"{pooling}.GlobalAverageNchw16c({code.In(0)}, {code.Out(0)}, {shape[0]}, {shape[1]}, {size})",
             PoolKind.Max => $"{pooling}.GlobalMax<{code.InType(0)}>({code.In(0)}, {code.Out(0)}, {planes}, {size})",
             PoolKind.Average => $"{pooling}.GlobalAverage({code.In(0)}, {code.Out(0)}, {planes}, {size})",
             _ => $"{pooling}.GlobalLp({code.In(0)}, {code.Out(0)}, {planes}, {size}, {Literals.Float(PoolLowering.LpNorm(op))})",

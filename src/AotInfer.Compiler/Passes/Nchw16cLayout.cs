@@ -1,0 +1,102 @@
+using System.Collections.Generic;
+using System.Linq;
+using AotInfer.Compiler.IR;
+using AotInfer.Compiler.Ops;
+using AotInfer.Compiler.Ops.Convolution;
+using AotInfer.Onnx;
+
+namespace AotInfer.Compiler.Passes;
+
+/// <summary>
+/// Chooses the tensors that flow between layers in the 16-channel-blocked layout NCHW16c
+/// (<c>AotInfer.Kernels.Convolution.Nchw16c</c>) instead of NCHW: those whose producer can write it and whose every
+/// reader can read it, so that chains of depthwise and pointwise convolutions (DS-CNN, MobileNet) skip the transposes
+/// the channel-vectorised kernels otherwise pay at both ends of every layer. The layout-aware layers are the
+/// channel-interleaved depthwise Conv (either side in either layout: it converts at a chain's ends), the 1×1
+/// stride-1 ungrouped Conv with constant weights (NCHW16c on its input, residual and output, or NCHW on all) and
+/// GlobalAveragePool (reads it). A tensor stays NCHW when it is a graph input or output, has a channel count that is not
+/// a multiple of 16, or any reader (or its producer) is another op, so no reorder node is ever needed.
+/// The choice is recorded as node annotations (<see cref="InputKey"/>, <see cref="OutputKey"/>) that the lowerings read.
+/// Run after fusion (a fused activation or residual belongs to the Conv's epilogue) and the kernel choice.
+/// </summary>
+public static class Nchw16cLayout
+{
+    /// <summary>Annotation of a node that reads its image inputs (X and a fused residual) in NCHW16c.</summary>
+    public const string InputKey = "input layout";
+
+    /// <summary>Annotation of a node that writes its output in NCHW16c.</summary>
+    public const string OutputKey = "output layout";
+
+    /// <summary>The annotations' value, and the kernel annotation of a 1×1 Conv computed in the layout.</summary>
+    public const string Name = "NCHW16c", PointwiseKernel = "pointwise-nchw16c";
+
+    const int Block = 16;
+
+    /// <summary>True when <paramref name="node"/> reads its image inputs in NCHW16c.</summary>
+    public static bool ReadsBlocked(Node node) => node.Annotations.ContainsKey(InputKey);
+
+    /// <summary>True when <paramref name="node"/> writes its output in NCHW16c.</summary>
+    public static bool WritesBlocked(Node node) => node.Annotations.ContainsKey(OutputKey);
+
+    enum Role { None, Depthwise, Pointwise, GlobalAverage }
+
+    /// <summary>Annotates the nodes around every tensor kept in NCHW16c; returns how many tensors are.</summary>
+    public static int Run(Graph graph)
+    {
+        var roles = graph.Nodes.ToDictionary(n => n, RoleOf);
+        var blocked = new HashSet<Value>(graph.Nodes.SelectMany(n => n.Outputs).Where(v => Eligible(v, roles)));
+        // A pointwise layer computes entirely in one layout: while one of its image tensors stays NCHW, so do the others.
+        for (bool changed = true; changed;)
+        {
+            changed = false;
+            foreach (var node in graph.Nodes.Where(n => roles[n] == Role.Pointwise))
+            {
+                var images = PointwiseImages(node).ToArray();
+                if (images.Any(blocked.Contains) && !images.All(blocked.Contains))
+                {
+                    blocked.ExceptWith(images);
+                    changed = true;
+                }
+            }
+        }
+        foreach (var node in graph.Nodes)
+        {
+            if (roles[node] == Role.None) continue;
+            if (node.Inputs[0] is { } x && blocked.Contains(x)) node.Annotations[InputKey] = Name;
+            if (blocked.Contains(node.Outputs[0])) node.Annotations[OutputKey] = Name;
+            if (roles[node] == Role.Pointwise && WritesBlocked(node)) node.Annotations["kernel"] = PointwiseKernel;
+        }
+        return blocked.Count;
+    }
+
+    /// <summary>A float image of whole 16-channel blocks, inside the graph, written and read only by layout-aware layers.</summary>
+    static bool Eligible(Value v, Dictionary<Node, Role> roles) =>
+        v is { Type: DataType.Float, Shape: { Length: 4 } shape, IsGraphOutput: false, IsGraphInput: false, Constant: null, Producer: { } producer } &&
+        shape[1] % Block == 0 && shape[1] > 0 && roles[producer] is Role.Depthwise or Role.Pointwise && v.Consumers.Count > 0 &&
+        v.Consumers.All(reader => ReadsAsImage(reader, roles[reader], v));
+
+    /// <summary>The reader takes <paramref name="v"/> only where it reads images: X, or a pointwise layer's residual.</summary>
+    static bool ReadsAsImage(Node reader, Role role, Value v) => role != Role.None &&
+        reader.Inputs.Select((input, i) => (input, i)).Where(p => p.input == v)
+            .All(p => p.i == 0 || role == Role.Pointwise && p.i == ResidualFusion.InputIndex);
+
+    static IEnumerable<Value> PointwiseImages(Node node)
+    {
+        yield return node.Inputs[0]!;
+        if (node.Input(ResidualFusion.InputIndex) is { } residual) yield return residual;
+        yield return node.Outputs[0];
+    }
+
+    static Role RoleOf(Node node)
+    {
+        if (node.Domain.Length != 0) return Role.None;
+        if (node.OpType == "GlobalAveragePool") return node.Inputs[0]?.Shape?.Length == 4 ? Role.GlobalAverage : Role.None;
+        if (node.OpType != "Conv" || !node.Annotations.TryGetValue("kernel", out var kernel)) return Role.None;
+        return kernel switch
+        {
+            "depthwise-interleaved" => Role.Depthwise,
+            "pointwise-gemm" or "channel-blocked" when ConvLowering.IsUngroupedPointwise(new OpContext(node)) => Role.Pointwise,
+            _ => Role.None,
+        };
+    }
+}
