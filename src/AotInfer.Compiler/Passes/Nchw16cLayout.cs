@@ -12,7 +12,7 @@ namespace AotInfer.Compiler.Passes;
 /// (<c>AotInfer.Kernels.Convolution.Nchw16c</c>) instead of NCHW: those whose producer can write it and whose every
 /// reader can read it, so that chains of depthwise and pointwise convolutions (DS-CNN, MobileNet) skip the transposes
 /// the channel-vectorised kernels otherwise pay at both ends of every layer. The layout-aware layers are the
-/// channel-interleaved depthwise Conv (either side in either layout: it converts at a chain's ends), the 1×1
+/// depthwise Conv, moved to the channel-interleaved kernel (either side in either layout: it converts at a chain's ends), the 1×1
 /// stride-1 ungrouped Conv with constant weights (NCHW16c on its input, residual and output, or NCHW on all) and
 /// GlobalAveragePool (reads it). A tensor stays NCHW when it is a graph input or output, has a channel count that is not
 /// a multiple of 16, or any reader (or its producer) is another op, so no reorder node is ever needed.
@@ -29,6 +29,9 @@ public static class Nchw16cLayout
 
     /// <summary>The annotations' value, and the kernel annotation of a 1×1 Conv computed in the layout.</summary>
     public const string Name = "NCHW16c", PointwiseKernel = "pointwise-nchw16c";
+
+    /// <summary>The kernel annotation of a depthwise Conv with an NCHW16c side (the one kernel that converts).</summary>
+    public const string DepthwiseKernel = "depthwise-interleaved";
 
     const int Block = 16;
 
@@ -64,7 +67,9 @@ public static class Nchw16cLayout
             if (roles[node] == Role.None) continue;
             if (node.Inputs[0] is { } x && blocked.Contains(x)) node.Annotations[InputKey] = Name;
             if (blocked.Contains(node.Outputs[0])) node.Annotations[OutputKey] = Name;
-            if (roles[node] == Role.Pointwise && WritesBlocked(node)) node.Annotations["kernel"] = PointwiseKernel;
+            if (!ReadsBlocked(node) && !WritesBlocked(node)) continue;
+            if (roles[node] == Role.Pointwise) node.Annotations["kernel"] = PointwiseKernel;
+            if (roles[node] == Role.Depthwise) node.Annotations["kernel"] = DepthwiseKernel;
         }
         return blocked.Count;
     }
@@ -94,7 +99,9 @@ public static class Nchw16cLayout
         if (node.OpType != "Conv" || !node.Annotations.TryGetValue("kernel", out var kernel)) return Role.None;
         return kernel switch
         {
-            "depthwise-interleaved" => Role.Depthwise,
+            // The other depthwise kernels compute NCHW only; a layer the chain reaches moves to the interleaved one,
+            // which without its transposes beats them (they were chosen over it with the transposes counted).
+            "depthwise-interleaved" or "depthwise-same-width" or "depthwise-stride2" or "depthwise-direct" when node.Inputs[0]?.Shape?.Length == 4 => Role.Depthwise,
             "pointwise-gemm" or "channel-blocked" when ConvLowering.IsUngroupedPointwise(new OpContext(node)) => Role.Pointwise,
             _ => Role.None,
         };

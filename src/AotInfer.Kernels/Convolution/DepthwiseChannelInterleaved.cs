@@ -226,12 +226,19 @@ public static unsafe class DepthwiseChannelInterleaved
         }
         if (first == last) return;
         float* target = padded + (first + window.PadTop - top) * rowFloats;
-        int pixels = (last - first) * window.InputWidth;
-        if (pixelStride == 1) Interleave<TTranspose>(planes + (long)first * window.InputWidth, window.InputHeight * window.InputWidth, pixels, count, lanes, offsets, target);
+        if (pixelStride == 1)
+            Interleave<TTranspose>(planes + (long)first * window.InputWidth, window.InputHeight * window.InputWidth, (last - first) * window.InputWidth, count, lanes, offsets, target);
         else
         {
-            float* source = planes + (long)first * window.InputWidth * pixelStride;
-            for (int p = 0; p < pixels; p++) TLanes.Store(TLanes.Load(source + (long)p * pixelStride), target + offsets[p]);
+            // NCHW16c rows are interleaved rows already: each is copied whole (AVX-512) or pixel by pixel (AVX2's 8 of
+            // 16 channels), up to the padded width the outputs read.
+            int width = Math.Clamp(window.PaddedWidth - window.PadLeft, 0, window.InputWidth);
+            for (int r = 0; r < last - first; r++)
+            {
+                float* source = planes + ((long)first + r) * window.InputWidth * pixelStride, row = target + r * rowFloats + window.PadLeft * lanes;
+                if (lanes == pixelStride) Buffer.MemoryCopy(source, row, (long)width * lanes * sizeof(float), (long)width * lanes * sizeof(float));
+                else for (int col = 0; col < width; col++) TLanes.Store(TLanes.Load(source + (long)col * pixelStride), row + col * lanes);
+            }
         }
     }
 

@@ -117,4 +117,24 @@ public class Nchw16cLayoutTests
         Assert.True(Blocked(graph, "d2"));
         Differential.AssertAgrees(model, 1e-4, 1e-5, Input(97, 1, 16, 7, 7));
     }
+
+    /// <summary>
+    /// A stride-2 depthwise layer on 20×20 takes the NCHW stride-2 kernel on its own, and moves to the channel-interleaved
+    /// kernel (which converts) when its output feeds a blocked chain.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void DepthwiseLayersReachedByTheChainMoveToTheInterleavedKernel(bool chain)
+    {
+        var b = new OnnxModelBuilder(13).Input("x", DataType.Float, 1, 16, 20, 20);
+        Depthwise(b, "x", "d", 16, 100, stride: 2);
+        if (chain) Pointwise(b, "d", "p", 16, 16, 102).Node("GlobalAveragePool", new[] { "p" }, new[] { "y" });
+        else b.Node("GlobalMaxPool", new[] { "d" }, new[] { "y" });
+        var model = b.Output("y", DataType.Float).ToBytes();
+        var graph = CompiledGraph(model);
+        Assert.Equal(chain ? "depthwise-interleaved" : "depthwise-stride2", Producer(graph, "d").Annotations["kernel"]);
+        Assert.Equal(chain, Blocked(graph, "d"));
+        Differential.AssertAgrees(model, 1e-4, 1e-5, Input(103, 1, 16, 20, 20));
+    }
 }

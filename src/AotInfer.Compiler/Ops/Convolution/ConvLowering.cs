@@ -52,8 +52,8 @@ public sealed class ConvLowering : OpLowering
         string activation = Passes.FusedEpilogue.Of(op.Node) is { } fused ? ", " + fused.Expression() : "";
         // A fused residual Add (Passes/ResidualFusion, only for the kernels it lists) is added in the same epilogue, before the activation.
         if (op.HasInput(Passes.ResidualFusion.InputIndex)) activation += ", residual: " + code.In(Passes.ResidualFusion.InputIndex);
-        // The layout pass renames the kernel of the 1×1 layers it moves to NCHW16c.
-        string kernel = op.Node.Annotations.TryGetValue("kernel", out var chosen) && chosen is Passes.Nchw16cLayout.PointwiseKernel ? Passes.Nchw16cLayout.PointwiseKernel : layer.Kernel;
+        // The layout pass moves the layers it gives an NCHW16c side to the kernels that take it, in the annotation.
+        string kernel = Passes.Nchw16cLayout.ReadsBlocked(op.Node) || Passes.Nchw16cLayout.WritesBlocked(op.Node) ? (string)op.Node.Annotations["kernel"] : layer.Kernel;
         switch (kernel)
         {
             case "packed-gemm":
