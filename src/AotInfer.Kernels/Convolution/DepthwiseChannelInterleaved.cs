@@ -230,14 +230,13 @@ public static unsafe class DepthwiseChannelInterleaved
             Interleave<TTranspose>(planes + (long)first * window.InputWidth, window.InputHeight * window.InputWidth, (last - first) * window.InputWidth, count, lanes, offsets, target);
         else
         {
-            // NCHW16c rows are interleaved rows already: each is copied whole (AVX-512) or pixel by pixel (AVX2's 8 of
-            // 16 channels), up to the padded width the outputs read.
+            // NCHW16c rows are interleaved rows already (AVX2 takes 8 of each pixel's 16 channels): copied a vector per
+            // pixel, up to the padded width the outputs read (a call per row costs more on DS-CNN's 5-pixel rows).
             int width = Math.Clamp(window.PaddedWidth - window.PadLeft, 0, window.InputWidth);
             for (int r = 0; r < last - first; r++)
             {
                 float* source = planes + ((long)first + r) * window.InputWidth * pixelStride, row = target + r * rowFloats + window.PadLeft * lanes;
-                if (lanes == pixelStride) Buffer.MemoryCopy(source, row, (long)width * lanes * sizeof(float), (long)width * lanes * sizeof(float));
-                else for (int col = 0; col < width; col++) TLanes.Store(TLanes.Load(source + (long)col * pixelStride), row + col * lanes);
+                for (int col = 0; col < width; col++) TLanes.Store(TLanes.Load(source + (long)col * pixelStride), row + col * lanes);
             }
         }
     }

@@ -66,13 +66,17 @@ public static unsafe class Nchw16cPointwise
         public readonly float Low = low, High = high;
     }
 
-    /// <summary>The pixels in runs of <see cref="IChannelVector{TVector}.MaxPixels"/>, the last one shorter (125 is 15 runs of 8 and one of 5).</summary>
+    /// <summary>
+    /// The pixels in equal runs of at most <see cref="IChannelVector{TVector}.MaxPixels"/>: 49 pixels (MobileNet's 7×7)
+    /// are 7 runs of 7, not 6 of 8 and a last single pixel whose two accumulators would wait on each multiply-add.
+    /// </summary>
     static void Runs<TOps, TVector>(in Tiles tiles) where TOps : IChannelVector<TVector> where TVector : struct
     {
         bool pair = tiles.Weights1 != null;
-        for (int p = 0; p < tiles.Pixels; p += TOps.MaxPixels)
+        int runs = (tiles.Pixels + TOps.MaxPixels - 1) / TOps.MaxPixels, run = (tiles.Pixels + runs - 1) / runs;
+        for (int p = 0; p < tiles.Pixels; p += run)
         {
-            int count = Math.Min(TOps.MaxPixels, tiles.Pixels - p);
+            int count = Math.Min(run, tiles.Pixels - p);
             if (pair) Tile<TOps, TVector, Pixels2>(tiles, p, count);
             else Tile<TOps, TVector, Pixels1>(tiles, p, count);
         }
