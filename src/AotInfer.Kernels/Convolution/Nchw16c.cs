@@ -18,25 +18,25 @@ public static class Nchw16c
     public static long Offset(int channel, int pixel, int pixels) => ((long)(channel / Block) * pixels + pixel) * Block + channel % Block;
 
     /// <summary>Rewrites NCHW images as NCHW16c (the layout's reference, for tests and tools).</summary>
-    public static void FromNchw(ReadOnlySpan<float> nchw, Span<float> blocked, int batch, int channels, int pixels)
-    {
-        CheckShape(nchw.Length, blocked.Length, batch, channels, pixels);
-        int imageSize = channels * pixels;
-        for (int n = 0; n < batch; n++)
-            for (int c = 0; c < channels; c++)
-                for (int p = 0; p < pixels; p++)
-                    blocked[n * imageSize + (int)Offset(c, p, pixels)] = nchw[n * imageSize + c * pixels + p];
-    }
+    public static void FromNchw(ReadOnlySpan<float> nchw, Span<float> blocked, int batch, int channels, int pixels) =>
+        Reorder(nchw, blocked, batch, channels, pixels, toBlocked: true);
 
     /// <summary>Rewrites NCHW16c images as NCHW (the layout's reference, for tests and tools).</summary>
-    public static void ToNchw(ReadOnlySpan<float> blocked, Span<float> nchw, int batch, int channels, int pixels)
+    public static void ToNchw(ReadOnlySpan<float> blocked, Span<float> nchw, int batch, int channels, int pixels) =>
+        Reorder(blocked, nchw, batch, channels, pixels, toBlocked: false);
+
+    static void Reorder(ReadOnlySpan<float> source, Span<float> target, int batch, int channels, int pixels, bool toBlocked)
     {
-        CheckShape(blocked.Length, nchw.Length, batch, channels, pixels);
+        CheckShape(source.Length, target.Length, batch, channels, pixels);
         int imageSize = channels * pixels;
         for (int n = 0; n < batch; n++)
             for (int c = 0; c < channels; c++)
                 for (int p = 0; p < pixels; p++)
-                    nchw[n * imageSize + c * pixels + p] = blocked[n * imageSize + (int)Offset(c, p, pixels)];
+                {
+                    int planar = n * imageSize + c * pixels + p, blocked = n * imageSize + (int)Offset(c, p, pixels);
+                    if (toBlocked) target[blocked] = source[planar];
+                    else target[planar] = source[blocked];
+                }
     }
 
     static void CheckShape(int sourceLength, int targetLength, int batch, int channels, int pixels)
