@@ -179,6 +179,31 @@ public class SparseProductTests
         Assert.NotEqual(SparseFormat.Dense, Decide(dense, SparseMode.Sparse).Format);
     }
 
+    /// <summary>
+    /// Outputs whose non-zeros share bands, interleaved with outputs that have none (the natural order pairs each busy
+    /// output with idle ones): the build-time lane search groups the busy outputs, the generated code carries that
+    /// order, the predicted cost counts its steps, and the product still matches ONNX Runtime.
+    /// </summary>
+    [Fact]
+    public void BandLaneSearchGroupsOutputsAndMatchesOnnxRuntime()
+    {
+        int k = 256, n = 64;
+        var w = Differential.RandomFloats(12, k * n); // stored n×k
+        var random = new Random(13);
+        for (int j = 0; j < n; j++)
+            for (int p = 0; p < k; p++)
+                if (j % 4 != 0 || random.NextDouble() < 0.75) w[j * k + p] = 0;
+        var model = Gemm(1, k, n, w, transB: true, bias: true, activation: "Relu");
+        var result = ModelCompiler.Compile(model, new CompileOptions { Sparse = SparseMode.Bands });
+        var decision = (SparseDecision)result.Graph!.Nodes.Single(x => x.OpType == "Gemm").Annotations[SparseDecision.Key];
+        Assert.Equal(n, decision.BandOutputOfSlot.Length);
+        Assert.Equal(Enumerable.Range(0, n), decision.BandOutputOfSlot.OrderBy(j => j));
+        // The 16 busy outputs fill one group.
+        Assert.All(decision.BandOutputOfSlot.Take(16), j => Assert.Equal(0, j % 4));
+        Assert.Contains("sparse_lane_order", result.Source);
+        AssertAgrees(model, SparseMode.Bands, (new[] { 1, k }, Differential.RandomFloats(2, k)));
+    }
+
     /// <summary>A sparse layer does not store its dense weights too: the pruned model's source shrinks.</summary>
     [Fact]
     public void SparseLayoutReplacesTheDenseWeights()
