@@ -21,15 +21,16 @@ internal static class BandLaneAssignment
     /// <summary>
     /// The output each slot computes (slot s is lane s mod 16 of group s / 16), or an empty array for the natural order,
     /// which is kept unless the searched order saves more than two steps per output: permuted sums are put back in
-    /// output order by gathers costing about that much (see <c>BandSparseMatrix.Create</c>).
+    /// output order by gathers costing about that much (see <c>BandSparseMatrix.Create</c>). With
+    /// <paramref name="free"/> (the outputs may come in lane order, see <c>BandOutputReordering</c>) any saving counts.
     /// </summary>
-    public static int[] OutputOfSlot(ConstantWeightMatrix b)
+    public static int[] OutputOfSlot(ConstantWeightMatrix b, bool free)
     {
         int n = b.N, bands = (b.K + BandWidth - 1) / BandWidth;
         var counts = BandCounts(b, bands);
         int[] natural = Enumerable.Range(0, n).ToArray();
         int[] searched = Search(counts, bands, n, natural.OrderByDescending(j => Enumerable.Range(0, bands).Sum(band => counts[j * bands + band])).ToArray());
-        return Steps(counts, bands, natural) - Steps(counts, bands, searched) > 2 * n ? searched : Array.Empty<int>();
+        return Steps(counts, bands, natural) - Steps(counts, bands, searched) > (free ? 0 : 2 * n) ? searched : Array.Empty<int>();
     }
 
     /// <summary>Steps and (band, group) pairs holding weights when slot s computes <paramref name="outputOfSlot"/>[s] (empty: natural order).</summary>

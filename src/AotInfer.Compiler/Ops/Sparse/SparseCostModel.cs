@@ -59,7 +59,12 @@ internal static class SparseCostModel
     };
 
     /// <summary>Decides the layout of a product with m rows of A and constant B.</summary>
-    public static SparseDecision Decide(ConstantWeightMatrix b, int m, SparseMode mode)
+    /// <param name="b">The constant weights.</param>
+    /// <param name="m">Rows of A per run.</param>
+    /// <param name="mode">The options' sparse mode.</param>
+    /// <param name="freeLaneOrder">The outputs may be computed in any order (the next layer's weights follow), so a
+    /// band lane order costs no gathers.</param>
+    public static SparseDecision Decide(ConstantWeightMatrix b, int m, SparseMode mode, bool freeLaneOrder = false)
     {
         int k = b.K, n = b.N;
         long nonZeros = CountBlocks(b, 1);
@@ -67,7 +72,7 @@ internal static class SparseCostModel
         double dense = macs / (m > 1 ? DenseGemmMacsPerCycle : (long)k * n * 4 > CacheBytes ? DenseStreamingMacsPerCycle : DenseGemvMacsPerCycle);
 
         // The lane search is the costly part of the measurements: only for layers auto could make sparse, or when forced.
-        int[] bandLanes = nonZeros <= (1 - AutoMinimumSparsity) * k * n || mode is not (SparseMode.Auto or SparseMode.Dense) ? BandLaneAssignment.OutputOfSlot(b) : Array.Empty<int>();
+        int[] bandLanes = nonZeros <= (1 - AutoMinimumSparsity) * k * n || mode is not (SparseMode.Auto or SparseMode.Dense) ? BandLaneAssignment.OutputOfSlot(b, freeLaneOrder) : Array.Empty<int>();
         var best = SparseFormat.Rows;
         double bestCost = double.PositiveInfinity;
         foreach (var format in new[] { SparseFormat.Rows, SparseFormat.Blocks4x1, SparseFormat.Blocks8x1, SparseFormat.Bands })
