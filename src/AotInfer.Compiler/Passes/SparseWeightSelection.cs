@@ -1,3 +1,4 @@
+using System;
 using AotInfer.Compiler.IR;
 using AotInfer.Compiler.Ops.Sparse;
 
@@ -16,8 +17,15 @@ public static class SparseWeightSelection
         foreach (var node in graph.Nodes)
         {
             if (!IsEligible(node, out var b, out int m)) continue;
-            var decision = SparseCostModel.Decide(b, m, mode);
+            bool reorderable = BandOutputReordering.CanReorder(node, b.N);
+            var decision = SparseCostModel.Decide(b, m, mode, reorderable);
             if (mode == SparseMode.Dense) decision = decision with { Format = SparseFormat.Dense, Reason = "dense forced by the options" };
+            // Before the reader is measured: its weight rows follow this node's lane order.
+            if (decision.Format == SparseFormat.Bands && decision.BandOutputOfSlot.Length != 0 && reorderable)
+            {
+                BandOutputReordering.Reorder(graph, node, decision.BandOutputOfSlot);
+                decision = decision with { BandOutputOfSlot = Array.Empty<int>(), Reason = decision.Reason + "; outputs computed in lane order, the next layer's weights reordered to match" };
+            }
             node.Annotations[SparseDecision.Key] = decision;
             if (decision.Format != SparseFormat.Dense)
                 node.Annotations["kernel"] = decision.Format == SparseFormat.Bands

@@ -20,7 +20,7 @@ namespace AotInfer.Kernels.Sparse;
 /// steps of the first layer by a quarter. A step then carries about 7 non-zeros at 90 % sparsity and 5 at 95 %,
 /// against one per gathered CSR entry or 1.25 per 8×1 block. The kernel is bound by streaming the 80 bytes of each
 /// step from L2, so fewer steps is what makes it faster. Generated code stores the compact CSR arrays of Bᵀ
-/// (one row per output, 16-bit k) with the model's weights; <see cref="Create"/> builds this layout once at type
+/// (one row per output, 16-bit k) with the model's weights; <c>Create</c> builds this layout once at type
 /// initialisation, so the binary carries 6 bytes per non-zero rather than 5 per stored lane.
 /// </remarks>
 public sealed unsafe class BandSparseMatrix
@@ -90,6 +90,47 @@ public sealed unsafe class BandSparseMatrix
     /// <exception cref="ArgumentException">The arrays do not describe a valid k×n matrix.</exception>
     public static BandSparseMatrix Create(int k, int n, ReadOnlySpan<int> rowStart, ReadOnlySpan<ushort> columns, ReadOnlySpan<float> values)
     {
+        Validate(k, n, rowStart, columns, values);
+        var rowNonZeros = new int[n];
+        for (int j = 0; j < n; j++)
+            for (int e = rowStart[j]; e < rowStart[j + 1]; e++)
+                if (values[e] != 0) rowNonZeros[j]++;
+
+        // Lanes in natural order, or densest outputs first when that saves more than two steps per output: the kernel
+        // then puts the sums back in output order with 8-lane gathers, which cost about two steps' time per output
+        // (0.15 µs for 300 outputs, so a 100-output layer saving 66 steps runs faster unpermuted).
+        int[] identity = Enumerable.Range(0, n).ToArray();
+        int[] densestFirst = identity.OrderByDescending(j => rowNonZeros[j]).ToArray();
+        var (_, naturalSteps) = CountSteps(k, n, rowStart, columns, values, identity);
+        var (_, sortedSteps) = CountSteps(k, n, rowStart, columns, values, densestFirst);
+        return Build(k, n, rowStart, columns, values, naturalSteps - sortedSteps > 2 * n ? densestFirst : identity);
+    }
+
+    /// <summary>
+    /// Builds the layout like <see cref="Create(int, int, ReadOnlySpan{int}, ReadOnlySpan{ushort}, ReadOnlySpan{float})"/>
+    /// with the lane assignment chosen by the caller (the compiler searches for one with fewer steps at build time):
+    /// slot s (lane s mod 16 of group s / 16) computes output <paramref name="outputOfSlot"/>[s]; empty keeps the
+    /// natural order (slot j computes output j).
+    /// </summary>
+    /// <exception cref="ArgumentException">The arrays do not describe a valid k×n matrix, or
+    /// <paramref name="outputOfSlot"/> is not empty nor a permutation of 0..n − 1.</exception>
+    public static BandSparseMatrix Create(int k, int n, ReadOnlySpan<int> rowStart, ReadOnlySpan<ushort> columns, ReadOnlySpan<float> values,
+        ReadOnlySpan<int> outputOfSlot)
+    {
+        Validate(k, n, rowStart, columns, values);
+        if (outputOfSlot.IsEmpty) return Build(k, n, rowStart, columns, values, Enumerable.Range(0, n).ToArray());
+        if (outputOfSlot.Length != n) throw new ArgumentException($"outputOfSlot must be empty or hold one output per slot ({n}), has {outputOfSlot.Length}", nameof(outputOfSlot));
+        var seen = new bool[n];
+        foreach (int j in outputOfSlot)
+        {
+            if ((uint)j >= (uint)n || seen[j]) throw new ArgumentException($"outputOfSlot must be a permutation of 0..{n - 1} (output {j})", nameof(outputOfSlot));
+            seen[j] = true;
+        }
+        return Build(k, n, rowStart, columns, values, outputOfSlot.ToArray());
+    }
+
+    static void Validate(int k, int n, ReadOnlySpan<int> rowStart, ReadOnlySpan<ushort> columns, ReadOnlySpan<float> values)
+    {
         if (k < 0 || n < 0 || k > ushort.MaxValue + 1) throw new ArgumentOutOfRangeException(nameof(k), $"sparse matrix {k}×{n}: k must be in 0..65536 (16-bit indices)");
         if (rowStart.Length != n + 1 || rowStart[0] != 0 || rowStart[n] != columns.Length)
             throw new ArgumentException($"rowStart must have n + 1 = {n + 1} entries from 0 to the entry count {columns.Length}", nameof(rowStart));
@@ -98,26 +139,18 @@ public sealed unsafe class BandSparseMatrix
             if (rowStart[j + 1] < rowStart[j]) throw new ArgumentException($"rowStart must not decrease (output {j})", nameof(rowStart));
         foreach (ushort column in columns)
             if (column >= k) throw new ArgumentException($"entry index {column} is not below k = {k}", nameof(columns));
+    }
 
+    /// <summary>The layout of valid CSR arrays with slot s computing output <paramref name="outputOfSlot"/>[s] (a permutation).</summary>
+    static BandSparseMatrix Build(int k, int n, ReadOnlySpan<int> rowStart, ReadOnlySpan<ushort> columns, ReadOnlySpan<float> values, int[] outputOfSlot)
+    {
         int groups = (n + Lanes - 1) / Lanes, bands = (k + BandWidth - 1) / BandWidth;
         long nonZeros = 0;
-        var rowNonZeros = new int[n];
-        for (int j = 0; j < n; j++)
-            for (int e = rowStart[j]; e < rowStart[j + 1]; e++)
-                if (values[e] != 0) rowNonZeros[j]++;
-        foreach (int count in rowNonZeros) nonZeros += count;
-
-        // Lanes in natural order, or densest outputs first when that saves more than two steps per output: the kernel
-        // then puts the sums back in output order with 8-lane gathers, which cost about two steps' time per output
-        // (0.15 µs for 300 outputs, so a 100-output layer saving 66 steps runs faster unpermuted).
-        int[] identity = Enumerable.Range(0, n).ToArray();
-        int[] densestFirst = identity.OrderByDescending(j => rowNonZeros[j]).ToArray();
-        var (naturalCounts, naturalSteps) = CountSteps(k, n, rowStart, columns, values, identity);
-        var (sortedCounts, sortedSteps) = CountSteps(k, n, rowStart, columns, values, densestFirst);
-        bool permute = naturalSteps - sortedSteps > 2 * n;
-        int[] outputOfSlot = permute ? densestFirst : identity;
-        byte[] stepCounts = permute ? sortedCounts : naturalCounts;
-        int totalSteps = permute ? sortedSteps : naturalSteps;
+        foreach (float value in values)
+            if (value != 0) nonZeros++;
+        bool permute = false;
+        for (int slot = 0; slot < n; slot++) permute |= outputOfSlot[slot] != slot;
+        var (stepCounts, totalSteps) = CountSteps(k, n, rowStart, columns, values, outputOfSlot);
 
         var firstStep = new int[bands * groups + 1];
         for (int pair = 0; pair < stepCounts.Length; pair++) firstStep[pair + 1] = firstStep[pair] + stepCounts[pair];

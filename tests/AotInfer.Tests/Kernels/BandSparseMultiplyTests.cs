@@ -13,13 +13,14 @@ namespace AotInfer.Tests.Kernels;
 /// 100 %, whole zero outputs and inputs, bias and activations. Forcing a tier is global, so every test that forces one
 /// lives in this class and restores the best tier.
 /// </summary>
+[Collection(AotInfer.Tests.Support.TierForcingCollection.Name)]
 public class BandSparseMultiplyTests
 {
     public static IEnumerable<object[]> Tiers() =>
         new[] { GemmTier.Scalar, GemmTier.Fma256, GemmTier.Avx512 }.Where(t => t <= BandSparseMultiply.BestTier).Select(t => new object[] { t });
 
     /// <summary>The CSR arrays of Bᵀ the compiler emits, from a dense row-major k×n matrix.</summary>
-    static BandSparseMatrix Compress(float[] b, int k, int n)
+    static BandSparseMatrix Compress(float[] b, int k, int n, int[]? outputOfSlot = null)
     {
         var start = new List<int> { 0 };
         var columns = new List<ushort>();
@@ -34,11 +35,13 @@ public class BandSparseMultiplyTests
                 }
             start.Add(columns.Count);
         }
-        return BandSparseMatrix.Create(k, n, start.ToArray(), columns.ToArray(), values.ToArray());
+        return outputOfSlot is null ? BandSparseMatrix.Create(k, n, start.ToArray(), columns.ToArray(), values.ToArray())
+            : BandSparseMatrix.Create(k, n, start.ToArray(), columns.ToArray(), values.ToArray(), outputOfSlot);
     }
 
     /// <summary>Runs the kernel on <paramref name="tier"/> and compares with reference product + bias + activation.</summary>
-    static void AssertMatches(GemmTier tier, float[] b, int m, int k, int n, Random random, bool bias, FusedActivation activation, string label)
+    static void AssertMatches(GemmTier tier, float[] b, int m, int k, int n, Random random, bool bias, FusedActivation activation, string label,
+        int[]? outputOfSlot = null)
     {
         int lda = k + 2, ldc = n + 3;
         var a = Enumerable.Range(0, m * lda).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
@@ -47,7 +50,7 @@ public class BandSparseMultiplyTests
         var actual = Enumerable.Repeat(float.NaN, m * ldc).ToArray();
         MatrixMultiply.Reference(a, lda, false, b, n, false, expected, ldc, m, n, k);
         for (int i = 0; i < m; i++) activation.ApplyRows(expected.AsSpan(i * ldc, n), 1, n, biasValues, 0, 1);
-        var matrix = Compress(b, k, n);
+        var matrix = Compress(b, k, n, outputOfSlot);
         BandSparseMultiply.Tier = tier;
         BandSparseMultiply.Multiply(a, lda, matrix, biasValues, activation, actual, ldc, m);
         for (int i = 0; i < m; i++)
@@ -144,6 +147,55 @@ public class BandSparseMultiplyTests
         Assert.Equal(0, sorted.SlotOfOutput[0]);
         Assert.Equal(1, sorted.SlotOfOutput[2]);
         Assert.Equal(16, sorted.SlotOfOutput[1]);
+    }
+
+    /// <summary>
+    /// A lane order chosen by the caller (the compiler's lane search): random permutations and the natural order
+    /// (empty) over partial groups and bands, against the reference, with the steps that order implies.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Tiers))]
+    public void CallerLaneOrderMatchesReference(GemmTier tier)
+    {
+        var random = new Random(13);
+        try
+        {
+            foreach (int n in new[] { 1, 17, 40, 100 })
+                foreach (int k in new[] { 5, 33, 300 })
+                {
+                    var b = Enumerable.Range(0, k * n).Select(_ => random.NextDouble() < 0.9 ? 0f : (float)(random.NextDouble() * 2 - 1)).ToArray();
+                    int[] order = Enumerable.Range(0, n).OrderBy(_ => random.Next()).ToArray();
+                    foreach (var lanes in new[] { order, Array.Empty<int>() })
+                        foreach (bool bias in new[] { true, false })
+                            AssertMatches(tier, b, 2, k, n, random, bias, new FusedActivation(ActivationKind.Relu), $"lanes={lanes.Length} bias={bias}", lanes);
+
+                    // Steps: per (band, group), the most non-zeros any of the group's slots has in the band.
+                    int expectedSteps = 0;
+                    for (int band = 0; band < k; band += 32)
+                        for (int group = 0; group < n; group += 16)
+                            expectedSteps += Enumerable.Range(group, Math.Min(16, n - group))
+                                .Max(slot => Enumerable.Range(band, Math.Min(32, k - band)).Count(p => b[p * n + order[slot]] != 0));
+                    var matrix = Compress(b, k, n, order);
+                    Assert.Equal(expectedSteps, matrix.Steps);
+                    Assert.True(order.Select((j, slot) => matrix.SlotOfOutput.IsEmpty ? j == slot : matrix.SlotOfOutput[j] == slot).All(x => x), "slot of each output");
+                }
+        }
+        finally
+        {
+            BandSparseMultiply.Tier = BandSparseMultiply.BestTier;
+        }
+    }
+
+    [Fact]
+    public void InvalidLaneOrdersAreRejected()
+    {
+        int[] start = { 0, 1, 1, 2 };
+        ushort[] columns = { 3, 0 };
+        float[] values = { 1f, 2f };
+        Assert.Throws<ArgumentException>(() => BandSparseMatrix.Create(4, 3, start, columns, values, new[] { 0, 1 }));
+        Assert.Throws<ArgumentException>(() => BandSparseMatrix.Create(4, 3, start, columns, values, new[] { 0, 1, 1 }));
+        Assert.Throws<ArgumentException>(() => BandSparseMatrix.Create(4, 3, start, columns, values, new[] { 0, 1, 3 }));
+        Assert.Equal(2, BandSparseMatrix.Create(4, 3, start, columns, values, new[] { 2, 0, 1 }).SlotOfOutput[1]);
     }
 
     [Fact]

@@ -179,6 +179,72 @@ public class SparseProductTests
         Assert.NotEqual(SparseFormat.Dense, Decide(dense, SparseMode.Sparse).Format);
     }
 
+    /// <summary>
+    /// Outputs whose non-zeros share bands, interleaved with outputs that have none (the natural order pairs each busy
+    /// output with idle ones): the build-time lane search groups the busy outputs, the generated code carries that
+    /// order, the predicted cost counts its steps, and the product still matches ONNX Runtime.
+    /// </summary>
+    [Fact]
+    public void BandLaneSearchGroupsOutputsAndMatchesOnnxRuntime()
+    {
+        int k = 256, n = 64;
+        var w = Differential.RandomFloats(12, k * n); // stored n×k
+        var random = new Random(13);
+        for (int j = 0; j < n; j++)
+            for (int p = 0; p < k; p++)
+                if (j % 4 != 0 || random.NextDouble() < 0.75) w[j * k + p] = 0;
+        var model = Gemm(1, k, n, w, transB: true, bias: true, activation: "Relu");
+        var result = ModelCompiler.Compile(model, new CompileOptions { Sparse = SparseMode.Bands });
+        var decision = (SparseDecision)result.Graph!.Nodes.Single(x => x.OpType == "Gemm").Annotations[SparseDecision.Key];
+        Assert.Equal(n, decision.BandOutputOfSlot.Length);
+        Assert.Equal(Enumerable.Range(0, n), decision.BandOutputOfSlot.OrderBy(j => j));
+        // The 16 busy outputs fill one group.
+        Assert.All(decision.BandOutputOfSlot.Take(16), j => Assert.Equal(0, j % 4));
+        Assert.Contains("sparse_lane_order", result.Source);
+        AssertAgrees(model, SparseMode.Bands, (new[] { 1, k }, Differential.RandomFloats(2, k)));
+    }
+
+    /// <summary>
+    /// Two pruned layers in a row (Gemm + Relu, then Gemm or MatMul + bias): the first computes its outputs in its lane
+    /// order and the second's weight rows follow, so no lane order (and no gather) is left in the generated code; the
+    /// result still matches ONNX Runtime. When the first layer's output is also a graph output, the order stays in
+    /// the kernel.
+    /// </summary>
+    [Theory]
+    [InlineData("Gemm", false)]
+    [InlineData("MatMul", false)]
+    [InlineData("Gemm", true)]
+    public void BandLaneOrderMovesIntoTheNextLayer(string second, bool firstIsOutput)
+    {
+        int m = 2, k = 256, hidden = 64, n = 24;
+        var w = Differential.RandomFloats(12, hidden * k); // stored hidden×k (transB)
+        var random = new Random(13);
+        for (int j = 0; j < hidden; j++)
+            for (int p = 0; p < k; p++)
+                if (j % 4 != 0 || random.NextDouble() < 0.75) w[j * k + p] = 0;
+        var builder = new OnnxModelBuilder(13).Input("a", DataType.Float, m, k)
+            .Initializer("w1", w, hidden, k).Initializer("b1", Differential.RandomFloats(14, hidden), hidden)
+            .Initializer("w2", Pruned(15, hidden * n, 0.5), hidden, n).Initializer("b2", Differential.RandomFloats(16, n), n)
+            .Node("Gemm", new[] { "a", "w1", "b1" }, new[] { "g" }, ("transB", 1L))
+            .Node("Relu", new[] { "g" }, new[] { "h" });
+        if (second == "Gemm") builder.Node("Gemm", new[] { "h", "w2", "b2" }, new[] { "y" });
+        else builder.Node("MatMul", new[] { "h", "w2" }, new[] { "p" }).Node("Add", new[] { "p", "b2" }, new[] { "y" });
+        builder.Output("y", DataType.Float);
+        if (firstIsOutput) builder.Output("h", DataType.Float);
+        var model = builder.ToBytes();
+
+        var result = ModelCompiler.Compile(model, new CompileOptions { Sparse = SparseMode.Bands });
+        Assert.True(result.Success, string.Join(" | ", result.Diagnostics));
+        var first = (SparseDecision)result.Graph!.Nodes.First(x => x.OpType == "Gemm").Annotations[SparseDecision.Key];
+        Assert.Equal(SparseFormat.Bands, first.Format);
+        Assert.Equal(firstIsOutput, result.Source!.Contains("sparse_lane_order"));
+        Assert.Equal(firstIsOutput, first.BandOutputOfSlot.Length != 0);
+        Assert.Equal(!firstIsOutput, first.Reason.Contains("next layer's weights reordered"));
+        var input = (new[] { m, k }, (Array)Differential.RandomFloats(2, m * k));
+        AssertAgrees(model, SparseMode.Bands, input);
+        AssertAgrees(model, SparseMode.Auto, input);
+    }
+
     /// <summary>A sparse layer does not store its dense weights too: the pruned model's source shrinks.</summary>
     [Fact]
     public void SparseLayoutReplacesTheDenseWeights()

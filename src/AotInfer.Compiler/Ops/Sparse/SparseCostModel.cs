@@ -59,13 +59,20 @@ internal static class SparseCostModel
     };
 
     /// <summary>Decides the layout of a product with m rows of A and constant B.</summary>
-    public static SparseDecision Decide(ConstantWeightMatrix b, int m, SparseMode mode)
+    /// <param name="b">The constant weights.</param>
+    /// <param name="m">Rows of A per run.</param>
+    /// <param name="mode">The options' sparse mode.</param>
+    /// <param name="freeLaneOrder">The outputs may be computed in any order (the next layer's weights follow), so a
+    /// band lane order costs no gathers.</param>
+    public static SparseDecision Decide(ConstantWeightMatrix b, int m, SparseMode mode, bool freeLaneOrder = false)
     {
         int k = b.K, n = b.N;
         long nonZeros = CountBlocks(b, 1);
         double macs = (double)k * n * m;
         double dense = macs / (m > 1 ? DenseGemmMacsPerCycle : (long)k * n * 4 > CacheBytes ? DenseStreamingMacsPerCycle : DenseGemvMacsPerCycle);
 
+        // The lane search is the costly part of the measurements: only for layers auto could make sparse, or when forced.
+        int[] bandLanes = nonZeros <= (1 - AutoMinimumSparsity) * k * n || mode is not (SparseMode.Auto or SparseMode.Dense) ? BandLaneAssignment.OutputOfSlot(b, freeLaneOrder) : Array.Empty<int>();
         var best = SparseFormat.Rows;
         double bestCost = double.PositiveInfinity;
         foreach (var format in new[] { SparseFormat.Rows, SparseFormat.Blocks4x1, SparseFormat.Blocks8x1, SparseFormat.Bands })
@@ -75,7 +82,7 @@ internal static class SparseCostModel
             if (format == SparseFormat.Rows) cost = m * (PaddedRowEntries(b) * GatherEntryCycles + n * GroupCycles);
             else if (format == SparseFormat.Bands)
             {
-                var (steps, pairs) = CountBandSteps(b);
+                var (steps, pairs) = BandLaneAssignment.Count(b, bandLanes);
                 cost = m * (steps * BandStepCycles + pairs * BandPairCycles + n);
             }
             else cost = m * (CountBlocks(b, h) * BlockCycles + groups * GroupCycles);
@@ -104,7 +111,7 @@ internal static class SparseCostModel
         }
         else if (dense >= bestCost * AutoMinimumGain) { chosen = best; reason = "cost model"; }
         else { chosen = SparseFormat.Dense; reason = FormattableString.Invariant($"cost model (sparse needs a predicted {AutoMinimumGain}× gain)"); }
-        return new SparseDecision(chosen, best, m, k, n, nonZeros, dense, bestCost, reason);
+        return new SparseDecision(chosen, best, m, k, n, nonZeros, dense, bestCost, reason) { BandOutputOfSlot = bandLanes };
     }
 
     /// <summary>CSR entries once each output's list is padded to whole gathers.</summary>
@@ -118,42 +125,6 @@ internal static class SparseCostModel
             entries += (count + 15) / 16 * 16;
         }
         return entries;
-    }
-
-    /// <summary>
-    /// Steps of the band layout (per band of 32 inputs and group of 16 outputs, the most non-zeros one output of the
-    /// group has in the band) and the (band, group) pairs holding any weight. Like <c>BandSparseMatrix.Create</c>, the
-    /// outputs go to the lanes densest first when that saves more than two steps per output.
-    /// </summary>
-    public static (long Steps, long Pairs) CountBandSteps(ConstantWeightMatrix b)
-    {
-        var rowNonZeros = new int[b.N];
-        for (int j = 0; j < b.N; j++)
-            for (int p = 0; p < b.K; p++)
-                if (b[p, j] != 0) rowNonZeros[j]++;
-        int[] natural = Enumerable.Range(0, b.N).ToArray();
-        var unsorted = CountBandSteps(b, natural);
-        var sorted = CountBandSteps(b, natural.OrderByDescending(j => rowNonZeros[j]).ToArray());
-        return unsorted.Steps - sorted.Steps > 2 * b.N ? sorted : unsorted;
-    }
-
-    static (long Steps, long Pairs) CountBandSteps(ConstantWeightMatrix b, int[] outputOfSlot)
-    {
-        long steps = 0, pairs = 0;
-        for (int band = 0; band < b.K; band += BandWidth)
-            for (int group = 0; group < b.N; group += BandLanes)
-            {
-                int most = 0;
-                for (int slot = group; slot < Math.Min(b.N, group + BandLanes); slot++)
-                {
-                    int count = 0;
-                    for (int p = band; p < Math.Min(b.K, band + BandWidth); p++) if (b[p, outputOfSlot[slot]] != 0) count++;
-                    most = Math.Max(most, count);
-                }
-                steps += most;
-                if (most > 0) pairs++;
-            }
-        return (steps, pairs);
     }
 
     /// <summary>Blocks of <paramref name="height"/> consecutive outputs × one k holding at least one non-zero.</summary>

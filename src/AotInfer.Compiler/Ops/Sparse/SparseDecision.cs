@@ -38,6 +38,12 @@ public enum SparseFormat
 public sealed record SparseDecision(SparseFormat Format, SparseFormat BestSparse, int M, int K, int N, long NonZeros,
     double DenseCost, double SparseCost, string Reason)
 {
+    /// <summary>
+    /// The band layout's lane assignment (<see cref="BandLaneAssignment.OutputOfSlot"/>): slot s computes output
+    /// [s]; empty for the natural order.
+    /// </summary>
+    public int[] BandOutputOfSlot { get; init; } = Array.Empty<int>();
+
     /// <summary>The annotation key.</summary>
     public const string Key = "sparsity";
 

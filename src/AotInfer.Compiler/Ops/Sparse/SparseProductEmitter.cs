@@ -40,9 +40,12 @@ internal static class SparseProductEmitter
         if (decision.Format == SparseFormat.Bands)
         {
             // The band layout is built from the CSR arrays at type initialisation (see BandSparseMatrix).
+            // The lane order was searched at build time (BandLaneAssignment); empty keeps the natural order.
             var (groupStart, index, weights) = CompactArrays(code, b, 1, name);
+            string lanes = decision.BandOutputOfSlot.Length == 0 ? "global::System.ReadOnlySpan<int>.Empty"
+                : code.Constant(new Tensor(DataType.Int32, new[] { decision.BandOutputOfSlot.Length }, decision.BandOutputOfSlot), name + "/sparse_lane_order");
             string bands = code.StaticField($"{Sparse}.BandSparseMatrix",
-                $"{Sparse}.BandSparseMatrix.Create({Literals.Int(b.K)}, {Literals.Int(b.N)}, {groupStart}, {index}, {weights})");
+                $"{Sparse}.BandSparseMatrix.Create({Literals.Int(b.K)}, {Literals.Int(b.N)}, {groupStart}, {index}, {weights}, {lanes})");
             appliedEpilogue = bias is not null && activation is not null;
             code.Writer.Line($"{Sparse}.BandSparseMultiply.Multiply({code.In(0)}, {Literals.Int(product.Lda)}, {bands}, " +
                              $"{(appliedEpilogue ? bias : "global::System.ReadOnlySpan<float>.Empty")}, {(appliedEpilogue ? activation : MatrixProduct.NoActivation)}, " +
