@@ -41,7 +41,7 @@ public sealed class QuantizedConvLowering : OpLowering
     {
         /// <summary>
         /// A 2-D k×k layer (k·k &gt; 1) of one group, three input channels or more and output rows of four pixels or more, or one input
-        /// channel (its weights packed as horizontal tap quads), whose centred weights fit a signed byte: the direct convolution
+        /// channel and kernel rows a multiple of four wide (its weights packed as horizontal tap quads), whose centred weights fit a signed byte: the direct convolution
         /// <c>Int8DirectConvolution</c> (no im2col, requantised in the same pass).
         /// </summary>
         public bool Direct => DirectCandidate && !Dense;
@@ -110,8 +110,10 @@ public sealed class QuantizedConvLowering : OpLowering
         // A 1×1 kernel reads each input byte once anyway, and output rows of three pixels or fewer leave a quarter of each
         // vector (two rows per vector) empty: im2col's dense columns win there (GemmBench int8conv, im2col vs direct:
         // 3→16 3×3 at 32×32 7.3 vs 5.4 µs, 8→8 3×3 at 6×6 2.4 vs 0.9 µs, 32→64 3×3 at 4×4 3.6 vs 3.1 µs). One input
-        // channel packs four horizontal taps per quad and runs over flat output positions, any width.
-        bool singleChannel = xs[1] == 1, channelQuads = xs[1] >= 3 && geometry.Output[1] >= 4;
+        // channel packs four horizontal taps per quad and runs over flat output positions, any width, when the kernel
+        // rows fill whole quads: other widths leave tap bytes empty and im2col's dense columns are as fast (kernel alone,
+        // im2col vs direct: dscnn stem 1→64 10×4 s2 on 49×10 7.2 vs 3.9 µs; 1→20 5×5 at 28×28 4.7 vs 5.1 µs, 1→16 3×3 at 8×8 0.44 vs 0.51 µs).
+        bool singleChannel = xs[1] == 1 && kernel[1] % 4 == 0, channelQuads = xs[1] >= 3 && geometry.Output[1] >= 4;
         bool direct = packed && !depthwise && rank == 2 && groups == 1 && (singleChannel || channelQuads) && kernel[0] * kernel[1] > 1 &&
                       QuantizedPacking.CentredFitsSignedByte(op.Input(W).Constant!, op.HasInput(WZero) ? op.Input(WZero).Constant : null, outChannels, ws[1] * kernel[0] * kernel[1]);
         // A pointwise QLinearConv is a [M, C] × [C, H·W] product: its own kernel (GemmBench int8conv pointwise, byte GEMM
