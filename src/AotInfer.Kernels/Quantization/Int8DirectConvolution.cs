@@ -16,6 +16,9 @@ namespace AotInfer.Kernels.Quantization;
 /// channel (<see cref="Int8ConvWeights"/>), on 256-bit <c>vpdpbusd</c> where the CPU has AVX-VNNI
 /// (<see cref="IInt8QuadDot{TV}"/>). The tile's int32 sums are requantised to bytes (or stored as int32) in the same
 /// pass, straight into the NCHW output planes: no column matrix, no packed panels, no int32 output plane.
+/// Weights of one input channel packed as horizontal tap quads (<see cref="Int8ConvWeights.PackSingleChannel{T}"/>)
+/// read a compact column matrix instead (<see cref="HorizontalTapLayout"/>), whose vectors run over the whole output
+/// plane: a quarter of the quads, and no vector lanes lost to narrow output rows.
 /// </summary>
 /// <remarks>
 /// im2col copied each input byte KH·KW times per call and the separate requantisation pass re-read every int32; with
@@ -35,7 +38,11 @@ public static class Int8DirectConvolution
     public static int ScratchLength(int inChannels, int[] geometry)
     {
         var window = new Window(geometry);
-        return new QuadImageLayout(window, inChannels).Length + (inChannels + 3) / 4 * window.KernelSize;
+        int channelQuads = new QuadImageLayout(window, inChannels).Length + (inChannels + 3) / 4 * window.KernelSize;
+        if (inChannels != 1) return channelQuads;
+        // One channel's weights may be packed either way.
+        var columns = new HorizontalTapLayout(window);
+        return Math.Max(channelQuads, columns.Length + columns.Quads);
     }
 
     /// <summary>
@@ -89,7 +96,8 @@ public static class Int8DirectConvolution
         if (window.Rank != 2) throw new ArgumentException($"the direct int8 convolution is 2-D, got rank {window.Rank}");
         if (window.KernelSize != weights.KernelSize) throw new ArgumentException($"packed weights have {weights.KernelSize} kernel positions, the layer {window.KernelSize}");
         int channels = weights.InChannels, outChannels = weights.OutChannels, inputSize = window.InputSize, outputSize = window.OutputSize;
-        var layout = new QuadImageLayout(window, channels);
+        bool horizontal = weights.KernelWidth > 0;
+        if (horizontal && window.Kernel(1) != weights.KernelWidth) throw new ArgumentException($"packed weights have kernel width {weights.KernelWidth}, the layer {window.Kernel(1)}");
         if (scratch.Length < ScratchLength(channels, geometry)) throw new ArgumentException($"scratch holds {scratch.Length} ints, expected {ScratchLength(channels, geometry)}");
         if (x.Length < batch * channels * inputSize) throw new ArgumentException("x is shorter than batch × channels × input size");
         if (output.Ints.Length + output.Bytes.Length < batch * outChannels * outputSize) throw new ArgumentException("y is shorter than batch × output channels × output size");
@@ -98,33 +106,59 @@ public static class Int8DirectConvolution
         // The kernel multiplies unsigned activations: s8 images (and their zero point) flip their top bit.
         byte flip = typeof(TX) == typeof(sbyte) ? (byte)0x80 : (byte)0;
         byte zero = (byte)((xZeroPoint.IsEmpty ? (byte)0 : byte.CreateTruncating(xZeroPoint[0])) ^ flip);
-        Span<int> image = scratch.Slice(0, layout.Length), taps = scratch.Slice(layout.Length, weights.Quads);
-        int kernelHeight = window.Kernel(0), kernelWidth = window.Kernel(1);
-        for (int cq = 0, q = 0; cq < layout.ChannelQuads; cq++)
-            for (int ky = 0; ky < kernelHeight; ky++)
-                for (int kx = 0; kx < kernelWidth; kx++) taps[q++] = layout.TapOffset(cq, ky, kx);
+        var layout = new QuadImageLayout(window, channels);
+        var columns = new HorizontalTapLayout(window);
+        int imageInts = horizontal ? columns.Length : layout.Length;
+        Span<int> image = scratch.Slice(0, imageInts), taps = scratch.Slice(imageInts, weights.Quads);
+        // Horizontal tap columns: one flat row of every output position. Channel quads: output rows a stride of padded rows apart.
+        var grid = horizontal ? new PixelGrid(1, outputSize, 0) : new PixelGrid(window.Output(0), window.Output(1), layout.PixelOffset(1, 0));
+        if (horizontal)
+        {
+            for (int ky = 0, q = 0; ky < window.Kernel(0); ky++)
+                for (int kq = 0; kq < columns.RowQuads; kq++) taps[q++] = columns.TapOffset(ky, kq);
+        }
+        else
+        {
+            int kernelHeight = window.Kernel(0), kernelWidth = window.Kernel(1);
+            for (int cq = 0, q = 0; cq < layout.ChannelQuads; cq++)
+                for (int ky = 0; ky < kernelHeight; ky++)
+                    for (int kx = 0; kx < kernelWidth; kx++) taps[q++] = layout.TapOffset(cq, ky, kx);
+        }
         ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(x);
         for (int n = 0; n < batch; n++)
         {
-            QuadInterleavedImage.Build(bytes.Slice(n * channels * inputSize, channels * inputSize), channels, layout, flip, zero, image);
+            ReadOnlySpan<byte> sample = bytes.Slice(n * channels * inputSize, channels * inputSize);
+            if (horizontal) HorizontalTapColumns.Build(sample, columns, flip, zero, image);
+            else QuadInterleavedImage.Build(sample, channels, layout, flip, zero, image);
             int outputBase = n * outChannels * outputSize;
             var tier = QuantizedMatrixMultiply.Tier;
-            if (Int8Gemm.UsesVnni(tier)) Images<QuadDotAvxVnni, Vector256<int>>(image, taps, weights, layout, bias, zero, output, outputBase);
-            else if (tier >= QuantizedGemmTier.Avx2 && Avx2.IsSupported) Images<QuadDotAvx2, Vector256<int>>(image, taps, weights, layout, bias, zero, output, outputBase);
-            else if (tier >= QuantizedGemmTier.Vector128 && Sse2.IsSupported) Images<QuadDotSse2, Vector128<int>>(image, taps, weights, layout, bias, zero, output, outputBase);
-            else Images<QuadDotScalar, int>(image, taps, weights, layout, bias, zero, output, outputBase);
+            if (Int8Gemm.UsesVnni(tier)) Images<QuadDotAvxVnni, Vector256<int>>(image, taps, weights, grid, bias, zero, output, outputBase);
+            else if (tier >= QuantizedGemmTier.Avx2 && Avx2.IsSupported) Images<QuadDotAvx2, Vector256<int>>(image, taps, weights, grid, bias, zero, output, outputBase);
+            else if (tier >= QuantizedGemmTier.Vector128 && Sse2.IsSupported) Images<QuadDotSse2, Vector128<int>>(image, taps, weights, grid, bias, zero, output, outputBase);
+            else Images<QuadDotScalar, int>(image, taps, weights, grid, bias, zero, output, outputBase);
         }
     }
 
+    /// <summary>
+    /// The output pixels as the tiles walk them: <paramref name="Height"/> rows of <paramref name="Width"/> pixels, whose
+    /// activations at tap offset 0 start at <see cref="PixelOffset"/> in the laid-out image.
+    /// </summary>
+    readonly record struct PixelGrid(int Height, int Width, int RowInts)
+    {
+        public int Size => Height * Width;
+
+        public int PixelOffset(int oy, int ox) => oy * RowInts + ox;
+    }
+
     /// <summary>One laid-out image × every output channel, four channels × <see cref="TileVectors"/> pixel vectors per tile.</summary>
-    static void Images<TIsa, TV>(ReadOnlySpan<int> image, ReadOnlySpan<int> taps, Int8ConvWeights weights, QuadImageLayout layout, ReadOnlySpan<int> bias,
+    static void Images<TIsa, TV>(ReadOnlySpan<int> image, ReadOnlySpan<int> taps, Int8ConvWeights weights, PixelGrid grid, ReadOnlySpan<int> bias,
         int zero, scoped in Output output, int outputBase) where TIsa : IInt8QuadDot<TV> where TV : struct
     {
-        int lanes = TIsa.Lanes, outputHeight = layout.Window.Output(0), outputWidth = layout.Window.Output(1), outputSize = layout.Window.OutputSize;
+        int lanes = TIsa.Lanes, outputHeight = grid.Height, outputWidth = grid.Width, outputSize = grid.Size;
         // Rows of at most half a vector: each vector holds two output rows, one per half (RowPairs).
         if (lanes >= 4 && outputWidth <= lanes / 2)
         {
-            RowPairImages<TIsa, TV>(image, taps, weights, layout, bias, zero, output, outputBase);
+            RowPairImages<TIsa, TV>(image, taps, weights, grid, bias, zero, output, outputBase);
             return;
         }
         int perRow = (outputWidth + lanes - 1) / lanes, vectors = outputHeight * perRow, quads = weights.Quads;
@@ -150,8 +184,8 @@ public static class Int8DirectConvolution
             {
                 // A short last tile runs two vectors (one alone is computed twice, stored once).
                 int count = Math.Min(TileVectors, vectors - v);
-                int p0 = VectorOffset(layout, v, perRow, lanes), p1 = VectorOffset(layout, v + Math.Min(1, count - 1), perRow, lanes);
-                if (count == TileVectors) Tile4x3<TIsa, TV, WholeVectors>(ref i0, p0, p1, VectorOffset(layout, v + 2, perRow, lanes), 0, ref t0, ref w, quads, ref tileStart);
+                int p0 = VectorOffset(grid, v, perRow, lanes), p1 = VectorOffset(grid, v + Math.Min(1, count - 1), perRow, lanes);
+                if (count == TileVectors) Tile4x3<TIsa, TV, WholeVectors>(ref i0, p0, p1, VectorOffset(grid, v + 2, perRow, lanes), 0, ref t0, ref w, quads, ref tileStart);
                 else Tile4x2<TIsa, TV, WholeVectors>(ref i0, p0, p1, 0, ref t0, ref w, quads, ref tileStart);
                 bool full = true;
                 for (int j = 0; j < count; j++)
@@ -180,11 +214,11 @@ public static class Int8DirectConvolution
     /// half) and 2v + 1 (upper half), so 4-pixel rows still fill 8-lane vectors. An odd last row pairs with the row
     /// after it, which the layout's slack covers; its results are dropped.
     /// </summary>
-    static void RowPairImages<TIsa, TV>(ReadOnlySpan<int> image, ReadOnlySpan<int> taps, Int8ConvWeights weights, QuadImageLayout layout, ReadOnlySpan<int> bias,
+    static void RowPairImages<TIsa, TV>(ReadOnlySpan<int> image, ReadOnlySpan<int> taps, Int8ConvWeights weights, PixelGrid grid, ReadOnlySpan<int> bias,
         int zero, scoped in Output output, int outputBase) where TIsa : IInt8QuadDot<TV> where TV : struct
     {
-        int half = TIsa.Lanes / 2, outputHeight = layout.Window.Output(0), outputWidth = layout.Window.Output(1), outputSize = layout.Window.OutputSize;
-        int vectors = (outputHeight + 1) / 2, quads = weights.Quads, rowStride = layout.PixelOffset(1, 0);
+        int half = TIsa.Lanes / 2, outputHeight = grid.Height, outputWidth = grid.Width, outputSize = grid.Size;
+        int vectors = (outputHeight + 1) / 2, quads = weights.Quads, rowStride = grid.RowInts;
         ref int i0 = ref MemoryMarshal.GetReference(image);
         ref int t0 = ref MemoryMarshal.GetReference(taps);
         Span<int> tile = stackalloc int[4 * TileVectors * 16 + 16];
@@ -198,8 +232,8 @@ public static class Int8DirectConvolution
             for (int v = 0; v < vectors; v += TileVectors)
             {
                 int count = Math.Min(TileVectors, vectors - v);
-                int p0 = layout.PixelOffset(2 * v, 0), p1 = layout.PixelOffset(2 * (v + Math.Min(1, count - 1)), 0);
-                if (count == TileVectors) Tile4x3<TIsa, TV, RowPairs>(ref i0, p0, p1, layout.PixelOffset(2 * (v + 2), 0), rowStride, ref t0, ref w, quads, ref tileStart);
+                int p0 = grid.PixelOffset(2 * v, 0), p1 = grid.PixelOffset(2 * (v + Math.Min(1, count - 1)), 0);
+                if (count == TileVectors) Tile4x3<TIsa, TV, RowPairs>(ref i0, p0, p1, grid.PixelOffset(2 * (v + 2), 0), rowStride, ref t0, ref w, quads, ref tileStart);
                 else Tile4x2<TIsa, TV, RowPairs>(ref i0, p0, p1, rowStride, ref t0, ref w, quads, ref tileStart);
                 for (int j = 0; j < count; j++)
                 {
@@ -250,10 +284,10 @@ public static class Int8DirectConvolution
 
     /// <summary>Offset in the laid-out image of pixel vector <paramref name="v"/> (row-major, <paramref name="perRow"/> vectors per output row).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static int VectorOffset(QuadImageLayout layout, int v, int perRow, int lanes)
+    static int VectorOffset(PixelGrid grid, int v, int perRow, int lanes)
     {
         int oy = v / perRow;
-        return layout.PixelOffset(oy, (v - oy * perRow) * lanes);
+        return grid.PixelOffset(oy, (v - oy * perRow) * lanes);
     }
 
     /// <summary>

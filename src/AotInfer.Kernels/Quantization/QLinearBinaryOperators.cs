@@ -85,8 +85,10 @@ public readonly struct QLinearAddOperator<T> : IBinaryOperator<T, T> where T : u
             Vector128<byte> va = Vector128.LoadUnsafe(ref a0, (nuint)i), vb = Vector128.LoadUnsafe(ref b0, (nuint)i);
             Vector512<int> ai = signed ? Avx512F.ConvertToVector512Int32(va.AsSByte()) : Avx512F.ConvertToVector512Int32(va);
             Vector512<int> bi = signed ? Avx512F.ConvertToVector512Int32(vb.AsSByte()) : Avx512F.ConvertToVector512Int32(vb);
-            var value = Vector512.Clamp(fixedPart + Vector512.ConvertToSingle(ai) * ratioA + Vector512.ConvertToSingle(bi) * ratioB, low, high);
-            Vector512<int> rounded = Vector512.ConvertToInt32(Vector512.Round(value));
+            // vmaxps/vminps give the bound for NaN like the scalar clamp; vcvtps2dq rounds half to even (the default
+            // MXCSR mode) and the clamped values are in range: no separate round, no saturating conversion fix-ups.
+            var value = Avx512F.Min(Avx512F.Max(fixedPart + Vector512.ConvertToSingle(ai) * ratioA + Vector512.ConvertToSingle(bi) * ratioB, low), high);
+            Vector512<int> rounded = Avx512F.ConvertToVector512Int32(value);
             Vector128<byte> bytes = signed ? Avx512F.ConvertToVector128SByte(rounded).AsByte() : Avx512F.ConvertToVector128Byte(rounded);
             bytes.StoreUnsafe(ref y0, (nuint)i);
         }

@@ -7,8 +7,8 @@ namespace AotInfer.Tests.Kernels;
 
 /// <summary>
 /// The byte sum behind QLinearGlobalAveragePool (<see cref="QLinearPooling.Sum{T}"/>) on every tier, forced in turn,
-/// against a plain loop: every length 0…300 (tails, one and several 32-byte steps), planes long enough to flush the
-/// 16-bit lanes many times, all-maximum and all-minimum bytes (no lane may overflow), u8 and s8.
+/// against a plain loop: every length 0…300 (every masked tail, one and several 32-byte steps), long planes,
+/// all-maximum and all-minimum bytes (no lane may overflow), u8 and s8.
 /// </summary>
 [Collection(AotInfer.Tests.Support.TierForcingCollection.Name)]
 public class QLinearPoolingKernelTests

@@ -40,8 +40,9 @@ public sealed class QuantizedConvLowering : OpLowering
         string? ByteGemm, bool Pointwise, string WideningReason, bool DirectCandidate, bool PointwiseCandidate)
     {
         /// <summary>
-        /// A 2-D k×k layer (k·k &gt; 1) of one group, three input channels or more, output rows of four pixels or more, whose centred weights fit a signed
-        /// byte: the direct convolution <c>Int8DirectConvolution</c> (no im2col, requantised in the same pass).
+        /// A 2-D k×k layer (k·k &gt; 1) of one group, three input channels or more and output rows of four pixels or more, or one input
+        /// channel and kernel rows a multiple of four wide (its weights packed as horizontal tap quads), whose centred weights fit a signed byte: the direct convolution
+        /// <c>Int8DirectConvolution</c> (no im2col, requantised in the same pass).
         /// </summary>
         public bool Direct => DirectCandidate && !Dense;
 
@@ -106,11 +107,14 @@ public sealed class QuantizedConvLowering : OpLowering
             ? QuantizedPacking.ByteGemmChoice(op.Input(W).Constant!, op.HasInput(WZero) ? op.Input(WZero).Constant : null, outChannels, ws[1] * kernel.Aggregate(1, (a, b) => a * b), transposed: false)
             : (null, depthwise ? "depthwise" : "weights not constant");
         bool pointwise = kernel.All(k => k == 1) && geometry.Strides.All(s => s == 1) && geometry.PadsBegin.Concat(geometry.PadsEnd).All(p => p == 0);
-        // With one input channel three quarters of each quad are padding, a 1×1 kernel reads each input byte once
-        // anyway, and output rows of three pixels or fewer leave a quarter of each vector (two rows per vector) empty:
-        // im2col's dense columns win there (GemmBench int8conv, im2col vs direct: 1→6 5×5 at 28×28 2.9 vs 3.3 µs; but
-        // 3→16 3×3 at 32×32 7.3 vs 5.4 µs, 8→8 3×3 at 6×6 2.4 vs 0.9 µs, 32→64 3×3 at 4×4 3.6 vs 3.1 µs).
-        bool direct = packed && !depthwise && rank == 2 && groups == 1 && xs[1] >= 3 && kernel[0] * kernel[1] > 1 && geometry.Output[1] >= 4 &&
+        // A 1×1 kernel reads each input byte once anyway, and output rows of three pixels or fewer leave a quarter of each
+        // vector (two rows per vector) empty: im2col's dense columns win there (GemmBench int8conv, im2col vs direct:
+        // 3→16 3×3 at 32×32 7.3 vs 5.4 µs, 8→8 3×3 at 6×6 2.4 vs 0.9 µs, 32→64 3×3 at 4×4 3.6 vs 3.1 µs). One input
+        // channel packs four horizontal taps per quad and runs over flat output positions, any width, when the kernel
+        // rows fill whole quads: other widths leave tap bytes empty and im2col's dense columns are as fast (kernel alone,
+        // im2col vs direct: dscnn stem 1→64 10×4 s2 on 49×10 7.2 vs 3.9 µs; 1→20 5×5 at 28×28 4.7 vs 5.1 µs, 1→16 3×3 at 8×8 0.44 vs 0.51 µs).
+        bool singleChannel = xs[1] == 1 && kernel[1] % 4 == 0, channelQuads = xs[1] >= 3 && geometry.Output[1] >= 4;
+        bool direct = packed && !depthwise && rank == 2 && groups == 1 && (singleChannel || channelQuads) && kernel[0] * kernel[1] > 1 &&
                       QuantizedPacking.CentredFitsSignedByte(op.Input(W).Constant!, op.HasInput(WZero) ? op.Input(WZero).Constant : null, outChannels, ws[1] * kernel[0] * kernel[1]);
         // A pointwise QLinearConv is a [M, C] × [C, H·W] product: its own kernel (GemmBench int8conv pointwise, byte GEMM
         // requantised per block vs pointwise: 64→64 on 25×5 5.1 vs 3.3 µs, 16→96 on 112×112 274 vs 165 µs); a strided
@@ -261,7 +265,12 @@ public sealed class QuantizedConvLowering : OpLowering
     {
         string q = $"{EmitContext.Kernels}.Quantization", wT = DataTypes.CSharpName(layer.WType);
         string zeros = ConstantWeightZeroPoints(op, code, wT);
-        return code.StaticField($"{q}.Int8ConvWeights", $"{q}.Int8ConvWeights.Pack<{wT}>({code.ConstantArray(W)}, {zeros}, {layer.OutChannels}, {layer.InChannels}, {layer.Geometry.KernelSize})");
+        var g = layer.Geometry;
+        // One input channel of a k×k layer: four horizontal taps per quad instead of three empty channel bytes.
+        string pack = layer.InChannels == 1 && layer.Direct
+            ? $"PackSingleChannel<{wT}>({code.ConstantArray(W)}, {zeros}, {layer.OutChannels}, {g.Kernel[0]}, {g.Kernel[1]})"
+            : $"Pack<{wT}>({code.ConstantArray(W)}, {zeros}, {layer.OutChannels}, {layer.InChannels}, {g.KernelSize})";
+        return code.StaticField($"{q}.Int8ConvWeights", $"{q}.Int8ConvWeights.{pack}");
     }
 
     /// <summary>

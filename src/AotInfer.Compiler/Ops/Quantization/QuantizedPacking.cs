@@ -59,7 +59,9 @@ internal static class QuantizedPacking
     /// <summary>
     /// Ints of scratch <c>Int8DirectConvolution</c> needs (its <c>ScratchLength</c>; the kernel checks it): the image as
     /// ⌈C/4⌉ planes of channel quads, each padded row split into stride phases of ⌈width/stride⌉ + 4 ints, one more
-    /// row step (stride rows), 16 ints of slack, and one tap offset per channel quad and kernel position.
+    /// row step (stride rows), 16 ints of slack, and one tap offset per channel quad and kernel position. One input
+    /// channel: at least the horizontal tap layout, ⌈KW/4⌉ planes of the padded rows (rounded up to whole stride
+    /// phases) × OW quads, 16 ints of slack, one padded input row of bytes, and a tap offset per kernel row and quad.
     /// </summary>
     public static int DirectConvolutionScratchLength(int inChannels, Convolution.WindowGeometry g)
     {
@@ -67,7 +69,12 @@ internal static class QuantizedPacking
         int height = (g.Output[0] - 1) * g.Strides[0] + (g.Kernel[0] - 1) * g.Dilations[0] + 1;
         int width = (g.Output[1] - 1) * g.Strides[1] + (g.Kernel[1] - 1) * g.Dilations[1] + 1;
         int rowInts = g.Strides[1] * ((width + g.Strides[1] - 1) / g.Strides[1] + 4);
-        return quads * height * rowInts + g.Strides[0] * rowInts + 16 + quads * g.Kernel[0] * g.Kernel[1];
+        int channelQuads = quads * height * rowInts + g.Strides[0] * rowInts + 16 + quads * g.Kernel[0] * g.Kernel[1];
+        if (inChannels != 1) return channelQuads;
+        int rowQuads = (g.Kernel[1] + 3) / 4, taps = g.Kernel[0] * rowQuads;
+        int rowBytes = (g.Output[1] - 1) * g.Strides[1] + (4 * rowQuads - 1) * g.Dilations[1] + 1;
+        int planeInts = g.Strides[0] * ((height + g.Strides[0] - 1) / g.Strides[0] * g.Output[1]);
+        return Math.Max(channelQuads, rowQuads * planeInts + 16 + (rowBytes + 3) / 4 + taps);
     }
 
     /// <summary>
