@@ -16,7 +16,8 @@ namespace AotInfer.Kernels.Convolution;
 /// Either side may instead be in the <see cref="Nchw16c"/> layout, whose blocks are the interleaved pixels already: a
 /// blocked input's rows are copied into the band (no transpose) and a blocked output is written in place (AVX-512) or
 /// copied out pixel by pixel, so a chain of depthwise and pointwise layers pays no transposes between them.
-/// The tiers below AVX2 call <see cref="Convolution.Depthwise2D"/> for NCHW on both sides and a scalar loop otherwise.
+/// The tiers below AVX2 call <see cref="Convolution.Depthwise2D"/> for NCHW on both sides; with an NCHW16c side the
+/// 128-bit tier (SSE, NEON) runs this kernel 4 channels at a time and the scalar tier a plain loop.
 /// </summary>
 public static unsafe class DepthwiseChannelInterleaved
 {
@@ -55,15 +56,13 @@ public static unsafe class DepthwiseChannelInterleaved
         if ((blockedInput || blockedOutput) && channels % Nchw16c.Block != 0)
             throw new ArgumentException($"{channels} channels are not a multiple of {Nchw16c.Block}, which the NCHW16c layout needs", nameof(channels));
         var tier = MatrixMultiply.Tier;
+        bool blocked = blockedInput || blockedOutput;
         bool wide = tier == GemmTier.Avx512 && Avx512F.IsSupported, narrow = tier >= GemmTier.Fma256 && Avx2.IsSupported && Fma.IsSupported;
-        if (!wide && !narrow && (blockedInput || blockedOutput))
+        bool quarter = blocked && tier >= GemmTier.Vector128 && Vector128.IsHardwareAccelerated;
+        if (!wide && !narrow && !quarter)
         {
-            Reference(x, weights, bias, y, batch, channels, window, activation, blockedInput, blockedOutput);
-            return;
-        }
-        if (!wide && !narrow)
-        {
-            Convolution.Depthwise2D(x, weights, bias, y, scratch, batch, channels, geometry, activation);
+            if (blocked) Reference(x, weights, bias, y, batch, channels, window, activation, blockedInput, blockedOutput);
+            else Convolution.Depthwise2D(x, weights, bias, y, scratch, batch, channels, geometry, activation);
             return;
         }
         bool clamp = activation.IsClamp(out float low, out float high);
@@ -76,7 +75,8 @@ public static unsafe class DepthwiseChannelInterleaved
             var arguments = new Arguments(px, pw, pb, py, ps, batch, channels, clamp ? low : float.NegativeInfinity, clamp ? high : float.PositiveInfinity,
                 blockedInput, blockedOutput);
             if (wide) Blocks<Lanes512, Vector512<float>, Transpose16x16>(window, arguments);
-            else Blocks<Lanes256, Vector256<float>, Transpose8x8>(window, arguments);
+            else if (narrow) Blocks<Lanes256, Vector256<float>, Transpose8x8>(window, arguments);
+            else Blocks<Lanes128, Vector128<float>, Transpose4x4>(window, arguments);
         }
         if (clamp) return;
         for (int plane = 0; plane < batch * channels; plane++) activation.Apply(y.Slice(plane * outputSize, outputSize));
@@ -248,7 +248,7 @@ public static unsafe class DepthwiseChannelInterleaved
     }
 
     /// <summary>
-    /// The portable reference for an NCHW16c side on the tiers below AVX2: one output at a time, the taps that fall
+    /// The portable reference for an NCHW16c side on the scalar tier: one output at a time, the taps that fall
     /// outside the image skipped.
     /// </summary>
     static void Reference(ReadOnlySpan<float> x, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> y, int batch, int channels,

@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics;
 namespace AotInfer.Kernels.Convolution;
 
 /// <summary>
-/// One vector width of float lanes, so that a kernel loop is written once and serves Vector256 and Vector512 (the
+/// One vector width of float lanes, so that a kernel loop is written once and serves Vector256 and Vector512 (and Vector128 where a kernel has that tier) (the
 /// TensorPrimitives operator-struct shape): implementations are structs, so the JIT compiles one copy of the loop per
 /// width with every call inlined.
 /// </summary>
@@ -60,4 +60,19 @@ internal unsafe struct Lanes512 : IFloatLanes<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> And(Vector512<float> a, Vector512<float> b) => a & b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Clamp(Vector512<float> value, Vector512<float> low, Vector512<float> high) => Vector512.MinNative(high, Vector512.MaxNative(low, value));
+}
+
+/// <summary>Four float lanes (SSE, NEON): the 128-bit tier of the NCHW16c paths; multiply-add fused where the CPU has it.</summary>
+internal unsafe struct Lanes128 : IFloatLanes<Vector128<float>>
+{
+    public static int Count => Vector128<float>.Count;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Broadcast(float value) => Vector128.Create(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Load(float* source) => Vector128.Load(source);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector128<float> value, float* target) => Vector128.Store(value, target);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> MultiplyAdd(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.MultiplyAddEstimate(a, b, c);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Multiply(Vector128<float> a, Vector128<float> b) => a * b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Add(Vector128<float> a, Vector128<float> b) => a + b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> And(Vector128<float> a, Vector128<float> b) => a & b;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Clamp(Vector128<float> value, Vector128<float> low, Vector128<float> high) => Vector128.MinNative(high, Vector128.MaxNative(low, value));
 }

@@ -23,6 +23,7 @@ internal unsafe interface ITransposeTarget
 {
     void Store(int row, Vector512<float> value);
     void Store(int row, Vector256<float> value);
+    void Store(int row, Vector128<float> value);
 }
 
 /// <summary>The first <c>rows</c> rows, <c>stride</c> floats apart (NCHW planes).</summary>
@@ -39,6 +40,12 @@ internal readonly unsafe struct StridedRows(float* target, nint stride, int rows
     {
         if (row < rows) value.Store(target + row * stride);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Store(int row, Vector128<float> value)
+    {
+        if (row < rows) value.Store(target + row * stride);
+    }
 }
 
 /// <summary>Every row, row j at <c>target + offsets[j]</c> (pixels of a padded, channel-interleaved plane).</summary>
@@ -49,6 +56,9 @@ internal readonly unsafe struct ScatteredRows(float* target, int* offsets) : ITr
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Store(int row, Vector256<float> value) => value.Store(target + offsets[row]);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Store(int row, Vector128<float> value) => value.Store(target + offsets[row]);
 }
 
 /// <summary>
@@ -124,5 +134,21 @@ internal unsafe struct Transpose8x8 : ISquareTranspose
         target.Store(6, Avx.Permute2x128(u2, u6, 0x31)); target.Store(7, Avx.Permute2x128(u3, u7, 0x31));
 
         Vector256<float> Row(int i) => Vector256.Load(source + (i < sourceRows ? i : sourceRows - 1) * sourceStride);
+    }
+}
+
+/// <summary>
+/// 4×4 with portable 128-bit vectors (SSE, NEON): each target row gathered lane by lane. Only the 128-bit tier's path
+/// into and out of the NCHW16c layout uses it, where the convolution, not the transpose, dominates.
+/// </summary>
+internal unsafe struct Transpose4x4 : ISquareTranspose
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Transpose<TTarget>(float* source, nint sourceStride, int sourceRows, in TTarget target) where TTarget : struct, ITransposeTarget
+    {
+        var r0 = Row(0); var r1 = Row(1); var r2 = Row(2); var r3 = Row(3);
+        for (int j = 0; j < 4; j++) target.Store(j, Vector128.Create(r0.GetElement(j), r1.GetElement(j), r2.GetElement(j), r3.GetElement(j)));
+
+        Vector128<float> Row(int i) => Vector128.Load(source + (i < sourceRows ? i : sourceRows - 1) * sourceStride);
     }
 }

@@ -1,3 +1,4 @@
+using System;
 using System.Linq;
 using AotInfer.Compiler.IR;
 using AotInfer.Compiler.Passes;
@@ -136,5 +137,29 @@ public class Nchw16cLayoutTests
         Assert.Equal(chain ? "depthwise-interleaved" : "depthwise-stride2", Producer(graph, "d").Annotations["kernel"]);
         Assert.Equal(chain, Blocked(graph, "d"));
         Differential.AssertAgrees(model, 1e-4, 1e-5, Input(103, 1, 16, 20, 20));
+    }
+
+    /// <summary>Two images in one tensor, and a run-time batch of three samples, through a blocked chain.</summary>
+    [Fact]
+    public void SeveralImagesAgreeWithOnnxRuntime()
+    {
+        static OnnxModelBuilder Chain(OnnxModelBuilder b)
+        {
+            Depthwise(b, "x", "d1", 32, 120);
+            Pointwise(b, "d1", "p1", 32, 32, 122);
+            Depthwise(b, "p1", "d2", 32, 124, stride: 2);
+            return b.Node("GlobalAveragePool", new[] { "d2" }, new[] { "y" }).Output("y", DataType.Float);
+        }
+        var pinned = Chain(new OnnxModelBuilder(13).Input("x", DataType.Float, 2, 32, 6, 5)).ToBytes();
+        Assert.True(Blocked(CompiledGraph(pinned), "p1"));
+        Differential.AssertAgrees(pinned, 1e-4, 1e-5, Input(125, 2, 32, 6, 5));
+
+        var batched = Chain(new OnnxModelBuilder(13).BatchedInput("x", DataType.Float, "batch", 32, 6, 5)).ToBytes();
+        var x = Differential.RandomFloats(126, 3 * 32 * 30, -2, 2);
+        var expected = Differential.RunOnnxRuntime(batched, (new[] { 3, 32, 6, 5 }, x));
+        var compiled = Differential.CompileModel(batched);
+        var y = new float[3 * 32];
+        compiled.Run(new Array[] { x }, new Array[] { y });
+        Assert.Null(new AotInfer.Cli.Check.OutputComparer(1e-4, 1e-5, 0).Compare(y, expected[0], "y"));
     }
 }
