@@ -113,7 +113,8 @@ internal static class QuadInterleavedImage
     /// <summary>
     /// quads[x + <paramref name="left"/>] for x in [<paramref name="x0"/>, <paramref name="x1"/>) = the bytes of
     /// channels c0…c0+3 at row offset <paramref name="rowStart"/> + x (XOR flip), channels past the last as
-    /// <paramref name="padding"/>; 16 or 8 pixels at a time by unpacking four rows of bytes.
+    /// <paramref name="padding"/>; 16 pixels at a time by unpacking four rows of bytes (8, then one by one, for rows
+    /// narrower than 16).
     /// </summary>
     internal static void InterleaveRow(ReadOnlySpan<byte> image, int channels, int c0, int rowStart, int planeSize, int x0, int x1, byte flip, byte padding, Span<int> quads, int left)
     {
@@ -125,16 +126,16 @@ internal static class QuadInterleavedImage
         int x = x0;
         if (Sse2.IsSupported)
         {
-            for (; x + 16 <= x1; x += 16)
+            if (x1 - x0 >= 16)
             {
-                Vector128<byte> r0 = Row16(ref i0, channels, c0, rowStart + x, planeSize, mask, pad), r1 = Row16(ref i0, channels, c0 + 1, rowStart + x, planeSize, mask, pad);
-                Vector128<byte> r2 = Row16(ref i0, channels, c0 + 2, rowStart + x, planeSize, mask, pad), r3 = Row16(ref i0, channels, c0 + 3, rowStart + x, planeSize, mask, pad);
-                Vector128<short> t0 = Sse2.UnpackLow(r0, r1).AsInt16(), t1 = Sse2.UnpackHigh(r0, r1).AsInt16();
-                Vector128<short> t2 = Sse2.UnpackLow(r2, r3).AsInt16(), t3 = Sse2.UnpackHigh(r2, r3).AsInt16();
-                Sse2.UnpackLow(t0, t2).AsByte().StoreUnsafe(ref q0, (nuint)(4 * (x + left)));
-                Sse2.UnpackHigh(t0, t2).AsByte().StoreUnsafe(ref q0, (nuint)(4 * (x + left) + 16));
-                Sse2.UnpackLow(t1, t3).AsByte().StoreUnsafe(ref q0, (nuint)(4 * (x + left) + 32));
-                Sse2.UnpackHigh(t1, t3).AsByte().StoreUnsafe(ref q0, (nuint)(4 * (x + left) + 48));
+                // Whole blocks of 16 pixels, the last one moved back to end on the last pixel (it writes a few quads again,
+                // with the same values): a 125-pixel plane otherwise left 13 pixels to the byte-by-byte loop.
+                for (; ; x = Math.Min(x + 16, x1 - 16))
+                {
+                    Interleave16(ref i0, channels, c0, rowStart + x, planeSize, mask, pad, ref Unsafe.Add(ref q0, 4 * (x + left)));
+                    if (x + 16 >= x1) break;
+                }
+                return;
             }
             for (; x + 8 <= x1; x += 8)
             {
@@ -191,6 +192,20 @@ internal static class QuadInterleavedImage
                 InterleaveRow(rows, present, 0, 0, count, 0, count, flip, padding, quads.Slice(oy * outputWidth + first, count), 0);
             }
         }
+    }
+
+    /// <summary>The 64 bytes of quads of 16 pixels at <paramref name="at"/> (channels c0…c0+3) into <paramref name="quads"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Interleave16(ref byte image, int channels, int c0, int at, int planeSize, Vector128<byte> mask, Vector128<byte> pad, ref byte quads)
+    {
+        Vector128<byte> r0 = Row16(ref image, channels, c0, at, planeSize, mask, pad), r1 = Row16(ref image, channels, c0 + 1, at, planeSize, mask, pad);
+        Vector128<byte> r2 = Row16(ref image, channels, c0 + 2, at, planeSize, mask, pad), r3 = Row16(ref image, channels, c0 + 3, at, planeSize, mask, pad);
+        Vector128<short> t0 = Sse2.UnpackLow(r0, r1).AsInt16(), t1 = Sse2.UnpackHigh(r0, r1).AsInt16();
+        Vector128<short> t2 = Sse2.UnpackLow(r2, r3).AsInt16(), t3 = Sse2.UnpackHigh(r2, r3).AsInt16();
+        Sse2.UnpackLow(t0, t2).AsByte().StoreUnsafe(ref quads);
+        Sse2.UnpackHigh(t0, t2).AsByte().StoreUnsafe(ref quads, 16);
+        Sse2.UnpackLow(t1, t3).AsByte().StoreUnsafe(ref quads, 32);
+        Sse2.UnpackHigh(t1, t3).AsByte().StoreUnsafe(ref quads, 48);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
