@@ -50,6 +50,8 @@ public sealed class ConvLowering : OpLowering
         string activation = Passes.FusedEpilogue.Of(op.Node) is { } fused ? ", " + fused.Expression() : "";
         // A fused residual Add (Passes/ResidualFusion, only for the kernels it lists) is added in the same epilogue, before the activation.
         if (op.HasInput(Passes.ResidualFusion.InputIndex)) activation += ", residual: " + code.In(Passes.ResidualFusion.InputIndex);
+        // Pruned filters the cost model chose to keep sparse (Passes/SparseWeightSelection) replace the dense kernels.
+        if (Sparse.SparseConvolutionEmitter.TryEmit(op, code, layer.Batch, layer.InChannels, layer.Geometry, bias, activation)) return;
         switch (layer.Kernel)
         {
             case "packed-gemm":
@@ -133,6 +135,11 @@ public sealed class ConvLowering : OpLowering
                 break;
         }
     }
+
+    /// <inheritdoc/>
+    public override bool ReadsInputAtRunTime(OpContext op, int inputIndex) =>
+        // A sparse filter is stored as compressed rows: the dense weights are not needed in the generated code.
+        inputIndex != 1 || !Sparse.SparseConvolutionEmitter.Replaces(op.Node);
 
     /// <summary>
     /// An upper bound of the zero-bordered copy of one group's image that <c>Convolution.PackedGemm</c> gathers from:
