@@ -97,6 +97,8 @@ public static class Nchw16cLayout
         if (node.Domain.Length != 0) return Role.None;
         if (node.OpType == "GlobalAveragePool") return node.Inputs[0]?.Shape?.Length == 4 ? Role.GlobalAverage : Role.None;
         if (node.OpType != "Conv" || !node.Annotations.TryGetValue("kernel", out var kernel)) return Role.None;
+        // A filter kept sparse (SparseWeightSelection) runs the sparse kernel, which computes NCHW only.
+        if (Ops.Sparse.SparseConvolutionEmitter.Replaces(node)) return Role.None;
         return kernel switch
         {
             // The other depthwise kernels compute NCHW only; a layer the chain reaches moves to the interleaved one,

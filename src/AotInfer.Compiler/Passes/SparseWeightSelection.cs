@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using AotInfer.Compiler.IR;
 using AotInfer.Compiler.Ops.Sparse;
 
@@ -16,6 +17,15 @@ public static class SparseWeightSelection
     {
         foreach (var node in graph.Nodes)
         {
+            if (IsSparseConvolutionCandidate(node, out var filter, out int pixels, out int rowLength, out long gathered))
+            {
+                var choice = SparseCostModel.DecideConvolution(filter, pixels, rowLength, gathered, mode);
+                node.Annotations[SparseDecision.Key] = choice;
+                if (choice.Format != SparseFormat.Dense)
+                    node.Annotations["kernel"] = $"sparse convolution (SparseConvolution: compressed filter rows × {(gathered == 0 ? "the image in place" : rowLength == pixels ? "im2col columns" : "shifted rows of the bordered image")}), " +
+                                                 $"M={choice.N} depth={choice.K} pixels={choice.M}";
+                continue;
+            }
             if (!IsEligible(node, out var b, out int m)) continue;
             bool reorderable = BandOutputReordering.CanReorder(node, b.N);
             var decision = SparseCostModel.Decide(b, m, mode, reorderable);
@@ -32,6 +42,41 @@ public static class SparseWeightSelection
                     ? $"sparse Bands product (BandSparseMultiply, bias and activation in the same call), M={decision.M} N={decision.N} K={decision.K}"
                     : $"sparse {decision.Format} product (SparseMatrixMultiply), M={decision.M} N={decision.N} K={decision.K}";
         }
+    }
+
+    /// <summary>
+    /// An ungrouped float Conv with constant weights [M, C, k...]: as a product, the filter is the n×k (M × C·taps)
+    /// weight matrix. Also what the sparse kernel would compute per output channel (<paramref name="rowLength"/>:
+    /// output rows at the bordered width for stride-1 2-D windows) and gather first (<paramref name="gathered"/>: the
+    /// bordered image, the im2col columns, or nothing for 1×1 windows that read the image in place), per image.
+    /// </summary>
+    static bool IsSparseConvolutionCandidate(Node node, out ConstantWeightMatrix filter, out int pixels, out int rowLength, out long gathered)
+    {
+        filter = default;
+        pixels = rowLength = 0;
+        gathered = 0;
+        if (node.Domain.Length != 0 || node.OpType != "Conv" || node.Attributes.Int("group", 1) != 1) return false;
+        var x = node.Input(0);
+        if (x?.Shape is not { Length: >= 3 } xs || x.Type != Onnx.DataType.Float || node.Input(1)?.Constant is not { Type: Onnx.DataType.Float } w
+            || w.Shape.Length != xs.Length || node.Outputs[0].Shape is not { } ys || ys.Length != xs.Length) return false;
+        int depth = w.Length / w.Shape[0], rank = xs.Length - 2;
+        if (depth == 0 || depth > ushort.MaxValue + 1) return false;
+        filter = new ConstantWeightMatrix(w.As<float>(), depth, w.Shape[0], depth, transposed: true);
+        pixels = rowLength = ys.Skip(2).Aggregate(1, (a, b) => a * b);
+        bool stride1 = node.Attributes.Ints("strides")?.All(s => s == 1) ?? true;
+        bool pointwise = stride1 && w.Shape.Skip(2).All(k => k == 1) && xs.Skip(2).SequenceEqual(ys.Skip(2));
+        if (pointwise) gathered = 0;
+        else if (stride1 && rank == 2)
+        {
+            // Stride 1: the bordered width is the output width plus the kernel's dilated extent.
+            long[] dilations = node.Attributes.Ints("dilations") ?? new long[] { 1, 1 };
+            int borderedWidth = ys[3] + (w.Shape[3] - 1) * (int)dilations[1], borderedHeight = ys[2] + (w.Shape[2] - 1) * (int)dilations[0];
+            rowLength = (ys[2] - 1) * borderedWidth + ys[3];
+            gathered = (long)xs[1] * borderedHeight * borderedWidth;
+        }
+        else gathered = (long)depth * pixels;
+        pixels *= xs[0];
+        return pixels > 0;
     }
 
     /// <summary>

@@ -90,7 +90,7 @@ public sealed unsafe class BandSparseMatrix
     /// <exception cref="ArgumentException">The arrays do not describe a valid k×n matrix.</exception>
     public static BandSparseMatrix Create(int k, int n, ReadOnlySpan<int> rowStart, ReadOnlySpan<ushort> columns, ReadOnlySpan<float> values)
     {
-        Validate(k, n, rowStart, columns, values);
+        CompressedRows.Validate(k, n, rowStart, columns, values);
         var rowNonZeros = new int[n];
         for (int j = 0; j < n; j++)
             for (int e = rowStart[j]; e < rowStart[j + 1]; e++)
@@ -117,7 +117,7 @@ public sealed unsafe class BandSparseMatrix
     public static BandSparseMatrix Create(int k, int n, ReadOnlySpan<int> rowStart, ReadOnlySpan<ushort> columns, ReadOnlySpan<float> values,
         ReadOnlySpan<int> outputOfSlot)
     {
-        Validate(k, n, rowStart, columns, values);
+        CompressedRows.Validate(k, n, rowStart, columns, values);
         if (outputOfSlot.IsEmpty) return Build(k, n, rowStart, columns, values, Enumerable.Range(0, n).ToArray());
         if (outputOfSlot.Length != n) throw new ArgumentException($"outputOfSlot must be empty or hold one output per slot ({n}), has {outputOfSlot.Length}", nameof(outputOfSlot));
         var seen = new bool[n];
@@ -127,18 +127,6 @@ public sealed unsafe class BandSparseMatrix
             seen[j] = true;
         }
         return Build(k, n, rowStart, columns, values, outputOfSlot.ToArray());
-    }
-
-    static void Validate(int k, int n, ReadOnlySpan<int> rowStart, ReadOnlySpan<ushort> columns, ReadOnlySpan<float> values)
-    {
-        if (k < 0 || n < 0 || k > ushort.MaxValue + 1) throw new ArgumentOutOfRangeException(nameof(k), $"sparse matrix {k}×{n}: k must be in 0..65536 (16-bit indices)");
-        if (rowStart.Length != n + 1 || rowStart[0] != 0 || rowStart[n] != columns.Length)
-            throw new ArgumentException($"rowStart must have n + 1 = {n + 1} entries from 0 to the entry count {columns.Length}", nameof(rowStart));
-        if (values.Length != columns.Length) throw new ArgumentException($"values must hold one weight per entry ({columns.Length}), has {values.Length}", nameof(values));
-        for (int j = 0; j < n; j++)
-            if (rowStart[j + 1] < rowStart[j]) throw new ArgumentException($"rowStart must not decrease (output {j})", nameof(rowStart));
-        foreach (ushort column in columns)
-            if (column >= k) throw new ArgumentException($"entry index {column} is not below k = {k}", nameof(columns));
     }
 
     /// <summary>The layout of valid CSR arrays with slot s computing output <paramref name="outputOfSlot"/>[s] (a permutation).</summary>

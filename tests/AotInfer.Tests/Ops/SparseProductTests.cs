@@ -11,7 +11,7 @@ using Xunit;
 namespace AotInfer.Tests.Ops;
 
 /// <summary>
-/// Gemm and MatMul with pruned constant weights, compiled with each sparse layout forced (and auto), against ONNX
+/// Gemm, MatMul and Conv with pruned constant weights, compiled with each sparse layout forced (and auto), against ONNX
 /// Runtime: several sparsities (0 %, 50 %, 90 %, 99 %, all zero), whole zero rows and columns, block patterns and odd
 /// sizes. Each test also checks from the generated source that the sparse kernel really ran.
 /// </summary>
@@ -243,6 +243,58 @@ public class SparseProductTests
         var input = (new[] { m, k }, (Array)Differential.RandomFloats(2, m * k));
         AssertAgrees(model, SparseMode.Bands, input);
         AssertAgrees(model, SparseMode.Auto, input);
+    }
+
+    /// <summary>
+    /// Conv with pruned weights and a fused Relu, as the sparse convolution (forced, then by the cost model) against
+    /// ONNX Runtime: 1×1 (image in place), 3×3 pad 1 and 5×5 (bordered image), stride 2 (im2col columns), batch 2.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 1, 0, 0.9)]
+    [InlineData(3, 1, 1, 0.9)]
+    [InlineData(5, 1, 0, 0.95)]
+    [InlineData(3, 2, 1, 0.9)]
+    [InlineData(3, 1, 1, 0)]
+    public void ConvWithPrunedWeightsMatchesOnnxRuntime(int kernel, int stride, int pad, double sparsity)
+    {
+        int batch = 2, c = 12, m = 20, size = 10;
+        var model = new OnnxModelBuilder(13).Input("x", DataType.Float, batch, c, size, size)
+            .Initializer("w", Pruned(31, m * c * kernel * kernel, sparsity), m, c, kernel, kernel)
+            .Initializer("b", Differential.RandomFloats(32, m), m)
+            .Node("Conv", new[] { "x", "w", "b" }, new[] { "y0" }, ("kernel_shape", new long[] { kernel, kernel }),
+                ("strides", new long[] { stride, stride }), ("pads", new long[] { pad, pad, pad, pad }))
+            .Node("Relu", new[] { "y0" }, new[] { "y" })
+            .Output("y", DataType.Float).ToBytes();
+        var input = (new[] { batch, c, size, size }, (Array)Differential.RandomFloats(33, batch * c * size * size));
+        string forced = AssertAgrees(model, SparseMode.Sparse, input);
+        Assert.Contains("SparseConvolution.Convolve", forced);
+        Assert.Contains("SparseFilter.Create(20, 12,", forced);
+        AssertAgrees(model, SparseMode.Auto, input);
+        // Dense weights stay dense under the cost model.
+        if (sparsity == 0) Assert.DoesNotContain("SparseConvolution", ModelCompiler.Compile(model, new CompileOptions()).Source!);
+    }
+
+    /// <summary>The convolution cost model: the 95 % pruned 5×5 layer goes sparse, its dense original does not, and inspect's annotation says which.</summary>
+    [Fact]
+    public void AutoModeChoosesSparseConvolutionForPrunedFilters()
+    {
+        SparseDecision Decide(double sparsity, out string kernel)
+        {
+            var model = new OnnxModelBuilder(13).Input("x", DataType.Float, 1, 20, 12, 12)
+                .Initializer("w", Pruned(41, 50 * 20 * 25, sparsity), 50, 20, 5, 5)
+                .Node("Conv", new[] { "x", "w" }, new[] { "y" })
+                .Output("y", DataType.Float).ToBytes();
+            var result = ModelCompiler.Compile(model, new CompileOptions());
+            Assert.True(result.Success, string.Join(" | ", result.Diagnostics));
+            var node = result.Graph!.Nodes.Single(x => x.OpType == "Conv");
+            kernel = (string)node.Annotations["kernel"];
+            return (SparseDecision)node.Annotations[SparseDecision.Key];
+        }
+        Assert.Equal(SparseFormat.Rows, Decide(0.95, out string sparseKernel).Format);
+        Assert.StartsWith("sparse convolution", sparseKernel);
+        Assert.Contains("shifted rows of the bordered image", sparseKernel);
+        Assert.Equal(SparseFormat.Dense, Decide(0, out string denseKernel).Format);
+        Assert.DoesNotContain("sparse", denseKernel);
     }
 
     /// <summary>A sparse layer does not store its dense weights too: the pruned model's source shrinks.</summary>

@@ -52,6 +52,9 @@ public sealed class ConvLowering : OpLowering
         string activation = Passes.FusedEpilogue.Of(op.Node) is { } fused ? ", " + fused.Expression() : "";
         // A fused residual Add (Passes/ResidualFusion, only for the kernels it lists) is added in the same epilogue, before the activation.
         if (op.HasInput(Passes.ResidualFusion.InputIndex)) activation += ", residual: " + code.In(Passes.ResidualFusion.InputIndex);
+        // Pruned filters the cost model chose to keep sparse (Passes/SparseWeightSelection) replace the dense kernels;
+        // the layout pass leaves such layers NCHW.
+        if (Sparse.SparseConvolutionEmitter.TryEmit(op, code, layer.Batch, layer.InChannels, layer.Geometry, bias, activation)) return;
         // The layout pass moves the layers it gives an NCHW16c side to the kernels that take it, in the annotation.
         string kernel = Passes.Nchw16cLayout.ReadsBlocked(op.Node) || Passes.Nchw16cLayout.WritesBlocked(op.Node) ? (string)op.Node.Annotations["kernel"] : layer.Kernel;
         switch (kernel)
@@ -144,6 +147,11 @@ public sealed class ConvLowering : OpLowering
                 break;
         }
     }
+
+    /// <inheritdoc/>
+    public override bool ReadsInputAtRunTime(OpContext op, int inputIndex) =>
+        // A sparse filter is stored as compressed rows: the dense weights are not needed in the generated code.
+        inputIndex != 1 || !Sparse.SparseConvolutionEmitter.Replaces(op.Node);
 
     /// <summary>
     /// An upper bound of the zero-bordered copy of one group's image that <c>Convolution.PackedGemm</c> gathers from:

@@ -42,6 +42,18 @@ internal static class SparseCostModel
     public const int BandLanes = 16;
     /// <summary>Inputs per band of the band layout (<c>BandSparseMatrix.BandWidth</c>).</summary>
     public const int BandWidth = 32;
+    /// <summary>
+    /// Multiply-adds per cycle of the dense convolution kernels on small layers (measured 26 on fashion_lenet5's
+    /// 20→50 5×5 layer, 22 on digits_cnn's 32→64 3×3).
+    /// </summary>
+    public const double DenseConvolutionMacsPerCycle = 25;
+    /// <summary>
+    /// Cycles per non-zero filter weight and 16 lanes of the sparse convolution (a broadcast, a load, an FMA; the loads
+    /// are unaligned, the shifted rows start anywhere): 1.6 measured on pruned fashion_lenet5.
+    /// </summary>
+    public const double ConvolutionVectorCycles = 1.6;
+    /// <summary>Column-matrix floats gathered per cycle (im2col for windows other than 1×1).</summary>
+    public const double ColumnFloatsPerCycle = 4;
     /// <summary>The predicted speed-up auto mode needs before choosing a sparse layout.</summary>
     public const double AutoMinimumGain = 1.3;
     /// <summary>
@@ -112,6 +124,35 @@ internal static class SparseCostModel
         else if (dense >= bestCost * AutoMinimumGain) { chosen = best; reason = "cost model"; }
         else { chosen = SparseFormat.Dense; reason = FormattableString.Invariant($"cost model (sparse needs a predicted {AutoMinimumGain}× gain)"); }
         return new SparseDecision(chosen, best, m, k, n, nonZeros, dense, bestCost, reason) { BandOutputOfSlot = bandLanes };
+    }
+
+    /// <summary>
+    /// Decides the layout of a convolution's filter (<paramref name="filter"/>: the M × C·taps weights as an n×k
+    /// matrix) over <paramref name="pixels"/> output pixels, each channel's computed as <paramref name="rowLength"/>
+    /// lanes (output rows at the bordered width for stride-1 windows, see <c>SparseConvolution</c>), after gathering
+    /// <paramref name="gathered"/> floats (the bordered image or the im2col columns): dense (whichever dense kernel the
+    /// Conv lowering picks) or compressed filter rows, the only sparse convolution layout, which every forced sparse
+    /// mode selects.
+    /// </summary>
+    public static SparseDecision DecideConvolution(ConstantWeightMatrix filter, int pixels, int rowLength, long gathered, SparseMode mode)
+    {
+        int depth = filter.K, outChannels = filter.N;
+        long nonZeros = CountBlocks(filter, 1);
+        double dense = (double)depth * outChannels * pixels / DenseConvolutionMacsPerCycle;
+        double sparse = nonZeros * Math.Ceiling(rowLength / 16.0) * ConvolutionVectorCycles + gathered / ColumnFloatsPerCycle
+                        + outChannels * Math.Ceiling(rowLength / 64.0) * GroupCycles;
+        SparseFormat chosen;
+        string reason;
+        if (mode == SparseMode.Dense) { chosen = SparseFormat.Dense; reason = "dense forced by the options"; }
+        else if (mode != SparseMode.Auto) { chosen = SparseFormat.Rows; reason = "sparse forced by the options (compressed filter rows: the convolution's only sparse layout)"; }
+        else if (nonZeros > (1 - AutoMinimumSparsity) * depth * outChannels)
+        {
+            chosen = SparseFormat.Dense;
+            reason = FormattableString.Invariant($"auto needs at least {AutoMinimumSparsity:P0} zero weights");
+        }
+        else if (dense >= sparse * AutoMinimumGain) { chosen = SparseFormat.Rows; reason = "cost model"; }
+        else { chosen = SparseFormat.Dense; reason = FormattableString.Invariant($"cost model (sparse needs a predicted {AutoMinimumGain}× gain)"); }
+        return new SparseDecision(chosen, SparseFormat.Rows, pixels, depth, outChannels, nonZeros, dense, sparse, reason);
     }
 
     /// <summary>CSR entries once each output's list is padded to whole gathers.</summary>

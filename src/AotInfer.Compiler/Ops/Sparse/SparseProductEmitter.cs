@@ -72,7 +72,7 @@ internal static class SparseProductEmitter
     /// The constants of the groups of <paramref name="height"/> outputs: where each group starts, the k of each block
     /// and the block's weights (height 1: the CSR arrays of Bᵀ).
     /// </summary>
-    static (string GroupStart, string Index, string Weights) CompactArrays(EmitContext code, ConstantWeightMatrix b, int height, string name)
+    internal static (string GroupStart, string Index, string Weights) CompactArrays(EmitContext code, ConstantWeightMatrix b, int height, string name)
     {
         int groups = (b.N + height - 1) / height;
         var start = new int[groups + 1];
