@@ -97,14 +97,13 @@ public static class Nchw16cLayout
         if (node.Domain.Length != 0) return Role.None;
         if (node.OpType == "GlobalAveragePool") return node.Inputs[0]?.Shape?.Length == 4 ? Role.GlobalAverage : Role.None;
         if (node.OpType != "Conv" || !node.Annotations.TryGetValue("kernel", out var kernel)) return Role.None;
-        // A filter kept sparse (SparseWeightSelection) runs the sparse kernel, which computes NCHW only.
-        if (Ops.Sparse.SparseConvolutionEmitter.Replaces(node)) return Role.None;
         return kernel switch
         {
             // The other depthwise kernels compute NCHW only; a layer the chain reaches moves to the interleaved one,
             // which without its transposes beats them (they were chosen over it with the transposes counted).
             "depthwise-interleaved" or "depthwise-same-width" or "depthwise-stride2" or "depthwise-direct" when node.Inputs[0]?.Shape?.Length == 4 => Role.Depthwise,
             "pointwise-gemm" or "channel-blocked" when ConvLowering.IsUngroupedPointwise(new OpContext(node)) => Role.Pointwise,
+            // Anything else, including the sparse convolution SparseWeightSelection chose for a pruned filter, is NCHW only.
             _ => Role.None,
         };
     }

@@ -162,4 +162,29 @@ public class Nchw16cLayoutTests
         compiled.Run(new Array[] { x }, new Array[] { y });
         Assert.Null(new AotInfer.Cli.Check.OutputComparer(1e-4, 1e-5, 0).Compare(y, expected[0], "y"));
     }
+
+    /// <summary>
+    /// A pruned 1×1 layer inside the chain that the cost model keeps sparse runs the sparse convolution, which computes
+    /// NCHW only: it and the tensors on both sides stay NCHW while the rest of the chain agrees with ONNX Runtime.
+    /// </summary>
+    [Fact]
+    public void SparseFilterKeepsItsLayerNchw()
+    {
+        float[] pruned = Differential.RandomFloats(82, 64 * 64);
+        for (int i = 0; i < pruned.Length; i++) if (i % 20 != 0) pruned[i] = 0; // 95 % zeros
+        var b = new OnnxModelBuilder(13).Input("x", DataType.Float, 1, 64, 10, 10);
+        Depthwise(b, "x", "d1", 64, 80);
+        b.Initializer("p1_w", pruned, 64, 64, 1, 1).Initializer("p1_b", Differential.RandomFloats(83, 64), 64)
+            .Node("Conv", new[] { "d1", "p1_w", "p1_b" }, new[] { "p1" });
+        Depthwise(b, "p1", "d2", 64, 84);
+        Pointwise(b, "d2", "p2", 64, 32, 86);
+        var model = b.Node("GlobalAveragePool", new[] { "p2" }, new[] { "y" }).Output("y", DataType.Float).ToBytes();
+        var graph = CompiledGraph(model);
+        var sparse = Producer(graph, "p1");
+        Assert.StartsWith("sparse convolution", (string)sparse.Annotations["kernel"]);
+        Assert.False(Nchw16cLayout.ReadsBlocked(sparse));
+        Assert.False(Nchw16cLayout.WritesBlocked(sparse));
+        Assert.True(Blocked(graph, "d2"));
+        Differential.AssertAgrees(model, 1e-4, 1e-5, Input(87, 1, 64, 10, 10));
+    }
 }
