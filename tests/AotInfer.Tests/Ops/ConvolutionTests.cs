@@ -113,6 +113,30 @@ public class ConvolutionTests
             inputs: new (int[], System.Array)[] { (new[] { batch, channels, height, width }, Differential.RandomFloats(11, batch * channels * height * width)) });
     }
 
+    /// <summary>
+    /// 5×5 stride-1 layers from 8 input channels pick Winograd F(4×4, 5×5) vectorised over output channels, and still
+    /// agree with ONNX Runtime (with a fused Relu); one input channel keeps a direct kernel.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 20, 50, 12, 12, 0, "winograd-f4x5")]   // fashion_lenet5's c2: four blocks, the last of 2 channels
+    [InlineData(1, 8, 16, 14, 14, 2, "winograd-f4x5")]    // mnist-8's second layer: tiles overhanging the output
+    [InlineData(2, 9, 33, 11, 17, 1, "winograd-f4x5")]    // odd sizes, two images, three blocks
+    [InlineData(1, 1, 8, 28, 28, 2, "single-channel")]    // mnist-8's first layer: too little product for the transforms
+    public void FiveByFiveChoiceMatchesOnnxRuntime(int batch, int channels, int outChannels, int height, int width, int pad, string kernel)
+    {
+        var model = new OnnxModelBuilder()
+            .Input("x", DataType.Float, batch, channels, height, width)
+            .Initializer("w", Differential.RandomFloats(14, outChannels * channels * 25), outChannels, channels, 5, 5)
+            .Initializer("b", Differential.RandomFloats(15, outChannels), outChannels)
+            .Node("Conv", new[] { "x", "w", "b" }, new[] { "c" }, ("pads", new[] { pad, pad, pad, pad }))
+            .Node("Relu", new[] { "c" }, new[] { "y" })
+            .Output("y", DataType.Float).ToBytes();
+        var conv = Assert.Single(Compiler.FusionPassTests.CompiledGraph(model).Nodes);
+        Assert.Equal(kernel, conv.Annotations["kernel"]);
+        Differential.AssertAgrees(model, rtol: 1e-4, atol: 1e-4,
+            inputs: new (int[], System.Array)[] { (new[] { batch, channels, height, width }, Differential.RandomFloats(16, batch * channels * height * width)) });
+    }
+
     [Theory]
     [InlineData(2, 8, 12, 9, 10, "pointwise-gemm")]   // widening, 90 pixels
     [InlineData(1, 8, 12, 5, 6, "channel-blocked")]   // a plane of at most 8×8
