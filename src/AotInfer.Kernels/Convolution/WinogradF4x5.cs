@@ -83,9 +83,8 @@ public static unsafe class WinogradF4x5
             for (int n = 0; n < batch; n++)
             {
                 float* image = px + (long)n * inChannels * inputSize;
-                for (int c = 0; c < inChannels; c++)
-                    FourPhaseImage.Split(image + (long)c * inputSize, window.InputHeight, window.InputWidth, window.PadTop, window.PadLeft,
-                        tiling.TileRows + 1, tiling.Pitch, tiling.PhaseSize, phases + (long)c * 16 * tiling.PhaseSize, row, px, px + x.Length);
+                FourPhaseImage.Split(image, inChannels, inputSize, window.InputHeight, window.InputWidth, window.PadTop, window.PadLeft,
+                    tiling.TileRows + 1, tiling.Pitch, tiling.PhaseSize, phases, row, px, px + x.Length);
                 var images = new Images(phases, v, products, outputTiles, inChannels, tiling, window, low, high,
                     py + (long)n * outChannels * outputSize, pr == null ? null : pr + (long)n * outChannels * outputSize, blockBias);
                 switch (filter.Tier)
