@@ -55,18 +55,10 @@ public static unsafe class WinogradF4x5
     public static void Convolve(ReadOnlySpan<float> x, WinogradF4x5Filter filter, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch,
         int batch, int inChannels, int[] geometry, FusedActivation activation = default, ReadOnlySpan<float> residual = default)
     {
-        ArgumentNullException.ThrowIfNull(filter);
-        ArgumentNullException.ThrowIfNull(geometry);
-        var window = new Window2D(new Window(geometry));
-        if (window.KernelHeight != 5 || window.KernelWidth != 5 || window.StrideHeight != 1 || window.StrideWidth != 1 ||
-            window.DilationHeight != 1 || window.DilationWidth != 1)
-            throw new ArgumentException("Winograd F(4×4, 5×5) needs a 5×5 kernel with stride 1 and dilation 1", nameof(geometry));
-        if (filter.InChannels != inChannels)
-            throw new ArgumentException($"the filter has {filter.InChannels} input channels, the input {inChannels}", nameof(filter));
+        ArgumentNullException.ThrowIfNull(geometry); // before ScratchSize reads it
+        var window = ChannelBlockArguments.CheckWinograd(filter, geometry, 5, "Winograd F(4×4, 5×5)", x, y, bias, residual, scratch.Length,
+            ScratchSize(inChannels, geometry), batch, inChannels);
         int outChannels = filter.OutChannels, inputSize = window.InputHeight * window.InputWidth, outputSize = window.OutputHeight * window.OutputWidth;
-        ChannelBlockArguments.CheckLengths(x, y, bias, residual, batch, inChannels, inputSize, outChannels, outputSize);
-        if (scratch.Length < ScratchSize(inChannels, geometry))
-            throw new ArgumentException($"scratch has {scratch.Length} elements, fewer than {ScratchSize(inChannels, geometry)}", nameof(scratch));
         bool clamps = ChannelBlockArguments.Clamps(activation, out float low, out float high);
         var tiling = new Tiling(window);
         // Each block's bias, zero past the channels (and without bias).
@@ -255,7 +247,7 @@ public static unsafe class WinogradF4x5
         {
             TVector bias = TOps.Load(images.Bias + (group.Block + b) * lanes);
             for (int i = 0; i < group.Tiles; i++)
-                TransformOutput<TOps, TVector>(images.Products + (long)(b * group.Tiles + i) * lanes, bias,
+                WinogradOutputTransform.Apply<TOps, TVector, FourOfEight>(images.Products + (long)(b * group.Tiles + i) * lanes, ProductsStride, bias,
                     images.OutputTiles + (((long)b * group.Rows + i / group.Columns) * 4 * pitch + 4 * (i % group.Columns)) * lanes, pitch * lanes, transformRows);
         }
         Store(images, filter, group, lanes, pitch);
@@ -370,55 +362,27 @@ public static unsafe class WinogradF4x5
     }
 
     /// <summary>
-    /// Y = Aᵀ M A + bias for one tile and block (M[ξ] at <paramref name="m"/> + ξ·ProductsStride), stored as 4 rows of 4
-    /// pixel vectors, rows <paramref name="rowStride"/> floats apart; <paramref name="rows"/> holds 32 vectors of scratch.
+    /// y = Aᵀ m for eight values; Aᵀ's columns are (1, pⱼ, pⱼ², pⱼ³) for the finite points, then (0, 0, 0, 1): rows
+    /// 1 1 1 1 1 1 1 0; 0 1 −1 2 −2 1/2 −1/2 0; 0 1 1 4 4 1/4 1/4 0; 0 1 −1 8 −8 1/8 −1/8 1.
     /// </summary>
-    static void TransformOutput<TOps, TVector>(float* m, TVector bias, float* y, int rowStride, float* rows)
-        where TOps : IChannelVector<TVector> where TVector : struct
+    readonly struct FourOfEight : IWinogradOutputTransform
     {
-        int lanes = TOps.Lanes;
-        const long position = ProductsStride;
-        // Aᵀ along each of the eight rows of M: rows[i][0..3].
-        for (int i = 0; i < 8; i++)
-        {
-            float* row = m + 8 * i * position;
-            Transform4<TOps, TVector>(TOps.Load(row), TOps.Load(row + position), TOps.Load(row + 2 * position), TOps.Load(row + 3 * position),
-                TOps.Load(row + 4 * position), TOps.Load(row + 5 * position), TOps.Load(row + 6 * position), TOps.Load(row + 7 * position),
-                out var y0, out var y1, out var y2, out var y3);
-            TOps.Store(y0, rows + 4 * i * lanes);
-            TOps.Store(y1, rows + (4 * i + 1) * lanes);
-            TOps.Store(y2, rows + (4 * i + 2) * lanes);
-            TOps.Store(y3, rows + (4 * i + 3) * lanes);
-        }
-        // Then Aᵀ down each of the four columns: output column j, rows 0..3, plus the bias.
-        for (int j = 0; j < 4; j++)
-        {
-            float* column = rows + j * lanes;
-            Transform4<TOps, TVector>(TOps.Load(column), TOps.Load(column + 4 * lanes), TOps.Load(column + 8 * lanes), TOps.Load(column + 12 * lanes),
-                TOps.Load(column + 16 * lanes), TOps.Load(column + 20 * lanes), TOps.Load(column + 24 * lanes), TOps.Load(column + 28 * lanes),
-                out var y0, out var y1, out var y2, out var y3);
-            float* pixel = y + j * lanes;
-            TOps.Store(TOps.Add(y0, bias), pixel);
-            TOps.Store(TOps.Add(y1, bias), pixel + rowStride);
-            TOps.Store(TOps.Add(y2, bias), pixel + 2 * rowStride);
-            TOps.Store(TOps.Add(y3, bias), pixel + 3 * rowStride);
-        }
-    }
+        public static int Points => 8;
 
-    /// <summary>
-    /// y = Aᵀ m for eight values; Aᵀ's columns are (1, pⱼ, pⱼ², pⱼ³) for the finite points, then
-    /// (0, 0, 0, 1): rows 1 1 1 1 1 1 1 0; 0 1 −1 2 −2 1/2 −1/2 0; 0 1 1 4 4 1/4 1/4 0; 0 1 −1 8 −8 1/8 −1/8 1.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Transform4<TOps, TVector>(TVector m0, TVector m1, TVector m2, TVector m3, TVector m4, TVector m5, TVector m6, TVector m7,
-        out TVector y0, out TVector y1, out TVector y2, out TVector y3) where TOps : IChannelVector<TVector> where TVector : struct
-    {
-        TVector sum12 = TOps.Add(m1, m2), difference12 = TOps.Subtract(m1, m2), sum34 = TOps.Add(m3, m4), difference34 = TOps.Subtract(m3, m4);
-        TVector sum56 = TOps.Add(m5, m6), difference56 = TOps.Subtract(m5, m6);
-        y0 = TOps.Add(TOps.Add(m0, sum12), TOps.Add(sum34, sum56));
-        y1 = TOps.MultiplyAdd(TOps.Broadcast(0.5f), difference56, TOps.MultiplyAdd(TOps.Broadcast(2f), difference34, difference12));
-        y2 = TOps.MultiplyAdd(TOps.Broadcast(0.25f), sum56, TOps.MultiplyAdd(TOps.Broadcast(4f), sum34, sum12));
-        y3 = TOps.Add(TOps.MultiplyAdd(TOps.Broadcast(0.125f), difference56, TOps.MultiplyAdd(TOps.Broadcast(8f), difference34, difference12)), m7);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Transform<TOps, TVector>(float* m, long stride, out TVector y0, out TVector y1, out TVector y2, out TVector y3)
+            where TOps : IChannelVector<TVector> where TVector : struct
+        {
+            TVector m0 = TOps.Load(m), m7 = TOps.Load(m + 7 * stride);
+            TVector m1 = TOps.Load(m + stride), m2 = TOps.Load(m + 2 * stride), m3 = TOps.Load(m + 3 * stride), m4 = TOps.Load(m + 4 * stride);
+            TVector m5 = TOps.Load(m + 5 * stride), m6 = TOps.Load(m + 6 * stride);
+            TVector sum12 = TOps.Add(m1, m2), difference12 = TOps.Subtract(m1, m2), sum34 = TOps.Add(m3, m4), difference34 = TOps.Subtract(m3, m4);
+            TVector sum56 = TOps.Add(m5, m6), difference56 = TOps.Subtract(m5, m6);
+            y0 = TOps.Add(TOps.Add(m0, sum12), TOps.Add(sum34, sum56));
+            y1 = TOps.MultiplyAdd(TOps.Broadcast(0.5f), difference56, TOps.MultiplyAdd(TOps.Broadcast(2f), difference34, difference12));
+            y2 = TOps.MultiplyAdd(TOps.Broadcast(0.25f), sum56, TOps.MultiplyAdd(TOps.Broadcast(4f), sum34, sum12));
+            y3 = TOps.Add(TOps.MultiplyAdd(TOps.Broadcast(0.125f), difference56, TOps.MultiplyAdd(TOps.Broadcast(8f), difference34, difference12)), m7);
+        }
     }
 
     /// <summary>
