@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Linq;
 using AotInfer.Kernels.Convolution;
 using AotInfer.Kernels.Linear;
 using Xunit;
@@ -17,9 +16,9 @@ namespace AotInfer.Tests.Kernels;
 /// <remarks>
 /// The tolerance: each output adds 64 products through transforms with coefficients up to 21/4 (Bᵀ) and 8 (Aᵀ) and
 /// filter coefficients down to 1/90, so the rounding error scales with Σ|w·x| of the output rather than with the output
-/// itself. On these random data the worst error measured is 1.2e-6·(Σ|w·x| + 1) (about 10 float epsilons, the same
-/// as F(4×4, 3×3)'s); the bound 1e-5·(Σ|w·x| + 1) leaves eight times that, and a wrong tap moves an output by about
-/// Σ|w·x| / 25C, at least 2e-3·Σ|w·x| at 20 channels.
+/// itself. On these random data the worst error measured is 9.8e-7·(Σ|w·x| + 1) on every tier (about 8 float
+/// epsilons; F(4×4, 3×3)'s tests reach 2.5e-6); the bound of <see cref="WinogradDefinitionCheck"/>, 1e-5·(Σ|w·x| + 1),
+/// leaves ten times that, and a wrong tap moves an output by about Σ|w·x| / 25C, at least 2e-3·Σ|w·x| at 20 channels.
 /// </remarks>
 [Collection(AotInfer.Tests.Support.TierForcingCollection.Name)]
 public class WinogradF4x5Tests(ITestOutputHelper output)
@@ -58,41 +57,13 @@ public class WinogradF4x5Tests(ITestOutputHelper output)
 
     void Check(int batch, int channels, int height, int width, int outChannels, int[] pads, int seed, FusedActivation[] activations)
     {
-        int oh = height + pads[0] + pads[2] - 4, ow = width + pads[1] + pads[3] - 4;
-        int[] geometry = { 2, height, width, oh, ow, 5, 5, 1, 1, 1, 1, pads[0], pads[1], pads[2], pads[3] };
-        var window = new Window(geometry);
-        var random = new Random(seed);
-        float[] Random(int n) => Array.ConvertAll(new float[n], _ => (float)random.NextDouble() - 0.5f);
-        float[] x = Random(batch * channels * height * width), w = Random(outChannels * channels * 25), b = Random(outChannels);
-        float[] residual = Random(batch * outChannels * oh * ow), noBias = new float[outChannels];
-        // Σ|w·x| per output: the scale of the rounding error.
-        float[] magnitude = ConvolutionKernelTests.NaiveConvolution(Array.ConvertAll(x, Math.Abs), Array.ConvertAll(w, Math.Abs), noBias,
-            batch, channels, outChannels, 1, window);
-        var cases = (from activation in activations from withBias in new[] { true, false } from withResidual in new[] { false, true }
-                     select (activation, withBias, withResidual)).ToArray();
-        double worst = 0;
-        ConvolutionKernelTests.OnEveryTier(tier =>
+        double worst = WinogradDefinitionCheck.Run(batch, channels, height, width, outChannels, 5, pads, activations, seed, (tier, w, m, c, geometry) =>
         {
-            var filter = WinogradF4x5Filter.Pack(w, outChannels, channels);
+            var filter = WinogradF4x5Filter.Pack(w, m, c);
             Assert.Equal(tier, filter.Tier);
-            var scratch = new float[WinogradF4x5.ScratchSize(channels, geometry)];
+            var scratch = new float[WinogradF4x5.ScratchSize(c, geometry)];
             scratch.AsSpan().Fill(float.NaN); // the kernel must write every scratch float it reads
-            foreach (var (activation, withBias, withResidual) in cases)
-            {
-                float[] sums = ConvolutionKernelTests.NaiveConvolution(x, w, withBias ? b : noBias, batch, channels, outChannels, 1, window);
-                float[] y = new float[sums.Length];
-                y.AsSpan().Fill(float.NaN);
-                WinogradF4x5.Convolve(x, filter, withBias ? b : ReadOnlySpan<float>.Empty, y, scratch, batch, channels, geometry,
-                    activation, withResidual ? residual : ReadOnlySpan<float>.Empty);
-                for (int i = 0; i < y.Length; i++)
-                {
-                    float want = FusedActivationTests.Reference(activation.Kind, activation.Alpha, activation.Beta, sums[i] + (withResidual ? residual[i] : 0f));
-                    double error = Math.Abs(y[i] - want), scale = magnitude[i] + 1;
-                    worst = Math.Max(worst, error / scale);
-                    Assert.True(error <= 1e-5 * scale,
-                        $"tier {tier}, {activation.Kind}, bias {withBias}, residual {withResidual}, element {i}: {y[i]} vs {want} (Σ|w·x| {magnitude[i]})");
-                }
-            }
+            return (x, bias, y, activation, residual) => WinogradF4x5.Convolve(x, filter, bias, y, scratch, batch, c, geometry, activation, residual);
         });
         output.WriteLine($"worst error / (Σ|w·x| + 1): {worst:E2}");
     }
