@@ -320,10 +320,10 @@ public sealed class ConvLowering : OpLowering
 
     /// <summary>
     /// Winograd F(4×4, 5×5) vectorised over output channels does 6.25× fewer multiplies than the direct kernel, and pays
-    /// for its transforms from 8 input channels. Measured with <c>DOTNET_TieredCompilation=0 dotnet run -c Release
-    /// --project examples/GemmBench -- conv Avx512 5x5</c> and <c>… lenet5</c>, <c>… mnist-8</c> (µs, thread CPU time;
-    /// channel-blocked / winograd-f4x5): mnist-8's 8→16 at 14×14 8.5 / 6.1, fashion_lenet5's 20→50 at 8×8 16.7 / 9.5,
-    /// 32→64 at 16×16 106 / 41, 64→128 at 12×12 230 / 107. Not taken: one input channel (mnist-8's 1→8 at 28×28 2.1 with
+    /// for its transforms from 8 input channels. Measured with <c>dotnet run -c Release --project examples/GemmBench --
+    /// conv Avx512 5x5</c> and <c>… lenet5</c>, <c>… mnist-8</c> (µs, thread CPU time; channel-blocked / winograd-f4x5):
+    /// mnist-8's 8→16 at 14×14 7.8 / 5.1, fashion_lenet5's 20→50 at 8×8 16.4 / 7.7, 32→64 at 16×16 106 / 41, 64→128 at
+    /// 12×12 230 / 107 (the last two with <c>DOTNET_TieredCompilation=0</c>). Not taken: one input channel (mnist-8's 1→8 at 28×28 2.1 with
     /// single-channel against 8.0, lenet5's 1→20 at 24×24 4.6 with few-channel against 13.3: all transform, no product).
     /// Capped at C·M ≤ 64·128, the largest layer measured, since its transformed weights (64·C·M floats, 2.6 times the
     /// direct kernel's) leave the caches on larger layers.
