@@ -8,7 +8,7 @@ using AotInfer.Kernels.Linear;
 /// The conv mode of GemmBench: per layer shape of the benchmark models, µs and GFLOP/s (thread CPU time, median) of the
 /// float convolution kernels the compiler chooses between — channel-blocked (vectorised over output channels),
 /// packed-gemm (vectorised over pixels), few-channel (vectorised along output rows, up to 4 input channels), Winograd F(2×2, 3×3) and F(4×4, 3×3) vectorised over output channels
-/// (winograd-f4x3) where they apply — with bias and fused Relu, on random
+/// (winograd-f4x3), and F(4×4, 5×5) likewise (winograd-f4x5), where they apply — with bias and fused Relu, on random
 /// data; the outputs are checked against each other before timing. ConvLowering's choice rule quotes these numbers.
 /// </summary>
 static class ConvBench
@@ -25,6 +25,8 @@ static class ConvBench
             ("resnet8 a.3_2", 64, 8, 8, 64, 3, 1, 1), ("digits_cnn c2", 16, 8, 8, 32, 3, 1, 1), ("digits_cnn c3", 32, 4, 4, 64, 3, 1, 1),
             ("bncnn f.3", 32, 28, 28, 32, 3, 1, 1), ("bncnn f.7", 32, 14, 14, 64, 3, 1, 1), ("bncnn f.10", 64, 14, 14, 64, 3, 1, 1), ("mnist-8 c1", 1, 28, 28, 8, 5, 1, 2),
             ("mnist-8 c2", 8, 14, 14, 16, 5, 1, 2), ("lenet5 c1", 1, 28, 28, 20, 5, 1, 0), ("lenet5 c2", 20, 12, 12, 50, 5, 1, 0),
+            ("5x5 32->64", 32, 16, 16, 64, 5, 1, 2), ("5x5 64->128", 64, 12, 12, 128, 5, 1, 2), ("burn-mnist conv2", 8, 26, 26, 16, 3, 1, 0), ("burn-mnist conv3", 16, 24, 24, 24, 3, 1, 0),
+            ("3x3 16->16 at 16x16", 16, 16, 16, 16, 3, 1, 1), ("3x3 16->24 at 12x12", 16, 12, 12, 24, 3, 1, 1), ("3x3 8->16 at 32x32", 8, 32, 32, 16, 3, 1, 1),
             ("squeezenet c1", 3, 224, 224, 64, 3, 2, 0), ("mobilenet_v2 c1", 3, 224, 224, 32, 3, 2, 1),
             ("squeezenet 55x55", 16, 55, 55, 64, 3, 1, 1), ("squeezenet 13x13", 64, 13, 13, 256, 3, 1, 1),
             ("128 at 28x28", 128, 28, 28, 128, 3, 1, 1), ("256 at 14x14", 256, 14, 14, 256, 3, 1, 1), ("512 at 7x7", 512, 7, 7, 512, 3, 1, 1),
@@ -50,6 +52,8 @@ static class ConvBench
         var winogradScratch = winograd ? new float[Winograd.ScratchSize(c, m, geometry)] : Array.Empty<float>();
         var blockedWinograd = winograd ? WinogradBlockedFilter.Pack(weights, m, c) : null;
         var blockedWinogradScratch = winograd ? new float[WinogradBlocked.ScratchSize(c, geometry)] : Array.Empty<float>();
+        var fiveByFive = k == 5 && stride == 1 ? WinogradF4x5Filter.Pack(weights, m, c) : null;
+        var fiveByFiveScratch = fiveByFive is null ? Array.Empty<float>() : new float[WinogradF4x5.ScratchSize(c, geometry)];
         Convolution.PackedGemm(x, packed, bias, expected, packedScratch, 1, c, geometry, relu);
         ChannelBlockedConvolution.Convolve(x, blocked, bias, y, blockedScratch, 1, c, geometry, relu);
         double worst = expected.Zip(y, (a, b) => Math.Abs(a - b) / (1 + Math.Abs(a))).Max();
@@ -60,6 +64,12 @@ static class ConvBench
             WinogradBlocked.Convolve(x, blockedWinograd, bias, y, blockedWinogradScratch, 1, c, geometry, relu);
             worst = expected.Zip(y, (a, b) => Math.Abs(a - b)).Max() / Math.Sqrt(c);
             if (worst > 1e-4) throw new InvalidOperationException($"{name}: winograd-f4x3 and packed-gemm differ by {worst}·√C");
+        }
+        if (fiveByFive is not null)
+        {
+            WinogradF4x5.Convolve(x, fiveByFive, bias, y, fiveByFiveScratch, 1, c, geometry, relu);
+            worst = expected.Zip(y, (a, b) => Math.Abs(a - b)).Max() / Math.Sqrt(c);
+            if (worst > 1e-4) throw new InvalidOperationException($"{name}: winograd-f4x5 and packed-gemm differ by {worst}·√C");
         }
 
         double flops = 2.0 * m * c * k * k * oh * ow;
@@ -83,6 +93,8 @@ static class ConvBench
         if (transformed is not null) line += "  winograd " + Time(() => Winograd.Convolve(x, transformed, bias, y, winogradScratch, 1, c, geometry, relu));
         if (blockedWinograd is not null)
             line += "  winograd-f4x3 " + Time(() => WinogradBlocked.Convolve(x, blockedWinograd, bias, y, blockedWinogradScratch, 1, c, geometry, relu));
+        if (fiveByFive is not null)
+            line += "  winograd-f4x5 " + Time(() => WinogradF4x5.Convolve(x, fiveByFive, bias, y, fiveByFiveScratch, 1, c, geometry, relu));
         Console.WriteLine(line);
     }
 }

@@ -19,7 +19,7 @@ public static class ResidualFusion
     public const int InputIndex = 3;
 
     /// <summary>The Conv kernels whose epilogue takes a residual (ConvLowering's <c>kernel</c> annotation).</summary>
-    static readonly string[] KernelsWithResidual = { "packed-gemm", "channel-blocked", "winograd-f4x3", "winograd-f2x3", "pointwise-gemm", "im2col+gemm" };
+    static readonly string[] KernelsWithResidual = { "packed-gemm", "channel-blocked", "winograd-f4x3", "winograd-f4x5", "winograd-f2x3", "pointwise-gemm", "im2col+gemm" };
 
     /// <summary>Fuses every eligible Conv → Add pair; returns how many were fused.</summary>
     public static int Run(Graph graph)

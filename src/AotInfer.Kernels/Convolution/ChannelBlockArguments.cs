@@ -21,6 +21,28 @@ internal static unsafe class ChannelBlockArguments
     }
 
     /// <summary>
+    /// What the Winograd kernels check alike: <paramref name="filter"/> present and packed for <paramref name="inChannels"/>
+    /// input channels, the window <paramref name="kernel"/>×<paramref name="kernel"/> with stride 1 and dilation 1 (what
+    /// <paramref name="algorithm"/>'s transforms compute), the lengths (<see cref="CheckLengths"/>) and a scratch of at
+    /// least <paramref name="scratchSize"/> floats. Returns the window.
+    /// </summary>
+    public static Window2D CheckWinograd(WinogradChannelFilter filter, int[] geometry, int kernel, string algorithm, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
+        ReadOnlySpan<float> bias, ReadOnlySpan<float> residual, int scratchLength, int scratchSize, int batch, int inChannels)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        var window = new Window2D(new Window(geometry));
+        if (window.KernelHeight != kernel || window.KernelWidth != kernel || window.StrideHeight != 1 || window.StrideWidth != 1 ||
+            window.DilationHeight != 1 || window.DilationWidth != 1)
+            throw new ArgumentException($"{algorithm} needs a {kernel}×{kernel} kernel with stride 1 and dilation 1", nameof(geometry));
+        if (filter.InChannels != inChannels)
+            throw new ArgumentException($"the filter has {filter.InChannels} input channels, the input {inChannels}", nameof(filter));
+        CheckLengths(x, y, bias, residual, batch, inChannels, window.InputHeight * window.InputWidth, filter.OutChannels, window.OutputHeight * window.OutputWidth);
+        if (scratchLength < scratchSize)
+            throw new ArgumentException($"scratch has {scratchLength} elements, fewer than {scratchSize}", "scratch");
+        return window;
+    }
+
+    /// <summary>
     /// Whether the store applies <paramref name="activation"/> itself, as the clamp [<paramref name="low"/>,
     /// <paramref name="high"/>]: Relu, Clip or none (after the residual); the other activations run over each finished
     /// pair of channel blocks while it is still in cache, and the store's clamp is then (−∞, ∞).

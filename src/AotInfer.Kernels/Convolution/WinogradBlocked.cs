@@ -58,18 +58,10 @@ public static unsafe class WinogradBlocked
     public static void Convolve(ReadOnlySpan<float> x, WinogradBlockedFilter filter, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch,
         int batch, int inChannels, int[] geometry, FusedActivation activation = default, ReadOnlySpan<float> residual = default)
     {
-        ArgumentNullException.ThrowIfNull(filter);
-        ArgumentNullException.ThrowIfNull(geometry);
-        var window = new Window2D(new Window(geometry));
-        if (window.KernelHeight != 3 || window.KernelWidth != 3 || window.StrideHeight != 1 || window.StrideWidth != 1 ||
-            window.DilationHeight != 1 || window.DilationWidth != 1)
-            throw new ArgumentException("Winograd F(4×4, 3×3) needs a 3×3 kernel with stride 1 and dilation 1", nameof(geometry));
-        if (filter.InChannels != inChannels)
-            throw new ArgumentException($"the filter has {filter.InChannels} input channels, the input {inChannels}", nameof(filter));
+        ArgumentNullException.ThrowIfNull(geometry); // before ScratchSize reads it
+        var window = ChannelBlockArguments.CheckWinograd(filter, geometry, 3, "Winograd F(4×4, 3×3)", x, y, bias, residual, scratch.Length,
+            ScratchSize(inChannels, geometry), batch, inChannels);
         int outChannels = filter.OutChannels, inputSize = window.InputHeight * window.InputWidth, outputSize = window.OutputHeight * window.OutputWidth;
-        ChannelBlockArguments.CheckLengths(x, y, bias, residual, batch, inChannels, inputSize, outChannels, outputSize);
-        if (scratch.Length < ScratchSize(inChannels, geometry))
-            throw new ArgumentException($"scratch has {scratch.Length} elements, fewer than {ScratchSize(inChannels, geometry)}", nameof(scratch));
         // As in ChannelBlockedConvolution: the residual and a clamp (Relu, Clip or none) are applied as each run is stored.
         bool clamps = ChannelBlockArguments.Clamps(activation, out float low, out float high);
         var tiling = new Tiling(window, inChannels);
@@ -85,9 +77,8 @@ public static unsafe class WinogradBlocked
             for (int n = 0; n < batch; n++)
             {
                 float* image = px + (long)n * inChannels * inputSize;
-                for (int c = 0; c < inChannels; c++)
-                    FourPhaseImage.Split(image + (long)c * inputSize, window.InputHeight, window.InputWidth, window.PadTop, window.PadLeft,
-                        tiling.PhaseRows, tiling.Pitch, tiling.PhaseSize, phases + (long)c * 16 * tiling.PhaseSize, row, px, px + x.Length);
+                FourPhaseImage.Split(image, inChannels, inputSize, window.InputHeight, window.InputWidth, window.PadTop, window.PadLeft,
+                    tiling.PhaseRows, tiling.Pitch, tiling.PhaseSize, phases, row, px, px + x.Length);
                 var images = new Images(phases, v, products, outputTiles, inChannels, tiling, window, low, high);
                 // Band by band (the whole image when its transformed input fits 512 KB): large planes keep V in cache.
                 for (int band = 0; band < tiling.TileRows; band += tiling.BandRows)
@@ -289,7 +280,8 @@ public static unsafe class WinogradBlocked
             for (int i = 0; i < columns; i++)
             {
                 for (int b = 0; b < blocks.Pair; b++)
-                    TransformOutput<TOps, TVector>(images.Products + (long)(8 * r + i) * 2 * MaxLanes + b * lanes, TOps.Load(blocks.Bias + b * lanes),
+                    WinogradOutputTransform.Apply<TOps, TVector, FourOfSix>(images.Products + (long)(8 * r + i) * 2 * MaxLanes + b * lanes, ProductsStride,
+                        TOps.Load(blocks.Bias + b * lanes),
                         images.OutputTiles + ((long)(b * 4 * rows + 4 * r) * pitch + 4 * i) * lanes, pitch * lanes, transformRows);
             }
         }
@@ -398,50 +390,23 @@ public static unsafe class WinogradBlocked
         d = TOps.MultiplyAdd(lower, wb, d);
     }
 
-    /// <summary>
-    /// Y = Aᵀ M A + bias for one tile and block (M[ξ] at <paramref name="m"/> + ξ·ProductsStride), stored as 4 rows of 4 pixel
-    /// vectors, rows <paramref name="rowStride"/> floats apart; <paramref name="rows"/> holds 24 vectors of scratch.
-    /// </summary>
-    static void TransformOutput<TOps, TVector>(float* m, TVector bias, float* y, int rowStride, float* rows)
-        where TOps : IChannelVector<TVector> where TVector : struct
-    {
-        int lanes = TOps.Lanes;
-        long position = ProductsStride;
-        // Aᵀ over the columns of each of the six rows of M: rows[i][0..3].
-        for (int i = 0; i < 6; i++)
-        {
-            float* row = m + 6 * i * position;
-            Transform4<TOps, TVector>(TOps.Load(row), TOps.Load(row + position), TOps.Load(row + 2 * position), TOps.Load(row + 3 * position),
-                TOps.Load(row + 4 * position), TOps.Load(row + 5 * position), out var y0, out var y1, out var y2, out var y3);
-            TOps.Store(y0, rows + 4 * i * lanes);
-            TOps.Store(y1, rows + (4 * i + 1) * lanes);
-            TOps.Store(y2, rows + (4 * i + 2) * lanes);
-            TOps.Store(y3, rows + (4 * i + 3) * lanes);
-        }
-        // Then Aᵀ down each of the four columns: output column j, rows 0..3.
-        for (int j = 0; j < 4; j++)
-        {
-            float* column = rows + j * lanes;
-            Transform4<TOps, TVector>(TOps.Load(column), TOps.Load(column + 4 * lanes), TOps.Load(column + 8 * lanes), TOps.Load(column + 12 * lanes),
-                TOps.Load(column + 16 * lanes), TOps.Load(column + 20 * lanes), out var y0, out var y1, out var y2, out var y3);
-            float* pixel = y + j * lanes;
-            TOps.Store(TOps.Add(y0, bias), pixel);
-            TOps.Store(TOps.Add(y1, bias), pixel + rowStride);
-            TOps.Store(TOps.Add(y2, bias), pixel + 2 * rowStride);
-            TOps.Store(TOps.Add(y3, bias), pixel + 3 * rowStride);
-        }
-    }
-
     /// <summary>y = Aᵀ m for six values (Aᵀ rows: 1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Transform4<TOps, TVector>(TVector m0, TVector m1, TVector m2, TVector m3, TVector m4, TVector m5,
-        out TVector y0, out TVector y1, out TVector y2, out TVector y3) where TOps : IChannelVector<TVector> where TVector : struct
+    readonly struct FourOfSix : IWinogradOutputTransform
     {
-        TVector sum12 = TOps.Add(m1, m2), difference12 = TOps.Subtract(m1, m2), sum34 = TOps.Add(m3, m4), difference34 = TOps.Subtract(m3, m4);
-        y0 = TOps.Add(TOps.Add(m0, sum12), sum34);
-        y1 = TOps.MultiplyAdd(TOps.Broadcast(2f), difference34, difference12);
-        y2 = TOps.MultiplyAdd(TOps.Broadcast(4f), sum34, sum12);
-        y3 = TOps.Add(TOps.MultiplyAdd(TOps.Broadcast(8f), difference34, difference12), m5);
+        public static int Points => 6;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Transform<TOps, TVector>(float* m, long stride, out TVector y0, out TVector y1, out TVector y2, out TVector y3)
+            where TOps : IChannelVector<TVector> where TVector : struct
+        {
+            TVector m0 = TOps.Load(m), m1 = TOps.Load(m + stride), m2 = TOps.Load(m + 2 * stride), m3 = TOps.Load(m + 3 * stride);
+            TVector m4 = TOps.Load(m + 4 * stride), m5 = TOps.Load(m + 5 * stride);
+            TVector sum12 = TOps.Add(m1, m2), difference12 = TOps.Subtract(m1, m2), sum34 = TOps.Add(m3, m4), difference34 = TOps.Subtract(m3, m4);
+            y0 = TOps.Add(TOps.Add(m0, sum12), sum34);
+            y1 = TOps.MultiplyAdd(TOps.Broadcast(2f), difference34, difference12);
+            y2 = TOps.MultiplyAdd(TOps.Broadcast(4f), sum34, sum12);
+            y3 = TOps.Add(TOps.MultiplyAdd(TOps.Broadcast(8f), difference34, difference12), m5);
+        }
     }
 
     /// <summary>
@@ -456,6 +421,8 @@ public static unsafe class WinogradBlocked
         bool wholeRows = columns == images.Tiling.TileColumns;
         var low = Vector256.Create(images.Low);
         var high = Vector256.Create(images.High);
+        var low512 = Vector512.Create(images.Low);
+        var high512 = Vector512.Create(images.High);
         for (int b = 0; b < blocks.Pair; b++)
         {
             int channels = Math.Min(lanes, blocks.Channels - b * lanes);
@@ -473,7 +440,14 @@ public static unsafe class WinogradBlocked
                     bool spills = wholeRows ? position + 8 > outputSize : ow + 8 > width;
                     float* tile = source + (long)col * lanes;
                     float* target = y + position, added = residual == null ? null : residual + position;
-                    if (lanes == 16 && !spills && Avx512F.IsSupported)
+                    // 16 pixels at once where they are there: each channel's row a whole 64-byte line, where two 8-pixel
+                    // halves, 16 planes apart in the loop, would each miss L1 on planes a multiple of 4 KB apart.
+                    if (lanes == 16 && Avx512F.IsSupported && col + 16 <= 4 * columns && (wholeRows ? position + 16 <= outputSize : ow + 16 <= width))
+                    {
+                        Transpose16x16.Transpose(tile, lanes, lanes, new ClampedRows(target, added, outputSize, channels, low512, high512));
+                        col += 8;
+                    }
+                    else if (lanes == 16 && !spills && Avx512F.IsSupported)
                         ChannelBlockedConvolution.Transpose8x16(tile, channels, target, added, outputSize, low, high);
                     else if (lanes == 8 && !spills && Avx.IsSupported)
                         ChannelBlockedConvolution.Transpose8x8(tile, channels, target, added, outputSize, low, high);
@@ -495,6 +469,20 @@ public static unsafe class WinogradBlocked
                 y[at] = Math.Min(Math.Max(value, low), high);
             }
         }
+    }
+
+    /// <summary>The first <c>rows</c> transposed rows (channels), plus the residual, clamped, <c>stride</c> floats apart (NCHW planes).</summary>
+    readonly struct ClampedRows(float* target, float* residual, nint stride, int rows, Vector512<float> low, Vector512<float> high) : ITransposeTarget
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Store(int row, Vector512<float> value)
+        {
+            if (row >= rows) return;
+            if (residual != null) value += Vector512.Load(residual + row * stride);
+            Vector512.Min(Vector512.Max(value, low), high).Store(target + row * stride);
+        }
+
+        public void Store(int row, Vector256<float> value) => throw new NotSupportedException("16×16 blocks only");
     }
 
     enum ProductKind { OneBlock, TwoBlocks, TwoRows, TwoBlocksTwoRows }

@@ -39,6 +39,7 @@ public class ResidualFusionTests
     [InlineData(8, 3, false, false, "channel-blocked")]
     [InlineData(16, 3, false, true, "channel-blocked")]
     [InlineData(64, 3, true, true, "winograd-f4x3")]
+    [InlineData(16, 5, false, true, "winograd-f4x5")]
     [InlineData(128, 3, true, false, "winograd-f2x3")]
     [InlineData(12, 1, true, true, "pointwise-gemm")] // the 1×1 convolutions before MobileNetV2's residual Adds
     public void ConvAddReluBecomesOneConv(int channels, int kernel, bool convFirst, bool relu, string expectedKernel)
@@ -50,7 +51,7 @@ public class ResidualFusionTests
         Assert.True(conv.Annotations.ContainsKey(FusedEpilogue.ResidualKey));
         Assert.Equal(relu ? "Relu" : null, FusedEpilogue.Of(conv)?.Kind);
         // 64 and 128 channels sum 576 and 1152 products per output, through Winograd's transforms: float rounding reaches ~4e-5.
-        Differential.AssertAgrees(model, 1e-4, channels >= 64 ? 1e-4 : 1e-5, Input(43, 1, channels, 9, 10));
+        Differential.AssertAgrees(model, 1e-4, channels >= 64 || kernel == 5 ? 1e-4 : 1e-5, Input(43, 1, channels, 9, 10));
     }
 
     [Fact]

@@ -68,46 +68,13 @@ public class WinogradBlockedTests(ITestOutputHelper output)
 
     void Check(int batch, int channels, int height, int width, int outChannels, int[] pads, FusedActivation[] activations, int seed)
     {
-        int oh = height + pads[0] + pads[2] - 2, ow = width + pads[1] + pads[3] - 2;
-        int[] geometry = { 2, height, width, oh, ow, 3, 3, 1, 1, 1, 1, pads[0], pads[1], pads[2], pads[3] };
-        var random = new Random(seed);
-        float[] Random(int n) => Array.ConvertAll(new float[n], _ => (float)random.NextDouble() - 0.5f);
-        float[] x = Random(batch * channels * height * width), w = Random(outChannels * channels * 9), b = Random(outChannels);
-        float[] convolution = ConvolutionKernelTests.NaiveConvolution(x, w, b, batch, channels, outChannels, 1, new Window(geometry));
-        float[] unbiased = ConvolutionKernelTests.NaiveConvolution(x, w, new float[outChannels], batch, channels, outChannels, 1, new Window(geometry));
-        // Σ|w·x| per output: the scale of the rounding error.
-        float[] magnitude = ConvolutionKernelTests.NaiveConvolution(Array.ConvertAll(x, Math.Abs), Array.ConvertAll(w, Math.Abs), new float[outChannels],
-            batch, channels, outChannels, 1, new Window(geometry));
-        float[] residual = Random(convolution.Length);
-        double worst = 0;
-        ConvolutionKernelTests.OnEveryTier(tier =>
+        double worst = WinogradDefinitionCheck.Run(batch, channels, height, width, outChannels, 3, pads, activations, seed, (tier, w, m, c, geometry) =>
         {
-            var filter = WinogradBlockedFilter.Pack(w, outChannels, channels);
+            var filter = WinogradBlockedFilter.Pack(w, m, c);
             Assert.Equal(tier, filter.Tier);
-            var scratch = new float[WinogradBlocked.ScratchSize(channels, geometry)];
+            var scratch = new float[WinogradBlocked.ScratchSize(c, geometry)];
             scratch.AsSpan().Fill(float.NaN); // the kernel must write every scratch float it reads
-            foreach (var activation in activations)
-            {
-                foreach (bool withBias in new[] { true, false })
-                {
-                    foreach (bool withResidual in new[] { false, true })
-                    {
-                        float[] y = new float[convolution.Length];
-                        y.AsSpan().Fill(float.NaN);
-                        WinogradBlocked.Convolve(x, filter, withBias ? b : ReadOnlySpan<float>.Empty, y, scratch, batch, channels, geometry,
-                            activation, withResidual ? residual : ReadOnlySpan<float>.Empty);
-                        for (int i = 0; i < y.Length; i++)
-                        {
-                            float sum = (withBias ? convolution[i] : unbiased[i]) + (withResidual ? residual[i] : 0f);
-                            float want = FusedActivationTests.Reference(activation.Kind, activation.Alpha, activation.Beta, sum);
-                            double error = Math.Abs(y[i] - want), scale = magnitude[i] + 1;
-                            worst = Math.Max(worst, error / scale);
-                            Assert.True(error <= 1e-5 * scale,
-                                $"tier {tier}, {activation.Kind}, bias {withBias}, residual {withResidual}, element {i}: {y[i]} vs {want} (Σ|w·x| {magnitude[i]})");
-                        }
-                    }
-                }
-            }
+            return (x, bias, y, activation, residual) => WinogradBlocked.Convolve(x, filter, bias, y, scratch, batch, c, geometry, activation, residual);
         });
         output.WriteLine($"worst error / (Σ|w·x| + 1): {worst:E2}");
     }

@@ -96,6 +96,8 @@ public class ConvolutionTests
     [InlineData(1, 64, 64, 8, 8, "winograd-f4x3")]    // resnet8's last stage: two pairs of blocks, the plane one group
     [InlineData(1, 32, 64, 14, 14, "winograd-f4x3")]  // fashion_bncnn's f.7: the last tile row and column overhang
     [InlineData(2, 24, 48, 17, 15, "winograd-f4x3")]  // odd sizes, two images, a pair and a single block
+    [InlineData(1, 16, 24, 22, 22, "winograd-f4x3")]  // burn-mnist's conv3: 24 output channels, the second block half empty
+    [InlineData(1, 8, 16, 24, 24, "channel-blocked")] // burn-mnist's conv2: 8 input channels too few for the transforms
     [InlineData(1, 16, 32, 8, 8, "channel-blocked")]  // digits_cnn's 8×8 layer: too little work for the transforms
     [InlineData(1, 64, 128, 9, 10, "winograd-f2x3")]  // transformed weights (four times the direct ones) past the cache
     public void WinogradChoiceMatchesOnnxRuntime(int batch, int channels, int outChannels, int height, int width, string kernel)
@@ -111,6 +113,30 @@ public class ConvolutionTests
         Assert.Equal(kernel, conv.Annotations["kernel"]);
         Differential.AssertAgrees(model, rtol: 1e-4, atol: 1e-4,
             inputs: new (int[], System.Array)[] { (new[] { batch, channels, height, width }, Differential.RandomFloats(11, batch * channels * height * width)) });
+    }
+
+    /// <summary>
+    /// 5×5 stride-1 layers from 8 input channels pick Winograd F(4×4, 5×5) vectorised over output channels, and still
+    /// agree with ONNX Runtime (with a fused Relu); one input channel keeps a direct kernel.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 20, 50, 12, 12, 0, "winograd-f4x5")]   // fashion_lenet5's c2: four blocks, the last of 2 channels
+    [InlineData(1, 8, 16, 14, 14, 2, "winograd-f4x5")]    // mnist-8's second layer: tiles overhanging the output
+    [InlineData(2, 9, 33, 11, 17, 1, "winograd-f4x5")]    // odd sizes, two images, three blocks
+    [InlineData(1, 1, 8, 28, 28, 2, "single-channel")]    // mnist-8's first layer: too little product for the transforms
+    public void FiveByFiveChoiceMatchesOnnxRuntime(int batch, int channels, int outChannels, int height, int width, int pad, string kernel)
+    {
+        var model = new OnnxModelBuilder()
+            .Input("x", DataType.Float, batch, channels, height, width)
+            .Initializer("w", Differential.RandomFloats(14, outChannels * channels * 25), outChannels, channels, 5, 5)
+            .Initializer("b", Differential.RandomFloats(15, outChannels), outChannels)
+            .Node("Conv", new[] { "x", "w", "b" }, new[] { "c" }, ("pads", new[] { pad, pad, pad, pad }))
+            .Node("Relu", new[] { "c" }, new[] { "y" })
+            .Output("y", DataType.Float).ToBytes();
+        var conv = Assert.Single(Compiler.FusionPassTests.CompiledGraph(model).Nodes);
+        Assert.Equal(kernel, conv.Annotations["kernel"]);
+        Differential.AssertAgrees(model, rtol: 1e-4, atol: 1e-4,
+            inputs: new (int[], System.Array)[] { (new[] { batch, channels, height, width }, Differential.RandomFloats(16, batch * channels * height * width)) });
     }
 
     [Theory]

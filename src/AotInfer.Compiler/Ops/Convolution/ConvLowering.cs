@@ -17,6 +17,8 @@ namespace AotInfer.Compiler.Ops.Convolution;
 /// <see cref="PrefersSingleChannel"/>);
 /// <c>winograd-f4x3</c> for 3×3 stride-1 dilation-1 ungrouped convolutions with constant weights and enough work (4×
 /// fewer multiplies, vectorised over output channels, see <see cref="PrefersWinogradBlocked"/>);
+/// <c>winograd-f4x5</c> for 5×5 stride-1 dilation-1 ungrouped convolutions with constant weights and at least 8 input
+/// channels (6.25× fewer multiplies, likewise, see <see cref="PrefersWinogradF4x5"/>);
 /// <c>channel-blocked</c> for most other ungrouped 2-D convolutions with constant weights (a direct kernel vectorised
 /// over output channels, see <see cref="PrefersChannelBlocked"/>);
 /// <c>winograd-f2x3</c> for 3×3 stride-1 dilation-1 ungrouped convolutions with constant weights, at least 16
@@ -95,6 +97,12 @@ public sealed class ConvLowering : OpLowering
                 string blockedWinograd = code.StaticField($"{ns}.WinogradBlockedFilter", $"{ns}.WinogradBlockedFilter.Pack({code.ConstantArray(1)}, {layer.OutChannels}, {layer.InChannels})");
                 string tiles = code.Scratch(DataType.Float, WinogradBlockedScratchSize(layer.InChannels, layer.Geometry));
                 code.Writer.Line($"{ns}.WinogradBlocked.Convolve({code.In(0)}, {blockedWinograd}, {bias}, {code.Out(0)}, {tiles}, " +
+                                 $"{layer.Batch}, {layer.InChannels}, {code.IntArray(layer.Geometry.Packed())}{activation});");
+                break;
+            case "winograd-f4x5":
+                string fiveByFive = code.StaticField($"{ns}.WinogradF4x5Filter", $"{ns}.WinogradF4x5Filter.Pack({code.ConstantArray(1)}, {layer.OutChannels}, {layer.InChannels})");
+                string fiveByFiveScratch = code.Scratch(DataType.Float, WinogradF4x5ScratchSize(layer.InChannels, layer.Geometry));
+                code.Writer.Line($"{ns}.WinogradF4x5.Convolve({code.In(0)}, {fiveByFive}, {bias}, {code.Out(0)}, {fiveByFiveScratch}, " +
                                  $"{layer.Batch}, {layer.InChannels}, {code.IntArray(layer.Geometry.Packed())}{activation});");
                 break;
             case "winograd-f2x3":
@@ -216,6 +224,19 @@ public sealed class ConvLowering : OpLowering
     }
 
     /// <summary>
+    /// The scratch <c>WinogradF4x5.Convolve</c> needs (its <c>ScratchSize</c>; the kernel checks it), over TH × TW tiles
+    /// of 4×4 and a pitch of TW + 1: 16 phases of the image of (TH + 1)·pitch + 16 floats per input channel, a bordered
+    /// row of ⌈pitch / 8⌉·32, the transformed input [64][C][TH·pitch + 16], the products of a group (64 × 17 × 16) and
+    /// its output tiles (4 × 4 × 4 × 8 × 16).
+    /// </summary>
+    static int WinogradF4x5ScratchSize(int inChannels, WindowGeometry g)
+    {
+        int tileRows = (g.Output[0] + 3) / 4, pitch = (g.Output[1] + 3) / 4 + 1;
+        return inChannels * 16 * ((tileRows + 1) * pitch + 16) + (pitch + 7) / 8 * 32 + 64 * inChannels * (tileRows * pitch + 16) +
+               64 * 17 * 16 + 4 * 4 * 4 * 8 * 16;
+    }
+
+    /// <summary>
     /// The scratch <c>Convolution.Depthwise2D</c> needs (its <c>Depthwise2DScratchSize</c>; the kernel checks it):
     /// stride×stride phase planes of (OH + ⌊(KH−1)·dh/sh⌋) × (OW + ⌊(KW−1)·dw/sw⌋) plus 8 floats, and the output grid
     /// of OH rows of that pitch rounded up to 8.
@@ -295,8 +316,12 @@ public sealed class ConvLowering : OpLowering
 
     /// <summary>
     /// Winograd F(4×4, 3×3) vectorised over output channels does 4× fewer multiplies than the direct kernel, and pays
-    /// for its transforms from 16 input channels and C·M·OH·OW ≥ 2¹⁸ (16→16 at 32×32, 64→64 at 8×8); above C·M = 64²
-    /// its transformed weights (36·C·M floats, 4× the direct kernel's: 576 KB at 64², half the L2) leave the cache
+    /// for its transforms from 16 input channels and C·M·OH·OW ≥ 48·2¹⁰ (any output channel count: the last block is
+    /// masked). Measured with <c>dotnet run -c Release --project examples/GemmBench -- conv Avx512 3x3</c> and <c>… burn</c>
+    /// (µs, thread CPU time; channel-blocked / winograd-f4x3): burn-mnist's conv3 16→24 at 22×22 (C·M·OH·OW 185 856)
+    /// 19.1 / 15.1, 16→16 at 16×16 (65 536) 7.1 / 6.1, 16→24 at 12×12 (55 296) 6.8 / 5.4, against digits_cnn's 16→32 at
+    /// 8×8 (32 768) 2.9 / 3.4 below; burn-mnist's conv2 8→16 at 24×24 (7.5 / 7.4) and 8→16 at 32×32 (14.6 / 16.7) show
+    /// 8 input channels too few. Above C·M = 64² its transformed weights (36·C·M floats, 4× the direct kernel's: 576 KB at 64², half the L2) leave the cache
     /// between inferences and it loses. Measured with <c>dotnet run -c Release --project examples/GemmBench -- conv</c>
     /// (µs, thread CPU time, AVX-512; channel-blocked / winograd-f4x3): resnet8 a.0 16→16 at 32×32 26.7 / 23.1, a.3_1
     /// 32→32 at 16×16 20.0 / 12.9, a.3_2 64→64 at 8×8 19.9 / 15.5; fashion_bncnn f.3 32→32 at 28×28 62.0 / 34.8, f.10
@@ -309,8 +334,22 @@ public sealed class ConvLowering : OpLowering
     /// </summary>
     static bool PrefersWinogradBlocked(WindowGeometry g, int inChannels, int outChannels, int groups) =>
         g.Rank == 2 && groups == 1 && inChannels >= 16 && (long)inChannels * outChannels <= 64 * 64 &&
-        (long)inChannels * outChannels * g.Output[0] * g.Output[1] >= 1 << 18 &&
+        (long)inChannels * outChannels * g.Output[0] * g.Output[1] >= 48 * 1024 &&
         g.Kernel.All(k => k == 3) && g.Strides.All(s => s == 1) && g.Dilations.All(d => d == 1);
+
+    /// <summary>
+    /// Winograd F(4×4, 5×5) vectorised over output channels does 6.25× fewer multiplies than the direct kernel, and pays
+    /// for its transforms from 8 input channels. Measured with <c>dotnet run -c Release --project examples/GemmBench --
+    /// conv Avx512 5x5</c> and <c>… lenet5</c>, <c>… mnist-8</c> (µs, thread CPU time; channel-blocked / winograd-f4x5):
+    /// mnist-8's 8→16 at 14×14 7.8 / 5.1, fashion_lenet5's 20→50 at 8×8 16.4 / 7.7, 32→64 at 16×16 106 / 41, 64→128 at
+    /// 12×12 230 / 107 (the last two with <c>DOTNET_TieredCompilation=0</c>). Not taken: one input channel (mnist-8's 1→8 at 28×28 2.1 with
+    /// single-channel against 8.0, lenet5's 1→20 at 24×24 4.6 with few-channel against 13.3: all transform, no product).
+    /// Capped at C·M ≤ 64·128, the largest layer measured, since its transformed weights (64·C·M floats, 2.6 times the
+    /// direct kernel's) leave the caches on larger layers.
+    /// </summary>
+    static bool PrefersWinogradF4x5(WindowGeometry g, int inChannels, int outChannels, int groups) =>
+        g.Rank == 2 && groups == 1 && inChannels >= 8 && (long)inChannels * outChannels <= 64 * 128 &&
+        g.Kernel.All(k => k == 5) && g.Strides.All(s => s == 1) && g.Dilations.All(d => d == 1);
 
     /// <summary>
     /// The output-channel-vectorised direct kernel (16 channels per zmm, 16 accumulators per tile) beats the
@@ -444,6 +483,7 @@ public sealed class ConvLowering : OpLowering
             : w.Constant is not null && PrefersFewChannel(geometry, xs[1], groups) ? "few-channel"
             : w.Constant is not null && PrefersSingleChannelBlocked(geometry, xs[1], ws[0], groups) ? "single-channel-blocked"
             : w.Constant is not null && PrefersWinogradBlocked(geometry, xs[1], ws[0], groups) ? "winograd-f4x3"
+            : w.Constant is not null && PrefersWinogradF4x5(geometry, xs[1], ws[0], groups) ? "winograd-f4x5"
             : w.Constant is not null && PrefersChannelBlocked(geometry, xs[1], ws[0], groups) ? "channel-blocked"
             : w.Constant is not null && PrefersWinograd(geometry, xs[1], ws[0], groups) ? "winograd-f2x3"
             : geometry.IsPointwise ? "pointwise-gemm"
