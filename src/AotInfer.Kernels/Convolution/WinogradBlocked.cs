@@ -483,6 +483,8 @@ public static unsafe class WinogradBlocked
         }
 
         public void Store(int row, Vector256<float> value) => throw new NotSupportedException("16×16 blocks only");
+
+        public void Store(int row, Vector128<float> value) => throw new NotSupportedException("16×16 blocks only");
     }
 
     enum ProductKind { OneBlock, TwoBlocks, TwoRows, TwoBlocksTwoRows }
