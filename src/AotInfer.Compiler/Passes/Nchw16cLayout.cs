@@ -13,7 +13,8 @@ namespace AotInfer.Compiler.Passes;
 /// reader can read it, so that chains of depthwise and pointwise convolutions (DS-CNN, MobileNet) skip the transposes
 /// the channel-vectorised kernels otherwise pay at both ends of every layer. The layout-aware layers are the
 /// depthwise Conv, moved to the channel-interleaved kernel (either side in either layout: it converts at a chain's ends), the 1×1
-/// stride-1 ungrouped Conv with constant weights (NCHW16c on its input, residual and output, or NCHW on all) and
+/// stride-1 ungrouped Conv with constant weights (NCHW16c on its output and residual with its input in either layout, or
+/// NCHW on all: after a tensor that stays NCHW, such as MobileNetV2's 24-channel ones, it starts a chain) and
 /// GlobalAveragePool (reads it). A tensor stays NCHW when it is a graph input or output, has a channel count that is not
 /// a multiple of 16, or any reader (or its producer) is another op, so no reorder node is ever needed.
 /// The choice is recorded as node annotations (<see cref="InputKey"/>, <see cref="OutputKey"/>) that the lowerings read.
@@ -21,7 +22,7 @@ namespace AotInfer.Compiler.Passes;
 /// </summary>
 public static class Nchw16cLayout
 {
-    /// <summary>Annotation of a node that reads its image inputs (X and a fused residual) in NCHW16c.</summary>
+    /// <summary>Annotation of a node that reads X in NCHW16c (a 1×1 layer's residual is in its output's layout).</summary>
     public const string InputKey = "input layout";
 
     /// <summary>Annotation of a node that writes its output in NCHW16c.</summary>
@@ -35,7 +36,7 @@ public static class Nchw16cLayout
 
     const int Block = 16;
 
-    /// <summary>True when <paramref name="node"/> reads its image inputs in NCHW16c.</summary>
+    /// <summary>True when <paramref name="node"/> reads X in NCHW16c.</summary>
     public static bool ReadsBlocked(Node node) => node.Annotations.ContainsKey(InputKey);
 
     /// <summary>True when <paramref name="node"/> writes its output in NCHW16c.</summary>
@@ -48,18 +49,19 @@ public static class Nchw16cLayout
     {
         var roles = graph.Nodes.ToDictionary(n => n, RoleOf);
         var blocked = new HashSet<Value>(graph.Nodes.SelectMany(n => n.Outputs).Where(v => Eligible(v, roles)));
-        // A pointwise layer computes entirely in one layout: while one of its image tensors stays NCHW, so do the others.
+        // A pointwise layer writes its output and adds its residual in one layout, and reads NCHW16c only to write it.
         for (bool changed = true; changed;)
         {
             changed = false;
             foreach (var node in graph.Nodes.Where(n => roles[n] == Role.Pointwise))
             {
-                var images = PointwiseImages(node).ToArray();
-                if (images.Any(blocked.Contains) && !images.All(blocked.Contains))
+                var sums = PointwiseSums(node).ToArray();
+                if (sums.Any(blocked.Contains) && !sums.All(blocked.Contains))
                 {
-                    blocked.ExceptWith(images);
+                    blocked.ExceptWith(sums);
                     changed = true;
                 }
+                if (!blocked.Contains(node.Outputs[0]) && blocked.Remove(node.Inputs[0]!)) changed = true;
             }
         }
         foreach (var node in graph.Nodes)
@@ -85,9 +87,9 @@ public static class Nchw16cLayout
         reader.Inputs.Select((input, i) => (input, i)).Where(p => p.input == v)
             .All(p => p.i == 0 || role == Role.Pointwise && p.i == ResidualFusion.InputIndex);
 
-    static IEnumerable<Value> PointwiseImages(Node node)
+    /// <summary>A pointwise layer's output and the residual its epilogue adds.</summary>
+    static IEnumerable<Value> PointwiseSums(Node node)
     {
-        yield return node.Inputs[0]!;
         if (node.Input(ResidualFusion.InputIndex) is { } residual) yield return residual;
         yield return node.Outputs[0];
     }

@@ -12,21 +12,24 @@ namespace AotInfer.Kernels.Convolution;
 /// input value into the weight vectors (<see cref="ChannelBlockedFilter"/>'s layout). In this layout a pixel's output
 /// channels are one vector, so the bias, the fused residual (also NCHW16c) and Relu or Clip are applied as each vector
 /// is stored, with no transpose back to NCHW, and the input pixels a tile broadcasts lie 16 floats apart in one block.
+/// The input may instead be NCHW (any channel count): the layer that starts a chain, after a tensor that stays NCHW
+/// (MobileNetV2's 24-channel stage), broadcasts from consecutive floats of each plane.
 /// </summary>
 public static unsafe class Nchw16cPointwise
 {
     /// <summary>
     /// y = W·x + b (+ <paramref name="residual"/>, then <paramref name="activation"/>) over <paramref name="pixels"/>
     /// pixels of each image; x, y and the residual in NCHW16c, <paramref name="filter"/> packed from ONNX weights
-    /// <c>[M, C, 1, 1]</c> by <see cref="ChannelBlockedFilter.Pack"/>; C and M multiples of 16.
+    /// <c>[M, C, 1, 1]</c> by <see cref="ChannelBlockedFilter.Pack"/>; M a multiple of 16, and C too unless x is NCHW
+    /// (<paramref name="nchwInput"/>).
     /// </summary>
     public static void Convolve(ReadOnlySpan<float> x, ChannelBlockedFilter filter, ReadOnlySpan<float> bias, Span<float> y,
-        int batch, int pixels, FusedActivation activation = default, ReadOnlySpan<float> residual = default)
+        int batch, int pixels, FusedActivation activation = default, ReadOnlySpan<float> residual = default, bool nchwInput = false)
     {
         ArgumentNullException.ThrowIfNull(filter);
         int inChannels = filter.InChannels, outChannels = filter.OutChannels;
         if (filter.Depth != inChannels) throw new ArgumentException("the filter was packed for a window larger than 1×1", nameof(filter));
-        if (inChannels % Nchw16c.Block != 0 || outChannels % Nchw16c.Block != 0)
+        if (!nchwInput && inChannels % Nchw16c.Block != 0 || outChannels % Nchw16c.Block != 0)
             throw new ArgumentException($"{inChannels} input or {outChannels} output channels are not a multiple of {Nchw16c.Block}", nameof(filter));
         ChannelBlockArguments.CheckLengths(x, y, bias, residual, batch, inChannels, pixels, outChannels, pixels);
         bool clamps = ChannelBlockArguments.Clamps(activation, out float low, out float high);
@@ -44,18 +47,52 @@ public static unsafe class Nchw16cPointwise
                     long imageOut = (long)n * outChannels * pixels;
                     var tiles = new Tiles(px + (long)n * inChannels * pixels, filter.Block(block), pair == 2 ? filter.Block(block + 1) : null, pairBias,
                         inChannels, pixels, first, py + imageOut, pr == null ? null : pr + imageOut, low, high);
-                    switch (filter.Tier)
-                    {
-                        case GemmTier.Avx512: Runs<ChannelVector512, Vector512<float>>(tiles); break;
-                        case GemmTier.Fma256: Runs<ChannelVector256, Vector256<float>>(tiles); break;
-                        case GemmTier.Vector128: Runs<ChannelVector128, Vector128<float>>(tiles); break;
-                        default: Runs<ChannelScalar, float>(tiles); break;
-                    }
+                    if (nchwInput) Tier<NchwInput>(filter.Tier, tiles);
+                    else Tier<Nchw16cInput>(filter.Tier, tiles);
                 }
             }
         }
         // Other activations are element-wise: the layout does not matter to them.
         if (!clamps) activation.Apply(y.Slice(0, batch * outChannels * pixels));
+    }
+
+    static void Tier<TInput>(GemmTier tier, in Tiles tiles) where TInput : IInputLayout
+    {
+        switch (tier)
+        {
+            case GemmTier.Avx512: Runs<ChannelVector512, Vector512<float>, TInput>(tiles); break;
+            case GemmTier.Fma256: Runs<ChannelVector256, Vector256<float>, TInput>(tiles); break;
+            case GemmTier.Vector128: Runs<ChannelVector128, Vector128<float>, TInput>(tiles); break;
+            default: Runs<ChannelScalar, float, TInput>(tiles); break;
+        }
+    }
+
+    /// <summary>
+    /// How the input's channels and pixels lie: groups of <c>GroupSize</c> channels, group g starting g·GroupSize·pixels
+    /// floats in, the channels of a group <c>ChannelStride</c> floats apart and the pixels <see cref="PixelStride"/> (a
+    /// compile-time constant, so a tile's eight broadcasts keep constant offsets).
+    /// </summary>
+    interface IInputLayout
+    {
+        static abstract int PixelStride { get; }
+        static abstract int GroupSize(int channels);
+        static abstract int ChannelStride(int pixels);
+    }
+
+    /// <summary>NCHW16c: blocks of 16 channels one float apart, a block's pixels 16 floats apart.</summary>
+    readonly struct Nchw16cInput : IInputLayout
+    {
+        public static int PixelStride => Nchw16c.Block;
+        public static int GroupSize(int channels) => Nchw16c.Block;
+        public static int ChannelStride(int pixels) => 1;
+    }
+
+    /// <summary>NCHW: one group of every channel, planes apart, pixels consecutive.</summary>
+    readonly struct NchwInput : IInputLayout
+    {
+        public static int PixelStride => 1;
+        public static int GroupSize(int channels) => channels;
+        public static int ChannelStride(int pixels) => pixels;
     }
 
     /// <summary>What every tile of one pair of channel vectors shares.</summary>
@@ -70,31 +107,31 @@ public static unsafe class Nchw16cPointwise
     /// The pixels in equal runs of at most <see cref="IChannelVector{TVector}.MaxPixels"/>: 49 pixels (MobileNet's 7×7)
     /// are 7 runs of 7, not 6 of 8 and a last single pixel whose two accumulators would wait on each multiply-add.
     /// </summary>
-    static void Runs<TOps, TVector>(in Tiles tiles) where TOps : IChannelVector<TVector> where TVector : struct
+    static void Runs<TOps, TVector, TInput>(in Tiles tiles) where TOps : IChannelVector<TVector> where TVector : struct where TInput : IInputLayout
     {
         bool pair = tiles.Weights1 != null;
         int runs = (tiles.Pixels + TOps.MaxPixels - 1) / TOps.MaxPixels, run = (tiles.Pixels + runs - 1) / runs;
         for (int p = 0; p < tiles.Pixels; p += run)
         {
             int count = Math.Min(run, tiles.Pixels - p);
-            if (pair) Tile<TOps, TVector, Pixels2>(tiles, p, count);
-            else Tile<TOps, TVector, Pixels1>(tiles, p, count);
+            if (pair) Tile<TOps, TVector, TInput, Pixels2>(tiles, p, count);
+            else Tile<TOps, TVector, TInput, Pixels1>(tiles, p, count);
         }
     }
 
-    static void Tile<TOps, TVector, TVectors>(in Tiles tiles, int pixel, int count)
-        where TOps : IChannelVector<TVector> where TVector : struct where TVectors : IPixelCount
+    static void Tile<TOps, TVector, TInput, TVectors>(in Tiles tiles, int pixel, int count)
+        where TOps : IChannelVector<TVector> where TVector : struct where TInput : IInputLayout where TVectors : IPixelCount
     {
         switch (count)
         {
-            case 1: Tile<TOps, TVector, TVectors, Pixels1>(tiles, pixel); break;
-            case 2: Tile<TOps, TVector, TVectors, Pixels2>(tiles, pixel); break;
-            case 3: Tile<TOps, TVector, TVectors, Pixels3>(tiles, pixel); break;
-            case 4: Tile<TOps, TVector, TVectors, Pixels4>(tiles, pixel); break;
-            case 5: Tile<TOps, TVector, TVectors, Pixels5>(tiles, pixel); break;
-            case 6: Tile<TOps, TVector, TVectors, Pixels6>(tiles, pixel); break;
-            case 7: Tile<TOps, TVector, TVectors, Pixels7>(tiles, pixel); break;
-            case 8: Tile<TOps, TVector, TVectors, Pixels8>(tiles, pixel); break;
+            case 1: Tile<TOps, TVector, TInput, TVectors, Pixels1>(tiles, pixel); break;
+            case 2: Tile<TOps, TVector, TInput, TVectors, Pixels2>(tiles, pixel); break;
+            case 3: Tile<TOps, TVector, TInput, TVectors, Pixels3>(tiles, pixel); break;
+            case 4: Tile<TOps, TVector, TInput, TVectors, Pixels4>(tiles, pixel); break;
+            case 5: Tile<TOps, TVector, TInput, TVectors, Pixels5>(tiles, pixel); break;
+            case 6: Tile<TOps, TVector, TInput, TVectors, Pixels6>(tiles, pixel); break;
+            case 7: Tile<TOps, TVector, TInput, TVectors, Pixels7>(tiles, pixel); break;
+            case 8: Tile<TOps, TVector, TInput, TVectors, Pixels8>(tiles, pixel); break;
             default: throw new ArgumentOutOfRangeException(nameof(count), count, "more pixels than the tile holds");
         }
     }
@@ -103,21 +140,21 @@ public static unsafe class Nchw16cPointwise
     /// One tile: TPixels pixels from <paramref name="pixel"/> × TVectors vectors of output channels (a for the first,
     /// b for the second), accumulated over the input channels, block by block, then stored.
     /// </summary>
-    static void Tile<TOps, TVector, TVectors, TPixels>(in Tiles tiles, int pixel)
-        where TOps : IChannelVector<TVector> where TVector : struct where TVectors : IPixelCount where TPixels : IPixelCount
+    static void Tile<TOps, TVector, TInput, TVectors, TPixels>(in Tiles tiles, int pixel)
+        where TOps : IChannelVector<TVector> where TVector : struct where TInput : IInputLayout where TVectors : IPixelCount where TPixels : IPixelCount
     {
-        const int B = Nchw16c.Block;
+        int B = TInput.PixelStride, group = TInput.GroupSize(tiles.InChannels), step = TInput.ChannelStride(tiles.Pixels);
         int lanes = TOps.Lanes, pixels = TPixels.Count;
         bool two = TVectors.Count == 2;
         TVector bias0 = TOps.Load(tiles.Bias), bias1 = TOps.Load(tiles.Bias + lanes);
         TVector a0 = bias0, a1 = bias0, a2 = bias0, a3 = bias0, a4 = bias0, a5 = bias0, a6 = bias0, a7 = bias0;
         TVector b0 = bias1, b1 = bias1, b2 = bias1, b3 = bias1, b4 = bias1, b5 = bias1, b6 = bias1, b7 = bias1;
         float* w0 = tiles.Weights0, w1 = two ? tiles.Weights1 : tiles.Weights0;
-        for (int c0 = 0; c0 < tiles.InChannels; c0 += B)
+        for (int c0 = 0; c0 < tiles.InChannels; c0 += group)
         {
-            // Input block c0 / 16 starts (c0 / 16) · pixels · 16 = c0 · pixels floats in; its pixels are 16 floats apart.
+            // A group of channels starts c0 · pixels floats in (an NCHW16c block, or the one NCHW group at 0).
             float* p = tiles.Image + (long)c0 * tiles.Pixels + pixel * B;
-            for (int c = 0; c < B; c++, p++, w0 += lanes, w1 += lanes)
+            for (int c = 0; c < group; c++, p += step, w0 += lanes, w1 += lanes)
             {
                 TVector wa = TOps.Load(w0), wb = two ? TOps.Load(w1) : wa;
                 Step<TOps, TVector, TVectors>(ref a0, ref b0, p[0], wa, wb);

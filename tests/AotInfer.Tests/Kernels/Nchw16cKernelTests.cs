@@ -9,7 +9,7 @@ namespace AotInfer.Tests.Kernels;
 
 /// <summary>
 /// The kernels that read or write the 16-channel-blocked layout against the NCHW definition on every tier: the
-/// pointwise convolution (16…64 input and output channels, pixel counts around the 8-pixel tiles, residual, every fused
+/// pointwise convolution (16…64 input and output channels, its input in either layout (3 and 24 channels NCHW only), pixel counts around the 8-pixel tiles, residual, every fused
 /// activation, batch 2), the channel-interleaved depthwise kernel with each side in either layout (strides, pads,
 /// planes narrower than a block) and GlobalAveragePool. Inputs are random with fixed seeds; outputs are compared after
 /// reordering with the layout's reference <see cref="Nchw16c.ToNchw"/>.
@@ -54,6 +54,8 @@ public class Nchw16cKernelTests
     [InlineData(64, 64, 125)]
     [InlineData(48, 80, 49)]
     [InlineData(32, 48, 8)]
+    [InlineData(24, 32, 13)] // NCHW input only
+    [InlineData(3, 16, 5)] // NCHW input only
     public void PointwiseMatchesTheDefinitionOnEveryTier(int inChannels, int outChannels, int pixels)
     {
         var random = new Random(91 + inChannels + outChannels + pixels);
@@ -61,6 +63,7 @@ public class Nchw16cKernelTests
         int[] geometry = { 2, 1, pixels, 1, pixels, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0 };
         float[] x = RandomFloats(random, batch * inChannels * pixels), w = RandomFloats(random, outChannels * inChannels), b = RandomFloats(random, outChannels);
         float[] residual = RandomFloats(random, batch * outChannels * pixels);
+        foreach (bool nchwInput in inChannels % 16 == 0 ? new[] { false, true } : new[] { true })
         foreach (bool withResidual in new[] { false, true })
         foreach (var activation in Activations)
         {
@@ -72,11 +75,11 @@ public class Nchw16cKernelTests
                 var filter = ChannelBlockedFilter.Pack(w, outChannels, geometry);
                 float[] y = new float[expected.Length + 1], nchw = new float[expected.Length];
                 y.AsSpan().Fill(float.NaN);
-                Nchw16cPointwise.Convolve(Blocked(x, batch, inChannels, pixels), filter, b, y.AsSpan(0, expected.Length), batch, pixels, activation,
-                    withResidual ? Blocked(residual, batch, outChannels, pixels) : ReadOnlySpan<float>.Empty);
+                Nchw16cPointwise.Convolve(nchwInput ? x : Blocked(x, batch, inChannels, pixels), filter, b, y.AsSpan(0, expected.Length), batch, pixels, activation,
+                    withResidual ? Blocked(residual, batch, outChannels, pixels) : ReadOnlySpan<float>.Empty, nchwInput);
                 Assert.True(float.IsNaN(y[^1]), "wrote past the output");
                 Nchw16c.ToNchw(y, nchw, batch, outChannels, pixels);
-                AssertClose(expected, nchw, $"tier {tier}, {inChannels}→{outChannels} at {pixels} pixels, residual {withResidual}, {activation}");
+                AssertClose(expected, nchw, $"tier {tier}, {inChannels}→{outChannels} at {pixels} pixels, NCHW input {nchwInput}, residual {withResidual}, {activation}");
             });
         }
     }

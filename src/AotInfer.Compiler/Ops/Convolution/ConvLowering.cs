@@ -129,8 +129,9 @@ public sealed class ConvLowering : OpLowering
             case Passes.Nchw16cLayout.PointwiseKernel:
                 string pointwiseWindow = code.IntArray(layer.Geometry.Packed()); // declared before the filter field that reads it
                 string blockedFilter = code.StaticField($"{ns}.ChannelBlockedFilter", $"{ns}.ChannelBlockedFilter.Pack({code.ConstantArray(1)}, {layer.OutChannels}, {pointwiseWindow})");
+                string nchwInput = Passes.Nchw16cLayout.ReadsBlocked(op.Node) ? "" : ", nchwInput: true"; // a chain's first layer
                 code.Writer.Line($"{ns}.Nchw16cPointwise.Convolve({code.In(0)}, {blockedFilter}, {bias}, {code.Out(0)}, " +
-                                 $"{layer.Batch}, {layer.Geometry.OutputSize}{activation});");
+                                 $"{layer.Batch}, {layer.Geometry.OutputSize}{activation}{nchwInput});");
                 break;
             case "depthwise-interleaved":
                 string interleaved = code.Scratch(DataType.Float, InterleavedScratchSize(layer.Geometry));
