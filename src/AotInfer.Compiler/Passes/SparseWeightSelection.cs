@@ -26,6 +26,15 @@ public static class SparseWeightSelection
                                                  $"M={choice.N} depth={choice.K} pixels={choice.M}";
                 continue;
             }
+            if (IsSparseInt8Candidate(node, out var centred, out int rows, out string? inexact))
+            {
+                var choice = inexact is null ? SparseCostModel.DecideInt8(centred, rows, mode)
+                    : SparseCostModel.DecideInt8(centred, rows, SparseMode.Dense) with { Format = SparseFormat.Dense, Reason = inexact };
+                node.Annotations[SparseDecision.Key] = choice;
+                if (choice.Format != SparseFormat.Dense)
+                    node.Annotations["kernel"] = $"sparse int8 Bands product (BandSparseMultiply on the centred integers, exact in float), M={choice.M} N={choice.N} K={choice.K}";
+                continue;
+            }
             if (!IsEligible(node, out var b, out int m)) continue;
             bool reorderable = BandOutputReordering.CanReorder(node, b.N);
             var decision = SparseCostModel.Decide(b, m, mode, reorderable);
@@ -78,6 +87,55 @@ public static class SparseWeightSelection
         pixels *= xs[0];
         return pixels > 0;
     }
+
+    /// <summary>
+    /// A quantised product (QGemm, QLinearMatMul, MatMulInteger, MatMulIntegerToFloat, DynamicQuantizeMatMul) with a
+    /// 2-D A and a constant 2-D int8/uint8 B whose zero point is constant (per tensor or per column):
+    /// <paramref name="centred"/> is B − zb as floats, the weights the sparse kernel multiplies (a pruned weight is one
+    /// equal to its zero point). Float sums of integer products are exact while every partial sum stays below 2²⁴;
+    /// <paramref name="inexact"/> says why that bound does not hold (then the layer stays dense), else null.
+    /// </summary>
+    static bool IsSparseInt8Candidate(Node node, out ConstantWeightMatrix centred, out int m, out string? inexact)
+    {
+        centred = default;
+        m = 0;
+        inexact = null;
+        if (Ops.Quantization.QuantizedMatMulLowering.WeightInputs(node) is not { } roles) return false;
+        var a = node.Input(0);
+        var weights = node.Input(roles.B)?.Constant;
+        if (a?.Shape is not { Length: 2 } || weights is null || weights.Shape.Length != 2 || !(weights.Type is Onnx.DataType.Int8 or Onnx.DataType.UInt8)) return false;
+        if (node.OpType == "QGemm" && node.Attributes.Int("transA", 0) != 0) return false;
+        bool transB = node.OpType == "QGemm" && node.Attributes.Int("transB", 0) != 0;
+        int k = transB ? weights.Shape[1] : weights.Shape[0], n = transB ? weights.Shape[0] : weights.Shape[1];
+        if (k == 0 || n == 0 || a.Shape[1] != k) return false;
+        long[]? zeros = roles.BZero >= 0 && node.Input(roles.BZero) is { } zeroValue ? zeroValue.Constant?.ToInt64() : new long[] { 0 };
+        if (zeros is null || (zeros.Length != 1 && zeros.Length != n)) return false;
+        // A's zero point must be one value (read at run time): the kernel centres A once per row.
+        if (roles.AZero >= 0 && node.Input(roles.AZero) is { Shape: { } aZeroShape } && ShapeMathCount(aZeroShape) != 1) return false;
+        var stored = weights.ToInt64();
+        var values = new float[k * n];
+        double worst = 0;
+        long[]? bias = node.OpType == "QGemm" && roles.Bias >= 0 && node.Input(roles.Bias) is { } biasValue ? biasValue.Constant?.ToInt64() : null;
+        if (node.OpType == "QGemm" && roles.Bias >= 0 && node.Input(roles.Bias) is not null && bias is null) return false;
+        for (int j = 0; j < n; j++)
+        {
+            double column = 0;
+            for (int p = 0; p < k; p++)
+            {
+                long w = stored[transB ? j * k + p : p * n + j] - zeros[zeros.Length == 1 ? 0 : j];
+                values[p * n + j] = w;
+                column += Math.Abs(w);
+            }
+            worst = Math.Max(worst, 255 * column + (bias is null ? 0 : Math.Abs(bias[bias.Length == 1 ? 0 : j])));
+        }
+        centred = new ConstantWeightMatrix(values, k, n, n, transposed: false);
+        m = a.Shape[0];
+        if (worst >= 1 << 24)
+            inexact = FormattableString.Invariant($"dense: sums up to {worst:F0} would not be exact in float (2^24)");
+        return m > 0;
+    }
+
+    static int ShapeMathCount(int[] shape) => shape.Aggregate(1, (x, y) => x * y);
 
     /// <summary>
     /// A Gemm (transA = 0) or MatMul whose B is a constant 2-D float matrix, so that A's rows form one contiguous

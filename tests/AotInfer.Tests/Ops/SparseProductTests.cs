@@ -297,6 +297,100 @@ public class SparseProductTests
         Assert.DoesNotContain("sparse", denseKernel);
     }
 
+    /// <summary>int8 weights of which a fraction equals its column's zero point (pruned), the rest random.</summary>
+    static sbyte[] PrunedInt8(int seed, int k, int n, double sparsity, sbyte[] zeroOfColumn, bool transB)
+    {
+        var random = new Random(seed);
+        var w = new sbyte[k * n];
+        for (int p = 0; p < k; p++)
+            for (int j = 0; j < n; j++)
+                w[transB ? j * k + p : p * n + j] = random.NextDouble() < sparsity ? zeroOfColumn[j] : (sbyte)random.Next(-128, 128);
+        return w;
+    }
+
+    static byte[] RandomBytes(int seed, int count)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, count).Select(_ => (byte)random.Next(256)).ToArray();
+    }
+
+    /// <summary>
+    /// QGemm (u8 × s8, per-column zero points and scales, int32 bias, requantised u8 output) with pruned weights as the
+    /// sparse band kernel on centred integers: bit-exact against ONNX Runtime, batch 1 and 3, transB or not.
+    /// </summary>
+    [Theory]
+    [InlineData(1, false, 0.9)]
+    [InlineData(1, true, 0.95)]
+    [InlineData(3, true, 0.5)]
+    public void QGemmWithPrunedWeightsIsExact(int m, bool transB, double sparsity)
+    {
+        int k = 300, n = 37;
+        var zeros = Enumerable.Range(0, n).Select(j => (sbyte)(j % 7 - 3)).ToArray();
+        var model = new OnnxModelBuilder(13).Input("a", DataType.UInt8, m, k)
+            .Initializer("sa", new Tensor(DataType.Float, Array.Empty<int>(), new[] { 0.02f })).Initializer("za", new Tensor(DataType.UInt8, Array.Empty<int>(), new byte[] { 125 }))
+            .Initializer("b", new Tensor(DataType.Int8, transB ? new[] { n, k } : new[] { k, n }, PrunedInt8(51, k, n, sparsity, zeros, transB)))
+            .Initializer("sb", new Tensor(DataType.Float, new[] { n }, Enumerable.Range(0, n).Select(i => 0.001f + 0.0001f * i).ToArray()))
+            .Initializer("zb", new Tensor(DataType.Int8, new[] { n }, zeros))
+            .Initializer("c", new Tensor(DataType.Int32, new[] { n }, Enumerable.Range(0, n).Select(i => i * 37 - 150).ToArray()))
+            .Initializer("sy", new Tensor(DataType.Float, Array.Empty<int>(), new[] { 0.5f })).Initializer("zy", new Tensor(DataType.UInt8, Array.Empty<int>(), new byte[] { 128 }))
+            .NodeInDomain("com.microsoft", "QGemm", new[] { "a", "sa", "za", "b", "sb", "zb", "c", "sy", "zy" }, new[] { "y" }, new (string, object)[] { ("transB", transB ? 1L : 0L) })
+            .Output("y", DataType.UInt8).ToBytes();
+        var input = (new[] { m, k }, (Array)RandomBytes(52, m * k));
+        string source = AssertAgrees(model, SparseMode.Bands, input);
+        Assert.Contains("CentredIntegers.Centre<byte>", source);
+        Assert.Contains("BandSparseMultiply.Multiply", source);
+        AssertAgrees(model, SparseMode.Auto, input);
+    }
+
+    /// <summary>MatMulInteger (u8 × u8, per-column B zero points, int32 output) and QLinearMatMul (s8 × s8) with pruned weights: exact.</summary>
+    [Fact]
+    public void MatMulIntegerAndQLinearMatMulWithPrunedWeightsAreExact()
+    {
+        int m = 2, k = 200, n = 24;
+        var zb = Enumerable.Range(0, n).Select(j => (byte)(120 + j)).ToArray();
+        var random = new Random(61);
+        var b = new byte[k * n];
+        for (int i = 0; i < b.Length; i++) b[i] = random.NextDouble() < 0.9 ? zb[i % n] : (byte)random.Next(256);
+        var integer = new OnnxModelBuilder(13).Input("a", DataType.UInt8, m, k)
+            .Initializer("b", new Tensor(DataType.UInt8, new[] { k, n }, b))
+            .Initializer("za", new Tensor(DataType.UInt8, Array.Empty<int>(), new byte[] { 7 })).Initializer("zb", new Tensor(DataType.UInt8, new[] { n }, zb))
+            .Node("MatMulInteger", new[] { "a", "b", "za", "zb" }, new[] { "y" })
+            .Output("y", DataType.Int32).ToBytes();
+        Assert.Contains("CentredIntegers.Centre<byte>", AssertAgrees(integer, SparseMode.Sparse, (new[] { m, k }, RandomBytes(62, m * k))));
+
+        var signed = PrunedInt8(63, k, n, 0.95, new sbyte[n], transB: false);
+        var linear = new OnnxModelBuilder(13).Input("a", DataType.Int8, m, k)
+            .Initializer("sa", new Tensor(DataType.Float, Array.Empty<int>(), new[] { 0.05f })).Initializer("za", new Tensor(DataType.Int8, Array.Empty<int>(), new sbyte[] { -3 }))
+            .Initializer("b", new Tensor(DataType.Int8, new[] { k, n }, signed))
+            .Initializer("sb", new Tensor(DataType.Float, Array.Empty<int>(), new[] { 0.01f })).Initializer("zb", new Tensor(DataType.Int8, Array.Empty<int>(), new sbyte[] { 0 }))
+            .Initializer("sy", new Tensor(DataType.Float, Array.Empty<int>(), new[] { 0.4f })).Initializer("zy", new Tensor(DataType.Int8, Array.Empty<int>(), new sbyte[] { 1 }))
+            .Node("QLinearMatMul", new[] { "a", "sa", "za", "b", "sb", "zb", "sy", "zy" }, new[] { "y" })
+            .Output("y", DataType.Int8).ToBytes();
+        var signedInput = new Random(64);
+        Assert.Contains("CentredIntegers.Centre<sbyte>", AssertAgrees(linear, SparseMode.Sparse,
+            (new[] { m, k }, Enumerable.Range(0, m * k).Select(_ => (sbyte)signedInput.Next(-128, 128)).ToArray())));
+    }
+
+    /// <summary>
+    /// Dense int8 weights over a long K: float sums of the integer products could pass 2²⁴, so even forced sparse the
+    /// layer stays on the int8 GEMV and says why.
+    /// </summary>
+    [Fact]
+    public void Int8SparseNeedsExactFloatSums()
+    {
+        int k = 784, n = 16;
+        var model = new OnnxModelBuilder(13).Input("a", DataType.UInt8, 1, k)
+            .Initializer("b", new Tensor(DataType.Int8, new[] { k, n }, Enumerable.Repeat((sbyte)-128, k * n).ToArray()))
+            .Initializer("za", new Tensor(DataType.UInt8, Array.Empty<int>(), new byte[] { 0 })).Initializer("zb", new Tensor(DataType.Int8, Array.Empty<int>(), new sbyte[] { 0 }))
+            .Node("MatMulInteger", new[] { "a", "b", "za", "zb" }, new[] { "y" })
+            .Output("y", DataType.Int32).ToBytes();
+        var result = ModelCompiler.Compile(model, new CompileOptions { Sparse = SparseMode.Sparse });
+        var decision = (SparseDecision)result.Graph!.Nodes.Single().Annotations[SparseDecision.Key];
+        Assert.Equal(SparseFormat.Dense, decision.Format);
+        Assert.Contains("would not be exact", decision.Reason);
+        Assert.DoesNotContain("CentredIntegers", result.Source);
+    }
+
     /// <summary>A sparse layer does not store its dense weights too: the pruned model's source shrinks.</summary>
     [Fact]
     public void SparseLayoutReplacesTheDenseWeights()

@@ -46,7 +46,22 @@ public sealed class QuantizedMatMulLowering : OpLowering
     /// <summary>Input indexes of each role (−1: the op has no such input).</summary>
     sealed record Roles(int A, int AScale, int AZero, int B, int BScale, int BZero, int YScale, int YZero, int Bias);
 
-    Roles InputRoles => _kind switch
+    Roles InputRoles => RolesOf(_kind);
+
+    /// <summary>
+    /// The input indexes of A's zero point, B, B's zero point and the bias of a quantised product node (−1: none), or
+    /// null when <paramref name="node"/> is not one; for the sparse weight selection.
+    /// </summary>
+    internal static (int AZero, int B, int BZero, int Bias)? WeightInputs(IR.Node node)
+    {
+        if (!System.Enum.TryParse<QuantizedMatMulKind>(node.OpType, out var kind) || !System.Enum.IsDefined(typeof(QuantizedMatMulKind), kind)) return null;
+        string domain = kind is QuantizedMatMulKind.MatMulInteger or QuantizedMatMulKind.QLinearMatMul ? "" : "com.microsoft";
+        if (node.Domain != domain) return null;
+        var r = RolesOf(kind);
+        return (r.AZero, r.B, r.BZero, r.Bias);
+    }
+
+    static Roles RolesOf(QuantizedMatMulKind kind) => kind switch
     {
         QuantizedMatMulKind.MatMulInteger => new Roles(0, -1, 2, 1, -1, 3, -1, -1, -1),
         QuantizedMatMulKind.QLinearMatMul => new Roles(0, 1, 2, 3, 4, 5, 6, 7, -1),
@@ -190,7 +205,12 @@ public sealed class QuantizedMatMulLowering : OpLowering
         string acc = plan.Output == DataType.Int32 ? code.Out(0) : code.Scratch(DataType.Int32, plan.Rows * n);
         string intBias = _kind == QuantizedMatMulKind.QGemm && Has(op, r.Bias) ? code.In(r.Bias) : "global::System.ReadOnlySpan<int>.Empty";
         string gemm = $"{q}.QuantizedMatrixMultiply";
-        if (plan.ByteGemm is not null && m == 1)
+        if (plan.AOffsets is null && Sparse.SparseInt8ProductEmitter.TryEmit(op, code, a, aZero, aT, acc, plan.Rows, _kind == QuantizedMatMulKind.QGemm ? r.Bias : -1))
+        {
+            // Pruned weights (Passes/SparseWeightSelection): the band kernel on the centred integers, QGemm's bias included.
+            intBias = "global::System.ReadOnlySpan<int>.Empty";
+        }
+        else if (plan.ByteGemm is not null && m == 1)
         {
             // Batch-1 dense layer: the GEMV, weights in panels of 16 outputs so no lane sums are needed; any bias folds in.
             string zeros = Has(op, r.BZero) ? code.ConstantArray(r.BZero) : $"global::System.Array.Empty<{bT}>()";

@@ -54,6 +54,8 @@ internal static class SparseCostModel
     public const double ConvolutionVectorCycles = 1.6;
     /// <summary>Column-matrix floats gathered per cycle (im2col for windows other than 1×1).</summary>
     public const double ColumnFloatsPerCycle = 4;
+    /// <summary>Multiply-adds per cycle of the int8 GEMV (<c>vpmaddubsw</c>; 29 measured on quantised fashion_lenet300's 784×300 layer).</summary>
+    public const double Int8GemvMacsPerCycle = 29;
     /// <summary>The predicted speed-up auto mode needs before choosing a sparse layout.</summary>
     public const double AutoMinimumGain = 1.3;
     /// <summary>
@@ -153,6 +155,35 @@ internal static class SparseCostModel
         else if (dense >= sparse * AutoMinimumGain) { chosen = SparseFormat.Rows; reason = "cost model"; }
         else { chosen = SparseFormat.Dense; reason = FormattableString.Invariant($"cost model (sparse needs a predicted {AutoMinimumGain}× gain)"); }
         return new SparseDecision(chosen, SparseFormat.Rows, pixels, depth, outChannels, nonZeros, dense, sparse, reason);
+    }
+
+    /// <summary>
+    /// Decides the layout of a quantised product's centred weights (B − zb): the dense int8 GEMV/GEMM, or the band
+    /// layout run in float on the centred integers (exact, see <c>SparseWeightSelection</c>), the only int8 sparse
+    /// layout, which every forced sparse mode selects.
+    /// </summary>
+    public static SparseDecision DecideInt8(ConstantWeightMatrix centred, int m, SparseMode mode)
+    {
+        int k = centred.K, n = centred.N;
+        long nonZeros = CountBlocks(centred, 1);
+        double dense = (double)k * n * m / (m > 1 ? DenseGemmMacsPerCycle * 2 : Int8GemvMacsPerCycle);
+        int[] lanes = nonZeros <= (1 - AutoMinimumSparsity) * k * n || mode is not (SparseMode.Auto or SparseMode.Dense)
+            ? BandLaneAssignment.OutputOfSlot(centred, false) : Array.Empty<int>();
+        var (steps, pairs) = BandLaneAssignment.Count(centred, lanes);
+        // Centring A and converting the sums back to integers: about a cycle per 8 values.
+        double sparse = m * (steps * BandStepCycles + pairs * BandPairCycles + n + (k + n) / 8.0);
+        SparseFormat chosen;
+        string reason;
+        if (mode == SparseMode.Dense) { chosen = SparseFormat.Dense; reason = "dense forced by the options"; }
+        else if (mode != SparseMode.Auto) { chosen = SparseFormat.Bands; reason = "sparse forced by the options (bands: the only int8 sparse layout)"; }
+        else if (nonZeros > (1 - AutoMinimumSparsity) * k * n)
+        {
+            chosen = SparseFormat.Dense;
+            reason = FormattableString.Invariant($"auto needs at least {AutoMinimumSparsity:P0} zero weights");
+        }
+        else if (dense >= sparse * AutoMinimumGain) { chosen = SparseFormat.Bands; reason = "cost model"; }
+        else { chosen = SparseFormat.Dense; reason = FormattableString.Invariant($"cost model (sparse needs a predicted {AutoMinimumGain}× gain)"); }
+        return new SparseDecision(chosen, SparseFormat.Bands, m, k, n, nonZeros, dense, sparse, reason) { BandOutputOfSlot = lanes };
     }
 
     /// <summary>CSR entries once each output's list is padded to whole gathers.</summary>

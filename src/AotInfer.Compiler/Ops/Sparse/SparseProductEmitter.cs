@@ -40,12 +40,7 @@ internal static class SparseProductEmitter
         if (decision.Format == SparseFormat.Bands)
         {
             // The band layout is built from the CSR arrays at type initialisation (see BandSparseMatrix).
-            // The lane order was searched at build time (BandLaneAssignment); empty keeps the natural order.
-            var (groupStart, index, weights) = CompactArrays(code, b, 1, name);
-            string lanes = decision.BandOutputOfSlot.Length == 0 ? "global::System.ReadOnlySpan<int>.Empty"
-                : code.Constant(new Tensor(DataType.Int32, new[] { decision.BandOutputOfSlot.Length }, decision.BandOutputOfSlot), name + "/sparse_lane_order");
-            string bands = code.StaticField($"{Sparse}.BandSparseMatrix",
-                $"{Sparse}.BandSparseMatrix.Create({Literals.Int(b.K)}, {Literals.Int(b.N)}, {groupStart}, {index}, {weights}, {lanes})");
+            string bands = BandMatrix(code, b, decision, name);
             appliedEpilogue = bias is not null && activation is not null;
             code.Writer.Line($"{Sparse}.BandSparseMultiply.Multiply({code.In(0)}, {Literals.Int(product.Lda)}, {bands}, " +
                              $"{(appliedEpilogue ? bias : "global::System.ReadOnlySpan<float>.Empty")}, {(appliedEpilogue ? activation : MatrixProduct.NoActivation)}, " +
@@ -55,6 +50,19 @@ internal static class SparseProductEmitter
         string matrix = BlockMatrix(code, b, SparseCostModel.BlockHeight(decision.Format), name);
         code.Writer.Line($"{Sparse}.SparseMatrixMultiply.Multiply({code.In(0)}, {Literals.Int(product.Lda)}, {matrix}, {output}, {Literals.Int(product.N)}, {Literals.Int(product.M)});");
         return true;
+    }
+
+    /// <summary>
+    /// The static <c>BandSparseMatrix</c> field of <paramref name="b"/>, built at type initialisation from its CSR
+    /// arrays and the lane order searched at build time (<see cref="BandLaneAssignment"/>; empty keeps the natural order).
+    /// </summary>
+    internal static string BandMatrix(EmitContext code, ConstantWeightMatrix b, SparseDecision decision, string name)
+    {
+        var (groupStart, index, weights) = CompactArrays(code, b, 1, name);
+        string lanes = decision.BandOutputOfSlot.Length == 0 ? "global::System.ReadOnlySpan<int>.Empty"
+            : code.Constant(new Tensor(DataType.Int32, new[] { decision.BandOutputOfSlot.Length }, decision.BandOutputOfSlot), name + "/sparse_lane_order");
+        return code.StaticField($"{Sparse}.BandSparseMatrix",
+            $"{Sparse}.BandSparseMatrix.Create({Literals.Int(b.K)}, {Literals.Int(b.N)}, {groupStart}, {index}, {weights}, {lanes})");
     }
 
     /// <summary>
