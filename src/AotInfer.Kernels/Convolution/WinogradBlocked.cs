@@ -85,9 +85,8 @@ public static unsafe class WinogradBlocked
             for (int n = 0; n < batch; n++)
             {
                 float* image = px + (long)n * inChannels * inputSize;
-                for (int c = 0; c < inChannels; c++)
-                    FourPhaseImage.Split(image + (long)c * inputSize, window.InputHeight, window.InputWidth, window.PadTop, window.PadLeft,
-                        tiling.PhaseRows, tiling.Pitch, tiling.PhaseSize, phases + (long)c * 16 * tiling.PhaseSize, row, px, px + x.Length);
+                FourPhaseImage.Split(image, inChannels, inputSize, window.InputHeight, window.InputWidth, window.PadTop, window.PadLeft,
+                    tiling.PhaseRows, tiling.Pitch, tiling.PhaseSize, phases, row, px, px + x.Length);
                 var images = new Images(phases, v, products, outputTiles, inChannels, tiling, window, low, high);
                 // Band by band (the whole image when its transformed input fits 512 KB): large planes keep V in cache.
                 for (int band = 0; band < tiling.TileRows; band += tiling.BandRows)
@@ -456,6 +455,8 @@ public static unsafe class WinogradBlocked
         bool wholeRows = columns == images.Tiling.TileColumns;
         var low = Vector256.Create(images.Low);
         var high = Vector256.Create(images.High);
+        var low512 = Vector512.Create(images.Low);
+        var high512 = Vector512.Create(images.High);
         for (int b = 0; b < blocks.Pair; b++)
         {
             int channels = Math.Min(lanes, blocks.Channels - b * lanes);
@@ -473,7 +474,14 @@ public static unsafe class WinogradBlocked
                     bool spills = wholeRows ? position + 8 > outputSize : ow + 8 > width;
                     float* tile = source + (long)col * lanes;
                     float* target = y + position, added = residual == null ? null : residual + position;
-                    if (lanes == 16 && !spills && Avx512F.IsSupported)
+                    // 16 pixels at once where they are there: each channel's row a whole 64-byte line, where two 8-pixel
+                    // halves, 16 planes apart in the loop, would each miss L1 on planes a multiple of 4 KB apart.
+                    if (lanes == 16 && Avx512F.IsSupported && col + 16 <= 4 * columns && (wholeRows ? position + 16 <= outputSize : ow + 16 <= width))
+                    {
+                        Transpose16x16.Transpose(tile, lanes, lanes, new ClampedRows(target, added, outputSize, channels, low512, high512));
+                        col += 8;
+                    }
+                    else if (lanes == 16 && !spills && Avx512F.IsSupported)
                         ChannelBlockedConvolution.Transpose8x16(tile, channels, target, added, outputSize, low, high);
                     else if (lanes == 8 && !spills && Avx.IsSupported)
                         ChannelBlockedConvolution.Transpose8x8(tile, channels, target, added, outputSize, low, high);
@@ -495,6 +503,20 @@ public static unsafe class WinogradBlocked
                 y[at] = Math.Min(Math.Max(value, low), high);
             }
         }
+    }
+
+    /// <summary>The first <c>rows</c> transposed rows (channels), plus the residual, clamped, <c>stride</c> floats apart (NCHW planes).</summary>
+    readonly struct ClampedRows(float* target, float* residual, nint stride, int rows, Vector512<float> low, Vector512<float> high) : ITransposeTarget
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Store(int row, Vector512<float> value)
+        {
+            if (row >= rows) return;
+            if (residual != null) value += Vector512.Load(residual + row * stride);
+            Vector512.Min(Vector512.Max(value, low), high).Store(target + row * stride);
+        }
+
+        public void Store(int row, Vector256<float> value) => throw new NotSupportedException("16×16 blocks only");
     }
 
     enum ProductKind { OneBlock, TwoBlocks, TwoRows, TwoBlocksTwoRows }
