@@ -14,6 +14,8 @@ namespace AotInfer.Kernels.Convolution;
 /// (<see cref="WinogradBlockedFilter"/>).
 /// </summary>
 /// <remarks>
+/// With AVX-512 and whole blocks of 16 input channels the input transform runs over channels instead
+/// (<see cref="ChannelInterleavedInput"/>); otherwise, as follows.
 /// The zero-padded image is first split into its 16 phases (<see cref="FourPhaseImage"/>), so that the 36 inputs of
 /// consecutive tiles are 36 contiguous vectors (tile t = ty·(TW + 1) + tx, one dummy tile per row). Then three steps
 /// per image, or per band of two tile rows on large planes: (1) the input transform V = Bᵀ d B of every tile and input
@@ -25,7 +27,7 @@ namespace AotInfer.Kernels.Convolution;
 /// The error grows with the transform's coefficients (up to 8 in A, 5 in B): about ten times the direct kernel's
 /// rounding, still some 1e-6 relative to the output's magnitude on unit-scale data.
 /// </remarks>
-public static unsafe class WinogradBlocked
+public static unsafe partial class WinogradBlocked
 {
     const int MaxLanes = 16;
     const int Positions = WinogradBlockedFilter.Positions;
@@ -73,13 +75,21 @@ public static unsafe class WinogradBlocked
         {
             float* phases = ps, row = phases + (long)inChannels * 16 * tiling.PhaseSize, v = row + FourPhaseImage.RowSize(tiling.Pitch);
             float* products = v + (long)Positions * inChannels * tiling.BandStride, outputTiles = products + ProductsSize;
-            int lanes = filter.Lanes;
             for (int n = 0; n < batch; n++)
             {
                 float* image = px + (long)n * inChannels * inputSize;
+                bool interleaved = ChannelInterleavedInput.Pays(filter, tiling, inChannels);
+                var images = new Images(phases, v, products, outputTiles, inChannels, tiling, window, low, high, interleaved);
+                if (interleaved)
+                {
+                    // The padded image goes where the phases would, its transform where V would (both fit: see Pays).
+                    ChannelInterleavedInput.Transform(image, inChannels, window, tiling, phases, v, images.PositionStride);
+                    Groups(filter, images, bias, pairBias, py, pr, n, 0, tiling.TileRows);
+                    if (!clamps) activation.Apply(y.Slice(n * outChannels * outputSize, outChannels * outputSize));
+                    continue;
+                }
                 FourPhaseImage.Split(image, inChannels, inputSize, window.InputHeight, window.InputWidth, window.PadTop, window.PadLeft,
                     tiling.PhaseRows, tiling.Pitch, tiling.PhaseSize, phases, row, px, px + x.Length);
-                var images = new Images(phases, v, products, outputTiles, inChannels, tiling, window, low, high);
                 // Band by band (the whole image when its transformed input fits 512 KB): large planes keep V in cache.
                 for (int band = 0; band < tiling.TileRows; band += tiling.BandRows)
                 {
@@ -91,21 +101,28 @@ public static unsafe class WinogradBlocked
                         case GemmTier.Vector128: TransformInput<ChannelVector128, Vector128<float>>(images, band, rows); break;
                         default: TransformInput<ChannelScalar, float>(images, band, rows); break;
                     }
-                    for (int block = 0; block < filter.Blocks; block += 2)
-                    {
-                        var (pair, first, channels) = ChannelBlockArguments.Pair(block, filter.Blocks, lanes, outChannels, bias, pairBias);
-                        var blocks = new BlockPair(filter, block, pair, channels, pairBias, py + ((long)n * outChannels + first) * outputSize,
-                            pr == null ? null : pr + ((long)n * outChannels + first) * outputSize);
-                        switch (filter.Tier)
-                        {
-                            case GemmTier.Avx512: Groups<ChannelVector512, Vector512<float>>(images, blocks, band, rows); break;
-                            case GemmTier.Fma256: Groups<ChannelVector256, Vector256<float>>(images, blocks, band, rows); break;
-                            case GemmTier.Vector128: Groups<ChannelVector128, Vector128<float>>(images, blocks, band, rows); break;
-                            default: Groups<ChannelScalar, float>(images, blocks, band, rows); break;
-                        }
-                    }
+                    Groups(filter, images, bias, pairBias, py, pr, n, band, rows);
                 }
                 if (!clamps) activation.Apply(y.Slice(n * outChannels * outputSize, outChannels * outputSize));
+            }
+        }
+    }
+
+    /// <summary>Products, output transform and store of tile rows band … band + rows − 1 of image n, pair of channel blocks by pair.</summary>
+    static void Groups(WinogradBlockedFilter filter, in Images images, ReadOnlySpan<float> bias, float* pairBias, float* py, float* pr, int n, int band, int rows)
+    {
+        int lanes = filter.Lanes, outChannels = filter.OutChannels, outputSize = images.OutputHeight * images.OutputWidth;
+        for (int block = 0; block < filter.Blocks; block += 2)
+        {
+            var (pair, first, channels) = ChannelBlockArguments.Pair(block, filter.Blocks, lanes, outChannels, bias, pairBias);
+            var blocks = new BlockPair(filter, block, pair, channels, pairBias, py + ((long)n * outChannels + first) * outputSize,
+                pr == null ? null : pr + ((long)n * outChannels + first) * outputSize);
+            switch (filter.Tier)
+            {
+                case GemmTier.Avx512: Groups<ChannelVector512, Vector512<float>>(images, blocks, band, rows); break;
+                case GemmTier.Fma256: Groups<ChannelVector256, Vector256<float>>(images, blocks, band, rows); break;
+                case GemmTier.Vector128: Groups<ChannelVector128, Vector128<float>>(images, blocks, band, rows); break;
+                default: Groups<ChannelScalar, float>(images, blocks, band, rows); break;
             }
         }
     }
@@ -144,9 +161,22 @@ public static unsafe class WinogradBlocked
         public readonly Tiling Tiling;
         public readonly int OutputHeight, OutputWidth;
         public readonly float Low, High;
+        /// <summary>Whether V is channel-interleaved (<see cref="ChannelInterleavedInput"/>) rather than tile-contiguous.</summary>
+        public readonly bool Interleaved;
+        /// <summary>Floats from one position's V to the next, from one input channel (interleaved: block of 16) to the next, and from one tile row to the next.</summary>
+        public readonly long PositionStride;
+        public readonly int ChannelStride, RowStride;
 
-        public Images(float* phases, float* v, float* products, float* outputTiles, int channels, in Tiling tiling, in Window2D window, float low, float high)
+        public Images(float* phases, float* v, float* products, float* outputTiles, int channels, in Tiling tiling, in Window2D window, float low, float high,
+            bool interleaved)
         {
+            Interleaved = interleaved;
+            int tiles = tiling.TileRows * tiling.TileColumns;
+            // One vector more than the positions' data in the interleaved layout: 16·C·T floats are often a multiple of 4 KB
+            // (16 channels of 8×8 tiles), and then the 36 positions of a tile would all fall in the same L1 sets.
+            PositionStride = interleaved ? (long)channels * tiles + 16 : (long)channels * tiling.BandStride;
+            ChannelStride = interleaved ? 16 * tiles : tiling.BandStride;
+            RowStride = interleaved ? 16 * tiling.TileColumns : tiling.Pitch;
             Phases = phases;
             V = v;
             Products = products;
@@ -261,17 +291,15 @@ public static unsafe class WinogradBlocked
         where TOps : IChannelVector<TVector> where TVector : struct
     {
         var s = images.Tiling;
-        int lanes = TOps.Lanes, first = (ty0 - band) * s.Pitch + tx0;
-        long positionStride = (long)images.Channels * s.BandStride;
+        int lanes = TOps.Lanes;
+        long first = images.Interleaved ? 16L * (ty0 * s.TileColumns + tx0) : (ty0 - band) * s.Pitch + tx0;
         for (int xi = 0; xi < Positions; xi++)
         {
             float* w0 = blocks.Filter.Weights(xi, blocks.Block), w1 = blocks.Pair == 2 ? blocks.Filter.Weights(xi, blocks.Block + 1) : w0;
-            var product = new ProductArguments(images.V + xi * positionStride + first, s.BandStride, s.Pitch, images.Channels, w0, w1,
+            var product = new ProductArguments(images.V + xi * images.PositionStride + first, images.ChannelStride, images.RowStride, images.Channels, w0, w1,
                 images.Products + (long)xi * ProductsStride);
-            if (blocks.Pair == 2 && rows == 2) Product<TOps, TVector, TwoBlocksTwoRows>(columns, product);
-            else if (blocks.Pair == 2) Product<TOps, TVector, TwoBlocks>(columns, product);
-            else if (rows == 2) Product<TOps, TVector, TwoRows>(columns, product);
-            else Product<TOps, TVector, OneBlock>(columns, product);
+            if (images.Interleaved) Product<TOps, TVector, InterleavedChannels>(blocks.Pair, rows, columns, product);
+            else Product<TOps, TVector, ContiguousTiles>(blocks.Pair, rows, columns, product);
         }
         int pitch = (4 * columns + 7) / 8 * 8;
         float* transformRows = stackalloc float[24 * MaxLanes];
@@ -306,20 +334,30 @@ public static unsafe class WinogradBlocked
         }
     }
 
+    /// <summary>Picks the instantiation for the register tile's shape (blocks × rows).</summary>
+    static void Product<TOps, TVector, TLayout>(int pair, int rows, int tiles, in ProductArguments arguments)
+        where TOps : IChannelVector<TVector> where TVector : struct where TLayout : IInputLayout
+    {
+        if (pair == 2 && rows == 2) Product<TOps, TVector, TwoBlocksTwoRows, TLayout>(tiles, arguments);
+        else if (pair == 2) Product<TOps, TVector, TwoBlocks, TLayout>(tiles, arguments);
+        else if (rows == 2) Product<TOps, TVector, TwoRows, TLayout>(tiles, arguments);
+        else Product<TOps, TVector, OneBlock, TLayout>(tiles, arguments);
+    }
+
     /// <summary>Picks the instantiation for the tile count (each keeps its accumulators in registers).</summary>
-    static void Product<TOps, TVector, TShape>(int tiles, in ProductArguments arguments)
-        where TOps : IChannelVector<TVector> where TVector : struct where TShape : IProductShape
+    static void Product<TOps, TVector, TShape, TLayout>(int tiles, in ProductArguments arguments)
+        where TOps : IChannelVector<TVector> where TVector : struct where TShape : IProductShape where TLayout : IInputLayout
     {
         switch (tiles)
         {
-            case 1: Product<TOps, TVector, TShape, Pixels1>(arguments); break;
-            case 2: Product<TOps, TVector, TShape, Pixels2>(arguments); break;
-            case 3: Product<TOps, TVector, TShape, Pixels3>(arguments); break;
-            case 4: Product<TOps, TVector, TShape, Pixels4>(arguments); break;
-            case 5 when TShape.Kind != ProductKind.TwoBlocksTwoRows: Product<TOps, TVector, TShape, Pixels5>(arguments); break;
-            case 6 when TShape.Kind != ProductKind.TwoBlocksTwoRows: Product<TOps, TVector, TShape, Pixels6>(arguments); break;
-            case 7 when TShape.Kind != ProductKind.TwoBlocksTwoRows: Product<TOps, TVector, TShape, Pixels7>(arguments); break;
-            case 8 when TShape.Kind != ProductKind.TwoBlocksTwoRows: Product<TOps, TVector, TShape, Pixels8>(arguments); break;
+            case 1: Product<TOps, TVector, TShape, Pixels1, TLayout>(arguments); break;
+            case 2: Product<TOps, TVector, TShape, Pixels2, TLayout>(arguments); break;
+            case 3: Product<TOps, TVector, TShape, Pixels3, TLayout>(arguments); break;
+            case 4: Product<TOps, TVector, TShape, Pixels4, TLayout>(arguments); break;
+            case 5 when TShape.Kind != ProductKind.TwoBlocksTwoRows: Product<TOps, TVector, TShape, Pixels5, TLayout>(arguments); break;
+            case 6 when TShape.Kind != ProductKind.TwoBlocksTwoRows: Product<TOps, TVector, TShape, Pixels6, TLayout>(arguments); break;
+            case 7 when TShape.Kind != ProductKind.TwoBlocksTwoRows: Product<TOps, TVector, TShape, Pixels7, TLayout>(arguments); break;
+            case 8 when TShape.Kind != ProductKind.TwoBlocksTwoRows: Product<TOps, TVector, TShape, Pixels8, TLayout>(arguments); break;
             default: throw new ArgumentOutOfRangeException(nameof(tiles), tiles, "more tiles than the register tile holds");
         }
     }
@@ -328,8 +366,8 @@ public static unsafe class WinogradBlocked
     /// M[ξ] = Σ_c U[ξ][c] · V[ξ][c][t] for N tiles of one or two tile rows × one or two channel blocks (N ≤ 4 for two
     /// of each); stored as <c>products[row·8 + tile][block][lane]</c>.
     /// </summary>
-    static void Product<TOps, TVector, TShape, TCount>(in ProductArguments arguments)
-        where TOps : IChannelVector<TVector> where TVector : struct where TShape : IProductShape where TCount : IPixelCount
+    static void Product<TOps, TVector, TShape, TCount, TLayout>(in ProductArguments arguments)
+        where TOps : IChannelVector<TVector> where TVector : struct where TShape : IProductShape where TCount : IPixelCount where TLayout : IInputLayout
     {
         int n = TCount.Count, lanes = TOps.Lanes, depth = arguments.Depth, stride = arguments.ChannelStride, rowStride = arguments.RowStride;
         bool twoBlocks = TShape.Kind is ProductKind.TwoBlocks or ProductKind.TwoBlocksTwoRows;
@@ -341,16 +379,16 @@ public static unsafe class WinogradBlocked
         TVector c0 = zero, c1 = zero, c2 = zero, c3 = zero, d0 = zero, d1 = zero, d2 = zero, d3 = zero;
         for (int k = 0; k < depth; k++)
         {
-            float* p = v + (long)k * stride, q = p + rowStride;
+            float* p = v + TLayout.Channel(k, stride), q = p + rowStride;
             TVector wa = TOps.Load(w0 + (long)k * lanes), wb = twoBlocks ? TOps.Load(w1 + (long)k * lanes) : wa;
-            Step<TOps, TVector, TShape>(ref a0, ref b0, ref c0, ref d0, p, q, 0, wa, wb);
-            if (n > 1) Step<TOps, TVector, TShape>(ref a1, ref b1, ref c1, ref d1, p, q, 1, wa, wb);
-            if (n > 2) Step<TOps, TVector, TShape>(ref a2, ref b2, ref c2, ref d2, p, q, 2, wa, wb);
-            if (n > 3) Step<TOps, TVector, TShape>(ref a3, ref b3, ref c3, ref d3, p, q, 3, wa, wb);
-            if (n > 4) Step<TOps, TVector, TShape>(ref a4, ref b4, ref c0, ref d0, p, q, 4, wa, wb);
-            if (n > 5) Step<TOps, TVector, TShape>(ref a5, ref b5, ref c0, ref d0, p, q, 5, wa, wb);
-            if (n > 6) Step<TOps, TVector, TShape>(ref a6, ref b6, ref c0, ref d0, p, q, 6, wa, wb);
-            if (n > 7) Step<TOps, TVector, TShape>(ref a7, ref b7, ref c0, ref d0, p, q, 7, wa, wb);
+            Step<TOps, TVector, TShape>(ref a0, ref b0, ref c0, ref d0, p, q, 0 * TLayout.TileStride, wa, wb);
+            if (n > 1) Step<TOps, TVector, TShape>(ref a1, ref b1, ref c1, ref d1, p, q, 1 * TLayout.TileStride, wa, wb);
+            if (n > 2) Step<TOps, TVector, TShape>(ref a2, ref b2, ref c2, ref d2, p, q, 2 * TLayout.TileStride, wa, wb);
+            if (n > 3) Step<TOps, TVector, TShape>(ref a3, ref b3, ref c3, ref d3, p, q, 3 * TLayout.TileStride, wa, wb);
+            if (n > 4) Step<TOps, TVector, TShape>(ref a4, ref b4, ref c0, ref d0, p, q, 4 * TLayout.TileStride, wa, wb);
+            if (n > 5) Step<TOps, TVector, TShape>(ref a5, ref b5, ref c0, ref d0, p, q, 5 * TLayout.TileStride, wa, wb);
+            if (n > 6) Step<TOps, TVector, TShape>(ref a6, ref b6, ref c0, ref d0, p, q, 6 * TLayout.TileStride, wa, wb);
+            if (n > 7) Step<TOps, TVector, TShape>(ref a7, ref b7, ref c0, ref d0, p, q, 7 * TLayout.TileStride, wa, wb);
         }
         const int tile = 2 * MaxLanes, secondRow = 8 * tile;
         float* products = arguments.Products;
@@ -485,6 +523,29 @@ public static unsafe class WinogradBlocked
         public void Store(int row, Vector256<float> value) => throw new NotSupportedException("16×16 blocks only");
 
         public void Store(int row, Vector128<float> value) => throw new NotSupportedException("16×16 blocks only");
+    }
+
+    /// <summary>How V holds input channel k and tile t of one position.</summary>
+    interface IInputLayout
+    {
+        /// <summary>Floats from tile t to tile t + 1.</summary>
+        static abstract int TileStride { get; }
+        /// <summary>Where input channel k starts, channels (or blocks of 16) <paramref name="stride"/> floats apart.</summary>
+        static abstract long Channel(int k, int stride);
+    }
+
+    /// <summary>V[ξ][c][t]: the tiles of a channel contiguous (<see cref="TransformInput"/>).</summary>
+    readonly struct ContiguousTiles : IInputLayout
+    {
+        public static int TileStride => 1;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long Channel(int k, int stride) => (long)k * stride;
+    }
+
+    /// <summary>V[ξ][c / 16][t][c mod 16]: 16 channels of a tile contiguous (<see cref="ChannelInterleavedInput"/>).</summary>
+    readonly struct InterleavedChannels : IInputLayout
+    {
+        public static int TileStride => 16;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long Channel(int k, int stride) => (long)(k >> 4) * stride + (k & 15);
     }
 
     enum ProductKind { OneBlock, TwoBlocks, TwoRows, TwoBlocksTwoRows }

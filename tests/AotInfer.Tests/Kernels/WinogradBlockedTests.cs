@@ -40,6 +40,10 @@ public class WinogradBlockedTests(ITestOutputHelper output)
         yield return new object[] { 1, 2, 5, 4, 3, new[] { 3, 3, 3, 3 } };       // pads wider than the kernel reach
         yield return new object[] { 1, 3, 6, 40, 5, new[] { 5, 6, 0, 1 } };      // pads over a phase period, rows of 10 tiles in two runs
         yield return new object[] { 1, 2, 3, 1100, 3, new[] { 1, 1, 1, 1 } };    // rows over 1024 columns: the phases split element by element
+        // Whole blocks of 16 input channels: with AVX-512 the channel-interleaved input transform.
+        yield return new object[] { 2, 16, 9, 11, 33, new[] { 0, 1, 2, 1 } };    // two images, asymmetric pads, 99 pixels: 16-pixel runs across rows, 3 left
+        yield return new object[] { 1, 32, 3, 3, 5, new[] { 0, 0, 0, 0 } };      // a 1×1 output from 9 pixels: no whole run of 16
+        yield return new object[] { 1, 48, 7, 6, 20, new[] { 3, 3, 3, 3 } };     // three blocks, pads wider than the kernel reach
     }
 
     [Theory]
