@@ -38,6 +38,13 @@ public static class QuantizedDepthwise
     /// </summary>
     public const int ExactFloatTaps = 258;
 
+    /// <summary>
+    /// Whether a layer of this geometry (the packed window) is one the channel-block path of
+    /// <see cref="Convolve2DRequantized{TX, TW, TOut}"/> takes on AVX-512BW with VBMI (given byte outputs, finite multipliers
+    /// and a bias within 2²⁴); the compiler mirrors it to name the path in <c>inspect</c>, and a test holds the two equal.
+    /// </summary>
+    public static bool ChannelBlockFits(int[] geometry) => ChannelBlockDepthwise.Fits(new Window(geometry));
+
     /// <summary>Ints of scratch <see cref="Convolve2D{TX, TW}"/> and <see cref="Convolve2DRequantized{TX, TW, TOut}"/> need for a layer of this geometry (the packed window).</summary>
     public static int ScratchLength(int[] geometry)
     {

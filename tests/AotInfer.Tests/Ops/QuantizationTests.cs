@@ -159,6 +159,34 @@ public class QuantizationTests
         Differential.AssertAgrees(model, inputs: (new[] { 1, channels, size, size }, (Array)RandomBytes(25, channels * size * size)));
     }
 
+    /// <summary>
+    /// <c>inspect</c>'s kernel note names the depthwise path the layer's geometry selects: QLinearConv windows covering at
+    /// most 16384 padded positions run channel blocks where the CPU has AVX-512BW+VBMI, larger ones and ConvInteger
+    /// (int32 output) the phase planes.
+    /// </summary>
+    [Theory]
+    [InlineData("QLinearConv", 10, 1, "channel blocks of 16 where the CPU has AVX-512BW+VBMI, else phase planes")]
+    [InlineData("QLinearConv", 126, 1, "channel blocks of 16 where the CPU has AVX-512BW+VBMI, else phase planes")] // covers 128×128 = 16384
+    [InlineData("QLinearConv", 127, 1, "phase planes; the window is too large for channel blocks")]                 // covers 129×129
+    [InlineData("QLinearConv", 128, 0, "channel blocks of 16 where the CPU has AVX-512BW+VBMI, else phase planes")] // unpadded 128×128
+    [InlineData("ConvInteger", 10, 1, "phase planes; int32 output")]
+    public void DepthwiseKernelNoteNamesThePathTheGeometrySelects(string opType, int size, int pad, string path)
+    {
+        int channels = 2;
+        var builder = new OnnxModelBuilder(13)
+            .Input("x", DataType.UInt8, 1, channels, size, size)
+            .Initializer("sx", F(Scalar, 0.04f)).Initializer("zx", U8(Scalar, 90))
+            .Initializer("w", S8(new[] { channels, 1, 3, 3 }, RandomSBytes(26, channels * 9)))
+            .Initializer("sw", F(Scalar, 0.004f)).Initializer("zw", S8(Scalar, 0))
+            .Initializer("sy", F(Scalar, 0.05f)).Initializer("zy", U8(Scalar, 128));
+        var inputs = opType == "QLinearConv" ? new[] { "x", "sx", "zx", "w", "sw", "zw", "sy", "zy" } : new[] { "x", "w", "zx", "zw" };
+        var model = builder
+            .Node(opType, inputs, new[] { "y" }, ("group", (long)channels), ("pads", new long[] { pad, pad, pad, pad }))
+            .Output("y", opType == "QLinearConv" ? DataType.UInt8 : DataType.Int32).ToBytes();
+        var conv = Assert.Single(Compiler.FusionPassTests.CompiledGraph(model).Nodes, n => n.OpType == opType);
+        Assert.StartsWith($"int8 depthwise-direct ({path}) ", (string)conv.Annotations["kernel"]);
+    }
+
     [Theory]
     [InlineData(false, 3, 1, 1, 0)]
     [InlineData(true, 3, 2, 1, 0)]

@@ -10,7 +10,8 @@ namespace AotInfer.Compiler.Ops.Convolution;
 /// </summary>
 public sealed class WindowGeometry
 {
-    WindowGeometry(int[] input, int[] output, int[] kernel, int[] strides, int[] dilations, int[] padsBegin, int[] padsEnd)
+    /// <summary>A geometry of these extents as given (the factories below derive them from a node; tests build them directly).</summary>
+    internal WindowGeometry(int[] input, int[] output, int[] kernel, int[] strides, int[] dilations, int[] padsBegin, int[] padsEnd)
     {
         Input = input;
         Output = output;

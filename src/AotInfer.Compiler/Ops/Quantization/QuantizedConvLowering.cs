@@ -130,11 +130,21 @@ public sealed class QuantizedConvLowering : OpLowering
     {
         var layer = Describe(op);
         op.SetOutput(0, layer.Output, new[] { layer.Batch, layer.OutChannels }.Concat(layer.Geometry.Output).ToArray());
-        string shape = layer.Depthwise ? "depthwise-direct" : layer.PointwiseDirect ? "pointwise-direct (vpdpbusd where the CPU has AVX-VNNI, requantised in registers)" : layer.Direct ? "direct (no im2col; vpdpbusd where the CPU has AVX-VNNI, requantised in the same pass)" : layer.Dense ? $"GEMV (dense layer, {layer.ByteGemm})" : layer.ByteGemm is null ? $"im2col+GEMM (int16 widening: {layer.WideningReason})" : $"{(layer.Pointwise ? "1×1" : "im2col")}+GEMM (vpmaddubsw, or vpdpbusd where the CPU has AVX-VNNI; {layer.ByteGemm})";
+        string shape = layer.Depthwise ? $"depthwise-direct ({DepthwisePath(layer.Geometry)})" : layer.PointwiseDirect ? "pointwise-direct (vpdpbusd where the CPU has AVX-VNNI, requantised in registers)" : layer.Direct ? "direct (no im2col; vpdpbusd where the CPU has AVX-VNNI, requantised in the same pass)" : layer.Dense ? $"GEMV (dense layer, {layer.ByteGemm})" : layer.ByteGemm is null ? $"im2col+GEMM (int16 widening: {layer.WideningReason})" : $"{(layer.Pointwise ? "1×1" : "im2col")}+GEMM (vpmaddubsw, or vpdpbusd where the CPU has AVX-VNNI; {layer.ByteGemm})";
         op.Node.Annotations["kernel"] = $"int8 {shape} {DataTypes.CSharpName(layer.XType)}×{DataTypes.CSharpName(layer.WType)}" +
                                         (layer.PackedWeights ? ", weights pre-packed" : "") + $" → {layer.Output}";
         op.Node.Annotations["window"] = layer.Geometry.ToString();
     }
+
+    /// <summary>
+    /// Which path of <c>QuantizedDepthwise</c> the layer's geometry selects: QLinearConv layers whose window fits
+    /// (<see cref="QuantizedPacking.DepthwiseChannelBlockFits"/>, the kernel's own rule) run 16 channels per vector where
+    /// the CPU has AVX-512BW and VBMI; ConvInteger, larger windows and other CPUs run the phase planes.
+    /// </summary>
+    string DepthwisePath(WindowGeometry g) =>
+        !_requantize ? "phase planes; int32 output"
+        : QuantizedPacking.DepthwiseChannelBlockFits(g) ? "channel blocks of 16 where the CPU has AVX-512BW+VBMI, else phase planes"
+        : "phase planes; the window is too large for channel blocks";
 
     /// <inheritdoc/>
     public override void Emit(OpContext op, EmitContext code)

@@ -48,13 +48,27 @@ internal static class QuantizedPacking
         int pitch = g.Output[1] + (g.Kernel[1] - 1) * g.Dilations[1] / g.Strides[1];
         int taps = g.Kernel[0] * g.Kernel[1];
         int phases = 2 * taps + g.Strides[0] * g.Strides[1] * ((rows + 1) * pitch + 16) + (g.Output[0] * pitch + 15) / 16 * 16 + 16;
+        if (!DepthwiseChannelBlockFits(g)) return phases;
         int span = (g.Kernel[0] - 1) * g.Dilations[0] + 1, stride = g.Strides[0];
-        int coveredRows = (g.Output[0] - 1) * stride + span, coveredColumns = (g.Output[1] - 1) * g.Strides[1] + (g.Kernel[1] - 1) * g.Dilations[1] + 1;
-        if (coveredRows * coveredColumns > 16384 || taps > 258) return phases;
+        int coveredRows = CoveredRows(g), coveredColumns = CoveredColumns(g);
         int bandPitch = Math.Max(coveredColumns, g.PadsBegin[1] + g.Input[1]);
         int bandRows = coveredRows * bandPitch <= 4096 ? coveredRows : Math.Min(coveredRows, Math.Max(span + 4 * stride, 512 / bandPitch));
         return Math.Max(phases, 17 * taps + g.Input[0] * g.Input[1] + 16 * bandRows * bandPitch + (g.Output[0] * g.Output[1] + 15) / 16 * 64);
     }
+
+    /// <summary>
+    /// Whether the channel-block path of <c>QuantizedDepthwise.Convolve2DRequantized</c> takes a layer of this geometry
+    /// on AVX-512BW with VBMI (<c>QuantizedDepthwise.ChannelBlockFits</c>): a 2-D window of at most 258 taps whose
+    /// covered padded extent is at most 16384 positions. Elsewhere the phase-plane path runs.
+    /// </summary>
+    public static bool DepthwiseChannelBlockFits(Convolution.WindowGeometry g) =>
+        g.Rank == 2 && g.KernelSize <= 258 && (long)CoveredRows(g) * CoveredColumns(g) <= 16384;
+
+    /// <summary>Rows of the padded image a 2-D window covers: (OH − 1)·sh + (KH − 1)·dh + 1.</summary>
+    static int CoveredRows(Convolution.WindowGeometry g) => (g.Output[0] - 1) * g.Strides[0] + (g.Kernel[0] - 1) * g.Dilations[0] + 1;
+
+    /// <summary>Columns of the padded image a 2-D window covers: (OW − 1)·sw + (KW − 1)·dw + 1.</summary>
+    static int CoveredColumns(Convolution.WindowGeometry g) => (g.Output[1] - 1) * g.Strides[1] + (g.Kernel[1] - 1) * g.Dilations[1] + 1;
 
     /// <summary>
     /// Ints of scratch <c>Int8DirectConvolution</c> needs (its <c>ScratchLength</c>; the kernel checks it): the image as
@@ -66,8 +80,7 @@ internal static class QuantizedPacking
     public static int DirectConvolutionScratchLength(int inChannels, Convolution.WindowGeometry g)
     {
         int quads = (inChannels + 3) / 4;
-        int height = (g.Output[0] - 1) * g.Strides[0] + (g.Kernel[0] - 1) * g.Dilations[0] + 1;
-        int width = (g.Output[1] - 1) * g.Strides[1] + (g.Kernel[1] - 1) * g.Dilations[1] + 1;
+        int height = CoveredRows(g), width = CoveredColumns(g);
         int rowInts = g.Strides[1] * ((width + g.Strides[1] - 1) / g.Strides[1] + 4);
         int channelQuads = quads * height * rowInts + g.Strides[0] * rowInts + 16 + quads * g.Kernel[0] * g.Kernel[1];
         if (inChannels != 1) return channelQuads;
