@@ -24,8 +24,7 @@ public static unsafe class BandSparseMultiply
     const int Lanes = BandSparseMatrix.Lanes, BandWidth = BandSparseMatrix.BandWidth;
 
     /// <summary>The best tier this CPU supports.</summary>
-    public static GemmTier BestTier { get; } =
-        Avx512F.IsSupported ? GemmTier.Avx512 : Avx2.IsSupported && Fma.IsSupported ? GemmTier.Fma256 : GemmTier.Scalar;
+    public static GemmTier BestTier => SparseTiers.Best;
 
     static GemmTier s_tier = BestTier;
 
@@ -37,8 +36,7 @@ public static unsafe class BandSparseMultiply
     public static GemmTier Tier
     {
         get => s_tier;
-        set => s_tier = value >= GemmTier.Avx512 && BestTier >= GemmTier.Avx512 ? GemmTier.Avx512
-            : value >= GemmTier.Fma256 && BestTier >= GemmTier.Fma256 ? GemmTier.Fma256 : GemmTier.Scalar;
+        set => s_tier = SparseTiers.Supported(value);
     }
 
     /// <summary>
