@@ -90,6 +90,14 @@ static class ConvBench
             if (worst > 1e-4) throw new InvalidOperationException($"{name}: few-channel and packed-gemm differ by {worst}");
             line += "  few-channel " + Time(() => FewChannelConvolution.Convolve(x, weights, bias, y, fewScratch, 1, c, m, geometry, relu));
         }
+        if (c == 1 && SingleChannelFlatRows.Supports(geometry))
+        {
+            var flatScratch = new float[SingleChannelFlatRows.ScratchSize(geometry)];
+            SingleChannelFlatRows.Convolve(x, weights, bias, y, flatScratch, 1, m, geometry, relu);
+            worst = expected.Zip(y, (a, b) => Math.Abs(a - b) / (1 + Math.Abs(a))).Max();
+            if (worst > 1e-4) throw new InvalidOperationException($"{name}: single-channel-flat and packed-gemm differ by {worst}");
+            line += "  single-channel-flat " + Time(() => SingleChannelFlatRows.Convolve(x, weights, bias, y, flatScratch, 1, m, geometry, relu));
+        }
         if (transformed is not null) line += "  winograd " + Time(() => Winograd.Convolve(x, transformed, bias, y, winogradScratch, 1, c, geometry, relu));
         if (blockedWinograd is not null)
             line += "  winograd-f4x3 " + Time(() => WinogradBlocked.Convolve(x, blockedWinograd, bias, y, blockedWinogradScratch, 1, c, geometry, relu));

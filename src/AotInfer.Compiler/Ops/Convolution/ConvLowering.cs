@@ -73,6 +73,11 @@ public sealed class ConvLowering : OpLowering
                 code.Writer.Line($"{ns}.SingleChannelConvolution.Convolve({code.In(0)}, {code.In(1)}, {bias}, {code.Out(0)}, {plane}, " +
                                  $"{layer.Batch}, {layer.OutChannels}, {code.IntArray(layer.Geometry.Packed())}{activation});");
                 break;
+            case "single-channel-flat":
+                string flatImage = code.Scratch(DataType.Float, FewChannelScratchSize(1, layer.Geometry));
+                code.Writer.Line($"{ns}.SingleChannelFlatRows.Convolve({code.In(0)}, {code.In(1)}, {bias}, {code.Out(0)}, {flatImage}, " +
+                                 $"{layer.Batch}, {layer.OutChannels}, {code.IntArray(layer.Geometry.Packed())}{activation});");
+                break;
             case "few-channel":
                 string columnPhases = code.Scratch(DataType.Float, FewChannelScratchSize(layer.InChannels, layer.Geometry));
                 code.Writer.Line($"{ns}.FewChannelConvolution.Convolve({code.In(0)}, {code.In(1)}, {bias}, {code.Out(0)}, {columnPhases}, " +
@@ -399,6 +404,19 @@ public sealed class ConvLowering : OpLowering
         g.Strides.All(s => s == 1) && g.Dilations.All(d => d == 1) && (outChannels <= 8 || g.Output[0] * g.Output[1] > 64 * 64);
 
     /// <summary>
+    /// One input channel into at least 16 output channels at stride 1 without dilation, output rows at least 16 wide and
+    /// at least 4 of them (the flat-row kernel's domain): the output rows laid end to end at the padded pitch waste only
+    /// the padding columns (4 lanes in 28 at 24×24), where the channel-vectorised kernel pads 20 channels to 32 and
+    /// transposes every tile back. Measured with <c>dotnet run -c Release --project examples/GemmBench -- conv Avx512 c1</c>
+    /// (µs, thread CPU time; channel-blocked / few-channel / single-channel-flat): fashion_lenet5's 1→20 5×5 at 24×24
+    /// 5.05 / 4.56 / 4.22. Eight channels or fewer stay on <see cref="PrefersSingleChannel"/> (mnist-8's 1→8 at 28×28
+    /// 2.04 on the row kernel against 2.24 here).
+    /// </summary>
+    static bool PrefersSingleChannelFlat(WindowGeometry g, int inChannels, int outChannels, int groups) =>
+        g.Rank == 2 && groups == 1 && inChannels == 1 && outChannels >= 16 && !g.IsPointwise &&
+        g.Strides.All(s => s == 1) && g.Dilations.All(d => d == 1) && g.Output[1] >= 16 && g.Output[0] >= 4;
+
+    /// <summary>
     /// The channel-vectorised depthwise kernel (16 channels per zmm, two 16×16 transposes per 16 pixels) against the
     /// row-vectorised ones, 3×3 layers with a fused Relu, thread CPU time in µs (AVX-512; channel-interleaved / same-width
     /// or stride-2): stride 1, DS-CNN's 64 channels at 25×5 2.23 / 3.38, 16 channels 0.73 / 1.00, 8 channels 0.74 / 0.63
@@ -481,6 +499,7 @@ public sealed class ConvLowering : OpLowering
             : depthwise && geometry.Strides.All(s => s == 2) ? "depthwise-stride2"
             : depthwise ? "depthwise-direct"
             : w.Constant is not null && PrefersSingleChannel(geometry, xs[1], ws[0], groups) ? "single-channel"
+            : w.Constant is not null && PrefersSingleChannelFlat(geometry, xs[1], ws[0], groups) ? "single-channel-flat"
             : w.Constant is not null && PrefersFewChannel(geometry, xs[1], groups) ? "few-channel"
             : w.Constant is not null && PrefersSingleChannelBlocked(geometry, xs[1], ws[0], groups) ? "single-channel-blocked"
             : w.Constant is not null && PrefersWinogradBlocked(geometry, xs[1], ws[0], groups) ? "winograd-f4x3"
