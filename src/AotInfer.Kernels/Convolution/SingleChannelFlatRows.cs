@@ -165,18 +165,21 @@ public static unsafe class SingleChannelFlatRows
             // The next row: lanes j ≥ pitch − column, at y[(row + 1)·width + column + j − pitch].
             var next = Vector512.GreaterThanOrEqual(LaneIndex, Vector512.Create((float)(pitch - column)));
             float* first = y + row * width + column, second = first + width - pitch;
-            StoreOne(first, second, here, next, c0, floor, ceiling);
-            if (count > 1) StoreOne(first + outputSize, second + outputSize, here, next, c1, floor, ceiling);
-            if (count > 2) StoreOne(first + 2 * outputSize, second + 2 * outputSize, here, next, c2, floor, ceiling);
-            if (count > 3) StoreOne(first + 3 * outputSize, second + 3 * outputSize, here, next, c3, floor, ceiling);
+            // Most vectors stay on one row (at pitch 28, those starting at columns 0 to 12): one masked store each.
+            bool crosses = column > pitch - 16;
+            StoreOne(first, second, here, next, crosses, c0, floor, ceiling);
+            if (count > 1) StoreOne(first + outputSize, second + outputSize, here, next, crosses, c1, floor, ceiling);
+            if (count > 2) StoreOne(first + 2 * outputSize, second + 2 * outputSize, here, next, crosses, c2, floor, ceiling);
+            if (count > 3) StoreOne(first + 3 * outputSize, second + 3 * outputSize, here, next, crosses, c3, floor, ceiling);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        static void StoreOne(float* first, float* second, Vector512<float> here, Vector512<float> next, Vector512<float> value, Vector512<float> floor, Vector512<float> ceiling)
+        static void StoreOne(float* first, float* second, Vector512<float> here, Vector512<float> next, bool crosses, Vector512<float> value,
+            Vector512<float> floor, Vector512<float> ceiling)
         {
             value = Vector512.Min(Vector512.Max(value, floor), ceiling);
             Avx512F.MaskStore(first, here, value);
-            Avx512F.MaskStore(second, next, value);
+            if (crosses) Avx512F.MaskStore(second, next, value);
         }
     }
 }
