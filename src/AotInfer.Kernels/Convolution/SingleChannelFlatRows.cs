@@ -70,23 +70,16 @@ public static unsafe class SingleChannelFlatRows
         bool clamp = activation.IsClamp(out float low, out float high);
         if (!clamp) (low, high) = (float.NegativeInfinity, float.PositiveInfinity);
         int passes = (outChannels + ChannelsPerPass - 1) / ChannelsPerPass;
-        // Tap-major weights per pass (w[p][t·4 + c]), zero for channels past the last, so one loop serves every pass.
         float* blocks = stackalloc float[passes * ChannelsPerPass * taps];
         float* biases = stackalloc float[passes * ChannelsPerPass];
-        for (int p = 0; p < passes; p++)
-            for (int c = 0; c < ChannelsPerPass; c++)
-            {
-                int channel = p * ChannelsPerPass + c;
-                biases[p * ChannelsPerPass + c] = bias.IsEmpty || channel >= outChannels ? 0f : bias[channel];
-                for (int t = 0; t < taps; t++)
-                    blocks[(p * taps + t) * ChannelsPerPass + c] = channel < outChannels ? weights[channel * taps + t] : 0f;
-            }
         int* offsets = stackalloc int[taps];
         for (int t = 0; t < taps; t++) offsets[t] = t / window.KernelWidth * window.PaddedWidth + t % window.KernelWidth;
         fixed (float* px = x)
+        fixed (float* pw = weights)
         fixed (float* py = y)
         fixed (float* pp = padded)
         {
+            FewChannelConvolution.PackPasses(pw, bias, outChannels, taps, ChannelsPerPass, blocks, biases);
             for (int n = 0; n < batch; n++)
             {
                 window.Pad(px + (long)n * inputSize, 1, pp);
