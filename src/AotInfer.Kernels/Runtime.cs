@@ -87,6 +87,30 @@ public static class Arena
         MemoryMarshal.Cast<byte, T>(arena.Slice(byteOffset, count * System.Runtime.CompilerServices.Unsafe.SizeOf<T>()));
 }
 
+/// <summary>
+/// Zeroed, pinned bytes whose span starts on a 64-byte boundary: generated code keeps its arena and scratch here, so
+/// that tensors at the planner's 64-byte aligned offsets are cache-line aligned and a 64-byte vector load or store
+/// never straddles two lines (a plain byte array starts 16 bytes into an object placed anywhere).
+/// </summary>
+public sealed unsafe class AlignedBytes
+{
+    readonly byte[] _data;
+    readonly int _offset, _length;
+
+    /// <summary>Allocates <paramref name="length"/> usable bytes (63 more, pinned so that the aligned start stays put).</summary>
+    public AlignedBytes(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        _data = GC.AllocateArray<byte>(length + 63, pinned: true);
+        nuint address = (nuint)System.Runtime.CompilerServices.Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_data));
+        _offset = (int)(((address + 63) & ~(nuint)63) - address);
+        _length = length;
+    }
+
+    /// <summary>The <c>length</c> usable bytes, starting on a 64-byte boundary.</summary>
+    public Span<byte> Span => _data.AsSpan(_offset, _length);
+}
+
 /// <summary>Decodes the constant tensors that generated code stores as base64 UTF-8 literals.</summary>
 public static class WeightData
 {

@@ -64,13 +64,13 @@ public sealed class ModelEmitter
         w.Open($"{modifiers}partial class {_options.ClassName} : {EmitContext.Kernels}.IGeneratedModel{profiled}");
         EmitMetadata(w);
         if (_options.Profile) LayerProfileEmitter.EmitMembers(w, _graph.Nodes);
-        w.Line($"readonly byte[] _arena = new byte[ArenaBytes];");
+        w.Line($"readonly {EmitContext.Kernels}.AlignedBytes _arena = new(ArenaBytes);");
         if (Threaded)
         {
             w.Line($"/// <summary>The threads large layers are split over ({(_options.Threads == 0 ? "one per processor" : _options.Threads + " threads")}, shared by every model compiled for that count).</summary>");
             w.Line($"static readonly {EmitContext.Kernels}.Threading.WorkerPool s_workerPool = {EmitContext.Kernels}.Threading.WorkerPool.Shared({Literals.Int(_options.Threads)});");
         }
-        w.Line($"readonly byte[] _scratch = new byte[ScratchBytes];");
+        w.Line($"readonly {EmitContext.Kernels}.AlignedBytes _scratch = new(ScratchBytes);");
         w.Line();
         w.Line("/// <summary>Bytes of the arena holding intermediate tensors (reused by liveness).</summary>");
         w.Line($"public const int ArenaBytes = {_plan.TotalBytes};");
@@ -243,8 +243,8 @@ public sealed class ModelEmitter
 
     void EmitRunBody(CodeWriter w)
     {
-        w.Line($"global::System.Span<byte> arena = _arena;");
-        w.Line($"global::System.Span<byte> scratch = _scratch;");
+        w.Line($"global::System.Span<byte> arena = _arena.Span;");
+        w.Line($"global::System.Span<byte> scratch = _scratch.Span;");
         if (_options.Profile && _graph.Nodes.Count > 0) LayerProfileEmitter.EmitStart(w);
         int layer = 0;
         foreach (var node in _graph.Nodes)

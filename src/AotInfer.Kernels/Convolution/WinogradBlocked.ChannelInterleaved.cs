@@ -37,7 +37,7 @@ public static unsafe partial class WinogradBlocked
         {
             int rows = 4 * tiling.TileRows + 2, columns = 4 * tiling.TileColumns + 2, tiles = tiling.TileRows * tiling.TileColumns;
             long blockSize = 16L * rows * columns;
-            Pad(image, channels, window, columns, blockSize, padded);
+            Pad(image, channels, window, rows, columns, blockSize, padded);
             float* transformed = stackalloc float[Positions * 16];
             for (int block = 0; block < channels / 16; block++)
             {
@@ -72,11 +72,24 @@ public static unsafe partial class WinogradBlocked
         /// 16-pixel runs of each plane go through the 16×16 transpose (a run may span image rows: each pixel has its own
         /// target), the last few pixels one by one.
         /// </summary>
-        static void Pad(float* image, int channels, in Window2D window, int columns, long blockSize, float* padded)
+        static void Pad(float* image, int channels, in Window2D window, int rows, int columns, long blockSize, float* padded)
         {
             int height = window.InputHeight, width = window.InputWidth, pixels = height * width, whole = pixels / 16 * 16;
             int padTop = window.PadTop, padLeft = window.PadLeft;
-            for (long i = 0; i < channels / 16 * blockSize; i += 16) Vector512<float>.Zero.Store(padded + i);
+            // Only the border is zeroed: the image's pixels are all written below, and zeroing the whole copy first wrote
+            // every line twice (74 KB on 32×32 planes, more than L1).
+            for (int block = 0; block < channels / 16; block++)
+            {
+                float* target = padded + block * blockSize;
+                ZeroPixels(target, padTop * columns);
+                ZeroPixels(target + 16L * (padTop + height) * columns, (rows - padTop - height) * columns);
+                for (int r = padTop; r < padTop + height; r++)
+                {
+                    float* row = target + 16L * r * columns;
+                    ZeroPixels(row, padLeft);
+                    ZeroPixels(row + 16L * (padLeft + width), columns - padLeft - width);
+                }
+            }
             int* offsets = stackalloc int[16];
             for (int block = 0; block < channels / 16; block++)
             {
@@ -91,6 +104,11 @@ public static unsafe partial class WinogradBlocked
                     int offset = Offset(p);
                     for (int c = 0; c < 16; c++) target[offset + c] = planes[(long)c * pixels + p];
                 }
+            }
+
+            static void ZeroPixels(float* target, long pixels)
+            {
+                for (long i = 0; i < pixels; i++) Vector512<float>.Zero.Store(target + 16 * i);
             }
 
             int Offset(int pixel)
