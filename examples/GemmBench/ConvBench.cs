@@ -23,7 +23,7 @@ static class ConvBench
             ("resnet8 stem", 3, 32, 32, 16, 3, 1, 1), ("resnet8 a.0", 16, 32, 32, 16, 3, 1, 1), ("resnet8 a.0_1", 16, 32, 32, 32, 3, 2, 1),
             ("resnet8 sc", 16, 32, 32, 32, 1, 2, 0), ("resnet8 a.3_1", 32, 16, 16, 32, 3, 1, 1), ("resnet8 a.0_2", 32, 16, 16, 64, 3, 2, 1),
             ("resnet8 a.3_2", 64, 8, 8, 64, 3, 1, 1), ("digits_cnn c2", 16, 8, 8, 32, 3, 1, 1), ("digits_cnn c3", 32, 4, 4, 64, 3, 1, 1),
-            ("bncnn f.3", 32, 28, 28, 32, 3, 1, 1), ("bncnn f.7", 32, 14, 14, 64, 3, 1, 1), ("bncnn f.10", 64, 14, 14, 64, 3, 1, 1), ("mnist-8 c1", 1, 28, 28, 8, 5, 1, 2),
+            ("bncnn f.0", 1, 28, 28, 32, 3, 1, 1), ("1->32 5x5 at 28x28", 1, 28, 28, 32, 5, 1, 2), ("1->20 3x3 at 26x26", 1, 28, 28, 20, 3, 1, 0), ("bncnn f.3", 32, 28, 28, 32, 3, 1, 1), ("bncnn f.7", 32, 14, 14, 64, 3, 1, 1), ("bncnn f.10", 64, 14, 14, 64, 3, 1, 1), ("mnist-8 c1", 1, 28, 28, 8, 5, 1, 2),
             ("mnist-8 c2", 8, 14, 14, 16, 5, 1, 2), ("lenet5 c1", 1, 28, 28, 20, 5, 1, 0), ("lenet5 c2", 20, 12, 12, 50, 5, 1, 0),
             ("5x5 32->64", 32, 16, 16, 64, 5, 1, 2), ("5x5 64->128", 64, 12, 12, 128, 5, 1, 2), ("burn-mnist conv2", 8, 26, 26, 16, 3, 1, 0), ("burn-mnist conv3", 16, 24, 24, 24, 3, 1, 0),
             ("3x3 16->16 at 16x16", 16, 16, 16, 16, 3, 1, 1), ("3x3 16->24 at 12x12", 16, 12, 12, 24, 3, 1, 1), ("3x3 8->16 at 32x32", 8, 32, 32, 16, 3, 1, 1),
@@ -89,6 +89,14 @@ static class ConvBench
             worst = expected.Zip(y, (a, b) => Math.Abs(a - b) / (1 + Math.Abs(a))).Max();
             if (worst > 1e-4) throw new InvalidOperationException($"{name}: few-channel and packed-gemm differ by {worst}");
             line += "  few-channel " + Time(() => FewChannelConvolution.Convolve(x, weights, bias, y, fewScratch, 1, c, m, geometry, relu));
+        }
+        if (c == 1 && SingleChannelFlatRows.Supports(geometry))
+        {
+            var flatScratch = new float[SingleChannelFlatRows.ScratchSize(geometry)];
+            SingleChannelFlatRows.Convolve(x, weights, bias, y, flatScratch, 1, m, geometry, relu);
+            worst = expected.Zip(y, (a, b) => Math.Abs(a - b) / (1 + Math.Abs(a))).Max();
+            if (worst > 1e-4) throw new InvalidOperationException($"{name}: single-channel-flat and packed-gemm differ by {worst}");
+            line += "  single-channel-flat " + Time(() => SingleChannelFlatRows.Convolve(x, weights, bias, y, flatScratch, 1, m, geometry, relu));
         }
         if (transformed is not null) line += "  winograd " + Time(() => Winograd.Convolve(x, transformed, bias, y, winogradScratch, 1, c, geometry, relu));
         if (blockedWinograd is not null)

@@ -122,17 +122,9 @@ public static unsafe class FewChannelConvolution
     {
         int lanes = TLanes.Count, taps = pass.Taps, width = pass.Width, outputSize = pass.Height * width, outChannels = pass.OutChannels;
         int passes = (outChannels + ChannelsPerPass - 1) / ChannelsPerPass;
-        // Tap-major weights per pass (w[p][t·8 + c]), zero for channels past the last, so one loop serves every pass.
         float* blocks = stackalloc float[passes * ChannelsPerPass * taps];
         float* biases = stackalloc float[passes * ChannelsPerPass];
-        for (int p = 0; p < passes; p++)
-            for (int c = 0; c < ChannelsPerPass; c++)
-            {
-                int channel = p * ChannelsPerPass + c;
-                biases[p * ChannelsPerPass + c] = pass.BiasOf(channel);
-                for (int t = 0; t < taps; t++)
-                    blocks[(p * taps + t) * ChannelsPerPass + c] = channel < outChannels ? weights[(long)channel * taps + t] : 0f;
-            }
+        PackPasses(weights, pass.Bias, outChannels, taps, ChannelsPerPass, blocks, biases);
         TVector low = TLanes.Broadcast(pass.Low), high = TLanes.Broadcast(pass.High);
         // Two output rows per step (the last pair of an odd height overlaps the one before, like the last vector of a
         // row): 16 accumulators, so each broadcast weight feeds two multiply-adds and the FMA latency stays covered.
@@ -186,6 +178,24 @@ public static unsafe class FewChannelConvolution
             TLanes.Store(TLanes.Clamp(upper, low, high), target);
             TLanes.Store(TLanes.Clamp(lower, low, high), target + down);
         }
+    }
+
+    /// <summary>
+    /// Tap-major weights per pass of <paramref name="channelsPerPass"/> channels (blocks[p][t·channelsPerPass + c]) and
+    /// the bias per pass, zero for channels past the last (and without bias), so one loop serves every pass; blocks
+    /// holds ⌈M / channelsPerPass⌉·channelsPerPass·taps floats, biases ⌈M / channelsPerPass⌉·channelsPerPass.
+    /// </summary>
+    internal static void PackPasses(float* weights, ReadOnlySpan<float> bias, int outChannels, int taps, int channelsPerPass, float* blocks, float* biases)
+    {
+        int passes = (outChannels + channelsPerPass - 1) / channelsPerPass;
+        for (int p = 0; p < passes; p++)
+            for (int c = 0; c < channelsPerPass; c++)
+            {
+                int channel = p * channelsPerPass + c;
+                biases[p * channelsPerPass + c] = bias.IsEmpty || channel >= outChannels ? 0f : bias[channel];
+                for (int t = 0; t < taps; t++)
+                    blocks[(p * taps + t) * channelsPerPass + c] = channel < outChannels ? weights[(long)channel * taps + t] : 0f;
+            }
     }
 
     /// <summary>The scalar reference (and rows narrower than a vector): the bias, then the taps of each output in order.</summary>

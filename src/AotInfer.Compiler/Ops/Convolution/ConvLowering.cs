@@ -73,6 +73,11 @@ public sealed class ConvLowering : OpLowering
                 code.Writer.Line($"{ns}.SingleChannelConvolution.Convolve({code.In(0)}, {code.In(1)}, {bias}, {code.Out(0)}, {plane}, " +
                                  $"{layer.Batch}, {layer.OutChannels}, {code.IntArray(layer.Geometry.Packed())}{activation});");
                 break;
+            case "single-channel-flat":
+                string flatImage = code.Scratch(DataType.Float, FewChannelScratchSize(1, layer.Geometry));
+                code.Writer.Line($"{ns}.SingleChannelFlatRows.Convolve({code.In(0)}, {code.In(1)}, {bias}, {code.Out(0)}, {flatImage}, " +
+                                 $"{layer.Batch}, {layer.OutChannels}, {code.IntArray(layer.Geometry.Packed())}{activation});");
+                break;
             case "few-channel":
                 string columnPhases = code.Scratch(DataType.Float, FewChannelScratchSize(layer.InChannels, layer.Geometry));
                 code.Writer.Line($"{ns}.FewChannelConvolution.Convolve({code.In(0)}, {code.In(1)}, {bias}, {code.Out(0)}, {columnPhases}, " +
@@ -390,13 +395,50 @@ public sealed class ConvLowering : OpLowering
     /// transposed stores dominate it): the row-vectorised kernel reads each image vector once per tap for eight output
     /// channels. Measured with <c>bench --profile</c> (µs, ours): mnist-8's 1→8 5×5 at 28×28 2.46 against
     /// channel-blocked's 5.19 (mnist-8 1.44× → 1.78× ONNX Runtime); super-resolution's 1→64 5×5 at 224×224 1158
-    /// against packed-gemm's ~2000. Not taken: fashion_lenet5's 1→20 at 24×24 (5.95 against channel-blocked's 5.1:
-    /// 24-wide rows waste a third of two 16-lane vectors, 20 channels a sixth of three passes of 8), digits_cnn's 1→16
-    /// at 8×8 (0.48 against 0.47).
+    /// against packed-gemm's ~2000. Also taken for output rows at least 16 wide whatever the channels (GemmBench
+    /// <c>conv Avx512 1-></c> and <c>conv Avx512 "bncnn f.0"</c>, µs channel-blocked / row kernel): fashion_bncnn's 1→32
+    /// 3×3 pad 1 at 28×28 5.18 / 3.10, 1→32 5×5 at 28×28 8.22 / 7.05, 1→20 3×3 at 26×26 3.82 / 2.11 (where
+    /// <see cref="PrefersSingleChannelFlat"/> does not take them first). Not taken: digits_cnn's 1→16 at 8×8 (0.48
+    /// against 0.47).
     /// </summary>
     static bool PrefersSingleChannel(WindowGeometry g, int inChannels, int outChannels, int groups) =>
         g.Rank == 2 && groups == 1 && inChannels == 1 && !g.IsPointwise && g.Output[1] >= 8 &&
-        g.Strides.All(s => s == 1) && g.Dilations.All(d => d == 1) && (outChannels <= 8 || g.Output[0] * g.Output[1] > 64 * 64);
+        g.Strides.All(s => s == 1) && g.Dilations.All(d => d == 1) &&
+        (outChannels <= 8 || g.Output[1] >= 16 || g.Output[0] * g.Output[1] > 64 * 64);
+
+    /// <summary>
+    /// One input channel into at least 16 output channels at stride 1 without dilation, output rows at least 16 wide and
+    /// at least 4 of them (the flat-row kernel's domain), a kernel of at least 25 taps, and at most 4/5 of the row
+    /// kernel's vector work (<see cref="FlatRowWork"/> against <see cref="RowKernelWork"/>): the output rows laid end to
+    /// end at the padded pitch waste only the padding columns (4 lanes in 28 at 24×24, where the row kernel's two 16-lane
+    /// vectors waste 8 in 32) and channels go by fours (20 exactly, where the row kernel computes 24). Per vector
+    /// multiply-add it is about 12 % slower than the row kernel (its masked stores), and with few taps the stores weigh
+    /// more. Measured with <c>dotnet run -c Release --project examples/GemmBench -- conv Avx512 1-></c> and <c>conv
+    /// Avx512 lenet5</c> (µs, thread CPU time; channel-blocked / row kernel / flat): fashion_lenet5's 1→20 5×5 at 24×24
+    /// 5.05 / 4.56 / 4.22 (work 0.76 of the row kernel's: taken); 1→32 5×5 at 28×28 8.22 / 7.05 / 8.09 (1.0: not taken);
+    /// 1→20 3×3 at 26×26 3.82 / 2.11 / 2.26 (9 taps: not taken).
+    /// </summary>
+    static bool PrefersSingleChannelFlat(WindowGeometry g, int inChannels, int outChannels, int groups) =>
+        g.Rank == 2 && groups == 1 && inChannels == 1 && outChannels >= 16 && !g.IsPointwise &&
+        g.Strides.All(s => s == 1) && g.Dilations.All(d => d == 1) && g.Output[1] >= 16 && g.Output[0] >= 4 &&
+        g.Kernel[0] * g.Kernel[1] >= 25 && 5L * FlatRowWork(g, outChannels) <= 4L * RowKernelWork(g, outChannels);
+
+    /// <summary>
+    /// Output positions × channels the flat-row kernel computes: steps of 64 flat positions over (OH − 1)·pitch + OW,
+    /// channels rounded up to 4.
+    /// </summary>
+    static long FlatRowWork(WindowGeometry g, int outChannels)
+    {
+        int pitch = g.Output[1] + g.Kernel[1] - 1, flat = (g.Output[0] - 1) * pitch + g.Output[1];
+        return (flat + 63) / 64 * 64L * ((outChannels + 3) / 4 * 4);
+    }
+
+    /// <summary>
+    /// Output positions × channels the row kernel (<c>FewChannelConvolution</c>) computes: rows in pairs, each row in
+    /// 16-lane vectors, channels rounded up to 8.
+    /// </summary>
+    static long RowKernelWork(WindowGeometry g, int outChannels) =>
+        (g.Output[0] + 1) / 2 * 2L * ((g.Output[1] + 15) / 16 * 16) * ((outChannels + 7) / 8 * 8);
 
     /// <summary>
     /// The channel-vectorised depthwise kernel (16 channels per zmm, two 16×16 transposes per 16 pixels) against the
@@ -480,6 +522,7 @@ public sealed class ConvLowering : OpLowering
             : depthwise && KeepsWidth(geometry) ? "depthwise-same-width"
             : depthwise && geometry.Strides.All(s => s == 2) ? "depthwise-stride2"
             : depthwise ? "depthwise-direct"
+            : w.Constant is not null && PrefersSingleChannelFlat(geometry, xs[1], ws[0], groups) ? "single-channel-flat"
             : w.Constant is not null && PrefersSingleChannel(geometry, xs[1], ws[0], groups) ? "single-channel"
             : w.Constant is not null && PrefersFewChannel(geometry, xs[1], groups) ? "few-channel"
             : w.Constant is not null && PrefersSingleChannelBlocked(geometry, xs[1], ws[0], groups) ? "single-channel-blocked"
