@@ -82,6 +82,8 @@ public static class ModelCompiler
         }
         // After fusion: the sparse product replaces only the matrix product; the fused epilogue still follows it.
         SparseWeightSelection.Run(graph, options.Sparse);
+        // After the sparse choice: only the dense kernels pool their output tiles.
+        if (options.Fuse) MaxPoolFusion.Run(graph);
         // After the kernel choice and fusion: chains of depthwise and 1×1 convolutions keep NCHW16c between them.
         Nchw16cLayout.Run(graph);
         if (graph.BatchDimension is { } batchName)

@@ -17,7 +17,7 @@ internal static class LayerProfileEmitter
     public const string ClockLocal = "layerStart";
 
     /// <summary>The annotations that name a node the compiler folded into the annotated one.</summary>
-    static readonly string[] MergeKeys = { FusedEpilogue.BatchNormKey, FusedEpilogue.BiasKey, FusedEpilogue.ResidualKey, FusedEpilogue.Key };
+    static readonly string[] MergeKeys = { FusedEpilogue.BatchNormKey, FusedEpilogue.BiasKey, FusedEpilogue.ResidualKey, FusedEpilogue.Key, FusedEpilogue.PoolKey };
 
     /// <summary>Writes the layer tables and the explicit <c>IProfiledModel</c> implementation.</summary>
     public static void EmitMembers(CodeWriter w, IReadOnlyList<Node> nodes)

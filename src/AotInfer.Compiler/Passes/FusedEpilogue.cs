@@ -24,6 +24,9 @@ public sealed record FusedEpilogue(string Kind, float Alpha, float Beta, string 
     /// <summary>The annotation key of a residual Add fused into a Conv (<see cref="ResidualFusion"/>).</summary>
     public const string ResidualKey = "fused residual";
 
+    /// <summary>The annotation key of a 2×2 stride-2 MaxPool fused into a Conv (<see cref="MaxPoolFusion"/>).</summary>
+    public const string PoolKey = "fused pool";
+
     /// <summary>The annotation key of a BatchNormalization folded into the weights.</summary>
     public const string BatchNormKey = "folded";
 

@@ -24,10 +24,11 @@ internal static unsafe class ChannelBlockArguments
     /// What the Winograd kernels check alike: <paramref name="filter"/> present and packed for <paramref name="inChannels"/>
     /// input channels, the window <paramref name="kernel"/>×<paramref name="kernel"/> with stride 1 and dilation 1 (what
     /// <paramref name="algorithm"/>'s transforms compute), the lengths (<see cref="CheckLengths"/>) and a scratch of at
-    /// least <paramref name="scratchSize"/> floats. Returns the window.
+    /// least <paramref name="scratchSize"/> floats. Returns the window. With <paramref name="pooled"/>, y holds the
+    /// 2×2 stride-2 max pool of the output (⌊OH / 2⌋ × ⌊OW / 2⌋ per channel) and there is no residual.
     /// </summary>
     public static Window2D CheckWinograd(WinogradChannelFilter filter, int[] geometry, int kernel, string algorithm, ReadOnlySpan<float> x, ReadOnlySpan<float> y,
-        ReadOnlySpan<float> bias, ReadOnlySpan<float> residual, int scratchLength, int scratchSize, int batch, int inChannels)
+        ReadOnlySpan<float> bias, ReadOnlySpan<float> residual, int scratchLength, int scratchSize, int batch, int inChannels, bool pooled = false)
     {
         ArgumentNullException.ThrowIfNull(filter);
         var window = new Window2D(new Window(geometry));
@@ -36,7 +37,9 @@ internal static unsafe class ChannelBlockArguments
             throw new ArgumentException($"{algorithm} needs a {kernel}×{kernel} kernel with stride 1 and dilation 1", nameof(geometry));
         if (filter.InChannels != inChannels)
             throw new ArgumentException($"the filter has {filter.InChannels} input channels, the input {inChannels}", nameof(filter));
-        CheckLengths(x, y, bias, residual, batch, inChannels, window.InputHeight * window.InputWidth, filter.OutChannels, window.OutputHeight * window.OutputWidth);
+        if (pooled && !residual.IsEmpty) throw new ArgumentException($"{algorithm} cannot add a residual to a pooled output", nameof(residual));
+        int outputSize = pooled ? window.OutputHeight / 2 * (window.OutputWidth / 2) : window.OutputHeight * window.OutputWidth;
+        CheckLengths(x, y, bias, residual, batch, inChannels, window.InputHeight * window.InputWidth, filter.OutChannels, outputSize);
         if (scratchLength < scratchSize)
             throw new ArgumentException($"scratch has {scratchLength} elements, fewer than {scratchSize}", "scratch");
         return window;

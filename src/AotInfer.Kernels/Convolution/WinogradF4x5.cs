@@ -21,7 +21,8 @@ namespace AotInfer.Kernels.Convolution;
 /// channels, with the transformed weights of L output channels as one vector and each tile's transformed input
 /// broadcast into it, all accumulators in registers.
 /// (3) The output transform Aᵀ M A on those output-channel vectors, plus the bias, then the transposed store back to
-/// NCHW of <see cref="ChannelBlockedConvolution"/>, with the residual and clamp (Relu, Clip) fused.
+/// NCHW of <see cref="ChannelBlockedConvolution"/>, with the residual and clamp (Relu, Clip) fused, or first a 2×2
+/// stride-2 max pool of the tiles (a following MaxPool fused: each 4×4 tile pools to 2×2 on its own).
 /// Aᵀ's largest coefficient is 8, Bᵀ's 21/4 and G's smallest 1/90, yet on the kernel tests the worst error is
 /// 1e-6·(Σ|w·x| + 1), no more than F(4×4, 3×3)'s (2.5e-6).
 /// </remarks>
@@ -50,16 +51,21 @@ public static unsafe class WinogradF4x5
     /// <summary>
     /// y = W ⊛ x + b (+ the fused residual, then the fused activation) for a 5×5, stride-1, dilation-1, group-1
     /// convolution with the transformed filter <paramref name="filter"/> (<see cref="WinogradF4x5Filter.Pack"/>).
-    /// <paramref name="scratch"/> holds <see cref="ScratchSize"/> floats.
+    /// <paramref name="scratch"/> holds <see cref="ScratchSize"/> floats. With <paramref name="maxPool2x2"/>, y receives
+    /// instead the 2×2 stride-2 max pool of that (floor mode, no padding: ⌊OH / 2⌋ × ⌊OW / 2⌋ per channel), which needs no
+    /// residual and a clamp activation (Relu, Clip or none: they commute with the max).
     /// </summary>
     public static void Convolve(ReadOnlySpan<float> x, WinogradF4x5Filter filter, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch,
-        int batch, int inChannels, int[] geometry, FusedActivation activation = default, ReadOnlySpan<float> residual = default)
+        int batch, int inChannels, int[] geometry, FusedActivation activation = default, ReadOnlySpan<float> residual = default, bool maxPool2x2 = false)
     {
         ArgumentNullException.ThrowIfNull(geometry); // before ScratchSize reads it
         var window = ChannelBlockArguments.CheckWinograd(filter, geometry, 5, "Winograd F(4×4, 5×5)", x, y, bias, residual, scratch.Length,
-            ScratchSize(inChannels, geometry), batch, inChannels);
-        int outChannels = filter.OutChannels, inputSize = window.InputHeight * window.InputWidth, outputSize = window.OutputHeight * window.OutputWidth;
+            ScratchSize(inChannels, geometry), batch, inChannels, maxPool2x2);
         bool clamps = ChannelBlockArguments.Clamps(activation, out float low, out float high);
+        if (maxPool2x2 && !clamps)
+            throw new ArgumentException($"a pooled output takes Relu, Clip or no activation (those commute with the max), not {activation.Kind}", nameof(activation));
+        int outChannels = filter.OutChannels, inputSize = window.InputHeight * window.InputWidth;
+        int outputSize = maxPool2x2 ? window.OutputHeight / 2 * (window.OutputWidth / 2) : window.OutputHeight * window.OutputWidth;
         var tiling = new Tiling(window);
         // Each block's bias, zero past the channels (and without bias).
         int lanes = filter.Lanes, blocks = filter.Blocks;
@@ -78,7 +84,7 @@ public static unsafe class WinogradF4x5
                 FourPhaseImage.Split(image, inChannels, inputSize, window.InputHeight, window.InputWidth, window.PadTop, window.PadLeft,
                     tiling.TileRows + 1, tiling.Pitch, tiling.PhaseSize, phases, row, px, px + x.Length);
                 var images = new Images(phases, v, products, outputTiles, inChannels, tiling, window, low, high,
-                    py + (long)n * outChannels * outputSize, pr == null ? null : pr + (long)n * outChannels * outputSize, blockBias);
+                    py + (long)n * outChannels * outputSize, pr == null ? null : pr + (long)n * outChannels * outputSize, blockBias, maxPool2x2);
                 switch (filter.Tier)
                 {
                     case GemmTier.Avx512: Image<ChannelVector512, Vector512<float>>(images, filter); break;
@@ -121,10 +127,13 @@ public static unsafe class WinogradF4x5
         public readonly int Channels, OutputHeight, OutputWidth;
         public readonly Tiling Tiling;
         public readonly float Low, High;
+        /// <summary>Whether Output holds the 2×2 stride-2 max pool of the convolution's output.</summary>
+        public readonly bool Pooled;
 
         public Images(float* phases, float* v, float* products, float* outputTiles, int channels, in Tiling tiling, in Window2D window,
-            float low, float high, float* output, float* residual, float* bias)
+            float low, float high, float* output, float* residual, float* bias, bool pooled)
         {
+            Pooled = pooled;
             Phases = phases;
             V = v;
             Products = products;
@@ -158,8 +167,13 @@ public static unsafe class WinogradF4x5
     /// </summary>
     static void Image<TOps, TVector>(in Images images, WinogradF4x5Filter filter) where TOps : IChannelVector<TVector> where TVector : struct
     {
-        TransformInput<TOps, TVector>(images);
         var s = images.Tiling;
+        // The input transform is vectorised over tiles: planes of at most 8 (or 4) tiles, with the dummy column, take
+        // narrower vectors instead of leaving most lanes idle (fashion_lenet5's c2 has 6 tiles: 10 of 16 lanes idle).
+        int tileCount = s.TileRows * s.Pitch;
+        if (TOps.Lanes > 8 && tileCount <= 8) TransformInput<ChannelVector256, Vector256<float>>(images);
+        else if (TOps.Lanes > 4 && tileCount <= 4) TransformInput<ChannelVector128, Vector128<float>>(images);
+        else TransformInput<TOps, TVector>(images);
         int budget = 2 * TOps.MaxPixels, blocksPerGroup = filter.Blocks <= 2 ? filter.Blocks : Math.Min(4, budget / 4);
         int tiles = Math.Min(blocksPerGroup <= 2 ? 8 : 4, budget / blocksPerGroup);
         int parts = (s.TileColumns + 3) / 4, columns = Math.Min(tiles, (s.TileColumns + parts - 1) / parts), rows = tiles / columns;
@@ -252,7 +266,34 @@ public static unsafe class WinogradF4x5
                 WinogradOutputTransform.Apply<TOps, TVector, FourOfEight>(images.Products + (long)(b * group.Tiles + i) * lanes, ProductsStride, bias,
                     images.OutputTiles + (((long)b * group.Rows + i / group.Columns) * 4 * pitch + 4 * (i % group.Columns)) * lanes, pitch * lanes, transformRows);
         }
+        if (images.Pooled) PoolTiles<TOps, TVector>(images, group, pitch);
         Store(images, filter, group, lanes, pitch);
+    }
+
+    /// <summary>
+    /// The 2×2 stride-2 max pool of the group's output tiles, in place: pooled pixel (r, c) of a block goes where output
+    /// pixel (r, c) was, once the four pixels it reads, (2r, 2c) to (2r + 1, 2c + 1), are read; in row-major order no
+    /// pooled pixel overwrites one a later pooled pixel reads. The tiles are 4×4 at even offsets, so every window lies
+    /// in one tile; those past the output's last full window are never stored.
+    /// </summary>
+    static void PoolTiles<TOps, TVector>(in Images images, in Group group, int pitch) where TOps : IChannelVector<TVector> where TVector : struct
+    {
+        int lanes = TOps.Lanes;
+        long row = (long)pitch * lanes;
+        for (int b = 0; b < group.Blocks; b++)
+        {
+            float* tiles = images.OutputTiles + b * 4 * group.Rows * row;
+            for (int r = 0; r < 2 * group.Rows; r++)
+            {
+                float* top = tiles + 2 * r * row, bottom = top + row, target = tiles + r * row;
+                for (int c = 0; c < 2 * group.Columns; c++)
+                {
+                    float* left = top + 2 * c * lanes, below = bottom + 2 * c * lanes;
+                    TVector upper = TOps.Max(TOps.Load(left), TOps.Load(left + lanes)), lower = TOps.Max(TOps.Load(below), TOps.Load(below + lanes));
+                    TOps.Store(TOps.Max(upper, lower), target + c * lanes);
+                }
+            }
+        }
     }
 
     /// <summary>
@@ -391,33 +432,43 @@ public static unsafe class WinogradF4x5
     /// The group's output tiles back to NCHW, runs of 8 pixels per output row through the direct kernel's in-register
     /// transpose (which adds the residual and clamps). A run may write past its last valid pixel onto pixels of the same
     /// plane that are stored later (later rows or groups); where that could hit stored pixels (the plane's end, or a row
-    /// end when groups split rows) the run is stored pixel by pixel.
+    /// end when groups split rows) the run is stored pixel by pixel. Pooled, each tile stores 2×2 pixels of the pooled
+    /// plane (from the first rows and columns of each block's tiles, <see cref="PoolTiles{TOps, TVector}"/>).
     /// </summary>
     static void Store(in Images images, WinogradF4x5Filter filter, in Group group, int lanes, int pitch)
     {
-        int height = images.OutputHeight, width = images.OutputWidth, outputSize = height * width;
+        int side = images.Pooled ? 2 : 4, height = images.OutputHeight * side / 4, width = images.OutputWidth * side / 4, outputSize = height * width;
         bool wholeRows = group.Columns == images.Tiling.TileColumns;
         var low = Vector256.Create(images.Low);
         var high = Vector256.Create(images.High);
+        float* run = stackalloc float[16 * 8];
         for (int b = 0; b < group.Blocks; b++)
         {
             int block = group.Block + b, channels = Math.Min(lanes, filter.OutChannels - block * lanes);
             long plane = (long)block * lanes * outputSize;
             float* y = images.Output + plane, residual = images.Residual == null ? null : images.Residual + plane;
-            for (int r = 0; r < 4 * group.Rows; r++)
+            for (int r = 0; r < side * group.Rows; r++)
             {
-                int oh = 4 * group.Row + r;
+                int oh = side * group.Row + r;
                 if (oh >= height) break;
                 float* source = images.OutputTiles + ((long)b * 4 * group.Rows + r) * pitch * lanes;
-                for (int column = 0; column < 4 * group.Columns; column += 8)
+                for (int column = 0; column < side * group.Columns; column += 8)
                 {
-                    int ow = 4 * group.Column + column;
+                    int ow = side * group.Column + column;
                     if (ow >= width) break;
                     int at = oh * width + ow;
                     bool spills = wholeRows ? at + 8 > outputSize : ow + 8 > width;
                     float* tile = source + (long)column * lanes, added = residual == null ? null : residual + at;
                     if (lanes == 16 && !spills && Avx512F.IsSupported)
                         ChannelBlockedConvolution.Transpose8x16(tile, channels, y + at, added, outputSize, low, high);
+                    else if (lanes == 16 && residual == null && Avx512F.IsSupported)
+                    {
+                        // A run that would spill: transposed into the stack, then its valid pixels copied (a pooled plane's
+                        // last row, 4 pixels × 16 channels, took a quarter of fashion_lenet5's fused c2 store pixel by pixel).
+                        ChannelBlockedConvolution.Transpose8x16(tile, channels, run, null, 8, low, high);
+                        int count = Math.Min(8, width - ow);
+                        for (int m = 0; m < channels; m++) Buffer.MemoryCopy(run + 8 * m, y + (long)m * outputSize + at, count * sizeof(float), count * sizeof(float));
+                    }
                     else if (lanes == 8 && !spills && Avx.IsSupported)
                         ChannelBlockedConvolution.Transpose8x8(tile, channels, y + at, added, outputSize, low, high);
                     else

@@ -68,6 +68,59 @@ public class WinogradF4x5Tests(ITestOutputHelper output)
         output.WriteLine($"worst error / (Σ|w·x| + 1): {worst:E2}");
     }
 
+    public static IEnumerable<object[]> PooledCases()
+    {
+        // (batch, C, H, W, M, pads top/left/bottom/right)
+        yield return new object[] { 1, 20, 12, 12, 50, new[] { 0, 0, 0, 0 } };   // fashion_lenet5's c2 → MaxPool_1: 8×8 to 4×4
+        yield return new object[] { 1, 8, 14, 14, 16, new[] { 2, 2, 2, 2 } };    // 14×14: the last tile row and column half outside
+        yield return new object[] { 1, 16, 30, 30, 17, new[] { 2, 2, 2, 2 } };   // tile rows split in two groups, two blocks
+        yield return new object[] { 2, 5, 11, 13, 33, new[] { 0, 1, 2, 1 } };    // two images, three blocks, a 9×11 output (odd: floor)
+        yield return new object[] { 1, 4, 6, 45, 70, new[] { 5, 6, 0, 1 } };     // five blocks, a 7×48 output
+        yield return new object[] { 1, 2, 3, 3, 3, new[] { 2, 2, 2, 2 } };       // a 3×3 output pooled to one pixel
+        yield return new object[] { 1, 3, 9, 10, 1, new[] { 1, 1, 1, 1 } };      // one output channel, a 7×8 output
+    }
+
+    /// <summary>
+    /// The fused 2×2 stride-2 max pool gives exactly the max of the unpooled kernel's outputs (the same arithmetic, then
+    /// a max), on every tier, for the clamp activations with and without bias; outputs past the pooled plane stay untouched.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(PooledCases))]
+    public void PooledOutputIsTheMaxOfEachWindowOnEveryTier(int batch, int channels, int height, int width, int outChannels, int[] pads)
+    {
+        int oh = height + pads[0] + pads[2] - 4, ow = width + pads[1] + pads[3] - 4, ph = oh / 2, pw = ow / 2;
+        int[] geometry = { 2, height, width, oh, ow, 5, 5, 1, 1, 1, 1, pads[0], pads[1], pads[2], pads[3] };
+        var random = new Random(batch * 1000 + outChannels);
+        float[] Random(int n) => Array.ConvertAll(new float[n], _ => (float)random.NextDouble() - 0.5f);
+        float[] x = Random(batch * channels * height * width), w = Random(outChannels * channels * 25), b = Random(outChannels);
+        var activations = new FusedActivation[] { default, new(ActivationKind.Relu), new(ActivationKind.Clip, -0.25f, 0.1f) };
+        ConvolutionKernelTests.OnEveryTier(tier =>
+        {
+            var filter = WinogradF4x5Filter.Pack(w, outChannels, channels);
+            var scratch = new float[WinogradF4x5.ScratchSize(channels, geometry)];
+            foreach (var activation in activations)
+                foreach (var bias in new[] { b, null })
+                {
+                    var full = new float[batch * outChannels * oh * ow];
+                    WinogradF4x5.Convolve(x, filter, bias, full, scratch, batch, channels, geometry, activation);
+                    scratch.AsSpan().Fill(float.NaN); // the pooled run must write every scratch float it reads too
+                    var pooled = new float[batch * outChannels * ph * pw + 7];
+                    pooled.AsSpan().Fill(float.NaN);
+                    WinogradF4x5.Convolve(x, filter, bias, pooled, scratch, batch, channels, geometry, activation, maxPool2x2: true);
+                    for (int plane = 0; plane < batch * outChannels; plane++)
+                        for (int i = 0; i < ph; i++)
+                            for (int j = 0; j < pw; j++)
+                            {
+                                int at = plane * oh * ow + 2 * i * ow + 2 * j;
+                                float want = Math.Max(Math.Max(full[at], full[at + 1]), Math.Max(full[at + ow], full[at + ow + 1]));
+                                Assert.True(want.Equals(pooled[(plane * ph + i) * pw + j]),
+                                    $"tier {tier}, {activation.Kind}, bias {bias != null}, plane {plane}, pooled ({i}, {j}): {pooled[(plane * ph + i) * pw + j]} vs {want}");
+                            }
+                    for (int i = batch * outChannels * ph * pw; i < pooled.Length; i++) Assert.True(float.IsNaN(pooled[i]), $"tier {tier}: wrote past the pooled output at {i}");
+                }
+        });
+    }
+
     [Fact]
     public void RejectsOtherWindowsShortScratchAndWrongWeights()
     {
@@ -82,6 +135,15 @@ public class WinogradF4x5Tests(ITestOutputHelper output)
         error = Assert.Throws<ArgumentException>(() =>
             WinogradF4x5.Convolve(new float[2 * 36], filter, ReadOnlySpan<float>.Empty, new float[4 * 4], new float[100000], 1, 2, geometry));
         Assert.Contains("input channels", error.Message);
+        error = Assert.Throws<ArgumentException>(() => WinogradF4x5.Convolve(new float[3 * 36], filter, ReadOnlySpan<float>.Empty, new float[4], new float[100000],
+            1, 3, geometry, new FusedActivation(ActivationKind.Sigmoid), maxPool2x2: true));
+        Assert.Contains("commute", error.Message);
+        error = Assert.Throws<ArgumentException>(() => WinogradF4x5.Convolve(new float[3 * 36], filter, ReadOnlySpan<float>.Empty, new float[3], new float[100000],
+            1, 3, geometry, maxPool2x2: true));
+        Assert.Contains("y has", error.Message);
+        error = Assert.Throws<ArgumentException>(() => WinogradF4x5.Convolve(new float[3 * 36], filter, ReadOnlySpan<float>.Empty, new float[4], new float[100000],
+            1, 3, geometry, residual: new float[16], maxPool2x2: true));
+        Assert.Contains("residual", error.Message);
         error = Assert.Throws<ArgumentException>(() => WinogradF4x5Filter.Pack(new float[4 * 3 * 9], 4, 3));
         Assert.Contains("5×5", error.Message);
     }

@@ -107,8 +107,10 @@ public sealed class ConvLowering : OpLowering
             case "winograd-f4x5":
                 string fiveByFive = code.StaticField($"{ns}.WinogradF4x5Filter", $"{ns}.WinogradF4x5Filter.Pack({code.ConstantArray(1)}, {layer.OutChannels}, {layer.InChannels})");
                 string fiveByFiveScratch = code.Scratch(DataType.Float, WinogradF4x5ScratchSize(layer.InChannels, layer.Geometry));
+                // A fused MaxPool (Passes/MaxPoolFusion) is applied to the output tiles before the store.
+                string pool = op.Node.Annotations.ContainsKey(Passes.FusedEpilogue.PoolKey) ? ", maxPool2x2: true" : "";
                 code.Writer.Line($"{ns}.WinogradF4x5.Convolve({code.In(0)}, {fiveByFive}, {bias}, {code.Out(0)}, {fiveByFiveScratch}, " +
-                                 $"{layer.Batch}, {layer.InChannels}, {code.IntArray(layer.Geometry.Packed())}{activation});");
+                                 $"{layer.Batch}, {layer.InChannels}, {code.IntArray(layer.Geometry.Packed())}{activation}{pool});");
                 break;
             case "winograd-f2x3":
                 string transformed = code.StaticField($"{ns}.PackedFilter", $"{ns}.Winograd.PackFilter({code.ConstantArray(1)}, {layer.OutChannels}, {layer.InChannels})");
