@@ -75,6 +75,7 @@ public static class ModelCompiler
             // Order matters: Conv+BN+Relu, MatMul+Add+Relu, Conv+Add(shortcut)+Relu and quantize_dynamic's chain + Relu
             // each become one kernel call.
             BatchNormFolding.Run(graph);
+            BatchNormForwardFolding.Run(graph);
             DynamicQuantizationFusion.Run(graph, registry);
             BiasFusion.Run(graph);
             ResidualFusion.Run(graph);

@@ -30,7 +30,7 @@ public static class BatchNormFolding
     }
 
     /// <summary>Per channel, y = x·scale + shift, when the node is a foldable inference-mode BatchNormalization.</summary>
-    static bool Statistics(Node norm, out double[] scale, out double[] shift)
+    internal static bool Statistics(Node norm, out double[] scale, out double[] shift)
     {
         scale = shift = Array.Empty<double>();
         if (norm.Attributes.Int("training_mode", 0) != 0 || norm.Attributes.Int("spatial", 1) != 1) return false;

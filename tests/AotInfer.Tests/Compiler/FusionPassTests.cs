@@ -23,7 +23,7 @@ public class FusionPassTests
         return result.Graph!;
     }
 
-    static OnnxModelBuilder BatchNorm(OnnxModelBuilder b, string x, string y, int channels, int seed) => b
+    internal static OnnxModelBuilder BatchNorm(OnnxModelBuilder b, string x, string y, int channels, int seed) => b
         .Initializer(y + "_scale", Differential.RandomFloats(seed, channels, 0.5f, 1.5f), channels)
         .Initializer(y + "_bias", Differential.RandomFloats(seed + 1, channels), channels)
         .Initializer(y + "_mean", Differential.RandomFloats(seed + 2, channels), channels)
