@@ -7,8 +7,8 @@ namespace AotInfer.Compiler.Passes;
 /// <summary>
 /// Fuses a 2×2 stride-2 MaxPool into the Conv whose output it alone reads, for the Conv kernels that pool their output
 /// tiles before storing them (<see cref="KernelsWithPool"/>): LeNet's Conv → Relu → MaxPool. The pool's pass over the
-/// whole convolution output disappears, and the convolution stores a quarter of the pixels (fashion_lenet5's c2 →
-/// MaxPool_1: see <c>Ops/Convolution/ConvLowering</c>'s measurements). Run after <see cref="ActivationFusion"/> (the
+/// whole convolution output disappears, and the convolution stores a quarter of the pixels (fashion_lenet5's c1 →
+/// MaxPool and c2 → MaxPool_1). Run after <see cref="ActivationFusion"/> (the
 /// Relu between is then already in the Conv; the max commutes with Relu and Clip, which the kernel applies first, but
 /// not with every activation, so only those) and after <see cref="SparseWeightSelection"/> (a sparse filter replaces
 /// the dense kernel, which is the one that pools). The Conv's output becomes the MaxPool's, of the pooled shape.
@@ -16,7 +16,7 @@ namespace AotInfer.Compiler.Passes;
 public static class MaxPoolFusion
 {
     /// <summary>The Conv kernels (ConvLowering's <c>kernel</c> annotation) that take <c>maxPool2x2</c>.</summary>
-    static readonly string[] KernelsWithPool = { "winograd-f4x5" };
+    static readonly string[] KernelsWithPool = { "winograd-f4x5", "single-channel-flat" };
 
     /// <summary>Fuses every eligible Conv → MaxPool pair; returns how many were fused.</summary>
     public static int Run(Graph graph)

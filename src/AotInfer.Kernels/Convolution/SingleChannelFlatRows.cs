@@ -17,7 +17,9 @@ namespace AotInfer.Kernels.Convolution;
 /// accumulators: four image loads and four broadcast weights per sixteen multiply-adds); the lanes past a row's end are
 /// dropped by two masked stores per vector (the part on the row it starts on, the part on the next row).
 /// AVX-512 only (the masked stores); other tiers, and planes this does not cover, take <see cref="FewChannelConvolution"/>.
-/// Weights stay in ONNX layout <c>[M, 1, KH, KW]</c>; an empty bias means none.
+/// Weights stay in ONNX layout <c>[M, 1, KH, KW]</c>; an empty bias means none. A following 2×2 stride-2 MaxPool can be
+/// fused (LeNet's c1 → MaxPool): each pass of four channels then stores its flat vectors whole into scratch, and pools
+/// them from there while they are in L1, instead of masked stores of the full planes and a pass of their own over them.
 /// </summary>
 public static unsafe class SingleChannelFlatRows
 {
@@ -40,34 +42,62 @@ public static unsafe class SingleChannelFlatRows
         return window.OutputWidth >= 16 && FlatCount(window) >= VectorsPerStep * 16;
     }
 
-    /// <summary>Floats of the <c>padded</c> scratch <see cref="Convolve"/> needs: the zero-bordered image (the few-channel kernel's at one channel).</summary>
-    public static int ScratchSize(int[] geometry) => FewChannelConvolution.ScratchSize(1, geometry);
+    /// <summary>
+    /// Floats of the <c>padded</c> scratch <see cref="Convolve"/> needs: the zero-bordered image (the few-channel kernel's
+    /// at one channel); with a fused max pool of <paramref name="pooledChannels"/> output channels, then room for one
+    /// pass's unpooled flat planes, or for the whole unpooled output where the tier or plane takes the few-channel kernel.
+    /// </summary>
+    public static int ScratchSize(int[] geometry, int pooledChannels = 0)
+    {
+        int size = FewChannelConvolution.ScratchSize(1, geometry);
+        if (pooledChannels <= 0) return size;
+        var window = new Window2D(new Window(geometry));
+        return size + Math.Max(ChannelsPerPass * PassPlane(window), pooledChannels * window.OutputHeight * window.OutputWidth);
+    }
+
+    /// <summary>Floats per channel of a pass's unpooled flat output: OH rows of the pitch, and the 32 that the last pool step reads on.</summary>
+    static int PassPlane(in Window2D window) => window.OutputHeight * window.PaddedWidth + 32;
+
+    /// <summary>Lane i holds i (the masks of partial stores).</summary>
+    static readonly Vector512<float> LaneIndex = Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
 
     /// <summary>Flat positions from the first output pixel to the last: (OH − 1)·pitch + OW.</summary>
     static int FlatCount(in Window2D window) => (window.OutputHeight - 1) * window.PaddedWidth + window.OutputWidth;
 
     /// <summary>
     /// y = act(W ⊛ x + b) for <paramref name="batch"/> one-channel images; <paramref name="padded"/> holds
-    /// <see cref="ScratchSize(int[])"/> floats.
+    /// <see cref="ScratchSize(int[], int)"/> floats. With <paramref name="maxPool2x2"/>, y receives instead the 2×2 stride-2
+    /// max pool of that (floor mode, no padding: ⌊OH / 2⌋ × ⌊OW / 2⌋ per channel), which needs a clamp activation (Relu,
+    /// Clip or none: they commute with the max) and the scratch of <c>ScratchSize(geometry, outChannels)</c>.
     /// </summary>
     public static void Convolve(ReadOnlySpan<float> x, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> y, Span<float> padded,
-        int batch, int outChannels, int[] geometry, FusedActivation activation = default)
+        int batch, int outChannels, int[] geometry, FusedActivation activation = default, bool maxPool2x2 = false)
     {
         ArgumentNullException.ThrowIfNull(geometry);
-        if (!(MatrixMultiply.Tier == GemmTier.Avx512 && Avx512F.IsSupported && Supports(geometry)))
+        bool flat = MatrixMultiply.Tier == GemmTier.Avx512 && Avx512F.IsSupported && Supports(geometry);
+        if (!flat && !maxPool2x2)
         {
             FewChannelConvolution.Convolve(x, weights, bias, y, padded, batch, 1, outChannels, geometry, activation);
             return;
         }
         var window = new Window2D(new Window(geometry));
-        int inputSize = window.InputHeight * window.InputWidth, outputSize = window.OutputHeight * window.OutputWidth, taps = window.Taps;
+        int inputSize = window.InputHeight * window.InputWidth, taps = window.Taps;
+        int outputSize = maxPool2x2 ? window.OutputHeight / 2 * (window.OutputWidth / 2) : window.OutputHeight * window.OutputWidth;
+        int scratchSize = ScratchSize(geometry, maxPool2x2 ? outChannels : 0);
         if (x.Length < batch * inputSize) throw new ArgumentException($"x has {x.Length} elements, fewer than {batch}×{inputSize}", nameof(x));
         if (y.Length < batch * outChannels * outputSize) throw new ArgumentException($"y has {y.Length} elements, fewer than {batch}×{outChannels}×{outputSize}", nameof(y));
         if (weights.Length != outChannels * taps) throw new ArgumentException($"weights have {weights.Length} elements, expected {outChannels}×{taps}", nameof(weights));
         if (!bias.IsEmpty && bias.Length != outChannels) throw new ArgumentException($"bias has {bias.Length} elements, expected {outChannels}", nameof(bias));
-        if (padded.Length < ScratchSize(geometry)) throw new ArgumentException($"padded has {padded.Length} elements, fewer than {ScratchSize(geometry)}", nameof(padded));
+        if (padded.Length < scratchSize) throw new ArgumentException($"padded has {padded.Length} elements, fewer than {scratchSize}", nameof(padded));
         // Relu, Clip or no activation are a clamp applied in registers; the others run over the finished planes.
         bool clamp = activation.IsClamp(out float low, out float high);
+        if (maxPool2x2 && !clamp)
+            throw new ArgumentException($"a pooled output takes Relu, Clip or no activation (those commute with the max), not {activation.Kind}", nameof(activation));
+        if (!flat)
+        {
+            PoolAfterFewChannel(x, weights, bias, y, padded, batch, outChannels, geometry, activation, window);
+            return;
+        }
         if (!clamp) (low, high) = (float.NegativeInfinity, float.PositiveInfinity);
         int passes = (outChannels + ChannelsPerPass - 1) / ChannelsPerPass;
         float* blocks = stackalloc float[passes * ChannelsPerPass * taps];
@@ -80,23 +110,45 @@ public static unsafe class SingleChannelFlatRows
         fixed (float* pp = padded)
         {
             FewChannelConvolution.PackPasses(pw, bias, outChannels, taps, ChannelsPerPass, blocks, biases);
+            // The pooled run's flat planes come after the image in the scratch.
+            float* unpooled = maxPool2x2 ? pp + FewChannelConvolution.ScratchSize(1, geometry) : null;
             for (int n = 0; n < batch; n++)
             {
                 window.Pad(px + (long)n * inputSize, 1, pp);
-                Passes(pp, window, offsets, blocks, biases, outChannels, low, high, py + (long)n * outChannels * outputSize);
+                Passes(pp, window, offsets, blocks, biases, outChannels, low, high, py + (long)n * outChannels * outputSize, unpooled);
             }
         }
         if (!clamp) activation.Apply(y[..(batch * outChannels * outputSize)]);
     }
 
     /// <summary>
+    /// The pooled output where the flat path does not apply (other tiers, narrow planes): each image through
+    /// <see cref="FewChannelConvolution"/> into the scratch after its image, then <see cref="Pooling.MaxPool2D"/>.
+    /// </summary>
+    static void PoolAfterFewChannel(ReadOnlySpan<float> x, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> y, Span<float> padded,
+        int batch, int outChannels, int[] geometry, FusedActivation activation, in Window2D window)
+    {
+        int inputSize = window.InputHeight * window.InputWidth, height = window.OutputHeight, width = window.OutputWidth;
+        int pooledSize = height / 2 * (width / 2), image = FewChannelConvolution.ScratchSize(1, geometry);
+        int[] pool = { 2, height, width, height / 2, width / 2, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0 };
+        var full = padded.Slice(image, outChannels * height * width);
+        for (int n = 0; n < batch; n++)
+        {
+            FewChannelConvolution.Convolve(x.Slice(n * inputSize, inputSize), weights, bias, full, padded[..image], 1, 1, outChannels, geometry, activation);
+            Pooling.MaxPool2D.Max(full, y.Slice(n * outChannels * pooledSize, outChannels * pooledSize), outChannels, pool);
+        }
+    }
+
+    /// <summary>
     /// Every pass of four channels over every step of four flat vectors (the last step overlapping the one before
     /// rather than running past the last output pixel).
     /// </summary>
-    static void Passes(float* image, in Window2D window, int* offsets, float* blocks, float* biases, int outChannels, float low, float high, float* y)
+    static void Passes(float* image, in Window2D window, int* offsets, float* blocks, float* biases, int outChannels, float low, float high, float* y,
+        float* unpooled)
     {
         const int lanes = 16, span = VectorsPerStep * lanes;
         int taps = window.Taps, flat = FlatCount(window), outputSize = window.OutputHeight * window.OutputWidth;
+        int plane = PassPlane(window), pooledSize = window.OutputHeight / 2 * (window.OutputWidth / 2);
         var floor = Vector512.Create(low);
         var ceiling = Vector512.Create(high);
         var rows = new RowGeometry(window.PaddedWidth, window.OutputWidth);
@@ -128,21 +180,68 @@ public static unsafe class SingleChannelFlatRows
                     a03 = Avx512F.FusedMultiplyAdd(weight, x0, a03); a13 = Avx512F.FusedMultiplyAdd(weight, x1, a13);
                     a23 = Avx512F.FusedMultiplyAdd(weight, x2, a23); a33 = Avx512F.FusedMultiplyAdd(weight, x3, a33);
                 }
-                float* target = y + (long)first * outputSize;
-                rows.Store(start, target, outputSize, count, a00, a01, a02, a03, floor, ceiling);
-                rows.Store(start + lanes, target, outputSize, count, a10, a11, a12, a13, floor, ceiling);
-                rows.Store(start + 2 * lanes, target, outputSize, count, a20, a21, a22, a23, floor, ceiling);
-                rows.Store(start + 3 * lanes, target, outputSize, count, a30, a31, a32, a33, floor, ceiling);
+                if (unpooled != null)
+                {
+                    // Pooled: whole vectors at their flat positions, one plane per channel of the pass.
+                    float* at = unpooled + start;
+                    StoreFlat(at, plane, count, a00, a01, a02, a03, floor, ceiling);
+                    StoreFlat(at + lanes, plane, count, a10, a11, a12, a13, floor, ceiling);
+                    StoreFlat(at + 2 * lanes, plane, count, a20, a21, a22, a23, floor, ceiling);
+                    StoreFlat(at + 3 * lanes, plane, count, a30, a31, a32, a33, floor, ceiling);
+                }
+                else
+                {
+                    float* target = y + (long)first * outputSize;
+                    rows.Store(start, target, outputSize, count, a00, a01, a02, a03, floor, ceiling);
+                    rows.Store(start + lanes, target, outputSize, count, a10, a11, a12, a13, floor, ceiling);
+                    rows.Store(start + 2 * lanes, target, outputSize, count, a20, a21, a22, a23, floor, ceiling);
+                    rows.Store(start + 3 * lanes, target, outputSize, count, a30, a31, a32, a33, floor, ceiling);
+                }
                 if (start == flat - span) break;
             }
+            if (unpooled != null) Pool(unpooled, plane, count, window, y + (long)first * pooledSize);
         }
+    }
+
+    /// <summary>The clamped vectors of up to four channels at one flat position of their planes, <paramref name="plane"/> floats apart.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreFlat(float* at, int plane, int count, Vector512<float> c0, Vector512<float> c1, Vector512<float> c2, Vector512<float> c3,
+        Vector512<float> floor, Vector512<float> ceiling)
+    {
+        Vector512.Min(Vector512.Max(c0, floor), ceiling).Store(at);
+        if (count > 1) Vector512.Min(Vector512.Max(c1, floor), ceiling).Store(at + plane);
+        if (count > 2) Vector512.Min(Vector512.Max(c2, floor), ceiling).Store(at + 2 * plane);
+        if (count > 3) Vector512.Min(Vector512.Max(c3, floor), ceiling).Store(at + 3 * plane);
+    }
+
+    /// <summary>
+    /// The 2×2 stride-2 max pool of a pass's flat planes into <paramref name="count"/> pooled NCHW planes: per pooled row
+    /// and 16 outputs, the max of the two flat rows (32 columns as two vectors each), then of the even and odd lanes
+    /// (vpermt2ps), stored under a mask of the row's outputs. Reads stay within <see cref="PassPlane"/>: the columns past
+    /// the output's only reach lanes that are not stored.
+    /// </summary>
+    static void Pool(float* flat, int plane, int count, in Window2D window, float* y)
+    {
+        int pitch = window.PaddedWidth, height = window.OutputHeight / 2, width = window.OutputWidth / 2, size = height * width;
+        var evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var odds = evens + Vector512<int>.One;
+        for (int c = 0; c < count; c++)
+            for (int i = 0; i < height; i++)
+            {
+                float* top = flat + (long)c * plane + 2 * i * pitch, bottom = top + pitch, target = y + (long)c * size + i * width;
+                for (int j = 0; j < width; j += 16)
+                {
+                    var left = Vector512.Max(Vector512.Load(top + 2 * j), Vector512.Load(bottom + 2 * j));
+                    var right = Vector512.Max(Vector512.Load(top + 2 * j + 16), Vector512.Load(bottom + 2 * j + 16));
+                    var best = Vector512.Max(Avx512F.PermuteVar16x32x2(left, evens, right), Avx512F.PermuteVar16x32x2(left, odds, right));
+                    Avx512F.MaskStore(target + j, Vector512.LessThan(LaneIndex, Vector512.Create((float)(width - j))), best);
+                }
+            }
     }
 
     /// <summary>Where the lanes of a flat vector go in the NCHW output: the pitch and the output width.</summary>
     readonly struct RowGeometry(int pitch, int width)
     {
-        static readonly Vector512<float> LaneIndex = Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-
         /// <summary>
         /// The clamped vectors of up to four channels at flat position <paramref name="start"/>: lanes before the row
         /// end (column &lt; width) to that row, lanes past the padded row's end (column ≥ pitch) to the next row's

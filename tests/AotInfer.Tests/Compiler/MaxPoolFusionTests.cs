@@ -43,6 +43,25 @@ public class MaxPoolFusionTests
         Differential.AssertAgrees(model, 1e-4, 1e-4, Input(63, 1, channels, height, width));
     }
 
+    /// <summary>fashion_lenet5's c1 → MaxPool: the one-channel flat-row kernel pools its passes.</summary>
+    [Theory]
+    [InlineData(null)]
+    [InlineData("Relu")]
+    public void OneChannelConvMaxPoolBecomesOneConv(string? activation)
+    {
+        var b = new OnnxModelBuilder(13)
+            .Input("x", DataType.Float, 1, 1, 28, 28)
+            .Initializer("w", Differential.RandomFloats(67, 20 * 25), 20, 1, 5, 5)
+            .Initializer("cb", Differential.RandomFloats(68, 20), 20)
+            .Node("Conv", new[] { "x", "w", "cb" }, new[] { "c" });
+        if (activation is not null) b.Node(activation, new[] { "c" }, new[] { "a" });
+        var model = b.Node("MaxPool", new[] { activation is null ? "c" : "a" }, new[] { "y" }, TwoByTwo).Output("y", DataType.Float).ToBytes();
+        var conv = Assert.Single(CompiledGraph(model).Nodes);
+        Assert.Equal("single-channel-flat", conv.Annotations["kernel"]);
+        Assert.True(conv.Annotations.ContainsKey(FusedEpilogue.PoolKey));
+        Differential.AssertAgrees(model, 1e-4, 1e-5, Input(69, 1, 1, 28, 28));
+    }
+
     [Theory]
     [InlineData("Sigmoid", 2, 2, false)]   // an activation the kernel applies after the store: kept apart
     [InlineData(null, 3, 3, false)]        // 3×3 windows

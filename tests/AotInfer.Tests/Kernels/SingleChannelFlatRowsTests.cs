@@ -57,6 +57,58 @@ public class SingleChannelFlatRowsTests
         });
     }
 
+    /// <summary>
+    /// The fused 2×2 stride-2 max pool gives exactly MaxPool2D over the unpooled kernel's output (the same clamped sums,
+    /// then the same maxima), on every tier (the flat path on AVX-512, the few-channel kernel then MaxPool2D on the
+    /// others and on rows under 16), with nothing written past the pooled output: odd outputs (floor), pooled rows over
+    /// 16 wide, channel counts around the pass of four, two images.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 28, 28, 20, 5, 0, ActivationKind.None)]  // fashion_lenet5's c1 → MaxPool: 24×24 to 12×12
+    [InlineData(2, 20, 21, 6, 3, 1, ActivationKind.Relu)]   // two images, a 20×21 output: floor drops the last column
+    [InlineData(1, 45, 40, 3, 5, 2, ActivationKind.Clip)]   // pooled rows 20 wide (two steps), one pass of three channels
+    [InlineData(1, 17, 19, 9, 3, 0, ActivationKind.Relu)]   // a 15×17 output: odd both ways
+    [InlineData(1, 12, 12, 5, 5, 0, ActivationKind.Relu)]   // an 8×8 output: the row kernel, then MaxPool2D
+    public void PooledOutputIsMaxPoolOfTheOutputOnEveryTier(int batch, int height, int width, int outChannels, int kernel, int pad, ActivationKind kind)
+    {
+        int oh = height + 2 * pad - kernel + 1, ow = width + 2 * pad - kernel + 1, pooledSize = oh / 2 * (ow / 2);
+        int[] geometry = { 2, height, width, oh, ow, kernel, kernel, 1, 1, 1, 1, pad, pad, pad, pad }, pool = { 2, oh, ow, oh / 2, ow / 2, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0 };
+        var random = new Random(height * 100 + width + 7);
+        float[] Random(int n) => Array.ConvertAll(new float[n], _ => (float)random.NextDouble() - 0.5f);
+        float[] x = Random(batch * height * width), w = Random(outChannels * kernel * kernel), b = Random(outChannels);
+        var activation = new FusedActivation(kind, -0.1f, 0.2f);
+        ConvolutionKernelTests.OnEveryTier(tier =>
+        {
+            var full = new float[batch * outChannels * oh * ow];
+            SingleChannelFlatRows.Convolve(x, w, b, full, new float[SingleChannelFlatRows.ScratchSize(geometry)], batch, outChannels, geometry, activation);
+            var expected = new float[batch * outChannels * pooledSize];
+            AotInfer.Kernels.Pooling.MaxPool2D.Max(full, expected, batch * outChannels, pool);
+            var scratch = new float[SingleChannelFlatRows.ScratchSize(geometry, outChannels)];
+            scratch.AsSpan().Fill(float.NaN);
+            float[] y = new float[expected.Length + 1];
+            y.AsSpan().Fill(float.NaN);
+            SingleChannelFlatRows.Convolve(x, w, b, y, scratch, batch, outChannels, geometry, activation, maxPool2x2: true);
+            for (int i = 0; i < expected.Length; i++)
+                Assert.True(expected[i].Equals(y[i]), $"tier {tier}, pooled element {i}: {y[i]} vs {expected[i]}");
+            Assert.True(float.IsNaN(y[^1]), $"tier {tier}: wrote past the pooled output");
+        });
+    }
+
+    [Fact]
+    public void PooledOutputRefusesOtherActivationsAndShortScratch()
+    {
+        int[] plain = { 2, 20, 20, 16, 16, 5, 5, 1, 1, 1, 1, 0, 0, 0, 0 };
+        var error = Assert.Throws<ArgumentException>(() => SingleChannelFlatRows.Convolve(new float[400], new float[50], default, new float[128], new float[SingleChannelFlatRows.ScratchSize(plain, 2)],
+            1, 2, plain, new FusedActivation(ActivationKind.Sigmoid), maxPool2x2: true));
+        Assert.Contains("commute", error.Message);
+        error = Assert.Throws<ArgumentException>(() => SingleChannelFlatRows.Convolve(new float[400], new float[50], default, new float[128], new float[SingleChannelFlatRows.ScratchSize(plain)],
+            1, 2, plain, maxPool2x2: true));
+        Assert.Contains("padded", error.Message);
+        error = Assert.Throws<ArgumentException>(() => SingleChannelFlatRows.Convolve(new float[400], new float[50], default, new float[127], new float[SingleChannelFlatRows.ScratchSize(plain, 2)],
+            1, 2, plain, maxPool2x2: true));
+        Assert.Contains("y has", error.Message);
+    }
+
     /// <summary>fashion_lenet5's first layer: 1→20 5×5 on 28×28 with a fused Relu lowers to the flat-row kernel and gives ONNX Runtime's outputs.</summary>
     [Fact]
     public void LenetFirstLayerLowersToTheFlatRowKernelAndMatchesOnnxRuntime()

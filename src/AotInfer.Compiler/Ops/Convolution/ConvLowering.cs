@@ -74,9 +74,11 @@ public sealed class ConvLowering : OpLowering
                                  $"{layer.Batch}, {layer.OutChannels}, {code.IntArray(layer.Geometry.Packed())}{activation});");
                 break;
             case "single-channel-flat":
-                string flatImage = code.Scratch(DataType.Float, FewChannelScratchSize(1, layer.Geometry));
+                // A fused MaxPool (Passes/MaxPoolFusion) pools each pass's flat planes from the scratch after the image.
+                bool flatPool = op.Node.Annotations.ContainsKey(Passes.FusedEpilogue.PoolKey);
+                string flatImage = code.Scratch(DataType.Float, FewChannelScratchSize(1, layer.Geometry) + (flatPool ? FlatPoolScratchSize(layer.OutChannels, layer.Geometry) : 0));
                 code.Writer.Line($"{ns}.SingleChannelFlatRows.Convolve({code.In(0)}, {code.In(1)}, {bias}, {code.Out(0)}, {flatImage}, " +
-                                 $"{layer.Batch}, {layer.OutChannels}, {code.IntArray(layer.Geometry.Packed())}{activation});");
+                                 $"{layer.Batch}, {layer.OutChannels}, {code.IntArray(layer.Geometry.Packed())}{activation}{(flatPool ? ", maxPool2x2: true" : "")});");
                 break;
             case "few-channel":
                 string columnPhases = code.Scratch(DataType.Float, FewChannelScratchSize(layer.InChannels, layer.Geometry));
@@ -295,6 +297,16 @@ public sealed class ConvLowering : OpLowering
     {
         int rows = (g.Output[0] - 1) * g.Strides[0] + g.Kernel[0], width = (g.Output[1] - 1) * g.Strides[1] + g.Kernel[1];
         return inChannels * g.Strides[1] * rows * ((width + g.Strides[1] - 1) / g.Strides[1]) + 64;
+    }
+
+    /// <summary>
+    /// What <c>SingleChannelFlatRows.ScratchSize(geometry, M)</c> adds for a fused max pool (the kernel checks it): four
+    /// channels of OH rows of the padded width plus 32 floats, or the whole unpooled output M·OH·OW for the fallback tiers.
+    /// </summary>
+    static int FlatPoolScratchSize(int outChannels, WindowGeometry g)
+    {
+        int width = (g.Output[1] - 1) * g.Strides[1] + (g.Kernel[1] - 1) * g.Dilations[1] + 1;
+        return System.Math.Max(4 * (g.Output[0] * width + 32), outChannels * g.Output[0] * g.Output[1]);
     }
 
     /// <summary>
