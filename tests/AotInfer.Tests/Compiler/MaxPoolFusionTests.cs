@@ -62,6 +62,40 @@ public class MaxPoolFusionTests
         Differential.AssertAgrees(model, 1e-4, 1e-5, Input(69, 1, 1, 28, 28));
     }
 
+    /// <summary>mnist-8's first layer (1→8, pad 2): the row kernel does not pool, so the fused layer moves to the flat-row kernel.</summary>
+    [Fact]
+    public void OneChannelRowKernelLayerMovesToTheFlatRowKernelToPool()
+    {
+        var model = new OnnxModelBuilder(13)
+            .Input("x", DataType.Float, 1, 1, 28, 28)
+            .Initializer("w", Differential.RandomFloats(95, 8 * 25), 8, 1, 5, 5)
+            .Node("Conv", new[] { "x", "w" }, new[] { "c" }, ("pads", new long[] { 2, 2, 2, 2 }))
+            .Node("Relu", new[] { "c" }, new[] { "a" })
+            .Node("MaxPool", new[] { "a" }, new[] { "y" }, TwoByTwo)
+            .Output("y", DataType.Float).ToBytes();
+        var conv = Assert.Single(CompiledGraph(model).Nodes);
+        Assert.Equal("single-channel-flat", conv.Annotations["kernel"]);
+        Assert.True(conv.Annotations.ContainsKey(FusedEpilogue.PoolKey));
+        Assert.Contains("SingleChannelFlatRows.Convolve(", AotInfer.Compiler.ModelCompiler.Compile(model, new AotInfer.Compiler.CompileOptions()).Source);
+        Differential.AssertAgrees(model, 1e-4, 1e-5, Input(96, 1, 1, 28, 28));
+    }
+
+    [Fact]
+    public void OneChannelLayerOutsideTheFlatRowDomainKeepsItsPool()
+    {
+        // 12-wide output rows: the flat-row kernel needs 16, so the row kernel and the MaxPool stay.
+        var model = new OnnxModelBuilder(13)
+            .Input("x", DataType.Float, 1, 1, 16, 16)
+            .Initializer("w", Differential.RandomFloats(97, 8 * 25), 8, 1, 5, 5)
+            .Node("Conv", new[] { "x", "w" }, new[] { "c" })
+            .Node("MaxPool", new[] { "c" }, new[] { "y" }, TwoByTwo)
+            .Output("y", DataType.Float).ToBytes();
+        var graph = CompiledGraph(model);
+        Assert.Equal(new[] { "Conv", "MaxPool" }, graph.Nodes.Select(n => n.OpType));
+        Assert.Equal("single-channel", graph.Nodes[0].Annotations["kernel"]);
+        Differential.AssertAgrees(model, 1e-4, 1e-5, Input(98, 1, 1, 16, 16));
+    }
+
     [Theory]
     [InlineData("Sigmoid", 2, 2, false)]   // an activation the kernel applies after the store: kept apart
     [InlineData(null, 3, 3, false)]        // 3×3 windows
