@@ -8,7 +8,7 @@ namespace AotInfer.Compiler.Passes;
 /// Fuses a 2×2 stride-2 MaxPool into the Conv whose output it alone reads, for the Conv kernels that pool their output
 /// tiles before storing them (<see cref="KernelsWithPool"/>): LeNet's Conv → Relu → MaxPool. The pool's pass over the
 /// whole convolution output disappears, and the convolution stores a quarter of the pixels (fashion_lenet5's c1 →
-/// MaxPool and c2 → MaxPool_1); a one-channel layer on the row kernel moves to the flat-row kernel to pool (mnist-8's
+/// MaxPool and c2 → MaxPool_1, fashion_bncnn's f.3 → f.6 and f.10 → f.13); a one-channel layer on the row kernel moves to the flat-row kernel to pool (mnist-8's
 /// first layer, <c>ConvLowering.FlatRowsPoolInstead</c>). Run after <see cref="ActivationFusion"/> (the
 /// Relu between is then already in the Conv; the max commutes with Relu and Clip, which the kernel applies first, but
 /// not with every activation, so only those) and after <see cref="SparseWeightSelection"/> (a sparse filter replaces
@@ -17,7 +17,7 @@ namespace AotInfer.Compiler.Passes;
 public static class MaxPoolFusion
 {
     /// <summary>The Conv kernels (ConvLowering's <c>kernel</c> annotation) that take <c>maxPool2x2</c>.</summary>
-    static readonly string[] KernelsWithPool = { "winograd-f4x5", "single-channel-flat" };
+    static readonly string[] KernelsWithPool = { "winograd-f4x3", "winograd-f4x5", "single-channel-flat" };
 
     /// <summary>Fuses every eligible Conv → MaxPool pair; returns how many were fused.</summary>
     public static int Run(Graph graph)

@@ -43,6 +43,28 @@ public class MaxPoolFusionTests
         Differential.AssertAgrees(model, 1e-4, 1e-4, Input(63, 1, channels, height, width));
     }
 
+    /// <summary>fashion_bncnn's f.3 → Relu → f.6 and f.10 → f.13: Winograd F(4×4, 3×3) pools its output tiles.</summary>
+    [Theory]
+    [InlineData(32, 28)]
+    [InlineData(64, 14)]
+    public void WinogradThreeByThreeReluMaxPoolBecomesOneConv(int channels, int size)
+    {
+        var model = new OnnxModelBuilder(13)
+            .Input("x", DataType.Float, 1, channels, size, size)
+            .Initializer("w", Differential.RandomFloats(99, channels * channels * 9), channels, channels, 3, 3)
+            .Initializer("cb", Differential.RandomFloats(100, channels), channels)
+            .Node("Conv", new[] { "x", "w", "cb" }, new[] { "c" }, ("pads", new long[] { 1, 1, 1, 1 }))
+            .Node("Relu", new[] { "c" }, new[] { "a" })
+            .Node("MaxPool", new[] { "a" }, new[] { "y" }, TwoByTwo)
+            .Output("y", DataType.Float).ToBytes();
+        var conv = Assert.Single(CompiledGraph(model).Nodes);
+        Assert.Equal("winograd-f4x3", conv.Annotations["kernel"]);
+        Assert.True(conv.Annotations.ContainsKey(FusedEpilogue.PoolKey));
+        // Up to 576 products per output of inputs in [−2, 2] through Winograd's transforms: float rounding reaches ~2e-4
+        // (the pool itself is exact: the kernel tests compare it bit for bit with the unpooled output).
+        Differential.AssertAgrees(model, 1e-3, 1e-3, Input(101, 1, channels, size, size));
+    }
+
     /// <summary>fashion_lenet5's c1 → MaxPool: the one-channel flat-row kernel pools its passes.</summary>
     [Theory]
     [InlineData(null)]

@@ -106,15 +106,13 @@ public sealed class ConvLowering : OpLowering
                 string blockedWinograd = code.StaticField($"{ns}.WinogradBlockedFilter", $"{ns}.WinogradBlockedFilter.Pack({code.ConstantArray(1)}, {layer.OutChannels}, {layer.InChannels})");
                 string tiles = code.Scratch(DataType.Float, WinogradBlockedScratchSize(layer.InChannels, layer.Geometry));
                 code.Writer.Line($"{ns}.WinogradBlocked.Convolve({code.In(0)}, {blockedWinograd}, {bias}, {code.Out(0)}, {tiles}, " +
-                                 $"{layer.Batch}, {layer.InChannels}, {code.IntArray(layer.Geometry.Packed())}{activation});");
+                                 $"{layer.Batch}, {layer.InChannels}, {code.IntArray(layer.Geometry.Packed())}{activation}{TilePool(op)});");
                 break;
             case "winograd-f4x5":
                 string fiveByFive = code.StaticField($"{ns}.WinogradF4x5Filter", $"{ns}.WinogradF4x5Filter.Pack({code.ConstantArray(1)}, {layer.OutChannels}, {layer.InChannels})");
                 string fiveByFiveScratch = code.Scratch(DataType.Float, WinogradF4x5ScratchSize(layer.InChannels, layer.Geometry));
-                // A fused MaxPool (Passes/MaxPoolFusion) is applied to the output tiles before the store.
-                string pool = op.Node.Annotations.ContainsKey(Passes.FusedEpilogue.PoolKey) ? ", maxPool2x2: true" : "";
                 code.Writer.Line($"{ns}.WinogradF4x5.Convolve({code.In(0)}, {fiveByFive}, {bias}, {code.Out(0)}, {fiveByFiveScratch}, " +
-                                 $"{layer.Batch}, {layer.InChannels}, {code.IntArray(layer.Geometry.Packed())}{activation}{pool});");
+                                 $"{layer.Batch}, {layer.InChannels}, {code.IntArray(layer.Geometry.Packed())}{activation}{TilePool(op)});");
                 break;
             case "winograd-f2x3":
                 string transformed = code.StaticField($"{ns}.PackedFilter", $"{ns}.Winograd.PackFilter({code.ConstantArray(1)}, {layer.OutChannels}, {layer.InChannels})");
@@ -167,6 +165,9 @@ public sealed class ConvLowering : OpLowering
                 break;
         }
     }
+
+    /// <summary>The Winograd kernels' argument for a fused MaxPool (Passes/MaxPoolFusion), pooled per output tile before the store.</summary>
+    static string TilePool(OpContext op) => op.Node.Annotations.ContainsKey(Passes.FusedEpilogue.PoolKey) ? ", maxPool2x2: true" : "";
 
     /// <inheritdoc/>
     public override bool ReadsInputAtRunTime(OpContext op, int inputIndex) =>
