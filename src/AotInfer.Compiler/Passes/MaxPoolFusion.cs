@@ -9,7 +9,9 @@ namespace AotInfer.Compiler.Passes;
 /// tiles before storing them (<see cref="KernelsWithPool"/>): LeNet's Conv → Relu → MaxPool. The pool's pass over the
 /// whole convolution output disappears, and the convolution stores a quarter of the pixels (fashion_lenet5's c1 →
 /// MaxPool and c2 → MaxPool_1, fashion_bncnn's f.3 → f.6 and f.10 → f.13); a one-channel layer on the row kernel moves to the flat-row kernel to pool (mnist-8's
-/// first layer, <c>ConvLowering.FlatRowsPoolInstead</c>). Run after <see cref="ActivationFusion"/> (the
+/// first layer, <c>ConvLowering.FlatRowsPoolInstead</c>). Measured with <c>bench --profile</c> (µs, ours, Conv + MaxPool
+/// → fused): fashion_lenet5's c1 4.17 + 1.21 → 4.32, c2 8.58 + 0.74 → 8.07–9.09; fashion_bncnn's f.3 29.30 + 2.20 →
+/// 27.93, f.10 28.40 + 2.12 → 28.53; mnist-8's first layer 2.07 + 0.61 → 2.37. Run after <see cref="ActivationFusion"/> (the
 /// Relu between is then already in the Conv; the max commutes with Relu and Clip, which the kernel applies first, but
 /// not with every activation, so only those) and after <see cref="SparseWeightSelection"/> (a sparse filter replaces
 /// the dense kernel, which is the one that pools). The Conv's output becomes the MaxPool's, of the pooled shape.
