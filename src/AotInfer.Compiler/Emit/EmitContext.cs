@@ -40,7 +40,8 @@ public sealed class EmitContext
 
     /// <summary>
     /// True when input <paramref name="index"/> is a slice of this node's output that its producer already wrote
-    /// there (a Concat input planned in place by <see cref="Planning.ConcatInPlace"/>): nothing to copy.
+    /// there (a Concat input planned in place by <see cref="Planning.ConcatInPlace"/>, a view input by
+    /// <see cref="Planning.ViewInPlace"/>): nothing to copy.
     /// </summary>
     public bool InputWrittenInPlace(int index) => _node.Input(index) is { } input && _model.IsWrittenInPlace(input);
 

@@ -58,5 +58,6 @@ public static class ConcatInPlace
         return slices;
     }
 
-    static bool IsArenaTensor(Value v) => !v.IsGraphInput && !v.IsGraphOutput && v.Constant is null && !RawEncoding.IsRaw(v.Type);
+    /// <summary>True when <paramref name="v"/> lives in the arena: computed, not a graph input or output, not raw-encoded.</summary>
+    internal static bool IsArenaTensor(Value v) => !v.IsGraphInput && !v.IsGraphOutput && v.Constant is null && !RawEncoding.IsRaw(v.Type);
 }

@@ -11,7 +11,8 @@ namespace AotInfer.Compiler.Planning;
 /// that reads it; tensors whose lifetimes do not overlap share bytes. Greedy best-fit by size, largest first,
 /// which is near optimal for the chain-like graphs of inference models. A Concat input that its producer writes
 /// straight into the Concat's output (<see cref="ConcatInPlace"/>) gets no bytes of its own: it is that slice of the
-/// output, which then lives from the first such producer on.
+/// output, which then lives from the first such producer on; so does the input of a shape-only view that alone reads
+/// it (<see cref="ViewInPlace"/>), which is then its whole output.
 /// </summary>
 public static class LivenessArenaPlanner
 {
@@ -21,7 +22,7 @@ public static class LivenessArenaPlanner
     /// <summary>Plans the arena for values computed by <paramref name="nodes"/> that are not graph outputs.</summary>
     public static ArenaPlan Plan(IReadOnlyList<Node> nodes)
     {
-        var slices = ConcatInPlace.Find(nodes);
+        var slices = ConcatInPlace.Find(nodes).Concat(ViewInPlace.Find(nodes)).ToDictionary(s => s.Key, s => s.Value);
         var birth = new Dictionary<Value, int>();
         var death = new Dictionary<Value, int>();
         for (int i = 0; i < nodes.Count; i++)
@@ -79,7 +80,7 @@ public static class LivenessArenaPlanner
 /// <param name="TotalBytes">Arena size.</param>
 /// <param name="UnsharedBytes">What the arena would take without reuse (for reports).</param>
 /// <param name="WrittenInPlace">
-/// Concat inputs that are a slice of the Concat's output (<see cref="ConcatInPlace"/>), each with that output: the
-/// Concat copies nothing for them.
+/// Concat inputs that are a slice of the Concat's output (<see cref="ConcatInPlace"/>) and view inputs that are the
+/// view's output (<see cref="ViewInPlace"/>), each with that output: the Concat or view copies nothing for them.
 /// </param>
 public sealed record ArenaPlan(IReadOnlyDictionary<Value, long> Offsets, int TotalBytes, long UnsharedBytes, IReadOnlyDictionary<Value, Value> WrittenInPlace);

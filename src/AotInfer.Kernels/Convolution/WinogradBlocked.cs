@@ -55,17 +55,23 @@ public static unsafe partial class WinogradBlocked
     /// <summary>
     /// y = W ⊛ x + b (+ the fused residual, then the fused activation) for a 3×3, stride-1, dilation-1, group-1
     /// convolution with the transformed filter <paramref name="filter"/> (<see cref="WinogradBlockedFilter.Pack"/>).
-    /// <paramref name="scratch"/> holds <see cref="ScratchSize"/> floats.
+    /// <paramref name="scratch"/> holds <see cref="ScratchSize"/> floats. With <paramref name="maxPool2x2"/>, y receives
+    /// instead the 2×2 stride-2 max pool of that (floor mode, no padding: ⌊OH / 2⌋ × ⌊OW / 2⌋ per channel), pooled per
+    /// 4×4 output tile before the store; it needs no residual and a clamp activation (Relu, Clip or none: they commute
+    /// with the max).
     /// </summary>
     public static void Convolve(ReadOnlySpan<float> x, WinogradBlockedFilter filter, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch,
-        int batch, int inChannels, int[] geometry, FusedActivation activation = default, ReadOnlySpan<float> residual = default)
+        int batch, int inChannels, int[] geometry, FusedActivation activation = default, ReadOnlySpan<float> residual = default, bool maxPool2x2 = false)
     {
         ArgumentNullException.ThrowIfNull(geometry); // before ScratchSize reads it
         var window = ChannelBlockArguments.CheckWinograd(filter, geometry, 3, "Winograd F(4×4, 3×3)", x, y, bias, residual, scratch.Length,
-            ScratchSize(inChannels, geometry), batch, inChannels);
-        int outChannels = filter.OutChannels, inputSize = window.InputHeight * window.InputWidth, outputSize = window.OutputHeight * window.OutputWidth;
+            ScratchSize(inChannels, geometry), batch, inChannels, maxPool2x2);
+        int outChannels = filter.OutChannels, inputSize = window.InputHeight * window.InputWidth;
+        int outputSize = maxPool2x2 ? window.OutputHeight / 2 * (window.OutputWidth / 2) : window.OutputHeight * window.OutputWidth;
         // As in ChannelBlockedConvolution: the residual and a clamp (Relu, Clip or none) are applied as each run is stored.
         bool clamps = ChannelBlockArguments.Clamps(activation, out float low, out float high);
+        if (maxPool2x2 && !clamps)
+            throw new ArgumentException($"a pooled output takes Relu, Clip or no activation (those commute with the max), not {activation.Kind}", nameof(activation));
         var tiling = new Tiling(window, inChannels);
         float* pairBias = stackalloc float[2 * MaxLanes];
         fixed (float* px = x)
@@ -79,7 +85,7 @@ public static unsafe partial class WinogradBlocked
             {
                 float* image = px + (long)n * inChannels * inputSize;
                 bool interleaved = ChannelInterleavedInput.Pays(filter, tiling, inChannels);
-                var images = new Images(phases, v, products, outputTiles, inChannels, tiling, window, low, high, interleaved);
+                var images = new Images(phases, v, products, outputTiles, inChannels, tiling, window, low, high, interleaved, maxPool2x2);
                 if (interleaved)
                 {
                     // The padded image goes where the phases would, its transform where V would (both fit: see Pays).
@@ -159,8 +165,11 @@ public static unsafe partial class WinogradBlocked
         public readonly float* Phases, V, Products, OutputTiles;
         public readonly int Channels;
         public readonly Tiling Tiling;
+        /// <summary>The stored planes: the output's, or the pooled output's when <see cref="Pooled"/>.</summary>
         public readonly int OutputHeight, OutputWidth;
         public readonly float Low, High;
+        /// <summary>Whether the output tiles are max-pooled 2×2 before the store.</summary>
+        public readonly bool Pooled;
         /// <summary>Whether V is channel-interleaved (<see cref="ChannelInterleavedInput"/>) rather than tile-contiguous.</summary>
         public readonly bool Interleaved;
         /// <summary>Floats from one position's V to the next, from one input channel (interleaved: block of 16) to the next, and from one tile row to the next.</summary>
@@ -168,9 +177,10 @@ public static unsafe partial class WinogradBlocked
         public readonly int ChannelStride, RowStride;
 
         public Images(float* phases, float* v, float* products, float* outputTiles, int channels, in Tiling tiling, in Window2D window, float low, float high,
-            bool interleaved)
+            bool interleaved, bool pooled)
         {
             Interleaved = interleaved;
+            Pooled = pooled;
             int tiles = tiling.TileRows * tiling.TileColumns;
             // One vector more than the positions' data in the interleaved layout: 16·C·T floats are often a multiple of 4 KB
             // (16 channels of 8×8 tiles), and then the 36 positions of a tile would all fall in the same L1 sets.
@@ -183,8 +193,8 @@ public static unsafe partial class WinogradBlocked
             OutputTiles = outputTiles;
             Channels = channels;
             Tiling = tiling;
-            OutputHeight = window.OutputHeight;
-            OutputWidth = window.OutputWidth;
+            OutputHeight = pooled ? window.OutputHeight / 2 : window.OutputHeight;
+            OutputWidth = pooled ? window.OutputWidth / 2 : window.OutputWidth;
             Low = low;
             High = high;
         }
@@ -313,6 +323,7 @@ public static unsafe partial class WinogradBlocked
                         images.OutputTiles + ((long)(b * 4 * rows + 4 * r) * pitch + 4 * i) * lanes, pitch * lanes, transformRows);
             }
         }
+        if (images.Pooled) WinogradOutputTransform.Pool<TOps, TVector>(images.OutputTiles, blocks.Pair, rows, columns, pitch);
         Store(images, blocks, lanes, ty0, rows, tx0, columns, pitch);
     }
 
@@ -456,6 +467,8 @@ public static unsafe partial class WinogradBlocked
     static void Store(in Images images, in BlockPair blocks, int lanes, int ty0, int rows, int tx0, int columns, int pitch)
     {
         int height = images.OutputHeight, width = images.OutputWidth, outputSize = height * width;
+        // Output pixels per tile side in the stored planes (pooled: the first 2×2 of each tile, see WinogradOutputTransform.Pool).
+        int side = images.Pooled ? 2 : 4;
         bool wholeRows = columns == images.Tiling.TileColumns;
         var low = Vector256.Create(images.Low);
         var high = Vector256.Create(images.High);
@@ -465,14 +478,14 @@ public static unsafe partial class WinogradBlocked
         {
             int channels = Math.Min(lanes, blocks.Channels - b * lanes);
             float* y = blocks.Output + (long)b * lanes * outputSize, residual = blocks.Residual == null ? null : blocks.Residual + (long)b * lanes * outputSize;
-            for (int r = 0; r < 4 * rows; r++)
+            for (int r = 0; r < side * rows; r++)
             {
-                int oh = 4 * ty0 + r;
+                int oh = side * ty0 + r;
                 if (oh >= height) break;
                 float* source = images.OutputTiles + (long)(b * 4 * rows + r) * pitch * lanes;
-                for (int col = 0; col < 4 * columns; col += 8)
+                for (int col = 0; col < side * columns; col += 8)
                 {
-                    int ow = 4 * tx0 + col;
+                    int ow = side * tx0 + col;
                     if (ow >= width) break;
                     int position = oh * width + ow;
                     bool spills = wholeRows ? position + 8 > outputSize : ow + 8 > width;
@@ -480,7 +493,7 @@ public static unsafe partial class WinogradBlocked
                     float* target = y + position, added = residual == null ? null : residual + position;
                     // 16 pixels at once where they are there: each channel's row a whole 64-byte line, where two 8-pixel
                     // halves, 16 planes apart in the loop, would each miss L1 on planes a multiple of 4 KB apart.
-                    if (lanes == 16 && Avx512F.IsSupported && col + 16 <= 4 * columns && (wholeRows ? position + 16 <= outputSize : ow + 16 <= width))
+                    if (lanes == 16 && Avx512F.IsSupported && col + 16 <= side * columns && (wholeRows ? position + 16 <= outputSize : ow + 16 <= width))
                     {
                         Transpose16x16.Transpose(tile, lanes, lanes, new ClampedRows(target, added, outputSize, channels, low512, high512));
                         col += 8;

@@ -266,34 +266,8 @@ public static unsafe class WinogradF4x5
                 WinogradOutputTransform.Apply<TOps, TVector, FourOfEight>(images.Products + (long)(b * group.Tiles + i) * lanes, ProductsStride, bias,
                     images.OutputTiles + (((long)b * group.Rows + i / group.Columns) * 4 * pitch + 4 * (i % group.Columns)) * lanes, pitch * lanes, transformRows);
         }
-        if (images.Pooled) PoolTiles<TOps, TVector>(images, group, pitch);
+        if (images.Pooled) WinogradOutputTransform.Pool<TOps, TVector>(images.OutputTiles, group.Blocks, group.Rows, group.Columns, pitch);
         Store(images, filter, group, lanes, pitch);
-    }
-
-    /// <summary>
-    /// The 2×2 stride-2 max pool of the group's output tiles, in place: pooled pixel (r, c) of a block goes where output
-    /// pixel (r, c) was, once the four pixels it reads, (2r, 2c) to (2r + 1, 2c + 1), are read; in row-major order no
-    /// pooled pixel overwrites one a later pooled pixel reads. The tiles are 4×4 at even offsets, so every window lies
-    /// in one tile; those past the output's last full window are never stored.
-    /// </summary>
-    static void PoolTiles<TOps, TVector>(in Images images, in Group group, int pitch) where TOps : IChannelVector<TVector> where TVector : struct
-    {
-        int lanes = TOps.Lanes;
-        long row = (long)pitch * lanes;
-        for (int b = 0; b < group.Blocks; b++)
-        {
-            float* tiles = images.OutputTiles + b * 4 * group.Rows * row;
-            for (int r = 0; r < 2 * group.Rows; r++)
-            {
-                float* top = tiles + 2 * r * row, bottom = top + row, target = tiles + r * row;
-                for (int c = 0; c < 2 * group.Columns; c++)
-                {
-                    float* left = top + 2 * c * lanes, below = bottom + 2 * c * lanes;
-                    TVector upper = TOps.Max(TOps.Load(left), TOps.Load(left + lanes)), lower = TOps.Max(TOps.Load(below), TOps.Load(below + lanes));
-                    TOps.Store(TOps.Max(upper, lower), target + c * lanes);
-                }
-            }
-        }
     }
 
     /// <summary>
@@ -433,7 +407,7 @@ public static unsafe class WinogradF4x5
     /// transpose (which adds the residual and clamps). A run may write past its last valid pixel onto pixels of the same
     /// plane that are stored later (later rows or groups); where that could hit stored pixels (the plane's end, or a row
     /// end when groups split rows) the run is stored pixel by pixel. Pooled, each tile stores 2×2 pixels of the pooled
-    /// plane (from the first rows and columns of each block's tiles, <see cref="PoolTiles{TOps, TVector}"/>).
+    /// plane (from the first rows and columns of each block's tiles, <see cref="WinogradOutputTransform.Pool{TOps, TVector}"/>).
     /// </summary>
     static void Store(in Images images, WinogradF4x5Filter filter, in Group group, int lanes, int pitch)
     {

@@ -49,4 +49,29 @@ internal static unsafe class WinogradOutputTransform
             TOps.Store(TOps.Add(y3, bias), pixel + 3 * rowStride);
         }
     }
+
+    /// <summary>
+    /// The 2×2 stride-2 max pool of a group's output tiles (per block, 4·<paramref name="tileRows"/> rows of
+    /// <paramref name="pitch"/> pixel vectors, the blocks one after another), in place: pooled pixel (r, c) of a block
+    /// goes where output pixel (r, c) was, once the four pixels it reads, (2r, 2c) to (2r + 1, 2c + 1), are read; in
+    /// row-major order no pooled pixel overwrites one a later pooled pixel reads. The tiles are 4×4 at even offsets, so
+    /// every window lies in one tile; those past the output's last full window are never stored.
+    /// </summary>
+    public static void Pool<TOps, TVector>(float* tiles, int blocks, int tileRows, int tileColumns, int pitch)
+        where TOps : IChannelVector<TVector> where TVector : struct
+    {
+        int lanes = TOps.Lanes;
+        long row = (long)pitch * lanes;
+        for (int b = 0; b < blocks; b++, tiles += 4 * tileRows * row)
+            for (int r = 0; r < 2 * tileRows; r++)
+            {
+                float* top = tiles + 2 * r * row, bottom = top + row, target = tiles + r * row;
+                for (int c = 0; c < 2 * tileColumns; c++)
+                {
+                    float* left = top + 2 * c * lanes, below = bottom + 2 * c * lanes;
+                    TVector upper = TOps.Max(TOps.Load(left), TOps.Load(left + lanes)), lower = TOps.Max(TOps.Load(below), TOps.Load(below + lanes));
+                    TOps.Store(TOps.Max(upper, lower), target + c * lanes);
+                }
+            }
+    }
 }

@@ -43,6 +43,28 @@ public class MaxPoolFusionTests
         Differential.AssertAgrees(model, 1e-4, 1e-4, Input(63, 1, channels, height, width));
     }
 
+    /// <summary>fashion_bncnn's f.3 → Relu → f.6 and f.10 → f.13: Winograd F(4×4, 3×3) pools its output tiles.</summary>
+    [Theory]
+    [InlineData(32, 28)]
+    [InlineData(64, 14)]
+    public void WinogradThreeByThreeReluMaxPoolBecomesOneConv(int channels, int size)
+    {
+        var model = new OnnxModelBuilder(13)
+            .Input("x", DataType.Float, 1, channels, size, size)
+            .Initializer("w", Differential.RandomFloats(99, channels * channels * 9), channels, channels, 3, 3)
+            .Initializer("cb", Differential.RandomFloats(100, channels), channels)
+            .Node("Conv", new[] { "x", "w", "cb" }, new[] { "c" }, ("pads", new long[] { 1, 1, 1, 1 }))
+            .Node("Relu", new[] { "c" }, new[] { "a" })
+            .Node("MaxPool", new[] { "a" }, new[] { "y" }, TwoByTwo)
+            .Output("y", DataType.Float).ToBytes();
+        var conv = Assert.Single(CompiledGraph(model).Nodes);
+        Assert.Equal("winograd-f4x3", conv.Annotations["kernel"]);
+        Assert.True(conv.Annotations.ContainsKey(FusedEpilogue.PoolKey));
+        // Up to 576 products per output of inputs in [−2, 2] through Winograd's transforms: float rounding reaches ~2e-4
+        // (the pool itself is exact: the kernel tests compare it bit for bit with the unpooled output).
+        Differential.AssertAgrees(model, 1e-3, 1e-3, Input(101, 1, channels, size, size));
+    }
+
     /// <summary>fashion_lenet5's c1 → MaxPool: the one-channel flat-row kernel pools its passes.</summary>
     [Theory]
     [InlineData(null)]
@@ -60,6 +82,40 @@ public class MaxPoolFusionTests
         Assert.Equal("single-channel-flat", conv.Annotations["kernel"]);
         Assert.True(conv.Annotations.ContainsKey(FusedEpilogue.PoolKey));
         Differential.AssertAgrees(model, 1e-4, 1e-5, Input(69, 1, 1, 28, 28));
+    }
+
+    /// <summary>mnist-8's first layer (1→8, pad 2): the row kernel does not pool, so the fused layer moves to the flat-row kernel.</summary>
+    [Fact]
+    public void OneChannelRowKernelLayerMovesToTheFlatRowKernelToPool()
+    {
+        var model = new OnnxModelBuilder(13)
+            .Input("x", DataType.Float, 1, 1, 28, 28)
+            .Initializer("w", Differential.RandomFloats(95, 8 * 25), 8, 1, 5, 5)
+            .Node("Conv", new[] { "x", "w" }, new[] { "c" }, ("pads", new long[] { 2, 2, 2, 2 }))
+            .Node("Relu", new[] { "c" }, new[] { "a" })
+            .Node("MaxPool", new[] { "a" }, new[] { "y" }, TwoByTwo)
+            .Output("y", DataType.Float).ToBytes();
+        var conv = Assert.Single(CompiledGraph(model).Nodes);
+        Assert.Equal("single-channel-flat", conv.Annotations["kernel"]);
+        Assert.True(conv.Annotations.ContainsKey(FusedEpilogue.PoolKey));
+        Assert.Contains("SingleChannelFlatRows.Convolve(", AotInfer.Compiler.ModelCompiler.Compile(model, new AotInfer.Compiler.CompileOptions()).Source);
+        Differential.AssertAgrees(model, 1e-4, 1e-5, Input(96, 1, 1, 28, 28));
+    }
+
+    [Fact]
+    public void OneChannelLayerOutsideTheFlatRowDomainKeepsItsPool()
+    {
+        // 12-wide output rows: the flat-row kernel needs 16, so the row kernel and the MaxPool stay.
+        var model = new OnnxModelBuilder(13)
+            .Input("x", DataType.Float, 1, 1, 16, 16)
+            .Initializer("w", Differential.RandomFloats(97, 8 * 25), 8, 1, 5, 5)
+            .Node("Conv", new[] { "x", "w" }, new[] { "c" })
+            .Node("MaxPool", new[] { "c" }, new[] { "y" }, TwoByTwo)
+            .Output("y", DataType.Float).ToBytes();
+        var graph = CompiledGraph(model);
+        Assert.Equal(new[] { "Conv", "MaxPool" }, graph.Nodes.Select(n => n.OpType));
+        Assert.Equal("single-channel", graph.Nodes[0].Annotations["kernel"]);
+        Differential.AssertAgrees(model, 1e-4, 1e-5, Input(98, 1, 1, 16, 16));
     }
 
     [Theory]

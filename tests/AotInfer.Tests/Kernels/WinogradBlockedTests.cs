@@ -70,6 +70,32 @@ public class WinogradBlockedTests(ITestOutputHelper output)
         }
     }
 
+    public static IEnumerable<object[]> PooledCases()
+    {
+        // (batch, C, H, W, M, pads top/left/bottom/right)
+        yield return new object[] { 1, 32, 28, 28, 32, new[] { 1, 1, 1, 1 } };   // fashion_bncnn's f.3 → f.6: 28×28 to 14×14, channel-interleaved input
+        yield return new object[] { 1, 64, 14, 14, 64, new[] { 1, 1, 1, 1 } };   // fashion_bncnn's f.10 → f.13: 14×14 to 7×7, the last tiles half outside
+        yield return new object[] { 1, 16, 58, 58, 17, new[] { 1, 1, 1, 1 } };   // bands of two tile rows, 17 channels
+        yield return new object[] { 2, 5, 9, 11, 33, new[] { 0, 1, 2, 1 } };     // two images, three blocks, a 9×11 output (odd: floor), tile-contiguous input
+        yield return new object[] { 1, 3, 6, 40, 5, new[] { 5, 6, 0, 1 } };      // rows of 10 tiles in two runs
+        yield return new object[] { 1, 16, 9, 11, 24, new[] { 0, 1, 2, 1 } };    // 24 channels: a block and a half
+    }
+
+    /// <summary>The fused 2×2 stride-2 max pool is exactly the max of each window of the unpooled output (<see cref="WinogradDefinitionCheck.CheckPooled"/>).</summary>
+    [Theory]
+    [MemberData(nameof(PooledCases))]
+    public void PooledOutputIsTheMaxOfEachWindowOnEveryTier(int batch, int channels, int height, int width, int outChannels, int[] pads) =>
+        WinogradDefinitionCheck.CheckPooled(batch, channels, height, width, outChannels, 3, pads, (w, m, c, geometry) =>
+        {
+            var filter = WinogradBlockedFilter.Pack(w, m, c);
+            var scratch = new float[WinogradBlocked.ScratchSize(c, geometry)];
+            return (x, bias, y, activation, pooled) =>
+            {
+                scratch.AsSpan().Fill(float.NaN); // the kernel must write every scratch float it reads
+                WinogradBlocked.Convolve(x, filter, bias, y, scratch, batch, c, geometry, activation, maxPool2x2: pooled);
+            };
+        });
+
     void Check(int batch, int channels, int height, int width, int outChannels, int[] pads, FusedActivation[] activations, int seed)
     {
         double worst = WinogradDefinitionCheck.Run(batch, channels, height, width, outChannels, 3, pads, activations, seed, (tier, w, m, c, geometry) =>

@@ -80,46 +80,20 @@ public class WinogradF4x5Tests(ITestOutputHelper output)
         yield return new object[] { 1, 3, 9, 10, 1, new[] { 1, 1, 1, 1 } };      // one output channel, a 7×8 output
     }
 
-    /// <summary>
-    /// The fused 2×2 stride-2 max pool gives exactly the max of the unpooled kernel's outputs (the same arithmetic, then
-    /// a max), on every tier, for the clamp activations with and without bias; outputs past the pooled plane stay untouched.
-    /// </summary>
+    /// <summary>The fused 2×2 stride-2 max pool is exactly the max of each window of the unpooled output (<see cref="WinogradDefinitionCheck.CheckPooled"/>).</summary>
     [Theory]
     [MemberData(nameof(PooledCases))]
-    public void PooledOutputIsTheMaxOfEachWindowOnEveryTier(int batch, int channels, int height, int width, int outChannels, int[] pads)
-    {
-        int oh = height + pads[0] + pads[2] - 4, ow = width + pads[1] + pads[3] - 4, ph = oh / 2, pw = ow / 2;
-        int[] geometry = { 2, height, width, oh, ow, 5, 5, 1, 1, 1, 1, pads[0], pads[1], pads[2], pads[3] };
-        var random = new Random(batch * 1000 + outChannels);
-        float[] Random(int n) => Array.ConvertAll(new float[n], _ => (float)random.NextDouble() - 0.5f);
-        float[] x = Random(batch * channels * height * width), w = Random(outChannels * channels * 25), b = Random(outChannels);
-        var activations = new FusedActivation[] { default, new(ActivationKind.Relu), new(ActivationKind.Clip, -0.25f, 0.1f) };
-        ConvolutionKernelTests.OnEveryTier(tier =>
+    public void PooledOutputIsTheMaxOfEachWindowOnEveryTier(int batch, int channels, int height, int width, int outChannels, int[] pads) =>
+        WinogradDefinitionCheck.CheckPooled(batch, channels, height, width, outChannels, 5, pads, (w, m, c, geometry) =>
         {
-            var filter = WinogradF4x5Filter.Pack(w, outChannels, channels);
-            var scratch = new float[WinogradF4x5.ScratchSize(channels, geometry)];
-            foreach (var activation in activations)
-                foreach (var bias in new[] { b, null })
-                {
-                    var full = new float[batch * outChannels * oh * ow];
-                    WinogradF4x5.Convolve(x, filter, bias, full, scratch, batch, channels, geometry, activation);
-                    scratch.AsSpan().Fill(float.NaN); // the pooled run must write every scratch float it reads too
-                    var pooled = new float[batch * outChannels * ph * pw + 7];
-                    pooled.AsSpan().Fill(float.NaN);
-                    WinogradF4x5.Convolve(x, filter, bias, pooled, scratch, batch, channels, geometry, activation, maxPool2x2: true);
-                    for (int plane = 0; plane < batch * outChannels; plane++)
-                        for (int i = 0; i < ph; i++)
-                            for (int j = 0; j < pw; j++)
-                            {
-                                int at = plane * oh * ow + 2 * i * ow + 2 * j;
-                                float want = Math.Max(Math.Max(full[at], full[at + 1]), Math.Max(full[at + ow], full[at + ow + 1]));
-                                Assert.True(want.Equals(pooled[(plane * ph + i) * pw + j]),
-                                    $"tier {tier}, {activation.Kind}, bias {bias != null}, plane {plane}, pooled ({i}, {j}): {pooled[(plane * ph + i) * pw + j]} vs {want}");
-                            }
-                    for (int i = batch * outChannels * ph * pw; i < pooled.Length; i++) Assert.True(float.IsNaN(pooled[i]), $"tier {tier}: wrote past the pooled output at {i}");
-                }
+            var filter = WinogradF4x5Filter.Pack(w, m, c);
+            var scratch = new float[WinogradF4x5.ScratchSize(c, geometry)];
+            return (x, bias, y, activation, pooled) =>
+            {
+                scratch.AsSpan().Fill(float.NaN); // the kernel must write every scratch float it reads
+                WinogradF4x5.Convolve(x, filter, bias, y, scratch, batch, c, geometry, activation, maxPool2x2: pooled);
+            };
         });
-    }
 
     [Fact]
     public void RejectsOtherWindowsShortScratchAndWrongWeights()

@@ -58,7 +58,9 @@ public sealed class ConvLowering : OpLowering
         // the layout pass leaves such layers NCHW.
         if (Sparse.SparseConvolutionEmitter.TryEmit(op, code, layer.Batch, layer.InChannels, layer.Geometry, bias, activation)) return;
         // The layout pass moves the layers it gives an NCHW16c side to the kernels that take it, in the annotation.
-        string kernel = Passes.Nchw16cLayout.ReadsBlocked(op.Node) || Passes.Nchw16cLayout.WritesBlocked(op.Node) ? (string)op.Node.Annotations["kernel"] : layer.Kernel;
+        // So does the pool fusion, which may move a one-channel layer to the flat-row kernel (FlatRowsPoolInstead).
+        string kernel = Passes.Nchw16cLayout.ReadsBlocked(op.Node) || Passes.Nchw16cLayout.WritesBlocked(op.Node) ||
+                        op.Node.Annotations.ContainsKey(Passes.FusedEpilogue.PoolKey) ? (string)op.Node.Annotations["kernel"] : layer.Kernel;
         switch (kernel)
         {
             case "packed-gemm":
@@ -104,15 +106,13 @@ public sealed class ConvLowering : OpLowering
                 string blockedWinograd = code.StaticField($"{ns}.WinogradBlockedFilter", $"{ns}.WinogradBlockedFilter.Pack({code.ConstantArray(1)}, {layer.OutChannels}, {layer.InChannels})");
                 string tiles = code.Scratch(DataType.Float, WinogradBlockedScratchSize(layer.InChannels, layer.Geometry));
                 code.Writer.Line($"{ns}.WinogradBlocked.Convolve({code.In(0)}, {blockedWinograd}, {bias}, {code.Out(0)}, {tiles}, " +
-                                 $"{layer.Batch}, {layer.InChannels}, {code.IntArray(layer.Geometry.Packed())}{activation});");
+                                 $"{layer.Batch}, {layer.InChannels}, {code.IntArray(layer.Geometry.Packed())}{activation}{TilePool(op)});");
                 break;
             case "winograd-f4x5":
                 string fiveByFive = code.StaticField($"{ns}.WinogradF4x5Filter", $"{ns}.WinogradF4x5Filter.Pack({code.ConstantArray(1)}, {layer.OutChannels}, {layer.InChannels})");
                 string fiveByFiveScratch = code.Scratch(DataType.Float, WinogradF4x5ScratchSize(layer.InChannels, layer.Geometry));
-                // A fused MaxPool (Passes/MaxPoolFusion) is applied to the output tiles before the store.
-                string pool = op.Node.Annotations.ContainsKey(Passes.FusedEpilogue.PoolKey) ? ", maxPool2x2: true" : "";
                 code.Writer.Line($"{ns}.WinogradF4x5.Convolve({code.In(0)}, {fiveByFive}, {bias}, {code.Out(0)}, {fiveByFiveScratch}, " +
-                                 $"{layer.Batch}, {layer.InChannels}, {code.IntArray(layer.Geometry.Packed())}{activation}{pool});");
+                                 $"{layer.Batch}, {layer.InChannels}, {code.IntArray(layer.Geometry.Packed())}{activation}{TilePool(op)});");
                 break;
             case "winograd-f2x3":
                 string transformed = code.StaticField($"{ns}.PackedFilter", $"{ns}.Winograd.PackFilter({code.ConstantArray(1)}, {layer.OutChannels}, {layer.InChannels})");
@@ -165,6 +165,9 @@ public sealed class ConvLowering : OpLowering
                 break;
         }
     }
+
+    /// <summary>The Winograd kernels' argument for a fused MaxPool (Passes/MaxPoolFusion), pooled per output tile before the store.</summary>
+    static string TilePool(OpContext op) => op.Node.Annotations.ContainsKey(Passes.FusedEpilogue.PoolKey) ? ", maxPool2x2: true" : "";
 
     /// <inheritdoc/>
     public override bool ReadsInputAtRunTime(OpContext op, int inputIndex) =>
@@ -433,9 +436,25 @@ public sealed class ConvLowering : OpLowering
     /// 1→20 3×3 at 26×26 3.82 / 2.11 / 2.26 (9 taps: not taken).
     /// </summary>
     static bool PrefersSingleChannelFlat(WindowGeometry g, int inChannels, int outChannels, int groups) =>
-        g.Rank == 2 && groups == 1 && inChannels == 1 && outChannels >= 16 && !g.IsPointwise &&
-        g.Strides.All(s => s == 1) && g.Dilations.All(d => d == 1) && g.Output[1] >= 16 && g.Output[0] >= 4 &&
-        g.Kernel[0] * g.Kernel[1] >= 25 && 5L * FlatRowWork(g, outChannels) <= 4L * RowKernelWork(g, outChannels);
+        FlatRowsCover(g, inChannels, groups) && outChannels >= 16 && 5L * FlatRowWork(g, outChannels) <= 4L * RowKernelWork(g, outChannels);
+
+    /// <summary>The flat-row kernel's domain: one input channel, stride 1, no dilation, output rows at least 16 wide and at least 4 of them, at least 25 taps.</summary>
+    static bool FlatRowsCover(WindowGeometry g, int inChannels, int groups) =>
+        g.Rank == 2 && groups == 1 && inChannels == 1 && !g.IsPointwise && g.Strides.All(s => s == 1) && g.Dilations.All(d => d == 1) &&
+        g.Output[1] >= 16 && g.Output[0] >= 4 && g.Kernel[0] * g.Kernel[1] >= 25;
+
+    /// <summary>
+    /// Whether a <c>single-channel</c> Conv should become <c>single-channel-flat</c> to take a fused 2×2 MaxPool
+    /// (Passes/MaxPoolFusion): on the flat kernel's domain the pool then runs on each pass's planes in L1 instead of
+    /// over the whole output. mnist-8's 1→8 5×5 at 28×28 → MaxPool (<c>bench --profile</c>, µs, ours): row kernel 2.07 +
+    /// pool 0.61 against flat with the pool fused 2.37 (alone, GemmBench <c>conv Avx512 "mnist-8 c1"</c>: row kernel 2.09,
+    /// flat 2.18); mnist-8 2.50–2.55× → 2.62–2.70× ONNX Runtime.
+    /// </summary>
+    internal static bool FlatRowsPoolInstead(IR.Node conv)
+    {
+        var layer = Describe(new OpContext(conv));
+        return layer.Kernel == "single-channel" && FlatRowsCover(layer.Geometry, layer.InChannels, layer.Groups);
+    }
 
     /// <summary>
     /// Output positions × channels the flat-row kernel computes: steps of 64 flat positions over (OH − 1)·pitch + OW,

@@ -6,7 +6,7 @@ namespace AotInfer.Compiler.Ops.Shape;
 /// <summary>
 /// The base of ops that keep the elements in order and only change the shape (Reshape, Flatten, Squeeze,
 /// Unsqueeze, Identity): folding shares the data under the new shape, and at run time the span is copied into the
-/// output buffer.
+/// output buffer, unless the arena planner placed the input there already.
 /// </summary>
 public abstract class ViewLowering : OpLowering
 {
@@ -27,6 +27,10 @@ public abstract class ViewLowering : OpLowering
         op.Input(0).Constant is { } data ? new[] { ConstantData.WithShape(data, op.Output(0)!.Shape!) } : null;
 
     /// <inheritdoc/>
-    public override void Emit(OpContext op, EmitContext code) =>
-        code.Writer.Line($"{code.In(0)}.CopyTo({code.Out(0)});");
+    public override void Emit(OpContext op, EmitContext code)
+    {
+        // The arena planner may have placed the input in the output's bytes (Planning/ViewInPlace): nothing to copy.
+        if (code.InputWrittenInPlace(0)) code.Writer.Line("// the input already lives in the output's bytes");
+        else code.Writer.Line($"{code.In(0)}.CopyTo({code.Out(0)});");
+    }
 }
