@@ -139,7 +139,7 @@ static class ChannelBlockDepthwise
             // Channels past the last are given weight 0, bias 0 and multiplier 0: their lanes compute 0 and are dropped.
             var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(block));
             // The block's outputs are not written yet: their buffer holds the weights' transpose meanwhile.
-            var weightSums = InterleaveWeights(weightBytes.Slice(first * taps, block * taps), block, taps, signedW, ChannelLanes(wZeroPoint, first, block) & mask,
+            var weightSums = InterleaveWeights(weightBytes, first * taps, block, taps, signedW, ChannelLanes(wZeroPoint, first, block) & mask,
                 tapWeights, packed);
             var biasVector = bias.IsEmpty ? Vector512<float>.Zero : Vector512.ConvertToSingle(ChannelLanes(bias, first, block) & mask);
             var terms = new BlockTerms(biasVector, ChannelLanes(multipliers, first, block) & mask.AsSingle(), weightSums);
@@ -301,11 +301,12 @@ static class ChannelBlockDepthwise
     /// (16 rows of <paramref name="taps"/> bytes) are transposed as one 16×16 byte square; larger kernels go value by value.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    static Vector512<float> InterleaveWeights(ReadOnlySpan<byte> weights, int block, int taps, bool signed, Vector512<int> zero, Span<float> tapWeights,
+    static Vector512<float> InterleaveWeights(ReadOnlySpan<byte> allWeights, int start, int block, int taps, bool signed, Vector512<int> zero, Span<float> tapWeights,
         Span<byte> square)
     {
         ref float target = ref MemoryMarshal.GetReference(tapWeights);
         var sums = Vector512<float>.Zero;
+        ReadOnlySpan<byte> weights = allWeights.Slice(start, block * taps);
         if (taps > Lanes)
         {
             tapWeights.Clear();
@@ -314,23 +315,28 @@ static class ChannelBlockDepthwise
             for (int t = 0; t < taps; t++) sums += Vector512.Abs(Vector512.LoadUnsafe(ref target, (nuint)(t * Lanes)));
             return sums;
         }
-        // Row k is read as 16 bytes from k·taps, so the square holds the block's bytes followed by zeros.
-        square = square.Slice(0, Lanes * Lanes);
-        square.Clear();
-        weights.CopyTo(square);
-        ref byte rows = ref MemoryMarshal.GetReference(square);
+        // Row k is read as 16 bytes from k·taps: bytes past its taps (the next channels') land in the transpose's rows
+        // past the taps, which are not used. Where the last row would read past the weights, a copy in the square
+        // followed by zeros is read instead.
+        ref byte rows = ref Unsafe.AsRef(in allWeights[start]);
+        if (start + (block - 1) * taps + Lanes > allWeights.Length)
+        {
+            square = square.Slice(0, Lanes * Lanes);
+            square.Clear();
+            weights.CopyTo(square);
+            rows = ref MemoryMarshal.GetReference(square);
+        }
         var r0 = LoadRows(ref rows, 0, taps, 0, block);
         var r1 = LoadRows(ref rows, 0, taps, 4, block);
         var r2 = LoadRows(ref rows, 0, taps, 8, block);
         var r3 = LoadRows(ref rows, 0, taps, 12, block);
         Transpose(ref r0, ref r1, ref r2, ref r3);
-        r0.StoreUnsafe(ref rows);
-        r1.StoreUnsafe(ref rows, 64);
-        r2.StoreUnsafe(ref rows, 128);
-        r3.StoreUnsafe(ref rows, 192);
         for (int t = 0; t < taps; t++)
         {
-            var values = Vector128.LoadUnsafe(ref rows, (nuint)(t * Lanes));
+            // Tap t is 16-byte lane t mod 4 of the transpose's row quad t / 4, taken from the registers (a 64-byte
+            // store read back 16 bytes at a time waited for the store each time).
+            var quad = (t >> 2) switch { 0 => r0, 1 => r1, 2 => r2, _ => r3 };
+            var values = (t & 3) switch { 0 => quad.GetLower().GetLower(), 1 => quad.GetLower().GetUpper(), 2 => quad.GetUpper().GetLower(), _ => quad.GetUpper().GetUpper() };
             var widened = signed ? Avx512F.ConvertToVector512Int32(values.AsSByte()) : Avx512F.ConvertToVector512Int32(values);
             // Lanes past the block read 0 with zero point 0: weight 0.
             var centred = Vector512.ConvertToSingle(widened - zero);
