@@ -188,11 +188,12 @@ public static class Int8DirectConvolution
                 if (fastBytes && count == TileVectors && rows == 4 && c0.Full && c1.Full && c2.Full)
                 {
                     // The common tile requantises its sums in registers: no store and reload of 12 vectors of int32.
-                    Tile4x3ToBytes<TIsa, TV>(ref i0, c0.Offset, c1.Offset, c2.Offset, ref t0, ref w, quads, offsets, multipliers, bounds,
-                        ref Unsafe.Add(ref MemoryMarshal.GetReference(output.Bytes), blockBase), c0.Output, c1.Output, c2.Output, outputSize);
+                    var bytes = new TileBytes(offsets, multipliers, ref Unsafe.Add(ref MemoryMarshal.GetReference(output.Bytes), blockBase), c0.Output, c1.Output,
+                        c2.Output, outputSize);
+                    Tile4x3<TIsa, TV, WholeVectors>(ref i0, c0.Offset, c1.Offset, c2.Offset, 0, ref t0, ref w, quads, ref tileStart, bounds, bytes);
                     continue;
                 }
-                if (count == TileVectors) Tile4x3<TIsa, TV, WholeVectors>(ref i0, c0.Offset, c1.Offset, c2.Offset, 0, ref t0, ref w, quads, ref tileStart);
+                if (count == TileVectors) Tile4x3<TIsa, TV, WholeVectors>(ref i0, c0.Offset, c1.Offset, c2.Offset, 0, ref t0, ref w, quads, ref tileStart, bounds, default);
                 else Tile4x2<TIsa, TV, WholeVectors>(ref i0, c0.Offset, c1.Offset, 0, ref t0, ref w, quads, ref tileStart);
                 int at0 = blockBase + c0.Output, at1 = blockBase + c1.Output, at2 = blockBase + c2.Output;
                 bool full = c0.Full && (count < 2 || c1.Full) && (count < 3 || c2.Full);
@@ -294,7 +295,7 @@ public static class Int8DirectConvolution
             {
                 int count = Math.Min(TileVectors, vectors - v);
                 int p0 = grid.PixelOffset(2 * v, 0), p1 = grid.PixelOffset(2 * (v + Math.Min(1, count - 1)), 0);
-                if (count == TileVectors) Tile4x3<TIsa, TV, RowPairs>(ref i0, p0, p1, grid.PixelOffset(2 * (v + 2), 0), rowStride, ref t0, ref w, quads, ref tileStart);
+                if (count == TileVectors) Tile4x3<TIsa, TV, RowPairs>(ref i0, p0, p1, grid.PixelOffset(2 * (v + 2), 0), rowStride, ref t0, ref w, quads, ref tileStart, bounds, default);
                 else Tile4x2<TIsa, TV, RowPairs>(ref i0, p0, p1, rowStride, ref t0, ref w, quads, ref tileStart);
                 for (int j = 0; j < count; j++)
                 {
@@ -349,7 +350,8 @@ public static class Int8DirectConvolution
     /// tile[(row·TileVectors + vector)·lanes].
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    static void Tile4x3<TIsa, TV, TLoad>(ref int image, int p0, int p1, int p2, int rowStride, ref int taps, ref int w, int quads, ref int tile)
+    static void Tile4x3<TIsa, TV, TLoad>(ref int image, int p0, int p1, int p2, int rowStride, ref int taps, ref int w, int quads, ref int tile,
+        in Int8ByteRequantization.Bounds bounds, scoped in TileBytes bytes)
         where TIsa : IInt8QuadDot<TV> where TV : struct where TLoad : IPixelVectors
     {
         TV c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
@@ -372,6 +374,15 @@ public static class Int8DirectConvolution
             c30 = TIsa.Dot(c30, a0, weight); c31 = TIsa.Dot(c31, a1, weight); c32 = TIsa.Dot(c32, a2, weight);
             w = ref Unsafe.Add(ref w, 4);
         }
+        if (bytes.Requantize && typeof(TV) == typeof(Vector256<int>))
+        {
+            // The common tile requantises its sums in registers: no store and reload of 12 vectors of int32.
+            bytes.Row(0, bounds, Unsafe.As<TV, Vector256<int>>(ref c00), Unsafe.As<TV, Vector256<int>>(ref c01), Unsafe.As<TV, Vector256<int>>(ref c02));
+            bytes.Row(1, bounds, Unsafe.As<TV, Vector256<int>>(ref c10), Unsafe.As<TV, Vector256<int>>(ref c11), Unsafe.As<TV, Vector256<int>>(ref c12));
+            bytes.Row(2, bounds, Unsafe.As<TV, Vector256<int>>(ref c20), Unsafe.As<TV, Vector256<int>>(ref c21), Unsafe.As<TV, Vector256<int>>(ref c22));
+            bytes.Row(3, bounds, Unsafe.As<TV, Vector256<int>>(ref c30), Unsafe.As<TV, Vector256<int>>(ref c31), Unsafe.As<TV, Vector256<int>>(ref c32));
+            return;
+        }
         int lanes = TIsa.Lanes;
         TIsa.Store(c00, ref tile); TIsa.Store(c01, ref Unsafe.Add(ref tile, lanes)); TIsa.Store(c02, ref Unsafe.Add(ref tile, 2 * lanes));
         TIsa.Store(c10, ref Unsafe.Add(ref tile, 3 * lanes)); TIsa.Store(c11, ref Unsafe.Add(ref tile, 4 * lanes)); TIsa.Store(c12, ref Unsafe.Add(ref tile, 5 * lanes));
@@ -380,53 +391,27 @@ public static class Int8DirectConvolution
     }
 
     /// <summary>
-    /// <see cref="Tile4x3{TIsa, TV, TLoad}"/> over whole vectors of eight lanes, requantised to bytes in registers:
-    /// channel i's outputs of vector j at y[i·<paramref name="outputSize"/> + at_j].
+    /// Where <see cref="Tile4x3{TIsa, TV, TLoad}"/> requantises its sums (eight-lane vectors, four whole channels) instead
+    /// of storing them: channel i's outputs of vector j at y[i·outputSize + at_j], with the channel's offset and multiplier.
+    /// The default value stores.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    static void Tile4x3ToBytes<TIsa, TV>(ref int image, int p0, int p1, int p2, ref int taps, ref int w, int quads, Vector128<int> offsets,
-        Vector128<float> multipliers, in Int8ByteRequantization.Bounds bounds, ref byte y, int at0, int at1, int at2, int outputSize)
-        where TIsa : IInt8QuadDot<TV> where TV : struct
+    readonly ref struct TileBytes(Vector128<int> offsets, Vector128<float> multipliers, ref byte y, int at0, int at1, int at2, int outputSize)
     {
-        TV c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
-        TV c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
-        ref int x0 = ref Unsafe.Add(ref image, p0);
-        ref int x1 = ref Unsafe.Add(ref image, p1);
-        ref int x2 = ref Unsafe.Add(ref image, p2);
-        for (int q = 0; q < quads; q++)
-        {
-            int tap = Unsafe.Add(ref taps, q);
-            TV a0 = TIsa.Load(ref Unsafe.Add(ref x0, tap)), a1 = TIsa.Load(ref Unsafe.Add(ref x1, tap)), a2 = TIsa.Load(ref Unsafe.Add(ref x2, tap));
-            TV weight = TIsa.Broadcast(ref w);
-            c00 = TIsa.Dot(c00, a0, weight); c01 = TIsa.Dot(c01, a1, weight); c02 = TIsa.Dot(c02, a2, weight);
-            weight = TIsa.Broadcast(ref Unsafe.Add(ref w, 1));
-            c10 = TIsa.Dot(c10, a0, weight); c11 = TIsa.Dot(c11, a1, weight); c12 = TIsa.Dot(c12, a2, weight);
-            weight = TIsa.Broadcast(ref Unsafe.Add(ref w, 2));
-            c20 = TIsa.Dot(c20, a0, weight); c21 = TIsa.Dot(c21, a1, weight); c22 = TIsa.Dot(c22, a2, weight);
-            weight = TIsa.Broadcast(ref Unsafe.Add(ref w, 3));
-            c30 = TIsa.Dot(c30, a0, weight); c31 = TIsa.Dot(c31, a1, weight); c32 = TIsa.Dot(c32, a2, weight);
-            w = ref Unsafe.Add(ref w, 4);
-        }
-        RowToBytes(Unsafe.As<TV, Vector256<int>>(ref c00), Unsafe.As<TV, Vector256<int>>(ref c01), Unsafe.As<TV, Vector256<int>>(ref c02), offsets.GetElement(0),
-            multipliers.GetElement(0), bounds, ref y, at0, at1, at2);
-        RowToBytes(Unsafe.As<TV, Vector256<int>>(ref c10), Unsafe.As<TV, Vector256<int>>(ref c11), Unsafe.As<TV, Vector256<int>>(ref c12), offsets.GetElement(1),
-            multipliers.GetElement(1), bounds, ref Unsafe.Add(ref y, outputSize), at0, at1, at2);
-        RowToBytes(Unsafe.As<TV, Vector256<int>>(ref c20), Unsafe.As<TV, Vector256<int>>(ref c21), Unsafe.As<TV, Vector256<int>>(ref c22), offsets.GetElement(2),
-            multipliers.GetElement(2), bounds, ref Unsafe.Add(ref y, 2 * outputSize), at0, at1, at2);
-        RowToBytes(Unsafe.As<TV, Vector256<int>>(ref c30), Unsafe.As<TV, Vector256<int>>(ref c31), Unsafe.As<TV, Vector256<int>>(ref c32), offsets.GetElement(3),
-            multipliers.GetElement(3), bounds, ref Unsafe.Add(ref y, 3 * outputSize), at0, at1, at2);
-    }
+        readonly ref byte _y = ref y;
 
-    /// <summary>One channel's three vectors of eight sums (+ <paramref name="offset"/>) requantised to y[at0…], y[at1…], y[at2…].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void RowToBytes(Vector256<int> s0, Vector256<int> s1, Vector256<int> s2, int offset, float multiplier, in Int8ByteRequantization.Bounds bounds,
-        ref byte y, int at0, int at1, int at2)
-    {
-        var add = Vector256.Create(offset);
-        var scale = Vector256.Create(multiplier);
-        Int8ByteRequantization.Vector(s0, add, scale, bounds, ref Unsafe.Add(ref y, at0));
-        Int8ByteRequantization.Vector(s1, add, scale, bounds, ref Unsafe.Add(ref y, at1));
-        Int8ByteRequantization.Vector(s2, add, scale, bounds, ref Unsafe.Add(ref y, at2));
+        public bool Requantize => !Unsafe.IsNullRef(ref _y);
+
+        /// <summary>Channel <paramref name="i"/>'s three vectors of sums to bytes.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Row(int i, in Int8ByteRequantization.Bounds bounds, Vector256<int> s0, Vector256<int> s1, Vector256<int> s2)
+        {
+            var add = Vector256.Create(offsets.GetElement(i));
+            var scale = Vector256.Create(multipliers.GetElement(i));
+            ref byte row = ref Unsafe.Add(ref _y, i * outputSize);
+            Int8ByteRequantization.Vector(s0, add, scale, bounds, ref Unsafe.Add(ref row, at0));
+            Int8ByteRequantization.Vector(s1, add, scale, bounds, ref Unsafe.Add(ref row, at1));
+            Int8ByteRequantization.Vector(s2, add, scale, bounds, ref Unsafe.Add(ref row, at2));
+        }
     }
 
     /// <summary><see cref="Tile4x3{TIsa, TV, TLoad}"/> for two pixel vectors (a short last tile), same tile layout.</summary>
