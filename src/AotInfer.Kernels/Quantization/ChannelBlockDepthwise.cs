@@ -20,11 +20,12 @@ namespace AotInfer.Kernels.Quantization;
 /// position (iy, ix) holds the 16 channels' values in one vector. The plane is a band of a few padded rows (see
 /// <see cref="BandRows"/>) filled just ahead of the output rows that read them, the rows still needed moved to its
 /// start before the next ones are filled: the whole plane of a 112×112 image is 832 KB, the band at most 80 KB. Each output position is then the sum over the taps of
-/// that vector times the tap's 16 per-channel weights (one fused multiply-add per tap, four positions at a time), and
-/// strides and dilations only change which positions a tap reads: no phase planes are built. The 16 sums are
-/// requantised together with per-channel bias and multiplier vectors, exactly as <see cref="QuantizedDepthwise"/>'s
-/// grid epilogue does (same float sums, exact below 2²⁴; same operations and rounding), into a channel-interleaved byte
-/// buffer that is transposed back to NCHW 16 positions at a time.
+/// that vector times the tap's 16 per-channel weights (one fused multiply-add per tap, eight positions at a time, see
+/// <see cref="ComputeOutputs"/>), and strides and dilations only change which positions a tap reads: no phase planes
+/// are built. The 16 sums are requantised together with per-channel bias and multiplier vectors, to the bytes of
+/// <see cref="QuantizedDepthwise"/>'s grid epilogue (same float sums, exact below 2²⁴; same rounding and saturation, see
+/// <see cref="Requantizer"/>), into a channel-interleaved byte buffer that is transposed back to NCHW 16 positions at a
+/// time.
 /// </remarks>
 static class ChannelBlockDepthwise
 {
