@@ -187,6 +187,12 @@ static class ChannelBlockDepthwise
         if (values.IsEmpty) return Vector512<int>.Zero;
         if (values.Length == 1) return Vector512.Create(int.CreateTruncating(values[0]));
         if (typeof(T) == typeof(int) && block == Lanes) return Vector512.Create(MemoryMarshal.Cast<T, int>(values.Slice(first, Lanes)));
+        if (Unsafe.SizeOf<T>() == 1 && block == Lanes)
+        {
+            // Per-channel byte zero points (MobileNet's are 960 of them): 16 widened at once, not lane by lane.
+            var bytes = Vector128.Create(MemoryMarshal.AsBytes(values.Slice(first, Lanes)));
+            return typeof(T) == typeof(sbyte) ? Avx512F.ConvertToVector512Int32(bytes.AsSByte()) : Avx512F.ConvertToVector512Int32(bytes);
+        }
         var lanes = Vector512<int>.Zero;
         for (int k = 0; k < block; k++) lanes = lanes.WithElement(k, int.CreateTruncating(values[first + k]));
         return lanes;
