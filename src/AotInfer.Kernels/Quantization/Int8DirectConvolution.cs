@@ -164,49 +164,111 @@ public static class Int8DirectConvolution
         int perRow = (outputWidth + lanes - 1) / lanes, vectors = outputHeight * perRow, quads = weights.Quads;
         ref int i0 = ref MemoryMarshal.GetReference(image);
         ref int t0 = ref MemoryMarshal.GetReference(taps);
-        Span<int> tile = stackalloc int[4 * TileVectors * 16];
-        Span<int> offsets = stackalloc int[4];
-        Span<float> multipliers = stackalloc float[4];
-        Span<int> at = stackalloc int[TileVectors];
+        // Buffers as inline arrays rather than stackalloc, which kept this method from tiering (no on-stack
+        // replacement), so it ran unoptimised by profile and re-read static fields.
+        var tileBuffer = new TileSums();
+        Span<int> tile = tileBuffer;
         ref int tileStart = ref MemoryMarshal.GetReference(tile);
         bool fastBytes = lanes == 8 && output.VectorRequantize;
         var bounds = new Int8ByteRequantization.Bounds(output.ZeroPoint, output.Signed);
         for (int block = 0; block * 4 < weights.OutChannels; block++)
         {
             int rows = Math.Min(4, weights.OutChannels - 4 * block);
-            for (int i = 0; i < rows; i++)
-            {
-                offsets[i] = (bias.IsEmpty ? 0 : bias[4 * block + i]) - zero * weights.RowSums[4 * block + i];
-                if (!output.Bytes.IsEmpty) multipliers[i] = output.Multipliers[output.Multipliers.Length == 1 ? 0 : 4 * block + i];
-            }
+            var (offsets, multipliers) = BlockTerms(weights, bias, zero, output, block, rows);
             ref int w = ref weights.Values[block * quads * 4];
+            int blockBase = outputBase + 4 * block * outputSize;
+            // The vectors walk the grid row by row: a cursor steps to the next instead of dividing each index by perRow.
+            var cursor = new VectorCursor(grid, lanes, perRow);
             for (int v = 0; v < vectors; v += TileVectors)
             {
                 // A short last tile runs two vectors (one alone is computed twice, stored once).
                 int count = Math.Min(TileVectors, vectors - v);
-                int p0 = VectorOffset(grid, v, perRow, lanes), p1 = VectorOffset(grid, v + Math.Min(1, count - 1), perRow, lanes);
-                if (count == TileVectors) Tile4x3<TIsa, TV, WholeVectors>(ref i0, p0, p1, VectorOffset(grid, v + 2, perRow, lanes), 0, ref t0, ref w, quads, ref tileStart);
-                else Tile4x2<TIsa, TV, WholeVectors>(ref i0, p0, p1, 0, ref t0, ref w, quads, ref tileStart);
-                bool full = true;
-                for (int j = 0; j < count; j++)
+                VectorCursor c0 = cursor, c1 = count > 1 ? c0.Next() : c0, c2 = count > 2 ? c1.Next() : c1;
+                cursor = c2.Next();
+                if (fastBytes && count == TileVectors && rows == 4 && c0.Full && c1.Full && c2.Full)
                 {
-                    int oy = (v + j) / perRow, ox = (v + j - oy * perRow) * lanes;
-                    full &= ox + lanes <= outputWidth;
-                    at[j] = outputBase + 4 * block * outputSize + oy * outputWidth + ox;
+                    // The common tile requantises its sums in registers: no store and reload of 12 vectors of int32.
+                    var bytes = new TileBytes(offsets, multipliers, ref Unsafe.Add(ref MemoryMarshal.GetReference(output.Bytes), blockBase), c0.Output, c1.Output,
+                        c2.Output, outputSize);
+                    Tile4x3<TIsa, TV, WholeVectors>(ref i0, c0.Offset, c1.Offset, c2.Offset, 0, ref t0, ref w, quads, ref tileStart, bounds, bytes);
+                    continue;
                 }
+                if (count == TileVectors) Tile4x3<TIsa, TV, WholeVectors>(ref i0, c0.Offset, c1.Offset, c2.Offset, 0, ref t0, ref w, quads, ref tileStart, bounds, default);
+                else Tile4x2<TIsa, TV, WholeVectors>(ref i0, c0.Offset, c1.Offset, 0, ref t0, ref w, quads, ref tileStart);
+                int at0 = blockBase + c0.Output, at1 = blockBase + c1.Output, at2 = blockBase + c2.Output;
+                bool full = c0.Full && (count < 2 || c1.Full) && (count < 3 || c2.Full);
                 if (fastBytes && full && rows == 4)
                 {
-                    TileToBytes(ref tileStart, count, offsets, multipliers, bounds, ref MemoryMarshal.GetReference(output.Bytes), at, outputSize);
+                    TileToBytes(ref tileStart, count, offsets, multipliers, bounds, ref MemoryMarshal.GetReference(output.Bytes), at0, at1, at2, outputSize);
                     continue;
                 }
                 for (int j = 0; j < count; j++)
                 {
-                    int width = Math.Min(lanes, outputWidth - (v + j) % perRow * lanes);
+                    var c = j == 0 ? c0 : j == 1 ? c1 : c2;
+                    int width = Math.Min(lanes, outputWidth - c.Ox);
+                    int at = j == 0 ? at0 : j == 1 ? at1 : at2;
                     for (int i = 0; i < rows; i++)
-                        Emit(output, ref Unsafe.Add(ref tileStart, (i * TileVectors + j) * lanes), width, offsets[i], 4 * block + i, at[j] + i * outputSize);
+                        Emit(output, bounds, ref Unsafe.Add(ref tileStart, (i * TileVectors + j) * lanes), width, offsets.GetElement(i), 4 * block + i, at + i * outputSize);
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The offsets bias − za·Σ(w − zw) and the multipliers of output channels 4·block…4·block + rows − 1 (lanes past
+    /// <paramref name="rows"/> 0).
+    /// </summary>
+    static (Vector128<int> Offsets, Vector128<float> Multipliers) BlockTerms(Int8ConvWeights weights, ReadOnlySpan<int> bias, int zero, scoped in Output output,
+        int block, int rows)
+    {
+        int first = 4 * block;
+        bool perTensor = output.Multipliers.Length == 1;
+        if (rows == 4)
+        {
+            var sums = Vector128.Create(weights.RowSums.AsSpan(first, 4));
+            var offsets = (bias.IsEmpty ? Vector128<int>.Zero : Vector128.Create(bias.Slice(first, 4))) - Vector128.Create(zero) * sums;
+            var multipliers = output.Bytes.IsEmpty ? Vector128<float>.Zero
+                : perTensor ? Vector128.Create(output.Multipliers[0]) : Vector128.Create(output.Multipliers.Slice(first, 4));
+            return (offsets, multipliers);
+        }
+        Vector128<int> partialOffsets = Vector128<int>.Zero;
+        Vector128<float> partialMultipliers = Vector128<float>.Zero;
+        for (int i = 0; i < rows; i++)
+        {
+            partialOffsets = partialOffsets.WithElement(i, (bias.IsEmpty ? 0 : bias[first + i]) - zero * weights.RowSums[first + i]);
+            if (!output.Bytes.IsEmpty) partialMultipliers = partialMultipliers.WithElement(i, output.Multipliers[perTensor ? 0 : first + i]);
+        }
+        return (partialOffsets, partialMultipliers);
+    }
+
+    /// <summary>The int32 sums of one tile: four channels × <see cref="TileVectors"/> vectors of up to 16 lanes.</summary>
+    [InlineArray(4 * TileVectors * 16)]
+    struct TileSums
+    {
+        int _first;
+    }
+
+    /// <summary>
+    /// Pixel vector (<see cref="Oy"/>, <see cref="Ox"/>) of a <see cref="PixelGrid"/> walked row by row,
+    /// <paramref name="perRow"/> vectors of <paramref name="lanes"/> pixels per row.
+    /// </summary>
+    readonly struct VectorCursor(PixelGrid grid, int lanes, int perRow, int oy = 0, int column = 0)
+    {
+        public int Oy => oy;
+
+        /// <summary>The vector's first output column.</summary>
+        public int Ox => column * lanes;
+
+        /// <summary>Its activations' offset in the laid-out image.</summary>
+        public int Offset => grid.PixelOffset(oy, column * lanes);
+
+        /// <summary>Its first output's index in an output plane.</summary>
+        public int Output => oy * grid.Width + column * lanes;
+
+        /// <summary>Whether all its lanes are outputs of the row.</summary>
+        public bool Full => (column + 1) * lanes <= grid.Width;
+
+        public VectorCursor Next() => column + 1 < perRow ? new(grid, lanes, perRow, oy, column + 1) : new(grid, lanes, perRow, oy + 1, 0);
     }
 
     /// <summary>
@@ -233,7 +295,7 @@ public static class Int8DirectConvolution
             {
                 int count = Math.Min(TileVectors, vectors - v);
                 int p0 = grid.PixelOffset(2 * v, 0), p1 = grid.PixelOffset(2 * (v + Math.Min(1, count - 1)), 0);
-                if (count == TileVectors) Tile4x3<TIsa, TV, RowPairs>(ref i0, p0, p1, grid.PixelOffset(2 * (v + 2), 0), rowStride, ref t0, ref w, quads, ref tileStart);
+                if (count == TileVectors) Tile4x3<TIsa, TV, RowPairs>(ref i0, p0, p1, grid.PixelOffset(2 * (v + 2), 0), rowStride, ref t0, ref w, quads, ref tileStart, bounds, default);
                 else Tile4x2<TIsa, TV, RowPairs>(ref i0, p0, p1, rowStride, ref t0, ref w, quads, ref tileStart);
                 for (int j = 0; j < count; j++)
                 {
@@ -255,8 +317,8 @@ public static class Int8DirectConvolution
                                 for (int k = 0; k < outputWidth; k++) Unsafe.Add(ref y, outputWidth + k) = (byte)(eight >> (32 + 8 * k));
                             continue;
                         }
-                        Emit(output, ref sums, outputWidth, offset, channel, at);
-                        if (oy + 1 < outputHeight) Emit(output, ref Unsafe.Add(ref sums, half), outputWidth, offset, channel, at + outputWidth);
+                        Emit(output, bounds, ref sums, outputWidth, offset, channel, at);
+                        if (oy + 1 < outputHeight) Emit(output, bounds, ref Unsafe.Add(ref sums, half), outputWidth, offset, channel, at + outputWidth);
                     }
                 }
             }
@@ -282,20 +344,14 @@ public static class Int8DirectConvolution
             TIsa.LoadHalves(ref pixels, ref Unsafe.Add(ref pixels, rowStride));
     }
 
-    /// <summary>Offset in the laid-out image of pixel vector <paramref name="v"/> (row-major, <paramref name="perRow"/> vectors per output row).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static int VectorOffset(PixelGrid grid, int v, int perRow, int lanes)
-    {
-        int oy = v / perRow;
-        return grid.PixelOffset(oy, (v - oy * perRow) * lanes);
-    }
-
     /// <summary>
     /// Four output channels (weight quads side by side at <paramref name="w"/>) × the pixel vectors at image offsets
     /// <paramref name="p0"/>, <paramref name="p1"/> and <paramref name="p2"/>, over every tap; sums stored at
     /// tile[(row·TileVectors + vector)·lanes].
     /// </summary>
-    static void Tile4x3<TIsa, TV, TLoad>(ref int image, int p0, int p1, int p2, int rowStride, ref int taps, ref int w, int quads, ref int tile)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void Tile4x3<TIsa, TV, TLoad>(ref int image, int p0, int p1, int p2, int rowStride, ref int taps, ref int w, int quads, ref int tile,
+        in Int8ByteRequantization.Bounds bounds, scoped in TileBytes bytes)
         where TIsa : IInt8QuadDot<TV> where TV : struct where TLoad : IPixelVectors
     {
         TV c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
@@ -318,6 +374,15 @@ public static class Int8DirectConvolution
             c30 = TIsa.Dot(c30, a0, weight); c31 = TIsa.Dot(c31, a1, weight); c32 = TIsa.Dot(c32, a2, weight);
             w = ref Unsafe.Add(ref w, 4);
         }
+        if (bytes.Requantize && typeof(TV) == typeof(Vector256<int>))
+        {
+            // The common tile requantises its sums in registers: no store and reload of 12 vectors of int32.
+            bytes.Row(0, bounds, Unsafe.As<TV, Vector256<int>>(ref c00), Unsafe.As<TV, Vector256<int>>(ref c01), Unsafe.As<TV, Vector256<int>>(ref c02));
+            bytes.Row(1, bounds, Unsafe.As<TV, Vector256<int>>(ref c10), Unsafe.As<TV, Vector256<int>>(ref c11), Unsafe.As<TV, Vector256<int>>(ref c12));
+            bytes.Row(2, bounds, Unsafe.As<TV, Vector256<int>>(ref c20), Unsafe.As<TV, Vector256<int>>(ref c21), Unsafe.As<TV, Vector256<int>>(ref c22));
+            bytes.Row(3, bounds, Unsafe.As<TV, Vector256<int>>(ref c30), Unsafe.As<TV, Vector256<int>>(ref c31), Unsafe.As<TV, Vector256<int>>(ref c32));
+            return;
+        }
         int lanes = TIsa.Lanes;
         TIsa.Store(c00, ref tile); TIsa.Store(c01, ref Unsafe.Add(ref tile, lanes)); TIsa.Store(c02, ref Unsafe.Add(ref tile, 2 * lanes));
         TIsa.Store(c10, ref Unsafe.Add(ref tile, 3 * lanes)); TIsa.Store(c11, ref Unsafe.Add(ref tile, 4 * lanes)); TIsa.Store(c12, ref Unsafe.Add(ref tile, 5 * lanes));
@@ -325,7 +390,32 @@ public static class Int8DirectConvolution
         TIsa.Store(c30, ref Unsafe.Add(ref tile, 9 * lanes)); TIsa.Store(c31, ref Unsafe.Add(ref tile, 10 * lanes)); TIsa.Store(c32, ref Unsafe.Add(ref tile, 11 * lanes));
     }
 
+    /// <summary>
+    /// Where <see cref="Tile4x3{TIsa, TV, TLoad}"/> requantises its sums (eight-lane vectors, four whole channels) instead
+    /// of storing them: channel i's outputs of vector j at y[i·outputSize + at_j], with the channel's offset and multiplier.
+    /// The default value stores.
+    /// </summary>
+    readonly ref struct TileBytes(Vector128<int> offsets, Vector128<float> multipliers, ref byte y, int at0, int at1, int at2, int outputSize)
+    {
+        readonly ref byte _y = ref y;
+
+        public bool Requantize => !Unsafe.IsNullRef(ref _y);
+
+        /// <summary>Channel <paramref name="i"/>'s three vectors of sums to bytes.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Row(int i, in Int8ByteRequantization.Bounds bounds, Vector256<int> s0, Vector256<int> s1, Vector256<int> s2)
+        {
+            var add = Vector256.Create(offsets.GetElement(i));
+            var scale = Vector256.Create(multipliers.GetElement(i));
+            ref byte row = ref Unsafe.Add(ref _y, i * outputSize);
+            Int8ByteRequantization.Vector(s0, add, scale, bounds, ref Unsafe.Add(ref row, at0));
+            Int8ByteRequantization.Vector(s1, add, scale, bounds, ref Unsafe.Add(ref row, at1));
+            Int8ByteRequantization.Vector(s2, add, scale, bounds, ref Unsafe.Add(ref row, at2));
+        }
+    }
+
     /// <summary><see cref="Tile4x3{TIsa, TV, TLoad}"/> for two pixel vectors (a short last tile), same tile layout.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     static void Tile4x2<TIsa, TV, TLoad>(ref int image, int p0, int p1, int rowStride, ref int taps, ref int w, int quads, ref int tile)
         where TIsa : IInt8QuadDot<TV> where TV : struct where TLoad : IPixelVectors
     {
@@ -357,21 +447,24 @@ public static class Int8DirectConvolution
     /// The common case of the byte output: a tile of four channels × <paramref name="count"/> whole vectors of eight
     /// sums, requantised eight at a time, channel i's bytes at at[j] + i·<paramref name="outputSize"/>.
     /// </summary>
-    static void TileToBytes(ref int tile, int count, ReadOnlySpan<int> offsets, ReadOnlySpan<float> multipliers, in Int8ByteRequantization.Bounds bounds, ref byte y, ReadOnlySpan<int> at, int outputSize)
+    static void TileToBytes(ref int tile, int count, Vector128<int> offsets, Vector128<float> multipliers, in Int8ByteRequantization.Bounds bounds, ref byte y,
+        int at0, int at1, int at2, int outputSize)
     {
         for (int i = 0; i < 4; i++)
         {
-            Vector256<int> offset = Vector256.Create(offsets[i]);
-            Vector256<float> scale = Vector256.Create(multipliers[i]);
+            Vector256<int> offset = Vector256.Create(offsets.GetElement(i));
+            Vector256<float> scale = Vector256.Create(multipliers.GetElement(i));
             ref byte row = ref Unsafe.Add(ref y, i * outputSize);
-            for (int j = 0; j < count; j++)
-                Int8ByteRequantization.Vector(Vector256.LoadUnsafe(ref tile, (nuint)((i * TileVectors + j) * 8)), offset, scale, bounds, ref Unsafe.Add(ref row, at[j]));
+            ref int sums = ref Unsafe.Add(ref tile, i * TileVectors * 8);
+            Int8ByteRequantization.Vector(Vector256.LoadUnsafe(ref sums), offset, scale, bounds, ref Unsafe.Add(ref row, at0));
+            if (count > 1) Int8ByteRequantization.Vector(Vector256.LoadUnsafe(ref sums, 8), offset, scale, bounds, ref Unsafe.Add(ref row, at1));
+            if (count > 2) Int8ByteRequantization.Vector(Vector256.LoadUnsafe(ref sums, 16), offset, scale, bounds, ref Unsafe.Add(ref row, at2));
         }
     }
 
     /// <summary>Writes <paramref name="count"/> sums + <paramref name="offset"/> of output channel <paramref name="channel"/> at output index <paramref name="at"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Emit(scoped in Output output, ref int sums, int count, int offset, int channel, int at)
+    static void Emit(scoped in Output output, in Int8ByteRequantization.Bounds bounds, ref int sums, int count, int offset, int channel, int at)
     {
         if (output.Bytes.IsEmpty)
         {
@@ -384,7 +477,6 @@ public static class Int8DirectConvolution
         if (output.VectorRequantize)
         {
             // A vector of eight sums (the tile buffer always holds whole vectors), narrower ones through a stack copy.
-            var bounds = new Int8ByteRequantization.Bounds(output.ZeroPoint, output.Signed);
             for (; i < count; i += 8)
             {
                 if (i + 8 <= count)

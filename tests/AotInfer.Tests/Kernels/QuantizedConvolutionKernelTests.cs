@@ -163,14 +163,24 @@ public class QuantizedConvolutionKernelTests
         return y;
     }
 
-    static void CheckDepthwiseRequantized<TOut>(QuantizedGemmTier tier, DepthwiseCase t, Random random) where TOut : unmanaged, IBinaryInteger<TOut>, IMinMaxValue<TOut>
+    /// <summary>
+    /// Requantises <paramref name="t"/> with a random output zero point, per-tensor or per-channel multipliers and an
+    /// optional bias, and checks every output against the definition. With <paramref name="extremes"/>, biases near
+    /// ±2²⁴ (where a float sum started at the bias would round) and multipliers from 10⁻⁹ to 10⁸ (products beyond
+    /// int32's range) instead of the ordinary ones.
+    /// </summary>
+    static void CheckDepthwiseRequantized<TOut>(QuantizedGemmTier tier, DepthwiseCase t, Random random, bool extremes = false)
+        where TOut : unmanaged, IBinaryInteger<TOut>, IMinMaxValue<TOut>
     {
         int[] acc = DepthwiseReference(t);
         int zeroPoint = random.Next(int.CreateTruncating(TOut.MinValue), int.CreateTruncating(TOut.MaxValue) + 1);
-        bool perChannel = random.Next(2) == 1, withBias = random.Next(2) == 1;
+        bool perChannel = random.Next(2) == 1, withBias = extremes || random.Next(2) == 1;
         // Multipliers around 1/|acc| put the outputs across the whole byte range, so rounding and saturation both happen.
-        float[] multipliers = Enumerable.Range(0, perChannel ? t.Channels : 1).Select(_ => (float)(random.NextDouble() * 4 / (1 + acc.Select(Math.Abs).Max()) * 255)).ToArray();
-        int[] bias = withBias ? Enumerable.Range(0, t.Channels).Select(_ => random.Next(-5000, 5000)).ToArray() : Array.Empty<int>();
+        float[] multipliers = Enumerable.Range(0, perChannel ? t.Channels : 1).Select(_ => extremes
+            ? new[] { 1e-9f, 3e-6f, 1e3f, 1e6f, 1e8f }[random.Next(5)] * (random.Next(2) == 0 ? 1 : -1)
+            : (float)(random.NextDouble() * 4 / (1 + acc.Select(Math.Abs).Max()) * 255)).ToArray();
+        int[] bias = !withBias ? Array.Empty<int>()
+            : Enumerable.Range(0, t.Channels).Select(_ => extremes ? (random.Next(2) == 0 ? 1 : -1) * ((1 << 24) - random.Next(0, 600000)) : random.Next(-5000, 5000)).ToArray();
         TOut[] actual = (t.XSigned, t.WSigned) switch
         {
             (false, true) => RunDepthwiseRequantized<byte, sbyte, TOut>(t, bias, multipliers, zeroPoint),
@@ -232,6 +242,18 @@ public class QuantizedConvolutionKernelTests
         {
             CheckDepthwiseRequantized<byte>(tier, t, random);
             CheckDepthwiseRequantized<sbyte>(tier, t, random);
+        }
+    });
+
+    [Theory]
+    [MemberData(nameof(ForcedTier.All), MemberType = typeof(ForcedTier))]
+    public void DepthwiseRequantizedIsExactForBiasesNearTheFloatLimitAndHugeMultipliers(QuantizedGemmTier tier) => ForcedTier.Run(tier, () =>
+    {
+        var random = new Random(17);
+        foreach (var t in SmallPlaneCases(2030).Where((_, i) => i % 4 == 0))
+        {
+            CheckDepthwiseRequantized<byte>(tier, t, random, extremes: true);
+            CheckDepthwiseRequantized<sbyte>(tier, t, random, extremes: true);
         }
     });
 

@@ -37,8 +37,8 @@ internal static class QuantizedPacking
     /// tap weights and offsets, stride×stride phase planes of (OH + ⌊(KH−1)·dh/sh⌋ + 1) rows of OW + ⌊(KW−1)·dw/sw⌋
     /// plus 16, and the output grid of OH rows of that pitch rounded up to 16, plus 16; or, when the padded extent the
     /// window covers is at most 16384 positions (and the taps at most 258), the larger of that and the channel-block
-    /// path's 17 ints per tap, one per image position, 16 per position of its band of padded rows and 4 per output
-    /// position rounded up to 16. The band's rows are max(covered columns, left pad + W) positions; it holds all the
+    /// path's 17 ints per tap, one per image position, one per output position, 15 to align its band on a cache line, 16
+    /// per position of its band of padded rows and 4 per output position rounded up to 16. The band's rows are max(covered columns, left pad + W) positions; it holds all the
     /// covered rows while within 4096 positions, else span + 4·stride rows (span = (KH−1)·dh + 1), or more while within
     /// 512 positions, at most the covered rows.
     /// </summary>
@@ -53,7 +53,7 @@ internal static class QuantizedPacking
         int coveredRows = CoveredRows(g), coveredColumns = CoveredColumns(g);
         int bandPitch = Math.Max(coveredColumns, g.PadsBegin[1] + g.Input[1]);
         int bandRows = coveredRows * bandPitch <= 4096 ? coveredRows : Math.Min(coveredRows, Math.Max(span + 4 * stride, 512 / bandPitch));
-        return Math.Max(phases, 17 * taps + g.Input[0] * g.Input[1] + 16 * bandRows * bandPitch + (g.Output[0] * g.Output[1] + 15) / 16 * 64);
+        return Math.Max(phases, 17 * taps + g.Input[0] * g.Input[1] + g.Output[0] * g.Output[1] + 15 + 16 * bandRows * bandPitch + (g.Output[0] * g.Output[1] + 15) / 16 * 64);
     }
 
     /// <summary>
