@@ -38,6 +38,29 @@ public class Int8PointwiseConvolutionTests
         }
     }
 
+    /// <summary>
+    /// Layers as wide as the models' and wider: 1…70 input and output channels (64 and 70 among them), planes of 1…300
+    /// pixels as one row or 2-D (25×5 and 7×7 among them), and 2-D planes of up to 40×40 at stride 2 (32×32 and 16×16,
+    /// resnet8's shortcuts, and odd sizes whose last row and column end the input).
+    /// </summary>
+    static IEnumerable<Int8ConvolutionCase> WideCases(int count, int seed)
+    {
+        var random = new Random(seed);
+        int[][] fixedLayers = { new[] { 64, 64, 25, 5, 1 }, new[] { 16, 32, 32, 32, 2 }, new[] { 32, 64, 16, 16, 2 }, new[] { 70, 61, 17, 17, 2 }, new[] { 61, 70, 7, 7, 1 } };
+        for (int made = 0; made < count; made++)
+        {
+            int channels, outChannels, h, w, stride;
+            if (made < fixedLayers.Length) (channels, outChannels, h, w, stride) = (fixedLayers[made][0], fixedLayers[made][1], fixedLayers[made][2], fixedLayers[made][3], fixedLayers[made][4]);
+            else
+            {
+                (channels, outChannels, stride) = (random.Next(1, 71), random.Next(1, 71), made % 3 == 0 ? 2 : 1);
+                (h, w) = stride == 2 ? (random.Next(1, 41), random.Next(1, 41)) : random.Next(2) == 0 ? (1, random.Next(1, 301)) : (random.Next(1, 18), random.Next(1, 18));
+            }
+            int[] geometry = { 2, h, w, (h - 1) / stride + 1, (w - 1) / stride + 1, 1, 1, stride, stride, 1, 1, 0, 0, 0, 0 };
+            yield return Int8ConvolutionChecks.Draw(random, made, 1, channels, outChannels, 1, geometry, $"{channels}→{outChannels} plane {h}x{w} stride {stride}", extremeImages: true);
+        }
+    }
+
     /// <summary><see cref="Int8PointwiseConvolution"/> with its weights packed for the case (it has no int32 output).</summary>
     readonly struct PointwiseKernel : IInt8ConvolutionUnderTest
     {
@@ -60,6 +83,11 @@ public class Int8PointwiseConvolutionTests
     [MemberData(nameof(ForcedTier.All), MemberType = typeof(ForcedTier))]
     public void MatchesTheDefinitionForChannelsPlanesAndZeroPoints(QuantizedGemmTier tier) => ForcedTier.Run(tier, () =>
         Int8ConvolutionChecks.WithAndWithoutVnni(tier, (context, seed) => Int8ConvolutionChecks.Check(new PointwiseKernel(), Cases(120, seed), seed, context), 1618, 1414));
+
+    [Theory]
+    [MemberData(nameof(ForcedTier.All), MemberType = typeof(ForcedTier))]
+    public void MatchesTheDefinitionForWideLayersAndLongPlanes(QuantizedGemmTier tier) => ForcedTier.Run(tier, () =>
+        Int8ConvolutionChecks.WithAndWithoutVnni(tier, (context, seed) => Int8ConvolutionChecks.Check(new PointwiseKernel(), WideCases(30, seed), seed, context), 2718, 3141));
 
     [Theory]
     [MemberData(nameof(ForcedTier.All), MemberType = typeof(ForcedTier))]
