@@ -79,7 +79,7 @@ internal static class QuadInterleavedImage
     /// Whether the 512-bit paths run: on the AVX-512 tier of the int8 kernels (tests force the narrower tiers to cover
     /// the 128-bit and scalar paths; the quads are the same either way).
     /// </summary>
-    static bool Wide => QuantizedMatrixMultiply.Tier >= QuantizedGemmTier.Avx512BW && Avx512BW.IsSupported;
+    internal static bool Wide => QuantizedMatrixMultiply.Tier >= QuantizedGemmTier.Avx512BW && Avx512BW.IsSupported;
 
     /// <summary>
     /// Lays out <paramref name="image"/> (<paramref name="channels"/> planes of bytes, NCHW) in <paramref name="layout"/>
@@ -94,6 +94,7 @@ internal static class QuadInterleavedImage
         // Image column x sits at padded column x + left; negative pads (cropping) clip the image instead.
         int x0 = Math.Max(0, -left), x1 = Math.Min(width, layout.Width - left);
         Span<int> row = stackalloc int[layout.Width + 16];
+        bool wide = Wide;
         for (int cq = 0; cq < layout.ChannelQuads; cq++)
         {
             for (int py = 0; py < layout.Height; py++)
@@ -111,7 +112,7 @@ internal static class QuadInterleavedImage
                 ref int p0 = ref MemoryMarshal.GetReference(padded);
                 for (int i = 0; i < x0 + left; i++) Unsafe.Add(ref p0, i) = padQuad;
                 for (int i = x1 + left; i < layout.Width; i++) Unsafe.Add(ref p0, i) = padQuad;
-                InterleaveRow(image, channels, 4 * cq, y * width, planeSize, x0, x1, flip, padding, padded, left);
+                InterleaveRow(image, channels, 4 * cq, y * width, planeSize, x0, x1, flip, padding, padded, left, wide);
                 if (layout.StrideX > 1) SplitPhases(row, layout.Width, layout.StrideX, layout.PhaseWidth, target);
             }
         }
@@ -121,9 +122,10 @@ internal static class QuadInterleavedImage
     /// quads[x + <paramref name="left"/>] for x in [<paramref name="x0"/>, <paramref name="x1"/>) = the bytes of
     /// channels c0…c0+3 at row offset <paramref name="rowStart"/> + x (XOR flip), channels past the last as
     /// <paramref name="padding"/>; 16 pixels at a time by unpacking four rows of bytes (8, then one by one, for rows
-    /// narrower than 16; 64 at a time on AVX-512 for rows of 64 or more).
+    /// narrower than 16; 64 at a time for rows of 64 or more when <paramref name="wide"/>, <see cref="Wide"/> read once
+    /// by the caller).
     /// </summary>
-    internal static void InterleaveRow(ReadOnlySpan<byte> image, int channels, int c0, int rowStart, int planeSize, int x0, int x1, byte flip, byte padding, Span<int> quads, int left)
+    internal static void InterleaveRow(ReadOnlySpan<byte> image, int channels, int c0, int rowStart, int planeSize, int x0, int x1, byte flip, byte padding, Span<int> quads, int left, bool wide)
     {
         var mask = Vector128.Create(flip);
         var pad = Vector128.Create(padding);
@@ -131,7 +133,7 @@ internal static class QuadInterleavedImage
         // Byte offsets into quads are 4·(x + left) ≥ 0: x0 already skips the columns a negative pad crops.
         ref byte q0 = ref Unsafe.As<int, byte>(ref MemoryMarshal.GetReference(quads));
         int x = x0;
-        if (Wide && x1 - x0 >= 64)
+        if (wide && x1 - x0 >= 64)
         {
             // 64 pixels at a time, the last block moved back like the 16-pixel blocks below.
             for (; ; x = Math.Min(x + 64, x1 - 64))
@@ -176,17 +178,17 @@ internal static class QuadInterleavedImage
     /// quads[cq·<paramref name="quadStride"/>], quad oy·OW + ox from input (oy·strideY, ox·strideX). The pixels of
     /// whole output rows (up to <c>Chunk</c> at a time; a wider row in pieces) are first gathered out of four channels
     /// into one compact row each, then interleaved like a unit-stride plane: one long row interleaves in blocks of 64
-    /// or 16 pixels where a row of 8 output pixels alone would go 8 at a time.
+    /// or 16 pixels where a row of 8 output pixels alone would go 8 at a time. <paramref name="wide"/>: <see cref="Wide"/>.
     /// </summary>
     [SkipLocalsInit]
-    internal static void InterleaveStrided(ReadOnlySpan<byte> image, int channels, Window window, byte flip, byte padding, Span<int> quads, int quadStride)
+    internal static void InterleaveStrided(ReadOnlySpan<byte> image, int channels, Window window, byte flip, byte padding, Span<int> quads, int quadStride, bool wide)
     {
         int outputHeight = window.Output(0), outputWidth = window.Output(1);
         // A fixed stack buffer for any plane: Chunk output pixels per channel, and the slack of one 64-byte gather.
         const int Chunk = 1024;
         int columns = Math.Min(outputWidth, Chunk), rowsPerChunk = Chunk / columns;
         Span<byte> gathered = stackalloc byte[4 * Chunk + 64];
-        var rowGather = new RowGather(window);
+        var rowGather = new RowGather(window, wide);
         for (int cq = 0; 4 * cq < channels; cq++)
         {
             int present = Math.Min(4, channels - 4 * cq);
@@ -198,7 +200,7 @@ internal static class QuadInterleavedImage
                     int count = Math.Min(columns, outputWidth - first);
                     for (int i = 0; i < present; i++)
                         rowGather.Rows(image, 4 * cq + i, oy0, rows, first, count, gathered.Slice(i * Chunk));
-                    InterleaveRow(gathered, present, 0, 0, Chunk, 0, rows * count, flip, padding, quads.Slice(cq * quadStride + oy0 * outputWidth + first, rows * count), 0);
+                    InterleaveRow(gathered, present, 0, 0, Chunk, 0, rows * count, flip, padding, quads.Slice(cq * quadStride + oy0 * outputWidth + first, rows * count), 0, wide);
                 }
             }
         }
@@ -215,16 +217,18 @@ internal static class QuadInterleavedImage
         readonly int width, planeSize, strideY, strideX, outputWidth;
         /// <summary>Output rows per lookup; 0 without VBMI or for rows too long or too far apart.</summary>
         readonly int rowsPerLookup;
+        readonly bool wide;
         readonly Vector512<byte> index;
 
-        public RowGather(Window window)
+        public RowGather(Window window, bool wide)
         {
             width = window.Input(1);
             planeSize = window.InputSize;
             strideY = window.Stride(0);
             strideX = window.Stride(1);
             outputWidth = window.Output(1);
-            rowsPerLookup = Wide && Avx512Vbmi.IsSupported && outputWidth <= 64 ? 64 / outputWidth : 0;
+            this.wide = wide;
+            rowsPerLookup = wide && Avx512Vbmi.IsSupported && outputWidth <= 64 ? 64 / outputWidth : 0;
             // Every byte a lookup reads lies in its 128: (k − 1) rows down and the last column across.
             while (rowsPerLookup > 0 && (rowsPerLookup - 1) * strideY * width + (outputWidth - 1) * strideX >= 128) rowsPerLookup--;
             if (rowsPerLookup == 0) return;
@@ -271,7 +275,7 @@ internal static class QuadInterleavedImage
             for (; r < rows; r++)
             {
                 int source = channel * planeSize + (oy0 + r) * strideY * width + first * strideX;
-                GatherRow(ref Unsafe.Add(ref i0, source), image.Length - source, strideX, count, ref Unsafe.Add(ref t0, r * count));
+                GatherRow(ref Unsafe.Add(ref i0, source), image.Length - source, strideX, count, ref Unsafe.Add(ref t0, r * count), wide);
             }
         }
     }
@@ -281,12 +285,12 @@ internal static class QuadInterleavedImage
     /// bytes: stride 2 keeps the even bytes of 64 (vpmovwb), 32 or 16 bytes at a time.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void GatherRow(ref byte source, int available, int stride, int count, ref byte target)
+    static void GatherRow(ref byte source, int available, int stride, int count, ref byte target, bool wide)
     {
         int ox = 0;
         if (stride == 2)
         {
-            if (Wide)
+            if (wide)
                 for (; ox + 32 <= count && 2 * ox + 64 <= available; ox += 32)
                     Avx512BW.ConvertToVector256Byte(Vector512.LoadUnsafe(ref source, (nuint)(2 * ox)).AsUInt16()).StoreUnsafe(ref target, (nuint)ox);
             if (Sse2.IsSupported)

@@ -87,13 +87,14 @@ public static class Int8PointwiseConvolution
         ReadOnlySpan<byte> input = MemoryMarshal.AsBytes(x);
         Span<byte> output = MemoryMarshal.AsBytes(y);
         var tier = QuantizedMatrixMultiply.Tier;
+        bool wide = QuadInterleavedImage.Wide;
         for (int n = 0; n < batch; n++)
         {
             ReadOnlySpan<byte> sample = input.Slice(n * channels * inputSize, channels * inputSize);
-            if (!unitStrides) QuadInterleavedImage.InterleaveStrided(sample, channels, window, flip, zero, image, rowInts);
+            if (!unitStrides) QuadInterleavedImage.InterleaveStrided(sample, channels, window, flip, zero, image, rowInts, wide);
             else
                 for (int cq = 0; 4 * cq < channels; cq++)
-                    QuadInterleavedImage.InterleaveRow(sample, channels, 4 * cq, 0, pixels, 0, pixels, flip, zero, image.Slice(cq * rowInts, rowInts), 0);
+                    QuadInterleavedImage.InterleaveRow(sample, channels, 4 * cq, 0, pixels, 0, pixels, flip, zero, image.Slice(cq * rowInts, rowInts), 0, wide);
             Span<byte> planes = output.Slice(n * outChannels * pixels, outChannels * pixels);
             if (Int8Gemm.UsesVnni(tier)) Image<QuadDotAvxVnni, Vector256<int>>(image, layer, planes);
             else if (tier >= QuantizedGemmTier.Avx2 && Avx2.IsSupported) Image<QuadDotAvx2, Vector256<int>>(image, layer, planes);
@@ -127,6 +128,7 @@ public static class Int8PointwiseConvolution
     /// <c>vpdpbusd</c> chain per accumulator: four alone wait on its latency). A plane narrower than a tile, and
     /// blocks past the last channel, go through a buffer.
     /// </summary>
+    [SkipLocalsInit]
     static void Image<TIsa, TV>(ReadOnlySpan<int> image, scoped in Layer layer, Span<byte> y) where TIsa : IInt8QuadDot<TV> where TV : struct
     {
         int lanes = TIsa.Lanes, pixels = layer.Pixels, outChannels = layer.Weights.OutChannels, quads = layer.Weights.Quads;
