@@ -260,11 +260,8 @@ internal static class QuadInterleavedImage
                     int source = channel * planeSize + (oy0 + r) * strideY * width;
                     if (source + 128 > image.Length) break;
                     Vector512<byte> low = Vector512.LoadUnsafe(ref i0, (nuint)source), high = Vector512.LoadUnsafe(ref i0, (nuint)(source + 64));
-                    Vector512<byte> picked = Avx512Vbmi.PermuteVar64x8x2(low, index, high);
-                    // 32 bytes or fewer stored as 32: a 64-byte store over the next lookup's bytes would make the
-                    // interleave's loads wait on two stores instead of one.
-                    if (rowsPerLookup * outputWidth <= 32) picked.GetLower().StoreUnsafe(ref t0, (nuint)(r * count));
-                    else picked.StoreUnsafe(ref t0, (nuint)(r * count));
+                    // All 64 bytes stored: the ones past the rows' are overwritten by the next lookup or lie past the gathered rows.
+                    Avx512Vbmi.PermuteVar64x8x2(low, index, high).StoreUnsafe(ref t0, (nuint)(r * count));
                     if (r + rowsPerLookup >= rows)
                     {
                         r = rows;
