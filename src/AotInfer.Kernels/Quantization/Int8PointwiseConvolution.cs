@@ -329,15 +329,15 @@ public static class Int8PointwiseConvolution
         if (typeof(TV) == typeof(Vector256<int>) && tile.Vector)
         {
             // No calls here: a call would make the JIT keep the accumulators in memory across the loop.
-            Emit<TCount>(As256(c00), As256(c01), As256(c02), As256(c03), scales[0], tile.Evex, tile.Bounds, ref y);
-            Emit<TCount>(As256(c10), As256(c11), As256(c12), As256(c13), scales[1], tile.Evex, tile.Bounds, ref Unsafe.Add(ref y, yStride));
-            Emit<TCount>(As256(c20), As256(c21), As256(c22), As256(c23), scales[2], tile.Evex, tile.Bounds, ref Unsafe.Add(ref y, 2 * yStride));
-            Emit<TCount>(As256(c30), As256(c31), As256(c32), As256(c33), scales[3], tile.Evex, tile.Bounds, ref Unsafe.Add(ref y, 3 * yStride));
+            Emit<TCount>(As256(c00), As256(c01), As256(c02), As256(c03), scales[0], tile.Evex, tile.Signed, tile.Bounds, ref y);
+            Emit<TCount>(As256(c10), As256(c11), As256(c12), As256(c13), scales[1], tile.Evex, tile.Signed, tile.Bounds, ref Unsafe.Add(ref y, yStride));
+            Emit<TCount>(As256(c20), As256(c21), As256(c22), As256(c23), scales[2], tile.Evex, tile.Signed, tile.Bounds, ref Unsafe.Add(ref y, 2 * yStride));
+            Emit<TCount>(As256(c30), As256(c31), As256(c32), As256(c33), scales[3], tile.Evex, tile.Signed, tile.Bounds, ref Unsafe.Add(ref y, 3 * yStride));
             if (!eight) return;
-            Emit<TCount>(As256(c40), As256(c41), default, default, scales[4], tile.Evex, tile.Bounds, ref Unsafe.Add(ref y, 4 * yStride));
-            Emit<TCount>(As256(c50), As256(c51), default, default, scales[5], tile.Evex, tile.Bounds, ref Unsafe.Add(ref y, 5 * yStride));
-            Emit<TCount>(As256(c60), As256(c61), default, default, scales[6], tile.Evex, tile.Bounds, ref Unsafe.Add(ref y, 6 * yStride));
-            Emit<TCount>(As256(c70), As256(c71), default, default, scales[7], tile.Evex, tile.Bounds, ref Unsafe.Add(ref y, 7 * yStride));
+            Emit<TCount>(As256(c40), As256(c41), default, default, scales[4], tile.Evex, tile.Signed, tile.Bounds, ref Unsafe.Add(ref y, 4 * yStride));
+            Emit<TCount>(As256(c50), As256(c51), default, default, scales[5], tile.Evex, tile.Signed, tile.Bounds, ref Unsafe.Add(ref y, 5 * yStride));
+            Emit<TCount>(As256(c60), As256(c61), default, default, scales[6], tile.Evex, tile.Signed, tile.Bounds, ref Unsafe.Add(ref y, 6 * yStride));
+            Emit<TCount>(As256(c70), As256(c71), default, default, scales[7], tile.Evex, tile.Signed, tile.Bounds, ref Unsafe.Add(ref y, 7 * yStride));
             return;
         }
         ref int spill = ref MemoryMarshal.GetReference(tile.Spill);
@@ -358,15 +358,21 @@ public static class Int8PointwiseConvolution
 
     /// <summary>
     /// Requantises one channel's vectors of sums (offset included) into consecutive bytes at y: pairs of vectors as one
-    /// 512-bit vector on the AVX-512 tier (<paramref name="wide"/>).
+    /// 512-bit vector on the AVX-512 tier (<paramref name="wide"/>), four vectors clamped by saturating packs.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Emit<TCount>(Vector256<int> s0, Vector256<int> s1, Vector256<int> s2, Vector256<int> s3, float scale, bool wide, in Int8ByteRequantization.Bounds bounds, ref byte y)
+    static void Emit<TCount>(Vector256<int> s0, Vector256<int> s1, Vector256<int> s2, Vector256<int> s3, float scale, bool wide, bool signed,
+        in Int8ByteRequantization.Bounds bounds, ref byte y)
         where TCount : IVectorCount
     {
         if (TCount.Count > 1 && wide && Avx512F.IsSupported)
         {
             var multiplier512 = Vector512.Create(scale);
+            if (TCount.Count > 3 && Avx512DQ.IsSupported)
+            {
+                Int8ByteRequantization.Vector(s0, s1, s2, s3, multiplier512, bounds, signed, ref y);
+                return;
+            }
             Int8ByteRequantization.Vector(s0, s1, multiplier512, bounds, ref y);
             if (TCount.Count > 3) Int8ByteRequantization.Vector(s2, s3, multiplier512, bounds, ref Unsafe.Add(ref y, 16));
             else if (TCount.Count > 2) Int8ByteRequantization.Vector(s2, Vector256.Create(scale), bounds, ref Unsafe.Add(ref y, 16));

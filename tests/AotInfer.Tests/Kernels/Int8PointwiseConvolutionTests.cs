@@ -112,6 +112,42 @@ public class Int8PointwiseConvolutionTests
         Assert.Equal(expected, y);
     });
 
+    [Theory]
+    [MemberData(nameof(ForcedTier.All), MemberType = typeof(ForcedTier))]
+    public void HugeAndTinyFiniteMultipliersSaturateLikeTheReference(QuantizedGemmTier tier) => ForcedTier.Run(tier, () =>
+    {
+        // Products far past int32 (the vector clamp caps them before converting) and products near zero, per channel,
+        // on 64 channels of 125 pixels (the four-vector tiles), to u8 and s8 with zero points at either end.
+        var random = new Random(11);
+        int channels = 64, outChannels = 64, pixels = 125;
+        sbyte[] w = Enumerable.Range(0, outChannels * channels).Select(_ => (sbyte)random.Next(-128, 128)).ToArray();
+        byte[] x = Enumerable.Range(0, channels * pixels).Select(_ => (byte)random.Next(256)).ToArray();
+        var weights = Int8ConvWeights.Pack(w, Array.Empty<sbyte>(), outChannels, channels, 1);
+        float[] multipliers = Enumerable.Range(0, outChannels).Select(m => (m % 4) switch { 0 => 1e30f, 1 => 3e5f, 2 => 1e-30f, _ => 0.5f }).ToArray();
+        var sums = new int[outChannels * pixels];
+        for (int m = 0; m < outChannels; m++)
+            for (int p = 0; p < pixels; p++)
+                for (int c = 0; c < channels; c++) sums[m * pixels + p] += w[m * channels + c] * (x[c * pixels + p] - 100);
+        foreach (int zero in new[] { 0, 255, 7 })
+        {
+            var y = new byte[outChannels * pixels];
+            Int8PointwiseConvolution.ConvolveToBytes<byte, byte>(x, new byte[] { 100 }, weights, ReadOnlySpan<int>.Empty, multipliers, zero, y,
+                new int[Int8PointwiseConvolution.ScratchLength(channels, pixels)], 1, Row(pixels));
+            var expected = new byte[y.Length];
+            Requantization.ToInteger<byte>(sums, ReadOnlySpan<int>.Empty, multipliers, true, zero, expected, outChannels, pixels);
+            Assert.Equal(expected, y);
+        }
+        foreach (int zero in new[] { -128, 127, -3 })
+        {
+            var y = new sbyte[outChannels * pixels];
+            Int8PointwiseConvolution.ConvolveToBytes<byte, sbyte>(x, new byte[] { 100 }, weights, ReadOnlySpan<int>.Empty, multipliers, zero, y,
+                new int[Int8PointwiseConvolution.ScratchLength(channels, pixels)], 1, Row(pixels));
+            var expected = new sbyte[y.Length];
+            Requantization.ToInteger<sbyte>(sums, ReadOnlySpan<int>.Empty, multipliers, true, zero, expected, outChannels, pixels);
+            Assert.Equal(expected, y);
+        }
+    });
+
     [Fact]
     public void RejectsTooSmallScratchWiderKernelsAndPadding()
     {
