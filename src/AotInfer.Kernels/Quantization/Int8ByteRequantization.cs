@@ -60,15 +60,45 @@ internal static class Int8ByteRequantization
 
     /// <summary>
     /// <see cref="Vector(Vector256{int}, Vector256{float}, in Bounds, ref byte)"/> for two vectors of eight sums at once
-    /// (<paramref name="low"/>'s bytes first), on AVX-512: half the instructions.
+    /// (<paramref name="low"/>'s bytes first), on AVX-512: half the instructions. (One vinserti64x4 joins the halves:
+    /// Vector512.Create(low, high) compiles to three instructions.)
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Vector(Vector256<int> low, Vector256<int> high, Vector512<float> multiplier, in Bounds bounds, ref byte destination)
     {
-        Vector512<float> value = Avx512F.ConvertToVector512Single(Vector512.Create(low, high)) * multiplier;
+        Vector512<float> value = Avx512F.ConvertToVector512Single(Avx512F.InsertVector256(low.ToVector512Unsafe(), high, 1)) * multiplier;
         value = Avx512F.Min(Avx512F.Max(value, bounds.Low512), bounds.High512);
         Vector512<int> rounded = Avx512F.ConvertToVector512Int32(value) + bounds.Zero512;
         Avx512F.ConvertToVector128Byte(rounded).StoreUnsafe(ref destination);
+    }
+
+    /// <summary>
+    /// <see cref="Vector(Vector256{int}, Vector256{int}, Vector512{float}, in Bounds, ref byte)"/> for four vectors of
+    /// eight sums (32 bytes, <paramref name="s0"/>'s first) with the clamp done by saturating packs instead of a float
+    /// min and max and a <c>vpmovdb</c> per pair: 16 instructions for 32 values instead of 20. Clamping after rounding
+    /// equals clamping before (the bounds are integers); <c>vrangeps</c> first caps |value| at 2³⁰ keeping its sign, so
+    /// the conversion cannot overflow (it would give int.MinValue for a large positive value) and neither can adding the
+    /// zero point, and a capped value saturates to the same bound as the value itself.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Vector(Vector256<int> s0, Vector256<int> s1, Vector256<int> s2, Vector256<int> s3, Vector512<float> multiplier, in Bounds bounds, bool signed,
+        ref byte destination)
+    {
+        Vector512<short> words = Avx512BW.PackSignedSaturate(Unclamped(s0, s1, multiplier, bounds), Unclamped(s2, s3, multiplier, bounds));
+        Vector512<byte> bytes = signed ? Avx512BW.PackSignedSaturate(words, words).AsByte() : Avx512BW.PackUnsignedSaturate(words, words);
+        // Each 128-bit lane k now holds four values of each of the two sources in its first two ints (s0/s1's pixels
+        // 4k…4k+3, then s2/s3's), twice: gather the ints in pixel order into the lower 256 bits.
+        Avx512F.PermuteVar16x32(bytes.AsInt32(), Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15)).GetLower().AsByte().StoreUnsafe(ref destination);
+    }
+
+    /// <summary>round_half_even(sums · multiplier) + zero point for 16 sums, |sums · multiplier| capped at 2³⁰ first.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<int> Unclamped(Vector256<int> low, Vector256<int> high, Vector512<float> multiplier, in Bounds bounds)
+    {
+        Vector512<float> value = Avx512F.ConvertToVector512Single(Avx512F.InsertVector256(low.ToVector512Unsafe(), high, 1)) * multiplier;
+        // vrangeps imm 0b0010: the operand of smaller magnitude, with the sign of the first.
+        value = Avx512DQ.Range(value, Vector512.Create(1073741824f), 0b0010);
+        return Avx512F.ConvertToVector512Int32(value) + bounds.Zero512;
     }
 
     /// <summary>

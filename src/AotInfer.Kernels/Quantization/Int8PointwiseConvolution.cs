@@ -87,14 +87,14 @@ public static class Int8PointwiseConvolution
         ReadOnlySpan<byte> input = MemoryMarshal.AsBytes(x);
         Span<byte> output = MemoryMarshal.AsBytes(y);
         var tier = QuantizedMatrixMultiply.Tier;
+        bool wide = QuadInterleavedImage.Wide;
         for (int n = 0; n < batch; n++)
         {
             ReadOnlySpan<byte> sample = input.Slice(n * channels * inputSize, channels * inputSize);
-            for (int cq = 0; 4 * cq < channels; cq++)
-            {
-                if (unitStrides) QuadInterleavedImage.InterleaveRow(sample, channels, 4 * cq, 0, pixels, 0, pixels, flip, zero, image.Slice(cq * rowInts, rowInts), 0);
-                else QuadInterleavedImage.InterleaveStrided(sample, channels, 4 * cq, window, flip, zero, image.Slice(cq * rowInts, pixels));
-            }
+            if (!unitStrides) QuadInterleavedImage.InterleaveStrided(sample, channels, window, flip, zero, image, rowInts, wide);
+            else
+                for (int cq = 0; 4 * cq < channels; cq++)
+                    QuadInterleavedImage.InterleaveRow(sample, channels, 4 * cq, 0, pixels, 0, pixels, flip, zero, image.Slice(cq * rowInts, rowInts), 0, wide);
             Span<byte> planes = output.Slice(n * outChannels * pixels, outChannels * pixels);
             if (Int8Gemm.UsesVnni(tier)) Image<QuadDotAvxVnni, Vector256<int>>(image, layer, planes);
             else if (tier >= QuantizedGemmTier.Avx2 && Avx2.IsSupported) Image<QuadDotAvx2, Vector256<int>>(image, layer, planes);
@@ -121,21 +121,26 @@ public static class Int8PointwiseConvolution
     }
 
     /// <summary>
-    /// One laid-out image × every output channel, eight channels (two blocks of four) at a time: the whole vectors of
-    /// pixels in tiles of four channels × three vectors (four where EVEX gives the tile's loads registers of their own),
-    /// then the vectors left over and a partial last vector (moved back to end on the last pixel; it repeats a few
-    /// pixels) in tiles of eight channels, so that even the short tiles keep eight accumulators or more in flight (one
-    /// <c>vpdpbusd</c> chain per accumulator: four alone wait on its latency). A plane narrower than one vector, and
+    /// One laid-out image × every output channel, eight channels (two blocks of four) at a time: the vectors of pixels
+    /// (a partial last one moved back to end on the last pixel) in tiles of four channels × three vectors (four where
+    /// EVEX gives the tile's loads registers of their own), then the vectors left over, ending on the last pixel, in
+    /// tiles of eight channels, so that even the short tiles keep eight accumulators or more in flight (one
+    /// <c>vpdpbusd</c> chain per accumulator: four alone wait on its latency). A plane narrower than a tile, and
     /// blocks past the last channel, go through a buffer.
     /// </summary>
+    [SkipLocalsInit]
     static void Image<TIsa, TV>(ReadOnlySpan<int> image, scoped in Layer layer, Span<byte> y) where TIsa : IInt8QuadDot<TV> where TV : struct
     {
         int lanes = TIsa.Lanes, pixels = layer.Pixels, outChannels = layer.Weights.OutChannels, quads = layer.Weights.Quads;
-        int whole = pixels / lanes, tail = pixels - whole * lanes;
+        // A partial last vector counts as a whole one moved back to end on the last pixel: it repeats a few pixels and
+        // writes their bytes again with the same values, instead of going through the buffer.
+        int vectors = (pixels + lanes - 1) / lanes;
         // The JIT keeps vpdpbusd accumulators in the 16 VEX registers; with EVEX (the AVX-512 tier) the loads and
         // broadcasts use the other 16, which leaves room for a fourth vector (more products per weight broadcast).
         bool four = typeof(TV) == typeof(Vector256<int>) && layer.Evex;
-        int mainVectors = four ? 4 : 3, mainTiles = whole / mainVectors, left = whole - mainTiles * mainVectors;
+        int mainVectors = four ? 4 : 3, mainWidth = mainVectors * lanes, mainTiles = vectors / mainVectors, left = vectors - mainTiles * mainVectors;
+        // The vectors left over end on the last pixel (a plane narrower than them starts at 0 and goes through the buffer).
+        int leftStart = pixels - left * lanes;
         Span<int> offsets = stackalloc int[8];
         Span<float> scales = stackalloc float[8];
         Span<int> spill = stackalloc int[8 * MaxTileVectors * 8];
@@ -158,50 +163,46 @@ public static class Int8PointwiseConvolution
             }
             Span<byte> planes = y.Slice(first * pixels);
             ref int w = ref layer.Weights.Values[first * quads];
-            if (whole == 0)
-            {
-                // Less than one vector of pixels: the lanes past the plane read the row's spare ints; only the plane is kept.
-                Run<TIsa, TV, FourRows, OneVector>(ref tile, ref w, offsets, scales, 0, rows, planes, pixels);
-                if (rows > 4) Run<TIsa, TV, FourRows, OneVector>(ref tile, ref Unsafe.Add(ref w, quads * 4), offsets.Slice(4), scales.Slice(4), 0, rows - 4, planes.Slice(4 * pixels), pixels);
-                continue;
-            }
-            // The whole tiles, one block of four channels after the other.
+            // The main tiles, one block of four channels after the other (the last one moved back if the plane ends inside it).
             for (int b = 0; 4 * b < rows; b++)
             {
                 ref int blockWeights = ref Unsafe.Add(ref w, b * quads * 4);
+                Span<int> blockOffsets = offsets.Slice(4 * b);
+                Span<float> blockScales = scales.Slice(4 * b);
                 Span<byte> blockPlanes = planes.Slice(4 * b * pixels);
                 int blockRows = Math.Min(4, rows - 4 * b);
                 for (int t = 0; t < mainTiles; t++)
                 {
-                    if (four) Run<TIsa, TV, FourRows, FourVectors>(ref tile, ref blockWeights, offsets.Slice(4 * b), scales.Slice(4 * b), t * 4 * lanes, blockRows, blockPlanes, 4 * lanes);
-                    else Run<TIsa, TV, FourRows, ThreeVectors>(ref tile, ref blockWeights, offsets.Slice(4 * b), scales.Slice(4 * b), t * 3 * lanes, blockRows, blockPlanes, 3 * lanes);
+                    int start = Math.Max(0, Math.Min(t * mainWidth, pixels - mainWidth));
+                    if (four) Run<TIsa, TV, FourRows, FourVectors>(ref tile, ref blockWeights, blockOffsets, blockScales, start, blockRows, blockPlanes);
+                    else Run<TIsa, TV, FourRows, ThreeVectors>(ref tile, ref blockWeights, blockOffsets, blockScales, start, blockRows, blockPlanes);
                 }
-                if (rows > 4) continue;
+                if (rows > 4 || left == 0) continue;
                 // A last block of four channels or fewer: its short tiles are four channels high.
-                int at = mainTiles * mainVectors * lanes;
-                if (left == 3) Run<TIsa, TV, FourRows, ThreeVectors>(ref tile, ref blockWeights, offsets, scales, at, blockRows, blockPlanes, 3 * lanes);
-                if (left == 2) Run<TIsa, TV, FourRows, TwoVectors>(ref tile, ref blockWeights, offsets, scales, at, blockRows, blockPlanes, 2 * lanes);
-                if (left == 1) Run<TIsa, TV, FourRows, OneVector>(ref tile, ref blockWeights, offsets, scales, at, blockRows, blockPlanes, lanes);
-                if (tail > 0) Run<TIsa, TV, FourRows, OneVector>(ref tile, ref blockWeights, offsets, scales, pixels - lanes, blockRows, blockPlanes, lanes);
+                if (left == 3) Run<TIsa, TV, FourRows, ThreeVectors>(ref tile, ref blockWeights, blockOffsets, blockScales, leftStart, blockRows, blockPlanes);
+                if (left == 2) Run<TIsa, TV, FourRows, TwoVectors>(ref tile, ref blockWeights, blockOffsets, blockScales, leftStart, blockRows, blockPlanes);
+                if (left == 1) Run<TIsa, TV, FourRows, OneVector>(ref tile, ref blockWeights, blockOffsets, blockScales, leftStart, blockRows, blockPlanes);
             }
-            if (rows <= 4) continue;
+            if (rows <= 4 || left == 0) continue;
             // Eight channels hold two vectors at most: three left over are two and one.
-            int start = mainTiles * mainVectors * lanes;
-            if (left >= 2) Run<TIsa, TV, EightRows, TwoVectors>(ref tile, ref w, offsets, scales, start, rows, planes, 2 * lanes);
-            if (left != 2 && left > 0) Run<TIsa, TV, EightRows, OneVector>(ref tile, ref w, offsets, scales, start + (left - 1) * lanes, rows, planes, lanes);
-            if (tail > 0) Run<TIsa, TV, EightRows, OneVector>(ref tile, ref w, offsets, scales, pixels - lanes, rows, planes, lanes);
+            if (left >= 2) Run<TIsa, TV, EightRows, TwoVectors>(ref tile, ref w, offsets, scales, leftStart, rows, planes);
+            if (left == 3) Run<TIsa, TV, EightRows, OneVector>(ref tile, ref w, offsets, scales, leftStart + 2 * lanes, rows, planes);
+            if (left == 1) Run<TIsa, TV, EightRows, OneVector>(ref tile, ref w, offsets, scales, leftStart, rows, planes);
         }
     }
 
     /// <summary>
     /// One tile of <typeparamref name="TRows"/> channels (weights at <paramref name="w"/>, <paramref name="rows"/> of them
-    /// real) at pixel <paramref name="start"/>, <paramref name="count"/> pixels kept, into the channels' planes: straight
-    /// when every channel is real and the tile is whole, else through the buffer.
+    /// real) at pixel <paramref name="start"/> (a start before 0 is 0: a plane narrower than the tile) into the channels'
+    /// planes: straight when every channel is real and the tile lies inside the plane, else through the buffer, which
+    /// keeps the pixels of the plane.
     /// </summary>
-    static void Run<TIsa, TV, TRows, TCount>(ref Tile tile, ref int w, Span<int> offsets, Span<float> scales, int start, int rows, Span<byte> planes, int count)
+    static void Run<TIsa, TV, TRows, TCount>(ref Tile tile, ref int w, Span<int> offsets, Span<float> scales, int start, int rows, Span<byte> planes)
         where TIsa : IInt8QuadDot<TV> where TV : struct where TRows : IRowCount where TCount : IVectorCount
     {
         int width = TCount.Count * TIsa.Lanes, pixels = tile.Pixels;
+        start = Math.Max(start, 0);
+        int count = Math.Min(width, pixels - start);
         if (rows == TRows.Count && count == width)
         {
             Multiply<TIsa, TV, TRows, TCount>(ref tile, ref w, offsets, scales, start, ref planes[start], pixels);
@@ -328,15 +329,15 @@ public static class Int8PointwiseConvolution
         if (typeof(TV) == typeof(Vector256<int>) && tile.Vector)
         {
             // No calls here: a call would make the JIT keep the accumulators in memory across the loop.
-            Emit<TCount>(As256(c00), As256(c01), As256(c02), As256(c03), scales[0], tile.Evex, tile.Bounds, ref y);
-            Emit<TCount>(As256(c10), As256(c11), As256(c12), As256(c13), scales[1], tile.Evex, tile.Bounds, ref Unsafe.Add(ref y, yStride));
-            Emit<TCount>(As256(c20), As256(c21), As256(c22), As256(c23), scales[2], tile.Evex, tile.Bounds, ref Unsafe.Add(ref y, 2 * yStride));
-            Emit<TCount>(As256(c30), As256(c31), As256(c32), As256(c33), scales[3], tile.Evex, tile.Bounds, ref Unsafe.Add(ref y, 3 * yStride));
+            Emit<TCount>(As256(c00), As256(c01), As256(c02), As256(c03), scales[0], tile.Evex, tile.Signed, tile.Bounds, ref y);
+            Emit<TCount>(As256(c10), As256(c11), As256(c12), As256(c13), scales[1], tile.Evex, tile.Signed, tile.Bounds, ref Unsafe.Add(ref y, yStride));
+            Emit<TCount>(As256(c20), As256(c21), As256(c22), As256(c23), scales[2], tile.Evex, tile.Signed, tile.Bounds, ref Unsafe.Add(ref y, 2 * yStride));
+            Emit<TCount>(As256(c30), As256(c31), As256(c32), As256(c33), scales[3], tile.Evex, tile.Signed, tile.Bounds, ref Unsafe.Add(ref y, 3 * yStride));
             if (!eight) return;
-            Emit<TCount>(As256(c40), As256(c41), default, default, scales[4], tile.Evex, tile.Bounds, ref Unsafe.Add(ref y, 4 * yStride));
-            Emit<TCount>(As256(c50), As256(c51), default, default, scales[5], tile.Evex, tile.Bounds, ref Unsafe.Add(ref y, 5 * yStride));
-            Emit<TCount>(As256(c60), As256(c61), default, default, scales[6], tile.Evex, tile.Bounds, ref Unsafe.Add(ref y, 6 * yStride));
-            Emit<TCount>(As256(c70), As256(c71), default, default, scales[7], tile.Evex, tile.Bounds, ref Unsafe.Add(ref y, 7 * yStride));
+            Emit<TCount>(As256(c40), As256(c41), default, default, scales[4], tile.Evex, tile.Signed, tile.Bounds, ref Unsafe.Add(ref y, 4 * yStride));
+            Emit<TCount>(As256(c50), As256(c51), default, default, scales[5], tile.Evex, tile.Signed, tile.Bounds, ref Unsafe.Add(ref y, 5 * yStride));
+            Emit<TCount>(As256(c60), As256(c61), default, default, scales[6], tile.Evex, tile.Signed, tile.Bounds, ref Unsafe.Add(ref y, 6 * yStride));
+            Emit<TCount>(As256(c70), As256(c71), default, default, scales[7], tile.Evex, tile.Signed, tile.Bounds, ref Unsafe.Add(ref y, 7 * yStride));
             return;
         }
         ref int spill = ref MemoryMarshal.GetReference(tile.Spill);
@@ -357,15 +358,21 @@ public static class Int8PointwiseConvolution
 
     /// <summary>
     /// Requantises one channel's vectors of sums (offset included) into consecutive bytes at y: pairs of vectors as one
-    /// 512-bit vector on the AVX-512 tier (<paramref name="wide"/>).
+    /// 512-bit vector on the AVX-512 tier (<paramref name="wide"/>), four vectors clamped by saturating packs.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Emit<TCount>(Vector256<int> s0, Vector256<int> s1, Vector256<int> s2, Vector256<int> s3, float scale, bool wide, in Int8ByteRequantization.Bounds bounds, ref byte y)
+    static void Emit<TCount>(Vector256<int> s0, Vector256<int> s1, Vector256<int> s2, Vector256<int> s3, float scale, bool wide, bool signed,
+        in Int8ByteRequantization.Bounds bounds, ref byte y)
         where TCount : IVectorCount
     {
         if (TCount.Count > 1 && wide && Avx512F.IsSupported)
         {
             var multiplier512 = Vector512.Create(scale);
+            if (TCount.Count > 3 && Avx512DQ.IsSupported)
+            {
+                Int8ByteRequantization.Vector(s0, s1, s2, s3, multiplier512, bounds, signed, ref y);
+                return;
+            }
             Int8ByteRequantization.Vector(s0, s1, multiplier512, bounds, ref y);
             if (TCount.Count > 3) Int8ByteRequantization.Vector(s2, s3, multiplier512, bounds, ref Unsafe.Add(ref y, 16));
             else if (TCount.Count > 2) Int8ByteRequantization.Vector(s2, Vector256.Create(scale), bounds, ref Unsafe.Add(ref y, 16));

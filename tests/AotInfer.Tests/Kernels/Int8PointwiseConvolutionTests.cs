@@ -38,6 +38,29 @@ public class Int8PointwiseConvolutionTests
         }
     }
 
+    /// <summary>
+    /// Layers as wide as the models' and wider: 1…70 input and output channels (64 and 70 among them), planes of 1…300
+    /// pixels as one row or 2-D (25×5 and 7×7 among them), and 2-D planes of up to 40×40 at stride 2 (32×32 and 16×16,
+    /// resnet8's shortcuts, and odd sizes whose last row and column end the input).
+    /// </summary>
+    static IEnumerable<Int8ConvolutionCase> WideCases(int count, int seed)
+    {
+        var random = new Random(seed);
+        int[][] fixedLayers = { new[] { 64, 64, 25, 5, 1 }, new[] { 16, 32, 32, 32, 2 }, new[] { 32, 64, 16, 16, 2 }, new[] { 70, 61, 17, 17, 2 }, new[] { 61, 70, 7, 7, 1 } };
+        for (int made = 0; made < count; made++)
+        {
+            int channels, outChannels, h, w, stride;
+            if (made < fixedLayers.Length) (channels, outChannels, h, w, stride) = (fixedLayers[made][0], fixedLayers[made][1], fixedLayers[made][2], fixedLayers[made][3], fixedLayers[made][4]);
+            else
+            {
+                (channels, outChannels, stride) = (random.Next(1, 71), random.Next(1, 71), made % 3 == 0 ? 2 : 1);
+                (h, w) = stride == 2 ? (random.Next(1, 41), random.Next(1, 41)) : random.Next(2) == 0 ? (1, random.Next(1, 301)) : (random.Next(1, 18), random.Next(1, 18));
+            }
+            int[] geometry = { 2, h, w, (h - 1) / stride + 1, (w - 1) / stride + 1, 1, 1, stride, stride, 1, 1, 0, 0, 0, 0 };
+            yield return Int8ConvolutionChecks.Draw(random, made, 1, channels, outChannels, 1, geometry, $"{channels}→{outChannels} plane {h}x{w} stride {stride}", extremeImages: true);
+        }
+    }
+
     /// <summary><see cref="Int8PointwiseConvolution"/> with its weights packed for the case (it has no int32 output).</summary>
     readonly struct PointwiseKernel : IInt8ConvolutionUnderTest
     {
@@ -63,6 +86,11 @@ public class Int8PointwiseConvolutionTests
 
     [Theory]
     [MemberData(nameof(ForcedTier.All), MemberType = typeof(ForcedTier))]
+    public void MatchesTheDefinitionForWideLayersAndLongPlanes(QuantizedGemmTier tier) => ForcedTier.Run(tier, () =>
+        Int8ConvolutionChecks.WithAndWithoutVnni(tier, (context, seed) => Int8ConvolutionChecks.Check(new PointwiseKernel(), WideCases(30, seed), seed, context), 2718, 3141));
+
+    [Theory]
+    [MemberData(nameof(ForcedTier.All), MemberType = typeof(ForcedTier))]
     public void NonFiniteMultipliersRequantiseLikeTheReference(QuantizedGemmTier tier) => ForcedTier.Run(tier, () =>
     {
         // A zero output scale makes the multiplier infinite (NaN for a zero sum): the vector clamp would differ, so those layers take the scalar path.
@@ -82,6 +110,42 @@ public class Int8PointwiseConvolutionTests
         var expected = new byte[y.Length];
         Requantization.ToInteger<byte>(sums, ReadOnlySpan<int>.Empty, multipliers, true, 3, expected, outChannels, pixels);
         Assert.Equal(expected, y);
+    });
+
+    [Theory]
+    [MemberData(nameof(ForcedTier.All), MemberType = typeof(ForcedTier))]
+    public void HugeAndTinyFiniteMultipliersSaturateLikeTheReference(QuantizedGemmTier tier) => ForcedTier.Run(tier, () =>
+    {
+        // Products far past int32 (the vector clamp caps them before converting) and products near zero, per channel,
+        // on 64 channels of 125 pixels (the four-vector tiles), to u8 and s8 with zero points at either end.
+        var random = new Random(11);
+        int channels = 64, outChannels = 64, pixels = 125;
+        sbyte[] w = Enumerable.Range(0, outChannels * channels).Select(_ => (sbyte)random.Next(-128, 128)).ToArray();
+        byte[] x = Enumerable.Range(0, channels * pixels).Select(_ => (byte)random.Next(256)).ToArray();
+        var weights = Int8ConvWeights.Pack(w, Array.Empty<sbyte>(), outChannels, channels, 1);
+        float[] multipliers = Enumerable.Range(0, outChannels).Select(m => (m % 4) switch { 0 => 1e30f, 1 => 3e5f, 2 => 1e-30f, _ => 0.5f }).ToArray();
+        var sums = new int[outChannels * pixels];
+        for (int m = 0; m < outChannels; m++)
+            for (int p = 0; p < pixels; p++)
+                for (int c = 0; c < channels; c++) sums[m * pixels + p] += w[m * channels + c] * (x[c * pixels + p] - 100);
+        foreach (int zero in new[] { 0, 255, 7 })
+        {
+            var y = new byte[outChannels * pixels];
+            Int8PointwiseConvolution.ConvolveToBytes<byte, byte>(x, new byte[] { 100 }, weights, ReadOnlySpan<int>.Empty, multipliers, zero, y,
+                new int[Int8PointwiseConvolution.ScratchLength(channels, pixels)], 1, Row(pixels));
+            var expected = new byte[y.Length];
+            Requantization.ToInteger<byte>(sums, ReadOnlySpan<int>.Empty, multipliers, true, zero, expected, outChannels, pixels);
+            Assert.Equal(expected, y);
+        }
+        foreach (int zero in new[] { -128, 127, -3 })
+        {
+            var y = new sbyte[outChannels * pixels];
+            Int8PointwiseConvolution.ConvolveToBytes<byte, sbyte>(x, new byte[] { 100 }, weights, ReadOnlySpan<int>.Empty, multipliers, zero, y,
+                new int[Int8PointwiseConvolution.ScratchLength(channels, pixels)], 1, Row(pixels));
+            var expected = new sbyte[y.Length];
+            Requantization.ToInteger<sbyte>(sums, ReadOnlySpan<int>.Empty, multipliers, true, zero, expected, outChannels, pixels);
+            Assert.Equal(expected, y);
+        }
     });
 
     [Fact]
