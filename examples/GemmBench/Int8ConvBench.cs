@@ -7,7 +7,8 @@ using AotInfer.Kernels.Quantization;
 /// The int8conv mode of GemmBench: the k×k QLinearConv layers of the small int8 models (resnet8, lenet5, digits_cnn, the stem),
 /// batch 1, u8 images × s8 weights, requantised to u8 — <see cref="Int8DirectConvolution"/> next to the im2col path
 /// (<see cref="QuantizedConvolution"/> on <see cref="Int8Gemm"/>, then <see cref="Requantization.ToInteger{TOut}"/>);
-/// and the same GEMM requantised block by block (<see cref="QuantizedConvolution.Im2ColGemmToBytes{TX, TY}"/>); the outputs are compared before timing. Microseconds per layer and GMAC/s by thread CPU time.
+/// and the same GEMM requantised block by block (<see cref="QuantizedConvolution.Im2ColGemmToBytes{TX, TY}"/>), and for 3×3 stride-1 layers the
+/// integer Winograd F(2×2, 3×3) (<see cref="Int8WinogradF2x3"/>); the outputs are compared before timing. Microseconds per layer and GMAC/s by thread CPU time.
 /// </summary>
 static class Int8ConvBench
 {
@@ -68,8 +69,16 @@ static class Int8ConvBench
             int[] blockAcc = new int[QuantizedConvolution.BlockAccumulatorLength(outChannels, outputSize)];
             void Fused() => QuantizedConvolution.Im2ColGemmToBytes<byte, byte>(x, xZero, gemmWeights, bias, multipliers, 7, fused, blockAcc, columns, packedColumns, offsets, 1, channels, outChannels, 1, geometry);
 
+            bool winograd = Int8WinogradF2x3.Supports(geometry);
+            byte[] wino = new byte[outChannels * outputSize];
+            var winogradWeights = winograd ? Int8WinogradWeights.Pack(w, Array.Empty<sbyte>(), outChannels, channels) : null;
+            int[] winogradScratch = winograd ? new int[Int8WinogradF2x3.ScratchLength(channels, geometry)] : Array.Empty<int>();
+            void Winograd() => Int8WinogradF2x3.ConvolveToBytes<byte, byte>(x, xZero, winogradWeights!, bias, multipliers, 7, wino, winogradScratch, 1, geometry);
+
             Direct();
             Im2Col();
+            if (winograd) Winograd();
+            if (winograd && Environment.GetEnvironmentVariable("NOCHECK") is null && !wino.AsSpan().SequenceEqual(gemm)) throw new InvalidOperationException($"Winograd and im2col convolutions differ at {channels}→{outChannels} {height}x{width}");
             Fused();
             if (pointwise) Flat();
             if (kernel == 1 && pad == 0) Pointwise();
@@ -82,7 +91,7 @@ static class Int8ConvBench
             var directRate = Timing.Rate(Direct, macs, reps);
             var im2colRate = Timing.Rate(Im2Col, macs, reps);
             var fusedRate = Timing.Rate(Fused, macs, reps);
-            string flatText = (pointwise ? FormattableString.Invariant($", direct one row {macs / Timing.Rate(Flat, macs, reps).Cpu / 1e3,6:F2} µs") : "") +
+            string flatText = (winograd ? FormattableString.Invariant($", Winograd F(2x2,3x3) {macs / Timing.Rate(Winograd, macs, reps).Cpu / 1e3,6:F2} µs") : "") + (pointwise ? FormattableString.Invariant($", direct one row {macs / Timing.Rate(Flat, macs, reps).Cpu / 1e3,6:F2} µs") : "") +
                               (kernel == 1 && pad == 0 ? FormattableString.Invariant($", pointwise {macs / Timing.Rate(Pointwise, macs, reps).Cpu / 1e3,6:F2} µs") : "");
             Console.WriteLine(FormattableString.Invariant(
                 $"{channels,3}→{outChannels,3} {height,3}x{width,-3} k{kernel} s{stride}: direct {macs / directRate.Cpu / 1e3,6:F2} µs ({directRate.Cpu,5:F1}), im2col {macs / im2colRate.Cpu / 1e3,6:F2} µs ({im2colRate.Cpu,5:F1}), im2col requantised per block {macs / fusedRate.Cpu / 1e3,6:F2} µs ({fusedRate.Cpu,5:F1}){flatText}"));

@@ -12,7 +12,7 @@ using AotInfer.Kernels.Quantization;
 // Linux); the CPU-time figure is the one that does not count time slices given to other processes.
 // Usage: GemmBench [tier] [peakGflops] [--gemv-only]; tier is Scalar, Vector128, Fma256 or Avx512 (default: the best available).
 //        GemmBench int8 [tier] [peakGmacs] [novnni]; tier is Scalar, Vector128, Avx2 or Avx512BW; novnni keeps vpmaddubsw on AVX-VNNI CPUs.
-//        GemmBench int8conv [tier] [novnni] [pointwise]: the int8 convolution layers of the small models, direct vs im2col (pointwise: only the unpadded 1×1 ones).
+//        GemmBench int8conv [tier] [novnni] [pointwise]: the int8 convolution layers of the small models, direct vs im2col vs Winograd F(2x2,3x3) (pointwise: only the unpadded 1×1 ones).
 //        GemmBench conv [tier] [name]: the float convolution kernels on the benchmark models' layer shapes (only layers whose name contains name).
 switch (args.FirstOrDefault())
 {

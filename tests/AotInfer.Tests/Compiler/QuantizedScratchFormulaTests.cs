@@ -10,7 +10,7 @@ namespace AotInfer.Tests.Compiler;
 
 /// <summary>
 /// The compiler sizes the int8 convolution kernels' scratch with hand-written mirrors of their <c>ScratchLength</c>
-/// functions (it cannot reference the kernel library): swept over geometries, each mirror must give exactly the kernel's
+/// functions (it cannot reference the kernel library, Int8WinogradF2x3's included): swept over geometries, each mirror must give exactly the kernel's
 /// value (more would waste arena, less would make the kernel throw), and the compiler's channel-block rule, which names
 /// the depthwise path in <c>inspect</c>, must be the kernel's.
 /// </summary>
@@ -88,6 +88,22 @@ public class QuantizedScratchFormulaTests
             Assert.True(Int8PointwiseConvolution.ScratchLength(channels, pixels) == QuantizedPacking.PointwiseConvolutionScratchLength(channels, pixels),
                 $"pointwise scratch of {channels} channels, {pixels} pixels");
         }
+    }
+
+    [Fact]
+    public void WinogradScratchMatchesTheKernel()
+    {
+        int geometries = 0;
+        foreach (var g in Geometries())
+        {
+            int[] packed = g.Packed();
+            if (!Int8WinogradF2x3.Supports(packed)) continue;
+            geometries++;
+            foreach (int channels in new[] { 1, 2, 3, 16, 33, 64 })
+                Assert.True(Int8WinogradF2x3.ScratchLength(channels, packed) == QuantizedPacking.WinogradScratchLength(channels, g),
+                    $"Winograd scratch of {channels} channels, {Describe(g)}");
+        }
+        Assert.True(geometries > 20, $"only {geometries} geometries are 3×3 stride 1");
     }
 
     static string Describe(WindowGeometry g) => $"input {string.Join("x", g.Input)}, output {string.Join("x", g.Output)}, {g}";

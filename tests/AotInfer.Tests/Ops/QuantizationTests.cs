@@ -240,6 +240,37 @@ public class QuantizationTests
         AssertRunsKernelAndAgrees(model, "PointwiseQLinearConv", "Int8PointwiseConvolution.ConvolveToBytes", signedInput, 49, inC, size);
     }
 
+    [Theory]
+    [InlineData(false, 17, 1)]
+    [InlineData(true, 17, 1)]
+    [InlineData(false, 18, 0)]
+    [InlineData(true, 19, 1)]
+    public void WinogradQLinearConvMatchesOnnxRuntime(bool signedInput, int size, int pad)
+    {
+        // 3×3 stride-1 layers of 32 channels or more on 16×16 outputs or more run the integer Winograd F(2×2, 3×3):
+        // 33 input channels leave half a channel pair, 34 output channels a partial block of four, odd outputs partial tiles.
+        int inC = 33, outC = 34;
+        var model = ByteWeightQLinearConv(signedInput, inC, outC, 3, size, ByteGemmWeights(50, outC * inC * 9, 0), ("pads", new long[] { pad, pad, pad, pad }));
+        AssertRunsKernelAndAgrees(model, "WinogradQLinearConv", "Int8WinogradF2x3.ConvolveToBytes", signedInput, 51, inC, size);
+    }
+
+    [Fact]
+    public void WinogradConvIntegerMatchesOnnxRuntime()
+    {
+        // u8 weights spanning 0…255 with zero point 0 do not fit a signed byte once centred (the direct kernel cannot take
+        // them); the Winograd transforms are exact for any int8-range weights. int32 output, asymmetric pads, batch 2.
+        var model = new OnnxModelBuilder(13)
+            .Input("x", DataType.UInt8, 2, 32, 17, 18)
+            .Initializer("w", U8(new[] { 36, 32, 3, 3 }, RandomBytes(52, 36 * 32 * 9)))
+            .Initializer("zx", U8(Scalar, 200)).Initializer("zw", U8(Scalar, 0))
+            .Node("ConvInteger", new[] { "x", "w", "zx", "zw" }, new[] { "y" }, ("pads", new long[] { 1, 0, 1, 1 }))
+            .Output("y", DataType.Int32).ToBytes();
+        var compiled = ModelCompiler.Compile(model, new CompileOptions { ClassName = "WinogradConvInteger" });
+        Assert.True(compiled.Success, string.Join("; ", compiled.Diagnostics));
+        Assert.Contains("Int8WinogradF2x3.Convolve<", compiled.Source);
+        Differential.AssertAgrees(model, inputs: (new[] { 2, 32, 17, 18 }, (Array)RandomBytes(53, 2 * 32 * 17 * 18)));
+    }
+
     [Fact]
     public void DirectConvIntegerMatchesOnnxRuntime()
     {

@@ -14,7 +14,8 @@ namespace AotInfer.Compiler.Ops.Quantization;
 /// folded into one offset per channel; 1×1 stride-1 layers skip im2col; QLinearConv requantises each block of output
 /// positions while its int32 sums are in cache, <c>QuantizedConvolution.Im2ColGemmToBytes</c>); others the widening int16 GEMM.
 /// Pointwise QLinearConv layers (1×1, no padding, one group; strides 1, or any in 2-D) run <c>Int8PointwiseConvolution</c>, k×k ones
-/// of one group <c>Int8DirectConvolution</c> (both without im2col, requantised in the same pass).
+/// of one group <c>Int8DirectConvolution</c> (both without im2col, requantised in the same pass), and wide 3×3 stride-1 ones the
+/// exact integer Winograd F(2×2, 3×3) <c>Int8WinogradF2x3</c> (see <see cref="Layer.Winograd"/>).
 /// Depthwise 2-D layers run the direct kernel <c>QuantizedDepthwise</c> instead (float sums, exact; QLinearConv requantised
 /// row by row inside it), and a dense layer in convolution form
 /// (one output position whose window is the whole input, as a Gemm written as a 1×1 QLinearConv) the batch-1 GEMV
@@ -37,8 +38,18 @@ public sealed class QuantizedConvLowering : OpLowering
 
     /// <summary>A described layer; <paramref name="ByteGemm"/> names the <c>Int8Gemm</c> scheme, null for the widening GEMM.</summary>
     sealed record Layer(int Batch, int InChannels, int OutChannels, int Groups, WindowGeometry Geometry, DataType XType, DataType WType, DataType Output, bool PackedWeights, bool Depthwise,
-        string? ByteGemm, bool Pointwise, string WideningReason, bool DirectCandidate, bool PointwiseCandidate)
+        string? ByteGemm, bool Pointwise, string WideningReason, bool DirectCandidate, bool PointwiseCandidate, bool WinogradCandidate)
     {
+        /// <summary>
+        /// A 2-D 3×3 layer of one group, strides and dilations 1, pads ≥ 0, at least 32 input and output channels and
+        /// 16×16 output positions, whose int32 sums stay exact (<c>Int8WinogradF2x3.Exact</c>): the integer Winograd
+        /// F(2×2, 3×3), 2.25× fewer multiplies than the direct window but int16 ones (<c>vpmaddwd</c>, half the products
+        /// per instruction of <c>vpdpbusd</c>) and transforms per call, so it wins only where the transforms are small
+        /// against the products (GemmBench int8conv, AVX-512, direct vs Winograd: 32→32 at 16×16 11.2 vs 9.3 µs; 16→16
+        /// at 32×32 12.1 vs 15.0 µs and 64→64 at 8×8 11.3 vs 12.5 µs, the direct kernel wins).
+        /// </summary>
+        public bool Winograd => WinogradCandidate && !Dense;
+
         /// <summary>
         /// A 2-D k×k layer (k·k &gt; 1) of one group, three input channels or more and output rows of four pixels or more, or one input
         /// channel and kernel rows a multiple of four wide (its weights packed as horizontal tap quads), whose centred weights fit a signed byte: the direct convolution
@@ -122,15 +133,27 @@ public sealed class QuantizedConvLowering : OpLowering
         bool unpadded1x1 = kernel.All(k => k == 1) && geometry.PadsBegin.Concat(geometry.PadsEnd).All(p => p == 0);
         bool pointwiseDirect = _requantize && packed && !depthwise && groups == 1 && unpadded1x1 && (pointwise || rank == 2) &&
                                QuantizedPacking.CentredFitsSignedByte(op.Input(W).Constant!, op.HasInput(WZero) ? op.Input(WZero).Constant : null, outChannels, ws[1]);
-        return new Layer(xs[0], xs[1], outChannels, groups, geometry, xType, wType, output, packed && !depthwise, depthwise, byteGemm, pointwise, reason, direct, pointwiseDirect);
+        bool winogradWindow = rank == 2 && groups == 1 && kernel.All(k => k == 3) && geometry.Strides.All(s => s == 1) && geometry.Dilations.All(d => d == 1) &&
+                              geometry.PadsBegin.Concat(geometry.PadsEnd).All(p => p >= 0);
+        bool winograd = packed && !depthwise && winogradWindow && xs[1] >= 32 && outChannels >= 32 && geometry.Output[0] >= 16 && geometry.Output[1] >= 16 &&
+                        WinogradExact(xs[1], QuantizedPacking.LargestCentred(op.Input(W).Constant!, op.HasInput(WZero) ? op.Input(WZero).Constant : null, outChannels, ws[1] * 9));
+        return new Layer(xs[0], xs[1], outChannels, groups, geometry, xType, wType, output, packed && !depthwise, depthwise, byteGemm, pointwise, reason, direct, pointwiseDirect, winograd);
     }
+
+    /// <summary>
+    /// <c>Int8WinogradF2x3.Exact</c>: |Y| ≤ C·9·255·max|w − zw| below 2²⁹, so that 4·Y fits an int32 (false when the
+    /// weight layout was not recognised, <paramref name="largestCentred"/> −1).
+    /// </summary>
+    static bool WinogradExact(int inChannels, int largestCentred) => largestCentred >= 0 && (long)inChannels * 9 * 255 * largestCentred < 1 << 29;
 
     /// <inheritdoc/>
     public override void Infer(OpContext op)
     {
         var layer = Describe(op);
         op.SetOutput(0, layer.Output, new[] { layer.Batch, layer.OutChannels }.Concat(layer.Geometry.Output).ToArray());
-        string shape = layer.Depthwise ? $"depthwise-direct ({DepthwisePath(layer.Geometry)})" : layer.PointwiseDirect ? "pointwise-direct (vpdpbusd where the CPU has AVX-VNNI, requantised in registers)" : layer.Direct ? "direct (no im2col; vpdpbusd where the CPU has AVX-VNNI, requantised in the same pass)" : layer.Dense ? $"GEMV (dense layer, {layer.ByteGemm})" : layer.ByteGemm is null ? $"im2col+GEMM (int16 widening: {layer.WideningReason})" : $"{(layer.Pointwise ? "1×1" : "im2col")}+GEMM (vpmaddubsw, or vpdpbusd where the CPU has AVX-VNNI; {layer.ByteGemm})";
+        string shape = layer.Depthwise ? $"depthwise-direct ({DepthwisePath(layer.Geometry)})"
+            : layer.Winograd ? $"Winograd F(2×2,3×3) (exact: int16 transforms, vpmaddwd per transform position{(_requantize ? ", requantised per chunk of tile rows" : "")})"
+            : layer.PointwiseDirect ? "pointwise-direct (vpdpbusd where the CPU has AVX-VNNI, requantised in registers)" : layer.Direct ? "direct (no im2col; vpdpbusd where the CPU has AVX-VNNI, requantised in the same pass)" : layer.Dense ? $"GEMV (dense layer, {layer.ByteGemm})" : layer.ByteGemm is null ? $"im2col+GEMM (int16 widening: {layer.WideningReason})" : $"{(layer.Pointwise ? "1×1" : "im2col")}+GEMM (vpmaddubsw, or vpdpbusd where the CPU has AVX-VNNI; {layer.ByteGemm})";
         op.Node.Annotations["kernel"] = $"int8 {shape} {DataTypes.CSharpName(layer.XType)}×{DataTypes.CSharpName(layer.WType)}" +
                                         (layer.PackedWeights ? ", weights pre-packed" : "") + $" → {layer.Output}";
         op.Node.Annotations["window"] = layer.Geometry.ToString();
@@ -157,6 +180,11 @@ public sealed class QuantizedConvLowering : OpLowering
         code.Writer.Line($"// {(_requantize ? "QLinearConv" : "ConvInteger")} {xT}×{wT}, {layer.InChannels}→{layer.OutChannels} channels, groups {layer.Groups}, {g}");
 
         string xZero = op.HasInput(XZero) ? code.In(XZero) : $"global::System.ReadOnlySpan<{xT}>.Empty";
+        if (layer.Winograd)
+        {
+            EmitWinograd(op, code, layer, xZero);
+            return;
+        }
         if (layer.Direct)
         {
             EmitDirect(op, code, layer, xZero);
@@ -255,6 +283,26 @@ public sealed class QuantizedConvLowering : OpLowering
         string bias = Bias(op, code);
         string multipliers = EmitMultipliers(op, code);
         code.Writer.Line($"{q}.Int8DirectConvolution.ConvolveToBytes<{xT}, {code.OutType(0)}>({code.In(0)}, {xZero}, {packed}, {bias}, {multipliers}, (int){code.In(7)}[0], " +
+                         $"{code.Out(0)}, {scratch}, {layer.Batch}, {geometry});");
+    }
+
+    /// <summary>The 3×3 layers <see cref="Layer.Winograd"/> takes: weights transformed once at type initialisation, one kernel call that also requantises.</summary>
+    void EmitWinograd(OpContext op, EmitContext code, Layer layer, string xZero)
+    {
+        string q = $"{EmitContext.Kernels}.Quantization", xT = DataTypes.CSharpName(layer.XType), wT = DataTypes.CSharpName(layer.WType);
+        var g = layer.Geometry;
+        string zeros = ConstantWeightZeroPoints(op, code, wT);
+        string weights = code.StaticField($"{q}.Int8WinogradWeights", $"{q}.Int8WinogradWeights.Pack<{wT}>({code.ConstantArray(W)}, {zeros}, {layer.OutChannels}, {layer.InChannels})");
+        string scratch = code.Scratch(DataType.Int32, QuantizedPacking.WinogradScratchLength(layer.InChannels, g));
+        string geometry = code.IntArray(g.Packed());
+        if (!_requantize)
+        {
+            code.Writer.Line($"{q}.Int8WinogradF2x3.Convolve<{xT}>({code.In(0)}, {xZero}, {weights}, {NoBias}, {code.Out(0)}, {scratch}, {layer.Batch}, {geometry});");
+            return;
+        }
+        string bias = Bias(op, code);
+        string multipliers = EmitMultipliers(op, code);
+        code.Writer.Line($"{q}.Int8WinogradF2x3.ConvolveToBytes<{xT}, {code.OutType(0)}>({code.In(0)}, {xZero}, {weights}, {bias}, {multipliers}, (int){code.In(7)}[0], " +
                          $"{code.Out(0)}, {scratch}, {layer.Batch}, {geometry});");
     }
 

@@ -97,6 +97,36 @@ internal static class QuantizedPacking
     public static int PointwiseConvolutionScratchLength(int inChannels, int pixels) => (inChannels + 3) / 4 * ((Math.Max(pixels, 1) + 15) / 16 * 16);
 
     /// <summary>
+    /// Ints of scratch <c>Int8WinogradF2x3</c> needs (its <c>ScratchLength</c>; the kernel checks it), with 2×2 output
+    /// tiles, ⌈OH/2⌉ × ⌈OW/2⌉, chunks of R = clamp(⌊64 / tiles per row⌋, 1, tile rows) tile rows and slots = the chunk's
+    /// tiles rounded up to 16, plus 16: ⌈C/2⌉ padded planes of (2·tile rows + 2) × 2·(tiles per row + 1) ints plus 16,
+    /// 16 positions × (⌈C/2⌉ · slots + 16) of V and 16 × 4 · slots of M, and 4 channels × 2R output rows.
+    /// </summary>
+    public static int WinogradScratchLength(int inChannels, Convolution.WindowGeometry g)
+    {
+        int tilesHigh = (g.Output[0] + 1) / 2, tilesWide = (g.Output[1] + 1) / 2, pairs = (inChannels + 1) / 2;
+        int chunkRows = Math.Min(Math.Max(64 / tilesWide, 1), tilesHigh);
+        int slots = (chunkRows * tilesWide + 15) / 16 * 16 + 16;
+        int planeInts = (2 * tilesHigh + 2) * 2 * (tilesWide + 1);
+        return pairs * planeInts + 16 + 16 * (pairs * slots + 16 + 4 * slots) + 4 * 2 * chunkRows * g.Output[1];
+    }
+
+    /// <summary>The largest |w − zw| of constant weights (rows × depth; zero points none, one, or one per row), −1 when the layout is not recognised.</summary>
+    public static int LargestCentred(Tensor weights, Tensor? zeroPoints, int rows, int depth)
+    {
+        int[] w = Values(weights);
+        int[] zeros = zeroPoints is null ? Array.Empty<int>() : Values(zeroPoints);
+        if (w.Length < (long)rows * depth || (zeros.Length > 1 && zeros.Length != rows)) return -1;
+        int largest = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            int zero = zeros.Length == 0 ? 0 : zeros[zeros.Length == 1 ? 0 : r];
+            for (int k = 0; k < depth; k++) largest = Math.Max(largest, Math.Abs(w[r * depth + k] - zero));
+        }
+        return largest;
+    }
+
+    /// <summary>
     /// Whether every centred weight w − zw lies in [−128, 127], what the direct convolution (<c>Int8ConvWeights.Fits</c>)
     /// needs; weights are rows × depth, zero points none, one, or one per row.
     /// </summary>
