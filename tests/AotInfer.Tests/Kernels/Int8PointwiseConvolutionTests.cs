@@ -92,25 +92,8 @@ public class Int8PointwiseConvolutionTests
     [Theory]
     [MemberData(nameof(ForcedTier.All), MemberType = typeof(ForcedTier))]
     public void NonFiniteMultipliersRequantiseLikeTheReference(QuantizedGemmTier tier) => ForcedTier.Run(tier, () =>
-    {
         // A zero output scale makes the multiplier infinite (NaN for a zero sum): the vector clamp would differ, so those layers take the scalar path.
-        var random = new Random(7);
-        int channels = 5, outChannels = 6, pixels = 30;
-        sbyte[] w = Enumerable.Range(0, outChannels * channels).Select(_ => (sbyte)random.Next(-128, 128)).ToArray();
-        byte[] x = Enumerable.Range(0, channels * pixels).Select(_ => (byte)random.Next(256)).ToArray();
-        var weights = Int8ConvWeights.Pack(w, Array.Empty<sbyte>(), outChannels, channels, 1);
-        float[] multipliers = { float.PositiveInfinity };
-        var y = new byte[outChannels * pixels];
-        Int8PointwiseConvolution.ConvolveToBytes<byte, byte>(x, new byte[] { x[0] }, weights, ReadOnlySpan<int>.Empty, multipliers, 3, y,
-            new int[Int8PointwiseConvolution.ScratchLength(channels, pixels)], 1, Row(pixels));
-        var sums = new int[outChannels * pixels];
-        for (int m = 0; m < outChannels; m++)
-            for (int p = 0; p < pixels; p++)
-                for (int c = 0; c < channels; c++) sums[m * pixels + p] += w[m * channels + c] * (x[c * pixels + p] - x[0]);
-        var expected = new byte[y.Length];
-        Requantization.ToInteger<byte>(sums, ReadOnlySpan<int>.Empty, multipliers, true, 3, expected, outChannels, pixels);
-        Assert.Equal(expected, y);
-    });
+        CheckRow<byte>(7, 5, 6, 30, new[] { float.PositiveInfinity }, 3));
 
     [Theory]
     [MemberData(nameof(ForcedTier.All), MemberType = typeof(ForcedTier))]
@@ -118,35 +101,34 @@ public class Int8PointwiseConvolutionTests
     {
         // Products far past int32 (the vector clamp caps them before converting) and products near zero, per channel,
         // on 64 channels of 125 pixels (the four-vector tiles), to u8 and s8 with zero points at either end.
-        var random = new Random(11);
-        int channels = 64, outChannels = 64, pixels = 125;
+        float[] multipliers = Enumerable.Range(0, 64).Select(m => (m % 4) switch { 0 => 1e30f, 1 => 3e5f, 2 => 1e-30f, _ => 0.5f }).ToArray();
+        foreach (int zero in new[] { 0, 255, 7 }) CheckRow<byte>(11, 64, 64, 125, multipliers, zero);
+        foreach (int zero in new[] { -128, 127, -3 }) CheckRow<sbyte>(11, 64, 64, 125, multipliers, zero);
+    });
+
+    /// <summary>
+    /// A random layer (u8 image with zero point 100, s8 weights, no bias) on one row of <paramref name="pixels"/> pixels
+    /// through <see cref="Int8PointwiseConvolution"/> and through the definition requantised by
+    /// <see cref="Requantization.ToInteger{TOut}"/>: the same bytes.
+    /// </summary>
+    static void CheckRow<TY>(int seed, int channels, int outChannels, int pixels, float[] multipliers, int zeroPoint)
+        where TY : unmanaged, IBinaryInteger<TY>, IMinMaxValue<TY>
+    {
+        var random = new Random(seed);
         sbyte[] w = Enumerable.Range(0, outChannels * channels).Select(_ => (sbyte)random.Next(-128, 128)).ToArray();
         byte[] x = Enumerable.Range(0, channels * pixels).Select(_ => (byte)random.Next(256)).ToArray();
         var weights = Int8ConvWeights.Pack(w, Array.Empty<sbyte>(), outChannels, channels, 1);
-        float[] multipliers = Enumerable.Range(0, outChannels).Select(m => (m % 4) switch { 0 => 1e30f, 1 => 3e5f, 2 => 1e-30f, _ => 0.5f }).ToArray();
+        var y = new TY[outChannels * pixels];
+        Int8PointwiseConvolution.ConvolveToBytes<byte, TY>(x, new byte[] { 100 }, weights, ReadOnlySpan<int>.Empty, multipliers, zeroPoint, y,
+            new int[Int8PointwiseConvolution.ScratchLength(channels, pixels)], 1, Row(pixels));
         var sums = new int[outChannels * pixels];
         for (int m = 0; m < outChannels; m++)
             for (int p = 0; p < pixels; p++)
                 for (int c = 0; c < channels; c++) sums[m * pixels + p] += w[m * channels + c] * (x[c * pixels + p] - 100);
-        foreach (int zero in new[] { 0, 255, 7 })
-        {
-            var y = new byte[outChannels * pixels];
-            Int8PointwiseConvolution.ConvolveToBytes<byte, byte>(x, new byte[] { 100 }, weights, ReadOnlySpan<int>.Empty, multipliers, zero, y,
-                new int[Int8PointwiseConvolution.ScratchLength(channels, pixels)], 1, Row(pixels));
-            var expected = new byte[y.Length];
-            Requantization.ToInteger<byte>(sums, ReadOnlySpan<int>.Empty, multipliers, true, zero, expected, outChannels, pixels);
-            Assert.Equal(expected, y);
-        }
-        foreach (int zero in new[] { -128, 127, -3 })
-        {
-            var y = new sbyte[outChannels * pixels];
-            Int8PointwiseConvolution.ConvolveToBytes<byte, sbyte>(x, new byte[] { 100 }, weights, ReadOnlySpan<int>.Empty, multipliers, zero, y,
-                new int[Int8PointwiseConvolution.ScratchLength(channels, pixels)], 1, Row(pixels));
-            var expected = new sbyte[y.Length];
-            Requantization.ToInteger<sbyte>(sums, ReadOnlySpan<int>.Empty, multipliers, true, zero, expected, outChannels, pixels);
-            Assert.Equal(expected, y);
-        }
-    });
+        var expected = new TY[y.Length];
+        Requantization.ToInteger<TY>(sums, ReadOnlySpan<int>.Empty, multipliers, true, zeroPoint, expected, outChannels, pixels);
+        Assert.Equal(expected, y);
+    }
 
     [Fact]
     public void RejectsTooSmallScratchWiderKernelsAndPadding()
