@@ -53,7 +53,7 @@ static class ChannelBlockDepthwise
     /// </summary>
     const int WholePlanePositions = 4096;
 
-    /// <summary>Largest bias magnitude added in float (see <see cref="Requantizer.Apply"/>): 2²⁴, below which every integer is a float.</summary>
+    /// <summary>Largest bias magnitude added in float (see <see cref="BlockTerms"/>): 2²⁴, below which every integer is a float.</summary>
     const int MaxBias = 1 << 24;
 
     // vpermt2b indices of the 16×16 byte transpose (see Transpose).
@@ -130,7 +130,7 @@ static class ChannelBlockDepthwise
         MapPositions(window, pitch, positions);
         ClearPaddingColumns(window, pitch, bandRows, plane);
         int zeroX = xZeroPoint.IsEmpty ? 0 : int.CreateTruncating(xZeroPoint[0]);
-        bool signedX = typeof(TX) == typeof(sbyte), signedW = typeof(TW) == typeof(sbyte);
+        bool signedW = typeof(TW) == typeof(sbyte);
         var requantize = new Requantizer(yZeroPoint, typeof(TOut) == typeof(sbyte));
         ReadOnlySpan<byte> input = MemoryMarshal.AsBytes(x), weightBytes = MemoryMarshal.AsBytes(weights);
         Span<byte> output = MemoryMarshal.AsBytes(y);
@@ -162,7 +162,7 @@ static class ChannelBlockDepthwise
                             filled = Math.Max(filled, top);
                         }
                         int target = Math.Min(rows, bandTop + bandRows);
-                        FillRows(input, start, filled, target, bandTop, block, window, pitch, destinations, signedX, zeroX, plane);
+                        FillRows<TX>(input, start, filled, target, bandTop, block, window, pitch, destinations, zeroX, plane);
                         filled = target;
                     }
                     int count = Math.Min(outputRows - oy, (filled - span - top) / rowStride + 1);
@@ -290,16 +290,16 @@ static class ChannelBlockDepthwise
     /// padding rows zeroed, image rows transposed in one run.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    static void FillRows(ReadOnlySpan<byte> x, int start, int from, int to, int bandTop, int block, Window window, int pitch,
-        ReadOnlySpan<int> destinations, bool signed, int zeroX, Span<float> plane)
+    static void FillRows<TX>(ReadOnlySpan<byte> x, int start, int from, int to, int bandTop, int block, Window window, int pitch,
+        ReadOnlySpan<int> destinations, int zeroX, Span<float> plane)
     {
         int padTop = window.PadBegin(0), height = window.Input(0), width = window.Input(1);
         for (int r = from; r < to; r++)
             if (r < padTop || r >= padTop + height) plane.Slice((r - bandTop) * pitch * Lanes, pitch * Lanes).Clear();
         int firstRow = Math.Max(from - padTop, 0), endRow = Math.Min(to - padTop, height);
         if (endRow > firstRow)
-            FillPlane(x, start + firstRow * width, window.InputSize, (endRow - firstRow) * width, block, destinations.Slice(firstRow * width),
-                bandTop * pitch * Lanes, signed, zeroX, plane);
+            FillPlane<TX>(x, start + firstRow * width, window.InputSize, (endRow - firstRow) * width, block, destinations.Slice(firstRow * width),
+                bandTop * pitch * Lanes, zeroX, plane);
     }
 
     /// <summary>
@@ -359,9 +359,10 @@ static class ChannelBlockDepthwise
     /// is float <paramref name="origin"/> of the whole plane: plane[destinations[p] − origin + k] = x[k, p] − zx. Lanes
     /// past <paramref name="block"/> get −zx (their weights are 0).
     /// </summary>
-    static void FillPlane(ReadOnlySpan<byte> x, int start, int channelPitch, int count, int block, ReadOnlySpan<int> destinations, int origin,
-        bool signed, int zeroX, Span<float> plane)
+    static void FillPlane<TX>(ReadOnlySpan<byte> x, int start, int channelPitch, int count, int block, ReadOnlySpan<int> destinations, int origin,
+        int zeroX, Span<float> plane)
     {
+        bool signed = typeof(TX) == typeof(sbyte);
         if (count < Lanes)
         {
             for (int p = 0; p < count; p++)
@@ -386,10 +387,10 @@ static class ChannelBlockDepthwise
             var r3 = LoadRows(ref source, start + p0, channelPitch, 12, block);
             Transpose(ref r0, ref r1, ref r2, ref r3);
             ref int at = ref Unsafe.Add(ref to, p0);
-            WidenQuad(r0, ref at, signed, shift, origin, ref target);
-            WidenQuad(r1, ref Unsafe.Add(ref at, 4), signed, shift, origin, ref target);
-            WidenQuad(r2, ref Unsafe.Add(ref at, 8), signed, shift, origin, ref target);
-            WidenQuad(r3, ref Unsafe.Add(ref at, 12), signed, shift, origin, ref target);
+            WidenQuad<TX>(r0, ref at, shift, origin, ref target);
+            WidenQuad<TX>(r1, ref Unsafe.Add(ref at, 4), shift, origin, ref target);
+            WidenQuad<TX>(r2, ref Unsafe.Add(ref at, 8), shift, origin, ref target);
+            WidenQuad<TX>(r3, ref Unsafe.Add(ref at, 12), shift, origin, ref target);
             if (p0 == count - Lanes) break;
         }
     }
@@ -398,8 +399,10 @@ static class ChannelBlockDepthwise
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector512<byte> LoadRows(ref byte source, int at, int size, int firstRow, int block)
     {
-        return Vector512.Create(Vector256.Create(LoadRow(ref source, at, size, firstRow, block), LoadRow(ref source, at, size, firstRow + 1, block)),
-                                Vector256.Create(LoadRow(ref source, at, size, firstRow + 2, block), LoadRow(ref source, at, size, firstRow + 3, block)));
+        // Widened and inserted half by half: Vector512.Create(lower, upper) went through a stack temporary.
+        var lower = LoadRow(ref source, at, size, firstRow, block).ToVector256Unsafe().WithUpper(LoadRow(ref source, at, size, firstRow + 1, block));
+        var upper = LoadRow(ref source, at, size, firstRow + 2, block).ToVector256Unsafe().WithUpper(LoadRow(ref source, at, size, firstRow + 3, block));
+        return lower.ToVector512Unsafe().WithUpper(upper);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -408,18 +411,18 @@ static class ChannelBlockDepthwise
 
     /// <summary>Four consecutive image positions' 16 channel bytes (one per 128-bit lane), widened, centred and stored at their destinations.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void WidenQuad(Vector512<byte> quad, ref int destinations, bool signed, Vector512<int> shift, int origin, ref float plane)
+    static void WidenQuad<TX>(Vector512<byte> quad, ref int destinations, Vector512<int> shift, int origin, ref float plane)
     {
-        WidenPosition(quad.GetLower().GetLower(), destinations - origin, signed, shift, ref plane);
-        WidenPosition(quad.GetLower().GetUpper(), Unsafe.Add(ref destinations, 1) - origin, signed, shift, ref plane);
-        WidenPosition(quad.GetUpper().GetLower(), Unsafe.Add(ref destinations, 2) - origin, signed, shift, ref plane);
-        WidenPosition(quad.GetUpper().GetUpper(), Unsafe.Add(ref destinations, 3) - origin, signed, shift, ref plane);
+        WidenPosition<TX>(quad.GetLower().GetLower(), destinations - origin, shift, ref plane);
+        WidenPosition<TX>(quad.GetLower().GetUpper(), Unsafe.Add(ref destinations, 1) - origin, shift, ref plane);
+        WidenPosition<TX>(quad.GetUpper().GetLower(), Unsafe.Add(ref destinations, 2) - origin, shift, ref plane);
+        WidenPosition<TX>(quad.GetUpper().GetUpper(), Unsafe.Add(ref destinations, 3) - origin, shift, ref plane);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void WidenPosition(Vector128<byte> channels, int destination, bool signed, Vector512<int> shift, ref float plane)
+    static void WidenPosition<TX>(Vector128<byte> channels, int destination, Vector512<int> shift, ref float plane)
     {
-        var values = signed ? Avx512F.ConvertToVector512Int32(channels.AsSByte()) : Avx512F.ConvertToVector512Int32(channels);
+        var values = typeof(TX) == typeof(sbyte) ? Avx512F.ConvertToVector512Int32(channels.AsSByte()) : Avx512F.ConvertToVector512Int32(channels);
         Vector512.ConvertToSingle(values - shift).StoreUnsafe(ref plane, (nuint)destination);
     }
 
