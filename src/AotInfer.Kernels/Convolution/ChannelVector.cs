@@ -21,6 +21,12 @@ internal unsafe interface IChannelVector<TVector> where TVector : struct
     static abstract int MaxPixels { get; }
 
     static abstract TVector Load(float* source);
+
+    /// <summary>
+    /// The first <paramref name="count"/> floats at <paramref name="source"/> (4, 8 or <see cref="Lanes"/>), the other lanes
+    /// zero: a compact last channel block (<see cref="WinogradChannelFilter.TailLanes"/>) read into a full vector.
+    /// </summary>
+    static abstract TVector LoadLow(float* source, int count);
     static abstract TVector Broadcast(float value);
     static abstract TVector MultiplyAdd(TVector left, TVector right, TVector addend);
     static abstract TVector Add(TVector left, TVector right);
@@ -40,6 +46,9 @@ internal readonly unsafe struct ChannelVector512 : IChannelVector<Vector512<floa
     public static int Lanes => 16;
     public static int MaxPixels => 8;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Load(float* source) => Vector512.Load(source);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> LoadLow(float* source, int count) =>
+        count == 4 ? Vector128.Load(source).ToVector256().ToVector512() : count == 8 ? Vector256.Load(source).ToVector512() : Vector512.Load(source);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Broadcast(float value) => Vector512.Create(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> MultiplyAdd(Vector512<float> left, Vector512<float> right, Vector512<float> addend) => Vector512.FusedMultiplyAdd(left, right, addend);
@@ -57,6 +66,8 @@ internal readonly unsafe struct ChannelVector256 : IChannelVector<Vector256<floa
     public static int Lanes => 8;
     public static int MaxPixels => 6;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Load(float* source) => Vector256.Load(source);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> LoadLow(float* source, int count) => count == 4 ? Vector128.Load(source).ToVector256() : Vector256.Load(source);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Broadcast(float value) => Vector256.Create(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> MultiplyAdd(Vector256<float> left, Vector256<float> right, Vector256<float> addend) => Vector256.FusedMultiplyAdd(left, right, addend);
@@ -74,6 +85,7 @@ internal readonly unsafe struct ChannelVector128 : IChannelVector<Vector128<floa
     public static int Lanes => 4;
     public static int MaxPixels => 6;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Load(float* source) => Vector128.Load(source);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> LoadLow(float* source, int count) => Vector128.Load(source);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Broadcast(float value) => Vector128.Create(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> MultiplyAdd(Vector128<float> left, Vector128<float> right, Vector128<float> addend) => Vector128.MultiplyAddEstimate(left, right, addend);
@@ -91,6 +103,7 @@ internal readonly unsafe struct ChannelScalar : IChannelVector<float>
     public static int Lanes => 1;
     public static int MaxPixels => 4;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Load(float* source) => *source;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float LoadLow(float* source, int count) => *source;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Broadcast(float value) => value;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MultiplyAdd(float left, float right, float addend) => left * right + addend;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Add(float left, float right) => left + right;

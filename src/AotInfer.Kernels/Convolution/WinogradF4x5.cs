@@ -115,7 +115,9 @@ public static unsafe class WinogradF4x5
             // The transformed input of one position and channel: every tile, written a whole vector at a time. Not rounded
             // to a vector: the 64 positions, C·TileStride floats apart, would then fall in the same L1 sets on planes
             // like mnist-8's (GemmBench conv: its 8→16 at 14×14 took 6.6 µs instead of 5.1).
-            TileStride = TileRows * Pitch + MaxLanes;
+            // Planes of at most 8 tiles (with the dummy column) are transformed 8 or fewer lanes at a time, so 8 floats
+            // hold them: fashion_lenet5's c2 then keeps V in 40 KB instead of 112 KB, within L1.
+            TileStride = TileRows * Pitch <= 8 ? 8 : TileRows * Pitch + MaxLanes;
             PhaseSize = (TileRows + 1) * Pitch + 16;
         }
     }
@@ -249,7 +251,8 @@ public static unsafe class WinogradF4x5
         var s = images.Tiling;
         int lanes = TOps.Lanes, blockStride = images.Channels * lanes;
         var product = new ProductArguments(images.V + group.Row * s.Pitch + group.Column, s.TileStride, (long)images.Channels * s.TileStride,
-            filter.Weights(0, group.Block), (long)filter.Blocks * blockStride, blockStride, images.Channels, group, s.Pitch, images.Products);
+            filter.Weights(0, group.Block), filter.PositionStride, blockStride, images.Channels, group, s.Pitch, images.Products,
+            group.Block + group.Blocks == filter.Blocks ? filter.TailLanes : lanes);
         switch (group.Blocks)
         {
             case 1: Product<TOps, TVector, Pixels1>(group.Tiles, product); break;
@@ -261,7 +264,7 @@ public static unsafe class WinogradF4x5
         int pitch = (4 * group.Columns + 7) / 8 * 8;
         for (int b = 0; b < group.Blocks; b++)
         {
-            TVector bias = TOps.Load(images.Bias + (group.Block + b) * lanes);
+            TVector bias = TOps.Load(images.Bias + (group.Block + b) * filter.Lanes);
             for (int i = 0; i < group.Tiles; i++)
                 WinogradOutputTransform.Apply<TOps, TVector, FourOfEight>(images.Products + (long)(b * group.Tiles + i) * lanes, ProductsStride, bias,
                     images.OutputTiles + (((long)b * group.Rows + i / group.Columns) * 4 * pitch + 4 * (i % group.Columns)) * lanes, pitch * lanes, transformRows);
@@ -272,17 +275,19 @@ public static unsafe class WinogradF4x5
 
     /// <summary>
     /// What the products of one group share: position ξ's tiles and weights are ξ position strides on from V and
-    /// Weights; tile i is at (i / columns)·pitch + i mod columns, block b's weights b·BlockStride on.
+    /// Weights; tile i is at (i / columns)·pitch + i mod columns, block b's weights b·BlockStride on. The group's last
+    /// block holds LastLanes floats per input channel (fewer than L when it is the filter's compact tail).
     /// </summary>
     readonly struct ProductArguments
     {
         public readonly float* V, Weights, Products;
         public readonly long TilePositionStride, WeightPositionStride;
-        public readonly int ChannelStride, BlockStride, Depth, Columns, Pitch;
+        public readonly int ChannelStride, BlockStride, Depth, Columns, Pitch, LastLanes;
 
         public ProductArguments(float* v, int channelStride, long tilePositionStride, float* weights, long weightPositionStride, int blockStride, int depth,
-            in Group group, int pitch, float* products)
+            in Group group, int pitch, float* products, int lastLanes)
         {
+            LastLanes = lastLanes;
             V = v;
             Weights = weights;
             Products = products;
@@ -320,21 +325,24 @@ public static unsafe class WinogradF4x5
         where TOps : IChannelVector<TVector> where TVector : struct where TTiles : IPixelCount where TBlocks : IPixelCount
     {
         int n = TTiles.Count, lanes = TOps.Lanes, depth = arguments.Depth, stride = arguments.ChannelStride, blocks = TBlocks.Count;
-        int blockStride = arguments.BlockStride;
+        int blockStride = arguments.BlockStride, lastLanes = arguments.LastLanes;
         int tile1 = arguments.Tile(1), tile2 = arguments.Tile(2), tile3 = arguments.Tile(3), tile4 = arguments.Tile(4), tile5 = arguments.Tile(5);
         int tile6 = arguments.Tile(6), tile7 = arguments.Tile(7);
         TVector zero = TOps.Broadcast(0f);
         for (int xi = 0; xi < Positions; xi++)
         {
             float* p = arguments.V + xi * arguments.TilePositionStride, q = arguments.Weights + xi * arguments.WeightPositionStride;
+            float* last = q + (blocks - 1) * blockStride;
             // Tile i of block 0 in a[i], block 1 in b[i]; blocks 2 and 3 (at most 4 tiles) in c[i] and d[i].
             TVector a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero, a6 = zero, a7 = zero;
             TVector b0 = zero, b1 = zero, b2 = zero, b3 = zero, b4 = zero, b5 = zero, b6 = zero, b7 = zero;
             TVector c0 = zero, c1 = zero, c2 = zero, c3 = zero, d0 = zero, d1 = zero, d2 = zero, d3 = zero;
-            for (int k = 0; k < depth; k++, p += stride, q += lanes)
+            for (int k = 0; k < depth; k++, p += stride, q += lanes, last += lastLanes)
             {
-                TVector w0 = TOps.Load(q), w1 = blocks > 1 ? TOps.Load(q + blockStride) : zero;
-                TVector w2 = blocks > 2 ? TOps.Load(q + 2 * blockStride) : zero, w3 = blocks > 3 ? TOps.Load(q + 3 * blockStride) : zero;
+                // The last block through LoadLow: it may be the filter's compact tail, lastLanes floats per channel.
+                TVector wLast = TOps.LoadLow(last, lastLanes);
+                TVector w0 = blocks > 1 ? TOps.Load(q) : wLast, w1 = blocks > 2 ? TOps.Load(q + blockStride) : blocks == 2 ? wLast : zero;
+                TVector w2 = blocks > 3 ? TOps.Load(q + 2 * blockStride) : blocks == 3 ? wLast : zero, w3 = blocks > 3 ? wLast : zero;
                 Accumulate<TOps, TVector>(ref a0, ref b0, ref c0, ref d0, TOps.Broadcast(p[0]), w0, w1, w2, w3, blocks);
                 if (n > 1) Accumulate<TOps, TVector>(ref a1, ref b1, ref c1, ref d1, TOps.Broadcast(p[tile1]), w0, w1, w2, w3, blocks);
                 if (n > 2) Accumulate<TOps, TVector>(ref a2, ref b2, ref c2, ref d2, TOps.Broadcast(p[tile2]), w0, w1, w2, w3, blocks);
@@ -418,8 +426,9 @@ public static unsafe class WinogradF4x5
         float* run = stackalloc float[16 * 8];
         for (int b = 0; b < group.Blocks; b++)
         {
-            int block = group.Block + b, channels = Math.Min(lanes, filter.OutChannels - block * lanes);
-            long plane = (long)block * lanes * outputSize;
+            // The block's first channel: block·L, whatever the width of the vectors that computed it (a compact tail's are narrower).
+            int block = group.Block + b, first = block * filter.Lanes, channels = Math.Min(lanes, filter.OutChannels - first);
+            long plane = (long)first * outputSize;
             float* y = images.Output + plane, residual = images.Residual == null ? null : images.Residual + plane;
             for (int r = 0; r < side * group.Rows; r++)
             {

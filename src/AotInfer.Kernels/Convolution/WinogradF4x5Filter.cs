@@ -23,7 +23,7 @@ public sealed class WinogradF4x5Filter : WinogradChannelFilter
 
     static readonly double[,] G = FilterTransform();
 
-    WinogradF4x5Filter(ReadOnlySpan<float> weights, int outChannels, int inChannels) : base(weights, outChannels, inChannels, G) { }
+    WinogradF4x5Filter(ReadOnlySpan<float> weights, int outChannels, int inChannels) : base(weights, outChannels, inChannels, G, compactTail: true) { }
 
     /// <summary>
     /// Transforms and packs ONNX Conv weights <c>[M, C, 5, 5]</c> (group 1) for the current <see cref="MatrixMultiply.Tier"/>.

@@ -55,6 +55,22 @@ public class WinogradF4x5Tests(ITestOutputHelper output)
                 new[] { new FusedActivation(outChannels % 2 == 0 ? ActivationKind.Relu : ActivationKind.None) });
     }
 
+    /// <summary>
+    /// The last block is packed only as wide as its channels need (4 or 8 lanes of 16, 4 of 8): the cases above with
+    /// M = 50, 70, 33 and 17 run that compact tail through the kernel on every tier.
+    /// </summary>
+    [Fact]
+    public void PacksTheLastBlockOnlyAsWideAsItsChannels() =>
+        ConvolutionKernelTests.OnEveryTier(tier =>
+        {
+            foreach (var (outChannels, expected16, expected8) in new[] { (50, 4, 4), (70, 8, 8), (33, 4, 4), (40, 8, 8), (48, 16, 8), (2, 4, 4) })
+            {
+                var filter = WinogradF4x5Filter.Pack(new float[outChannels * 3 * 25], outChannels, 3);
+                int expected = filter.Lanes == 16 ? expected16 : filter.Lanes == 8 ? expected8 : filter.Lanes;
+                Assert.True(expected == filter.TailLanes, $"tier {tier}, M = {outChannels}: {filter.TailLanes} tail lanes, not {expected}");
+            }
+        });
+
     void Check(int batch, int channels, int height, int width, int outChannels, int[] pads, int seed, FusedActivation[] activations)
     {
         double worst = WinogradDefinitionCheck.Run(batch, channels, height, width, outChannels, 5, pads, activations, seed, (tier, w, m, c, geometry) =>
