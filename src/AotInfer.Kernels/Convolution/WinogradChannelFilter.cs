@@ -22,6 +22,10 @@ public abstract unsafe class WinogradChannelFilter
     readonly int _offset;
 
     /// <summary>Transforms ONNX Conv weights <c>[M, C, r, r]</c> (group 1) with <paramref name="g"/> (n × r) for the current <see cref="MatrixMultiply.Tier"/>.</summary>
+    /// <param name="weights">The Conv weights, <c>[M, C, r, r]</c> in ONNX order.</param>
+    /// <param name="outChannels">M, the output channels.</param>
+    /// <param name="inChannels">C, the input channels.</param>
+    /// <param name="g">The filter transform G, n × r.</param>
     /// <param name="compactTail">Whether the last block may be narrower than L (the kernel then runs it with narrower vectors).</param>
     private protected WinogradChannelFilter(ReadOnlySpan<float> weights, int outChannels, int inChannels, double[,] g, bool compactTail = false)
     {
