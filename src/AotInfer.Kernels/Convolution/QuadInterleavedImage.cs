@@ -122,14 +122,8 @@ internal static class QuadInterleavedImage
     /// quads[x + <paramref name="left"/>] for x in [<paramref name="x0"/>, <paramref name="x1"/>) = the bytes of
     /// channels c0…c0+3 at row offset <paramref name="rowStart"/> + x (XOR flip), channels past the last as
     /// <paramref name="padding"/>; 16 pixels at a time by unpacking four rows of bytes (8, then one by one, for rows
-    /// narrower than 16; 64 at a time for rows of 64 or more on the AVX-512 tier, <see cref="Wide"/>).
-    /// </summary>
-    internal static void InterleaveRow(ReadOnlySpan<byte> image, int channels, int c0, int rowStart, int planeSize, int x0, int x1, byte flip, byte padding, Span<int> quads, int left) =>
-        InterleaveRow(image, channels, c0, rowStart, planeSize, x0, x1, flip, padding, quads, left, Wide);
-
-    /// <summary>
-    /// <see cref="InterleaveRow(ReadOnlySpan{byte}, int, int, int, int, int, int, byte, byte, Span{int}, int)"/> with
-    /// <see cref="Wide"/> read once by the caller, for callers that interleave many rows.
+    /// narrower than 16; 64 at a time for rows of 64 or more when <paramref name="wide"/>, <see cref="Wide"/> read once
+    /// by the caller, which interleaves many rows).
     /// </summary>
     internal static void InterleaveRow(ReadOnlySpan<byte> image, int channels, int c0, int rowStart, int planeSize, int x0, int x1, byte flip, byte padding, Span<int> quads, int left, bool wide)
     {
