@@ -57,10 +57,9 @@ public sealed class ConvLowering : OpLowering
         // Pruned filters the cost model chose to keep sparse (Passes/SparseWeightSelection) replace the dense kernels;
         // the layout pass leaves such layers NCHW.
         if (Sparse.SparseConvolutionEmitter.TryEmit(op, code, layer.Batch, layer.InChannels, layer.Geometry, bias, activation)) return;
-        // The layout pass moves the layers it gives an NCHW16c side to the kernels that take it, in the annotation.
-        // So does the pool fusion, which may move a one-channel layer to the flat-row kernel (FlatRowsPoolInstead).
-        string kernel = Passes.Nchw16cLayout.ReadsBlocked(op.Node) || Passes.Nchw16cLayout.WritesBlocked(op.Node) ||
-                        op.Node.Annotations.ContainsKey(Passes.FusedEpilogue.PoolKey) ? (string)op.Node.Annotations["kernel"] : layer.Kernel;
+        // The kernel Infer chose, or the one a pass moved the layer to: the layout pass (NCHW16c kernels) and the pool
+        // fusion (a one-channel layer to the flat-row kernel, FlatRowsPoolInstead) rewrite the annotation.
+        string kernel = (string)op.Node.Annotations["kernel"];
         switch (kernel)
         {
             case "packed-gemm":
