@@ -122,47 +122,41 @@ public static unsafe class VectorMatrixMultiply
     }
 
     /// <summary>
-    /// <see cref="Columns"/> reading only the rows of non-zero inputs (see <see cref="ZeroInputSkipping"/>), in the same
-    /// alternating walk. Up to <see cref="ZeroInputSkipping.ChunkRows"/> inputs are gathered once; a deeper layer gathers
-    /// each run of rows again for every block, so that each block still sums its rows in one order whichever way the
-    /// blocks are walked (the same bits both ways).
+    /// <see cref="Columns"/> reading only the rows of non-zero inputs (see <see cref="ZeroInputSkipping"/>): the inputs
+    /// are gathered a run of <see cref="ZeroInputSkipping.ChunkRows"/> at a time, each run once, and every block adds
+    /// that run's rows to its sums. The blocks are walked in alternating directions within each run, while the runs
+    /// always go forwards, so each block sums its rows in one order whichever way it is walked (the same bits).
     /// </summary>
     [SkipLocalsInit]
     static void SkippingColumns(float* x, GemvWeights weights, float* y, int first, int end, GemmTier tier)
     {
         const int Chunk = ZeroInputSkipping.ChunkRows;
-        int k = weights.Rows, wideEnd = Math.Min(end, weights.WideColumns), kept = 0;
+        int k = weights.Rows, wideEnd = Math.Min(end, weights.WideColumns);
         // Not cleared (SkipLocalsInit): Gather writes every slot it returns.
         int* rows = stackalloc int[Math.Min(k, Chunk) + 16];
         float* values = stackalloc float[Math.Min(k, Chunk) + 16];
         float* tile = stackalloc float[GemvWeights.NarrowBlock];
-        bool oneRun = k <= Chunk;
-        if (oneRun) kept = ZeroInputSkipping.Gather(x, k, rows, values);
-        int narrowStart = Math.Max(first, wideEnd), narrowBlocks = end > narrowStart ? (end - narrowStart + GemvWeights.NarrowBlock - 1) / GemvWeights.NarrowBlock : 0;
-        int blocks = (wideEnd > first ? (wideEnd - first) / GemvWeights.WideBlock : 0) + narrowBlocks;
+        int wideBlocks = wideEnd > first ? (wideEnd - first) / GemvWeights.WideBlock : 0, narrowStart = Math.Max(first, wideEnd);
+        int blocks = wideBlocks + (end > narrowStart ? (end - narrowStart + GemvWeights.NarrowBlock - 1) / GemvWeights.NarrowBlock : 0);
         bool backwards = weights.NextWalkIsBackwards();
-        for (int b = 0; b < blocks; b++)
+        for (int start = 0; start < k; start += Chunk)
         {
-            int index = backwards ? blocks - 1 - b : b;
-            int j = first + index * GemvWeights.WideBlock;
-            if (j >= wideEnd) j = narrowStart + (index - (wideEnd > first ? (wideEnd - first) / GemvWeights.WideBlock : 0)) * GemvWeights.NarrowBlock;
-            int width = j < wideEnd ? GemvWeights.WideBlock : GemvWeights.NarrowBlock, valid = Math.Min(width, end - j);
-            float* w = weights.Pointer + GemvWeights.BlockOffset(k, j);
-            // The last panel is zero padded past n: its sums go to a tile and the valid ones are copied.
-            float* target = valid == width ? y + j : tile;
-            if (oneRun)
+            int kept = ZeroInputSkipping.Gather(x + start, Math.Min(Chunk, k - start), rows, values);
+            for (int b = 0; b < blocks; b++)
             {
-                SkippingBlock(rows, values, kept, w, target, width, false, tier);
+                int index = backwards ? blocks - 1 - b : b;
+                int j = index < wideBlocks ? first + index * GemvWeights.WideBlock : narrowStart + (index - wideBlocks) * GemvWeights.NarrowBlock;
+                int width = index < wideBlocks ? GemvWeights.WideBlock : GemvWeights.NarrowBlock;
+                // The last panel is zero padded past n: its sums go to a tile, the valid ones copied after the last run.
+                float* target = j + width <= end ? y + j : tile;
+                float* w = weights.Pointer + GemvWeights.BlockOffset(k, j) + (long)start * width;
+                SkippingBlock(rows, values, kept, w, target, width, start > 0, tier);
             }
-            else
-            {
-                for (int start = 0; start < k; start += Chunk)
-                {
-                    kept = ZeroInputSkipping.Gather(x + start, Math.Min(Chunk, k - start), rows, values);
-                    SkippingBlock(rows, values, kept, w + (long)start * width, target, width, start > 0, tier);
-                }
-            }
-            if (target == tile) new ReadOnlySpan<float>(tile, valid).CopyTo(new Span<float>(y + j, valid));
+        }
+        if (end - narrowStart > 0 && (end - narrowStart) % GemvWeights.NarrowBlock != 0)
+        {
+            int last = end - (end - narrowStart) % GemvWeights.NarrowBlock;
+            new ReadOnlySpan<float>(tile, end - last).CopyTo(new Span<float>(y + last, end - last));
         }
     }
 

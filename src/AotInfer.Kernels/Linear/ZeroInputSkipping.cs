@@ -21,8 +21,8 @@ namespace AotInfer.Kernels.Linear;
 /// </remarks>
 static unsafe class ZeroInputSkipping
 {
-    /// <summary>Rows gathered at a time: their row numbers and values (8 KB) live on the stack.</summary>
-    public const int ChunkRows = 1024;
+    /// <summary>Rows gathered at a time: their row numbers and values (32 KB) live on the stack.</summary>
+    public const int ChunkRows = 4096;
 
     /// <summary>Non-zero inputs among <paramref name="count"/> at <paramref name="x"/> (NaN counts as non-zero).</summary>
     public static int CountNonZero(float* x, int count)

@@ -65,9 +65,9 @@ public class VectorMatrixMultiplyTests
 
     public static IEnumerable<object[]> SparseInputShapes()
     {
-        // Above the kernel's minimum of 8192 weights, so zero inputs are skipped; 2500 and 5000 rows are gathered in
-        // runs of 1024; 300 columns mix wide blocks, a full panel and a padded one.
-        (int K, int N)[] shapes = { (784, 300), (300, 100), (130, 64), (2500, 16), (5000, 33), (1025, 17) };
+        // Above the kernel's minimum of 8192 weights, so zero inputs are skipped; 5000 and 9000 rows are gathered in
+        // runs of 4096; 300 columns mix wide blocks, a full panel and a padded one.
+        (int K, int N)[] shapes = { (784, 300), (300, 100), (130, 64), (5000, 16), (9000, 33), (4097, 17), (4100, 200) };
         foreach (var tier in Enum.GetValues<GemmTier>().Where(t => t <= MatrixMultiply.BestTier))
             foreach (var (k, n) in shapes)
                 foreach (double density in new[] { 0.0, 0.05, 0.34, 0.5, 0.59, 0.9 })
