@@ -7,7 +7,7 @@ using AotInfer.Cli.Bench;
 namespace AotInfer.Cli;
 
 /// <summary>
-/// <c>bench MODEL --vs onnxruntime [--json FILE] [--rounds N] [--threads T] [--profile]</c>: times the generated code
+/// <c>bench MODEL --vs onnxruntime [--json FILE] [--rounds N] [--threads T] [--inputs DIR] [--profile]</c>: times the generated code
 /// against ONNX Runtime in one process (see <see cref="BenchRunner"/>) and prints the medians and their ratio; with
 /// <c>--profile</c>, then a table of time per layer on both sides (see <see cref="LayerProfiler"/>).
 /// </summary>
@@ -26,7 +26,8 @@ public static class BenchCommand
             Rounds: PositiveInt(args, "--rounds", 15),
             Threads: CompileCommand.ThreadCount(args) is 0 ? Environment.ProcessorCount : CompileCommand.ThreadCount(args),
             RoundMilliseconds: args.GetDouble("--round-ms", 20),
-            WarmupMilliseconds: args.GetDouble("--warmup-ms", 1000));
+            WarmupMilliseconds: args.GetDouble("--warmup-ms", 1000),
+            InputsFolder: args.Get("--inputs"));
         bool quiet = args.Has("--quiet");
 
         var compiled = CompileCommand.Compile(path, args, pinUnknownDimsToOne: true);
@@ -38,6 +39,11 @@ public static class BenchCommand
         try
         {
             result = BenchRunner.Measure(name, File.ReadAllBytes(path), compiled, settings, quiet ? null : m => output.WriteLine("  " + m));
+        }
+        catch (BenchInputException e)
+        {
+            Console.Error.WriteLine($"aotinfer: {name}: {e.Message}");
+            return 1;
         }
         catch (BenchMismatchException e)
         {

@@ -8,11 +8,12 @@ usage: aotinfer VERB [options]
   check PATH... [--json FILE] [--expect FILE] [--filter REGEX] [--rtol R] [--atol A] [--int-tolerance N] [--write-passing FILE] [--quiet]
   compile MODEL -o FILE.cs [--class NAME] [--namespace NS] [--dims name=value,...] [--threads T] [--sparse MODE] [--profile]
   inspect MODEL [--json FILE] [--dims name=value,...] [--sparse MODE]
-  bench MODEL [--vs onnxruntime] [--json FILE] [--rounds N] [--threads T] [--dims name=value,...] [--no-fuse] [--sparse MODE] [--profile]
+  bench MODEL [--vs onnxruntime] [--json FILE] [--rounds N] [--threads T] [--inputs DIR] [--dims name=value,...] [--no-fuse] [--sparse MODE] [--profile]
                             time generated code against ONNX Runtime (interleaved rounds, medians); --threads T
                             gives both sides T threads (default 1, 0 = one per processor)
                             --sparse: kernels for constant weights (auto: cost model per layer; dense to compare;
                             sparse: best sparse layout; csr|blocks4x1|blocks8x1|bands: force one layout)
+                            --inputs DIR: run both sides on DIR's input_0.pb, input_1.pb… (e.g. a test_data_set_0) instead of random inputs
                             --profile: then a table per layer, our time vs ONNX Runtime's profiler (nodes matched by name)
   ops                       list the supported operators (Markdown)
   eval MODEL --dataset SPEC [--reference MODEL] [--limit N] [--json FILE] [--runtime aotinfer|ort] [--sparse MODE] [--reference-sparse MODE]

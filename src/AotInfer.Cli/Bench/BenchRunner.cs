@@ -15,7 +15,13 @@ namespace AotInfer.Cli.Bench;
 /// <param name="RoundMilliseconds">Target duration of one round of one side.</param>
 /// <param name="WarmupMilliseconds">Minimum warm-up per side; it then continues until the JIT is quiet and the time per call is stable (<see cref="SteadyStateWarmup"/>).</param>
 /// <param name="Seed">Seed of the random inputs.</param>
-public sealed record BenchSettings(int Rounds = 15, int Threads = 1, double RoundMilliseconds = 20, double WarmupMilliseconds = 1000, int Seed = 1234);
+/// <param name="InputsFolder">
+/// A test-data folder (<c>input_0.pb</c>, <c>input_1.pb</c>… as in <c>test_data_set_0</c>) whose tensors both sides run on
+/// instead of random inputs: real data has the zeros (an image's background) that random values lack, and the
+/// generated code skips work on zero inputs.
+/// </param>
+public sealed record BenchSettings(int Rounds = 15, int Threads = 1, double RoundMilliseconds = 20, double WarmupMilliseconds = 1000, int Seed = 1234,
+    string? InputsFolder = null);
 
 /// <summary>The outcome of one measurement; times are medians of per-round means, in microseconds per inference.</summary>
 /// <param name="Model">The model file.</param>
@@ -70,6 +76,9 @@ internal static class ThreadCpuTime
     }
 }
 
+/// <summary>Thrown when the inputs given to <c>bench --inputs</c> do not fit the model.</summary>
+public sealed class BenchInputException(string message) : Exception(message);
+
 /// <summary>Thrown when the two sides disagree on the benchmark inputs, so timing them would be meaningless.</summary>
 public sealed class BenchMismatchException(string message) : Exception(message);
 
@@ -88,7 +97,7 @@ public static class BenchRunner
         log ??= _ => { };
         var model = Instantiate(result);
         var info = model.Info;
-        Array[] inputs = RandomInputs(info, settings.Seed);
+        Array[] inputs = Inputs(info, settings);
         Array[] outputs = info.Outputs.Select(o => RuntimeArrays.Allocate(o.ElementType, o.Length)).ToArray();
         using var ort = new OrtRunner(modelBytes, info, inputs, settings.Threads);
         Array[] ortOutputs = ort.Outputs;
@@ -137,6 +146,41 @@ public static class BenchRunner
             ?? throw new InvalidOperationException("generated code does not compile: " + string.Join(" | ", failures.Values));
         var type = assembly.GetTypes().Single(t => typeof(IGeneratedModel).IsAssignableFrom(t) && !t.IsAbstract);
         return (IGeneratedModel)Activator.CreateInstance(type)!;
+    }
+
+    /// <summary>The inputs both sides run on: <see cref="BenchSettings.InputsFolder"/>'s tensors, else random ones.</summary>
+    public static Array[] Inputs(ModelInfo info, BenchSettings settings) =>
+        settings.InputsFolder is { } folder ? FolderInputs(info, folder) : RandomInputs(info, settings.Seed);
+
+    /// <summary>
+    /// The tensors of <c>input_N.pb</c> in <paramref name="folder"/>, one per model input in order; a missing file, or a
+    /// tensor whose type or element count is not the input's, is an error naming both.
+    /// </summary>
+    public static Array[] FolderInputs(ModelInfo info, string folder)
+    {
+        if (!System.IO.Directory.Exists(folder)) throw new BenchInputException($"--inputs {folder}: no such folder");
+        var inputs = new Array[info.Inputs.Length];
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            var expected = info.Inputs[i];
+            string file = System.IO.Path.Combine(folder, $"input_{i}.pb");
+            if (!System.IO.File.Exists(file)) throw new BenchInputException($"--inputs {folder}: {System.IO.Path.GetFileName(file)} is missing (model input {i}, '{expected.Name}')");
+            Onnx.Tensor tensor;
+            try
+            {
+                tensor = Onnx.TensorProtoReader.Read(Onnx.OnnxModelLoader.LoadTensorFile(file), folder);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                throw new BenchInputException($"{file}: not a readable TensorProto: {e.Message}");
+            }
+            long count = 1;
+            foreach (int d in tensor.Shape) count *= d;
+            if (tensor.Type.ToString() != expected.ElementType || count != expected.Length)
+                throw new BenchInputException($"{file}: a {tensor.Type} tensor of {count} elements, but model input '{expected.Name}' is {expected.ElementType} with {expected.Length}");
+            inputs[i] = RuntimeArrays.FromTensor(tensor);
+        }
+        return inputs;
     }
 
     /// <summary>One random array per model input, drawn with a fixed seed.</summary>

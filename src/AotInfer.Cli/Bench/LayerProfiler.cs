@@ -37,7 +37,7 @@ public static class LayerProfiler
         var model = BenchRunner.Instantiate(profiled);
         if (model is not IProfiledModel layers) throw new InvalidOperationException("the model was not compiled with profiling (CompileOptions.Profile)");
         var info = model.Info;
-        Array[] inputs = BenchRunner.RandomInputs(info, settings.Seed);
+        Array[] inputs = BenchRunner.Inputs(info, settings);
         Array[] outputs = info.Outputs.Select(o => RuntimeArrays.Allocate(o.ElementType, o.Length)).ToArray();
         string prefix = Path.Combine(Path.GetTempPath(), $"aotinfer-ort-profile-{Environment.ProcessId}");
         string? trace = null;

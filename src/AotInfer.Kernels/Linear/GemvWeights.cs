@@ -45,6 +45,9 @@ public sealed unsafe class GemvWeights
         nuint address = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_data));
         _offset = (int)(((address + 63) & ~(nuint)63) - address) / sizeof(float);
         laidOut.CopyTo(_data.AsSpan(_offset, laidOut.Length));
+        AllFinite = true;
+        foreach (float value in laidOut)
+            if (!float.IsFinite(value)) { AllFinite = false; break; }
     }
 
     /// <summary>K: rows of B, the length of the input row.</summary>
@@ -52,6 +55,12 @@ public sealed unsafe class GemvWeights
 
     /// <summary>N: columns of B, the length of the output row.</summary>
     public int Columns { get; }
+
+    /// <summary>
+    /// Whether every weight is finite, so that a zero input contributes exactly 0 and its row may be skipped
+    /// (0·∞ and 0·NaN are NaN).
+    /// </summary>
+    public bool AllFinite { get; }
 
     /// <summary>Columns covered by wide blocks.</summary>
     internal int WideColumns => WideColumnsOf(Columns);

@@ -14,6 +14,8 @@ namespace AotInfer.Kernels.Linear;
 /// The instruction set follows <see cref="MatrixMultiply.Tier"/>: AVX-512 (4 vectors × 2 depth chains), 256-bit
 /// vectors (8 vectors), or the scalar reference. Blocks are independent, so with a <see cref="Threading.WorkerPool"/>
 /// in effect the columns are split between threads at block boundaries and the result is bit for bit the same.
+/// When enough inputs are zero (after a ReLU, or an image's background) the vector tiers read only the rows of the
+/// non-zero ones (<see cref="ZeroInputSkipping"/>).
 /// </remarks>
 public static unsafe class VectorMatrixMultiply
 {
@@ -34,7 +36,9 @@ public static unsafe class VectorMatrixMultiply
         fixed (float* py = y)
         fixed (float* pbias = bias)
         {
-            var job = new Job(px, weights, pbias, bias.Length, activation, py, tier);
+            bool skipZeros = tier >= GemmTier.Fma256 && (long)k * n >= MinSkippingWeights && weights.AllFinite &&
+                             ZeroInputSkipping.CountNonZero(px, k) * 100L <= (long)k * MaxKeptPercent;
+            var job = new Job(px, weights, pbias, bias.Length, activation, py, tier, skipZeros);
             int blocks = BlockCount(n);
             if (Threading.WorkerPool.Current is { } pool && (long)k * n >= ParallelThreshold && blocks > 1)
                 pool.Run(ref job, Math.Min(pool.Threads, blocks));
@@ -45,6 +49,21 @@ public static unsafe class VectorMatrixMultiply
 
     /// <summary>Multiply-adds below which splitting a layer between threads costs more than it saves.</summary>
     public const long ParallelThreshold = 32 * 1024;
+
+    /// <summary>
+    /// Weights (floats) below which zero inputs are not skipped: such a layer's 32 KB stay in L1, where reading a row
+    /// costs less than gathering the inputs (fashion_lenet300's 100×10 layer measured 0.08 → 0.2 µs skipping).
+    /// </summary>
+    const long MinSkippingWeights = 8192;
+
+    /// <summary>
+    /// Zero rows are skipped when at most this share (%) of the inputs is non-zero. Reading rows with gaps defeats the
+    /// hardware prefetcher, so skipping a few rows costs more than it saves; measured per call (thread-local loop,
+    /// µs dense → skipping, random zero positions): 784×300 4.3 → 5.7 at 80 % non-zero, 4.9 at 65 %, 3.5 at 60 %, 2.5 at
+    /// 50 %, 1.9 at 34 % (Fashion-MNIST's first test image); 1024×1024 34.9 → 38.6 at 80 %, 34.9 at 60 %, 22.2 at 50 %;
+    /// 11616×32 14.7 → 16.2 at 80 %, 11.4 at 60 %, 9.4 at 50 %. Software prefetches of the gathered rows made it slower.
+    /// </summary>
+    const int MaxKeptPercent = 60;
 
     /// <summary>Wide blocks plus narrow panels.</summary>
     static int BlockCount(int n)
@@ -62,7 +81,7 @@ public static unsafe class VectorMatrixMultiply
     }
 
     /// <summary>One call's operands; part <c>p</c> of <c>parts</c> computes a contiguous range of whole blocks.</summary>
-    readonly struct Job(float* x, GemvWeights weights, float* bias, int biasLength, FusedActivation activation, float* y, GemmTier tier)
+    readonly struct Job(float* x, GemvWeights weights, float* bias, int biasLength, FusedActivation activation, float* y, GemmTier tier, bool skipZeros)
         : Threading.IParallelWork
     {
         public void Execute(int part, int parts)
@@ -70,7 +89,8 @@ public static unsafe class VectorMatrixMultiply
             int n = weights.Columns, k = weights.Rows, blocks = BlockCount(n);
             int first = BlockStart(n, (int)((long)blocks * part / parts)), end = BlockStart(n, (int)((long)blocks * (part + 1) / parts));
             if (first >= end) return;
-            Columns(x, weights, y, first, end, tier);
+            if (skipZeros) SkippingColumns(x, weights, y, first, end, tier);
+            else Columns(x, weights, y, first, end, tier);
             var row = new Span<float>(y + first, end - first);
             var rowBias = biasLength == 0 ? ReadOnlySpan<float>.Empty : new ReadOnlySpan<float>(bias + first, end - first);
             activation.ApplyRows(row, 1, row.Length, rowBias, 0, 1);
@@ -99,6 +119,61 @@ public static unsafe class VectorMatrixMultiply
                 Block(x, weights, y, j, end, wideEnd, tier, tile);
         for (int j = wideEnd - GemvWeights.WideBlock; j >= first; j -= GemvWeights.WideBlock)
             Block(x, weights, y, j, end, wideEnd, tier, tile);
+    }
+
+    /// <summary>
+    /// <see cref="Columns"/> reading only the rows of non-zero inputs (see <see cref="ZeroInputSkipping"/>): the inputs
+    /// are gathered a run of <see cref="ZeroInputSkipping.ChunkRows"/> at a time, each run once, and every block adds
+    /// that run's rows to its sums. The blocks are walked in alternating directions within each run, while the runs
+    /// always go forwards, so each block sums its rows in one order whichever way it is walked (the same bits).
+    /// </summary>
+    [SkipLocalsInit]
+    static void SkippingColumns(float* x, GemvWeights weights, float* y, int first, int end, GemmTier tier)
+    {
+        const int Chunk = ZeroInputSkipping.ChunkRows;
+        int k = weights.Rows, wideEnd = Math.Min(end, weights.WideColumns);
+        // Not cleared (SkipLocalsInit): Gather writes every slot it returns.
+        int* rows = stackalloc int[Math.Min(k, Chunk) + 16];
+        float* values = stackalloc float[Math.Min(k, Chunk) + 16];
+        float* tile = stackalloc float[GemvWeights.NarrowBlock];
+        int wideBlocks = wideEnd > first ? (wideEnd - first) / GemvWeights.WideBlock : 0, narrowStart = Math.Max(first, wideEnd);
+        int blocks = wideBlocks + (end > narrowStart ? (end - narrowStart + GemvWeights.NarrowBlock - 1) / GemvWeights.NarrowBlock : 0);
+        bool backwards = weights.NextWalkIsBackwards();
+        for (int start = 0; start < k; start += Chunk)
+        {
+            int kept = ZeroInputSkipping.Gather(x + start, Math.Min(Chunk, k - start), rows, values);
+            for (int b = 0; b < blocks; b++)
+            {
+                int index = backwards ? blocks - 1 - b : b;
+                int j = index < wideBlocks ? first + index * GemvWeights.WideBlock : narrowStart + (index - wideBlocks) * GemvWeights.NarrowBlock;
+                int width = index < wideBlocks ? GemvWeights.WideBlock : GemvWeights.NarrowBlock;
+                // The last panel is zero padded past n: its sums go to a tile, the valid ones copied after the last run.
+                float* target = j + width <= end ? y + j : tile;
+                float* w = weights.Pointer + GemvWeights.BlockOffset(k, j) + (long)start * width;
+                SkippingBlock(rows, values, kept, w, target, width, start > 0, tier);
+            }
+        }
+        if (end - narrowStart > 0 && (end - narrowStart) % GemvWeights.NarrowBlock != 0)
+        {
+            int last = end - (end - narrowStart) % GemvWeights.NarrowBlock;
+            new ReadOnlySpan<float>(tile, end - last).CopyTo(new Span<float>(y + last, end - last));
+        }
+    }
+
+    /// <summary>One block's sums over the gathered rows, on a vector tier.</summary>
+    static void SkippingBlock(int* rows, float* values, int kept, float* w, float* y, int width, bool accumulate, GemmTier tier)
+    {
+        bool wide = width == GemvWeights.WideBlock;
+        if (tier == GemmTier.Avx512)
+        {
+            if (wide) ZeroInputSkipping.Wide512(rows, values, kept, w, y, accumulate);
+            else ZeroInputSkipping.Narrow512(rows, values, kept, w, y, accumulate);
+        }
+        else
+        {
+            if (wide) ZeroInputSkipping.Wide256(rows, values, kept, w, y, accumulate);
+            else ZeroInputSkipping.Narrow256(rows, values, kept, w, y, accumulate);
+        }
     }
 
     /// <summary>The block starting at column <paramref name="j"/>: wide before <paramref name="wideEnd"/>, narrow after.</summary>

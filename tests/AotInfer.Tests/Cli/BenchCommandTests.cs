@@ -57,6 +57,49 @@ public class BenchCommandTests
         }
     }
 
+    /// <summary>
+    /// <c>--inputs DIR</c> runs both sides on DIR's <c>input_0.pb</c> (here an input with zeros); a tensor of the wrong
+    /// size or a missing file is an error naming the file and the model input, not a benchmark of something else.
+    /// </summary>
+    [Fact]
+    public void BenchRunsOnGivenInputsAndRejectsOnesThatDoNotFit()
+    {
+        using var dir = new TemporaryDirectory("aotinfer-bench-inputs");
+        string model = Path.Combine(dir.Path, "model.onnx");
+        File.WriteAllBytes(model, TinyModel());
+        string inputs = Path.Combine(dir.Path, "set");
+        Directory.CreateDirectory(inputs);
+        var x = new float[16];
+        x[2] = 0.5f;
+        x[9] = -1.5f;
+        WriteTensor(Path.Combine(inputs, "input_0.pb"), new Tensor(DataType.Float, new[] { 1, 16 }, x));
+        string[] common = { model, "--vs", "onnxruntime", "--inputs", inputs, "--rounds", "3", "--round-ms", "2", "--warmup-ms", "50", "--quiet" };
+        Assert.Equal(0, BenchCommand.Run(Arguments.Parse(common, "--quiet"), TextWriter.Null));
+
+        var error = new StringWriter();
+        var previous = Console.Error;
+        Console.SetError(error);
+        try
+        {
+            WriteTensor(Path.Combine(inputs, "input_0.pb"), new Tensor(DataType.Float, new[] { 1, 15 }, new float[15]));
+            Assert.Equal(1, BenchCommand.Run(Arguments.Parse(common, "--quiet"), TextWriter.Null));
+            Assert.Contains("input_0.pb: a Float tensor of 15 elements, but model input 'x' is Float with 16", error.ToString());
+            File.Delete(Path.Combine(inputs, "input_0.pb"));
+            Assert.Equal(1, BenchCommand.Run(Arguments.Parse(common, "--quiet"), TextWriter.Null));
+            Assert.Contains("input_0.pb is missing (model input 0, 'x')", error.ToString());
+        }
+        finally
+        {
+            Console.SetError(previous);
+        }
+    }
+
+    static void WriteTensor(string path, Tensor tensor)
+    {
+        using var file = File.Create(path);
+        Google.Protobuf.MessageExtensions.WriteTo(TensorProtoReader.Write(tensor, "x"), file);
+    }
+
     [Fact]
     public void OnlyOnnxRuntimeIsAPeer()
     {

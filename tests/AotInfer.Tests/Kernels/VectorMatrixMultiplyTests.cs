@@ -63,6 +63,77 @@ public class VectorMatrixMultiplyTests
             }
     }
 
+    public static IEnumerable<object[]> SparseInputShapes()
+    {
+        // Above the kernel's minimum of 8192 weights, so zero inputs are skipped; 5000 and 9000 rows are gathered in
+        // runs of 4096; 300 columns mix wide blocks, a full panel and a padded one.
+        (int K, int N)[] shapes = { (784, 300), (300, 100), (130, 64), (5000, 16), (9000, 33), (4097, 17), (4100, 200) };
+        foreach (var tier in Enum.GetValues<GemmTier>().Where(t => t <= MatrixMultiply.BestTier))
+            foreach (var (k, n) in shapes)
+                foreach (double density in new[] { 0.0, 0.05, 0.34, 0.5, 0.59, 0.9 })
+                    yield return new object[] { tier, k, n, density };
+    }
+
+    /// <summary>
+    /// Inputs with zeros (as after a ReLU or an image's background): the rows of zero inputs are skipped where few
+    /// enough are non-zero, and the result must still be the product, the same bits in both walk directions.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(SparseInputShapes))]
+    public void ZeroInputsMatchReference(GemmTier tier, int k, int n, double density)
+    {
+        var random = new Random(k * 31 + n);
+        float[] x = Enumerable.Range(0, k).Select(_ => random.NextDouble() < density ? (float)(random.NextDouble() * 2 - 1) : 0f).ToArray();
+        float[] b = Random(k + n, k * n), bias = Random(n, n);
+        var weights = new GemvWeights(GemvLayout.LayOut(new Tensor(DataType.Float, new[] { k * n }, b), n, false, k, n).As<float>(), k, n);
+        var expected = new float[n];
+        MatrixMultiply.Reference(x, k, false, b, n, false, expected, n, 1, n, k);
+        for (int j = 0; j < n; j++) expected[j] += bias[j];
+
+        var none = new FusedActivation(ActivationKind.None);
+        float[] first = new float[n], second = new float[n];
+        VectorMatrixMultiply.Multiply(x, weights, bias, none, first, tier);
+        VectorMatrixMultiply.Multiply(x, weights, bias, none, second, tier);
+        for (int j = 0; j < n; j++)
+        {
+            Assert.True(Math.Abs(expected[j] - first[j]) <= 1e-5 * k, $"{tier} {k}×{n} density {density}: y[{j}] is {first[j]}, expected {expected[j]}");
+            Assert.Equal(BitConverter.SingleToInt32Bits(first[j]), BitConverter.SingleToInt32Bits(second[j]));
+        }
+    }
+
+    /// <summary>A NaN input is not zero: its row is read and the outputs it touches are NaN, as in the dense product.</summary>
+    [Fact]
+    public void NaNInputIsNotSkipped()
+    {
+        const int k = 784, n = 64;
+        float[] x = new float[k];
+        x[3] = 1f;
+        x[500] = float.NaN;
+        var weights = new GemvWeights(GemvLayout.LayOut(new Tensor(DataType.Float, new[] { k * n }, Random(5, k * n)), n, false, k, n).As<float>(), k, n);
+        var y = new float[n];
+        VectorMatrixMultiply.Multiply(x, weights, ReadOnlySpan<float>.Empty, new FusedActivation(ActivationKind.None), y);
+        Assert.All(y, v => Assert.True(float.IsNaN(v)));
+    }
+
+    /// <summary>
+    /// With an infinite weight, 0·∞ is NaN, so zero inputs may not be skipped: the product must match the dense
+    /// definition (NaN in the columns of that row) however many inputs are zero.
+    /// </summary>
+    [Fact]
+    public void InfiniteWeightsKeepZeroRows()
+    {
+        const int k = 784, n = 64;
+        float[] b = Random(6, k * n);
+        b[10 * n + 7] = float.PositiveInfinity;
+        var weights = new GemvWeights(GemvLayout.LayOut(new Tensor(DataType.Float, new[] { k * n }, b), n, false, k, n).As<float>(), k, n);
+        Assert.False(weights.AllFinite);
+        float[] x = new float[k];
+        x[3] = 1f;
+        var y = new float[n];
+        VectorMatrixMultiply.Multiply(x, weights, ReadOnlySpan<float>.Empty, new FusedActivation(ActivationKind.None), y);
+        for (int j = 0; j < n; j++) Assert.Equal(j == 7, float.IsNaN(y[j]));
+    }
+
     [Fact]
     public void WrongLengthsAreArgumentErrors()
     {
