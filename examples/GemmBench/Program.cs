@@ -11,6 +11,8 @@ using AotInfer.Kernels.Quantization;
 // be shared, so each run is timed both by the wall clock and by this thread's CPU time (clock_gettime THREAD_CPUTIME on
 // Linux); the CPU-time figure is the one that does not count time slices given to other processes.
 // Usage: GemmBench [tier] [peakGflops] [--gemv-only]; tier is Scalar, Vector128, Fma256 or Avx512 (default: the best available).
+//        Without peakGflops the peak is measured: the core clock by a chain of dependent integer additions (one per
+//        cycle) and the fused multiply-adds per cycle by twelve independent chains of 512-bit (or 256-bit) FMAs.
 //        GemmBench int8 [tier] [peakGmacs] [novnni]; tier is Scalar, Vector128, Avx2 or Avx512BW; novnni keeps vpmaddubsw on AVX-VNNI CPUs.
 //        GemmBench int8conv [tier] [novnni] [pointwise]: the int8 convolution layers of the small models, direct vs im2col vs Winograd F(2x2,3x3) (pointwise: only the unpadded 1×1 ones).
 //        GemmBench conv [tier] [name]: the float convolution kernels on the benchmark models' layer shapes (only layers whose name contains name).
@@ -22,8 +24,20 @@ switch (args.FirstOrDefault())
 }
 string[] positional = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
 if (positional.Length > 0) MatrixMultiply.Tier = Enum.Parse<GemmTier>(positional[0], ignoreCase: true);
-double peak = positional.Length > 1 ? double.Parse(positional[1], CultureInfo.InvariantCulture) : 114.7; // Zen 4: 2×8 FMA lanes × 2 flops × 3.585 GHz
-Console.WriteLine($"tier {MatrixMultiply.Tier} (best {MatrixMultiply.BestTier}); peak {peak} GFLOP/s; GFLOP/s by thread CPU time (wall clock)");
+double peak;
+if (positional.Length > 1)
+{
+    peak = double.Parse(positional[1], CultureInfo.InvariantCulture);
+}
+else
+{
+    var clock = Timing.Rate(() => PeakProbe.AddChain(1 << 20), 2.0 * (1 << 20), 1);
+    var fma = Timing.Rate(() => PeakProbe.FmaChains(1 << 16), PeakProbe.FlopsPerRun(1 << 16), 1);
+    peak = fma.Cpu;
+    Console.WriteLine(FormattableString.Invariant(
+        $"measured: core clock {clock.Cpu:F2} GHz (dependent integer additions), fp32 peak {fma.Cpu:F1} GFLOP/s = {fma.Cpu / clock.Cpu:F0} FLOP/cycle ({PeakProbe.Width}-bit FMAs, 12 independent chains)"));
+}
+Console.WriteLine($"tier {MatrixMultiply.Tier} (best {MatrixMultiply.BestTier}); peak {peak:F1} GFLOP/s; GFLOP/s by thread CPU time (wall clock)");
 
 if (!args.Contains("--gemv-only"))
 foreach (var (m, n, k) in new[] { (256, 256, 256), (512, 512, 512), (64, 64, 64), (17, 33, 65), (1, 1024, 1024), (1, 4096, 1024), (128, 784, 300) })
@@ -69,6 +83,60 @@ foreach (int kilobytes in new[] { 256, 1024, 1600, 8192 })
     double bytes = 4.0 * data.Length;
     var read = Timing.Rate(() => ReadBandwidth.Sum(data), bytes, Math.Max(1, (int)(4e8 / bytes)));
     Console.WriteLine(FormattableString.Invariant($"read {kilobytes,5} KB: {bytes / read.Cpu / 1e3,7:F2} µs = {read.Cpu,5:F0} GB/s"));
+}
+
+/// <summary>Loops whose speed is the core's: the clock (one dependent addition per cycle) and the FMA throughput.</summary>
+static class PeakProbe
+{
+    /// <summary>Vector width of <see cref="FmaChains"/>: 512 with AVX-512, else 256.</summary>
+    public static int Width => Vector512.IsHardwareAccelerated ? 512 : 256;
+
+    /// <summary>2·<paramref name="count"/> additions, each waiting for the one before (one cycle each).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    public static long AddChain(int count)
+    {
+        long a = 1, b = 3;
+        for (int i = 0; i < count; i++)
+        {
+            a += b;
+            b += a;
+        }
+        return a ^ b;
+    }
+
+    /// <summary>Floating-point operations <see cref="FmaChains"/>(<paramref name="count"/>) performs.</summary>
+    public static double FlopsPerRun(int count) => count * 12.0 * (Width / 32) * 2;
+
+    /// <summary>12·<paramref name="count"/> FMAs in twelve independent chains: enough to cover the latency on two pipes.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    public static float FmaChains(int count)
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var m = Vector512.Create(0.999f);
+            var c = Vector512.Create(1e-3f);
+            Vector512<float> s0 = c, s1 = c, s2 = c, s3 = c, s4 = c, s5 = c, s6 = c, s7 = c, s8 = c, s9 = c, s10 = c, s11 = c;
+            for (int i = 0; i < count; i++)
+            {
+                s0 = Vector512.FusedMultiplyAdd(s0, m, c); s1 = Vector512.FusedMultiplyAdd(s1, m, c); s2 = Vector512.FusedMultiplyAdd(s2, m, c);
+                s3 = Vector512.FusedMultiplyAdd(s3, m, c); s4 = Vector512.FusedMultiplyAdd(s4, m, c); s5 = Vector512.FusedMultiplyAdd(s5, m, c);
+                s6 = Vector512.FusedMultiplyAdd(s6, m, c); s7 = Vector512.FusedMultiplyAdd(s7, m, c); s8 = Vector512.FusedMultiplyAdd(s8, m, c);
+                s9 = Vector512.FusedMultiplyAdd(s9, m, c); s10 = Vector512.FusedMultiplyAdd(s10, m, c); s11 = Vector512.FusedMultiplyAdd(s11, m, c);
+            }
+            return Vector512.Sum(s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7 + s8 + s9 + s10 + s11);
+        }
+        var m8 = Vector256.Create(0.999f);
+        var c8 = Vector256.Create(1e-3f);
+        Vector256<float> t0 = c8, t1 = c8, t2 = c8, t3 = c8, t4 = c8, t5 = c8, t6 = c8, t7 = c8, t8 = c8, t9 = c8, t10 = c8, t11 = c8;
+        for (int i = 0; i < count; i++)
+        {
+            t0 = Vector256.FusedMultiplyAdd(t0, m8, c8); t1 = Vector256.FusedMultiplyAdd(t1, m8, c8); t2 = Vector256.FusedMultiplyAdd(t2, m8, c8);
+            t3 = Vector256.FusedMultiplyAdd(t3, m8, c8); t4 = Vector256.FusedMultiplyAdd(t4, m8, c8); t5 = Vector256.FusedMultiplyAdd(t5, m8, c8);
+            t6 = Vector256.FusedMultiplyAdd(t6, m8, c8); t7 = Vector256.FusedMultiplyAdd(t7, m8, c8); t8 = Vector256.FusedMultiplyAdd(t8, m8, c8);
+            t9 = Vector256.FusedMultiplyAdd(t9, m8, c8); t10 = Vector256.FusedMultiplyAdd(t10, m8, c8); t11 = Vector256.FusedMultiplyAdd(t11, m8, c8);
+        }
+        return Vector256.Sum(t0 + t1 + t2 + t3 + t4 + t5 + t6 + t7 + t8 + t9 + t10 + t11);
+    }
 }
 
 /// <summary>A streaming read of a buffer: eight independent 512-bit accumulators, so only the loads limit it.</summary>
