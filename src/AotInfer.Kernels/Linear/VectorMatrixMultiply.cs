@@ -54,7 +54,7 @@ public static unsafe class VectorMatrixMultiply
     /// Weights (floats) below which zero inputs are not skipped: such a layer's 32 KB stay in L1, where reading a row
     /// costs less than gathering the inputs (fashion_lenet300's 100×10 layer measured 0.08 → 0.2 µs skipping).
     /// </summary>
-    const long MinSkippingWeights = 8192;
+    public const long MinSkippingWeights = 8192;
 
     /// <summary>
     /// Zero rows are skipped when at most this share (%) of the inputs is non-zero. Reading rows with gaps defeats the
@@ -63,7 +63,7 @@ public static unsafe class VectorMatrixMultiply
     /// 50 %, 1.9 at 34 % (Fashion-MNIST's first test image); 1024×1024 34.9 → 38.6 at 80 %, 34.9 at 60 %, 22.2 at 50 %;
     /// 11616×32 14.7 → 16.2 at 80 %, 11.4 at 60 %, 9.4 at 50 %. Software prefetches of the gathered rows made it slower.
     /// </summary>
-    const int MaxKeptPercent = 60;
+    public const int MaxKeptPercent = 60;
 
     /// <summary>Wide blocks plus narrow panels.</summary>
     static int BlockCount(int n)

@@ -134,6 +134,28 @@ public class VectorMatrixMultiplyTests
         for (int j = 0; j < n; j++) Assert.Equal(j == 7, float.IsNaN(y[j]));
     }
 
+    /// <summary>
+    /// <c>inspect</c> names the skipping rule from the compiler's copy of the kernel's constants: both sides of the
+    /// weight-size boundary, and the kernel's share.
+    /// </summary>
+    [Theory]
+    [InlineData(0, true)]
+    [InlineData(-1, false)]
+    public void InspectNamesTheSkippingRuleAsTheKernelAppliesIt(int rowsPastBoundary, bool skips)
+    {
+        const int n = 64;
+        int k = (int)(VectorMatrixMultiply.MinSkippingWeights / n) + rowsPastBoundary;
+        byte[] model = new AotInfer.Tests.Support.OnnxModelBuilder()
+            .Input("x", DataType.Float, 1, k)
+            .Initializer("w", Random(9, k * n), k, n)
+            .Node("MatMul", new[] { "x", "w" }, new[] { "y" })
+            .Output("y", DataType.Float)
+            .ToBytes();
+        var node = Assert.Single(AotInfer.Tests.Compiler.FusionPassTests.CompiledGraph(model).Nodes);
+        string expected = $"rows of zero inputs skipped when at most {VectorMatrixMultiply.MaxKeptPercent} % are non-zero";
+        Assert.Equal(skips, ((string)node.Annotations["kernel"]).Contains(expected, StringComparison.Ordinal));
+    }
+
     [Fact]
     public void WrongLengthsAreArgumentErrors()
     {

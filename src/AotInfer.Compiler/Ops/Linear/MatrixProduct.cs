@@ -43,13 +43,28 @@ internal sealed class MatrixProduct
     /// </summary>
     public bool UsesGemv(DataType type, bool bIsConstant) => type == DataType.Float && bIsConstant && AOffsets is null && M == 1;
 
+    /// <summary>
+    /// The GEMV kernel's rule for skipping the weight rows of zero inputs (<c>VectorMatrixMultiply.MinSkippingWeights</c>
+    /// and <c>MaxKeptPercent</c>; a test holds them equal): weights of at least this many floats…
+    /// </summary>
+    public const long GemvSkippingMinWeights = 8192;
+
+    /// <summary>…when at most this share (%) of a call's inputs is non-zero.</summary>
+    public const int GemvSkippingMaxNonZeroPercent = 60;
+
     /// <summary>The kernel description for <c>node.Annotations["kernel"]</c>.</summary>
     public string Describe(DataType type, bool bIsConstant)
     {
         string shape = $"M={M} N={N} K={K}{(TransposeA ? " transA" : "")}{(TransposeB ? " transB" : "")}";
         string batches = AOffsets is null ? "" : $" × {AOffsets.Length} batches";
         if (type != DataType.Float) return $"generic {DataTypes.CSharpName(type)} matmul{batches}, {shape}";
-        if (UsesGemv(type, bIsConstant)) return $"GEMV, weights laid out at build time, bias and activation in the same call, {shape}";
+        if (UsesGemv(type, bIsConstant))
+        {
+            string skipping = (long)K * N >= GemvSkippingMinWeights
+                ? $", rows of zero inputs skipped when at most {GemvSkippingMaxNonZeroPercent} % are non-zero"
+                : "";
+            return $"GEMV, weights laid out at build time, bias and activation in the same call{skipping}, {shape}";
+        }
         if (UsesPackedB(type, bIsConstant)) return $"SGEMM{(M == 1 ? " (GEMV)" : "")}, B pre-packed at type initialisation, {shape}";
         return $"SGEMM{(M == 1 && AOffsets is null ? " (GEMV)" : "")}{batches}, {shape}";
     }
