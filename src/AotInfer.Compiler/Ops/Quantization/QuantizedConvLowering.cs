@@ -134,7 +134,7 @@ public sealed class QuantizedConvLowering : OpLowering
         // A 1×1 kernel reads each input byte once anyway, and output rows of three pixels or fewer leave a quarter of each
         // vector (two rows per vector) empty: im2col's dense columns win there (GemmBench int8conv, im2col vs direct:
         // 3→16 3×3 at 32×32 7.3 vs 5.4 µs, 8→8 3×3 at 6×6 2.4 vs 0.9 µs, 32→64 3×3 at 4×4 3.6 vs 3.1 µs). One input
-        // channel packs four horizontal taps per quad and runs over flat output positions, any width, when the kernel
+        // channel (ConvInteger here: QLinearConv takes Layer.SingleChannel first) packs four horizontal taps per quad and runs over flat output positions, any width, when the kernel
         // rows fill whole quads: other widths leave tap bytes empty and im2col's dense columns are as fast (kernel alone,
         // im2col vs direct: dscnn stem 1→64 10×4 s2 on 49×10 7.2 vs 3.9 µs; 1→20 5×5 at 28×28 4.7 vs 5.1 µs, 1→16 3×3 at 8×8 0.44 vs 0.51 µs).
         bool singleChannel = xs[1] == 1 && kernel[1] % 4 == 0, channelQuads = xs[1] >= 3 && geometry.Output[1] >= 4;
