@@ -55,11 +55,13 @@ public sealed class QuantizedConvLowering : OpLowering
         /// A 2-D QLinearConv of one input channel and one group, kernel larger than 1×1, whose centred weights fit a signed byte:
         /// <c>Int8SingleChannelConvolution</c>, a GEMM over horizontal tap quads in tiles of four channels × four vectors of
         /// output positions, requantised in registers. It wins on every such layer of the models, whatever the kernel width
-        /// (stembench, AVX-512 with AVX-VNNI, µs, one-channel kernel vs <c>Int8DirectConvolution</c> with horizontal tap
-        /// quads vs im2col + byte GEMM requantised per block: DS-CNN's stem 1→64 10×4 s2 on 49×10 1.84 vs 3.20 vs 7.01;
-        /// lenet5's 1→20 5×5 on 28×28 2.42 vs 3.84 vs 4.58; 1→6 5×5 on 28×28 1.16 vs 1.90 vs 2.90; digits_cnn's 1→16 3×3
-        /// pad 1 on 8×8 0.22 vs 0.38 vs 0.41): kernel rows that do not fill whole quads cost zero taps, fewer than im2col's
-        /// columns cost in packing.
+        /// (GemmBench int8onechannel, AVX-512 with AVX-VNNI, µs, one-channel kernel vs <c>Int8DirectConvolution</c> on the same
+        /// quads vs im2col + byte GEMM requantised per block: DS-CNN's stem 1→64 10×4 s2 on 49×10 1.91 vs 3.24 vs 7.33;
+        /// lenet5's 1→20 5×5 on 28×28 2.46 vs 3.73 vs 4.65, 1→6 1.18 vs 1.95 vs 3.08; digits_cnn's 1→16 3×3 pad 1 on 8×8
+        /// 0.23 vs 0.40 vs 0.44; on AVX2 alone 2.58, 3.41, 1.96 and 0.30 µs, each the fastest): kernel rows that do not fill
+        /// whole quads multiply zero taps, fewer than im2col's packing costs. The rule does not see the CPU: on AVX-512 CPUs
+        /// without AVX-VNNI the widening products make lenet5's 5×5 layers slower than im2col (VNNI turned off here: 5.93 vs
+        /// 4.99 µs) while the stem and the 3×3 layers still win (4.34 vs 7.74, 0.31 vs 0.43 µs).
         /// </summary>
         public bool SingleChannel => SingleChannelCandidate && !Dense;
 
