@@ -53,6 +53,14 @@ static class Int8SingleChannelBench
             Im2Col();
             if (!oneChannel.AsSpan().SequenceEqual(im2col) || !direct.AsSpan().SequenceEqual(im2col))
                 throw new InvalidOperationException($"the one-channel, direct and im2col convolutions differ on {name}");
+            // Calls, not seconds, until tiered compilation has finished: Timing's 0.3 s of wall clock can pass on a loaded
+            // machine with too few of them, and the first layer was then timed on unoptimised code (4–8 µs for the stem).
+            for (int i = 0; i < 20000; i++)
+            {
+                OneChannel();
+                Direct();
+                Im2Col();
+            }
             double macs = (double)outChannels * depth * outputSize;
             int reps = Math.Max(1, (int)(2e7 / macs));
             double Microseconds(Action run) => macs / Timing.Rate(run, macs, reps).Cpu / 1e3;

@@ -56,12 +56,12 @@ public sealed class QuantizedConvLowering : OpLowering
         /// <c>Int8SingleChannelConvolution</c>, a GEMM over horizontal tap quads in tiles of four channels × four vectors of
         /// output positions, requantised in registers. It wins on every such layer of the models, whatever the kernel width
         /// (GemmBench int8onechannel, AVX-512 with AVX-VNNI, µs, one-channel kernel vs <c>Int8DirectConvolution</c> on the same
-        /// quads vs im2col + byte GEMM requantised per block: DS-CNN's stem 1→64 10×4 s2 on 49×10 1.91 vs 3.24 vs 7.33;
-        /// lenet5's 1→20 5×5 on 28×28 2.46 vs 3.73 vs 4.65, 1→6 1.18 vs 1.95 vs 3.08; digits_cnn's 1→16 3×3 pad 1 on 8×8
-        /// 0.23 vs 0.40 vs 0.44; on AVX2 alone 2.58, 3.41, 1.96 and 0.30 µs, each the fastest): kernel rows that do not fill
-        /// whole quads multiply zero taps, fewer than im2col's packing costs. The rule does not see the CPU: on AVX-512 CPUs
-        /// without AVX-VNNI the widening products make lenet5's 5×5 layers slower than im2col (VNNI turned off here: 5.93 vs
-        /// 4.99 µs) while the stem and the 3×3 layers still win (4.34 vs 7.74, 0.31 vs 0.43 µs).
+        /// quads vs im2col + byte GEMM requantised per block: DS-CNN's stem 1→64 10×4 s2 on 49×10 1.68 vs 2.91 vs 7.18;
+        /// lenet5's 1→20 5×5 on 28×28 2.26 vs 3.51 vs 4.64, 1→6 1.05 vs 1.77 vs 2.95; digits_cnn's 1→16 3×3 pad 1 on 8×8
+        /// 0.20 vs 0.35 vs 0.44; on the AVX2 tier 2.57, 3.45, 1.96 and 0.29 µs, each the fastest): the zero taps that fill the
+        /// last quad of a kernel row (5×5: 3 of 8) cost less than im2col's columns and their packing. The rule does not see the CPU: on AVX-512
+        /// CPUs without AVX-VNNI the widening products make lenet5's 1→20 5×5 slower than im2col (VNNI turned off here: 5.64
+        /// vs 4.89 µs) while the others still win (stem 4.07 vs 7.45, 1→6 2.43 vs 3.13, 3×3 0.28 vs 0.43 µs).
         /// </summary>
         public bool SingleChannel => SingleChannelCandidate && !Dense;
 
