@@ -125,13 +125,13 @@ public static class Int8DirectConvolution
                     for (int kx = 0; kx < kernelWidth; kx++) taps[q++] = layout.TapOffset(cq, ky, kx);
         }
         ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(x);
+        var tier = QuantizedMatrixMultiply.Tier;
         for (int n = 0; n < batch; n++)
         {
             ReadOnlySpan<byte> sample = bytes.Slice(n * channels * inputSize, channels * inputSize);
-            if (horizontal) HorizontalTapColumns.Build(sample, columns, flip, zero, image);
+            if (horizontal) HorizontalTapColumns.Build(sample, columns, flip, zero, image, tier);
             else QuadInterleavedImage.Build(sample, channels, layout, flip, zero, image);
             int outputBase = n * outChannels * outputSize;
-            var tier = QuantizedMatrixMultiply.Tier;
             if (Int8Gemm.UsesVnni(tier)) Images<QuadDotAvxVnni, Vector256<int>>(image, taps, weights, grid, bias, zero, output, outputBase);
             else if (tier >= QuantizedGemmTier.Avx2 && Avx2.IsSupported) Images<QuadDotAvx2, Vector256<int>>(image, taps, weights, grid, bias, zero, output, outputBase);
             else if (tier >= QuantizedGemmTier.Vector128 && Sse2.IsSupported) Images<QuadDotSse2, Vector128<int>>(image, taps, weights, grid, bias, zero, output, outputBase);

@@ -77,6 +77,13 @@ public class QuantizedScratchFormulaTests
     }
 
     [Fact]
+    public void SingleChannelConvolutionScratchMatchesTheKernel()
+    {
+        foreach (var g in Geometries())
+            Assert.True(Int8SingleChannelConvolution.ScratchLength(g.Packed()) == QuantizedPacking.SingleChannelConvolutionScratchLength(g), $"one-channel scratch, {Describe(g)}");
+    }
+
+    [Fact]
     public void PointwiseConvolutionScratchMatchesTheKernel()
     {
         foreach (int channels in new[] { 1, 2, 3, 4, 5, 8, 13, 16, 64, 96 })

@@ -224,6 +224,26 @@ public class QuantizationTests
     }
 
     [Theory]
+    [InlineData(false, 10, 4, 2, 5, 1, 49, 10, 0)]
+    [InlineData(true, 5, 5, 1, 0, 0, 28, 28, 0)]
+    [InlineData(false, 3, 3, 1, 1, 1, 8, 8, 9)]
+    [InlineData(true, 3, 7, 2, 2, 3, 13, 70, 5)]
+    public void OneChannelQLinearConvRunsTheOneChannelKernelAndMatchesOnnxRuntime(bool signedInput, int kh, int kw, int stride, int padY, int padX, int height, int width,
+        int minus128Every)
+    {
+        // Layers of one input channel run Int8SingleChannelConvolution: DS-CNN's 10×4 stride-2 stem, lenet5's 5×5 and
+        // digits_cnn's 3×3 first layers, and rows past 64 padded bytes; 13 output channels leave a partial block of four.
+        int outC = 13;
+        var model = ByteWeightQLinearConv(signedInput, 1, outC, new[] { kh, kw }, new[] { height, width }, ByteGemmWeights(54, outC * kh * kw, minus128Every),
+            ("strides", new long[] { stride, stride }), ("pads", new long[] { padY, padX, padY, padX }));
+        var compiled = ModelCompiler.Compile(model, new CompileOptions { ClassName = "OneChannelQLinearConv" });
+        Assert.True(compiled.Success, string.Join("; ", compiled.Diagnostics));
+        Assert.Contains("Int8SingleChannelConvolution.ConvolveToBytes", compiled.Source);
+        Array x = signedInput ? RandomSBytes(55, height * width) : RandomBytes(55, height * width);
+        Differential.AssertAgrees(model, inputs: (new[] { 1, 1, height, width }, x));
+    }
+
+    [Theory]
     [InlineData(false, 13, 0, 1)]
     [InlineData(true, 13, 9, 1)]
     [InlineData(false, 3, 5, 1)]
@@ -323,14 +343,18 @@ public class QuantizationTests
     /// A QLinearConv with constant s8 weights (per-channel scales, zero points 0) and an int32 bias over a u8 or s8
     /// image of <paramref name="size"/>², input and output zero points in the middle of the range.
     /// </summary>
-    static byte[] ByteWeightQLinearConv(bool signedInput, int inC, int outC, int kernel, int size, sbyte[] weights, params (string Name, object Value)[] attributes)
+    static byte[] ByteWeightQLinearConv(bool signedInput, int inC, int outC, int kernel, int size, sbyte[] weights, params (string Name, object Value)[] attributes) =>
+        ByteWeightQLinearConv(signedInput, inC, outC, new[] { kernel, kernel }, new[] { size, size }, weights, attributes);
+
+    /// <summary><see cref="ByteWeightQLinearConv(bool, int, int, int, int, sbyte[], (string, object)[])"/> with a kernel of KH×KW over an image of H×W.</summary>
+    static byte[] ByteWeightQLinearConv(bool signedInput, int inC, int outC, int[] kernel, int[] image, sbyte[] weights, params (string Name, object Value)[] attributes)
     {
         var xType = signedInput ? DataType.Int8 : DataType.UInt8;
         Tensor Zero(int value) => signedInput ? S8(Scalar, (sbyte)(value - 128)) : U8(Scalar, (byte)value);
         return new OnnxModelBuilder(13)
-            .Input("x", xType, 1, inC, size, size)
+            .Input("x", xType, 1, inC, image[0], image[1])
             .Initializer("sx", F(Scalar, 0.03f)).Initializer("zx", Zero(110))
-            .Initializer("w", S8(new[] { outC, inC, kernel, kernel }, weights))
+            .Initializer("w", S8(new[] { outC, inC, kernel[0], kernel[1] }, weights))
             .Initializer("sw", F(new[] { outC }, Enumerable.Range(0, outC).Select(i => 0.002f + 0.0005f * i).ToArray())).Initializer("zw", S8(new[] { outC }, new sbyte[outC]))
             .Initializer("sy", F(Scalar, 0.2f)).Initializer("zy", Zero(128))
             .Initializer("bias", I32(new[] { outC }, Enumerable.Range(0, outC).Select(i => (i - outC / 2) * 700).ToArray()))

@@ -14,7 +14,8 @@ namespace AotInfer.Compiler.Ops.Quantization;
 /// folded into one offset per channel; 1×1 stride-1 layers skip im2col; QLinearConv requantises each block of output
 /// positions while its int32 sums are in cache, <c>QuantizedConvolution.Im2ColGemmToBytes</c>); others the widening int16 GEMM.
 /// Pointwise QLinearConv layers (1×1, no padding, one group; strides 1, or any in 2-D) run <c>Int8PointwiseConvolution</c>, k×k ones
-/// of one group <c>Int8DirectConvolution</c> (both without im2col, requantised in the same pass), and wide 3×3 stride-1 ones the
+/// of one group <c>Int8DirectConvolution</c> (both without im2col, requantised in the same pass), k×k ones of one input channel
+/// <c>Int8SingleChannelConvolution</c> (see <see cref="Layer.SingleChannel"/>), and wide 3×3 stride-1 ones the
 /// exact integer Winograd F(2×2, 3×3) <c>Int8WinogradF2x3</c> (see <see cref="Layer.Winograd"/>).
 /// Depthwise 2-D layers run the direct kernel <c>QuantizedDepthwise</c> instead (float sums, exact; QLinearConv requantised
 /// row by row inside it), and a dense layer in convolution form
@@ -38,7 +39,7 @@ public sealed class QuantizedConvLowering : OpLowering
 
     /// <summary>A described layer; <paramref name="ByteGemm"/> names the <c>Int8Gemm</c> scheme, null for the widening GEMM.</summary>
     sealed record Layer(int Batch, int InChannels, int OutChannels, int Groups, WindowGeometry Geometry, DataType XType, DataType WType, DataType Output, bool PackedWeights, bool Depthwise,
-        string? ByteGemm, bool Pointwise, string WideningReason, bool DirectCandidate, bool PointwiseCandidate, bool WinogradCandidate)
+        string? ByteGemm, bool Pointwise, string WideningReason, bool DirectCandidate, bool PointwiseCandidate, bool WinogradCandidate, bool SingleChannelCandidate)
     {
         /// <summary>
         /// A 2-D 3×3 layer of one group, strides and dilations 1, pads ≥ 0, at least 32 input and output channels and
@@ -49,6 +50,20 @@ public sealed class QuantizedConvLowering : OpLowering
         /// at 32×32 12.1 vs 15.0 µs and 64→64 at 8×8 11.3 vs 12.5 µs, the direct kernel wins).
         /// </summary>
         public bool Winograd => WinogradCandidate && !Dense;
+
+        /// <summary>
+        /// A 2-D QLinearConv of one input channel and one group, kernel larger than 1×1, whose centred weights fit a signed byte:
+        /// <c>Int8SingleChannelConvolution</c>, a GEMM over horizontal tap quads in tiles of four channels × four vectors of
+        /// output positions, requantised in registers. It wins on every such layer of the models, whatever the kernel width
+        /// (GemmBench int8onechannel, AVX-512 with AVX-VNNI, µs, one-channel kernel vs <c>Int8DirectConvolution</c> on the same
+        /// quads vs im2col + byte GEMM requantised per block: DS-CNN's stem 1→64 10×4 s2 on 49×10 1.68 vs 2.91 vs 7.18;
+        /// lenet5's 1→20 5×5 on 28×28 2.26 vs 3.51 vs 4.64, 1→6 1.05 vs 1.77 vs 2.95; digits_cnn's 1→16 3×3 pad 1 on 8×8
+        /// 0.20 vs 0.35 vs 0.44; on the AVX2 tier 2.57, 3.45, 1.96 and 0.29 µs, each the fastest): the zero taps that fill the
+        /// last quad of a kernel row (5×5: 3 of 8) cost less than im2col's columns and their packing. The rule does not see the CPU: on AVX-512
+        /// CPUs without AVX-VNNI the widening products make lenet5's 1→20 5×5 slower than im2col (VNNI turned off here: 5.64
+        /// vs 4.89 µs) while the others still win (stem 4.07 vs 7.45, 1→6 2.43 vs 3.13, 3×3 0.28 vs 0.43 µs).
+        /// </summary>
+        public bool SingleChannel => SingleChannelCandidate && !Dense;
 
         /// <summary>
         /// A 2-D k×k layer (k·k &gt; 1) of one group, three input channels or more and output rows of four pixels or more, or one input
@@ -121,7 +136,7 @@ public sealed class QuantizedConvLowering : OpLowering
         // A 1×1 kernel reads each input byte once anyway, and output rows of three pixels or fewer leave a quarter of each
         // vector (two rows per vector) empty: im2col's dense columns win there (GemmBench int8conv, im2col vs direct:
         // 3→16 3×3 at 32×32 7.3 vs 5.4 µs, 8→8 3×3 at 6×6 2.4 vs 0.9 µs, 32→64 3×3 at 4×4 3.6 vs 3.1 µs). One input
-        // channel packs four horizontal taps per quad and runs over flat output positions, any width, when the kernel
+        // channel (ConvInteger here: QLinearConv takes Layer.SingleChannel first) packs four horizontal taps per quad and runs over flat output positions, any width, when the kernel
         // rows fill whole quads: other widths leave tap bytes empty and im2col's dense columns are as fast (kernel alone,
         // im2col vs direct: dscnn stem 1→64 10×4 s2 on 49×10 7.2 vs 3.9 µs; 1→20 5×5 at 28×28 4.7 vs 5.1 µs, 1→16 3×3 at 8×8 0.44 vs 0.51 µs).
         bool singleChannel = xs[1] == 1 && kernel[1] % 4 == 0, channelQuads = xs[1] >= 3 && geometry.Output[1] >= 4;
@@ -137,7 +152,10 @@ public sealed class QuantizedConvLowering : OpLowering
                               geometry.PadsBegin.Concat(geometry.PadsEnd).All(p => p >= 0);
         bool winograd = packed && !depthwise && winogradWindow && xs[1] >= 32 && outChannels >= 32 && geometry.Output[0] >= 16 && geometry.Output[1] >= 16 &&
                         WinogradExact(xs[1], QuantizedPacking.LargestCentred(op.Input(W).Constant!, op.HasInput(WZero) ? op.Input(WZero).Constant : null, outChannels, ws[1] * 9));
-        return new Layer(xs[0], xs[1], outChannels, groups, geometry, xType, wType, output, packed && !depthwise, depthwise, byteGemm, pointwise, reason, direct, pointwiseDirect, winograd);
+        bool oneChannel = _requantize && packed && !depthwise && rank == 2 && groups == 1 && xs[1] == 1 && kernel[0] * kernel[1] > 1 &&
+                             QuantizedPacking.CentredFitsSignedByte(op.Input(W).Constant!, op.HasInput(WZero) ? op.Input(WZero).Constant : null, outChannels, kernel[0] * kernel[1]);
+        return new Layer(xs[0], xs[1], outChannels, groups, geometry, xType, wType, output, packed && !depthwise, depthwise, byteGemm, pointwise, reason, direct, pointwiseDirect, winograd,
+            oneChannel);
     }
 
     /// <summary>
@@ -153,6 +171,7 @@ public sealed class QuantizedConvLowering : OpLowering
         op.SetOutput(0, layer.Output, new[] { layer.Batch, layer.OutChannels }.Concat(layer.Geometry.Output).ToArray());
         string shape = layer.Depthwise ? $"depthwise-direct ({DepthwisePath(layer.Geometry)})"
             : layer.Winograd ? $"Winograd F(2×2,3×3) (exact: int16 transforms, vpmaddwd per transform position{(_requantize ? ", requantised per chunk of tile rows" : "")})"
+            : layer.SingleChannel ? "one-channel (horizontal tap quads; vpdpbusd where the CPU has AVX-VNNI, requantised in registers)"
             : layer.PointwiseDirect ? "pointwise-direct (vpdpbusd where the CPU has AVX-VNNI, requantised in registers)" : layer.Direct ? "direct (no im2col; vpdpbusd where the CPU has AVX-VNNI, requantised in the same pass)" : layer.Dense ? $"GEMV (dense layer, {layer.ByteGemm})" : layer.ByteGemm is null ? $"im2col+GEMM (int16 widening: {layer.WideningReason})" : $"{(layer.Pointwise ? "1×1" : "im2col")}+GEMM (vpmaddubsw, or vpdpbusd where the CPU has AVX-VNNI; {layer.ByteGemm})";
         op.Node.Annotations["kernel"] = $"int8 {shape} {DataTypes.CSharpName(layer.XType)}×{DataTypes.CSharpName(layer.WType)}" +
                                         (layer.PackedWeights ? ", weights pre-packed" : "") + $" → {layer.Output}";
@@ -183,6 +202,11 @@ public sealed class QuantizedConvLowering : OpLowering
         if (layer.Winograd)
         {
             EmitWinograd(op, code, layer, xZero);
+            return;
+        }
+        if (layer.SingleChannel)
+        {
+            EmitSingleChannel(op, code, layer, xZero);
             return;
         }
         if (layer.Direct)
@@ -286,6 +310,18 @@ public sealed class QuantizedConvLowering : OpLowering
                          $"{code.Out(0)}, {scratch}, {layer.Batch}, {geometry});");
     }
 
+    /// <summary>The one-channel layers <see cref="Layer.SingleChannel"/> takes: weights packed once as horizontal tap quads, one kernel call that also requantises.</summary>
+    void EmitSingleChannel(OpContext op, EmitContext code, Layer layer, string xZero)
+    {
+        string q = $"{EmitContext.Kernels}.Quantization", xT = DataTypes.CSharpName(layer.XType);
+        string packed = DirectWeights(op, code, layer);
+        string scratch = code.Scratch(DataType.Int32, QuantizedPacking.SingleChannelConvolutionScratchLength(layer.Geometry));
+        string bias = Bias(op, code);
+        string multipliers = EmitMultipliers(op, code);
+        code.Writer.Line($"{q}.Int8SingleChannelConvolution.ConvolveToBytes<{xT}, {code.OutType(0)}>({code.In(0)}, {xZero}, {packed}, {bias}, {multipliers}, (int){code.In(7)}[0], " +
+                         $"{code.Out(0)}, {scratch}, {layer.Batch}, {code.IntArray(layer.Geometry.Packed())});");
+    }
+
     /// <summary>The 3×3 layers <see cref="Layer.Winograd"/> takes: weights transformed once at type initialisation, one kernel call that also requantises.</summary>
     void EmitWinograd(OpContext op, EmitContext code, Layer layer, string xZero)
     {
@@ -325,7 +361,7 @@ public sealed class QuantizedConvLowering : OpLowering
         string zeros = ConstantWeightZeroPoints(op, code, wT);
         var g = layer.Geometry;
         // One input channel of a k×k layer: four horizontal taps per quad instead of three empty channel bytes.
-        string pack = layer.InChannels == 1 && layer.Direct
+        string pack = layer.InChannels == 1 && (layer.Direct || layer.SingleChannel)
             ? $"PackSingleChannel<{wT}>({code.ConstantArray(W)}, {zeros}, {layer.OutChannels}, {g.Kernel[0]}, {g.Kernel[1]})"
             : $"Pack<{wT}>({code.ConstantArray(W)}, {zeros}, {layer.OutChannels}, {layer.InChannels}, {g.KernelSize})";
         return code.StaticField($"{q}.Int8ConvWeights", $"{q}.Int8ConvWeights.{pack}");

@@ -74,8 +74,7 @@ internal static class QuantizedPacking
     /// Ints of scratch <c>Int8DirectConvolution</c> needs (its <c>ScratchLength</c>; the kernel checks it): the image as
     /// ⌈C/4⌉ planes of channel quads, each padded row split into stride phases of ⌈width/stride⌉ + 4 ints, one more
     /// row step (stride rows), 16 ints of slack, and one tap offset per channel quad and kernel position. One input
-    /// channel: at least the horizontal tap layout, ⌈KW/4⌉ planes of the padded rows (rounded up to whole stride
-    /// phases) × OW quads, 16 ints of slack, one padded input row of bytes, and a tap offset per kernel row and quad.
+    /// channel: at least the horizontal tap layout (<see cref="SingleChannelConvolutionScratchLength"/>).
     /// </summary>
     public static int DirectConvolutionScratchLength(int inChannels, Convolution.WindowGeometry g)
     {
@@ -83,11 +82,21 @@ internal static class QuantizedPacking
         int height = CoveredRows(g), width = CoveredColumns(g);
         int rowInts = g.Strides[1] * ((width + g.Strides[1] - 1) / g.Strides[1] + 4);
         int channelQuads = quads * height * rowInts + g.Strides[0] * rowInts + 16 + quads * g.Kernel[0] * g.Kernel[1];
-        if (inChannels != 1) return channelQuads;
-        int rowQuads = (g.Kernel[1] + 3) / 4, taps = g.Kernel[0] * rowQuads;
+        return inChannels != 1 ? channelQuads : Math.Max(channelQuads, SingleChannelConvolutionScratchLength(g));
+    }
+
+    /// <summary>
+    /// Ints of scratch <c>Int8SingleChannelConvolution</c> needs (its <c>ScratchLength</c>; the kernel checks it), and
+    /// <c>Int8DirectConvolution</c> with one channel's weights as horizontal tap quads: ⌈KW/4⌉ planes of the padded rows
+    /// (rounded up to whole stride phases) × OW quads, 16 ints of slack, one padded input row of bytes, and a tap offset
+    /// per kernel row and quad.
+    /// </summary>
+    public static int SingleChannelConvolutionScratchLength(Convolution.WindowGeometry g)
+    {
+        int rowQuads = (g.Kernel[1] + 3) / 4, taps = g.Kernel[0] * rowQuads, height = CoveredRows(g);
         int rowBytes = (g.Output[1] - 1) * g.Strides[1] + (4 * rowQuads - 1) * g.Dilations[1] + 1;
         int planeInts = g.Strides[0] * ((height + g.Strides[0] - 1) / g.Strides[0] * g.Output[1]);
-        return Math.Max(channelQuads, rowQuads * planeInts + 16 + (rowBytes + 3) / 4 + taps);
+        return rowQuads * planeInts + 16 + (rowBytes + 3) / 4 + taps;
     }
 
     /// <summary>
