@@ -131,6 +131,7 @@ static class ChannelBlockDepthwise
         ClearPaddingColumns(window, pitch, bandRows, plane);
         int zeroX = xZeroPoint.IsEmpty ? 0 : int.CreateTruncating(xZeroPoint[0]);
         bool signedW = typeof(TW) == typeof(sbyte);
+        bool threeByThree = window.Kernel(0) == 3 && window.Kernel(1) == 3 && window.Dilation(1) == 1;
         var requantize = new Requantizer(yZeroPoint, typeof(TOut) == typeof(sbyte));
         ReadOnlySpan<byte> input = MemoryMarshal.AsBytes(x), weightBytes = MemoryMarshal.AsBytes(weights);
         Span<byte> output = MemoryMarshal.AsBytes(y);
@@ -169,7 +170,9 @@ static class ChannelBlockDepthwise
                     int outputWidth = window.Output(1);
                     Span<float> band = plane.Slice((top - bandTop) * pitch * Lanes);
                     Span<byte> outputs = packed.Slice(oy * outputWidth * Lanes);
-                    ComputeOutputs(band, tapWeights, tapOffsets, positions.Slice(oy * outputWidth, count * outputWidth), oy * rowStride * pitch * Lanes,
+                    if (threeByThree) ComputeOutputs3x3(band, tapWeights, tapOffsets, positions.Slice(oy * outputWidth, count * outputWidth), oy * rowStride * pitch * Lanes,
+                        requantize, terms, outputs);
+                    else ComputeOutputs(band, tapWeights, tapOffsets, positions.Slice(oy * outputWidth, count * outputWidth), oy * rowStride * pitch * Lanes,
                         requantize, terms, outputs);
                     oy += count;
                 }
@@ -492,6 +495,90 @@ static class ChannelBlockDepthwise
             requantize.Four(s4, s5, s6, s7, terms).StoreUnsafe(ref output, 4 * Lanes);
             if (p == count - Group) break;
         }
+    }
+
+    /// <summary>
+    /// <see cref="ComputeOutputs"/> for 3×3 kernels of column dilation 1 (every depthwise layer of DS-CNN and
+    /// MobileNetV2): the nine tap weights stay in registers and the taps are unrolled, kernel row by kernel row, so a group's
+    /// 72 multiply-adds read only the band (no weight or offset loads, no tap loop). DS-CNN's 25×5 layers measured
+    /// 2.3 → 2.0 µs.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void ComputeOutputs3x3(ReadOnlySpan<float> band, ReadOnlySpan<float> tapWeights, ReadOnlySpan<int> tapOffsets, ReadOnlySpan<int> positions, int shift,
+        in Requantizer requantize, in BlockTerms terms, Span<byte> packed)
+    {
+        int count = positions.Length;
+        ref float source = ref MemoryMarshal.GetReference(band);
+        ref float weights = ref MemoryMarshal.GetReference(tapWeights);
+        ref int position = ref MemoryMarshal.GetReference(positions);
+        ref byte destination = ref MemoryMarshal.GetReference(packed);
+        if (count < Group)
+        {
+            ComputeFewOutputs(ref source, ref weights, ref MemoryMarshal.GetReference(tapOffsets), ref position, count, 9, shift, requantize, terms, packed);
+            return;
+        }
+        var start = terms.Start;
+        var w0 = Vector512.LoadUnsafe(ref weights, 0 * Lanes);
+        var w1 = Vector512.LoadUnsafe(ref weights, 1 * Lanes);
+        var w2 = Vector512.LoadUnsafe(ref weights, 2 * Lanes);
+        var w3 = Vector512.LoadUnsafe(ref weights, 3 * Lanes);
+        var w4 = Vector512.LoadUnsafe(ref weights, 4 * Lanes);
+        var w5 = Vector512.LoadUnsafe(ref weights, 5 * Lanes);
+        var w6 = Vector512.LoadUnsafe(ref weights, 6 * Lanes);
+        var w7 = Vector512.LoadUnsafe(ref weights, 7 * Lanes);
+        var w8 = Vector512.LoadUnsafe(ref weights, 8 * Lanes);
+        // Floats from a position's first tap to kernel rows 1 and 2; the columns follow at 16 and 32.
+        nuint row1 = (nuint)tapOffsets[3], row2 = (nuint)tapOffsets[6];
+        for (int p = 0; ; p += Group)
+        {
+            if (p > count - Group) p = count - Group;
+            ref int at = ref Unsafe.Add(ref position, p);
+            ref float a0 = ref Unsafe.Add(ref source, at - shift);
+            ref float a1 = ref Unsafe.Add(ref source, Unsafe.Add(ref at, 1) - shift);
+            ref float a2 = ref Unsafe.Add(ref source, Unsafe.Add(ref at, 2) - shift);
+            ref float a3 = ref Unsafe.Add(ref source, Unsafe.Add(ref at, 3) - shift);
+            ref float a4 = ref Unsafe.Add(ref source, Unsafe.Add(ref at, 4) - shift);
+            ref float a5 = ref Unsafe.Add(ref source, Unsafe.Add(ref at, 5) - shift);
+            ref float a6 = ref Unsafe.Add(ref source, Unsafe.Add(ref at, 6) - shift);
+            ref float a7 = ref Unsafe.Add(ref source, Unsafe.Add(ref at, 7) - shift);
+            var s0 = KernelRow(ref a0, 0, w0, w1, w2, start);
+            var s1 = KernelRow(ref a1, 0, w0, w1, w2, start);
+            var s2 = KernelRow(ref a2, 0, w0, w1, w2, start);
+            var s3 = KernelRow(ref a3, 0, w0, w1, w2, start);
+            var s4 = KernelRow(ref a4, 0, w0, w1, w2, start);
+            var s5 = KernelRow(ref a5, 0, w0, w1, w2, start);
+            var s6 = KernelRow(ref a6, 0, w0, w1, w2, start);
+            var s7 = KernelRow(ref a7, 0, w0, w1, w2, start);
+            s0 = KernelRow(ref a0, row1, w3, w4, w5, s0);
+            s1 = KernelRow(ref a1, row1, w3, w4, w5, s1);
+            s2 = KernelRow(ref a2, row1, w3, w4, w5, s2);
+            s3 = KernelRow(ref a3, row1, w3, w4, w5, s3);
+            s4 = KernelRow(ref a4, row1, w3, w4, w5, s4);
+            s5 = KernelRow(ref a5, row1, w3, w4, w5, s5);
+            s6 = KernelRow(ref a6, row1, w3, w4, w5, s6);
+            s7 = KernelRow(ref a7, row1, w3, w4, w5, s7);
+            s0 = KernelRow(ref a0, row2, w6, w7, w8, s0);
+            s1 = KernelRow(ref a1, row2, w6, w7, w8, s1);
+            s2 = KernelRow(ref a2, row2, w6, w7, w8, s2);
+            s3 = KernelRow(ref a3, row2, w6, w7, w8, s3);
+            s4 = KernelRow(ref a4, row2, w6, w7, w8, s4);
+            s5 = KernelRow(ref a5, row2, w6, w7, w8, s5);
+            s6 = KernelRow(ref a6, row2, w6, w7, w8, s6);
+            s7 = KernelRow(ref a7, row2, w6, w7, w8, s7);
+            ref byte output = ref Unsafe.Add(ref destination, p * Lanes);
+            requantize.Four(s0, s1, s2, s3, terms).StoreUnsafe(ref output);
+            requantize.Four(s4, s5, s6, s7, terms).StoreUnsafe(ref output, 4 * Lanes);
+            if (p == count - Group) break;
+        }
+    }
+
+    /// <summary>sum + the three taps of one kernel row (<paramref name="row"/> floats from <paramref name="at"/>, columns 16 floats apart).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<float> KernelRow(ref float at, nuint row, Vector512<float> left, Vector512<float> middle, Vector512<float> right, Vector512<float> sum)
+    {
+        sum = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref at, row), left, sum);
+        sum = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref at, row + Lanes), middle, sum);
+        return Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref at, row + 2 * Lanes), right, sum);
     }
 
     /// <summary>
