@@ -6,7 +6,8 @@ using AotInfer.Kernels.Quantization;
 /// <summary>
 /// The depthwise mode of GemmBench: the requantised depthwise QLinearConv layers of DS-CNN (64 channels, 3×3 on a 25×5
 /// plane) and MobileNetV2 (3×3, stride 1 and 2, 112×112 down to 7×7), batch 1, u8 images × s8 weights → u8, through
-/// <see cref="QuantizedDepthwise.Convolve2DRequantized{TX, TW, TOut}"/>. The outputs are first compared with the scalar
+/// <see cref="QuantizedDepthwise"/>'s requantised convolution, on weights as given and on weights packed once
+/// (<see cref="Int8DepthwiseWeights{TW}"/>). The outputs are first compared with the scalar
 /// tier's (NOCHECK set: not compared). Microseconds per layer by thread CPU time (median of nine runs).
 /// </summary>
 static class DepthwiseBench
@@ -40,12 +41,19 @@ static class DepthwiseBench
             QuantizedMatrixMultiply.Tier = QuantizedGemmTier.Scalar;
             QuantizedDepthwise.Convolve2DRequantized<byte, sbyte, byte>(x, xZero, w, ReadOnlySpan<sbyte>.Empty, bias, multipliers, 7, expected, scratch, 1, channels, geometry);
             QuantizedMatrixMultiply.Tier = tier;
+            var packedWeights = Int8DepthwiseWeights<sbyte>.Pack(w, Array.Empty<sbyte>(), channels, 9);
+            byte[] fromPacked = new byte[channels * outputSize];
+            void Packed() => QuantizedDepthwise.Convolve2DRequantized<byte, sbyte, byte>(x, xZero, packedWeights, bias, multipliers, 7, fromPacked, scratch, 1, channels, geometry);
             Layer();
+            Packed();
+            if (Environment.GetEnvironmentVariable("NOCHECK") is null && !fromPacked.AsSpan().SequenceEqual(expected)) throw new InvalidOperationException($"depthwise {channels} {height}x{width} s{stride} on packed weights differs from the scalar tier");
             if (Environment.GetEnvironmentVariable("NOCHECK") is null && !y.AsSpan().SequenceEqual(expected)) throw new InvalidOperationException($"depthwise {channels} {height}x{width} s{stride} differs from the scalar tier");
             double macs = (double)channels * 9 * outputSize;
-            var rate = Timing.Rate(Layer, macs, Math.Max(1, (int)(2e7 / macs)));
+            int reps = Math.Max(1, (int)(2e7 / macs));
+            var rate = Timing.Rate(Layer, macs, reps);
+            var packedRate = Timing.Rate(Packed, macs, reps);
             Console.WriteLine(FormattableString.Invariant(
-                $"{label}: {macs / rate.Cpu / 1e3,7:F3} µs ({macs / rate.Wall / 1e3,7:F3})"));
+                $"{label}: {macs / rate.Cpu / 1e3,7:F3} µs ({macs / rate.Wall / 1e3,7:F3}), weights packed once {macs / packedRate.Cpu / 1e3,7:F3} µs ({macs / packedRate.Wall / 1e3,7:F3})"));
         }
     }
 }

@@ -104,17 +104,20 @@ static class ChannelBlockDepthwise
     }
 
     /// <summary>
-    /// y = the requantised depthwise convolution (arguments as <see cref="QuantizedDepthwise.Convolve2DRequantized{TX, TW, TOut}"/>,
-    /// already checked), when <see cref="Applies{TW, TOut}"/>.
+    /// y = the requantised depthwise convolution (arguments as <see cref="QuantizedDepthwise.Convolve2DRequantized{TX, TW, TOut}(ReadOnlySpan{TX}, ReadOnlySpan{TX}, ReadOnlySpan{TW}, ReadOnlySpan{TW}, ReadOnlySpan{int}, ReadOnlySpan{float}, int, Span{TOut}, Span{int}, int, int, int[])"/>,
+    /// already checked), when <see cref="Applies{TW, TOut}"/>; <paramref name="packedWeights"/>, when given, holds the
+    /// same weights already interleaved (then <paramref name="weights"/> and <paramref name="wZeroPoint"/> are not read).
     /// </summary>
     public static void Convolve<TX, TW, TOut>(ReadOnlySpan<TX> x, ReadOnlySpan<TX> xZeroPoint, ReadOnlySpan<TW> weights, ReadOnlySpan<TW> wZeroPoint,
-        ReadOnlySpan<int> bias, ReadOnlySpan<float> multipliers, int yZeroPoint, Span<TOut> y, Span<int> scratch, int batch, int channels, Window window)
+        Int8DepthwiseWeights<TW>? packedWeights, ReadOnlySpan<int> bias, ReadOnlySpan<float> multipliers, int yZeroPoint, Span<TOut> y, Span<int> scratch, int batch,
+        int channels, Window window)
         where TX : unmanaged, IBinaryInteger<TX> where TW : unmanaged, IBinaryInteger<TW> where TOut : unmanaged, IBinaryInteger<TOut>
     {
         int taps = window.KernelSize, inputSize = window.InputSize, outputSize = window.OutputSize, pitch = Pitch(window);
         int rows = Rows(window), bandRows = BandRows(window), span = Span(window), rowStride = window.Stride(0), outputRows = window.Output(0);
         var layout = new ScratchLayout(window);
-        Span<float> tapWeights = MemoryMarshal.Cast<int, float>(scratch.Slice(layout.Weights, taps * Lanes));
+        Span<float> interleaved = MemoryMarshal.Cast<int, float>(scratch.Slice(layout.Weights, taps * Lanes));
+        ReadOnlySpan<float> tapWeights;
         Span<int> tapOffsets = scratch.Slice(layout.Offsets, taps);
         Span<int> destinations = scratch.Slice(layout.Destinations, inputSize);
         Span<int> positions = scratch.Slice(layout.Positions, outputSize);
@@ -140,9 +143,19 @@ static class ChannelBlockDepthwise
             int block = Math.Min(Lanes, channels - first);
             // Channels past the last are given weight 0, bias 0 and multiplier 0: their lanes compute 0 and are dropped.
             var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(block));
-            // The block's outputs are not written yet: their buffer holds the weights' transpose meanwhile.
-            var weightSums = InterleaveWeights(weightBytes, first * taps, block, taps, signedW, ChannelLanes(wZeroPoint, first, block) & mask,
-                tapWeights, packed);
+            Vector512<float> weightSums;
+            if (packedWeights is not null)
+            {
+                tapWeights = packedWeights.TapWeights.AsSpan(first * taps, taps * Lanes);
+                weightSums = Vector512.Create(packedWeights.AbsoluteSums.AsSpan(first, Lanes));
+            }
+            else
+            {
+                // The block's outputs are not written yet: their buffer holds the weights' transpose meanwhile.
+                tapWeights = interleaved;
+                weightSums = InterleaveWeights(weightBytes, first * taps, block, taps, signedW, ChannelLanes(wZeroPoint, first, block) & mask,
+                    interleaved, packed);
+            }
             var biasVector = bias.IsEmpty ? Vector512<float>.Zero : Vector512.ConvertToSingle(ChannelLanes(bias, first, block) & mask);
             var terms = new BlockTerms(biasVector, ChannelLanes(multipliers, first, block) & mask.AsSingle(), weightSums);
             for (int n = 0; n < batch; n++)
