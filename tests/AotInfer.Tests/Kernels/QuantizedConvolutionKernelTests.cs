@@ -280,6 +280,27 @@ public class QuantizedConvolutionKernelTests
             CheckDepthwiseRequantized<byte>(tier, t, random, extremes: true, packed: true);
     });
 
+    /// <summary>
+    /// 3×3 stride-1 layers, what the channel-block path computes by tiles of two rows × five columns: heights 1–9 (odd
+    /// ones overlap the last pair), widths 3–17 and 25×5 (overlapping last tiles, and widths the tiles leave to the
+    /// position groups), random pads, partial and whole blocks of 16 channels, batches of 1 and 2, every zero-point class
+    /// and signedness, weights as given and packed.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(ForcedTier.All), MemberType = typeof(ForcedTier))]
+    public void DepthwiseRequantizedMatchesTheDefinitionOnThreeByThreeStrideOneTiles(QuantizedGemmTier tier) => ForcedTier.Run(tier, () =>
+    {
+        var random = new Random(23);
+        int made = 0;
+        foreach (var (h, w) in Enumerable.Range(1, 9).SelectMany(h => new[] { 3, 5, 6, 9, 10, 11, 14, 17 }.Select(w => (h, w))).Append((25, 5)))
+        {
+            if (RandomPadsGeometry(random, h, w, new[] { 3, 3 }, 1, 1) is not { } geometry) continue;
+            var t = RandomCase(random, made, 1 + made % 2, new[] { 16, 17, 64 }[made % 3], geometry);
+            CheckDepthwiseRequantized<byte>(tier, t, random, packed: made % 2 == 0);
+            CheckDepthwiseRequantized<sbyte>(tier, t, random, packed: made++ % 2 == 1);
+        }
+    });
+
     [Fact]
     public void PackedDepthwiseWeightsRejectOtherLayers()
     {
