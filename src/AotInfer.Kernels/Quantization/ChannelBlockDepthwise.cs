@@ -495,37 +495,29 @@ static class ChannelBlockDepthwise
         {
             // The last group overlaps the previous one rather than running past the positions (its sums are the same).
             if (p > count - Group) p = count - Group;
-            ref int at = ref Unsafe.Add(ref position, p);
-            ref float a0 = ref Unsafe.Add(ref source, at - shift);
-            ref float a1 = ref Unsafe.Add(ref source, Unsafe.Add(ref at, 1) - shift);
-            ref float a2 = ref Unsafe.Add(ref source, Unsafe.Add(ref at, 2) - shift);
-            ref float a3 = ref Unsafe.Add(ref source, Unsafe.Add(ref at, 3) - shift);
-            ref float a4 = ref Unsafe.Add(ref source, Unsafe.Add(ref at, 4) - shift);
-            ref float a5 = ref Unsafe.Add(ref source, Unsafe.Add(ref at, 5) - shift);
-            ref float a6 = ref Unsafe.Add(ref source, Unsafe.Add(ref at, 6) - shift);
-            ref float a7 = ref Unsafe.Add(ref source, Unsafe.Add(ref at, 7) - shift);
+            var group = new GroupStarts(ref source, ref Unsafe.Add(ref position, p), shift);
             // Tap 0 reads offset 0 (kernel row 0, column 0).
             var w = Vector512.LoadUnsafe(ref weights);
-            var s0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref a0), w, start);
-            var s1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref a1), w, start);
-            var s2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref a2), w, start);
-            var s3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref a3), w, start);
-            var s4 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref a4), w, start);
-            var s5 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref a5), w, start);
-            var s6 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref a6), w, start);
-            var s7 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref a7), w, start);
+            var s0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref group.A0), w, start);
+            var s1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref group.A1), w, start);
+            var s2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref group.A2), w, start);
+            var s3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref group.A3), w, start);
+            var s4 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref group.A4), w, start);
+            var s5 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref group.A5), w, start);
+            var s6 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref group.A6), w, start);
+            var s7 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref group.A7), w, start);
             for (int t = 1; t < taps; t++)
             {
                 w = Vector512.LoadUnsafe(ref weights, (nuint)(t * Lanes));
                 nuint offset = (nuint)Unsafe.Add(ref offsets, t);
-                s0 = Tap(ref a0, offset, w, s0);
-                s1 = Tap(ref a1, offset, w, s1);
-                s2 = Tap(ref a2, offset, w, s2);
-                s3 = Tap(ref a3, offset, w, s3);
-                s4 = Tap(ref a4, offset, w, s4);
-                s5 = Tap(ref a5, offset, w, s5);
-                s6 = Tap(ref a6, offset, w, s6);
-                s7 = Tap(ref a7, offset, w, s7);
+                s0 = Tap(ref group.A0, offset, w, s0);
+                s1 = Tap(ref group.A1, offset, w, s1);
+                s2 = Tap(ref group.A2, offset, w, s2);
+                s3 = Tap(ref group.A3, offset, w, s3);
+                s4 = Tap(ref group.A4, offset, w, s4);
+                s5 = Tap(ref group.A5, offset, w, s5);
+                s6 = Tap(ref group.A6, offset, w, s6);
+                s7 = Tap(ref group.A7, offset, w, s7);
             }
             ref byte output = ref Unsafe.Add(ref destination, p * Lanes);
             requantize.Four(s0, s1, s2, s3, terms).StoreUnsafe(ref output);
@@ -555,53 +547,37 @@ static class ChannelBlockDepthwise
             return;
         }
         var start = terms.Start;
-        var w0 = Vector512.LoadUnsafe(ref weights, 0 * Lanes);
-        var w1 = Vector512.LoadUnsafe(ref weights, 1 * Lanes);
-        var w2 = Vector512.LoadUnsafe(ref weights, 2 * Lanes);
-        var w3 = Vector512.LoadUnsafe(ref weights, 3 * Lanes);
-        var w4 = Vector512.LoadUnsafe(ref weights, 4 * Lanes);
-        var w5 = Vector512.LoadUnsafe(ref weights, 5 * Lanes);
-        var w6 = Vector512.LoadUnsafe(ref weights, 6 * Lanes);
-        var w7 = Vector512.LoadUnsafe(ref weights, 7 * Lanes);
-        var w8 = Vector512.LoadUnsafe(ref weights, 8 * Lanes);
+        var w = new NineTaps(ref weights);
         // Floats from a position's first tap to kernel rows 1 and 2; the columns follow at 16 and 32.
         nuint row1 = (nuint)tapOffsets[3], row2 = (nuint)tapOffsets[6];
         for (int p = 0; ; p += Group)
         {
             if (p > count - Group) p = count - Group;
-            ref int at = ref Unsafe.Add(ref position, p);
-            ref float a0 = ref Unsafe.Add(ref source, at - shift);
-            ref float a1 = ref Unsafe.Add(ref source, Unsafe.Add(ref at, 1) - shift);
-            ref float a2 = ref Unsafe.Add(ref source, Unsafe.Add(ref at, 2) - shift);
-            ref float a3 = ref Unsafe.Add(ref source, Unsafe.Add(ref at, 3) - shift);
-            ref float a4 = ref Unsafe.Add(ref source, Unsafe.Add(ref at, 4) - shift);
-            ref float a5 = ref Unsafe.Add(ref source, Unsafe.Add(ref at, 5) - shift);
-            ref float a6 = ref Unsafe.Add(ref source, Unsafe.Add(ref at, 6) - shift);
-            ref float a7 = ref Unsafe.Add(ref source, Unsafe.Add(ref at, 7) - shift);
-            var s0 = KernelRow(ref a0, 0, w0, w1, w2, start);
-            var s1 = KernelRow(ref a1, 0, w0, w1, w2, start);
-            var s2 = KernelRow(ref a2, 0, w0, w1, w2, start);
-            var s3 = KernelRow(ref a3, 0, w0, w1, w2, start);
-            var s4 = KernelRow(ref a4, 0, w0, w1, w2, start);
-            var s5 = KernelRow(ref a5, 0, w0, w1, w2, start);
-            var s6 = KernelRow(ref a6, 0, w0, w1, w2, start);
-            var s7 = KernelRow(ref a7, 0, w0, w1, w2, start);
-            s0 = KernelRow(ref a0, row1, w3, w4, w5, s0);
-            s1 = KernelRow(ref a1, row1, w3, w4, w5, s1);
-            s2 = KernelRow(ref a2, row1, w3, w4, w5, s2);
-            s3 = KernelRow(ref a3, row1, w3, w4, w5, s3);
-            s4 = KernelRow(ref a4, row1, w3, w4, w5, s4);
-            s5 = KernelRow(ref a5, row1, w3, w4, w5, s5);
-            s6 = KernelRow(ref a6, row1, w3, w4, w5, s6);
-            s7 = KernelRow(ref a7, row1, w3, w4, w5, s7);
-            s0 = KernelRow(ref a0, row2, w6, w7, w8, s0);
-            s1 = KernelRow(ref a1, row2, w6, w7, w8, s1);
-            s2 = KernelRow(ref a2, row2, w6, w7, w8, s2);
-            s3 = KernelRow(ref a3, row2, w6, w7, w8, s3);
-            s4 = KernelRow(ref a4, row2, w6, w7, w8, s4);
-            s5 = KernelRow(ref a5, row2, w6, w7, w8, s5);
-            s6 = KernelRow(ref a6, row2, w6, w7, w8, s6);
-            s7 = KernelRow(ref a7, row2, w6, w7, w8, s7);
+            var group = new GroupStarts(ref source, ref Unsafe.Add(ref position, p), shift);
+            var s0 = KernelRow(ref group.A0, 0, w.W0, w.W1, w.W2, start);
+            var s1 = KernelRow(ref group.A1, 0, w.W0, w.W1, w.W2, start);
+            var s2 = KernelRow(ref group.A2, 0, w.W0, w.W1, w.W2, start);
+            var s3 = KernelRow(ref group.A3, 0, w.W0, w.W1, w.W2, start);
+            var s4 = KernelRow(ref group.A4, 0, w.W0, w.W1, w.W2, start);
+            var s5 = KernelRow(ref group.A5, 0, w.W0, w.W1, w.W2, start);
+            var s6 = KernelRow(ref group.A6, 0, w.W0, w.W1, w.W2, start);
+            var s7 = KernelRow(ref group.A7, 0, w.W0, w.W1, w.W2, start);
+            s0 = KernelRow(ref group.A0, row1, w.W3, w.W4, w.W5, s0);
+            s1 = KernelRow(ref group.A1, row1, w.W3, w.W4, w.W5, s1);
+            s2 = KernelRow(ref group.A2, row1, w.W3, w.W4, w.W5, s2);
+            s3 = KernelRow(ref group.A3, row1, w.W3, w.W4, w.W5, s3);
+            s4 = KernelRow(ref group.A4, row1, w.W3, w.W4, w.W5, s4);
+            s5 = KernelRow(ref group.A5, row1, w.W3, w.W4, w.W5, s5);
+            s6 = KernelRow(ref group.A6, row1, w.W3, w.W4, w.W5, s6);
+            s7 = KernelRow(ref group.A7, row1, w.W3, w.W4, w.W5, s7);
+            s0 = KernelRow(ref group.A0, row2, w.W6, w.W7, w.W8, s0);
+            s1 = KernelRow(ref group.A1, row2, w.W6, w.W7, w.W8, s1);
+            s2 = KernelRow(ref group.A2, row2, w.W6, w.W7, w.W8, s2);
+            s3 = KernelRow(ref group.A3, row2, w.W6, w.W7, w.W8, s3);
+            s4 = KernelRow(ref group.A4, row2, w.W6, w.W7, w.W8, s4);
+            s5 = KernelRow(ref group.A5, row2, w.W6, w.W7, w.W8, s5);
+            s6 = KernelRow(ref group.A6, row2, w.W6, w.W7, w.W8, s6);
+            s7 = KernelRow(ref group.A7, row2, w.W6, w.W7, w.W8, s7);
             ref byte output = ref Unsafe.Add(ref destination, p * Lanes);
             requantize.Four(s0, s1, s2, s3, terms).StoreUnsafe(ref output);
             requantize.Four(s4, s5, s6, s7, terms).StoreUnsafe(ref output, 4 * Lanes);
@@ -623,10 +599,11 @@ static class ChannelBlockDepthwise
 
     /// <summary>
     /// <see cref="ComputeOutputs3x3"/> for stride 1 (<see cref="TakesTiles"/>) over <paramref name="rows"/> ≥ 2 output
-    /// rows of the band, by tiles of two output rows × five columns: each of the tile's four input rows is loaded once,
-    /// seven vectors, and each vector feeds every tap that reads it, so the 90 multiply-adds take 28 loads where eight
-    /// positions' 72 took 72 (DS-CNN's 25×5 layers measured 1.81 → 1.61 µs, MobileNetV2's 56×56 81 → 70, its 28×28
-    /// 28.0 → 23.3). Ten independent sums cover the multiply-add latency. An odd last row and a last partial tile
+    /// rows of the band, by tiles of two output rows × five columns: an input row's seven vectors are loaded once per
+    /// output row that reads them and each feeds all three taps of its kernel row (<see cref="FiveSums.Add"/>), so the
+    /// 90 multiply-adds take 42 loads where eight positions' 72 took 72 (DS-CNN's 25×5 layers measured 1.81 → 1.61 µs,
+    /// MobileNetV2's 56×56 81 → 70, its 28×28 28.0 → 23.3; loading the middle rows once for both output rows, 28 loads,
+    /// measured the same). Ten independent sums cover the multiply-add latency. An odd last row and a last partial tile
     /// overlap the previous ones, computing the same bytes again.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -637,15 +614,7 @@ static class ChannelBlockDepthwise
         ref float weights = ref MemoryMarshal.GetReference(tapWeights);
         ref byte destination = ref MemoryMarshal.GetReference(packed);
         var start = terms.Start;
-        var w0 = Vector512.LoadUnsafe(ref weights, 0 * Lanes);
-        var w1 = Vector512.LoadUnsafe(ref weights, 1 * Lanes);
-        var w2 = Vector512.LoadUnsafe(ref weights, 2 * Lanes);
-        var w3 = Vector512.LoadUnsafe(ref weights, 3 * Lanes);
-        var w4 = Vector512.LoadUnsafe(ref weights, 4 * Lanes);
-        var w5 = Vector512.LoadUnsafe(ref weights, 5 * Lanes);
-        var w6 = Vector512.LoadUnsafe(ref weights, 6 * Lanes);
-        var w7 = Vector512.LoadUnsafe(ref weights, 7 * Lanes);
-        var w8 = Vector512.LoadUnsafe(ref weights, 8 * Lanes);
+        var w = new NineTaps(ref weights);
         nuint rowFloats = (nuint)(pitch * Lanes);
         for (int y = 0; ; y += 2)
         {
@@ -653,78 +622,22 @@ static class ChannelBlockDepthwise
             for (int x = 0; ; x += TileColumns)
             {
                 if (x > outputWidth - TileColumns) x = outputWidth - TileColumns;
-                ref float input = ref Unsafe.Add(ref source, (y * pitch + x) * Lanes);
-                // Input row 0: kernel row 0 of output row 0.
-                var v0 = Vector512.LoadUnsafe(ref input, 0 * Lanes);
-                var v1 = Vector512.LoadUnsafe(ref input, 1 * Lanes);
-                var v2 = Vector512.LoadUnsafe(ref input, 2 * Lanes);
-                var v3 = Vector512.LoadUnsafe(ref input, 3 * Lanes);
-                var v4 = Vector512.LoadUnsafe(ref input, 4 * Lanes);
-                var v5 = Vector512.LoadUnsafe(ref input, 5 * Lanes);
-                var v6 = Vector512.LoadUnsafe(ref input, 6 * Lanes);
-                var a0 = RowTaps(v0, v1, v2, w0, w1, w2, start);
-                var a1 = RowTaps(v1, v2, v3, w0, w1, w2, start);
-                var a2 = RowTaps(v2, v3, v4, w0, w1, w2, start);
-                var a3 = RowTaps(v3, v4, v5, w0, w1, w2, start);
-                var a4 = RowTaps(v4, v5, v6, w0, w1, w2, start);
-                // Input row 1: kernel row 1 of output row 0, kernel row 0 of output row 1.
-                input = ref Unsafe.Add(ref input, rowFloats);
-                v0 = Vector512.LoadUnsafe(ref input, 0 * Lanes);
-                v1 = Vector512.LoadUnsafe(ref input, 1 * Lanes);
-                v2 = Vector512.LoadUnsafe(ref input, 2 * Lanes);
-                v3 = Vector512.LoadUnsafe(ref input, 3 * Lanes);
-                v4 = Vector512.LoadUnsafe(ref input, 4 * Lanes);
-                v5 = Vector512.LoadUnsafe(ref input, 5 * Lanes);
-                v6 = Vector512.LoadUnsafe(ref input, 6 * Lanes);
-                a0 = RowTaps(v0, v1, v2, w3, w4, w5, a0);
-                a1 = RowTaps(v1, v2, v3, w3, w4, w5, a1);
-                a2 = RowTaps(v2, v3, v4, w3, w4, w5, a2);
-                a3 = RowTaps(v3, v4, v5, w3, w4, w5, a3);
-                a4 = RowTaps(v4, v5, v6, w3, w4, w5, a4);
-                var b0 = RowTaps(v0, v1, v2, w0, w1, w2, start);
-                var b1 = RowTaps(v1, v2, v3, w0, w1, w2, start);
-                var b2 = RowTaps(v2, v3, v4, w0, w1, w2, start);
-                var b3 = RowTaps(v3, v4, v5, w0, w1, w2, start);
-                var b4 = RowTaps(v4, v5, v6, w0, w1, w2, start);
-                // Input row 2: kernel row 2 of output row 0, kernel row 1 of output row 1.
-                input = ref Unsafe.Add(ref input, rowFloats);
-                v0 = Vector512.LoadUnsafe(ref input, 0 * Lanes);
-                v1 = Vector512.LoadUnsafe(ref input, 1 * Lanes);
-                v2 = Vector512.LoadUnsafe(ref input, 2 * Lanes);
-                v3 = Vector512.LoadUnsafe(ref input, 3 * Lanes);
-                v4 = Vector512.LoadUnsafe(ref input, 4 * Lanes);
-                v5 = Vector512.LoadUnsafe(ref input, 5 * Lanes);
-                v6 = Vector512.LoadUnsafe(ref input, 6 * Lanes);
-                a0 = RowTaps(v0, v1, v2, w6, w7, w8, a0);
-                a1 = RowTaps(v1, v2, v3, w6, w7, w8, a1);
-                a2 = RowTaps(v2, v3, v4, w6, w7, w8, a2);
-                a3 = RowTaps(v3, v4, v5, w6, w7, w8, a3);
-                a4 = RowTaps(v4, v5, v6, w6, w7, w8, a4);
-                b0 = RowTaps(v0, v1, v2, w3, w4, w5, b0);
-                b1 = RowTaps(v1, v2, v3, w3, w4, w5, b1);
-                b2 = RowTaps(v2, v3, v4, w3, w4, w5, b2);
-                b3 = RowTaps(v3, v4, v5, w3, w4, w5, b3);
-                b4 = RowTaps(v4, v5, v6, w3, w4, w5, b4);
-                // Input row 3: kernel row 2 of output row 1.
-                input = ref Unsafe.Add(ref input, rowFloats);
-                v0 = Vector512.LoadUnsafe(ref input, 0 * Lanes);
-                v1 = Vector512.LoadUnsafe(ref input, 1 * Lanes);
-                v2 = Vector512.LoadUnsafe(ref input, 2 * Lanes);
-                v3 = Vector512.LoadUnsafe(ref input, 3 * Lanes);
-                v4 = Vector512.LoadUnsafe(ref input, 4 * Lanes);
-                v5 = Vector512.LoadUnsafe(ref input, 5 * Lanes);
-                v6 = Vector512.LoadUnsafe(ref input, 6 * Lanes);
-                b0 = RowTaps(v0, v1, v2, w6, w7, w8, b0);
-                b1 = RowTaps(v1, v2, v3, w6, w7, w8, b1);
-                b2 = RowTaps(v2, v3, v4, w6, w7, w8, b2);
-                b3 = RowTaps(v3, v4, v5, w6, w7, w8, b3);
-                b4 = RowTaps(v4, v5, v6, w6, w7, w8, b4);
+                ref float row0 = ref Unsafe.Add(ref source, (y * pitch + x) * Lanes);
+                ref float row1 = ref Unsafe.Add(ref row0, rowFloats);
+                ref float row2 = ref Unsafe.Add(ref row1, rowFloats);
+                // Input row r feeds kernel row r of output row 0 and kernel row r − 1 of output row 1.
+                var upper = FiveSums.Add(ref row0, w.W0, w.W1, w.W2, new FiveSums(start));
+                upper = FiveSums.Add(ref row1, w.W3, w.W4, w.W5, upper);
+                var lower = FiveSums.Add(ref row1, w.W0, w.W1, w.W2, new FiveSums(start));
+                upper = FiveSums.Add(ref row2, w.W6, w.W7, w.W8, upper);
+                lower = FiveSums.Add(ref row2, w.W3, w.W4, w.W5, lower);
+                lower = FiveSums.Add(ref Unsafe.Add(ref row2, rowFloats), w.W6, w.W7, w.W8, lower);
                 ref byte first = ref Unsafe.Add(ref destination, (y * outputWidth + x) * Lanes);
                 ref byte second = ref Unsafe.Add(ref first, outputWidth * Lanes);
-                requantize.Four(a0, a1, a2, a3, terms).StoreUnsafe(ref first);
-                requantize.Four(b0, b1, b2, b3, terms).StoreUnsafe(ref second);
+                requantize.Four(upper.S0, upper.S1, upper.S2, upper.S3, terms).StoreUnsafe(ref first);
+                requantize.Four(lower.S0, lower.S1, lower.S2, lower.S3, terms).StoreUnsafe(ref second);
                 // The fifth columns of both rows share one requantisation.
-                var lasts = requantize.Four(a4, b4, a4, b4, terms);
+                var lasts = requantize.Four(upper.S4, lower.S4, upper.S4, lower.S4, terms);
                 lasts.GetLower().GetLower().StoreUnsafe(ref first, 4 * Lanes);
                 lasts.GetLower().GetUpper().StoreUnsafe(ref second, 4 * Lanes);
                 if (x == outputWidth - TileColumns) break;
@@ -733,11 +646,75 @@ static class ChannelBlockDepthwise
         }
     }
 
-    /// <summary>sum + one kernel row's three taps on three adjacent input vectors.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector512<float> RowTaps(Vector512<float> left, Vector512<float> middle, Vector512<float> right, Vector512<float> wLeft, Vector512<float> wMiddle,
-        Vector512<float> wRight, Vector512<float> sum) =>
-        Vector512.FusedMultiplyAdd(right, wRight, Vector512.FusedMultiplyAdd(middle, wMiddle, Vector512.FusedMultiplyAdd(left, wLeft, sum)));
+    /// <summary>The sums of five adjacent output positions of one row of a tile (<see cref="ComputeTiles3x3"/>).</summary>
+    readonly struct FiveSums(Vector512<float> s0, Vector512<float> s1, Vector512<float> s2, Vector512<float> s3, Vector512<float> s4)
+    {
+        public readonly Vector512<float> S0 = s0, S1 = s1, S2 = s2, S3 = s3, S4 = s4;
+
+        /// <summary>Five sums that all start at <paramref name="start"/>.</summary>
+        public FiveSums(Vector512<float> start) : this(start, start, start, start, start) { }
+
+        /// <summary>
+        /// <paramref name="sums"/> + one kernel row's taps (weights <paramref name="left"/>, <paramref name="middle"/>,
+        /// <paramref name="right"/>) on the seven input vectors from <paramref name="input"/>, each loaded once.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static FiveSums Add(ref float input, Vector512<float> left, Vector512<float> middle, Vector512<float> right, FiveSums sums)
+        {
+            var v0 = Vector512.LoadUnsafe(ref input);
+            var v1 = Vector512.LoadUnsafe(ref input, 1 * Lanes);
+            var v2 = Vector512.LoadUnsafe(ref input, 2 * Lanes);
+            var v3 = Vector512.LoadUnsafe(ref input, 3 * Lanes);
+            var v4 = Vector512.LoadUnsafe(ref input, 4 * Lanes);
+            var v5 = Vector512.LoadUnsafe(ref input, 5 * Lanes);
+            var v6 = Vector512.LoadUnsafe(ref input, 6 * Lanes);
+            return new FiveSums(Taps(v0, v1, v2, sums.S0), Taps(v1, v2, v3, sums.S1), Taps(v2, v3, v4, sums.S2), Taps(v3, v4, v5, sums.S3), Taps(v4, v5, v6, sums.S4));
+
+            Vector512<float> Taps(Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> sum) =>
+                Vector512.FusedMultiplyAdd(c, right, Vector512.FusedMultiplyAdd(b, middle, Vector512.FusedMultiplyAdd(a, left, sum)));
+        }
+    }
+
+    /// <summary>A 3×3 kernel's nine tap weight vectors, row by row, held in registers by the loops that use them.</summary>
+    readonly struct NineTaps
+    {
+        public readonly Vector512<float> W0, W1, W2, W3, W4, W5, W6, W7, W8;
+
+        /// <summary>The nine vectors of 16 floats from <paramref name="weights"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public NineTaps(ref float weights)
+        {
+            W0 = Vector512.LoadUnsafe(ref weights);
+            W1 = Vector512.LoadUnsafe(ref weights, 1 * Lanes);
+            W2 = Vector512.LoadUnsafe(ref weights, 2 * Lanes);
+            W3 = Vector512.LoadUnsafe(ref weights, 3 * Lanes);
+            W4 = Vector512.LoadUnsafe(ref weights, 4 * Lanes);
+            W5 = Vector512.LoadUnsafe(ref weights, 5 * Lanes);
+            W6 = Vector512.LoadUnsafe(ref weights, 6 * Lanes);
+            W7 = Vector512.LoadUnsafe(ref weights, 7 * Lanes);
+            W8 = Vector512.LoadUnsafe(ref weights, 8 * Lanes);
+        }
+    }
+
+    /// <summary>Where the eight output positions of a group read their first tap in the band.</summary>
+    readonly ref struct GroupStarts
+    {
+        public readonly ref float A0, A1, A2, A3, A4, A5, A6, A7;
+
+        /// <summary>The positions at <paramref name="positions"/> (float indexes, <paramref name="shift"/> before the band's start).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public GroupStarts(ref float band, ref int positions, int shift)
+        {
+            A0 = ref Unsafe.Add(ref band, positions - shift);
+            A1 = ref Unsafe.Add(ref band, Unsafe.Add(ref positions, 1) - shift);
+            A2 = ref Unsafe.Add(ref band, Unsafe.Add(ref positions, 2) - shift);
+            A3 = ref Unsafe.Add(ref band, Unsafe.Add(ref positions, 3) - shift);
+            A4 = ref Unsafe.Add(ref band, Unsafe.Add(ref positions, 4) - shift);
+            A5 = ref Unsafe.Add(ref band, Unsafe.Add(ref positions, 5) - shift);
+            A6 = ref Unsafe.Add(ref band, Unsafe.Add(ref positions, 6) - shift);
+            A7 = ref Unsafe.Add(ref band, Unsafe.Add(ref positions, 7) - shift);
+        }
+    }
 
     /// <summary>sum + the three taps of one kernel row (<paramref name="row"/> floats from <paramref name="at"/>, columns 16 floats apart).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
