@@ -16,6 +16,7 @@ using AotInfer.Kernels.Quantization;
 //        GemmBench int8 [tier] [peakGmacs] [novnni]; tier is Scalar, Vector128, Avx2 or Avx512BW; novnni keeps vpmaddubsw on AVX-VNNI CPUs.
 //        GemmBench int8conv [tier] [novnni] [pointwise]: the int8 convolution layers of the small models, direct vs im2col vs Winograd F(2x2,3x3) (pointwise: only the unpadded 1×1 ones).
 //        GemmBench int8onechannel [tier] [novnni]: the int8 convolution layers of one input channel, one-channel kernel vs direct vs im2col.
+//        GemmBench depthwise [tier|best] [label]: the int8 depthwise layers of DS-CNN and MobileNetV2 (only those whose label, e.g. "64  25x5", contains label), checked against the scalar tier.
 //        GemmBench conv [tier] [name]: the float convolution kernels on the benchmark models' layer shapes (only layers whose name contains name).
 switch (args.FirstOrDefault())
 {
@@ -23,6 +24,7 @@ switch (args.FirstOrDefault())
     case "int8": Int8Bench.Run(args[1..]); return;
     case "int8onechannel": Int8SingleChannelBench.Run(args[1..]); return;
     case "conv": ConvBench.Run(args[1..]); return;
+    case "depthwise": DepthwiseBench.Run(args[1..]); return;
 }
 string[] positional = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
 if (positional.Length > 0) MatrixMultiply.Tier = Enum.Parse<GemmTier>(positional[0], ignoreCase: true);

@@ -40,12 +40,12 @@ public static class QuantizedDepthwise
 
     /// <summary>
     /// Whether a layer of this geometry (the packed window) is one the channel-block path of
-    /// <see cref="Convolve2DRequantized{TX, TW, TOut}"/> takes on AVX-512BW with VBMI (given byte outputs, finite multipliers
+    /// <see cref="Convolve2DRequantized{TX, TW, TOut}(ReadOnlySpan{TX}, ReadOnlySpan{TX}, ReadOnlySpan{TW}, ReadOnlySpan{TW}, ReadOnlySpan{int}, ReadOnlySpan{float}, int, Span{TOut}, Span{int}, int, int, int[])"/> takes on AVX-512BW with VBMI (given byte outputs, finite multipliers
     /// and a bias within 2²⁴); the compiler mirrors it to name the path in <c>inspect</c>, and a test holds the two equal.
     /// </summary>
     public static bool ChannelBlockFits(int[] geometry) => ChannelBlockDepthwise.Fits(new Window(geometry));
 
-    /// <summary>Ints of scratch <see cref="Convolve2D{TX, TW}"/> and <see cref="Convolve2DRequantized{TX, TW, TOut}"/> need for a layer of this geometry (the packed window).</summary>
+    /// <summary>Ints of scratch <see cref="Convolve2D{TX, TW}"/> and <see cref="Convolve2DRequantized{TX, TW, TOut}(ReadOnlySpan{TX}, ReadOnlySpan{TX}, ReadOnlySpan{TW}, ReadOnlySpan{TW}, ReadOnlySpan{int}, ReadOnlySpan{float}, int, Span{TOut}, Span{int}, int, int, int[])"/> need for a layer of this geometry (the packed window).</summary>
     public static int ScratchLength(int[] geometry)
     {
         var window = new Window(geometry);
@@ -74,16 +74,45 @@ public static class QuantizedDepthwise
         ReadOnlySpan<int> bias, ReadOnlySpan<float> multipliers, int yZeroPoint, Span<TOut> y, Span<int> scratch, int batch, int channels, int[] geometry)
         where TX : unmanaged, IBinaryInteger<TX> where TW : unmanaged, IBinaryInteger<TW> where TOut : unmanaged, IBinaryInteger<TOut>, IMinMaxValue<TOut>
     {
-        if (multipliers.Length != 1 && multipliers.Length != channels) throw new ArgumentException($"{multipliers.Length} multipliers for {channels} channels", nameof(multipliers));
-        if (!bias.IsEmpty && bias.Length != channels) throw new ArgumentException($"a bias of {bias.Length} values for {channels} channels", nameof(bias));
+        CheckRequantization(bias, multipliers, channels);
         var window = new Window(geometry);
         if (ChannelBlockDepthwise.Applies<TW, TOut>(window, bias, multipliers))
         {
             CheckOperands<TX>(scratch, geometry);
-            ChannelBlockDepthwise.Convolve(x, xZeroPoint, weights, wZeroPoint, bias, multipliers, yZeroPoint, y, scratch, batch, channels, window);
+            ChannelBlockDepthwise.Convolve(x, xZeroPoint, weights, wZeroPoint, null, bias, multipliers, yZeroPoint, y, scratch, batch, channels, window);
             return;
         }
         Convolve(x, xZeroPoint, weights, wZeroPoint, new Epilogue(bias, multipliers, yZeroPoint), y, scratch, batch, channels, geometry);
+    }
+
+    /// <summary>
+    /// <see cref="Convolve2DRequantized{TX, TW, TOut}(ReadOnlySpan{TX}, ReadOnlySpan{TX}, ReadOnlySpan{TW}, ReadOnlySpan{TW}, ReadOnlySpan{int}, ReadOnlySpan{float}, int, Span{TOut}, Span{int}, int, int, int[])"/>
+    /// on constant weights packed once: the channel-block path reads their interleaved tap weights instead of building
+    /// them on every call; the other paths read the weights and zero points they keep.
+    /// </summary>
+    public static void Convolve2DRequantized<TX, TW, TOut>(ReadOnlySpan<TX> x, ReadOnlySpan<TX> xZeroPoint, Int8DepthwiseWeights<TW> weights,
+        ReadOnlySpan<int> bias, ReadOnlySpan<float> multipliers, int yZeroPoint, Span<TOut> y, Span<int> scratch, int batch, int channels, int[] geometry)
+        where TX : unmanaged, IBinaryInteger<TX> where TW : unmanaged, IBinaryInteger<TW> where TOut : unmanaged, IBinaryInteger<TOut>, IMinMaxValue<TOut>
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        var window = new Window(geometry);
+        if (weights.Channels != channels || weights.Taps != window.KernelSize)
+            throw new ArgumentException($"depthwise weights packed for {weights.Channels} channels of {weights.Taps} taps, the layer has {channels} of {window.KernelSize}", nameof(weights));
+        CheckRequantization(bias, multipliers, channels);
+        if (ChannelBlockDepthwise.Applies<TW, TOut>(window, bias, multipliers))
+        {
+            CheckOperands<TX>(scratch, geometry);
+            ChannelBlockDepthwise.Convolve(x, xZeroPoint, weights.Weights, weights.ZeroPoints, weights, bias, multipliers, yZeroPoint, y, scratch, batch, channels, window);
+            return;
+        }
+        Convolve(x, xZeroPoint, weights.Weights, weights.ZeroPoints, new Epilogue(bias, multipliers, yZeroPoint), y, scratch, batch, channels, geometry);
+    }
+
+    /// <summary>Rejects a multiplier count other than 1 or one per channel and a bias of other than one value per channel.</summary>
+    static void CheckRequantization(ReadOnlySpan<int> bias, ReadOnlySpan<float> multipliers, int channels)
+    {
+        if (multipliers.Length != 1 && multipliers.Length != channels) throw new ArgumentException($"{multipliers.Length} multipliers for {channels} channels", nameof(multipliers));
+        if (!bias.IsEmpty && bias.Length != channels) throw new ArgumentException($"a bias of {bias.Length} values for {channels} channels", nameof(bias));
     }
 
     /// <summary>Rejects images of other than bytes and scratch shorter than <see cref="ScratchLength"/>.</summary>

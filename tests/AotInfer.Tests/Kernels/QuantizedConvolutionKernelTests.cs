@@ -152,14 +152,17 @@ public class QuantizedConvolutionKernelTests
         }
     });
 
-    static TOut[] RunDepthwiseRequantized<TX, TW, TOut>(DepthwiseCase t, int[] bias, float[] multipliers, int zeroPoint)
+    static TOut[] RunDepthwiseRequantized<TX, TW, TOut>(DepthwiseCase t, int[] bias, float[] multipliers, int zeroPoint, bool packed)
         where TX : unmanaged, IBinaryInteger<TX> where TW : unmanaged, IBinaryInteger<TW> where TOut : unmanaged, IBinaryInteger<TOut>, IMinMaxValue<TOut>
     {
         var y = new TOut[t.Batch * t.Channels * t.Geometry[3] * t.Geometry[4]];
         int[] scratch = Enumerable.Repeat(0x5A5A5A5A, QuantizedDepthwise.ScratchLength(t.Geometry)).ToArray();
-        TX[] zx = t.Zx == 0 && t.Label.Contains("zeros none") ? Array.Empty<TX>() : new[] { TX.CreateTruncating(t.Zx) };
-        QuantizedDepthwise.Convolve2DRequantized<TX, TW, TOut>(t.X.Select(TX.CreateTruncating).ToArray(), zx, t.W.Select(TW.CreateTruncating).ToArray(),
-            t.Zw.Select(TW.CreateTruncating).ToArray(), bias, multipliers, zeroPoint, y, scratch, t.Batch, t.Channels, t.Geometry);
+        TX[] x = t.X.Select(TX.CreateTruncating).ToArray(), zx = t.Zx == 0 && t.Label.Contains("zeros none") ? Array.Empty<TX>() : new[] { TX.CreateTruncating(t.Zx) };
+        TW[] w = t.W.Select(TW.CreateTruncating).ToArray(), zw = t.Zw.Select(TW.CreateTruncating).ToArray();
+        if (packed)
+            QuantizedDepthwise.Convolve2DRequantized<TX, TW, TOut>(x, zx, Int8DepthwiseWeights<TW>.Pack(w, zw, t.Channels, t.Geometry[5] * t.Geometry[6]), bias, multipliers,
+                zeroPoint, y, scratch, t.Batch, t.Channels, t.Geometry);
+        else QuantizedDepthwise.Convolve2DRequantized<TX, TW, TOut>(x, zx, w, zw, bias, multipliers, zeroPoint, y, scratch, t.Batch, t.Channels, t.Geometry);
         return y;
     }
 
@@ -167,9 +170,10 @@ public class QuantizedConvolutionKernelTests
     /// Requantises <paramref name="t"/> with a random output zero point, per-tensor or per-channel multipliers and an
     /// optional bias, and checks every output against the definition. With <paramref name="extremes"/>, biases near
     /// ±2²⁴ (where a float sum started at the bias would round) and multipliers from 10⁻⁹ to 10⁸ (products beyond
-    /// int32's range) instead of the ordinary ones.
+    /// int32's range) instead of the ordinary ones. With <paramref name="packed"/>, the weights are packed once first
+    /// (<see cref="Int8DepthwiseWeights{TW}"/>, what generated code passes for constant weights).
     /// </summary>
-    static void CheckDepthwiseRequantized<TOut>(QuantizedGemmTier tier, DepthwiseCase t, Random random, bool extremes = false)
+    static void CheckDepthwiseRequantized<TOut>(QuantizedGemmTier tier, DepthwiseCase t, Random random, bool extremes = false, bool packed = false)
         where TOut : unmanaged, IBinaryInteger<TOut>, IMinMaxValue<TOut>
     {
         int[] acc = DepthwiseReference(t);
@@ -183,17 +187,17 @@ public class QuantizedConvolutionKernelTests
             : Enumerable.Range(0, t.Channels).Select(_ => extremes ? (random.Next(2) == 0 ? 1 : -1) * ((1 << 24) - random.Next(0, 600000)) : random.Next(-5000, 5000)).ToArray();
         TOut[] actual = (t.XSigned, t.WSigned) switch
         {
-            (false, true) => RunDepthwiseRequantized<byte, sbyte, TOut>(t, bias, multipliers, zeroPoint),
-            (false, false) => RunDepthwiseRequantized<byte, byte, TOut>(t, bias, multipliers, zeroPoint),
-            (true, true) => RunDepthwiseRequantized<sbyte, sbyte, TOut>(t, bias, multipliers, zeroPoint),
-            _ => RunDepthwiseRequantized<sbyte, byte, TOut>(t, bias, multipliers, zeroPoint),
+            (false, true) => RunDepthwiseRequantized<byte, sbyte, TOut>(t, bias, multipliers, zeroPoint, packed),
+            (false, false) => RunDepthwiseRequantized<byte, byte, TOut>(t, bias, multipliers, zeroPoint, packed),
+            (true, true) => RunDepthwiseRequantized<sbyte, sbyte, TOut>(t, bias, multipliers, zeroPoint, packed),
+            _ => RunDepthwiseRequantized<sbyte, byte, TOut>(t, bias, multipliers, zeroPoint, packed),
         };
         int planeSize = t.Geometry[3] * t.Geometry[4];
         for (int i = 0; i < acc.Length; i++)
         {
             int c = i / planeSize % t.Channels;
             TOut expected = RequantizeReference<TOut>(acc[i], withBias ? bias[c] : 0, multipliers[perChannel ? c : 0], zeroPoint);
-            Assert.True(expected == actual[i], $"tier {tier} {t.Label} → {typeof(TOut).Name} zero point {zeroPoint}{(perChannel ? " per-channel" : "")}{(withBias ? " bias" : "")}: " +
+            Assert.True(expected == actual[i], $"tier {tier} {t.Label}{(packed ? " packed" : "")} → {typeof(TOut).Name} zero point {zeroPoint}{(perChannel ? " per-channel" : "")}{(withBias ? " bias" : "")}: " +
                                                $"element {i} is {actual[i]}, expected {expected} (acc {acc[i]})");
         }
     }
@@ -256,6 +260,58 @@ public class QuantizedConvolutionKernelTests
             CheckDepthwiseRequantized<sbyte>(tier, t, random, extremes: true);
         }
     });
+
+    /// <summary>
+    /// Weights packed once (<see cref="Int8DepthwiseWeights{TW}"/>): the same bytes as the definition on the small and
+    /// tall planes, and with biases near 2²⁴ and huge multipliers, on every tier (the channel-block path reads the packed
+    /// taps, the others the weights the object keeps).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(ForcedTier.All), MemberType = typeof(ForcedTier))]
+    public void DepthwiseRequantizedOnPackedWeightsMatchesTheDefinition(QuantizedGemmTier tier) => ForcedTier.Run(tier, () =>
+    {
+        var random = new Random(19);
+        foreach (var t in SmallPlaneCases(2031).Concat(TallPlaneCases(2032)))
+        {
+            CheckDepthwiseRequantized<byte>(tier, t, random, packed: true);
+            CheckDepthwiseRequantized<sbyte>(tier, t, random, packed: true);
+        }
+        foreach (var t in SmallPlaneCases(2033).Where((_, i) => i % 4 == 0))
+            CheckDepthwiseRequantized<byte>(tier, t, random, extremes: true, packed: true);
+    });
+
+    /// <summary>
+    /// 3×3 stride-1 layers, what the channel-block path computes by tiles of two rows × five columns: heights 1–9 (odd
+    /// ones overlap the last pair), widths 3–17 and 25×5 (overlapping last tiles, and widths the tiles leave to the
+    /// position groups), random pads, partial and whole blocks of 16 channels, batches of 1 and 2, every zero-point class
+    /// and signedness, weights as given and packed.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(ForcedTier.All), MemberType = typeof(ForcedTier))]
+    public void DepthwiseRequantizedMatchesTheDefinitionOnThreeByThreeStrideOneTiles(QuantizedGemmTier tier) => ForcedTier.Run(tier, () =>
+    {
+        var random = new Random(23);
+        int made = 0;
+        foreach (var (h, w) in Enumerable.Range(1, 9).SelectMany(h => new[] { 3, 5, 6, 9, 10, 11, 14, 17 }.Select(w => (h, w))).Append((25, 5)))
+        {
+            if (RandomPadsGeometry(random, h, w, new[] { 3, 3 }, 1, 1) is not { } geometry) continue;
+            var t = RandomCase(random, made, 1 + made % 2, new[] { 16, 17, 64 }[made % 3], geometry);
+            CheckDepthwiseRequantized<byte>(tier, t, random, packed: made % 2 == 0);
+            CheckDepthwiseRequantized<sbyte>(tier, t, random, packed: made++ % 2 == 1);
+        }
+    });
+
+    [Fact]
+    public void PackedDepthwiseWeightsRejectOtherLayers()
+    {
+        var weights = Int8DepthwiseWeights<sbyte>.Pack(new sbyte[18], Array.Empty<sbyte>(), 2, 9);
+        int[] geometry = { 2, 5, 5, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1 };
+        var error = Assert.Throws<ArgumentException>(() => QuantizedDepthwise.Convolve2DRequantized<byte, sbyte, byte>(new byte[75], ReadOnlySpan<byte>.Empty, weights,
+            ReadOnlySpan<int>.Empty, new[] { 1f }, 0, new byte[75], new int[QuantizedDepthwise.ScratchLength(geometry)], 1, 3, geometry));
+        Assert.Contains("packed for 2 channels of 9 taps, the layer has 3 of 9", error.Message);
+        Assert.Throws<ArgumentException>(() => Int8DepthwiseWeights<sbyte>.Pack(new sbyte[17], Array.Empty<sbyte>(), 2, 9));
+        Assert.Throws<ArgumentException>(() => Int8DepthwiseWeights<sbyte>.Pack(new sbyte[18], new sbyte[3], 2, 9));
+    }
 
     /// <summary>
     /// Planes taller than the channel-block path's band of padded rows, so rows still needed move to the band's start and

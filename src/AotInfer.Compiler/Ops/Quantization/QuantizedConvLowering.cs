@@ -38,9 +38,12 @@ public sealed class QuantizedConvLowering : OpLowering
     int WZero => _requantize ? 5 : 3;
 
     /// <summary>A described layer; <paramref name="ByteGemm"/> names the <c>Int8Gemm</c> scheme, null for the widening GEMM.</summary>
-    sealed record Layer(int Batch, int InChannels, int OutChannels, int Groups, WindowGeometry Geometry, DataType XType, DataType WType, DataType Output, bool PackedWeights, bool Depthwise,
+    sealed record Layer(int Batch, int InChannels, int OutChannels, int Groups, WindowGeometry Geometry, DataType XType, DataType WType, DataType Output, bool ConstantWeights, bool Depthwise,
         string? ByteGemm, bool Pointwise, string WideningReason, bool DirectCandidate, bool PointwiseCandidate, bool WinogradCandidate, bool SingleChannelCandidate)
     {
+        /// <summary>Constant weights (and weight zero points) of a layer that is not depthwise: packed once at type initialisation for the GEMM or the direct kernels.</summary>
+        public bool PackedWeights => ConstantWeights && !Depthwise;
+
         /// <summary>
         /// A 2-D 3×3 layer of one group, strides and dilations 1, pads ≥ 0, at least 32 input and output channels and
         /// 16×16 output positions, whose int32 sums stay exact (<c>Int8WinogradF2x3.Exact</c>): the integer Winograd
@@ -154,7 +157,7 @@ public sealed class QuantizedConvLowering : OpLowering
                         WinogradExact(xs[1], QuantizedPacking.LargestCentred(op.Input(W).Constant!, op.HasInput(WZero) ? op.Input(WZero).Constant : null, outChannels, ws[1] * 9));
         bool oneChannel = _requantize && packed && !depthwise && rank == 2 && groups == 1 && xs[1] == 1 && kernel[0] * kernel[1] > 1 &&
                              QuantizedPacking.CentredFitsSignedByte(op.Input(W).Constant!, op.HasInput(WZero) ? op.Input(WZero).Constant : null, outChannels, kernel[0] * kernel[1]);
-        return new Layer(xs[0], xs[1], outChannels, groups, geometry, xType, wType, output, packed && !depthwise, depthwise, byteGemm, pointwise, reason, direct, pointwiseDirect, winograd,
+        return new Layer(xs[0], xs[1], outChannels, groups, geometry, xType, wType, output, packed, depthwise, byteGemm, pointwise, reason, direct, pointwiseDirect, winograd,
             oneChannel);
     }
 
@@ -174,7 +177,7 @@ public sealed class QuantizedConvLowering : OpLowering
             : layer.SingleChannel ? "one-channel (horizontal tap quads; vpdpbusd where the CPU has AVX-VNNI, requantised in registers)"
             : layer.PointwiseDirect ? "pointwise-direct (vpdpbusd where the CPU has AVX-VNNI, requantised in registers)" : layer.Direct ? "direct (no im2col; vpdpbusd where the CPU has AVX-VNNI, requantised in the same pass)" : layer.Dense ? $"GEMV (dense layer, {layer.ByteGemm})" : layer.ByteGemm is null ? $"im2col+GEMM (int16 widening: {layer.WideningReason})" : $"{(layer.Pointwise ? "1×1" : "im2col")}+GEMM (vpmaddubsw, or vpdpbusd where the CPU has AVX-VNNI; {layer.ByteGemm})";
         op.Node.Annotations["kernel"] = $"int8 {shape} {DataTypes.CSharpName(layer.XType)}×{DataTypes.CSharpName(layer.WType)}" +
-                                        (layer.PackedWeights ? ", weights pre-packed" : "") + $" → {layer.Output}";
+                                        (layer.PackedWeights || (layer.Depthwise && _requantize && layer.ConstantWeights) ? ", weights pre-packed" : "") + $" → {layer.Output}";
         op.Node.Annotations["window"] = layer.Geometry.ToString();
     }
 
@@ -222,11 +225,15 @@ public sealed class QuantizedConvLowering : OpLowering
         if (layer.Depthwise && _requantize)
         {
             // The depthwise kernel requantises each output row as it leaves its grid: no int32 tensor in between.
-            string wZero = WeightZeroPoints(op, code, wT);
+            // Constant weights are packed once (the channel-block path's interleaved float taps) instead of on every call.
+            string weightsAndZeros = layer.ConstantWeights
+                ? code.StaticField($"{q}.Int8DepthwiseWeights<{wT}>",
+                    $"{q}.Int8DepthwiseWeights<{wT}>.Pack({code.ConstantArray(W)}, {ConstantWeightZeroPoints(op, code, wT)}, {layer.InChannels}, {g.KernelSize})")
+                : $"{code.In(W)}, {WeightZeroPoints(op, code, wT)}";
             string scratch = code.Scratch(DataType.Int32, QuantizedPacking.DepthwiseScratchLength(g));
             string scales = EmitMultipliers(op, code);
             string biasInput = Bias(op, code);
-            code.Writer.Line($"{q}.QuantizedDepthwise.Convolve2DRequantized<{xT}, {wT}, {code.OutType(0)}>({code.In(0)}, {xZero}, {code.In(W)}, {wZero}, " +
+            code.Writer.Line($"{q}.QuantizedDepthwise.Convolve2DRequantized<{xT}, {wT}, {code.OutType(0)}>({code.In(0)}, {xZero}, {weightsAndZeros}, " +
                              $"{biasInput}, {scales}, (int){code.In(7)}[0], {code.Out(0)}, {scratch}, {layer.Batch}, {layer.InChannels}, {code.IntArray(g.Packed())});");
             return;
         }
