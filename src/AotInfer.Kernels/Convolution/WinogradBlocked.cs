@@ -15,7 +15,8 @@ namespace AotInfer.Kernels.Convolution;
 /// </summary>
 /// <remarks>
 /// With AVX-512 and whole blocks of 16 input channels the input transform runs over channels instead
-/// (<see cref="ChannelInterleavedInput"/>); otherwise, as follows.
+/// (<see cref="ChannelInterleavedInput"/>), and a pair of channel blocks whose second is at most half full (24 output
+/// channels) shares that block's vectors between two tiles (<see cref="BlockAndHalf"/>); otherwise, as follows.
 /// The zero-padded image is first split into its 16 phases (<see cref="FourPhaseImage"/>), so that the 36 inputs of
 /// consecutive tiles are 36 contiguous vectors (tile t = ty·(TW + 1) + tx, one dummy tile per row). Then three steps
 /// per image, or per band of two tile rows on large planes: (1) the input transform V = Bᵀ d B of every tile and input
@@ -125,6 +126,7 @@ public static unsafe partial class WinogradBlocked
                 pr == null ? null : pr + ((long)n * outChannels + first) * outputSize);
             switch (filter.Tier)
             {
+                case GemmTier.Avx512 when BlockAndHalf.Applies(images, blocks): BlockAndHalf.Groups(images, blocks, band, rows); break;
                 case GemmTier.Avx512: Groups<ChannelVector512, Vector512<float>>(images, blocks, band, rows); break;
                 case GemmTier.Fma256: Groups<ChannelVector256, Vector256<float>>(images, blocks, band, rows); break;
                 case GemmTier.Vector128: Groups<ChannelVector128, Vector128<float>>(images, blocks, band, rows); break;
@@ -324,7 +326,7 @@ public static unsafe partial class WinogradBlocked
             }
         }
         if (images.Pooled) WinogradOutputTransform.Pool<TOps, TVector>(images.OutputTiles, blocks.Pair, rows, columns, pitch);
-        Store(images, blocks, lanes, ty0, rows, tx0, columns, pitch);
+        Store(images, blocks, images.OutputTiles, lanes, ty0, rows, tx0, columns, pitch);
     }
 
     /// <summary>What the product of one position shares.</summary>
@@ -459,12 +461,12 @@ public static unsafe partial class WinogradBlocked
     }
 
     /// <summary>
-    /// The group's output tiles back to NCHW, runs of 8 pixels per output row through the direct kernel's in-register
+    /// The group's output tiles (at <paramref name="outputTiles"/>, <paramref name="lanes"/> channels per pixel) back to NCHW, runs of 8 pixels per output row through the direct kernel's in-register
     /// transpose (which adds the residual and clamps). A run may write past its last valid pixel, onto pixels of the
     /// same plane that are stored later (later runs, rows or groups), as the direct kernel does; where that could hit
     /// stored pixels (the plane's end, or a row end when groups split rows) the run is stored pixel by pixel.
     /// </summary>
-    static void Store(in Images images, in BlockPair blocks, int lanes, int ty0, int rows, int tx0, int columns, int pitch)
+    static void Store(in Images images, in BlockPair blocks, float* outputTiles, int lanes, int ty0, int rows, int tx0, int columns, int pitch)
     {
         int height = images.OutputHeight, width = images.OutputWidth, outputSize = height * width;
         // Output pixels per tile side in the stored planes (pooled: the first 2×2 of each tile, see WinogradOutputTransform.Pool).
@@ -482,7 +484,7 @@ public static unsafe partial class WinogradBlocked
             {
                 int oh = side * ty0 + r;
                 if (oh >= height) break;
-                float* source = images.OutputTiles + (long)(b * 4 * rows + r) * pitch * lanes;
+                float* source = outputTiles + (long)(b * 4 * rows + r) * pitch * lanes;
                 for (int col = 0; col < side * columns; col += 8)
                 {
                     int ow = side * tx0 + col;
