@@ -305,11 +305,12 @@ public static unsafe partial class WinogradBlocked
         var s = images.Tiling;
         int lanes = TOps.Lanes;
         long first = images.Interleaved ? 16L * (ty0 * s.TileColumns + tx0) : (ty0 - band) * s.Pitch + tx0;
+        float* weights0 = blocks.Filter.Weights(0, blocks.Block), weights1 = blocks.Pair == 2 ? blocks.Filter.Weights(0, blocks.Block + 1) : weights0;
         for (int xi = 0; xi < Positions; xi++)
         {
-            float* w0 = blocks.Filter.Weights(xi, blocks.Block), w1 = blocks.Pair == 2 ? blocks.Filter.Weights(xi, blocks.Block + 1) : w0;
-            var product = new ProductArguments(images.V + xi * images.PositionStride + first, images.ChannelStride, images.RowStride, images.Channels, w0, w1,
-                images.Products + (long)xi * ProductsStride);
+            long weights = (long)xi * blocks.Filter.PositionStride;
+            var product = new ProductArguments(images.V + xi * images.PositionStride + first, images.ChannelStride, images.RowStride, images.Channels,
+                weights0 + weights, weights1 + weights, images.Products + (long)xi * ProductsStride);
             if (images.Interleaved) Product<TOps, TVector, InterleavedChannels>(blocks.Pair, rows, columns, product);
             else Product<TOps, TVector, ContiguousTiles>(blocks.Pair, rows, columns, product);
         }
