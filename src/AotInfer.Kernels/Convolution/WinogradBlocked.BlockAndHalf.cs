@@ -73,7 +73,6 @@ public static unsafe partial class WinogradBlocked
             }
             // The first block's tiles as usual (16 lanes, 4·rows rows of pitch pixels); the second block's after them, 8 lanes.
             int pitch = (4 * columns + 7) / 8 * 8;
-            float* transformRows = stackalloc float[24 * MaxLanes];
             float* halfTiles = images.OutputTiles + 4L * rows * pitch * MaxLanes;
             var bias = Vector512.Load(blocks.Bias);
             var halfBias = Vector512.Create(Vector256.Load(blocks.Bias + MaxLanes));
@@ -81,11 +80,12 @@ public static unsafe partial class WinogradBlocked
             {
                 float* products = images.Products + 8L * r * 2 * MaxLanes;
                 for (int i = 0; i < columns; i++)
-                    WinogradOutputTransform.Apply<ChannelVector512, Vector512<float>, FourOfSix>(products + (long)i * 2 * MaxLanes, ProductsStride, bias,
-                        images.OutputTiles + (4L * r * pitch + 4 * i) * MaxLanes, pitch * MaxLanes, transformRows);
+                    FourOfSix.Tile<ChannelVector512, Vector512<float>, PixelVectors<ChannelVector512, Vector512<float>>>(products + (long)i * 2 * MaxLanes,
+                        ProductsStride, bias, new(images.OutputTiles + (4L * r * pitch + 4 * i) * MaxLanes, pitch * MaxLanes));
+                // A pair's joined vectors: lanes 0–7 to the left tile's 8-channel pixels, 8–15 to the right tile's (4 pixels on).
                 for (int i = 0; i < columns; i += 2)
-                    SplitTransform(products + (long)i * 2 * MaxLanes + MaxLanes, halfBias, halfTiles + (4L * r * pitch + 4 * i) * 8, i + 1 < columns, pitch,
-                        transformRows);
+                    FourOfSix.Tile<ChannelVector512, Vector512<float>, SplitPixels>(products + (long)i * 2 * MaxLanes + MaxLanes, ProductsStride, halfBias,
+                        new(halfTiles + (4L * r * pitch + 4 * i) * 8, pitch * 8, i + 1 < columns));
             }
             var block = new BlockPair(filter, blocks.Block, 1, MaxLanes, blocks.Bias, blocks.Output, blocks.Residual);
             int outputSize = images.OutputHeight * images.OutputWidth;
@@ -96,26 +96,16 @@ public static unsafe partial class WinogradBlocked
         }
 
         /// <summary>
-        /// Aᵀ M A + bias for a pair of tiles sharing the vectors at <paramref name="m"/>: lanes 0–7 to the left tile's 4×4
-        /// pixels at <paramref name="y"/> (8 floats per pixel, rows <paramref name="pitch"/> pixels apart), lanes 8–15 to
-        /// the right tile's 4 pixels on, when <paramref name="right"/>.
+        /// A pair of tiles' output pixels from their joined vectors: lanes 0–7 to the left tile's pixel at
+        /// <paramref name="y"/> (8 floats per pixel, rows <paramref name="rowStride"/> floats apart), lanes 8–15 to the
+        /// right tile's, 4 pixels on, when there is one.
         /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        static void SplitTransform(float* m, Vector512<float> bias, float* y, bool right, int pitch, float* rows)
+        readonly struct SplitPixels(float* y, int rowStride, bool right) : ITileTarget<Vector512<float>>
         {
-            WinogradOutputTransform.TransformRows<ChannelVector512, Vector512<float>, FourOfSix>(m, ProductsStride, rows);
-            for (int j = 0; j < 4; j++)
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public void Store(int row, int column, Vector512<float> value)
             {
-                FourOfSix.Transform<ChannelVector512, Vector512<float>>(rows + j * MaxLanes, 4 * MaxLanes, out var y0, out var y1, out var y2, out var y3);
-                float* pixel = y + j * 8;
-                Split(y0 + bias, pixel, right);
-                Split(y1 + bias, pixel + pitch * 8, right);
-                Split(y2 + bias, pixel + 2 * pitch * 8, right);
-                Split(y3 + bias, pixel + 3 * pitch * 8, right);
-            }
-
-            static void Split(Vector512<float> value, float* pixel, bool right)
-            {
+                float* pixel = y + (long)row * rowStride + column * 8;
                 value.GetLower().Store(pixel);
                 if (right) value.GetUpper().Store(pixel + 4 * 8);
             }

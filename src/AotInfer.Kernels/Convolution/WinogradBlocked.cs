@@ -315,15 +315,14 @@ public static unsafe partial class WinogradBlocked
             else Product<TOps, TVector, ContiguousTiles>(blocks.Pair, rows, columns, product);
         }
         int pitch = (4 * columns + 7) / 8 * 8;
-        float* transformRows = stackalloc float[24 * MaxLanes];
         for (int r = 0; r < rows; r++)
         {
             for (int i = 0; i < columns; i++)
             {
                 for (int b = 0; b < blocks.Pair; b++)
-                    WinogradOutputTransform.Apply<TOps, TVector, FourOfSix>(images.Products + (long)(8 * r + i) * 2 * MaxLanes + b * lanes, ProductsStride,
+                    FourOfSix.Tile<TOps, TVector, PixelVectors<TOps, TVector>>(images.Products + (long)(8 * r + i) * 2 * MaxLanes + b * lanes, ProductsStride,
                         TOps.Load(blocks.Bias + b * lanes),
-                        images.OutputTiles + ((long)(b * 4 * rows + 4 * r) * pitch + 4 * i) * lanes, pitch * lanes, transformRows);
+                        new(images.OutputTiles + ((long)(b * 4 * rows + 4 * r) * pitch + 4 * i) * lanes, pitch * lanes));
             }
         }
         if (images.Pooled) WinogradOutputTransform.Pool<TOps, TVector>(images.OutputTiles, blocks.Pair, rows, columns, pitch);
@@ -451,14 +450,67 @@ public static unsafe partial class WinogradBlocked
         public static void Transform<TOps, TVector>(float* m, long stride, out TVector y0, out TVector y1, out TVector y2, out TVector y3)
             where TOps : IChannelVector<TVector> where TVector : struct
         {
-            TVector m0 = TOps.Load(m), m1 = TOps.Load(m + stride), m2 = TOps.Load(m + 2 * stride), m3 = TOps.Load(m + 3 * stride);
-            TVector m4 = TOps.Load(m + 4 * stride), m5 = TOps.Load(m + 5 * stride);
+            Transform<TOps, TVector>(TOps.Load(m), TOps.Load(m + stride), TOps.Load(m + 2 * stride), TOps.Load(m + 3 * stride), TOps.Load(m + 4 * stride),
+                TOps.Load(m + 5 * stride), out y0, out y1, out y2, out y3);
+        }
+
+        /// <summary>y = Aᵀ m for six values in registers.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Transform<TOps, TVector>(TVector m0, TVector m1, TVector m2, TVector m3, TVector m4, TVector m5,
+            out TVector y0, out TVector y1, out TVector y2, out TVector y3)
+            where TOps : IChannelVector<TVector> where TVector : struct
+        {
             TVector sum12 = TOps.Add(m1, m2), difference12 = TOps.Subtract(m1, m2), sum34 = TOps.Add(m3, m4), difference34 = TOps.Subtract(m3, m4);
             y0 = TOps.Add(TOps.Add(m0, sum12), sum34);
             y1 = TOps.MultiplyAdd(TOps.Broadcast(2f), difference34, difference12);
             y2 = TOps.MultiplyAdd(TOps.Broadcast(4f), sum34, sum12);
             y3 = TOps.Add(TOps.MultiplyAdd(TOps.Broadcast(8f), difference34, difference12), m5);
         }
+
+        /// <summary>
+        /// Y = Aᵀ M A + bias for one tile (M[ξ] at <paramref name="m"/> + ξ·<paramref name="stride"/>, ξ = 6i + j) in
+        /// registers: Aᵀ down each of the six columns of M (24 vectors), then along each of the four rows; output pixel
+        /// (r, c) to <paramref name="target"/>.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Tile<TOps, TVector, TTarget>(float* m, long stride, TVector bias, TTarget target)
+            where TOps : IChannelVector<TVector> where TVector : struct where TTarget : ITileTarget<TVector>
+        {
+            long column = 6 * stride;
+            Transform<TOps, TVector>(m, column, out var t00, out var t10, out var t20, out var t30);
+            Transform<TOps, TVector>(m + stride, column, out var t01, out var t11, out var t21, out var t31);
+            Transform<TOps, TVector>(m + 2 * stride, column, out var t02, out var t12, out var t22, out var t32);
+            Transform<TOps, TVector>(m + 3 * stride, column, out var t03, out var t13, out var t23, out var t33);
+            Transform<TOps, TVector>(m + 4 * stride, column, out var t04, out var t14, out var t24, out var t34);
+            Transform<TOps, TVector>(m + 5 * stride, column, out var t05, out var t15, out var t25, out var t35);
+            Row(0, t00, t01, t02, t03, t04, t05, bias, target);
+            Row(1, t10, t11, t12, t13, t14, t15, bias, target);
+            Row(2, t20, t21, t22, t23, t24, t25, bias, target);
+            Row(3, t30, t31, t32, t33, t34, t35, bias, target);
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            static void Row(int r, TVector m0, TVector m1, TVector m2, TVector m3, TVector m4, TVector m5, TVector bias, TTarget target)
+            {
+                Transform<TOps, TVector>(m0, m1, m2, m3, m4, m5, out var y0, out var y1, out var y2, out var y3);
+                target.Store(r, 0, TOps.Add(y0, bias));
+                target.Store(r, 1, TOps.Add(y1, bias));
+                target.Store(r, 2, TOps.Add(y2, bias));
+                target.Store(r, 3, TOps.Add(y3, bias));
+            }
+        }
+    }
+
+    /// <summary>Where <see cref="FourOfSix.Tile"/> puts output pixel (row, column) of a tile.</summary>
+    interface ITileTarget<TVector> where TVector : struct
+    {
+        void Store(int row, int column, TVector value);
+    }
+
+    /// <summary>A tile's pixels as vectors of L channels, <paramref name="rowStride"/> floats from one row to the next.</summary>
+    readonly struct PixelVectors<TOps, TVector>(float* y, int rowStride) : ITileTarget<TVector> where TOps : IChannelVector<TVector> where TVector : struct
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Store(int row, int column, TVector value) => TOps.Store(value, y + (long)row * rowStride + column * TOps.Lanes);
     }
 
     /// <summary>

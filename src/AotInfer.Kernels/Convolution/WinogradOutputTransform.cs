@@ -28,8 +28,16 @@ internal static unsafe class WinogradOutputTransform
     public static void Apply<TOps, TVector, TTransform>(float* m, long positionStride, TVector bias, float* y, int rowStride, float* rows)
         where TOps : IChannelVector<TVector> where TVector : struct where TTransform : IWinogradOutputTransform
     {
-        int lanes = TOps.Lanes;
-        TransformRows<TOps, TVector, TTransform>(m, positionStride, rows);
+        int lanes = TOps.Lanes, n = TTransform.Points;
+        // Aᵀ along each of the n rows of M: rows[i][0..3].
+        for (int i = 0; i < n; i++)
+        {
+            TTransform.Transform<TOps, TVector>(m + n * i * positionStride, positionStride, out var y0, out var y1, out var y2, out var y3);
+            TOps.Store(y0, rows + 4 * i * lanes);
+            TOps.Store(y1, rows + (4 * i + 1) * lanes);
+            TOps.Store(y2, rows + (4 * i + 2) * lanes);
+            TOps.Store(y3, rows + (4 * i + 3) * lanes);
+        }
         // Then Aᵀ down each of the four columns: output column j, rows 0..3.
         for (int j = 0; j < 4; j++)
         {
@@ -39,25 +47,6 @@ internal static unsafe class WinogradOutputTransform
             TOps.Store(TOps.Add(y1, bias), pixel + rowStride);
             TOps.Store(TOps.Add(y2, bias), pixel + 2 * rowStride);
             TOps.Store(TOps.Add(y3, bias), pixel + 3 * rowStride);
-        }
-    }
-
-    /// <summary>
-    /// The first half of <see cref="Apply"/>: Aᵀ along each of the n rows of M (M[ξ] at <paramref name="m"/> +
-    /// ξ·<paramref name="positionStride"/>), stored as <c>rows[i][0..3]</c>, 4n vectors; Aᵀ down its four columns is the rest.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void TransformRows<TOps, TVector, TTransform>(float* m, long positionStride, float* rows)
-        where TOps : IChannelVector<TVector> where TVector : struct where TTransform : IWinogradOutputTransform
-    {
-        int lanes = TOps.Lanes, n = TTransform.Points;
-        for (int i = 0; i < n; i++)
-        {
-            TTransform.Transform<TOps, TVector>(m + n * i * positionStride, positionStride, out var y0, out var y1, out var y2, out var y3);
-            TOps.Store(y0, rows + 4 * i * lanes);
-            TOps.Store(y1, rows + (4 * i + 1) * lanes);
-            TOps.Store(y2, rows + (4 * i + 2) * lanes);
-            TOps.Store(y3, rows + (4 * i + 3) * lanes);
         }
     }
 
