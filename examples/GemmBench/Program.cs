@@ -167,8 +167,9 @@ static class Timing
     /// <summary>(work units per second by CPU time, by wall clock) / 1e9, median of 9 runs of <paramref name="reps"/> calls after warm-up.</summary>
     public static (double Cpu, double Wall) Rate(Action run, double work, int reps)
     {
-        // Warm up so that tiered compilation has produced the final code.
-        for (long start = Stopwatch.GetTimestamp(); Stopwatch.GetElapsedTime(start).TotalSeconds < 0.3;) run();
+        // Warm up so that tiered compilation has produced the final code: 0.3 s of this thread's CPU time, not of the
+        // wall clock, which on a loaded machine left the first layers measured on unoptimised code (10× too slow).
+        for (double start = ThreadCpuSeconds(); ThreadCpuSeconds() - start < 0.3;) run();
         var cpu = new double[9];
         var wall = new double[9];
         for (int t = 0; t < cpu.Length; t++)

@@ -15,7 +15,8 @@ namespace AotInfer.Kernels.Convolution;
 /// </summary>
 /// <remarks>
 /// With AVX-512 and whole blocks of 16 input channels the input transform runs over channels instead
-/// (<see cref="ChannelInterleavedInput"/>); otherwise, as follows.
+/// (<see cref="ChannelInterleavedInput"/>), and a pair of channel blocks whose second is at most half full (24 output
+/// channels) shares that block's vectors between two tiles (<see cref="BlockAndHalf"/>); otherwise, as follows.
 /// The zero-padded image is first split into its 16 phases (<see cref="FourPhaseImage"/>), so that the 36 inputs of
 /// consecutive tiles are 36 contiguous vectors (tile t = ty·(TW + 1) + tx, one dummy tile per row). Then three steps
 /// per image, or per band of two tile rows on large planes: (1) the input transform V = Bᵀ d B of every tile and input
@@ -125,6 +126,7 @@ public static unsafe partial class WinogradBlocked
                 pr == null ? null : pr + ((long)n * outChannels + first) * outputSize);
             switch (filter.Tier)
             {
+                case GemmTier.Avx512 when BlockAndHalf.Applies(images, blocks): BlockAndHalf.Groups(images, blocks, band, rows); break;
                 case GemmTier.Avx512: Groups<ChannelVector512, Vector512<float>>(images, blocks, band, rows); break;
                 case GemmTier.Fma256: Groups<ChannelVector256, Vector256<float>>(images, blocks, band, rows); break;
                 case GemmTier.Vector128: Groups<ChannelVector128, Vector128<float>>(images, blocks, band, rows); break;
@@ -303,28 +305,28 @@ public static unsafe partial class WinogradBlocked
         var s = images.Tiling;
         int lanes = TOps.Lanes;
         long first = images.Interleaved ? 16L * (ty0 * s.TileColumns + tx0) : (ty0 - band) * s.Pitch + tx0;
+        float* weights0 = blocks.Filter.Weights(0, blocks.Block), weights1 = blocks.Pair == 2 ? blocks.Filter.Weights(0, blocks.Block + 1) : weights0;
         for (int xi = 0; xi < Positions; xi++)
         {
-            float* w0 = blocks.Filter.Weights(xi, blocks.Block), w1 = blocks.Pair == 2 ? blocks.Filter.Weights(xi, blocks.Block + 1) : w0;
-            var product = new ProductArguments(images.V + xi * images.PositionStride + first, images.ChannelStride, images.RowStride, images.Channels, w0, w1,
-                images.Products + (long)xi * ProductsStride);
+            long weights = (long)xi * blocks.Filter.PositionStride;
+            var product = new ProductArguments(images.V + xi * images.PositionStride + first, images.ChannelStride, images.RowStride, images.Channels,
+                weights0 + weights, weights1 + weights, images.Products + (long)xi * ProductsStride);
             if (images.Interleaved) Product<TOps, TVector, InterleavedChannels>(blocks.Pair, rows, columns, product);
             else Product<TOps, TVector, ContiguousTiles>(blocks.Pair, rows, columns, product);
         }
         int pitch = (4 * columns + 7) / 8 * 8;
-        float* transformRows = stackalloc float[24 * MaxLanes];
         for (int r = 0; r < rows; r++)
         {
             for (int i = 0; i < columns; i++)
             {
                 for (int b = 0; b < blocks.Pair; b++)
-                    WinogradOutputTransform.Apply<TOps, TVector, FourOfSix>(images.Products + (long)(8 * r + i) * 2 * MaxLanes + b * lanes, ProductsStride,
+                    FourOfSix.Tile<TOps, TVector, PixelVectors<TOps, TVector>>(images.Products + (long)(8 * r + i) * 2 * MaxLanes + b * lanes, ProductsStride,
                         TOps.Load(blocks.Bias + b * lanes),
-                        images.OutputTiles + ((long)(b * 4 * rows + 4 * r) * pitch + 4 * i) * lanes, pitch * lanes, transformRows);
+                        new(images.OutputTiles + ((long)(b * 4 * rows + 4 * r) * pitch + 4 * i) * lanes, pitch * lanes));
             }
         }
         if (images.Pooled) WinogradOutputTransform.Pool<TOps, TVector>(images.OutputTiles, blocks.Pair, rows, columns, pitch);
-        Store(images, blocks, lanes, ty0, rows, tx0, columns, pitch);
+        Store(images, blocks, images.OutputTiles, lanes, ty0, rows, tx0, columns, pitch);
     }
 
     /// <summary>What the product of one position shares.</summary>
@@ -448,23 +450,76 @@ public static unsafe partial class WinogradBlocked
         public static void Transform<TOps, TVector>(float* m, long stride, out TVector y0, out TVector y1, out TVector y2, out TVector y3)
             where TOps : IChannelVector<TVector> where TVector : struct
         {
-            TVector m0 = TOps.Load(m), m1 = TOps.Load(m + stride), m2 = TOps.Load(m + 2 * stride), m3 = TOps.Load(m + 3 * stride);
-            TVector m4 = TOps.Load(m + 4 * stride), m5 = TOps.Load(m + 5 * stride);
+            Transform<TOps, TVector>(TOps.Load(m), TOps.Load(m + stride), TOps.Load(m + 2 * stride), TOps.Load(m + 3 * stride), TOps.Load(m + 4 * stride),
+                TOps.Load(m + 5 * stride), out y0, out y1, out y2, out y3);
+        }
+
+        /// <summary>y = Aᵀ m for six values in registers.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Transform<TOps, TVector>(TVector m0, TVector m1, TVector m2, TVector m3, TVector m4, TVector m5,
+            out TVector y0, out TVector y1, out TVector y2, out TVector y3)
+            where TOps : IChannelVector<TVector> where TVector : struct
+        {
             TVector sum12 = TOps.Add(m1, m2), difference12 = TOps.Subtract(m1, m2), sum34 = TOps.Add(m3, m4), difference34 = TOps.Subtract(m3, m4);
             y0 = TOps.Add(TOps.Add(m0, sum12), sum34);
             y1 = TOps.MultiplyAdd(TOps.Broadcast(2f), difference34, difference12);
             y2 = TOps.MultiplyAdd(TOps.Broadcast(4f), sum34, sum12);
             y3 = TOps.Add(TOps.MultiplyAdd(TOps.Broadcast(8f), difference34, difference12), m5);
         }
+
+        /// <summary>
+        /// Y = Aᵀ M A + bias for one tile (M[ξ] at <paramref name="m"/> + ξ·<paramref name="stride"/>, ξ = 6i + j) in
+        /// registers: Aᵀ down each of the six columns of M (24 vectors), then along each of the four rows; output pixel
+        /// (r, c) to <paramref name="target"/>.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Tile<TOps, TVector, TTarget>(float* m, long stride, TVector bias, TTarget target)
+            where TOps : IChannelVector<TVector> where TVector : struct where TTarget : ITileTarget<TVector>
+        {
+            long column = 6 * stride;
+            Transform<TOps, TVector>(m, column, out var t00, out var t10, out var t20, out var t30);
+            Transform<TOps, TVector>(m + stride, column, out var t01, out var t11, out var t21, out var t31);
+            Transform<TOps, TVector>(m + 2 * stride, column, out var t02, out var t12, out var t22, out var t32);
+            Transform<TOps, TVector>(m + 3 * stride, column, out var t03, out var t13, out var t23, out var t33);
+            Transform<TOps, TVector>(m + 4 * stride, column, out var t04, out var t14, out var t24, out var t34);
+            Transform<TOps, TVector>(m + 5 * stride, column, out var t05, out var t15, out var t25, out var t35);
+            Row(0, t00, t01, t02, t03, t04, t05, bias, target);
+            Row(1, t10, t11, t12, t13, t14, t15, bias, target);
+            Row(2, t20, t21, t22, t23, t24, t25, bias, target);
+            Row(3, t30, t31, t32, t33, t34, t35, bias, target);
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            static void Row(int r, TVector m0, TVector m1, TVector m2, TVector m3, TVector m4, TVector m5, TVector bias, TTarget target)
+            {
+                Transform<TOps, TVector>(m0, m1, m2, m3, m4, m5, out var y0, out var y1, out var y2, out var y3);
+                target.Store(r, 0, TOps.Add(y0, bias));
+                target.Store(r, 1, TOps.Add(y1, bias));
+                target.Store(r, 2, TOps.Add(y2, bias));
+                target.Store(r, 3, TOps.Add(y3, bias));
+            }
+        }
+    }
+
+    /// <summary>Where <see cref="FourOfSix.Tile"/> puts output pixel (row, column) of a tile.</summary>
+    interface ITileTarget<TVector> where TVector : struct
+    {
+        void Store(int row, int column, TVector value);
+    }
+
+    /// <summary>A tile's pixels as vectors of L channels, <paramref name="rowStride"/> floats from one row to the next.</summary>
+    readonly struct PixelVectors<TOps, TVector>(float* y, int rowStride) : ITileTarget<TVector> where TOps : IChannelVector<TVector> where TVector : struct
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Store(int row, int column, TVector value) => TOps.Store(value, y + (long)row * rowStride + column * TOps.Lanes);
     }
 
     /// <summary>
-    /// The group's output tiles back to NCHW, runs of 8 pixels per output row through the direct kernel's in-register
+    /// The group's output tiles (at <paramref name="outputTiles"/>, <paramref name="lanes"/> channels per pixel) back to NCHW, runs of 8 pixels per output row through the direct kernel's in-register
     /// transpose (which adds the residual and clamps). A run may write past its last valid pixel, onto pixels of the
     /// same plane that are stored later (later runs, rows or groups), as the direct kernel does; where that could hit
     /// stored pixels (the plane's end, or a row end when groups split rows) the run is stored pixel by pixel.
     /// </summary>
-    static void Store(in Images images, in BlockPair blocks, int lanes, int ty0, int rows, int tx0, int columns, int pitch)
+    static void Store(in Images images, in BlockPair blocks, float* outputTiles, int lanes, int ty0, int rows, int tx0, int columns, int pitch)
     {
         int height = images.OutputHeight, width = images.OutputWidth, outputSize = height * width;
         // Output pixels per tile side in the stored planes (pooled: the first 2×2 of each tile, see WinogradOutputTransform.Pool).
@@ -482,7 +537,7 @@ public static unsafe partial class WinogradBlocked
             {
                 int oh = side * ty0 + r;
                 if (oh >= height) break;
-                float* source = images.OutputTiles + (long)(b * 4 * rows + r) * pitch * lanes;
+                float* source = outputTiles + (long)(b * 4 * rows + r) * pitch * lanes;
                 for (int col = 0; col < side * columns; col += 8)
                 {
                     int ow = side * tx0 + col;

@@ -44,6 +44,12 @@ public class WinogradBlockedTests(ITestOutputHelper output)
         yield return new object[] { 2, 16, 9, 11, 33, new[] { 0, 1, 2, 1 } };    // two images, asymmetric pads, 99 pixels: 16-pixel runs across rows, 3 left
         yield return new object[] { 1, 32, 3, 3, 5, new[] { 0, 0, 0, 0 } };      // a 1×1 output from 9 pixels: no whole run of 16
         yield return new object[] { 1, 48, 7, 6, 20, new[] { 3, 3, 3, 3 } };     // three blocks, pads wider than the kernel reach
+        // A second block at most half full (17 to 24 channels mod 32): with AVX-512 two tiles share its vector.
+        yield return new object[] { 1, 16, 24, 24, 24, new[] { 0, 0, 0, 0 } };   // burn-mnist's conv3: channel-interleaved input, two tile rows of 6 at a time
+        yield return new object[] { 1, 8, 26, 26, 24, new[] { 0, 0, 0, 0 } };    // tile-contiguous input, 6 tile rows
+        yield return new object[] { 2, 16, 13, 31, 56, new[] { 1, 1, 1, 1 } };   // two images, a full pair then a half, rows of 8 tiles one at a time
+        yield return new object[] { 1, 3, 11, 18, 21, new[] { 1, 1, 1, 1 } };    // 5 tiles a row (the last paired with itself), 3 tile rows (the last alone)
+        yield return new object[] { 1, 4, 9, 38, 24, new[] { 1, 0, 1, 0 } };     // rows of 9 tiles in runs of 5 and 4
     }
 
     [Theory]

@@ -97,7 +97,8 @@ public class ConvolutionTests
     [InlineData(1, 32, 64, 14, 14, "winograd-f4x3")]  // fashion_bncnn's f.7: the last tile row and column overhang
     [InlineData(2, 24, 48, 17, 15, "winograd-f4x3")]  // odd sizes, two images, a pair and a single block
     [InlineData(1, 16, 24, 22, 22, "winograd-f4x3")]  // burn-mnist's conv3: 24 output channels, the second block half empty
-    [InlineData(1, 8, 16, 24, 24, "channel-blocked")] // burn-mnist's conv2: 8 input channels too few for the transforms
+    [InlineData(1, 8, 16, 24, 24, "winograd-f4x3")]   // burn-mnist's conv2: 8 input channels, tile-contiguous input
+    [InlineData(1, 7, 16, 32, 32, "channel-blocked")] // 7 input channels: too few for the transforms
     [InlineData(1, 16, 32, 8, 8, "channel-blocked")]  // digits_cnn's 8×8 layer: too little work for the transforms
     [InlineData(1, 64, 128, 9, 10, "winograd-f2x3")]  // transformed weights (four times the direct ones) past the cache
     public void WinogradChoiceMatchesOnnxRuntime(int batch, int channels, int outChannels, int height, int width, string kernel)

@@ -338,12 +338,16 @@ public sealed class ConvLowering : OpLowering
 
     /// <summary>
     /// Winograd F(4×4, 3×3) vectorised over output channels does 4× fewer multiplies than the direct kernel, and pays
-    /// for its transforms from 16 input channels and C·M·OH·OW ≥ 48·2¹⁰ (any output channel count: the last block is
+    /// for its transforms from 8 input channels and C·M·OH·OW ≥ 48·2¹⁰ (any output channel count: the last block is
     /// masked). Measured with <c>dotnet run -c Release --project examples/GemmBench -- conv Avx512 3x3</c> and <c>… burn</c>
     /// (µs, thread CPU time; channel-blocked / winograd-f4x3): burn-mnist's conv3 16→24 at 22×22 (C·M·OH·OW 185 856)
-    /// 19.1 / 15.1, 16→16 at 16×16 (65 536) 7.1 / 6.1, 16→24 at 12×12 (55 296) 6.8 / 5.4, against digits_cnn's 16→32 at
-    /// 8×8 (32 768) 2.9 / 3.4 below; burn-mnist's conv2 8→16 at 24×24 (7.5 / 7.4) and 8→16 at 32×32 (14.6 / 16.7) show
-    /// 8 input channels too few. Above C·M = 64² its transformed weights (36·C·M floats, 4× the direct kernel's: 576 KB at 64², half the L2) leave the cache
+    /// 19.1 / 15.1 (18.8–19.6 / 9.8–10.3 since the second block's 8 channels share a vector between two tiles), 16→16 at
+    /// 16×16 (65 536) 7.1 / 6.1, 16→24 at 12×12 (55 296) 6.8 / 5.4, against digits_cnn's 16→32 at 8×8 (32 768) 2.9 / 3.4
+    /// below. From 8 input channels since the output transform keeps a tile's 24 column sums in registers: burn-mnist's
+    /// conv2 8→16 at 24×24 7.4–7.7 / 7.3–7.6 in that loop, but in the model (<c>bench --profile</c>, three runs each on a
+    /// loaded machine) 7.6–8.2 with channel-blocked against 6.5–6.7 (where the loop keeps the direct kernel's small
+    /// filter and image hot, and the model's 1.5 MB fully-connected layer in between evicts them); 8→16 at 32×32
+    /// 14.5–16.5 / 13.9–14.3. Above C·M = 64² its transformed weights (36·C·M floats, 4× the direct kernel's: 576 KB at 64², half the L2) leave the cache
     /// between inferences and it loses. Measured with <c>dotnet run -c Release --project examples/GemmBench -- conv</c>
     /// (µs, thread CPU time, AVX-512; channel-blocked / winograd-f4x3): resnet8 a.0 16→16 at 32×32 26.7 / 23.1, a.3_1
     /// 32→32 at 16×16 20.0 / 12.9, a.3_2 64→64 at 8×8 19.9 / 15.5; fashion_bncnn f.3 32→32 at 28×28 62.0 / 34.8, f.10
@@ -355,7 +359,7 @@ public sealed class ConvLowering : OpLowering
     /// 16→64 at 55×55 and 32→128 at 27×27 take 197–222 and 157–161 against 245–252 and 228–253.
     /// </summary>
     static bool PrefersWinogradBlocked(WindowGeometry g, int inChannels, int outChannels, int groups) =>
-        g.Rank == 2 && groups == 1 && inChannels >= 16 && (long)inChannels * outChannels <= 64 * 64 &&
+        g.Rank == 2 && groups == 1 && inChannels >= 8 && (long)inChannels * outChannels <= 64 * 64 &&
         (long)inChannels * outChannels * g.Output[0] * g.Output[1] >= 48 * 1024 &&
         g.Kernel.All(k => k == 3) && g.Strides.All(s => s == 1) && g.Dilations.All(d => d == 1);
 
