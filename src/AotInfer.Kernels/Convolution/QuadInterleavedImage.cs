@@ -317,13 +317,7 @@ internal static class QuadInterleavedImage
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Interleave64(ref byte image, int channels, int c0, int at, int planeSize, byte flip, byte padding, ref byte quads)
     {
-        Vector512<byte> mask = Vector512.Create(flip), pad = Vector512.Create(padding);
-        Vector512<byte> r0 = Row64(ref image, channels, c0, at, planeSize, mask, pad), r1 = Row64(ref image, channels, c0 + 1, at, planeSize, mask, pad);
-        Vector512<byte> r2 = Row64(ref image, channels, c0 + 2, at, planeSize, mask, pad), r3 = Row64(ref image, channels, c0 + 3, at, planeSize, mask, pad);
-        Vector512<short> t0 = Avx512BW.UnpackLow(r0, r1).AsInt16(), t1 = Avx512BW.UnpackHigh(r0, r1).AsInt16();
-        Vector512<short> t2 = Avx512BW.UnpackLow(r2, r3).AsInt16(), t3 = Avx512BW.UnpackHigh(r2, r3).AsInt16();
-        Vector512<int> q0 = Avx512BW.UnpackLow(t0, t2).AsInt32(), q1 = Avx512BW.UnpackHigh(t0, t2).AsInt32();
-        Vector512<int> q2 = Avx512BW.UnpackLow(t1, t3).AsInt32(), q3 = Avx512BW.UnpackHigh(t1, t3).AsInt32();
+        Unpack64(ref image, channels, c0, at, planeSize, flip, padding, out var q0, out var q1, out var q2, out var q3);
         // qj holds pixels 16k + 4j … 16k + 4j + 3 in lane k; output vector k is (q0, q1, q2, q3)'s lane k.
         Vector512<int> u0 = Avx512F.Shuffle4x128(q0, q1, 0b01_00_01_00), u1 = Avx512F.Shuffle4x128(q0, q1, 0b11_10_11_10);
         Vector512<int> u2 = Avx512F.Shuffle4x128(q2, q3, 0b01_00_01_00), u3 = Avx512F.Shuffle4x128(q2, q3, 0b11_10_11_10);
@@ -331,6 +325,50 @@ internal static class QuadInterleavedImage
         Avx512F.Shuffle4x128(u0, u2, 0b11_01_11_01).AsByte().StoreUnsafe(ref quads, 64);
         Avx512F.Shuffle4x128(u1, u3, 0b10_00_10_00).AsByte().StoreUnsafe(ref quads, 128);
         Avx512F.Shuffle4x128(u1, u3, 0b11_01_11_01).AsByte().StoreUnsafe(ref quads, 192);
+    }
+
+    /// <summary>
+    /// The quads of one unit-stride plane of <paramref name="pixels"/> ≥ 64 pixels (channels c0…c0+3, XOR flip, channels
+    /// past the last <paramref name="padding"/>) in blocks of 64 pixels, block b from pixel min(64b, pixels − 64) (the
+    /// last one moved back to end on the last pixel) at quads[64b], each in lane order: the quad of pixel 16k + 4j + i of
+    /// the block at int 16j + 4k + i, as <see cref="Interleave64"/> leaves it before its transpose of the lanes, which
+    /// this order saves. (The saturating packs of a requantisation undo the order: see
+    /// <see cref="Int8ByteRequantization.LaneOrderBlock"/>.)
+    /// </summary>
+    internal static void InterleaveLaneOrderBlocks(ReadOnlySpan<byte> image, int channels, int c0, int pixels, byte flip, byte padding, Span<int> quads)
+    {
+        if (pixels < 64) throw new ArgumentException($"blocks of 64 pixels need a plane of 64 or more, got {pixels}", nameof(pixels));
+        if (quads.Length < (pixels + 63) / 64 * 64) throw new ArgumentException($"the quads hold {quads.Length} ints, expected {(pixels + 63) / 64 * 64}", nameof(quads));
+        ref byte i0 = ref MemoryMarshal.GetReference(image);
+        ref byte q0 = ref Unsafe.As<int, byte>(ref MemoryMarshal.GetReference(quads));
+        for (int b = 0; 64 * b < pixels; b++)
+        {
+            Unpack64(ref i0, channels, c0, Math.Min(64 * b, pixels - 64), pixels, flip, padding, out var u0, out var u1, out var u2, out var u3);
+            ref byte block = ref Unsafe.Add(ref q0, 256 * b);
+            u0.AsByte().StoreUnsafe(ref block);
+            u1.AsByte().StoreUnsafe(ref block, 64);
+            u2.AsByte().StoreUnsafe(ref block, 128);
+            u3.AsByte().StoreUnsafe(ref block, 192);
+        }
+    }
+
+    /// <summary>
+    /// The byte and word unpacks of 64 pixels at <paramref name="at"/> of channels c0…c0+3: q<i>j</i>'s lane k holds the
+    /// quads of pixels 16k + 4j … 16k + 4j + 3.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Unpack64(ref byte image, int channels, int c0, int at, int planeSize, byte flip, byte padding,
+        out Vector512<int> q0, out Vector512<int> q1, out Vector512<int> q2, out Vector512<int> q3)
+    {
+        Vector512<byte> mask = Vector512.Create(flip), pad = Vector512.Create(padding);
+        Vector512<byte> r0 = Row64(ref image, channels, c0, at, planeSize, mask, pad), r1 = Row64(ref image, channels, c0 + 1, at, planeSize, mask, pad);
+        Vector512<byte> r2 = Row64(ref image, channels, c0 + 2, at, planeSize, mask, pad), r3 = Row64(ref image, channels, c0 + 3, at, planeSize, mask, pad);
+        Vector512<short> t0 = Avx512BW.UnpackLow(r0, r1).AsInt16(), t1 = Avx512BW.UnpackHigh(r0, r1).AsInt16();
+        Vector512<short> t2 = Avx512BW.UnpackLow(r2, r3).AsInt16(), t3 = Avx512BW.UnpackHigh(r2, r3).AsInt16();
+        q0 = Avx512BW.UnpackLow(t0, t2).AsInt32();
+        q1 = Avx512BW.UnpackHigh(t0, t2).AsInt32();
+        q2 = Avx512BW.UnpackLow(t1, t3).AsInt32();
+        q3 = Avx512BW.UnpackHigh(t1, t3).AsInt32();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
