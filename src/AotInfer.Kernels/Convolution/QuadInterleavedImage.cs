@@ -328,31 +328,33 @@ internal static class QuadInterleavedImage
     }
 
     /// <summary>
-    /// Block <paramref name="block"/> of 64 pixels of a unit-stride plane of <paramref name="pixels"/> ≥ 64 pixels, for
-    /// every channel quad (XOR flip, channels past the last <paramref name="padding"/>): the block starts at pixel
-    /// min(64·block, pixels − 64) (the last one moved back to end on the last pixel) and goes to ints 64·block… of each
-    /// quad row (<paramref name="rowInts"/> apart) in lane order: the quad of the block's pixel 16k + 4j + i at int
-    /// 16j + 4k + i, as <see cref="Interleave64"/> leaves it before its transpose of the lanes, which this order saves.
-    /// (The saturating packs of a requantisation undo the order: see <see cref="Int8ByteRequantization.LaneOrderBlock"/>.)
+    /// The quads of a unit-stride plane of <paramref name="pixels"/> ≥ 64 pixels, every channel quad (XOR flip, channels
+    /// past the last <paramref name="padding"/>), in blocks of 64 pixels: block b starts at pixel min(64b, pixels − 64)
+    /// (the last one moved back to end on the last pixel) and goes to ints 64b… of each quad row (<paramref name="rowInts"/>
+    /// apart) in lane order: the quad of the block's pixel 16k + 4j + i at int 16j + 4k + i, as <see cref="Interleave64"/>
+    /// leaves it before its transpose of the lanes, which this order saves. (The saturating packs of a requantisation
+    /// undo the order: see <see cref="Int8ByteRequantization.LaneOrderBlock"/>.) Quad row by quad row, so that the image
+    /// is read as four sequential streams at a time: block by block across all channels (32 streams for MobileNetV2's
+    /// 32→16 on 112×112) made that layer 52 µs in the model, where its input is no longer in L2, against 37 µs so.
     /// </summary>
-    internal static void InterleaveLaneOrderBlock(ReadOnlySpan<byte> image, int channels, int pixels, int block, byte flip, byte padding, Span<int> quads, int rowInts)
+    internal static void InterleaveLaneOrder(ReadOnlySpan<byte> image, int channels, int pixels, byte flip, byte padding, Span<int> quads, int rowInts)
     {
-        if (pixels < 64 || 64 * block >= pixels) throw new ArgumentException($"block {block} of 64 pixels does not lie in a plane of {pixels}", nameof(block));
-        int rows = (channels + 3) / 4;
-        if (image.Length < channels * pixels || rowInts < 64 * (block + 1) || quads.Length < (rows - 1) * rowInts + 64 * (block + 1))
-            throw new ArgumentException($"the image holds {image.Length} bytes and the quads {quads.Length} ints, {rowInts} a row: too few for block {block} of {channels}×{pixels}");
+        int rows = (channels + 3) / 4, blocks = (pixels + 63) / 64;
+        if (pixels < 64) throw new ArgumentException($"blocks of 64 pixels need a plane of 64 or more, got {pixels}", nameof(pixels));
+        if (image.Length < channels * pixels || rowInts < 64 * blocks || quads.Length < (rows - 1) * rowInts + 64 * blocks)
+            throw new ArgumentException($"the image holds {image.Length} bytes and the quads {quads.Length} ints, {rowInts} a row: too few for {channels}×{pixels}");
         ref byte i0 = ref MemoryMarshal.GetReference(image);
-        ref byte q0 = ref Unsafe.As<int, byte>(ref Unsafe.Add(ref MemoryMarshal.GetReference(quads), 64 * block));
-        int at = Math.Min(64 * block, pixels - 64);
+        ref byte q0 = ref Unsafe.As<int, byte>(ref MemoryMarshal.GetReference(quads));
         for (int cq = 0; cq < rows; cq++)
-        {
-            Unpack64(ref i0, channels, 4 * cq, at, pixels, flip, padding, out var u0, out var u1, out var u2, out var u3);
-            ref byte row = ref Unsafe.Add(ref q0, 4 * cq * rowInts);
-            u0.AsByte().StoreUnsafe(ref row);
-            u1.AsByte().StoreUnsafe(ref row, 64);
-            u2.AsByte().StoreUnsafe(ref row, 128);
-            u3.AsByte().StoreUnsafe(ref row, 192);
-        }
+            for (int b = 0; b < blocks; b++)
+            {
+                Unpack64(ref i0, channels, 4 * cq, Math.Min(64 * b, pixels - 64), pixels, flip, padding, out var u0, out var u1, out var u2, out var u3);
+                ref byte block = ref Unsafe.Add(ref q0, 4 * (cq * rowInts + 64 * b));
+                u0.AsByte().StoreUnsafe(ref block);
+                u1.AsByte().StoreUnsafe(ref block, 64);
+                u2.AsByte().StoreUnsafe(ref block, 128);
+                u3.AsByte().StoreUnsafe(ref block, 192);
+            }
     }
 
     /// <summary>

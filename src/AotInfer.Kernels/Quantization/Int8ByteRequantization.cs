@@ -93,7 +93,7 @@ internal static class Int8ByteRequantization
 
     /// <summary>
     /// <see cref="Vector(Vector256{int}, Vector256{int}, Vector256{int}, Vector256{int}, Vector512{float}, in Bounds, bool, ref byte)"/>
-    /// for eight vectors of sums of a block of 64 pixels in lane order (<see cref="Convolution.QuadInterleavedImage.InterleaveLaneOrderBlock"/>:
+    /// for eight vectors of sums of a block of 64 pixels in lane order (<see cref="Convolution.QuadInterleavedImage.InterleaveLaneOrder"/>:
     /// s<i>v</i>'s lane i is the pixel at int 8v + i of the block, that is pixel 16k + 4j + i' for int 16j + 4k + i'), stored as
     /// the block's 64 bytes in pixel order. The packs join their two sources 128-bit lane by lane: int 4L + m of the
     /// packed bytes comes from the pair of vectors m, lane L, which in lane order holds pixels 16L + 4m … 16L + 4m + 3,

@@ -203,7 +203,7 @@ public static class Int8PointwiseConvolution
     }
 
     /// <summary>
-    /// One image laid out block by block, 64 pixels in lane order (<see cref="QuadInterleavedImage.InterleaveLaneOrderBlock"/>),
+    /// One image laid out in blocks of 64 pixels in lane order (<see cref="QuadInterleavedImage.InterleaveLaneOrder"/>),
     /// × every output channel, in tiles of two channels × one block: 16 accumulators of eight pixels, fed by eight loads
     /// and two weight broadcasts per channel quad (the EVEX registers hold them beside the accumulators), requantised
     /// with the packs that also undo the lane order (<see cref="Int8ByteRequantization.LaneOrderBlock"/>), so that each
@@ -227,12 +227,11 @@ public static class Int8PointwiseConvolution
         ref float multipliers = ref MemoryMarshal.GetReference(layer.Multipliers);
         int multiplierStep = layer.Multipliers.Length == 1 ? 0 : 1;
         var offsets = new ChannelOffsets(layer);
+        QuadInterleavedImage.InterleaveLaneOrder(sample, layer.Weights.InChannels, pixels, flip, (byte)layer.Zero, image, rowInts);
         // Block by block, every channel pair: the block's quads stay in L1 while the weights stream past (a 112×112 plane
-        // is 200 KB of quads per four channels; a block of it 1 KB).
+        // is 50 KB of quads per channel; a block of it 256 bytes).
         for (int b = 0; 64 * b < pixels; b++)
         {
-            // Each block is laid out just before its tiles, so a large plane's quads are read back from L1.
-            QuadInterleavedImage.InterleaveLaneOrderBlock(sample, layer.Weights.InChannels, pixels, b, flip, (byte)layer.Zero, image, rowInts);
             ref byte row = ref Unsafe.Add(ref y0, Math.Min(64 * b, pixels - 64));
             for (int first = 0; first < outChannels; first += 2, row = ref Unsafe.Add(ref row, 2 * pixels))
             {
