@@ -317,13 +317,7 @@ internal static class QuadInterleavedImage
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Interleave64(ref byte image, int channels, int c0, int at, int planeSize, byte flip, byte padding, ref byte quads)
     {
-        Vector512<byte> mask = Vector512.Create(flip), pad = Vector512.Create(padding);
-        Vector512<byte> r0 = Row64(ref image, channels, c0, at, planeSize, mask, pad), r1 = Row64(ref image, channels, c0 + 1, at, planeSize, mask, pad);
-        Vector512<byte> r2 = Row64(ref image, channels, c0 + 2, at, planeSize, mask, pad), r3 = Row64(ref image, channels, c0 + 3, at, planeSize, mask, pad);
-        Vector512<short> t0 = Avx512BW.UnpackLow(r0, r1).AsInt16(), t1 = Avx512BW.UnpackHigh(r0, r1).AsInt16();
-        Vector512<short> t2 = Avx512BW.UnpackLow(r2, r3).AsInt16(), t3 = Avx512BW.UnpackHigh(r2, r3).AsInt16();
-        Vector512<int> q0 = Avx512BW.UnpackLow(t0, t2).AsInt32(), q1 = Avx512BW.UnpackHigh(t0, t2).AsInt32();
-        Vector512<int> q2 = Avx512BW.UnpackLow(t1, t3).AsInt32(), q3 = Avx512BW.UnpackHigh(t1, t3).AsInt32();
+        Unpack64(ref image, channels, c0, at, planeSize, flip, padding, out var q0, out var q1, out var q2, out var q3);
         // qj holds pixels 16k + 4j … 16k + 4j + 3 in lane k; output vector k is (q0, q1, q2, q3)'s lane k.
         Vector512<int> u0 = Avx512F.Shuffle4x128(q0, q1, 0b01_00_01_00), u1 = Avx512F.Shuffle4x128(q0, q1, 0b11_10_11_10);
         Vector512<int> u2 = Avx512F.Shuffle4x128(q2, q3, 0b01_00_01_00), u3 = Avx512F.Shuffle4x128(q2, q3, 0b11_10_11_10);
@@ -331,6 +325,55 @@ internal static class QuadInterleavedImage
         Avx512F.Shuffle4x128(u0, u2, 0b11_01_11_01).AsByte().StoreUnsafe(ref quads, 64);
         Avx512F.Shuffle4x128(u1, u3, 0b10_00_10_00).AsByte().StoreUnsafe(ref quads, 128);
         Avx512F.Shuffle4x128(u1, u3, 0b11_01_11_01).AsByte().StoreUnsafe(ref quads, 192);
+    }
+
+    /// <summary>
+    /// The quads of a unit-stride plane of <paramref name="pixels"/> ≥ 64 pixels, every channel quad (XOR flip, channels
+    /// past the last <paramref name="padding"/>), in blocks of 64 pixels: block b starts at pixel min(64b, pixels − 64)
+    /// (the last one moved back to end on the last pixel) and goes to ints 64b… of each quad row (<paramref name="rowInts"/>
+    /// apart) in lane order: the quad of the block's pixel 16k + 4j + i at int 16j + 4k + i, as <see cref="Interleave64"/>
+    /// leaves it before its transpose of the lanes, which this order saves. (The saturating packs of a requantisation
+    /// undo the order: see <see cref="Int8ByteRequantization.LaneOrderBlock"/>.) Quad row by quad row, so that the image
+    /// is read as four sequential streams at a time: block by block across all channels (32 streams for MobileNetV2's
+    /// 32→16 on 112×112) made that layer 52 µs in the model, where its input is no longer in L2, against 37 µs so.
+    /// </summary>
+    internal static void InterleaveLaneOrder(ReadOnlySpan<byte> image, int channels, int pixels, byte flip, byte padding, Span<int> quads, int rowInts)
+    {
+        int rows = (channels + 3) / 4, blocks = (pixels + 63) / 64;
+        if (pixels < 64) throw new ArgumentException($"blocks of 64 pixels need a plane of 64 or more, got {pixels}", nameof(pixels));
+        if (image.Length < channels * pixels || rowInts < 64 * blocks || quads.Length < (rows - 1) * rowInts + 64 * blocks)
+            throw new ArgumentException($"the image holds {image.Length} bytes and the quads {quads.Length} ints, {rowInts} a row: too few for {channels}×{pixels}");
+        ref byte i0 = ref MemoryMarshal.GetReference(image);
+        ref byte q0 = ref Unsafe.As<int, byte>(ref MemoryMarshal.GetReference(quads));
+        for (int cq = 0; cq < rows; cq++)
+            for (int b = 0; b < blocks; b++)
+            {
+                Unpack64(ref i0, channels, 4 * cq, Math.Min(64 * b, pixels - 64), pixels, flip, padding, out var u0, out var u1, out var u2, out var u3);
+                ref byte block = ref Unsafe.Add(ref q0, 4 * (cq * rowInts + 64 * b));
+                u0.AsByte().StoreUnsafe(ref block);
+                u1.AsByte().StoreUnsafe(ref block, 64);
+                u2.AsByte().StoreUnsafe(ref block, 128);
+                u3.AsByte().StoreUnsafe(ref block, 192);
+            }
+    }
+
+    /// <summary>
+    /// The byte and word unpacks of 64 pixels at <paramref name="at"/> of channels c0…c0+3: q<i>j</i>'s lane k holds the
+    /// quads of pixels 16k + 4j … 16k + 4j + 3.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Unpack64(ref byte image, int channels, int c0, int at, int planeSize, byte flip, byte padding,
+        out Vector512<int> q0, out Vector512<int> q1, out Vector512<int> q2, out Vector512<int> q3)
+    {
+        Vector512<byte> mask = Vector512.Create(flip), pad = Vector512.Create(padding);
+        Vector512<byte> r0 = Row64(ref image, channels, c0, at, planeSize, mask, pad), r1 = Row64(ref image, channels, c0 + 1, at, planeSize, mask, pad);
+        Vector512<byte> r2 = Row64(ref image, channels, c0 + 2, at, planeSize, mask, pad), r3 = Row64(ref image, channels, c0 + 3, at, planeSize, mask, pad);
+        Vector512<short> t0 = Avx512BW.UnpackLow(r0, r1).AsInt16(), t1 = Avx512BW.UnpackHigh(r0, r1).AsInt16();
+        Vector512<short> t2 = Avx512BW.UnpackLow(r2, r3).AsInt16(), t3 = Avx512BW.UnpackHigh(r2, r3).AsInt16();
+        q0 = Avx512BW.UnpackLow(t0, t2).AsInt32();
+        q1 = Avx512BW.UnpackHigh(t0, t2).AsInt32();
+        q2 = Avx512BW.UnpackLow(t1, t3).AsInt32();
+        q3 = Avx512BW.UnpackHigh(t1, t3).AsInt32();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

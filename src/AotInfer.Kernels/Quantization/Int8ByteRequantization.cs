@@ -91,6 +91,24 @@ internal static class Int8ByteRequantization
         Avx512F.PermuteVar16x32(bytes.AsInt32(), Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15)).GetLower().AsByte().StoreUnsafe(ref destination);
     }
 
+    /// <summary>
+    /// <see cref="Vector(Vector256{int}, Vector256{int}, Vector256{int}, Vector256{int}, Vector512{float}, in Bounds, bool, ref byte)"/>
+    /// for eight vectors of sums of a block of 64 pixels in lane order (<see cref="Convolution.QuadInterleavedImage.InterleaveLaneOrder"/>:
+    /// s<i>v</i>'s lane i is the pixel at int 8v + i of the block, that is pixel 16k + 4j + i' for int 16j + 4k + i'), stored as
+    /// the block's 64 bytes in pixel order. The packs join their two sources 128-bit lane by lane: int 4L + m of the
+    /// packed bytes comes from the pair of vectors m, lane L, which in lane order holds pixels 16L + 4m … 16L + 4m + 3,
+    /// the pixels of int 4L + m itself. So the packs that clamp the values also put them in order, with no permute.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LaneOrderBlock(Vector256<int> s0, Vector256<int> s1, Vector256<int> s2, Vector256<int> s3, Vector256<int> s4, Vector256<int> s5,
+        Vector256<int> s6, Vector256<int> s7, Vector512<float> multiplier, in Bounds bounds, bool signed, ref byte destination)
+    {
+        Vector512<short> low = Avx512BW.PackSignedSaturate(Unclamped(s0, s1, multiplier, bounds), Unclamped(s2, s3, multiplier, bounds));
+        Vector512<short> high = Avx512BW.PackSignedSaturate(Unclamped(s4, s5, multiplier, bounds), Unclamped(s6, s7, multiplier, bounds));
+        Vector512<byte> bytes = signed ? Avx512BW.PackSignedSaturate(low, high).AsByte() : Avx512BW.PackUnsignedSaturate(low, high);
+        bytes.StoreUnsafe(ref destination);
+    }
+
     /// <summary>round_half_even(sums · multiplier) + zero point for 16 sums, |sums · multiplier| capped at 2³⁰ first.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector512<int> Unclamped(Vector256<int> low, Vector256<int> high, Vector512<float> multiplier, in Bounds bounds)
@@ -107,8 +125,20 @@ internal static class Int8ByteRequantization
     /// </summary>
     public static bool AllFinite(ReadOnlySpan<float> values)
     {
-        foreach (float value in values)
-            if (!float.IsFinite(value)) return false;
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            // v − v is 0 for a finite v and NaN for ±∞ and NaN, which compares unequal to 0: eight at a time, since every
+            // call of a layer checks its multipliers.
+            ref float v0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(values);
+            for (; i + 8 <= values.Length; i += 8)
+            {
+                Vector256<float> v = Vector256.LoadUnsafe(ref v0, (nuint)i);
+                if (!Vector256.EqualsAll(v - v, Vector256<float>.Zero)) return false;
+            }
+        }
+        for (; i < values.Length; i++)
+            if (!float.IsFinite(values[i])) return false;
         return true;
     }
 }

@@ -13,7 +13,7 @@ namespace AotInfer.Tests.Kernels;
 /// input channels 1…17 (most not a multiple of 4), output channels 1…17 (whole and partial blocks of four), planes of
 /// 1…40 pixels (odd ones, narrower than a tile, not a whole number of tiles) and the model planes (25×5, 7×7, 14×14),
 /// strides 1…3 in either direction, u8/s8 images, weights and outputs, every zero-point class, per-tensor and per-channel multipliers, bias or none,
-/// batches. Results must be exact.
+/// batches; and planes of whole blocks of 64 pixels, which the AVX-VNNI tier with AVX-512 registers lays out in lane order. Results must be exact.
 /// </summary>
 [Collection(AotInfer.Tests.Support.TierForcingCollection.Name)]
 public class Int8PointwiseConvolutionTests
@@ -61,6 +61,34 @@ public class Int8PointwiseConvolutionTests
         }
     }
 
+    /// <summary>
+    /// Planes that the AVX-VNNI tier with AVX-512 registers computes in blocks of 64 pixels (two channels a tile, the
+    /// image in lane order, the last block moved back): 64, 121…128 (DS-CNN's 125 among them), 185…192, 249…256 pixels,
+    /// and planes past 2000 where any length fits, as one row or 2-D; input channels 1…70 and odd output channels (a
+    /// last channel without a partner) among them; and planes just off the blocks (65, 100, 196) that keep the tiles of
+    /// four channels.
+    /// </summary>
+    static IEnumerable<Int8ConvolutionCase> BlockCases(int count, int seed)
+    {
+        var random = new Random(seed);
+        int[][] fixedLayers = { new[] { 64, 64, 25, 5 }, new[] { 16, 96, 1, 128 }, new[] { 5, 7, 1, 64 }, new[] { 3, 1, 1, 121 }, new[] { 70, 9, 1, 2049 }, new[] { 9, 3, 14, 14 }, new[] { 4, 5, 1, 65 } };
+        int[] blockPlanes = { 64, 121, 122, 123, 124, 125, 126, 127, 128, 185, 190, 192, 249, 250, 255, 256, 2000, 2049, 2111 };
+        for (int made = 0; made < count; made++)
+        {
+            int channels, outChannels, h, w;
+            if (made < fixedLayers.Length) (channels, outChannels, h, w) = (fixedLayers[made][0], fixedLayers[made][1], fixedLayers[made][2], fixedLayers[made][3]);
+            else
+            {
+                (channels, outChannels) = (random.Next(1, 71), random.Next(1, 40));
+                (h, w) = (1, blockPlanes[random.Next(blockPlanes.Length)]);
+                if (made % 4 == 0) (h, w) = (25, 5);
+                if (made % 7 == 0) (h, w) = (1, new[] { 65, 100 }[random.Next(2)]);
+            }
+            int[] geometry = { 2, h, w, h, w, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0 };
+            yield return Int8ConvolutionChecks.Draw(random, made, 1 + made % 2, channels, outChannels, 1, geometry, $"{channels}→{outChannels} plane {h}x{w}", extremeImages: true);
+        }
+    }
+
     /// <summary><see cref="Int8PointwiseConvolution"/> with its weights packed for the case (it has no int32 output).</summary>
     readonly struct PointwiseKernel : IInt8ConvolutionUnderTest
     {
@@ -91,6 +119,11 @@ public class Int8PointwiseConvolutionTests
 
     [Theory]
     [MemberData(nameof(ForcedTier.All), MemberType = typeof(ForcedTier))]
+    public void MatchesTheDefinitionOnPlanesOfWholeBlocks(QuantizedGemmTier tier) => ForcedTier.Run(tier, () =>
+        Int8ConvolutionChecks.WithAndWithoutVnni(tier, (context, seed) => Int8ConvolutionChecks.Check(new PointwiseKernel(), BlockCases(40, seed), seed, context), 1729, 4104));
+
+    [Theory]
+    [MemberData(nameof(ForcedTier.All), MemberType = typeof(ForcedTier))]
     public void NonFiniteMultipliersRequantiseLikeTheReference(QuantizedGemmTier tier) => ForcedTier.Run(tier, () =>
         // A zero output scale makes the multiplier infinite (NaN for a zero sum): the vector clamp would differ, so those layers take the scalar path.
         CheckRow<byte>(7, 5, 6, 30, new[] { float.PositiveInfinity }, 3));
@@ -100,7 +133,7 @@ public class Int8PointwiseConvolutionTests
     public void HugeAndTinyFiniteMultipliersSaturateLikeTheReference(QuantizedGemmTier tier) => ForcedTier.Run(tier, () =>
     {
         // Products far past int32 (the vector clamp caps them before converting) and products near zero, per channel,
-        // on 64 channels of 125 pixels (the four-vector tiles), to u8 and s8 with zero points at either end.
+        // on 64 channels of 125 pixels (the blocks of 64 on AVX-VNNI with AVX-512, else the four-vector tiles), to u8 and s8 with zero points at either end.
         float[] multipliers = Enumerable.Range(0, 64).Select(m => (m % 4) switch { 0 => 1e30f, 1 => 3e5f, 2 => 1e-30f, _ => 0.5f }).ToArray();
         foreach (int zero in new[] { 0, 255, 7 }) CheckRow<byte>(11, 64, 64, 125, multipliers, zero);
         foreach (int zero in new[] { -128, 127, -3 }) CheckRow<sbyte>(11, 64, 64, 125, multipliers, zero);

@@ -101,9 +101,11 @@ internal static class QuantizedPacking
 
     /// <summary>
     /// Ints of scratch <c>Int8PointwiseConvolution</c> needs (its <c>ScratchLength</c>; the kernel checks it): ⌈C/4⌉ rows
-    /// of channel quads, each the pixels rounded up to 16 ints (at least 16: one vector reads past a narrower plane).
+    /// of channel quads, each the pixels rounded up to 16 ints (at least 16: one vector reads past a narrower plane), or
+    /// to whole blocks of 64 for planes of 64 pixels or more.
     /// </summary>
-    public static int PointwiseConvolutionScratchLength(int inChannels, int pixels) => (inChannels + 3) / 4 * ((Math.Max(pixels, 1) + 15) / 16 * 16);
+    public static int PointwiseConvolutionScratchLength(int inChannels, int pixels) =>
+        (inChannels + 3) / 4 * (pixels >= 64 ? (pixels + 63) / 64 * 64 : (Math.Max(pixels, 1) + 15) / 16 * 16);
 
     /// <summary>
     /// Ints of scratch <c>Int8WinogradF2x3</c> needs (its <c>ScratchLength</c>; the kernel checks it), with 2×2 output
