@@ -397,20 +397,6 @@ public static class Int8PointwiseConvolution
         public bool Evex;
     }
 
-    /// <summary>Pixel vectors per tile, as a type: the tile's loop is unrolled for it (the JIT drops the unused accumulators).</summary>
-    interface IVectorCount
-    {
-        static abstract int Count { get; }
-    }
-
-    readonly struct OneVector : IVectorCount { public static int Count => 1; }
-
-    readonly struct TwoVectors : IVectorCount { public static int Count => 2; }
-
-    readonly struct ThreeVectors : IVectorCount { public static int Count => 3; }
-
-    readonly struct FourVectors : IVectorCount { public static int Count => 4; }
-
     /// <summary>Output channels per tile, as a type: four (one block of packed weights) or eight (two; two vectors at most).</summary>
     interface IRowCount
     {
@@ -491,70 +477,28 @@ public static class Int8PointwiseConvolution
         if (typeof(TV) == typeof(Vector256<int>) && tile.Vector)
         {
             // No calls here: a call would make the JIT keep the accumulators in memory across the loop.
-            Emit<TCount>(As256(c00), As256(c01), As256(c02), As256(c03), scales[0], tile.Evex, tile.Signed, tile.Bounds, ref y);
-            Emit<TCount>(As256(c10), As256(c11), As256(c12), As256(c13), scales[1], tile.Evex, tile.Signed, tile.Bounds, ref Unsafe.Add(ref y, yStride));
-            Emit<TCount>(As256(c20), As256(c21), As256(c22), As256(c23), scales[2], tile.Evex, tile.Signed, tile.Bounds, ref Unsafe.Add(ref y, 2 * yStride));
-            Emit<TCount>(As256(c30), As256(c31), As256(c32), As256(c33), scales[3], tile.Evex, tile.Signed, tile.Bounds, ref Unsafe.Add(ref y, 3 * yStride));
+            Int8ChannelTiles.Requantize<TCount>(Int8ChannelTiles.As256(c00), Int8ChannelTiles.As256(c01), Int8ChannelTiles.As256(c02), Int8ChannelTiles.As256(c03), scales[0], tile.Evex, tile.Signed, tile.Bounds, ref y);
+            Int8ChannelTiles.Requantize<TCount>(Int8ChannelTiles.As256(c10), Int8ChannelTiles.As256(c11), Int8ChannelTiles.As256(c12), Int8ChannelTiles.As256(c13), scales[1], tile.Evex, tile.Signed, tile.Bounds, ref Unsafe.Add(ref y, yStride));
+            Int8ChannelTiles.Requantize<TCount>(Int8ChannelTiles.As256(c20), Int8ChannelTiles.As256(c21), Int8ChannelTiles.As256(c22), Int8ChannelTiles.As256(c23), scales[2], tile.Evex, tile.Signed, tile.Bounds, ref Unsafe.Add(ref y, 2 * yStride));
+            Int8ChannelTiles.Requantize<TCount>(Int8ChannelTiles.As256(c30), Int8ChannelTiles.As256(c31), Int8ChannelTiles.As256(c32), Int8ChannelTiles.As256(c33), scales[3], tile.Evex, tile.Signed, tile.Bounds, ref Unsafe.Add(ref y, 3 * yStride));
             if (!eight) return;
-            Emit<TCount>(As256(c40), As256(c41), default, default, scales[4], tile.Evex, tile.Signed, tile.Bounds, ref Unsafe.Add(ref y, 4 * yStride));
-            Emit<TCount>(As256(c50), As256(c51), default, default, scales[5], tile.Evex, tile.Signed, tile.Bounds, ref Unsafe.Add(ref y, 5 * yStride));
-            Emit<TCount>(As256(c60), As256(c61), default, default, scales[6], tile.Evex, tile.Signed, tile.Bounds, ref Unsafe.Add(ref y, 6 * yStride));
-            Emit<TCount>(As256(c70), As256(c71), default, default, scales[7], tile.Evex, tile.Signed, tile.Bounds, ref Unsafe.Add(ref y, 7 * yStride));
+            Int8ChannelTiles.Requantize<TCount>(Int8ChannelTiles.As256(c40), Int8ChannelTiles.As256(c41), default, default, scales[4], tile.Evex, tile.Signed, tile.Bounds, ref Unsafe.Add(ref y, 4 * yStride));
+            Int8ChannelTiles.Requantize<TCount>(Int8ChannelTiles.As256(c50), Int8ChannelTiles.As256(c51), default, default, scales[5], tile.Evex, tile.Signed, tile.Bounds, ref Unsafe.Add(ref y, 5 * yStride));
+            Int8ChannelTiles.Requantize<TCount>(Int8ChannelTiles.As256(c60), Int8ChannelTiles.As256(c61), default, default, scales[6], tile.Evex, tile.Signed, tile.Bounds, ref Unsafe.Add(ref y, 6 * yStride));
+            Int8ChannelTiles.Requantize<TCount>(Int8ChannelTiles.As256(c70), Int8ChannelTiles.As256(c71), default, default, scales[7], tile.Evex, tile.Signed, tile.Bounds, ref Unsafe.Add(ref y, 7 * yStride));
             return;
         }
         ref int spill = ref MemoryMarshal.GetReference(tile.Spill);
         int row = n * lanes;
-        Spill<TIsa, TV, TCount>(c00, c01, c02, c03, ref spill);
-        Spill<TIsa, TV, TCount>(c10, c11, c12, c13, ref Unsafe.Add(ref spill, row));
-        Spill<TIsa, TV, TCount>(c20, c21, c22, c23, ref Unsafe.Add(ref spill, 2 * row));
-        Spill<TIsa, TV, TCount>(c30, c31, c32, c33, ref Unsafe.Add(ref spill, 3 * row));
+        Int8ChannelTiles.Spill<TIsa, TV, TCount>(c00, c01, c02, c03, ref spill);
+        Int8ChannelTiles.Spill<TIsa, TV, TCount>(c10, c11, c12, c13, ref Unsafe.Add(ref spill, row));
+        Int8ChannelTiles.Spill<TIsa, TV, TCount>(c20, c21, c22, c23, ref Unsafe.Add(ref spill, 2 * row));
+        Int8ChannelTiles.Spill<TIsa, TV, TCount>(c30, c31, c32, c33, ref Unsafe.Add(ref spill, 3 * row));
         if (!eight) return;
-        Spill<TIsa, TV, TCount>(c40, c41, default, default, ref Unsafe.Add(ref spill, 4 * row));
-        Spill<TIsa, TV, TCount>(c50, c51, default, default, ref Unsafe.Add(ref spill, 5 * row));
-        Spill<TIsa, TV, TCount>(c60, c61, default, default, ref Unsafe.Add(ref spill, 6 * row));
-        Spill<TIsa, TV, TCount>(c70, c71, default, default, ref Unsafe.Add(ref spill, 7 * row));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector256<int> As256<TV>(TV value) where TV : struct => Unsafe.As<TV, Vector256<int>>(ref value);
-
-    /// <summary>
-    /// Requantises one channel's vectors of sums (offset included) into consecutive bytes at y: pairs of vectors as one
-    /// 512-bit vector on the AVX-512 tier (<paramref name="wide"/>), four vectors clamped by saturating packs.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Emit<TCount>(Vector256<int> s0, Vector256<int> s1, Vector256<int> s2, Vector256<int> s3, float scale, bool wide, bool signed,
-        in Int8ByteRequantization.Bounds bounds, ref byte y)
-        where TCount : IVectorCount
-    {
-        if (TCount.Count > 1 && wide && Avx512F.IsSupported)
-        {
-            var multiplier512 = Vector512.Create(scale);
-            if (TCount.Count > 3 && Avx512DQ.IsSupported)
-            {
-                Int8ByteRequantization.Vector(s0, s1, s2, s3, multiplier512, bounds, signed, ref y);
-                return;
-            }
-            Int8ByteRequantization.Vector(s0, s1, multiplier512, bounds, ref y);
-            if (TCount.Count > 3) Int8ByteRequantization.Vector(s2, s3, multiplier512, bounds, ref Unsafe.Add(ref y, 16));
-            else if (TCount.Count > 2) Int8ByteRequantization.Vector(s2, Vector256.Create(scale), bounds, ref Unsafe.Add(ref y, 16));
-            return;
-        }
-        var multiplier = Vector256.Create(scale);
-        Int8ByteRequantization.Vector(s0, multiplier, bounds, ref y);
-        if (TCount.Count > 1) Int8ByteRequantization.Vector(s1, multiplier, bounds, ref Unsafe.Add(ref y, 8));
-        if (TCount.Count > 2) Int8ByteRequantization.Vector(s2, multiplier, bounds, ref Unsafe.Add(ref y, 16));
-        if (TCount.Count > 3) Int8ByteRequantization.Vector(s3, multiplier, bounds, ref Unsafe.Add(ref y, 24));
-    }
-
-    /// <summary>Stores one channel's vectors of sums side by side.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Spill<TIsa, TV, TCount>(TV s0, TV s1, TV s2, TV s3, ref int destination) where TIsa : IInt8QuadDot<TV> where TV : struct where TCount : IVectorCount
-    {
-        TIsa.Store(s0, ref destination);
-        if (TCount.Count > 1) TIsa.Store(s1, ref Unsafe.Add(ref destination, TIsa.Lanes));
-        if (TCount.Count > 2) TIsa.Store(s2, ref Unsafe.Add(ref destination, 2 * TIsa.Lanes));
-        if (TCount.Count > 3) TIsa.Store(s3, ref Unsafe.Add(ref destination, 3 * TIsa.Lanes));
+        Int8ChannelTiles.Spill<TIsa, TV, TCount>(c40, c41, default, default, ref Unsafe.Add(ref spill, 4 * row));
+        Int8ChannelTiles.Spill<TIsa, TV, TCount>(c50, c51, default, default, ref Unsafe.Add(ref spill, 5 * row));
+        Int8ChannelTiles.Spill<TIsa, TV, TCount>(c60, c61, default, default, ref Unsafe.Add(ref spill, 6 * row));
+        Int8ChannelTiles.Spill<TIsa, TV, TCount>(c70, c71, default, default, ref Unsafe.Add(ref spill, 7 * row));
     }
 
     /// <summary>

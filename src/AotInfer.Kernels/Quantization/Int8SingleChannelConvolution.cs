@@ -231,20 +231,6 @@ public static class Int8SingleChannelConvolution
         public Span<int> Spill;
     }
 
-    /// <summary>Pixel vectors per tile, as a type: the tile's loop is unrolled for it (the JIT drops the unused accumulators).</summary>
-    interface IVectorCount
-    {
-        static abstract int Count { get; }
-    }
-
-    readonly struct OneVector : IVectorCount { public static int Count => 1; }
-
-    readonly struct TwoVectors : IVectorCount { public static int Count => 2; }
-
-    readonly struct ThreeVectors : IVectorCount { public static int Count => 3; }
-
-    readonly struct FourVectors : IVectorCount { public static int Count => 4; }
-
     /// <summary>
     /// Four output channels (weight quads side by side at <paramref name="w"/>) × <typeparamref name="TCount"/> vectors
     /// of positions whose activations at tap offset 0 start at <paramref name="x"/>, over every quad of taps;
@@ -292,62 +278,21 @@ public static class Int8SingleChannelConvolution
         if (typeof(TV) == typeof(Vector256<int>) && tile.Vector)
         {
             // No calls here: a call would make the JIT keep the accumulators in memory across the loop.
-            ChannelBytes<TCount>(As256(c00), As256(c01), As256(c02), As256(c03), scales[0], ref tile, ref y);
-            ChannelBytes<TCount>(As256(c10), As256(c11), As256(c12), As256(c13), scales[1], ref tile, ref Unsafe.Add(ref y, yStride));
-            ChannelBytes<TCount>(As256(c20), As256(c21), As256(c22), As256(c23), scales[2], ref tile, ref Unsafe.Add(ref y, 2 * yStride));
-            ChannelBytes<TCount>(As256(c30), As256(c31), As256(c32), As256(c33), scales[3], ref tile, ref Unsafe.Add(ref y, 3 * yStride));
+            Int8ChannelTiles.Requantize<TCount>(Int8ChannelTiles.As256(c00), Int8ChannelTiles.As256(c01), Int8ChannelTiles.As256(c02), Int8ChannelTiles.As256(c03), scales[0], tile.Evex, tile.Signed, tile.Bounds, ref y);
+            Int8ChannelTiles.Requantize<TCount>(Int8ChannelTiles.As256(c10), Int8ChannelTiles.As256(c11), Int8ChannelTiles.As256(c12), Int8ChannelTiles.As256(c13), scales[1], tile.Evex, tile.Signed, tile.Bounds, ref Unsafe.Add(ref y, yStride));
+            Int8ChannelTiles.Requantize<TCount>(Int8ChannelTiles.As256(c20), Int8ChannelTiles.As256(c21), Int8ChannelTiles.As256(c22), Int8ChannelTiles.As256(c23), scales[2], tile.Evex, tile.Signed, tile.Bounds, ref Unsafe.Add(ref y, 2 * yStride));
+            Int8ChannelTiles.Requantize<TCount>(Int8ChannelTiles.As256(c30), Int8ChannelTiles.As256(c31), Int8ChannelTiles.As256(c32), Int8ChannelTiles.As256(c33), scales[3], tile.Evex, tile.Signed, tile.Bounds, ref Unsafe.Add(ref y, 3 * yStride));
             return;
         }
         // The narrow tiers and non-finite multipliers: the sums through the buffer, one value at a time.
         ref int spill = ref MemoryMarshal.GetReference(tile.Spill);
         int width = n * lanes;
-        SpillChannel<TIsa, TV, TCount>(c00, c01, c02, c03, ref spill);
-        SpillChannel<TIsa, TV, TCount>(c10, c11, c12, c13, ref Unsafe.Add(ref spill, width));
-        SpillChannel<TIsa, TV, TCount>(c20, c21, c22, c23, ref Unsafe.Add(ref spill, 2 * width));
-        SpillChannel<TIsa, TV, TCount>(c30, c31, c32, c33, ref Unsafe.Add(ref spill, 3 * width));
+        Int8ChannelTiles.Spill<TIsa, TV, TCount>(c00, c01, c02, c03, ref spill);
+        Int8ChannelTiles.Spill<TIsa, TV, TCount>(c10, c11, c12, c13, ref Unsafe.Add(ref spill, width));
+        Int8ChannelTiles.Spill<TIsa, TV, TCount>(c20, c21, c22, c23, ref Unsafe.Add(ref spill, 2 * width));
+        Int8ChannelTiles.Spill<TIsa, TV, TCount>(c30, c31, c32, c33, ref Unsafe.Add(ref spill, 3 * width));
         for (int i = 0; i < 4; i++)
             for (int k = 0; k < width; k++)
                 Unsafe.Add(ref y, i * yStride + k) = Int8ByteRequantization.Scalar(Unsafe.Add(ref spill, i * width + k), scales[i], tile.ZeroPoint, tile.Signed);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector256<int> As256<TV>(TV value) where TV : struct => Unsafe.As<TV, Vector256<int>>(ref value);
-
-    /// <summary>
-    /// One channel's <typeparamref name="TCount"/> vectors of sums (offset included) to consecutive bytes at y: four
-    /// vectors clamped by saturating packs, or pairs as one 512-bit vector, on the AVX-512 tier; one at a time on AVX2.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void ChannelBytes<TCount>(Vector256<int> s0, Vector256<int> s1, Vector256<int> s2, Vector256<int> s3, float scale, ref Tile tile, ref byte y)
-        where TCount : IVectorCount
-    {
-        int n = TCount.Count;
-        if (n > 1 && tile.Evex && Avx512DQ.IsSupported)
-        {
-            var wide = Vector512.Create(scale);
-            if (n == 4)
-            {
-                Int8ByteRequantization.Vector(s0, s1, s2, s3, wide, tile.Bounds, tile.Signed, ref y);
-                return;
-            }
-            Int8ByteRequantization.Vector(s0, s1, wide, tile.Bounds, ref y);
-            if (n == 3) Int8ByteRequantization.Vector(s2, Vector256.Create(scale), tile.Bounds, ref Unsafe.Add(ref y, 16));
-            return;
-        }
-        var multiplier = Vector256.Create(scale);
-        Int8ByteRequantization.Vector(s0, multiplier, tile.Bounds, ref y);
-        if (n > 1) Int8ByteRequantization.Vector(s1, multiplier, tile.Bounds, ref Unsafe.Add(ref y, 8));
-        if (n > 2) Int8ByteRequantization.Vector(s2, multiplier, tile.Bounds, ref Unsafe.Add(ref y, 16));
-        if (n > 3) Int8ByteRequantization.Vector(s3, multiplier, tile.Bounds, ref Unsafe.Add(ref y, 24));
-    }
-
-    /// <summary>Stores one channel's vectors of sums side by side.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void SpillChannel<TIsa, TV, TCount>(TV s0, TV s1, TV s2, TV s3, ref int destination) where TIsa : IInt8QuadDot<TV> where TV : struct where TCount : IVectorCount
-    {
-        TIsa.Store(s0, ref destination);
-        if (TCount.Count > 1) TIsa.Store(s1, ref Unsafe.Add(ref destination, TIsa.Lanes));
-        if (TCount.Count > 2) TIsa.Store(s2, ref Unsafe.Add(ref destination, 2 * TIsa.Lanes));
-        if (TCount.Count > 3) TIsa.Store(s3, ref Unsafe.Add(ref destination, 3 * TIsa.Lanes));
     }
 }
