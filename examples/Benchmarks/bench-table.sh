@@ -14,7 +14,7 @@ if [ "$#" -gt 0 ]; then
 else
   models=()
   for dir in "$shared"/models/*/; do [ -f "$dir/model.onnx" ] && models+=("${dir%/}"); done
-  models+=("$shared/real-models/mnist-8")
+  models+=("$shared/real-models/mnist-8" "$shared/real-models/burn-mnist")
 fi
 
 # SKIP_BUILD=1 reuses the last Release build of the CLI.
