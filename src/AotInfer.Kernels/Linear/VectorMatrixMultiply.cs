@@ -163,16 +163,17 @@ public static unsafe class VectorMatrixMultiply
     /// <summary>One block's sums over the gathered rows, on a vector tier.</summary>
     static void SkippingBlock(int* rows, float* values, int kept, float* w, float* y, int width, bool accumulate, GemmTier tier)
     {
+        var gathered = new GatheredRows(rows, values, kept);
         bool wide = width == GemvWeights.WideBlock;
         if (tier == GemmTier.Avx512)
         {
-            if (wide) ZeroInputSkipping.Wide512(rows, values, kept, w, y, accumulate);
-            else ZeroInputSkipping.Narrow512(rows, values, kept, w, y, accumulate);
+            if (wide) Wide512(gathered, w, y, accumulate);
+            else Narrow512(gathered, w, y, accumulate);
         }
         else
         {
-            if (wide) ZeroInputSkipping.Wide256(rows, values, kept, w, y, accumulate);
-            else ZeroInputSkipping.Narrow256(rows, values, kept, w, y, accumulate);
+            if (wide) Wide256(gathered, w, y, accumulate);
+            else Narrow256(gathered, w, y, accumulate);
         }
     }
 
@@ -185,8 +186,8 @@ public static unsafe class VectorMatrixMultiply
         {
             switch (tier)
             {
-                case GemmTier.Avx512: Wide512(x, w, k, y + j); break;
-                case GemmTier.Fma256: Wide256(x, w, k, y + j); break;
+                case GemmTier.Avx512: Wide512(new DenseRows(x, k), w, y + j, false); break;
+                case GemmTier.Fma256: Wide256(new DenseRows(x, k), w, y + j, false); break;
                 default: Scalar(x, w, k, GemvWeights.WideBlock, y + j); break;
             }
             return;
@@ -196,8 +197,8 @@ public static unsafe class VectorMatrixMultiply
         float* target = width == GemvWeights.NarrowBlock ? y + j : tile;
         switch (tier)
         {
-            case GemmTier.Avx512: Narrow512(x, w, k, target); break;
-            case GemmTier.Fma256: Narrow256(x, w, k, target); break;
+            case GemmTier.Avx512: Narrow512(new DenseRows(x, k), w, target, false); break;
+            case GemmTier.Fma256: Narrow256(new DenseRows(x, k), w, target, false); break;
             default: Scalar(x, w, k, GemvWeights.NarrowBlock, target); break;
         }
         if (target == tile) new ReadOnlySpan<float>(tile, width).CopyTo(new Span<float>(y + j, width));
@@ -209,32 +210,43 @@ public static unsafe class VectorMatrixMultiply
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
 
-    /// <summary>64 columns: even and odd rows in separate accumulators (eight chains hide the FMA latency).</summary>
-    static void Wide512(float* x, float* w, int k, float* y)
+    /// <summary>
+    /// y[0..64) (+)= Σ_q rows.Value(q)·w[rows.Row(q)·64 ..+64): 64 columns, even and odd rows in separate accumulators
+    /// (eight chains hide the FMA latency); adds to y when <paramref name="accumulate"/> (a later run of gathered rows).
+    /// </summary>
+    static void Wide512<TRows>(TRows rows, float* w, float* y, bool accumulate) where TRows : struct, IGemvRows
     {
         Vector512<float> e0 = default, e1 = default, e2 = default, e3 = default, o0 = default, o1 = default, o2 = default, o3 = default;
-        int p = 0;
-        for (; p + 1 < k; p += 2)
+        if (accumulate)
         {
-            var xe = Vector512.Create(x[p]);
-            e0 = Fma(xe, Vector512.Load(w), e0);
-            e1 = Fma(xe, Vector512.Load(w + 16), e1);
-            e2 = Fma(xe, Vector512.Load(w + 32), e2);
-            e3 = Fma(xe, Vector512.Load(w + 48), e3);
-            var xo = Vector512.Create(x[p + 1]);
-            o0 = Fma(xo, Vector512.Load(w + 64), o0);
-            o1 = Fma(xo, Vector512.Load(w + 80), o1);
-            o2 = Fma(xo, Vector512.Load(w + 96), o2);
-            o3 = Fma(xo, Vector512.Load(w + 112), o3);
-            w += 128;
+            e0 = Vector512.Load(y);
+            e1 = Vector512.Load(y + 16);
+            e2 = Vector512.Load(y + 32);
+            e3 = Vector512.Load(y + 48);
         }
-        if (p < k)
+        int q = 0, count = rows.Count;
+        for (; q + 1 < count; q += 2)
         {
-            var xe = Vector512.Create(x[p]);
-            e0 = Fma(xe, Vector512.Load(w), e0);
-            e1 = Fma(xe, Vector512.Load(w + 16), e1);
-            e2 = Fma(xe, Vector512.Load(w + 32), e2);
-            e3 = Fma(xe, Vector512.Load(w + 48), e3);
+            float* re = w + (rows.Row(q) << 6), ro = w + (rows.Row(q + 1) << 6);
+            var xe = Vector512.Create(rows.Value(q));
+            e0 = Fma(xe, Vector512.Load(re), e0);
+            e1 = Fma(xe, Vector512.Load(re + 16), e1);
+            e2 = Fma(xe, Vector512.Load(re + 32), e2);
+            e3 = Fma(xe, Vector512.Load(re + 48), e3);
+            var xo = Vector512.Create(rows.Value(q + 1));
+            o0 = Fma(xo, Vector512.Load(ro), o0);
+            o1 = Fma(xo, Vector512.Load(ro + 16), o1);
+            o2 = Fma(xo, Vector512.Load(ro + 32), o2);
+            o3 = Fma(xo, Vector512.Load(ro + 48), o3);
+        }
+        if (q < count)
+        {
+            float* re = w + (rows.Row(q) << 6);
+            var xe = Vector512.Create(rows.Value(q));
+            e0 = Fma(xe, Vector512.Load(re), e0);
+            e1 = Fma(xe, Vector512.Load(re + 16), e1);
+            e2 = Fma(xe, Vector512.Load(re + 32), e2);
+            e3 = Fma(xe, Vector512.Load(re + 48), e3);
         }
         (e0 + o0).Store(y);
         (e1 + o1).Store(y + 16);
@@ -242,62 +254,74 @@ public static unsafe class VectorMatrixMultiply
         (e3 + o3).Store(y + 48);
     }
 
-    /// <summary>16 columns: four depth chains.</summary>
-    static void Narrow512(float* x, float* w, int k, float* y)
+    /// <summary><see cref="Wide512{TRows}"/> for a 16-column panel: four chains.</summary>
+    static void Narrow512<TRows>(TRows rows, float* w, float* y, bool accumulate) where TRows : struct, IGemvRows
     {
-        Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
-        int p = 0;
-        for (; p + 3 < k; p += 4)
+        Vector512<float> s0 = accumulate ? Vector512.Load(y) : default, s1 = default, s2 = default, s3 = default;
+        int q = 0, count = rows.Count;
+        for (; q + 3 < count; q += 4)
         {
-            s0 = Fma(Vector512.Create(x[p]), Vector512.Load(w), s0);
-            s1 = Fma(Vector512.Create(x[p + 1]), Vector512.Load(w + 16), s1);
-            s2 = Fma(Vector512.Create(x[p + 2]), Vector512.Load(w + 32), s2);
-            s3 = Fma(Vector512.Create(x[p + 3]), Vector512.Load(w + 48), s3);
-            w += 64;
+            s0 = Fma(Vector512.Create(rows.Value(q)), Vector512.Load(w + (rows.Row(q) << 4)), s0);
+            s1 = Fma(Vector512.Create(rows.Value(q + 1)), Vector512.Load(w + (rows.Row(q + 1) << 4)), s1);
+            s2 = Fma(Vector512.Create(rows.Value(q + 2)), Vector512.Load(w + (rows.Row(q + 2) << 4)), s2);
+            s3 = Fma(Vector512.Create(rows.Value(q + 3)), Vector512.Load(w + (rows.Row(q + 3) << 4)), s3);
         }
-        for (; p < k; p++, w += 16) s0 = Fma(Vector512.Create(x[p]), Vector512.Load(w), s0);
+        for (; q < count; q++) s0 = Fma(Vector512.Create(rows.Value(q)), Vector512.Load(w + (rows.Row(q) << 4)), s0);
         ((s0 + s1) + (s2 + s3)).Store(y);
     }
 
-    /// <summary>64 columns as eight 256-bit accumulators (AVX2 has 16 registers: one chain).</summary>
-    static void Wide256(float* x, float* w, int k, float* y)
+    /// <summary><see cref="Wide512{TRows}"/> as eight 256-bit accumulators (AVX2 has 16 registers: one chain).</summary>
+    static void Wide256<TRows>(TRows rows, float* w, float* y, bool accumulate) where TRows : struct, IGemvRows
     {
         Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
-        for (int p = 0; p < k; p++, w += 64)
+        if (accumulate)
         {
-            var xp = Vector256.Create(x[p]);
-            s0 = Fma(xp, Vector256.Load(w), s0);
-            s1 = Fma(xp, Vector256.Load(w + 8), s1);
-            s2 = Fma(xp, Vector256.Load(w + 16), s2);
-            s3 = Fma(xp, Vector256.Load(w + 24), s3);
-            s4 = Fma(xp, Vector256.Load(w + 32), s4);
-            s5 = Fma(xp, Vector256.Load(w + 40), s5);
-            s6 = Fma(xp, Vector256.Load(w + 48), s6);
-            s7 = Fma(xp, Vector256.Load(w + 56), s7);
+            s0 = Vector256.Load(y); s1 = Vector256.Load(y + 8); s2 = Vector256.Load(y + 16); s3 = Vector256.Load(y + 24);
+            s4 = Vector256.Load(y + 32); s5 = Vector256.Load(y + 40); s6 = Vector256.Load(y + 48); s7 = Vector256.Load(y + 56);
+        }
+        for (int q = 0, count = rows.Count; q < count; q++)
+        {
+            float* r = w + (rows.Row(q) << 6);
+            var xq = Vector256.Create(rows.Value(q));
+            s0 = Fma(xq, Vector256.Load(r), s0);
+            s1 = Fma(xq, Vector256.Load(r + 8), s1);
+            s2 = Fma(xq, Vector256.Load(r + 16), s2);
+            s3 = Fma(xq, Vector256.Load(r + 24), s3);
+            s4 = Fma(xq, Vector256.Load(r + 32), s4);
+            s5 = Fma(xq, Vector256.Load(r + 40), s5);
+            s6 = Fma(xq, Vector256.Load(r + 48), s6);
+            s7 = Fma(xq, Vector256.Load(r + 56), s7);
         }
         s0.Store(y); s1.Store(y + 8); s2.Store(y + 16); s3.Store(y + 24);
         s4.Store(y + 32); s5.Store(y + 40); s6.Store(y + 48); s7.Store(y + 56);
     }
 
-    /// <summary>16 columns as two 256-bit halves, two depth chains each.</summary>
-    static void Narrow256(float* x, float* w, int k, float* y)
+    /// <summary><see cref="Narrow512{TRows}"/> as two 256-bit halves, two chains each.</summary>
+    static void Narrow256<TRows>(TRows rows, float* w, float* y, bool accumulate) where TRows : struct, IGemvRows
     {
         Vector256<float> e0 = default, e1 = default, o0 = default, o1 = default;
-        int p = 0;
-        for (; p + 1 < k; p += 2, w += 32)
+        if (accumulate)
         {
-            var xe = Vector256.Create(x[p]);
-            e0 = Fma(xe, Vector256.Load(w), e0);
-            e1 = Fma(xe, Vector256.Load(w + 8), e1);
-            var xo = Vector256.Create(x[p + 1]);
-            o0 = Fma(xo, Vector256.Load(w + 16), o0);
-            o1 = Fma(xo, Vector256.Load(w + 24), o1);
+            e0 = Vector256.Load(y);
+            e1 = Vector256.Load(y + 8);
         }
-        if (p < k)
+        int q = 0, count = rows.Count;
+        for (; q + 1 < count; q += 2)
         {
-            var xe = Vector256.Create(x[p]);
-            e0 = Fma(xe, Vector256.Load(w), e0);
-            e1 = Fma(xe, Vector256.Load(w + 8), e1);
+            float* re = w + (rows.Row(q) << 4), ro = w + (rows.Row(q + 1) << 4);
+            var xe = Vector256.Create(rows.Value(q));
+            e0 = Fma(xe, Vector256.Load(re), e0);
+            e1 = Fma(xe, Vector256.Load(re + 8), e1);
+            var xo = Vector256.Create(rows.Value(q + 1));
+            o0 = Fma(xo, Vector256.Load(ro), o0);
+            o1 = Fma(xo, Vector256.Load(ro + 8), o1);
+        }
+        if (q < count)
+        {
+            float* re = w + (rows.Row(q) << 4);
+            var xe = Vector256.Create(rows.Value(q));
+            e0 = Fma(xe, Vector256.Load(re), e0);
+            e1 = Fma(xe, Vector256.Load(re + 8), e1);
         }
         (e0 + o0).Store(y);
         (e1 + o1).Store(y + 8);
