@@ -174,8 +174,7 @@ public static class BenchRunner
             {
                 throw new BenchInputException($"{file}: not a readable TensorProto: {e.Message}");
             }
-            long count = 1;
-            foreach (int d in tensor.Shape) count *= d;
+            int count = Onnx.ShapeMath.ElementCount(tensor.Shape);
             if (tensor.Type.ToString() != expected.ElementType || count != expected.Length)
                 throw new BenchInputException($"{file}: a {tensor.Type} tensor of {count} elements, but model input '{expected.Name}' is {expected.ElementType} with {expected.Length}");
             inputs[i] = RuntimeArrays.FromTensor(tensor);
